@@ -1,0 +1,32 @@
+/**
+ * The neuron-model contract. A model step is a pure function of (parameters, state, input)
+ * that writes the new state in place (Norse style); the stateful Layer wrapper in the engine
+ * stays thin. Models register themselves by name in models/registry.ts.
+ *
+ * Units: time in ms (`dtMs`, `tauMs`); voltages and currents are in the model's own units
+ * (dimensionless for LIF-style models; mV, pA, nS for Izhikevich and AdEx as documented there).
+ */
+import type { Backend } from '../src/backend/backend.js';
+import type { Tensor } from '../src/tensor.js';
+
+/** State of a population: named tensors, each [batch, n]. */
+export type NeuronState = Record<string, Tensor>;
+
+export interface NeuronModel<P = Record<string, unknown>> {
+  /** Registry name, e.g. 'lif'. */
+  readonly name: string;
+  /** Names of the state variables, in order (e.g. ['u', 's']). */
+  readonly stateVars: readonly string[];
+  /** Which state variable is the membrane voltage (for recorders and voltage-mode learning). */
+  readonly voltageVar: string;
+  /** Which state variable holds the spikes of the last step (0/1); absent for rate models. */
+  readonly spikeVar?: string;
+  /** Resolve user parameters (fill defaults, derive β from τ and dt, validate). Throws ParameterError. */
+  resolve(params: Partial<P> | undefined, dtMs: number): P;
+  /** Fresh state for a [batch, n] population (resting values). */
+  init(backend: Backend, batch: number, n: number, p: P): NeuronState;
+  /** Advance one step of dtMs with input current `input` [batch, n]; writes `state`. */
+  step(backend: Backend, p: P, state: NeuronState, input: Tensor): void;
+  /** The firing threshold θ used for surrogate x = U − θ, where the model has one. */
+  threshold?(p: P): number;
+}

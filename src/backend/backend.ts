@@ -1,0 +1,115 @@
+/**
+ * The Backend contract. Every numeric kernel of the engine and the learning rules goes through
+ * one of these methods; `reference` (plain TypeScript) is the oracle the others are tested
+ * against. Shapes are row-major; weights are stored [in, out] so that a spike on input k adds
+ * row k of W (event-driven propagation touches only rows of active inputs).
+ *
+ * Keep this list short and named: a kernel is added only when a hot loop needs it.
+ */
+import type { Tensor } from '../tensor.js';
+
+export type ResetMode = 'subtract' | 'zero' | 'none';
+
+/** Parameters of the fused LIF step (snnTorch `Leaky` semantics). */
+export interface LifKernelParams {
+  /** Membrane decay per step, in [0, 1]. */
+  beta: number;
+  /** Firing threshold θ. */
+  threshold: number;
+  reset: ResetMode;
+  /**
+   * true (default, snnTorch): the reset from a spike at step t is applied at step t+1
+   * (R[t] = S[t−1]). false: applied in the same step right after the spike.
+   */
+  resetDelay: boolean;
+}
+
+/** Parameters of the fused synaptic (second-order) LIF step. */
+export interface SynapticKernelParams extends LifKernelParams {
+  /** Synaptic current decay per step, in [0, 1]. */
+  alpha: number;
+}
+
+/** A surrogate as a backend kernel sees it: scalar functions plus an id for native kernels. */
+export interface SurrogateKernelSpec {
+  /** Registry name, e.g. 'fastSigmoid'. Native kernels dispatch on it. */
+  name: string;
+  /** Resolved parameters (defaults filled in). */
+  params: Readonly<Record<string, number>>;
+  /** Primitive f(x), x = U − θ. */
+  f(x: number): number;
+  /** Derivative f'(x). */
+  df(x: number): number;
+}
+
+export interface MatmulOptions {
+  /** Use aᵀ (a is stored [K, M]). */
+  transA?: boolean;
+  /** Use bᵀ (b is stored [N, K]). */
+  transB?: boolean;
+  /** out = alpha·op(a)·op(b) + beta·out. Default alpha 1, beta 0. */
+  alpha?: number;
+  beta?: number;
+}
+
+export interface Backend {
+  readonly name: string;
+
+  // ---- memory ----
+  /** Allocate a zero-filled tensor. */
+  tensor(shape: readonly number[]): Tensor;
+  /** Allocate a tensor holding a copy of `data`. */
+  fromArray(shape: readonly number[], data: ArrayLike<number>): Tensor;
+  /** Copy a tensor's contents out to a new Float32Array (for metrics, recordings, checkpoints). */
+  read(t: Tensor): Float32Array;
+  /** Overwrite a tensor's contents from host data of the same size. */
+  write(t: Tensor, data: ArrayLike<number>): void;
+  /** Release a tensor's memory (no-op on `reference`). */
+  free(t: Tensor): void;
+
+  // ---- dense linear algebra ----
+  /** GEMM: out[M,N] = alpha·op(a)[M,K]·op(b)[K,N] + beta·out. */
+  matmul(out: Tensor, a: Tensor, b: Tensor, opts?: MatmulOptions): void;
+  /**
+   * Event-driven propagation: out[b,:] = beta·out[b,:] + Σ_{k : s[b,k] ≠ 0} s[b,k]·W[k,:].
+   * Cost is proportional to the number of non-zero inputs, not to all inputs.
+   * s: [B, K], W: [K, N], out: [B, N].
+   */
+  spikeMatmul(out: Tensor, s: Tensor, w: Tensor, beta?: number): void;
+  /**
+   * Sparse outer-product update: W[k,:] += alpha·Σ_b s[b,k]·g[b,:] over non-zero s[b,k] only.
+   * s: [B, K], g: [B, N], W: [K, N].
+   */
+  spikeOuter(w: Tensor, s: Tensor, g: Tensor, alpha: number): void;
+
+  // ---- fused neuron steps (state written in place) ----
+  /**
+   * LIF: R = S_prev (resetDelay) ; U = β·U + I − R·θ (subtract) | β·(1−R)·U + I (zero) | β·U + I (none);
+   * S = H(U − θ); with resetDelay false the reset is applied right after the spike.
+   * u, s, input: [B, N]. `s` holds the previous spikes on entry and the new ones on exit.
+   */
+  lifStep(u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams): void;
+  /** Synaptic LIF: I_syn = α·I_syn + I, then the LIF step with I_syn as input. */
+  synapticStep(u: Tensor, isyn: Tensor, s: Tensor, input: Tensor, p: SynapticKernelParams): void;
+
+  // ---- elementwise and reductions ----
+  /** out = f(x) (deriv false) or f'(x) (deriv true), x = u − threshold. */
+  surrogate(out: Tensor, u: Tensor, threshold: number, sg: SurrogateKernelSpec, deriv: boolean): void;
+  /** y = alpha·x + beta·y. */
+  axpby(y: Tensor, x: Tensor, alpha: number, beta: number): void;
+  /** out = a ⊙ b. */
+  mul(out: Tensor, a: Tensor, b: Tensor): void;
+  /** x[b,:] += v for every row b. x: [B, N], v: [N]. */
+  addRow(x: Tensor, v: Tensor): void;
+  /** out[n] = beta·out[n] + alpha·Σ_b x[b,n]. x: [B, N], out: [N]. */
+  sumRows(out: Tensor, x: Tensor, alpha?: number, beta?: number): void;
+  fill(x: Tensor, value: number): void;
+  copy(dst: Tensor, src: Tensor): void;
+  /** Σ x. */
+  sum(x: Tensor): number;
+  /** Σ x². */
+  sumSquares(x: Tensor): number;
+}
+
+/** Factory registry: backends register themselves by name (as tfjs registers kernels). */
+export type BackendFactory = (opts?: { threads?: number }) => Backend | Promise<Backend>;

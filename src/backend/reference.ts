@@ -1,0 +1,169 @@
+/**
+ * The `reference` backend: plain TypeScript loops over Float32Array. Short and obviously
+ * right; it is the oracle every other backend is tested against.
+ */
+import { HostTensor, shapeSize, type Tensor } from '../tensor.js';
+import type { Backend, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams } from './backend.js';
+import { expect2d, expectSameSize, expectShape, matmulDims } from './checks.js';
+
+export class ReferenceBackend implements Backend {
+  readonly name: string = 'reference';
+
+  tensor(shape: readonly number[]): Tensor {
+    return new HostTensor([...shape], new Float32Array(shapeSize(shape)), this.name);
+  }
+  fromArray(shape: readonly number[], data: ArrayLike<number>): Tensor {
+    const t = this.tensor(shape);
+    this.write(t, data);
+    return t;
+  }
+  read(t: Tensor): Float32Array {
+    return t.data.slice();
+  }
+  write(t: Tensor, data: ArrayLike<number>): void {
+    if (data.length !== t.size) throw new RangeError(`write: got ${data.length} values for a tensor of ${t.size}`);
+    t.data.set(data);
+  }
+  free(_t: Tensor): void {}
+
+  matmul(out: Tensor, a: Tensor, b: Tensor, opts: MatmulOptions = {}): void {
+    const [M, K, N] = matmulDims(out, a, b, opts);
+    const alpha = opts.alpha ?? 1;
+    const beta = opts.beta ?? 0;
+    const A = a.data, B = b.data, C = out.data;
+    const ta = !!opts.transA, tb = !!opts.transB;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let acc = 0;
+        for (let k = 0; k < K; k++) {
+          const av = ta ? A[k * M + i] : A[i * K + k];
+          const bv = tb ? B[j * K + k] : B[k * N + j];
+          acc += av * bv;
+        }
+        C[i * N + j] = alpha * acc + (beta === 0 ? 0 : beta * C[i * N + j]);
+      }
+    }
+  }
+
+  spikeMatmul(out: Tensor, s: Tensor, w: Tensor, beta = 0): void {
+    const [B, K] = expect2d('spikeMatmul', 's', s);
+    const [, N] = expect2d('spikeMatmul', 'w', w);
+    expectShape('spikeMatmul', 'w', w, [K, N]);
+    expectShape('spikeMatmul', 'out', out, [B, N]);
+    const S = s.data, W = w.data, O = out.data;
+    for (let b = 0; b < B; b++) {
+      const row = b * N;
+      if (beta === 0) O.fill(0, row, row + N);
+      else if (beta !== 1) for (let n = 0; n < N; n++) O[row + n] *= beta;
+      for (let k = 0; k < K; k++) {
+        const sv = S[b * K + k];
+        if (sv === 0) continue;
+        const wr = k * N;
+        for (let n = 0; n < N; n++) O[row + n] += sv * W[wr + n];
+      }
+    }
+  }
+
+  spikeOuter(w: Tensor, s: Tensor, g: Tensor, alpha: number): void {
+    const [B, K] = expect2d('spikeOuter', 's', s);
+    const [, N] = expect2d('spikeOuter', 'g', g);
+    expectShape('spikeOuter', 'g', g, [B, N]);
+    expectShape('spikeOuter', 'w', w, [K, N]);
+    const S = s.data, G = g.data, W = w.data;
+    for (let b = 0; b < B; b++) {
+      for (let k = 0; k < K; k++) {
+        const sv = S[b * K + k];
+        if (sv === 0) continue;
+        const c = alpha * sv, wr = k * N, gr = b * N;
+        for (let n = 0; n < N; n++) W[wr + n] += c * G[gr + n];
+      }
+    }
+  }
+
+  lifStep(u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams): void {
+    expectSameSize('lifStep', ['u', 's', 'input'], [u, s, input]);
+    const U = u.data, S = s.data, I = input.data;
+    const { beta, threshold: th, reset, resetDelay } = p;
+    for (let i = 0; i < U.length; i++) {
+      const r = resetDelay ? S[i] : 0;
+      let v: number;
+      if (reset === 'subtract') v = beta * U[i] + I[i] - r * th;
+      else if (reset === 'zero') v = beta * (1 - r) * U[i] + I[i];
+      else v = beta * U[i] + I[i];
+      const spk = v - th > 0 ? 1 : 0;
+      if (!resetDelay && spk) {
+        if (reset === 'subtract') v -= th;
+        else if (reset === 'zero') v = 0;
+      }
+      U[i] = v;
+      S[i] = spk;
+    }
+  }
+
+  synapticStep(u: Tensor, isyn: Tensor, s: Tensor, input: Tensor, p: SynapticKernelParams): void {
+    expectSameSize('synapticStep', ['u', 'isyn', 's', 'input'], [u, isyn, s, input]);
+    const J = isyn.data, I = input.data;
+    for (let i = 0; i < J.length; i++) J[i] = p.alpha * J[i] + I[i];
+    this.lifStep(u, s, isyn, p);
+  }
+
+  surrogate(out: Tensor, u: Tensor, threshold: number, sg: SurrogateKernelSpec, deriv: boolean): void {
+    expectSameSize('surrogate', ['out', 'u'], [out, u]);
+    const O = out.data, U = u.data;
+    if (deriv) for (let i = 0; i < U.length; i++) O[i] = sg.df(U[i] - threshold);
+    else for (let i = 0; i < U.length; i++) O[i] = sg.f(U[i] - threshold);
+  }
+
+  axpby(y: Tensor, x: Tensor, alpha: number, beta: number): void {
+    expectSameSize('axpby', ['y', 'x'], [y, x]);
+    const Y = y.data, X = x.data;
+    for (let i = 0; i < Y.length; i++) Y[i] = alpha * X[i] + beta * Y[i];
+  }
+
+  mul(out: Tensor, a: Tensor, b: Tensor): void {
+    expectSameSize('mul', ['out', 'a', 'b'], [out, a, b]);
+    const O = out.data, A = a.data, B = b.data;
+    for (let i = 0; i < O.length; i++) O[i] = A[i] * B[i];
+  }
+
+  addRow(x: Tensor, v: Tensor): void {
+    const [B, N] = expect2d('addRow', 'x', x);
+    expectShape('addRow', 'v', v, [N]);
+    const X = x.data, V = v.data;
+    for (let b = 0; b < B; b++) for (let n = 0; n < N; n++) X[b * N + n] += V[n];
+  }
+
+  sumRows(out: Tensor, x: Tensor, alpha = 1, beta = 0): void {
+    const [B, N] = expect2d('sumRows', 'x', x);
+    expectShape('sumRows', 'out', out, [N]);
+    const X = x.data, O = out.data;
+    for (let n = 0; n < N; n++) {
+      let acc = 0;
+      for (let b = 0; b < B; b++) acc += X[b * N + n];
+      O[n] = alpha * acc + (beta === 0 ? 0 : beta * O[n]);
+    }
+  }
+
+  fill(x: Tensor, value: number): void {
+    x.data.fill(value);
+  }
+
+  copy(dst: Tensor, src: Tensor): void {
+    expectSameSize('copy', ['dst', 'src'], [dst, src]);
+    dst.data.set(src.data);
+  }
+
+  sum(x: Tensor): number {
+    let acc = 0;
+    const X = x.data;
+    for (let i = 0; i < X.length; i++) acc += X[i];
+    return acc;
+  }
+
+  sumSquares(x: Tensor): number {
+    let acc = 0;
+    const X = x.data;
+    for (let i = 0; i < X.length; i++) acc += X[i] * X[i];
+    return acc;
+  }
+}
