@@ -1,0 +1,70 @@
+/**
+ * The experiment configuration: what a config file (JSON) or the CLI describes, after defaults
+ * are filled in. The CLI helper owns validation (schema, unknown fields rejected, errors naming
+ * field/value/allowed); learning rules consume ResolvedConfig. Units are in the names.
+ *
+ * Extend by adding optional fields; keep this the one place where a run's settings are typed.
+ */
+export type RuleName = 'sigprop' | 'bp' | 'bptt' | 'pepita' | 'ff' | 'fa' | 'dfa';
+
+export interface LayerConfig {
+  /** Number of neurons. */
+  size: number;
+  /** Neuron model registry name: 'lif' | 'synaptic' | 'leaky' | ... (models/registry.ts). */
+  model?: string;
+  /** Model parameters (e.g. { beta: 0.95, threshold: 1, reset: 'subtract' }). */
+  params?: Record<string, unknown>;
+}
+
+export interface ExperimentConfig {
+  /** Free-form run name (used in the run folder name). */
+  name?: string;
+  /** Dataset registry name: 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100' | synthetic names. */
+  dataset: string;
+  /** Directory for datasets that are read from disk (CIFAR). */
+  dataDir?: string;
+  /** Use only the first N training / test samples of the (seeded) subset. */
+  trainSize?: number;
+  testSize?: number;
+  /** Hidden layers and output layer sizes are given here; the input size comes from the dataset. */
+  layers: LayerConfig[];
+  /** Learning rule. */
+  rule: RuleName;
+  /** 'spiking' runs neuron models over T steps; 'rate' is the non-spiking MLP (T = 1). */
+  mode?: 'spiking' | 'rate' | 'continuous';
+  /** Spiking representation for sigprop: surrogate primitive of U − θ, or the voltage U itself. */
+  representation?: 'surrogate' | 'voltage';
+  /** Surrogate spec, e.g. 'fastSigmoid:k=25' or 'atan:alpha=2'. */
+  surrogate?: string;
+  /** Eligibility: 'trace' (exact presynaptic trace) or 'instant' (x[t] in place of e[t]). */
+  eligibility?: 'trace' | 'instant';
+  /** Sigprop local loss. */
+  loss?: 'simce' | 'l2' | 'classce';
+  /** Sigprop target signal projection: learned or fixed random. */
+  targetProjection?: 'learned' | 'fixed';
+  /** Number of time steps per sample and step size. */
+  steps?: number;
+  dtMs?: number;
+  /** Input encoder: 'rate' | 'latency' | 'current' | 'delta', with its options. */
+  encoder?: string;
+  encoderParams?: Record<string, number>;
+  /** Optimiser and schedule. */
+  optimizer?: 'sgd' | 'momentum' | 'adam';
+  learningRate?: number;
+  momentum?: number;
+  weightDecay?: number;
+  /** Multiply the learning rate by `gamma` at each epoch listed in `milestones`. */
+  schedule?: { milestones: number[]; gamma: number };
+  epochs?: number;
+  batchSize?: number;
+  seed?: number;
+  /** 'auto' | 'reference' | 'wasm' | 'gpu'. */
+  backend?: string;
+  threads?: number;
+  /** Where the run folder goes (default runs/). */
+  outDir?: string;
+  /** Record these for traces: neuron indices per layer and batch rows. */
+  record?: { layers?: number[]; neurons?: number[]; samples?: number[] };
+  /** Rule-specific extras (e.g. PEPITA's F scale, FF's theta). */
+  ruleParams?: Record<string, unknown>;
+}
