@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { ReferenceBackend } from '../src/backend/reference.js';
+import { Rng } from '../src/rng.js';
+import { l2Loss, sameClassTargets, similarityCE, similarityTargets, softmaxCE } from '../src/learning/losses.js';
+import { Scratch } from '../src/learning/scratch.js';
+import { createOptimizer, scheduledLearningRate, type Param } from '../src/learning/optimizers.js';
+
+const be = new ReferenceBackend();
+
+/** Central finite difference of f wrt every element of arr (float64 evaluation via float32 storage). */
+function fdGrad(arr: Float32Array, f: () => number, h = 1e-3): Float64Array {
+  const out = new Float64Array(arr.length);
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i];
+    arr[i] = v + h;
+    const fp = f();
+    arr[i] = v - h;
+    const fm = f();
+    arr[i] = v;
+    out[i] = (fp - fm) / (2 * h);
+  }
+  return out;
+}
+
+function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0, den = 1e-6;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / den;
+}
+
+describe('local losses: gradients match finite differences', () => {
+  const rng = new Rng(3);
+  const nh = 5, n = 7;
+  const labels = [0, 1, 0, 2, 1];
+
+  for (const normalize of [true, false]) {
+    it(`similarity CE (normalize=${normalize}) with same-class targets`, () => {
+      const sc = new Scratch(be);
+      const r = be.fromArray([2 * nh, n], rng.fillNormal(new Float32Array(2 * nh * n)));
+      const P = sameClassTargets(labels, labels);
+      const g = be.tensor([2 * nh, n]);
+      const opts = { temperature: 0.5, normalize };
+      const loss = similarityCE(be, sc, r, nh, P, g, opts);
+      expect(loss).toBeGreaterThan(0);
+      const fd = fdGrad(r.data, () => similarityCE(be, sc, r, nh, P, null, opts));
+      expect(maxRelErr(g.data, fd)).toBeLessThan(2e-3);
+    });
+  }
+
+  it('class-signal CE (one target row per class, hard targets)', () => {
+    const sc = new Scratch(be);
+    const C = 3;
+    const r = be.fromArray([nh + C, n], rng.fillNormal(new Float32Array((nh + C) * n)));
+    const P = sameClassTargets(labels, [0, 1, 2]);
+    const g = be.tensor([nh + C, n]);
+    const opts = { temperature: 0.3, normalize: true };
+    similarityCE(be, sc, r, nh, P, g, opts);
+    const fd = fdGrad(r.data, () => similarityCE(be, sc, r, nh, P, null, opts));
+    expect(maxRelErr(g.data, fd)).toBeLessThan(2e-3);
+  });
+
+  it('similarity targets are a row-stochastic matrix peaked on the diagonal', () => {
+    const sc = new Scratch(be);
+    const r = be.fromArray([2 * nh, n], rng.fillNormal(new Float32Array(2 * nh * n)));
+    const P = similarityTargets(be, sc, r, nh, { temperature: 0.1, normalize: true });
+    for (let i = 0; i < nh; i++) {
+      let s = 0, mx = 0, arg = -1;
+      for (let j = 0; j < nh; j++) {
+        s += P[i * nh + j];
+        if (P[i * nh + j] > mx) (mx = P[i * nh + j]), (arg = j);
+      }
+      expect(s).toBeCloseTo(1, 5);
+      expect(arg).toBe(i);
+    }
+  });
+
+  it('L2 loss', () => {
+    const r = be.fromArray([2 * nh, n], rng.fillNormal(new Float32Array(2 * nh * n)));
+    const g = be.tensor([2 * nh, n]);
+    l2Loss(r, nh, g);
+    const fd = fdGrad(r.data, () => l2Loss(r, nh, null));
+    expect(maxRelErr(g.data, fd)).toBeLessThan(2e-3);
+  });
+
+  it('softmax CE', () => {
+    const C = 4;
+    const z = rng.fillNormal(new Float32Array(nh * C));
+    const lab = [0, 3, 1, 1, 2];
+    const dz = new Float32Array(nh * C);
+    const { loss } = softmaxCE(z, lab, C, dz);
+    expect(loss).toBeGreaterThan(0);
+    const fd = fdGrad(z, () => softmaxCE(z, lab, C, null).loss);
+    expect(maxRelErr(dz, fd)).toBeLessThan(2e-3);
+  });
+});
+
+describe('optimisers', () => {
+  const mk = (): Param => ({ name: 'w', value: be.fromArray([2], [1, -2]), grad: be.fromArray([2], [0.5, -1]) });
+
+  it('SGD: w -= lr·(g + wd·w)', () => {
+    const p = mk();
+    createOptimizer('sgd', [p], { learningRate: 0.1, weightDecay: 0.01 }).step();
+    expect(p.value.data[0]).toBeCloseTo(1 - 0.1 * (0.5 + 0.01), 6);
+    expect(p.value.data[1]).toBeCloseTo(-2 - 0.1 * (-1 - 0.02), 6);
+  });
+
+  it('momentum accumulates velocity', () => {
+    const p = mk();
+    const o = createOptimizer('momentum', [p], { learningRate: 0.1, momentum: 0.9 });
+    o.step();
+    o.step();
+    // v1 = g, v2 = 0.9 g + g = 1.9 g; w = w0 − 0.1·(1 + 1.9)·g
+    expect(p.value.data[0]).toBeCloseTo(1 - 0.1 * 2.9 * 0.5, 6);
+  });
+
+  it('Adam first step moves each weight by about lr against the gradient sign; state round-trips', () => {
+    const p = mk();
+    const o = createOptimizer('adam', [p], { learningRate: 0.01 });
+    o.step();
+    expect(p.value.data[0]).toBeCloseTo(1 - 0.01, 5);
+    expect(p.value.data[1]).toBeCloseTo(-2 + 0.01, 5);
+    const s = o.state();
+    const q = mk();
+    const o2 = createOptimizer('adam', [q], { learningRate: 0.01 });
+    o2.loadState(s);
+    q.value.data.set(p.value.data);
+    o.step();
+    o2.step();
+    expect(Array.from(q.value.data)).toEqual(Array.from(p.value.data));
+  });
+
+  it('schedule and validation', () => {
+    expect(scheduledLearningRate(1, 0, { milestones: [2, 4], gamma: 0.1 })).toBe(1);
+    expect(scheduledLearningRate(1, 2, { milestones: [2, 4], gamma: 0.1 })).toBeCloseTo(0.1);
+    expect(scheduledLearningRate(1, 5, { milestones: [2, 4], gamma: 0.1 })).toBeCloseTo(0.01);
+    expect(() => createOptimizer('rmsprop', [mk()], { learningRate: 0.1 })).toThrow(/optimizer must be one of: sgd, momentum, adam/);
+    expect(() => createOptimizer('sgd', [mk()], { learningRate: -1 })).toThrow(/learningRate/);
+  });
+});
