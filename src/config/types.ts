@@ -67,4 +67,15 @@ export interface ExperimentConfig {
   record?: { layers?: number[]; neurons?: number[]; samples?: number[] };
   /** Rule-specific extras (e.g. PEPITA's F scale, FF's theta). */
   ruleParams?: Record<string, unknown>;
+  /** Write a checkpoint every N epochs (0 = only at the end and on Ctrl-C). Default 1. */
+  checkpointEvery?: number;
 }
+
+/** Fields that always have a value after `resolveConfig` (src/config/resolve.ts) fills defaults. */
+export type DefaultedField =
+  | 'name' | 'mode' | 'representation' | 'surrogate' | 'eligibility' | 'loss' | 'targetProjection'
+  | 'steps' | 'dtMs' | 'encoder' | 'optimizer' | 'learningRate' | 'momentum' | 'weightDecay'
+  | 'epochs' | 'batchSize' | 'seed' | 'backend' | 'threads' | 'outDir' | 'checkpointEvery';
+
+/** A validated configuration with defaults filled in (what the run loop and rules receive). */
+export type ResolvedConfig = ExperimentConfig & Required<Pick<ExperimentConfig, DefaultedField>>;

