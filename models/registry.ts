@@ -10,3 +10,6 @@ export { registerModel, getModel, hasModel, modelNames, type AnyNeuronModel } fr
 export type { NeuronModel, NeuronState } from './model.js';
 import './lif.js';
 import './synaptic.js';
+import './leaky.js';
+import './izhikevich.js';
+import './adex.js';

@@ -1,0 +1,149 @@
+/**
+ * Adaptive exponential integrate-and-fire (Brette & Gerstner 2005, J. Neurophysiol. 94:3637):
+ *   C·dV/dt = −gL·(V − EL) + gL·ΔT·exp((V − VT)/ΔT) − w + I
+ *   τw·dw/dt = a·(V − EL) − w
+ *   if V > Vpeak: V ← Vr, w ← w + b
+ * Units: C in pF, gL and a in nS, EL, VT, ΔT, Vr, Vpeak and V in mV, τw and dt in ms,
+ * w, b and the input I in pA (pA = nS·mV; pA/pF = mV/ms, so the equations need no factors).
+ *
+ * Defaults are the paper's cortical pyramidal cell: C = 281 pF, gL = 30 nS, EL = −70.6 mV,
+ * VT = −50.4 mV, ΔT = 2 mV, τw = 144 ms, a = 4 nS, b = 80.5 pA, Vr = EL; the paper stops the
+ * integration at 20 mV, used here as Vpeak. Presets: 'regular' (the paper), 'bursting',
+ * 'fastSpiking' (see ADEX_PRESETS).
+ *
+ * Integration: forward Euler on substeps of at most `substepMs` (default 0.1 ms); V and w are
+ * both updated from the values at the start of the substep. The exponential's argument is
+ * clamped at (Vpeak − VT)/ΔT, so exp never overflows: V beyond Vpeak is a spike anyway. A spike
+ * resets at once inside the substep; the stored V at a spike step is the post-reset value.
+ * State: v, w, s (spikes of the last step), each [batch, n].
+ */
+import type { Backend } from '../src/backend/backend.js';
+import { checkNumber, checkOneOf, ParameterError } from '../src/errors.js';
+import type { Tensor } from '../src/tensor.js';
+import { registerModel } from './catalog.js';
+import { allocState, checkDt, checkKnownKeys, checkStep, checkTau } from './common.js';
+import type { NeuronModel, NeuronState } from './model.js';
+
+/** Physical AdEx parameters (pF, nS, mV, ms, pA). */
+export interface AdexPhysical {
+  /** Membrane capacitance (pF). */
+  C: number;
+  /** Leak conductance (nS). */
+  gL: number;
+  /** Leak reversal (mV). */
+  EL: number;
+  /** Threshold slope factor (mV). */
+  deltaT: number;
+  /** Effective threshold (mV). */
+  VT: number;
+  /** Adaptation time constant (ms). */
+  tauWMs: number;
+  /** Subthreshold adaptation (nS). */
+  a: number;
+  /** Spike-triggered adaptation (pA). */
+  b: number;
+  /** Reset potential (mV). */
+  Vr: number;
+  /** Spike cut-off (mV). */
+  Vpeak: number;
+}
+
+/**
+ * Parameter sets by name. 'regular' is the paper's cortical pyramidal cell (the default);
+ * 'bursting' and 'fastSpiking' are the variants of the Scholarpedia article on AdEx
+ * (Gerstner & Brette 2009): bursting τw = 20 ms, a = 4 nS, b = 0.5 nA, Vr = VT + 5 mV;
+ * fast spiking τw = 144 ms, a = 2C/τw, b = 0, Vr = EL.
+ */
+export const ADEX_PRESETS: Readonly<Record<string, AdexPhysical>> = {
+  regular: { C: 281, gL: 30, EL: -70.6, deltaT: 2, VT: -50.4, tauWMs: 144, a: 4, b: 80.5, Vr: -70.6, Vpeak: 20 },
+  bursting: { C: 281, gL: 30, EL: -70.6, deltaT: 2, VT: -50.4, tauWMs: 20, a: 4, b: 500, Vr: -45.4, Vpeak: 20 },
+  fastSpiking: { C: 281, gL: 30, EL: -70.6, deltaT: 2, VT: -50.4, tauWMs: 144, a: (2 * 281) / 144, b: 0, Vr: -70.6, Vpeak: 20 },
+};
+
+/** User parameters: a preset name (default 'regular') and any overrides. */
+export interface AdexParams extends Partial<AdexPhysical> {
+  /** 'regular' (default), 'bursting' or 'fastSpiking'. */
+  preset?: string;
+  /** Initial V in mV (default EL; w starts at 0). */
+  v0?: number;
+  /** Largest Euler substep in ms. Default 0.1. */
+  substepMs?: number;
+}
+
+/** Resolved AdEx parameters. */
+export interface AdexResolved extends AdexPhysical {
+  preset: string;
+  v0: number;
+  substepMs: number;
+  dtMs: number;
+  nSub: number;
+  hMs: number;
+}
+
+const ADEX_KEYS = ['preset', 'C', 'gL', 'EL', 'deltaT', 'VT', 'tauWMs', 'a', 'b', 'Vr', 'Vpeak', 'v0', 'substepMs', 'dtMs', 'nSub', 'hMs'] as const;
+
+/** Validate and fill AdEx parameters for step size dtMs. */
+export function resolveAdex(params: Partial<AdexResolved> | AdexParams | undefined, dtMs: number): AdexResolved {
+  const dt = checkDt(dtMs);
+  checkKnownKeys('adex', params, ADEX_KEYS);
+  const p = (params ?? {}) as Partial<AdexResolved>;
+  const preset = checkOneOf('preset', p.preset ?? 'regular', Object.keys(ADEX_PRESETS));
+  const base = ADEX_PRESETS[preset];
+  const pos = { min: 0, minExclusive: true };
+  const C = checkNumber('C', p.C ?? base.C, { ...pos, unit: 'pF' });
+  const gL = checkNumber('gL', p.gL ?? base.gL, { ...pos, unit: 'nS' });
+  const EL = checkNumber('EL', p.EL ?? base.EL, { unit: 'mV' });
+  const deltaT = checkNumber('deltaT', p.deltaT ?? base.deltaT, { ...pos, unit: 'mV' });
+  const VT = checkNumber('VT', p.VT ?? base.VT, { unit: 'mV' });
+  const tauWMs = checkTau('tauWMs', p.tauWMs ?? base.tauWMs);
+  const a = checkNumber('a', p.a ?? base.a, { unit: 'nS' });
+  const b = checkNumber('b', p.b ?? base.b, { unit: 'pA' });
+  const Vr = checkNumber('Vr', p.Vr ?? base.Vr, { unit: 'mV' });
+  const Vpeak = checkNumber('Vpeak', p.Vpeak ?? base.Vpeak, { min: VT, minExclusive: true, unit: 'mV' });
+  if (Vr >= Vpeak) throw new ParameterError(`adex: Vr = ${Vr} mV must be below Vpeak = ${Vpeak} mV`);
+  const v0 = checkNumber('v0', p.v0 ?? EL, { max: Vpeak, maxExclusive: true, unit: 'mV' });
+  const substepMs = checkNumber('substepMs', p.substepMs ?? 0.1, { ...pos, max: 1, unit: 'ms' });
+  const nSub = Math.max(1, Math.ceil(dt / substepMs - 1e-9));
+  return { preset, C, gL, EL, deltaT, VT, tauWMs, a, b, Vr, Vpeak, v0, substepMs, dtMs: dt, nSub, hMs: dt / nSub };
+}
+
+/** Pure AdEx step over dtMs (nSub Euler substeps); input I in pA; writes v, w, s. */
+export function adexStep(_backend: Backend, p: AdexResolved, state: NeuronState, input: Tensor): void {
+  const [vt, wt, st] = checkStep('adex', state, ['v', 'w', 's'], input);
+  const V = vt.data, W = wt.data, S = st.data, I = input.data;
+  const { C, gL, EL, deltaT, VT, tauWMs, a, b, Vr, Vpeak, nSub, hMs: h } = p;
+  const maxArg = (Vpeak - VT) / deltaT;
+  for (let i = 0; i < V.length; i++) {
+    let v = V[i], w = W[i], spk = 0;
+    const x = I[i];
+    for (let k = 0; k < nSub; k++) {
+      const arg = Math.min((v - VT) / deltaT, maxArg);
+      const dv = (-gL * (v - EL) + gL * deltaT * Math.exp(arg) - w + x) / C;
+      const dw = (a * (v - EL) - w) / tauWMs;
+      v += h * dv;
+      w += h * dw;
+      if (v > Vpeak) {
+        v = Vr;
+        w += b;
+        spk = 1;
+      }
+    }
+    V[i] = v;
+    W[i] = w;
+    S[i] = spk;
+  }
+}
+
+/** The AdEx model, registered as 'adex'. */
+export const adex: NeuronModel<AdexResolved> = {
+  name: 'adex',
+  stateVars: ['v', 'w', 's'],
+  voltageVar: 'v',
+  spikeVar: 's',
+  resolve: (params, dtMs) => resolveAdex(params, dtMs),
+  init: (backend, batch, n, p) => allocState(backend, batch, n, { v: p.v0, w: 0, s: 0 }),
+  step: adexStep,
+  threshold: (p) => p.Vpeak,
+};
+
+registerModel(adex);

@@ -1,0 +1,129 @@
+/**
+ * Izhikevich (2003) simple model, "Simple model of spiking neurons", IEEE TNN 14(6):
+ *   v' = 0.04·v² + 5·v + 140 − u + I
+ *   u' = a·(b·v − u)
+ *   if v ≥ vPeak (30 mV): v ← c, u ← u + d
+ * Units: v and c in mV, time in ms, u and I in the model's current units (mV/ms scale as in
+ * the paper; I = 10 is the paper's typical tonic drive).
+ *
+ * Integration: forward Euler on substeps of at most `substepMs` (default 0.5 ms, the half-step
+ * the paper's reference code uses for v). Within a substep v is updated first and u is then
+ * updated from the new v (as in the paper's code). When v reaches vPeak inside a substep the
+ * neuron is reset at once (v ← c, u ← u + d) and integration continues for the rest of the
+ * step; s = 1 for that step. The stored v is therefore the post-reset value at a spike step;
+ * use the spike variable s to mark spikes in traces. dtMs should be ≤ 1 ms.
+ * State: v, u, s (spikes of the last step), each [batch, n].
+ *
+ * Presets (paper Fig. 2): RS regular spiking, IB intrinsically bursting, CH chattering,
+ * FS fast spiking, LTS low-threshold spiking, TC thalamo-cortical, RZ resonator.
+ */
+import type { Backend } from '../src/backend/backend.js';
+import { checkNumber, checkOneOf } from '../src/errors.js';
+import type { Tensor } from '../src/tensor.js';
+import { registerModel } from './catalog.js';
+import { allocState, checkDt, checkKnownKeys, checkStep } from './common.js';
+import type { NeuronModel, NeuronState } from './model.js';
+
+/** The four dimensionless Izhikevich parameters. */
+export interface IzhikevichABCD {
+  /** Recovery time scale (1/ms). */
+  a: number;
+  /** Sensitivity of u to v. */
+  b: number;
+  /** After-spike reset of v (mV). */
+  c: number;
+  /** After-spike increment of u. */
+  d: number;
+}
+
+/** Published parameter sets (Izhikevich 2003, Fig. 2). */
+export const IZHIKEVICH_PRESETS: Readonly<Record<string, IzhikevichABCD>> = {
+  RS: { a: 0.02, b: 0.2, c: -65, d: 8 },
+  IB: { a: 0.02, b: 0.2, c: -55, d: 4 },
+  CH: { a: 0.02, b: 0.2, c: -50, d: 2 },
+  FS: { a: 0.1, b: 0.2, c: -65, d: 2 },
+  LTS: { a: 0.02, b: 0.25, c: -65, d: 2 },
+  TC: { a: 0.02, b: 0.25, c: -65, d: 0.05 },
+  RZ: { a: 0.1, b: 0.26, c: -65, d: 2 },
+};
+
+/** User parameters: a preset name and/or explicit a, b, c, d (explicit values override the preset). */
+export interface IzhikevichParams extends Partial<IzhikevichABCD> {
+  /** One of RS, IB, CH, FS, LTS, TC, RZ. Default 'RS'. */
+  preset?: string;
+  /** Spike cut-off in mV. Default 30. */
+  vPeak?: number;
+  /** Initial membrane potential in mV (u starts at b·v0). Default −65. */
+  v0?: number;
+  /** Largest Euler substep in ms. Default 0.5. */
+  substepMs?: number;
+}
+
+/** Resolved Izhikevich parameters. */
+export interface IzhikevichResolved extends IzhikevichABCD {
+  preset: string;
+  vPeak: number;
+  v0: number;
+  substepMs: number;
+  dtMs: number;
+  /** Number of Euler substeps per step and their length in ms. */
+  nSub: number;
+  hMs: number;
+}
+
+const IZH_KEYS = ['preset', 'a', 'b', 'c', 'd', 'vPeak', 'v0', 'substepMs', 'dtMs', 'nSub', 'hMs'] as const;
+
+/** Validate and fill Izhikevich parameters for step size dtMs. */
+export function resolveIzhikevich(params: Partial<IzhikevichResolved> | IzhikevichParams | undefined, dtMs: number): IzhikevichResolved {
+  const dt = checkDt(dtMs);
+  checkKnownKeys('izhikevich', params, IZH_KEYS);
+  const p = (params ?? {}) as Partial<IzhikevichResolved>;
+  const preset = checkOneOf('preset', p.preset ?? 'RS', Object.keys(IZHIKEVICH_PRESETS));
+  const base = IZHIKEVICH_PRESETS[preset];
+  const a = checkNumber('a', p.a ?? base.a, { min: 0, minExclusive: true, unit: '1/ms' });
+  const b = checkNumber('b', p.b ?? base.b);
+  const c = checkNumber('c', p.c ?? base.c, { unit: 'mV' });
+  const d = checkNumber('d', p.d ?? base.d);
+  const vPeak = checkNumber('vPeak', p.vPeak ?? 30, { min: c, minExclusive: true, unit: 'mV' });
+  const v0 = checkNumber('v0', p.v0 ?? -65, { max: vPeak, maxExclusive: true, unit: 'mV' });
+  const substepMs = checkNumber('substepMs', p.substepMs ?? 0.5, { min: 0, minExclusive: true, max: 1, unit: 'ms' });
+  const nSub = Math.max(1, Math.ceil(dt / substepMs - 1e-9));
+  return { preset, a, b, c, d, vPeak, v0, substepMs, dtMs: dt, nSub, hMs: dt / nSub };
+}
+
+/** Pure Izhikevich step over dtMs (nSub Euler substeps); writes v, u, s. */
+export function izhikevichStep(_backend: Backend, p: IzhikevichResolved, state: NeuronState, input: Tensor): void {
+  const [vt, ut, st] = checkStep('izhikevich', state, ['v', 'u', 's'], input);
+  const V = vt.data, U = ut.data, S = st.data, I = input.data;
+  const { a, b, c, d, vPeak, nSub, hMs: h } = p;
+  for (let i = 0; i < V.length; i++) {
+    let v = V[i], u = U[i], spk = 0;
+    const x = I[i];
+    for (let k = 0; k < nSub; k++) {
+      v += h * (0.04 * v * v + 5 * v + 140 - u + x);
+      u += h * a * (b * v - u);
+      if (v >= vPeak) {
+        v = c;
+        u += d;
+        spk = 1;
+      }
+    }
+    V[i] = v;
+    U[i] = u;
+    S[i] = spk;
+  }
+}
+
+/** The Izhikevich model, registered as 'izhikevich'. */
+export const izhikevich: NeuronModel<IzhikevichResolved> = {
+  name: 'izhikevich',
+  stateVars: ['v', 'u', 's'],
+  voltageVar: 'v',
+  spikeVar: 's',
+  resolve: (params, dtMs) => resolveIzhikevich(params, dtMs),
+  init: (backend, batch, n, p) => allocState(backend, batch, n, { v: p.v0, u: p.b * p.v0, s: 0 }),
+  step: izhikevichStep,
+  threshold: (p) => p.vPeak,
+};
+
+registerModel(izhikevich);
