@@ -1,0 +1,135 @@
+/**
+ * Integer synaptic delays: a ring buffer of pending synaptic input.
+ *
+ * A projection W [in, out] with delays d (in steps, integers >= 0) delivers the contribution
+ * x[t, k]·W[k, n] of input k to neuron n at step t + d[k, n]. The buffer holds D = max(d) + 1
+ * slots, each a backend tensor [batch, out]; at step t contributions go into slot (t + d) mod D
+ * and the neurons read slot t mod D. Delay 0 is the same as no delay.
+ *
+ * Two paths:
+ * - one delay for the whole projection (`delays` a number): each step writes one slot through
+ *   the backend's spikeMatmul / matmul kernel (no JS loop over weights);
+ * - a delay per connection (`delays` an Int32Array [in, out]): an event-driven loop that touches
+ *   only rows k of non-zero inputs and reads W directly, so weight updates take effect at once.
+ *   Cost ∝ (active inputs) × out.
+ */
+import type { Backend } from '../backend/backend.js';
+import { checkNumber, ParameterError, ShapeError } from '../errors.js';
+import { shapeString, type Tensor } from '../tensor.js';
+
+/** Delay specification: one integer for the whole projection, or one per connection [in, out] row-major. */
+export type DelaySpec = number | Int32Array | readonly number[];
+
+/** Validate a delay spec for a projection [inSize, outSize]; returns a number or an Int32Array. */
+export function checkDelays(name: string, delays: DelaySpec, inSize: number, outSize: number): number | Int32Array {
+  if (typeof delays === 'number') return checkNumber(`${name}.delays`, delays, { min: 0, max: 1e6, integer: true });
+  const n = inSize * outSize;
+  if (delays.length !== n) {
+    throw new ShapeError(
+      `${name}.delays has ${delays.length} entries but the projection W is ${shapeString([inSize, outSize])} and needs ${n} (one delay per connection, row-major [in, out])`,
+    );
+  }
+  const out = delays instanceof Int32Array ? delays : Int32Array.from(delays);
+  for (let i = 0; i < n; i++) {
+    const d = delays[i];
+    if (!Number.isInteger(d) || d < 0 || d > 1e6) {
+      throw new ParameterError(
+        `${name}.delays[${i}] (input ${Math.floor(i / outSize)}, neuron ${i % outSize}) = ${d}; delays must be integers with 0 <= d <= 1000000 (steps)`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Largest delay of a validated spec. */
+export function maxDelay(delays: number | Int32Array): number {
+  if (typeof delays === 'number') return delays;
+  let m = 0;
+  for (let i = 0; i < delays.length; i++) if (delays[i] > m) m = delays[i];
+  return m;
+}
+
+/** Ring buffer of pending synaptic input for one projection. */
+export class DelayLine {
+  /** Number of slots, max delay + 1. */
+  readonly slots: number;
+  private readonly buf: Tensor[] = [];
+  private readonly uniform: number | null;
+  private readonly perConnection: Int32Array | null;
+  private batch = 0;
+  private readonly views: Float32Array[] = [];
+
+  constructor(
+    private readonly backend: Backend,
+    readonly inSize: number,
+    readonly outSize: number,
+    delays: number | Int32Array,
+  ) {
+    this.slots = maxDelay(delays) + 1;
+    this.uniform = typeof delays === 'number' ? delays : null;
+    this.perConnection = typeof delays === 'number' ? null : delays;
+  }
+
+  /** The delays per connection (a copy), or the single delay. */
+  delays(): number | Int32Array {
+    return this.perConnection ? this.perConnection.slice() : (this.uniform as number);
+  }
+
+  /** (Re)allocate the slots for `batch` rows and clear all pending input. */
+  reset(batch: number): void {
+    if (batch !== this.batch) {
+      for (const t of this.buf) this.backend.free(t);
+      this.buf.length = 0;
+      for (let i = 0; i < this.slots; i++) this.buf.push(this.backend.tensor([batch, this.outSize]));
+      this.batch = batch;
+    } else {
+      for (const t of this.buf) this.backend.fill(t, 0);
+    }
+  }
+
+  /**
+   * Deposit the input x [batch, in] of step t through W [in, out] and return the tensor
+   * [batch, out] of input due at step t (a buffer slot: valid until the next call).
+   * `eventDriven` selects spikeMatmul (true) or dense matmul (false) on the uniform path.
+   */
+  push(t: number, x: Tensor, w: Tensor, eventDriven: boolean): Tensor {
+    const D = this.slots;
+    if (this.uniform !== null) {
+      const target = this.buf[(t + this.uniform) % D];
+      if (eventDriven) this.backend.spikeMatmul(target, x, w, 0);
+      else this.backend.matmul(target, x, w);
+    } else {
+      // The slot due at step t−1 has been consumed; it is the target of delay D−1 now.
+      if (t > 0) this.backend.fill(this.buf[(t - 1) % D], 0);
+      this.depositPerConnection(t, x, w);
+    }
+    return this.buf[t % D];
+  }
+
+  private depositPerConnection(t: number, x: Tensor, w: Tensor): void {
+    const d = this.perConnection as Int32Array;
+    const D = this.slots, K = this.inSize, N = this.outSize, B = this.batch;
+    if (x.shape[0] !== B || x.shape[1] !== K) {
+      throw new ShapeError(`delays: input has shape ${shapeString(x.shape)} but ${shapeString([B, K])} is needed`);
+    }
+    const X = x.data, W = w.data;
+    const slotData = this.views;
+    for (let i = 0; i < D; i++) slotData[i] = this.buf[i].data; // fresh views (wasm memory may move)
+    for (let b = 0; b < B; b++) {
+      const row = b * N;
+      for (let k = 0; k < K; k++) {
+        const xv = X[b * K + k];
+        if (xv === 0) continue;
+        const wr = k * N;
+        for (let n = 0; n < N; n++) slotData[(t + d[wr + n]) % D][row + n] += xv * W[wr + n];
+      }
+    }
+  }
+
+  /** Release the buffer tensors. */
+  free(): void {
+    for (const t of this.buf) this.backend.free(t);
+    this.buf.length = 0;
+    this.batch = 0;
+  }
+}
