@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batches, numBatches, oneHot, type Split } from '../src/data/index.js';
+import { batches, classCounts, holdOut, numBatches, oneHot, selectRows, type Split } from '../src/data/index.js';
 import { Rng } from '../src/rng.js';
 
 function toySplit(n: number, inputSize = 3, numClasses = 4): Split {
@@ -71,5 +71,29 @@ describe('oneHot', () => {
   it('encodes labels and rejects out-of-range ones', () => {
     expect(Array.from(oneHot([2, 0], 3))).toEqual([0, 0, 1, 1, 0, 0]);
     expect(() => oneHot([3], 3)).toThrow(/label 3 at index 0/);
+  });
+});
+
+describe('selectRows / holdOut / classCounts', () => {
+  it('holds out a class-balanced validation set disjoint from the rest', () => {
+    const s = toySplit(100, 3, 4);
+    const { train, val } = holdOut(s, 20, new Rng(3));
+    expect(val.n).toBe(20);
+    expect(train.n).toBe(80);
+    expect(classCounts(val)).toEqual([5, 5, 5, 5]);
+    const all = [...Array.from(train.sourceIndices!), ...Array.from(val.sourceIndices!)].sort((a, b) => a - b);
+    expect(all).toEqual([...Array(100).keys()]);
+    for (let r = 0; r < val.n; r++) expect(val.images[r * 3]).toBe(val.sourceIndices![r]);
+    const again = holdOut(s, 20, new Rng(3));
+    expect(Array.from(again.val.sourceIndices!)).toEqual(Array.from(val.sourceIndices!));
+  });
+
+  it('selectRows keeps order and rejects bad indices', () => {
+    const s = toySplit(10);
+    const sel = selectRows(s, [9, 0, 9]);
+    expect(Array.from(sel.labels)).toEqual([1, 0, 1]);
+    expect(sel.images[3]).toBe(0);
+    expect(() => selectRows(s, [10])).toThrow(/index 10 at position 0/);
+    expect(() => holdOut(s, 10, new Rng(1))).toThrow(/valSize/);
   });
 });

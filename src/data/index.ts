@@ -27,6 +27,7 @@ export {
 } from './cifar.js';
 export { loadSynthetic, registerSyntheticTask, syntheticTasks, spikePatternRates, type SyntheticTask } from './synthetic.js';
 export { subsetIndices } from './split.js';
+export { classCounts, holdOut, selectRows } from './views.js';
 
 /** A registered dataset: a name, a one-line description and a loader. */
 export interface DatasetEntry {
@@ -44,6 +45,11 @@ const aliases = new Map<string, string>();
 export function registerDataset(entry: DatasetEntry): void {
   registry.set(entry.name, entry);
   for (const a of entry.aliases ?? []) aliases.set(a, entry.name);
+}
+
+/** All registry entries (name, description, aliases), sorted by name: for listings (CLI --help). */
+export function datasetEntries(): DatasetEntry[] {
+  return datasetNames().map((n) => registry.get(n)!);
 }
 
 /** Names of all registered datasets (without aliases), sorted. */
