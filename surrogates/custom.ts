@@ -24,7 +24,7 @@
 import { derivative, parse, type EvalFunction, type MathNode } from 'mathjs';
 import * as mathjs from 'mathjs';
 import { ParameterError } from '../src/errors.js';
-import type { SurrogateFamily, SurrogateParamDef } from './types.js';
+import { instantiate, type Surrogate, type SurrogateFamily, type SurrogateParamDef } from './types.js';
 
 /** A parameter of a custom surrogate: a default value, or a default with a range. */
 export type CustomParam =
@@ -327,4 +327,12 @@ export function customFamily(def: CustomSurrogateDefinition): SurrogateFamily {
   let monotone = true;
   for (let i = 0; i <= 2000 && monotone; i++) if (df(GRID_LO + i * 0.01) < -1e-12) monotone = false;
   return { ...family, monotone };
+}
+
+/**
+ * Build and instantiate a custom surrogate in one step (not registered; use registerSurrogate to
+ * make it selectable by name). `params` overrides the declared defaults.
+ */
+export function customSurrogate(def: CustomSurrogateDefinition, params: Readonly<Record<string, number>> = {}): Surrogate {
+  return instantiate(customFamily(def), params);
 }
