@@ -45,7 +45,8 @@ export function parseFashionJson(bytes: Uint8Array, file: string): { pixels: Uin
   if (!m) return fail('does not start with {"data": [', 0);
   // (No closures over i below: a captured loop variable would slow the scan several-fold.)
   let i = Buffer.byteLength(m[0]);
-  let cap = 7100 * PIXELS;
+  // Every value needs at least 2 bytes (digit and separator), which bounds the record count.
+  let cap = Math.min(7100, Math.floor(bytes.length / (2 * PIXELS)) + 1) * PIXELS;
   let pixels = new Uint8Array(cap);
   let n = 0;
   const len = bytes.length;
