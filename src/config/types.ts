@@ -67,6 +67,10 @@ export interface ExperimentConfig {
   record?: { layers?: number[]; neurons?: number[]; samples?: number[] };
   /** Rule-specific extras (e.g. PEPITA's F scale, FF's theta). */
   ruleParams?: Record<string, unknown>;
+  /** Parameters of a synthetic dataset task (see src/data/synthetic.ts), e.g. { noise: 0.1 }. */
+  datasetParams?: Record<string, number>;
+  /** Standardise inputs per channel with training-split statistics instead of [0, 1]. Default false. */
+  standardize?: boolean;
   /** Write a checkpoint every N epochs (0 = only at the end and on Ctrl-C). Default 1. */
   checkpointEvery?: number;
 }
@@ -75,7 +79,7 @@ export interface ExperimentConfig {
 export type DefaultedField =
   | 'name' | 'mode' | 'representation' | 'surrogate' | 'eligibility' | 'loss' | 'targetProjection'
   | 'steps' | 'dtMs' | 'encoder' | 'optimizer' | 'learningRate' | 'momentum' | 'weightDecay'
-  | 'epochs' | 'batchSize' | 'seed' | 'backend' | 'threads' | 'outDir' | 'checkpointEvery';
+  | 'epochs' | 'batchSize' | 'seed' | 'backend' | 'threads' | 'outDir' | 'checkpointEvery' | 'standardize';
 
 /** A validated configuration with defaults filled in (what the run loop and rules receive). */
 export type ResolvedConfig = ExperimentConfig & Required<Pick<ExperimentConfig, DefaultedField>>;

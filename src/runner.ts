@@ -1,0 +1,397 @@
+/**
+ * The training run loop: epochs of shuffled mini-batches through a TrainingRule, evaluation on
+ * the test split after each epoch, metrics (JSON + CSV), checkpoints, the HTML report, progress
+ * and Ctrl-C handling. Used by `sigprop run`, `sigprop sweep` and library users:
+ *
+ *   const result = await runExperiment(resolveConfig({ dataset: 'xor', layers: [{ size: 16 }, { size: 2 }], rule: 'sigprop' }));
+ *   console.log(result.metrics.at(-1)?.testAccuracy, result.runDir);
+ *
+ * A run folder holds: config.json (resolved config), run.json (status, position), metrics.json,
+ * metrics.csv, checkpoint.ckpt (latest) and report.html. Every file is written atomically, the
+ * checkpoint first, so the folder is never half-written; run.json's status says whether the run
+ * is 'running', 'complete', 'interrupted' (resumable), 'diverged' or 'failed'.
+ *
+ * Determinism: one Rng(seed) is forked into a rule stream and a data (shuffle) stream; both are
+ * checkpointed, and a mid-epoch checkpoint stores the data stream's state at the start of the
+ * epoch plus the number of batches done, so `resumeRun` ends with the same weights, bit for bit,
+ * as an uninterrupted run with the same seed on the same backend.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Backend } from './backend/backend.js';
+import { createBackend } from './backend/registry.js';
+import { architectureOf, loadCheckpoint, saveCheckpoint, type Checkpoint, type SavedTensor } from './checkpoint.js';
+import { resolveConfig, saveResolvedConfig } from './config/resolve.js';
+import type { ResolvedConfig } from './config/types.js';
+import { epochOrder, loadDataset, numBatches, type Dataset, type Split } from './data/index.js';
+import { SigpropError } from './errors.js';
+import { toCsv, writeFileAtomic, writeJsonAtomic } from './io.js';
+import { createRule, DivergenceError, type RuleFactory, type TrainingRule } from './learning/rule.js';
+import { createProgress, type ProgressStream } from './progress.js';
+import { Rng } from './rng.js';
+
+/** One epoch's metrics (the shape src/report's EpochMetrics reads). Fractions in [0, 1]. */
+export interface EpochMetrics {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Mean over samples of the rule's batch loss. */
+  trainLoss: number;
+  trainAccuracy?: number;
+  testAccuracy: number;
+  /** Mean local loss per layer (index 0 = first hidden layer). */
+  layerLosses: number[];
+  layers?: { layer: number; label?: string; weightNorm?: number; firingRate?: number; targetFiringRate?: number; meanActivity?: number; learningRate?: number }[];
+  learningRate: number;
+  /** Wall-clock seconds of the epoch (training + evaluation); the one non-deterministic field. */
+  timeS: number;
+}
+
+export type RunStatus = 'running' | 'complete' | 'interrupted' | 'diverged' | 'failed';
+
+/** Contents of a run folder's run.json. */
+export interface RunState {
+  status: RunStatus;
+  name: string;
+  /** Epochs completed and batches done in the current epoch. */
+  epoch: number;
+  batch: number;
+  epochs: number;
+  backend: string;
+  startedAt: string;
+  updatedAt: string;
+  /** Error message when status is 'diverged' or 'failed'. */
+  error?: string;
+}
+
+export interface RunOptions {
+  /** Run folder; default `<outDir>/<name>-<UTC timestamp>`. Must not hold a run unless resuming. */
+  runDir?: string;
+  /** Abort → finish the current batch, write a checkpoint, metrics and the report, then return. */
+  signal?: AbortSignal;
+  /** Install a SIGINT (Ctrl-C) handler that acts like `signal` (a second Ctrl-C exits at once). */
+  handleSigint?: boolean;
+  /** Stream for the progress bar (default process.stderr); false for none. */
+  progress?: ProgressStream | false;
+  /** Epoch summary lines (default: stdout); pass () => {} for silence. */
+  log?: (line: string) => void;
+  /** Write report.html at the end (default true). */
+  report?: boolean;
+  /** Use this dataset instead of loading `config.dataset` (tests, custom data). */
+  dataset?: Dataset;
+  /** Use this rule factory instead of the registry's `config.rule`. */
+  createRule?: RuleFactory;
+  /** Use this backend instead of creating `config.backend`. */
+  backend?: Backend;
+}
+
+export interface RunResult {
+  runDir: string;
+  config: ResolvedConfig;
+  metrics: EpochMetrics[];
+  status: RunStatus;
+  checkpointPath: string;
+  reportPath?: string;
+}
+
+/** Names of the files in a run folder. */
+export const RUN_FILES = { config: 'config.json', state: 'run.json', metrics: 'metrics.json', csv: 'metrics.csv', checkpoint: 'checkpoint.ckpt', report: 'report.html' } as const;
+
+/** Make sure the built-in rules are registered (src/learning/index.ts registers them on import). */
+export async function loadBuiltinRules(): Promise<void> {
+  const spec = './learning/index.js'; // variable: the module is optional while rules are being written
+  try {
+    await import(spec);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND' || !String((err as Error).message).includes('learning')) throw err;
+  }
+}
+
+/** Load the dataset a config names (subsets seeded by config.seed). */
+export function loadConfigDataset(cfg: ResolvedConfig): Dataset {
+  return loadDataset(cfg.dataset, { dataDir: cfg.dataDir, trainSize: cfg.trainSize, testSize: cfg.testSize, seed: cfg.seed, standardize: cfg.standardize, params: cfg.datasetParams });
+}
+
+/** Fraction of `split` that `rule` classifies correctly, predicting in batches of `batchSize`. */
+export function evaluate(rule: TrainingRule, split: Split, batchSize: number): number {
+  if (split.n === 0) return NaN;
+  let correct = 0;
+  for (let start = 0; start < split.n; start += batchSize) {
+    const size = Math.min(batchSize, split.n - start);
+    const pred = rule.predict(split.images.subarray(start * split.inputSize, (start + size) * split.inputSize), size);
+    for (let i = 0; i < size; i++) if (pred[i] === split.labels[start + i]) correct++;
+  }
+  return correct / split.n;
+}
+
+/** Copy the rows `indices` of a split into a batch. x: [size, inputSize]. */
+function gather(split: Split, indices: Int32Array): { x: Float32Array; labels: Int32Array } {
+  const x = new Float32Array(indices.length * split.inputSize);
+  const labels = new Int32Array(indices.length);
+  for (let r = 0; r < indices.length; r++) {
+    const src = indices[r];
+    x.set(split.images.subarray(src * split.inputSize, (src + 1) * split.inputSize), r * split.inputSize);
+    labels[r] = split.labels[src];
+  }
+  return { x, labels };
+}
+
+function utcStamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+}
+
+/** Learning rate in effect at 0-based `epoch` under the config's milestone schedule. */
+export function learningRateAt(cfg: ResolvedConfig, epoch: number): number {
+  let lr = cfg.learningRate;
+  for (const m of cfg.schedule?.milestones ?? []) if (epoch + 1 > m) lr *= cfg.schedule!.gamma;
+  return lr;
+}
+
+/** Flatten metrics for the CSV file (one row per epoch). */
+export function metricsRows(metrics: readonly EpochMetrics[]): Record<string, unknown>[] {
+  return metrics.map((m) => {
+    const row: Record<string, unknown> = { epoch: m.epoch, trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, testAccuracy: m.testAccuracy, learningRate: m.learningRate, timeS: m.timeS };
+    m.layerLosses.forEach((l, i) => (row[`layer${i}.loss`] = l));
+    for (const s of m.layers ?? []) {
+      if (s.weightNorm !== undefined) row[`layer${s.layer}.weightNorm`] = s.weightNorm;
+      if (s.firingRate !== undefined) row[`layer${s.layer}.firingRate`] = s.firingRate;
+    }
+    return row;
+  });
+}
+
+/** Sums of the current (incomplete) epoch, checkpointed so a resumed epoch reports the same means. */
+interface EpochSums {
+  loss: number;
+  correct: number;
+  withAccuracy: number;
+  samples: number;
+  layerLosses: number[];
+  timeS: number;
+}
+
+const emptySums = (): EpochSums => ({ loss: 0, correct: 0, withAccuracy: 0, samples: 0, layerLosses: [], timeS: 0 });
+
+/** Train a resolved config from scratch in a new run folder. */
+export async function runExperiment(config: ResolvedConfig, opts: RunOptions = {}): Promise<RunResult> {
+  const cfg = resolveConfig(config); // re-validate: library callers may pass hand-made objects
+  const runDir = resolve(opts.runDir ?? join(cfg.outDir, `${cfg.name}-${utcStamp()}`));
+  if (existsSync(join(runDir, RUN_FILES.state)) || existsSync(join(runDir, RUN_FILES.checkpoint))) {
+    throw new SigpropError(`run folder ${runDir} already holds a run; continue it with --resume ${runDir}, or choose another folder (--run-dir)`, 'run');
+  }
+  saveResolvedConfig(runDir, cfg);
+  return trainLoop(cfg, runDir, null, opts);
+}
+
+/**
+ * Continue the run in `runDir` from its checkpoint. `epochs` may raise the total number of
+ * epochs (to train longer); everything else comes from the folder's config.json.
+ */
+export async function resumeRun(runDir: string, opts: RunOptions & { epochs?: number } = {}): Promise<RunResult> {
+  const dir = resolve(runDir);
+  const cfgPath = join(dir, RUN_FILES.config);
+  if (!existsSync(cfgPath)) throw new SigpropError(`cannot resume ${dir}: it has no ${RUN_FILES.config}; pass the folder of a run started by sigprop run`, 'run');
+  const raw = JSON.parse(readFileSync(cfgPath, 'utf8')) as ResolvedConfig;
+  if (opts.epochs !== undefined) raw.epochs = opts.epochs;
+  const cfg = resolveConfig(raw, cfgPath);
+  const ckPath = join(dir, RUN_FILES.checkpoint);
+  if (!existsSync(ckPath)) throw new SigpropError(`cannot resume ${dir}: no ${RUN_FILES.checkpoint} was written yet; start the run again`, 'run');
+  if (opts.epochs !== undefined) saveResolvedConfig(dir, cfg);
+  return trainLoop(cfg, dir, ckPath, opts);
+}
+
+/** Rule state as checkpoint tensors (1-D; the rule knows its shapes). */
+function ruleTensors(rule: TrainingRule): Record<string, SavedTensor> {
+  const out: Record<string, SavedTensor> = {};
+  for (const [k, v] of Object.entries(rule.state())) out[k] = { shape: [v.length], data: Float32Array.from(v) };
+  return out;
+}
+
+/** Set up backend, dataset, RNG streams and rule for a config (shared by training and eval). */
+export async function setupRule(cfg: ResolvedConfig, opts: Pick<RunOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
+  const backend = opts.backend ?? (await createBackend(cfg.backend, { threads: cfg.threads }));
+  const dataset = opts.dataset ?? loadConfigDataset(cfg);
+  const root = new Rng(cfg.seed);
+  const ruleRng = root.fork();
+  const dataRng = root.fork();
+  if (!opts.createRule) await loadBuiltinRules();
+  const rule = (opts.createRule ?? createRule)(cfg, { backend, rng: ruleRng, inputSize: dataset.inputSize, numClasses: dataset.numClasses });
+  return { backend, dataset, rule, ruleRng, dataRng, architecture: architectureOf(cfg, dataset.inputSize) };
+}
+
+async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | null, opts: RunOptions): Promise<RunResult> {
+  const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const { backend, dataset, rule, ruleRng, dataRng, architecture } = await setupRule(cfg, opts);
+  const paths = { ck: join(runDir, RUN_FILES.checkpoint), state: join(runDir, RUN_FILES.state) };
+  let metrics: EpochMetrics[] = [];
+  let startEpoch = 0;
+  let startBatch = 0;
+  let sums = emptySums();
+  let startedAt = new Date().toISOString();
+  if (ckPath) {
+    const ck = loadCheckpoint(ckPath, { architecture });
+    rule.loadState(Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, t.data])));
+    ruleRng.setState(ck.rng.rule);
+    dataRng.setState(ck.rng.data);
+    metrics = (ck.meta.metrics as EpochMetrics[]) ?? [];
+    sums = (ck.meta.partial as EpochSums) ?? emptySums();
+    startEpoch = ck.epoch;
+    startBatch = ck.batch;
+    startedAt = (ck.meta.startedAt as string) ?? startedAt;
+    log(`resuming ${runDir} at epoch ${startEpoch + 1}, batch ${startBatch + 1}`);
+  }
+  const state = (status: RunStatus, epoch: number, batch: number, error?: string): void =>
+    writeJsonAtomic(paths.state, { status, name: cfg.name, epoch, batch, epochs: cfg.epochs, backend: backend.name, startedAt, updatedAt: new Date().toISOString(), ...(error ? { error } : {}) } satisfies RunState);
+  const writeMetrics = (): void => {
+    writeJsonAtomic(join(runDir, RUN_FILES.metrics), metrics);
+    writeFileAtomic(join(runDir, RUN_FILES.csv), toCsv(metricsRows(metrics)));
+  };
+  const checkpoint = (epoch: number, batch: number, dataEpochStart: ReturnType<Rng['getState']>): void => {
+    const ck: Checkpoint = {
+      epoch, batch, architecture, tensors: ruleTensors(rule),
+      rng: { rule: ruleRng.getState(), data: dataEpochStart },
+      meta: { config: cfg, metrics, partial: sums, startedAt, backend: backend.name },
+    };
+    saveCheckpoint(paths.ck, ck);
+  };
+  const writeReport = async (): Promise<string | undefined> => {
+    if (opts.report === false) return undefined;
+    try {
+      const { writeRunReport } = await import('./report/index.js');
+      const out = join(runDir, RUN_FILES.report);
+      writeRunReport(out, { title: cfg.name, subtitle: `${cfg.rule} on ${cfg.dataset}, ${cfg.mode}, backend ${backend.name}, seed ${cfg.seed}`, config: cfg as unknown as Record<string, unknown>, epochs: metrics });
+      return out;
+    } catch (err) {
+      log(`warning: report not written: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+
+  let stop = false;
+  const onAbort = (): void => {
+    stop = true;
+  };
+  opts.signal?.addEventListener('abort', onAbort);
+  if (opts.signal?.aborted) stop = true;
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    stop = true;
+    process.stderr.write('\nstopping after this batch: writing checkpoint and report (Ctrl-C again to quit at once)\n');
+  };
+  if (opts.handleSigint) process.on('SIGINT', onSigint);
+  const result = (status: RunStatus, reportPath?: string): RunResult => ({ runDir, config: cfg, metrics, status, checkpointPath: paths.ck, reportPath });
+  let epoch = startEpoch;
+  let batch = startBatch;
+  try {
+    state('running', epoch, batch);
+    for (; epoch < cfg.epochs; epoch++) {
+      const dataStart = dataRng.getState();
+      rule.setEpoch(epoch);
+      const order = epochOrder(dataset.train.n, dataRng, true);
+      const nb = numBatches(dataset.train.n, cfg.batchSize);
+      const bar = opts.progress === false ? null : createProgress({ total: nb, label: `epoch ${epoch + 1}/${cfg.epochs}`, unit: 'batch', stream: opts.progress });
+      bar?.update(batch);
+      const t0 = Date.now();
+      for (; batch < nb; batch++) {
+        const idx = order.subarray(batch * cfg.batchSize, Math.min(dataset.train.n, (batch + 1) * cfg.batchSize));
+        const { x, labels } = gather(dataset.train, idx);
+        const res = rule.trainBatch(x, labels);
+        sums.loss += res.loss * idx.length;
+        sums.samples += idx.length;
+        res.layerLosses.forEach((l, i) => (sums.layerLosses[i] = (sums.layerLosses[i] ?? 0) + l * idx.length));
+        if (res.accuracy !== undefined) {
+          sums.correct += res.accuracy * idx.length;
+          sums.withAccuracy += idx.length;
+        }
+        bar?.tick(1, { loss: (sums.loss / sums.samples).toPrecision(4) });
+        await new Promise<void>((r) => setImmediate(r)); // let Ctrl-C and abort signals in
+        if (stop && batch + 1 < nb) {
+          sums.timeS += (Date.now() - t0) / 1000;
+          bar?.finish({ stopped: 'yes' });
+          checkpoint(epoch, batch + 1, dataStart);
+          writeMetrics();
+          const rep = await writeReport();
+          state('interrupted', epoch, batch + 1);
+          log(`interrupted at epoch ${epoch + 1}, batch ${batch + 1}/${nb}; continue with: sigprop run --resume ${runDir}`);
+          return result('interrupted', rep);
+        }
+      }
+      bar?.finish();
+      const testAccuracy = evaluate(rule, dataset.test, cfg.batchSize);
+      const m: EpochMetrics = {
+        epoch: epoch + 1,
+        trainLoss: sums.loss / sums.samples,
+        ...(sums.withAccuracy ? { trainAccuracy: sums.correct / sums.withAccuracy } : {}),
+        testAccuracy,
+        layerLosses: sums.layerLosses.map((l) => l / sums.samples),
+        ...(rule.layerStats ? { layers: rule.layerStats() } : {}),
+        learningRate: learningRateAt(cfg, epoch),
+        timeS: sums.timeS + (Date.now() - t0) / 1000,
+      };
+      metrics.push(m);
+      log(`epoch ${m.epoch}/${cfg.epochs}: train loss ${m.trainLoss.toPrecision(4)}${m.trainAccuracy !== undefined ? `, train acc ${(100 * m.trainAccuracy).toFixed(2)}%` : ''}, test acc ${(100 * testAccuracy).toFixed(2)}% (${m.timeS.toFixed(1)} s)`);
+      sums = emptySums();
+      batch = 0;
+      const last = epoch + 1 === cfg.epochs;
+      if (last || stop || (cfg.checkpointEvery > 0 && (epoch + 1) % cfg.checkpointEvery === 0)) checkpoint(epoch + 1, 0, dataRng.getState());
+      writeMetrics();
+      state(last ? 'complete' : 'running', epoch + 1, 0);
+      if (stop && !last) {
+        const rep = await writeReport();
+        state('interrupted', epoch + 1, 0);
+        log(`interrupted after epoch ${epoch + 1}; continue with: sigprop run --resume ${runDir}`);
+        return result('interrupted', rep);
+      }
+    }
+    const rep = await writeReport();
+    state('complete', cfg.epochs, 0);
+    return result('complete', rep);
+  } catch (err) {
+    const status: RunStatus = err instanceof DivergenceError ? 'diverged' : 'failed';
+    try {
+      writeMetrics();
+      await writeReport();
+      state(status, epoch, batch, (err as Error).message);
+    } catch {
+      // keep the original error
+    }
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    if (opts.handleSigint) process.off('SIGINT', onSigint);
+    rule.dispose?.();
+  }
+}
+
+/** Locate the checkpoint of a run folder or accept a checkpoint file path. */
+export function checkpointPathOf(pathOrRunDir: string): string {
+  return existsSync(join(pathOrRunDir, RUN_FILES.checkpoint)) ? join(pathOrRunDir, RUN_FILES.checkpoint) : pathOrRunDir;
+}
+
+/**
+ * Rebuild the rule saved in a checkpoint (config from the checkpoint, weights and RNG state
+ * restored). `overrides` may change the dataset subset or backend used for evaluation.
+ */
+export async function restoreFromCheckpoint(path: string, overrides: Partial<ResolvedConfig> = {}, opts: Pick<RunOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
+  const ckPath = checkpointPathOf(path);
+  const ck = loadCheckpoint(ckPath);
+  if (!ck.meta.config) throw new SigpropError(`checkpoint ${ckPath} has no saved config; it was not written by the run loop`, 'checkpoint');
+  const cfg = resolveConfig({ ...(ck.meta.config as object), ...overrides }, `${ckPath} (saved config)`);
+  const setup = await setupRule(cfg, opts);
+  if (setup.architecture !== ck.architecture) {
+    throw new SigpropError(`checkpoint ${ckPath} was saved for a different network (${ck.architecture}) than its config now builds (${setup.architecture}); do not change dataset or layers when evaluating`, 'checkpoint');
+  }
+  setup.rule.loadState(Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, t.data])));
+  setup.ruleRng.setState(ck.rng.rule);
+  return { ...setup, config: cfg, checkpoint: ck, checkpointPath: ckPath };
+}
+
+/** Accuracy of a checkpoint on its dataset's test split (or `overrides`' dataset subset). */
+export async function evaluateCheckpoint(path: string, overrides: Partial<ResolvedConfig> = {}, opts: Pick<RunOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
+  const r = await restoreFromCheckpoint(path, overrides, opts);
+  const t0 = Date.now();
+  const accuracy = evaluate(r.rule, r.dataset.test, r.config.batchSize);
+  r.rule.dispose?.();
+  return { accuracy, samples: r.dataset.test.n, epoch: r.checkpoint.epoch, config: r.config, checkpointPath: r.checkpointPath, seconds: (Date.now() - t0) / 1000 };
+}
