@@ -99,7 +99,7 @@ export const toyRule: RuleFactory = (cfg, ctx) => {
 
 const baseConfig = { dataset: 'blobs', layers: [{ size: 4 }], rule: 'sigprop', mode: 'rate', epochs: 4, batchSize: 10, learningRate: 0.2, seed: 11, backend: 'reference' };
 
-function opts(extra: RunOptions = {}): RunOptions {
+function opts(extra: RunOptions & { epochs?: number } = {}): RunOptions & { epochs?: number } {
   return { dataset: blobs(), createRule: toyRule, progress: false, log: () => {}, report: false, ...extra };
 }
 
