@@ -127,4 +127,11 @@ describe('registry', () => {
     expect(() => loadDataset('nmist')).toThrow(DataError);
     expect(() => loadDataset('nmist')).toThrow(/unknown dataset "nmist"; known datasets: .*mnist/);
   });
+
+  it('rejects misspelt options and options that do not apply', () => {
+    expect(() => loadDataset('mnist', { trainsize: 10 } as never)).toThrow(/unknown option trainsize; allowed: dataDir, trainSize/);
+    expect(() => loadDataset('mnist', { params: { noise: 1 } })).toThrow(/params \(noise\) apply only to synthetic tasks/);
+    expect(() => loadDataset('moons', { standardize: true })).toThrow(/standardize applies only to image datasets/);
+    expect(loadDataset('moons', { params: {}, standardize: false, dataDir: '/nowhere' }).train.n).toBe(1000);
+  });
 });

