@@ -121,6 +121,20 @@ describe('Network with an LIF layer', () => {
   });
 });
 
+describe('rate models', () => {
+  it("a 'leaky' layer outputs its activity a and feeds the next layer densely", () => {
+    const net = new Network(be, { inputSize: 3, dtMs: 1, inputKind: 'current', layers: [{ size: 4, model: 'leaky' }, { size: 2 }] }, new Rng(4));
+    expect(net.layers[0].outputVar).toBe('a');
+    expect(net.layers[0].eventDriven).toBe(false);
+    expect(net.layers[1].eventDriven).toBe(false);
+    net.reset(2);
+    net.step(be.fromArray([2, 3], [1, 0.5, -0.2, 0.3, 0.9, 1]));
+    expect(net.layers[0].output()).toBe(net.layers[0].state.a);
+    const a = be.read(net.layers[0].output()), w = be.read(net.layers[1].w);
+    expectClose(net.layers[1].inputCurrent().data, hostMatmul(a, w, 2, 4, 2));
+  });
+});
+
 describe('weights', () => {
   it('seeded init is deterministic and uniform within ±scale/sqrt(in)', () => {
     const spec = { inputSize: 100, dtMs: 1, layers: [{ size: 50, weightScale: 2 }] };

@@ -59,10 +59,14 @@ export interface LayerWeights {
 /** What setWeights accepts: w (and bias) with an optional shape check. */
 export type LayerWeightsInput = Pick<LayerWeights, 'w'> & { bias?: Float32Array; shape?: readonly number[] };
 
-/** The output variable of a model: spikes when it has a spikeVar, else its `outputVar` (if any), else the voltage. */
+/**
+ * The output variable of a model, what the next layer receives: the spikes (spikeVar) when the
+ * model has them; else an optional `outputVar` field; else the last state variable (by
+ * convention the activity, e.g. a = φ(h) of 'leaky'); else the voltage.
+ */
 export function outputVarOf(model: AnyNeuronModel): string {
   const m = model as AnyNeuronModel & { outputVar?: string };
-  return m.spikeVar ?? m.outputVar ?? m.voltageVar;
+  return m.spikeVar ?? m.outputVar ?? m.stateVars[m.stateVars.length - 1] ?? m.voltageVar;
 }
 
 export class Layer {
