@@ -1,0 +1,13 @@
+/**
+ * Reports: self-contained HTML pages (plotly embedded) for runs, voltage traces and surrogate
+ * comparisons, plus decimation helpers. See src/report/types.ts for the input structures.
+ */
+export * from './types.js';
+export { decimateMinMax, decimateStride, spikeSteps, rasterMarks, type Decimated, type RasterMarks } from './decimate.js';
+export { renderPage, writePage, escapeHtml, jsonForScript, pageFigures, plotlyVersion, type Figure, type Table, type Block, type Section, type ReportPage } from './page.js';
+export { metricFigures, configTable, flattenConfig, epochTable } from './metrics.js';
+export { voltageFigure, rasterFigure, firingRates, rateComparisonFigure, traceBlocks, type TraceFigureOptions } from './traces.js';
+export { sampleSurrogates, surrogateOverlayFigure, surrogateGridFigure, surrogateAccuracyTable, surrogateAccuracyFigure, meanStd, type SurrogateLike } from './surrogates.js';
+export {
+  buildRunReport, writeRunReport, buildTracesReport, writeTracesPage, buildSurrogateReport, writeSurrogateReport, traceSections, type WrittenReport,
+} from './run.js';

@@ -1,0 +1,162 @@
+/**
+ * Surrogate comparison figures: every surrogate's primitive f(x) and derivative f'(x) on one
+ * shared x grid (x = U − θ), overlaid, plus small multiples (one panel per surrogate with f, f'
+ * and the forward step H(x)); and the accuracy table / chart of the surrogate experiment.
+ */
+import { ParameterError } from '../errors.js';
+import type { Block, Figure, PlotTrace, Table } from './page.js';
+import { baseLayout, colour, fmt, legendBelow } from './metrics.js';
+import type { SurrogateAccuracyRow, SurrogateComparisonData } from './types.js';
+
+/** Anything with scalar f and f' (a resolved surrogates/ Surrogate fits). */
+export interface SurrogateLike {
+  /** Display name, e.g. 'atan:alpha=2'. `spec` is preferred when present. */
+  name: string;
+  spec?: string;
+  f(x: number): number;
+  df(x: number): number;
+  formulaF?: string;
+  formulaDf?: string;
+}
+
+/** Sample surrogates on `points` evenly spaced x in [xMin, xMax] (default 401 points on [−2, 2]). */
+export function sampleSurrogates(list: readonly SurrogateLike[], xMin = -2, xMax = 2, points = 401): SurrogateComparisonData {
+  if (!(xMax > xMin)) throw new ParameterError(`surrogate grid: xMax (${xMax}) must be greater than xMin (${xMin})`);
+  const x = Array.from({ length: points }, (_, i) => xMin + ((xMax - xMin) * i) / (points - 1));
+  return {
+    x,
+    curves: list.map((s) => ({ name: s.spec ?? s.name, f: x.map((v) => s.f(v)), df: x.map((v) => s.df(v)), formulaF: s.formulaF, formulaDf: s.formulaDf })),
+  };
+}
+
+function list(a: ArrayLike<number>): number[] {
+  return Array.from(a);
+}
+
+/** Two panels: all primitives overlaid (left), all derivatives overlaid (right). */
+export function surrogateOverlayFigure(data: SurrogateComparisonData, id: string): Figure {
+  const x = list(data.x);
+  const traces: PlotTrace[] = [];
+  data.curves.forEach((c, i) => {
+    const style = { line: { color: colour(i), width: 1.6, dash: i >= 10 ? 'dot' : 'solid' }, legendgroup: c.name };
+    traces.push({ type: 'scatter', mode: 'lines', name: c.name, x, y: list(c.f), xaxis: 'x', yaxis: 'y', ...style });
+    traces.push({ type: 'scatter', mode: 'lines', name: c.name, x, y: list(c.df), xaxis: 'x2', yaxis: 'y2', showlegend: false, ...style });
+  });
+  const step = { type: 'scatter', mode: 'lines', name: 'step H(x) (forward spike)', x: [x[0], 0, 0, x[x.length - 1]], y: [0, 0, 1, 1], xaxis: 'x', yaxis: 'y', line: { color: '#888', dash: 'dash', width: 1 } };
+  return {
+    id,
+    data: [step, ...traces],
+    layout: {
+      ...baseLayout('Surrogate primitives and derivatives on one grid', '', ''),
+      xaxis: { domain: [0, 0.46], title: { text: 'x = U − θ (voltage units)' }, zeroline: false },
+      yaxis: { title: { text: 'primitive f(x)' }, zeroline: false },
+      xaxis2: { domain: [0.54, 1], anchor: 'y2', title: { text: 'x = U − θ (voltage units)' }, zeroline: false },
+      yaxis2: { anchor: 'x2', title: { text: "surrogate gradient f'(x)" }, zeroline: false },
+      legend: legendBelow(520, 50, 110),
+      margin: { l: 70, r: 20, t: 50, b: 110 },
+    },
+    caption: 'Left: the smooth stand-in f(x) for the spike H(x) (dashed). Right: its derivative, the surrogate gradient used by the learning rules.',
+    heightPx: 520,
+  };
+}
+
+/** Small multiples: one panel per surrogate with f (solid), f' (dashed, right axis) and H(x). */
+export function surrogateGridFigure(data: SurrogateComparisonData, id: string, cols = 4): Figure {
+  const x = list(data.x);
+  const n = data.curves.length;
+  const rows = Math.max(1, Math.ceil(n / cols));
+  const gapX = 0.06;
+  const gapY = Math.min(0.1, 0.5 / rows);
+  const w = (1 - gapX * (cols - 1)) / cols;
+  const h = (1 - gapY * (rows - 1)) / rows;
+  const heightPx = 155 + 210 * rows;
+  const layout: Record<string, unknown> = {
+    ...baseLayout("Each surrogate: primitive f (solid) and derivative f' (dashed)", '', ''),
+    showlegend: true,
+    legend: legendBelow(heightPx, 60, 95),
+    margin: { l: 50, r: 20, t: 60, b: 95 },
+  };
+  const traces: PlotTrace[] = [];
+  const annotations: Record<string, unknown>[] = [];
+  data.curves.forEach((c, i) => {
+    const r = Math.floor(i / cols);
+    const col = i % cols;
+    const k = i + 1;
+    const sfx = k === 1 ? '' : String(k);
+    const x0 = col * (w + gapX);
+    const y1 = 1 - r * (h + gapY);
+    layout[`xaxis${sfx}`] = { domain: [x0, x0 + w], anchor: `y${sfx}`, zeroline: false, title: r === rows - 1 || i + cols >= n ? { text: 'x = U − θ' } : undefined };
+    layout[`yaxis${sfx}`] = { domain: [y1 - h, y1], anchor: `x${sfx}`, zeroline: false };
+    annotations.push({ text: c.name, x: x0 + w / 2, y: y1, xref: 'paper', yref: 'paper', xanchor: 'center', yanchor: 'bottom', showarrow: false, font: { size: 11 } });
+    const xa = `x${sfx}`;
+    const ya = `y${sfx}`;
+    traces.push({ type: 'scatter', mode: 'lines', name: 'H(x)', legendgroup: 'H', showlegend: i === 0, x: [x[0], 0, 0, x[x.length - 1]], y: [0, 0, 1, 1], xaxis: xa, yaxis: ya, line: { color: '#aaa', width: 1, dash: 'dot' }, hoverinfo: 'skip' });
+    traces.push({ type: 'scatter', mode: 'lines', name: 'f(x)', legendgroup: 'f', showlegend: i === 0, x, y: list(c.f), xaxis: xa, yaxis: ya, line: { color: colour(0), width: 1.6 } });
+    traces.push({ type: 'scatter', mode: 'lines', name: "f'(x)", legendgroup: 'df', showlegend: i === 0, x, y: list(c.df), xaxis: xa, yaxis: ya, line: { color: colour(1), width: 1.6, dash: 'dash' } });
+  });
+  layout.annotations = annotations;
+  return { id, data: traces, layout, heightPx, caption: 'f and f′ share each panel\u2019s y axis; the dotted step is the forward spike H(x).' };
+}
+
+/** Mean and sample standard deviation (n − 1; 0 for a single value). */
+export function meanStd(v: readonly number[]): { mean: number; std: number } {
+  if (!v.length) return { mean: NaN, std: NaN };
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  if (v.length < 2) return { mean, std: 0 };
+  const ss = v.reduce((a, b) => a + (b - mean) ** 2, 0);
+  return { mean, std: Math.sqrt(ss / (v.length - 1)) };
+}
+
+function rowStats(r: SurrogateAccuracyRow): { mean: number; std: number } {
+  if (r.accuracies?.length) return meanStd(r.accuracies);
+  return { mean: r.accuracyMean ?? NaN, std: r.accuracyStd ?? NaN };
+}
+
+/** The accuracy table of the surrogate experiment (mean ± std over seeds, in %), best first. */
+export function surrogateAccuracyTable(rows: readonly SurrogateAccuracyRow[]): Table {
+  const sorted = [...rows].sort((a, b) => (rowStats(b).mean || 0) - (rowStats(a).mean || 0));
+  return {
+    caption: 'Surrogate experiment: test accuracy over seeds (mean ± sample std)',
+    columns: ['surrogate', 'seeds', 'test accuracy (%)', 'per seed (%)', 'train time (s)'],
+    rows: sorted.map((r) => {
+      const { mean, std } = rowStats(r);
+      const acc = Number.isFinite(mean) ? `${(100 * mean).toFixed(2)} ± ${Number.isFinite(std) ? (100 * std).toFixed(2) : '?'}` : '—';
+      return [r.surrogate, r.seeds.join(', '), acc, r.accuracies?.map((a) => (100 * a).toFixed(2)).join(', ') ?? '—', fmt(r.trainTimeS, 3)];
+    }),
+  };
+}
+
+/** Bar chart of the accuracy table with ±std error bars. */
+export function surrogateAccuracyFigure(rows: readonly SurrogateAccuracyRow[], id: string): Figure {
+  const stats = rows.map(rowStats);
+  return {
+    id,
+    data: [
+      {
+        type: 'bar', name: 'test accuracy', x: rows.map((r) => r.surrogate), y: stats.map((s) => 100 * s.mean),
+        error_y: { type: 'data', array: stats.map((s) => 100 * (Number.isFinite(s.std) ? s.std : 0)), visible: true },
+        marker: { color: rows.map((_, i) => colour(i)) },
+      },
+    ],
+    layout: baseLayout('Test accuracy by surrogate (mean ± std over seeds)', 'surrogate', 'test accuracy (%)', { showlegend: false }),
+    heightPx: 360,
+  };
+}
+
+/** Blocks of the surrogate section (any part may be absent). */
+export function surrogateBlocks(data: SurrogateComparisonData | undefined, acc: readonly SurrogateAccuracyRow[] | undefined, prefix = 'sg'): Block[] {
+  const blocks: Block[] = [];
+  if (data && data.curves.length) {
+    blocks.push({ kind: 'figure', figure: surrogateOverlayFigure(data, `${prefix}-overlay`) });
+    blocks.push({ kind: 'figure', figure: surrogateGridFigure(data, `${prefix}-grid`) });
+    const withFormula = data.curves.filter((c) => c.formulaF || c.formulaDf);
+    if (withFormula.length) {
+      blocks.push({ kind: 'table', table: { caption: 'Formulas', columns: ['surrogate', 'f(x)', "f'(x)"], rows: withFormula.map((c) => [c.name, c.formulaF ?? '', c.formulaDf ?? '']) } });
+    }
+  }
+  if (acc && acc.length) {
+    blocks.push({ kind: 'figure', figure: surrogateAccuracyFigure(acc, `${prefix}-accuracy`) });
+    blocks.push({ kind: 'table', table: surrogateAccuracyTable(acc) });
+  }
+  return blocks;
+}
