@@ -156,7 +156,7 @@ function checkAgainstFiniteDifferences(
 
 // 5-point Gauss–Legendre nodes and weights on [−1, 1].
 const GL_X = [0, -0.5384693101056831, 0.5384693101056831, -0.906179845938664, 0.906179845938664];
-const GL_W = [0.5688888888888889, 0.47862867049936647, 0.47862867049936647, 0.23692688513511828, 0.23692688513511828];
+const GL_W = [0.5688888888888889, 0.47862867049936647, 0.47862867049936647, 0.2369268850561891, 0.2369268850561891];
 
 function gaussLegendre(g: (x: number) => number, a: number, b: number): number {
   const m = (a + b) / 2;
@@ -284,7 +284,9 @@ export function customFamily(def: CustomSurrogateDefinition): SurrogateFamily {
       const raw = integratePrimitive(df);
       if (def.normalize) {
         const area = raw(GRID_HI);
-        if (!(area > 0) || !Number.isFinite(area)) {
+        let absArea = 0;
+        for (let i = 0; i <= 2000; i++) absArea += Math.abs(df(GRID_LO + i * 0.01)) * 0.01;
+        if (!(area > 1e-6 * absArea) || !Number.isFinite(area)) {
           throw new ParameterError(
             `custom surrogate "${owner}": cannot normalise derivative "${dfText}": its integral over [-10, 10] is ${area}, not positive`,
           );
