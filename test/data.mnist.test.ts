@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../src/errors.js';
@@ -80,6 +81,21 @@ describe('MNIST-format files from dataDir', () => {
     expect(d.test.n).toBe(10);
     expect(d.train.images[784 * 2]).toBeCloseTo(74 / 255, 6);
     expect(Array.from(d.train.labels.slice(0, 12))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+  });
+
+  it('reads gzip-compressed files (official .gz names) and rejects corrupt gzip', () => {
+    const dir = tempDir();
+    writeIdxDataset(dir, 30, 10);
+    for (const f of ['train-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+      writeFileSync(join(dir, f + '.gz'), gzipSync(readFileSync(join(dir, f))));
+      rmSync(join(dir, f));
+    }
+    const d = loadDataset('mnist', { dataDir: dir });
+    expect(d.train.n).toBe(30);
+    expect(d.train.images[784 * 2]).toBeCloseTo(74 / 255, 6);
+    const gz = gzipSync(readFileSync(join(dir, 'train-labels-idx1-ubyte')));
+    writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gz.subarray(0, gz.length - 9));
+    expect(() => loadDataset('mnist', { dataDir: dir })).toThrow(/t10k-labels-idx1-ubyte\.gz: corrupt or truncated gzip data/);
   });
 
   it('fails on mismatched image and label counts, naming both files', () => {

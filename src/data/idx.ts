@@ -9,6 +9,7 @@
  * claiming 2^31 images in a 100-byte file fails at once with a DataError.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { DataError } from '../errors.js';
 
 /** A parsed IDX file: dimension sizes and a zero-copy view of the payload bytes. */
@@ -85,7 +86,24 @@ export function parseIdx(bytes: Uint8Array, file: string, expect: IdxExpect = {}
   return { dims, data: bytes.subarray(headerBytes, headerBytes + product) };
 }
 
-/** Read and parse an IDX file from disk. Missing or unreadable files throw DataError naming the path. */
+/** Largest decompressed IDX payload accepted from a .gz file (1 GiB; MNIST train images are 47 MB). */
+export const MAX_GUNZIP_BYTES = 1 << 30;
+
+/** Decompress gzip bytes (the official downloads are .gz), refusing output over MAX_GUNZIP_BYTES. */
+function gunzipIdx(bytes: Uint8Array, path: string): Uint8Array {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: MAX_GUNZIP_BYTES });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DataError(`IDX file ${path}: decompresses to more than ${MAX_GUNZIP_BYTES} bytes; not an MNIST-sized file`);
+    }
+    throw new DataError(`IDX file ${path}: corrupt or truncated gzip data (${(err as Error).message})`);
+  }
+}
+
+/**
+ * Read and parse an IDX file from disk; gzip-compressed files (magic 1f 8b) are decompressed first. Missing or unreadable files throw DataError naming the path. */
 export function readIdxFile(path: string, expect: IdxExpect = {}): IdxData {
   let bytes: Uint8Array;
   try {
@@ -98,8 +116,6 @@ export function readIdxFile(path: string, expect: IdxExpect = {}): IdxData {
       code === 'ENOENT' ? `IDX file ${path}: not found` : `IDX file ${path}: cannot be read (${(err as Error).message})`,
     );
   }
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    throw new DataError(`IDX file ${path}: is gzip-compressed; decompress it first (gunzip ${path})`);
-  }
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipIdx(bytes, path);
   return parseIdx(bytes, path, expect);
 }

@@ -30,16 +30,22 @@ export function mnistPackageDir(): string {
   return join(dirname(pkg), 'data');
 }
 
-/** Check that `dir` is a directory holding all `files`; the DataError names what is missing. */
-export function requireFiles(what: string, dir: string, files: readonly string[]): void {
-  if (!existsSync(dir)) {
-    throw new DataError(`${what}: data directory ${dir} does not exist; it must contain ${files.join(', ')}`);
-  }
-  if (!statSync(dir).isDirectory()) throw new DataError(`${what}: ${dir} is not a directory; it must contain ${files.join(', ')}`);
-  const missing = files.filter((f) => !existsSync(join(dir, f)));
-  if (missing.length) {
-    throw new DataError(`${what}: ${dir} lacks ${missing.join(', ')} (expected files: ${files.join(', ')})`);
-  }
+/**
+ * Check that `dir` is a directory holding all `files` (with `gzOk`, `name.gz` counts for `name`);
+ * the DataError names the directory, what is missing and the expected files.
+ */
+export function requireFiles(what: string, dir: string, files: readonly string[], gzOk = false): void {
+  const expected = files.join(', ') + (gzOk ? ' (each may also be gzip-compressed as .gz)' : '');
+  if (!existsSync(dir)) throw new DataError(`${what}: data directory ${dir} does not exist; it must contain ${expected}`);
+  if (!statSync(dir).isDirectory()) throw new DataError(`${what}: ${dir} is not a directory; it must contain ${expected}`);
+  const missing = files.filter((f) => !existsSync(join(dir, f)) && !(gzOk && existsSync(join(dir, f + '.gz'))));
+  if (missing.length) throw new DataError(`${what}: ${dir} lacks ${missing.join(', ')} (expected files: ${expected})`);
+}
+
+/** Path of `file` in `dir`, or of `file.gz` when only the compressed one exists. */
+function idxPath(dir: string, file: string): string {
+  const plain = join(dir, file);
+  return existsSync(plain) || !existsSync(plain + '.gz') ? plain : plain + '.gz';
 }
 
 /**
@@ -58,17 +64,20 @@ export function readIdxPair(imagesPath: string, labelsPath: string, rows: number
   return { pixels: images.data, labels: labels.data, n: images.dims[0], source: `${imagesPath} + ${labelsPath}` };
 }
 
-/** Read the four IDX files of a 28x28, 10-class dataset from `dir` (no subsets or conversion yet). */
+/**
+ * Read the four IDX files of a 28x28, 10-class dataset from `dir` (no subsets or conversion yet);
+ * each may be gzip-compressed with a .gz suffix, as in the official downloads.
+ */
 export function readIdxDataset(name: string, dir: string, classNames?: string[]): RawImageData {
   const f = IDX_FILES;
-  requireFiles(name, dir, [f.trainImages, f.trainLabels, f.testImages, f.testLabels]);
+  requireFiles(name, dir, [f.trainImages, f.trainLabels, f.testImages, f.testLabels], true);
   return {
     name,
     inputShape: [1, 28, 28],
     numClasses: 10,
     classNames,
-    train: readIdxPair(join(dir, f.trainImages), join(dir, f.trainLabels), 28, 28, 10),
-    test: readIdxPair(join(dir, f.testImages), join(dir, f.testLabels), 28, 28, 10),
+    train: readIdxPair(idxPath(dir, f.trainImages), idxPath(dir, f.trainLabels), 28, 28, 10),
+    test: readIdxPair(idxPath(dir, f.testImages), idxPath(dir, f.testLabels), 28, 28, 10),
     source: dir,
   };
 }
