@@ -13,3 +13,4 @@ import './synaptic.js';
 import './leaky.js';
 import './izhikevich.js';
 import './adex.js';
+export { defineEquationModel, registerEquationModel, type EquationModelSpec, type EquationResolved } from './equation.js';

@@ -1,0 +1,287 @@
+/**
+ * Equation-defined neuron models (in the spirit of Brian2): the user writes the dynamics as
+ * strings, mathjs parses them once, they are validated once and compiled once into a
+ * JavaScript kernel that loops over the [batch, n] population.
+ *
+ *   const eqLif = defineEquationModel({
+ *     name: 'eqlif',
+ *     equations: 'dv/dt = (-(v - vrest) + R*I)/tau',
+ *     threshold: 'v > vth',
+ *     reset: 'v = vreset',
+ *     parameters: { vrest: 0, R: 1, tau: 10, vth: 1, vreset: 0 },
+ *   });
+ *   registerModel(eqLif);  // then getModel('eqlif') like any built-in model
+ *
+ * Equations (one per state variable; a string with lines or ';' separators, or an array):
+ *   'dx/dt = f'  an ODE, time in ms. method 'euler' (default): x ← x + dt·f.
+ *                method 'exponential' (exponential Euler, as Brian2's exponential_euler):
+ *                f must be linear in x (f = A + B·x, B = ∂f/∂x found symbolically and free of x);
+ *                x ← x + f·(e^{B·dt} − 1)/B, exact for linear equations with constant input.
+ *   'x = g'      a discrete update x[t] = g(values at t−1): for models defined directly in
+ *                discrete time, e.g. the snnTorch LIF 'u = beta*u + I - s*threshold'.
+ * Step semantics, in order: (1) every equation is evaluated from the values at the start of
+ * the step (synchronous update); (2) the threshold condition is evaluated on the new values;
+ * (3) where it holds, the reset statements run in order on the new values ('v = vr', 'w += b')
+ * and the spike variable s is 1 (else 0). Symbols: the state variables, the parameters,
+ * I (input current of this step), t (time in ms at the start of the step), dt (step in ms),
+ * s (the spikes of the previous step, when a threshold is given; this is how a delayed
+ * snnTorch-style reset is written), the constants pi and e, and the functions listed in
+ * EQUATION_FUNCTIONS. Anything else is rejected when the model is defined, with a
+ * ParameterError that quotes the equation and names the problem.
+ */
+import { derivative, parse, type MathNode } from 'mathjs';
+import type { Backend } from '../src/backend/backend.js';
+import { checkNumber, checkOneOf, ParameterError } from '../src/errors.js';
+import type { Tensor } from '../src/tensor.js';
+import { registerModel } from './catalog.js';
+import { allocState, checkDt, checkKnownKeys, checkStep } from './common.js';
+import { CODEGEN_PRELUDE, CodegenError, emitJs, EQUATION_CONSTANTS, symbolsOf } from './equation-codegen.js';
+import type { NeuronModel, NeuronState } from './model.js';
+
+/** A user's description of an equation-defined model. */
+export interface EquationModelSpec {
+  /** Registry name. */
+  name: string;
+  /** 'dx/dt = f' ODEs and/or 'x = g' discrete updates (string with newlines or ';', or an array). */
+  equations: string | readonly string[];
+  /** Spike condition on the new state, e.g. 'v > vth'. Without it the model has no spikes. */
+  threshold?: string;
+  /** Statements run where the threshold holds: 'v = vr', 'w += b' (also -=, *=, /=). */
+  reset?: string | readonly string[];
+  /** Parameter values by name (every non-state symbol the equations use). */
+  parameters?: Readonly<Record<string, number>>;
+  /** Initial value of each state variable (default 0). */
+  init?: Readonly<Record<string, number>>;
+  /** Integration of the ODEs: 'euler' (default) or 'exponential'. */
+  method?: 'euler' | 'exponential';
+  /** Which state variable is the voltage (default: the first one). */
+  voltage?: string;
+}
+
+/** Resolved parameters of an equation model: the parameter values plus dtMs. */
+export type EquationResolved = Record<string, number> & { dtMs: number };
+
+const RESERVED = ['I', 't', 'dt', 's', 'dtMs'];
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+interface ParsedEq {
+  text: string;
+  target: string;
+  kind: 'ode' | 'discrete';
+  rhs: MathNode;
+}
+
+function splitStatements(x: string | readonly string[] | undefined): string[] {
+  if (x === undefined) return [];
+  const list = typeof x === 'string' ? x.split(/[;\n]/) : x.flatMap((e) => String(e).split(/[;\n]/));
+  return list.map((e) => e.trim()).filter((e) => e.length > 0 && !e.startsWith('#'));
+}
+
+function parseRhs(model: string, what: string, text: string, rhs: string): MathNode {
+  if (rhs.trim() === '') throw new ParameterError(`${model}: ${what} '${text}': the right-hand side is empty`);
+  try {
+    return parse(rhs);
+  } catch (e) {
+    throw new ParameterError(`${model}: ${what} '${text}' is malformed: ${(e as Error).message}`);
+  }
+}
+
+function parseEquation(model: string, text: string): ParsedEq {
+  const ode = /^d\s*([A-Za-z_][A-Za-z0-9_]*)\s*\/\s*dt\s*=(?!=)(.*)$/s.exec(text);
+  if (ode) return { text, target: ode[1], kind: 'ode', rhs: parseRhs(model, 'equation', text, ode[2]) };
+  const upd = /^([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.*)$/s.exec(text);
+  if (upd) return { text, target: upd[1], kind: 'discrete', rhs: parseRhs(model, 'equation', text, upd[2]) };
+  throw new ParameterError(
+    `${model}: equation '${text}' is malformed: write 'dx/dt = expression' (an ODE) or 'x = expression' (a discrete update)`,
+  );
+}
+
+function parseReset(model: string, text: string, stateVars: readonly string[]): { text: string; target: string; rhs: MathNode } {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*([-+*/]?)=(?!=)(.*)$/s.exec(text);
+  if (!m) throw new ParameterError(`${model}: reset '${text}' is malformed: write 'x = expression' or 'x += expression'`);
+  const [, target, op, rhsText] = m;
+  if (!stateVars.includes(target)) {
+    throw new ParameterError(`${model}: reset '${text}' assigns '${target}', which is not a state variable (${stateVars.join(', ')})`);
+  }
+  const rhs = parseRhs(model, 'reset', text, rhsText);
+  return { text, target, rhs: op ? parse(`${target} ${op} (${rhs.toString()})`) : rhs };
+}
+
+/** Build, validate and compile an equation-defined model. Throws ParameterError on any problem. */
+export function defineEquationModel(spec: EquationModelSpec): NeuronModel<EquationResolved> {
+  if (!spec || typeof spec.name !== 'string' || !spec.name) throw new ParameterError('defineEquationModel: spec.name must be a non-empty string');
+  const name = spec.name;
+  const method = checkOneOf(`${name}: method`, spec.method ?? 'euler', ['euler', 'exponential'] as const);
+  const eqs = splitStatements(spec.equations).map((e) => parseEquation(name, e));
+  if (eqs.length === 0) throw new ParameterError(`${name}: no equations given; write at least one 'dx/dt = ...' or 'x = ...'`);
+  const vars: string[] = [];
+  for (const e of eqs) {
+    if (vars.includes(e.target)) throw new ParameterError(`${name}: equation '${e.text}' defines '${e.target}' a second time`);
+    if (RESERVED.includes(e.target)) {
+      throw new ParameterError(`${name}: equation '${e.text}': '${e.target}' is reserved (${RESERVED.join(', ')}); rename the variable`);
+    }
+    vars.push(e.target);
+  }
+  const hasThreshold = spec.threshold !== undefined && spec.threshold.trim() !== '';
+  const params = { ...(spec.parameters ?? {}) };
+  const paramNames = Object.keys(params);
+  for (const p of paramNames) {
+    if (!IDENT.test(p)) throw new ParameterError(`${name}: parameter name '${p}' is not an identifier (letters, digits, _)`);
+    if (RESERVED.includes(p) || vars.includes(p)) {
+      throw new ParameterError(`${name}: parameter '${p}' clashes with a state variable or a reserved name (${RESERVED.join(', ')})`);
+    }
+    checkNumber(`${name}: parameter ${p}`, params[p]);
+  }
+
+  let usesT = false;
+  // symbol table: state values before the step ('old') or after the update ('new')
+  const symbolFor = (stage: 'old' | 'new') => (sym: string): string | undefined => {
+    if (vars.includes(sym)) return `${stage === 'old' ? 'x_' : 'n_'}${sym}`;
+    if (sym in params) return `p_${sym}`;
+    if (sym === 'I') return 'in_';
+    if (sym === 'dt') return 'dt_';
+    if (sym === 't') return (usesT = true), 't_';
+    if (sym === 's' && hasThreshold) return 'sp_';
+    return undefined;
+  };
+  const known = () =>
+    `state variables (${vars.join(', ')}), parameters (${paramNames.join(', ') || 'none'}), I, t, dt` +
+    `${hasThreshold ? ', s' : ''}, constants (${Object.keys(EQUATION_CONSTANTS).join(', ')})`;
+  const emit = (what: string, text: string, node: MathNode, stage: 'old' | 'new'): string => {
+    for (const sym of symbolsOf(node)) {
+      if (symbolFor(stage)(sym) === undefined && !(sym in EQUATION_CONSTANTS)) {
+        throw new ParameterError(
+          `${name}: ${what} '${text}': unknown symbol '${sym}'; it is none of the ${known()}` +
+            `${sym === 's' ? " (s, the previous spikes, needs a threshold)" : '; if it is a parameter, give its value in parameters'}`,
+        );
+      }
+    }
+    try {
+      return emitJs(node, symbolFor(stage));
+    } catch (e) {
+      if (e instanceof CodegenError) throw new ParameterError(`${name}: ${what} '${text}': ${e.message}`);
+      throw e;
+    }
+  };
+
+  const body: string[] = [];
+  for (const e of eqs) {
+    const f = emit('equation', e.text, e.rhs, 'old');
+    if (e.kind === 'discrete') body.push(`let n_${e.target} = ${f};`);
+    else if (method === 'euler') body.push(`let n_${e.target} = x_${e.target} + dt_ * ${f};`);
+    else {
+      let b: MathNode;
+      try {
+        b = derivative(e.rhs, e.target);
+      } catch (err) {
+        throw new ParameterError(`${name}: equation '${e.text}': cannot differentiate it for method 'exponential' (${(err as Error).message}); use method 'euler'`);
+      }
+      if (symbolsOf(b).has(e.target)) {
+        throw new ParameterError(
+          `${name}: equation '${e.text}' is not linear in '${e.target}' (d/d${e.target} = ${b.toString()}); method 'exponential' needs linear equations, use method 'euler'`,
+        );
+      }
+      const bj = emit('equation', e.text, b, 'old');
+      body.push(
+        `const f_${e.target} = ${f}; const B_${e.target} = ${bj};`,
+        `let n_${e.target} = x_${e.target} + (B_${e.target} !== 0 ? f_${e.target} * (Math.expm1(B_${e.target} * dt_) / B_${e.target}) : f_${e.target} * dt_);`,
+      );
+    }
+  }
+  if (hasThreshold) {
+    const cond = emit('threshold', spec.threshold!, parseRhs(name, 'threshold', spec.threshold!, spec.threshold!), 'new');
+    const resets = splitStatements(spec.reset).map((r) => parseReset(name, r, vars));
+    body.push('let fire = 0;', `if (${cond}) {`, '  fire = 1;');
+    for (const r of resets) body.push(`  n_${r.target} = ${emit('reset', r.text, r.rhs, 'new')};`);
+    body.push('}');
+  } else if (splitStatements(spec.reset).length > 0) {
+    throw new ParameterError(`${name}: reset statements need a threshold condition (e.g. threshold: 'v > vth')`);
+  }
+
+  const stateVars = [...vars, ...(hasThreshold ? ['s'] : []), ...(usesT ? ['t'] : [])];
+  const voltage = spec.voltage ?? vars[0];
+  if (!vars.includes(voltage)) throw new ParameterError(`${name}: voltage = '${voltage}' is not a state variable (${vars.join(', ')})`);
+  const init: Record<string, number> = {};
+  checkKnownKeys(`${name}: init`, spec.init, vars);
+  for (const v of stateVars) init[v] = v === 's' || v === 't' ? 0 : checkNumber(`${name}: init.${v}`, spec.init?.[v] ?? 0);
+
+  const src = [
+    CODEGEN_PRELUDE,
+    'return function step(S, SP, TT, IN, P, dt_) {',
+    ...vars.map((v, k) => `  const S_${v} = S[${k}];`),
+    ...paramNames.map((p, k) => `  const p_${p} = P[${k}];`),
+    '  for (let i = 0; i < IN.length; i++) {',
+    ...vars.map((v) => `    const x_${v} = S_${v}[i];`),
+    '    const in_ = IN[i];',
+    hasThreshold ? '    const sp_ = SP[i];' : '',
+    usesT ? '    const t_ = TT[i];' : '',
+    ...body.map((l) => `    ${l}`),
+    ...vars.map((v) => `    S_${v}[i] = n_${v};`),
+    hasThreshold ? '    SP[i] = fire;' : '',
+    usesT ? '    TT[i] = t_ + dt_;' : '',
+    '  }',
+    '};',
+  ].join('\n');
+  type Kernel = (S: Float32Array[], SP: Float32Array | null, TT: Float32Array | null, IN: Float32Array, P: number[], dt: number) => void;
+  const kernel = new Function(src)() as Kernel;
+
+  const paramCache = new WeakMap<object, number[]>();
+  const step = (_b: Backend, p: EquationResolved, state: NeuronState, input: Tensor): void => {
+    const ts = checkStep(name, state, stateVars, input);
+    let pv = paramCache.get(p);
+    if (!pv) paramCache.set(p, (pv = paramNames.map((k) => p[k])));
+    kernel(
+      ts.slice(0, vars.length).map((t) => t.data),
+      hasThreshold ? state.s.data : null,
+      usesT ? state.t.data : null,
+      input.data,
+      pv,
+      p.dtMs,
+    );
+  };
+
+  const model: NeuronModel<EquationResolved> & { source: string; spec: EquationModelSpec } = {
+    name,
+    stateVars,
+    voltageVar: voltage,
+    ...(hasThreshold ? { spikeVar: 's' } : {}),
+    resolve(overrides, dtMs) {
+      const dt = checkDt(dtMs);
+      checkKnownKeys(name, overrides, [...paramNames, 'dtMs']);
+      const out: Record<string, number> = { ...params };
+      for (const [k, v] of Object.entries(overrides ?? {})) {
+        if (k !== 'dtMs' && v !== undefined) out[k] = checkNumber(k, v);
+      }
+      return { ...out, dtMs: dt } as EquationResolved;
+    },
+    init: (backend, batch, n) => allocState(backend, batch, n, init),
+    step,
+    source: src,
+    spec,
+  };
+  const thr = simpleThreshold(spec.threshold, voltage, params);
+  if (thr) model.threshold = thr;
+  return model;
+}
+
+/** For thresholds of the form 'v > X' / 'v >= X' (X a parameter or number): θ for surrogates. */
+function simpleThreshold(
+  text: string | undefined,
+  voltage: string,
+  params: Record<string, number>,
+): ((p: EquationResolved) => number) | undefined {
+  if (!text) return undefined;
+  const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*>=?\s*([A-Za-z_][A-Za-z0-9_]*|[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)\s*$/.exec(text);
+  if (!m || m[1] !== voltage) return undefined;
+  const rhs = m[2];
+  if (rhs in params) return (p) => p[rhs];
+  const v = Number(rhs);
+  return Number.isFinite(v) ? () => v : undefined;
+}
+
+/** Define an equation model and register it under spec.name; returns the model. */
+export function registerEquationModel(spec: EquationModelSpec, replace = false): NeuronModel<EquationResolved> {
+  const m = defineEquationModel(spec);
+  registerModel(m, replace);
+  return m;
+}
