@@ -21,8 +21,8 @@
  * String form: 'custom:f=0.5+atan(k*x)/pi;k=3' or 'custom:df=exp(-x^2)/sqrt(pi)' (see registry.ts),
  * or register once with registerSurrogate({ name, primitive, params }) and use 'name:k=3'.
  */
-import { derivative, parse, type EvalFunction, type MathNode } from 'mathjs';
-import * as mathjs from 'mathjs';
+import { createRequire } from 'node:module';
+import type { EvalFunction, MathNode, SymbolNode } from 'mathjs';
 import { ParameterError } from '../src/errors.js';
 import { instantiate, type Surrogate, type SurrogateFamily, type SurrogateParamDef } from './types.js';
 
@@ -56,6 +56,18 @@ export function isCustomDefinition(x: unknown): x is CustomSurrogateDefinition {
   return d.make === undefined && (typeof d.primitive === 'string' || typeof d.derivative === 'string');
 }
 
+type MathJs = typeof import('mathjs');
+let mathjsModule: MathJs | undefined;
+/**
+ * mathjs, loaded on first use: it takes 1–2 s to load, and only custom surrogates need it, so
+ * importing the surrogate registry (built-in families) stays fast. Loaded synchronously through
+ * Node's require so that customFamily() can stay synchronous.
+ */
+function mathjs(): MathJs {
+  mathjsModule ??= createRequire(import.meta.url)('mathjs') as MathJs;
+  return mathjsModule;
+}
+
 const CONSTANTS = new Set(['pi', 'e', 'tau', 'phi', 'PI', 'E']);
 const ALLOWED_NODES = new Set([
   'ConstantNode', 'SymbolNode', 'OperatorNode', 'FunctionNode', 'ParenthesisNode', 'ConditionalNode',
@@ -78,7 +90,7 @@ function parseExpression(owner: string, role: string, text: string, paramNames: 
   }
   let node: MathNode;
   try {
-    node = parse(text);
+    node = mathjs().parse(text);
   } catch (err) {
     throw new ParameterError(`custom surrogate "${owner}": cannot parse ${role} "${text}": ${(err as Error).message}`);
   }
@@ -89,10 +101,10 @@ function parseExpression(owner: string, role: string, text: string, paramNames: 
         `custom surrogate "${owner}": ${role} "${text}" contains a ${n.type} (${n.toString()}); only arithmetic, functions and conditionals are allowed`,
       );
     }
-    if ((n as mathjs.SymbolNode).isSymbolNode) {
-      const name = (n as mathjs.SymbolNode).name;
+    if ((n as SymbolNode).isSymbolNode) {
+      const name = (n as SymbolNode).name;
       if (path === 'fn') {
-        if (typeof (mathjs as unknown as Record<string, unknown>)[name] !== 'function') {
+        if (typeof (mathjs() as unknown as Record<string, unknown>)[name] !== 'function') {
           throw new ParameterError(`custom surrogate "${owner}": ${role} "${text}" calls unknown function ${name}()`);
         }
       } else if (!allowed.has(name) && !CONSTANTS.has(name)) {
@@ -250,7 +262,7 @@ export function customFamily(def: CustomSurrogateDefinition): SurrogateFamily {
   let derived = false;
   if (fNode && !dfNode) {
     try {
-      dfNode = derivative(fNode, 'x');
+      dfNode = mathjs().derivative(fNode, 'x');
       derived = true;
     } catch (err) {
       throw new ParameterError(
