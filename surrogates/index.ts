@@ -9,6 +9,7 @@ export {
   formatSurrogateList,
   getSurrogate,
   getSurrogateFamily,
+  isBuiltinSurrogate,
   listSurrogates,
   parseSurrogateSpec,
   registerSurrogate,

@@ -15,6 +15,7 @@
  * Unknown names, unknown parameters and bad values throw a ParameterError that names the
  * offender and lists what is allowed.
  */
+import type { SurrogateKernelSpec } from '../src/backend/backend.js';
 import { ParameterError } from '../src/errors.js';
 import { atan } from './atan.js';
 import { customFamily, isCustomDefinition, type CustomSurrogateDefinition } from './custom.js';
@@ -39,6 +40,8 @@ export interface ParsedSurrogateSpec {
 }
 
 const families = new Map<string, SurrogateFamily>();
+/** The family objects shipped with the library (native kernels may implement exactly these). */
+const builtinFamilies = new WeakSet<SurrogateFamily>();
 /** lower-cased name or alias -> canonical name */
 const lookup = new Map<string, string>();
 
@@ -76,6 +79,16 @@ export function registerSurrogate(
   families.set(family.name, family);
   for (const k of keys) lookup.set(k, family.name);
   return family;
+}
+
+/**
+ * True when `sg` is an instance of a built-in family (not a custom or user-registered one, and
+ * not a replacement registered under a built-in name). Native backends can implement these by
+ * `sg.name` and `sg.params`; for anything else they must fall back to calling `sg.f` / `sg.df`.
+ */
+export function isBuiltinSurrogate(sg: SurrogateKernelSpec): boolean {
+  const family = (sg as Partial<Surrogate>).family;
+  return family !== undefined && builtinFamilies.has(family) && families.get(sg.name) === family;
 }
 
 /** Canonical names of all registered surrogate families, in registration order. */
@@ -275,4 +288,5 @@ for (const fam of [
   spikeRateEscape,
 ]) {
   registerSurrogate(fam);
+  builtinFamilies.add(fam);
 }

@@ -3,6 +3,7 @@ import { ParameterError } from '../src/errors.js';
 import {
   formatSurrogateList,
   getSurrogate,
+  isBuiltinSurrogate,
   listSurrogates,
   parseSurrogateSpec,
   registerSurrogate,
@@ -169,6 +170,13 @@ describe('registerSurrogate', () => {
     expect(() => getSurrogate('testHalf')).toThrow(/unknown surrogate/); // old alias dropped
     registerSurrogate(half, { replace: true });
     expect(replaced.name).toBe('testHalfAtan');
+  });
+
+  it('isBuiltinSurrogate tells native kernels which surrogates they may implement by name', () => {
+    for (const name of surrogateNames().filter((n) => !n.startsWith('test'))) expect(isBuiltinSurrogate(getSurrogate(name))).toBe(true);
+    expect(isBuiltinSurrogate(getSurrogate('testHalfAtan:alpha=2'))).toBe(false);
+    expect(isBuiltinSurrogate(getSurrogate('custom:f=0.5+atan(x)/pi'))).toBe(false);
+    expect(isBuiltinSurrogate({ name: 'atan', params: { alpha: 2 }, f: (x) => x, df: () => 1 })).toBe(false);
   });
 
   it('registers a custom mathjs definition with a parameter range', () => {
