@@ -113,6 +113,21 @@ describe('synthetic tasks', () => {
     }
   });
 
+  it('moons: without noise, class 0 lies on the upper unit half circle, class 1 on the shifted lower one', () => {
+    const d = loadDataset('moons', { params: { noise: 0 } });
+    for (let i = 0; i < 100; i++) {
+      const x = d.train.images[2 * i] * 4 - 1.5;
+      const y = d.train.images[2 * i + 1] * 2.5 - 1.25;
+      if (d.train.labels[i] === 0) {
+        expect(Math.hypot(x, y)).toBeCloseTo(1, 5);
+        expect(y).toBeGreaterThanOrEqual(-1e-6);
+      } else {
+        expect(Math.hypot(x - 1, y - 0.5)).toBeCloseTo(1, 5);
+        expect(y).toBeLessThanOrEqual(0.5 + 1e-6);
+      }
+    }
+  });
+
   it('rejects unknown or out-of-range parameters', () => {
     expect(() => loadDataset('moons', { params: { nosie: 0.1 } })).toThrow(/unknown parameter nosie; allowed: noise/);
     expect(() => loadDataset('spike-patterns', { params: { classes: 1 } })).toThrow(/spike-patterns\.classes/);
