@@ -159,3 +159,27 @@ describe('surrogate families', () => {
     }
   });
 });
+
+describe('surrogate families over random parameters (fast-check)', () => {
+  it.each(EXPECTED)('%s: f\' matches finite differences of f and f is monotone, for random parameters', async (name) => {
+    const fc = await import('fast-check');
+    const family = getSurrogate(name).family;
+    const paramArb = fc.record(
+      Object.fromEntries(
+        family.params.map((d) => [
+          d.name,
+          d.min === undefined ? fc.double({ min: -2, max: 2, noNaN: true }) : fc.double({ min: 0.1, max: 60, noNaN: true }),
+        ]),
+      ),
+    );
+    fc.assert(
+      fc.property(paramArb, fc.double({ min: -3, max: 3, noNaN: true }), (params, x0) => {
+        const s = getSurrogate({ name, params: params as Record<string, number> });
+        const xs = [x0, x0 / 10, x0 / 100];
+        expect(fdMismatches(s, xs)).toEqual([]);
+        for (const x of xs) expect(s.f(x + 1e-3)).toBeGreaterThanOrEqual(s.f(x));
+      }),
+      { numRuns: 60, seed: 42 },
+    );
+  });
+});
