@@ -43,3 +43,6 @@ export async function createBackend(name = 'auto', opts: BackendOptions = {}): P
 }
 
 registerBackend('reference', () => new ReferenceBackend());
+// SIMD WebAssembly kernels (src/backend/wasm); loaded lazily so that importing the registry never
+// compiles wasm. Fails with a message telling to run `npm run build:wasm` when the build is missing.
+registerBackend('wasm', async (opts) => (await import('./wasm/backend.js')).createWasmBackend(opts));

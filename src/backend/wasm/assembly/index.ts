@@ -1,0 +1,13 @@
+// Entry point of the sigprop wasm kernels (AssemblyScript). Built by src/backend/wasm/build.mjs.
+// The module imports a shared memory (env.memory); JavaScript owns allocation: it places
+// tensors and per-thread scratch above heapBase(). The kernels never allocate.
+
+export { gemm, gemmScratchBytes } from './gemm';
+export { spikeMatmul, spikeScratchBytes, spikeOuter, outerScratchBytes } from './spike';
+export { axpby, mul, addRow, sumRows, fill, copy, sum, sumSquares, lifStep, synapticStep } from './elementwise';
+export { surrogate, surrogateHasPrimitive } from './surrogate';
+
+/** First byte JavaScript may allocate (end of static data). */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,191 @@
+// Event-driven (spike) kernels (AssemblyScript, SIMD).
+// spikeMatmul: out[b,:] = beta·out[b,:] + Σ_{k: s[b,k]≠0} s[b,k]·W[k,:], W: [K,N].
+//   The active list of every batch row is built once per call (SIMD scan of s), then columns are
+//   processed in chunks of 32 (8 f32x4 accumulators kept in registers) with the chunk outer and
+//   the batch inner, so the W column panel stays in cache. Rows whose active values are all 1
+//   (binary spikes) take an add-only path.
+// spikeOuter: W[k,:] += alpha·Σ_b s[b,k]·g[b,:] over non-zero s[b,k] only, k in [k0, k1).
+
+@inline function at(base: usize, index: i32): usize {
+  return base + (<usize>index << 2);
+}
+
+/** Bytes of scratch spikeMatmul needs for B rows of K inputs. */
+export function spikeScratchBytes(B: i32, K: i32): i32 {
+  return (2 * B * K + 2 * B) * 4;
+}
+
+/** Scan row `srow` of K values; write active indices/values; return count; flag[0] = 1 if all values are 1. */
+function buildList(srow: usize, K: i32, idx: usize, val: usize, flag: usize): i32 {
+  let n = 0;
+  let binary = 1;
+  const zero = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const v = v128.load(at(srow, k));
+    const m = f32x4.ne(v, zero);
+    if (!v128.any_true(m)) continue;
+    let bits = i32x4.bitmask(m);
+    while (bits != 0) {
+      const lane = ctz(bits);
+      bits &= bits - 1;
+      const x = load<f32>(at(srow, k + lane));
+      store<i32>(at(idx, n), k + lane);
+      store<f32>(at(val, n), x);
+      if (x != 1) binary = 0;
+      n++;
+    }
+  }
+  for (; k < K; k++) {
+    const x = load<f32>(at(srow, k));
+    if (x != 0) {
+      store<i32>(at(idx, n), k);
+      store<f32>(at(val, n), x);
+      if (x != 1) binary = 0;
+      n++;
+    }
+  }
+  store<i32>(flag, binary);
+  return n;
+}
+
+/** Accumulate 32 columns starting at column offset `col` (bytes) of W for one active list. */
+function chunk32(o: usize, w: usize, rowBytes: usize, col: usize, idx: usize, val: usize, n: i32, binary: bool, beta: f32): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+  if (beta != 0) {
+    const vb = f32x4.splat(beta);
+    a0 = f32x4.mul(vb, v128.load(o)); a1 = f32x4.mul(vb, v128.load(o, 16));
+    a2 = f32x4.mul(vb, v128.load(o, 32)); a3 = f32x4.mul(vb, v128.load(o, 48));
+    a4 = f32x4.mul(vb, v128.load(o, 64)); a5 = f32x4.mul(vb, v128.load(o, 80));
+    a6 = f32x4.mul(vb, v128.load(o, 96)); a7 = f32x4.mul(vb, v128.load(o, 112));
+  }
+  const base = w + col;
+  if (binary) {
+    for (let i = 0; i < n; i++) {
+      const p = base + <usize>load<i32>(at(idx, i)) * rowBytes;
+      a0 = f32x4.add(a0, v128.load(p)); a1 = f32x4.add(a1, v128.load(p, 16));
+      a2 = f32x4.add(a2, v128.load(p, 32)); a3 = f32x4.add(a3, v128.load(p, 48));
+      a4 = f32x4.add(a4, v128.load(p, 64)); a5 = f32x4.add(a5, v128.load(p, 80));
+      a6 = f32x4.add(a6, v128.load(p, 96)); a7 = f32x4.add(a7, v128.load(p, 112));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const p = base + <usize>load<i32>(at(idx, i)) * rowBytes;
+      const s = v128.load32_splat(at(val, i));
+      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(p))); a1 = f32x4.add(a1, f32x4.mul(s, v128.load(p, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(s, v128.load(p, 32))); a3 = f32x4.add(a3, f32x4.mul(s, v128.load(p, 48)));
+      a4 = f32x4.add(a4, f32x4.mul(s, v128.load(p, 64))); a5 = f32x4.add(a5, f32x4.mul(s, v128.load(p, 80)));
+      a6 = f32x4.add(a6, f32x4.mul(s, v128.load(p, 96))); a7 = f32x4.add(a7, f32x4.mul(s, v128.load(p, 112)));
+    }
+  }
+  v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+  v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
+}
+
+/** Accumulate 4 columns (one vector). */
+function chunk4(o: usize, w: usize, rowBytes: usize, col: usize, idx: usize, val: usize, n: i32, beta: f32): void {
+  let a = beta == 0 ? f32x4.splat(0) : f32x4.mul(f32x4.splat(beta), v128.load(o));
+  const base = w + col;
+  for (let i = 0; i < n; i++) {
+    const p = base + <usize>load<i32>(at(idx, i)) * rowBytes;
+    a = f32x4.add(a, f32x4.mul(v128.load32_splat(at(val, i)), v128.load(p)));
+  }
+  v128.store(o, a);
+}
+
+/** Accumulate 1 column. */
+function chunk1(o: usize, w: usize, rowBytes: usize, col: usize, idx: usize, val: usize, n: i32, beta: f32): void {
+  let a: f32 = beta == 0 ? 0 : beta * load<f32>(o);
+  const base = w + col;
+  for (let i = 0; i < n; i++) {
+    a += load<f32>(at(val, i)) * load<f32>(base + <usize>load<i32>(at(idx, i)) * rowBytes);
+  }
+  store<f32>(o, a);
+}
+
+/** Columns [j0, j1) of out for all B rows. s: [B,K], w: [K,N], out: [B,N]. */
+export function spikeMatmul(B: i32, K: i32, N: i32, s: usize, w: usize, out: usize, beta: f32, j0: i32, j1: i32, scratch: usize): void {
+  if (B == 0 || j1 <= j0) return;
+  const idxBase = scratch;
+  const valBase = at(scratch, B * K);
+  const cnt = at(scratch, 2 * B * K);
+  const flags = at(scratch, 2 * B * K + B);
+  for (let b = 0; b < B; b++) {
+    const n = buildList(at(s, b * K), K, at(idxBase, b * K), at(valBase, b * K), at(flags, b));
+    store<i32>(at(cnt, b), n);
+  }
+  const rowBytes = <usize>N << 2;
+  let j = j0;
+  for (; j + 32 <= j1; j += 32) {
+    const col = <usize>j << 2;
+    for (let b = 0; b < B; b++) {
+      chunk32(at(out, b * N + j), w, rowBytes, col, at(idxBase, b * K), at(valBase, b * K),
+        load<i32>(at(cnt, b)), load<i32>(at(flags, b)) != 0, beta);
+    }
+  }
+  for (; j + 4 <= j1; j += 4) {
+    for (let b = 0; b < B; b++) {
+      chunk4(at(out, b * N + j), w, rowBytes, <usize>j << 2, at(idxBase, b * K), at(valBase, b * K), load<i32>(at(cnt, b)), beta);
+    }
+  }
+  for (; j < j1; j++) {
+    for (let b = 0; b < B; b++) {
+      chunk1(at(out, b * N + j), w, rowBytes, <usize>j << 2, at(idxBase, b * K), at(valBase, b * K), load<i32>(at(cnt, b)), beta);
+    }
+  }
+}
+
+/** Bytes of scratch spikeOuter needs for B rows. */
+export function outerScratchBytes(B: i32): i32 {
+  return 2 * B * 4;
+}
+
+/** W[k,:] += alpha·Σ_b s[b,k]·g[b,:] for k in [k0, k1). s: [B,K], g: [B,N], w: [K,N]. */
+export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize, alpha: f32, k0: i32, k1: i32, scratch: usize): void {
+  const idx = scratch;
+  const val = at(scratch, B);
+  const rowBytes = <usize>N << 2;
+  for (let k = k0; k < k1; k++) {
+    let n = 0;
+    for (let b = 0; b < B; b++) {
+      const x = load<f32>(at(s, b * K + k));
+      if (x != 0) {
+        store<i32>(at(idx, n), b);
+        store<f32>(at(val, n), alpha * x);
+        n++;
+      }
+    }
+    if (n == 0) continue;
+    const wr = at(w, k * N);
+    let j = 0;
+    for (; j + 16 <= N; j += 16) {
+      const p = wr + (<usize>j << 2);
+      let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32), a3 = v128.load(p, 48);
+      const gc = g + (<usize>j << 2);
+      for (let i = 0; i < n; i++) {
+        const q = gc + <usize>load<i32>(at(idx, i)) * rowBytes;
+        const c = v128.load32_splat(at(val, i));
+        a0 = f32x4.add(a0, f32x4.mul(c, v128.load(q))); a1 = f32x4.add(a1, f32x4.mul(c, v128.load(q, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(c, v128.load(q, 32))); a3 = f32x4.add(a3, f32x4.mul(c, v128.load(q, 48)));
+      }
+      v128.store(p, a0); v128.store(p, a1, 16); v128.store(p, a2, 32); v128.store(p, a3, 48);
+    }
+    for (; j + 4 <= N; j += 4) {
+      const p = wr + (<usize>j << 2);
+      let a = v128.load(p);
+      const gc = g + (<usize>j << 2);
+      for (let i = 0; i < n; i++) {
+        a = f32x4.add(a, f32x4.mul(v128.load32_splat(at(val, i)), v128.load(gc + <usize>load<i32>(at(idx, i)) * rowBytes)));
+      }
+      v128.store(p, a);
+    }
+    for (; j < N; j++) {
+      const p = wr + (<usize>j << 2);
+      let a = load<f32>(p);
+      const gc = g + (<usize>j << 2);
+      for (let i = 0; i < n; i++) a += load<f32>(at(val, i)) * load<f32>(gc + <usize>load<i32>(at(idx, i)) * rowBytes);
+      store<f32>(p, a);
+    }
+  }
+}

@@ -1,0 +1,340 @@
+/**
+ * The `wasm` backend: SIMD WebAssembly kernels (AssemblyScript, src/backend/wasm/assembly) over
+ * tensors that live in one shared WebAssembly.Memory, optionally split over worker threads.
+ * Created through `createBackend('wasm', { threads })` (or 'auto', which prefers it on CPU).
+ *
+ * Threads: with threads = T > 1, kernels whose work passes a size threshold are split T ways
+ * (GEMM by output columns or rows, spikeMatmul by output columns, spikeOuter by weight rows,
+ * elementwise kernels by element ranges); smaller calls run on the calling thread alone, where
+ * waking a worker would cost more than it saves. Results do not depend on T except for the
+ * summation order of sum / sumSquares across the split (both accumulate in float64).
+ */
+import { checkNumber, ParameterError, SigpropError } from '../../errors.js';
+import type { Tensor } from '../../tensor.js';
+import { shapeSize } from '../../tensor.js';
+import type { Backend, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams } from '../backend.js';
+import { expect2d, expectSameSize, expectShape, matmulDims } from '../checks.js';
+import { WasmHeap, WasmTensor } from './memory.js';
+import { instantiateKernels, loadKernelModule, MAX_PAGES, type ThreadedOp, type WasmKernels } from './module.js';
+import { chooseNative, type NativeSurrogate } from './surrogates.js';
+import { ThreadPool } from './threads.js';
+
+/** Options of the wasm backend. */
+export interface WasmBackendOptions {
+  /** Threads (the calling thread plus threads − 1 workers); integer 1..64, default 1. */
+  threads?: number;
+  /** Initial memory in MiB (grows on demand); default 16. */
+  initialMemoryMiB?: number;
+}
+
+/** Work sizes above which a call is split over threads (tuned with `npm run bench`). */
+export const PARALLEL_THRESHOLDS = {
+  /** 2·M·N·K floating-point operations. */
+  gemmFlops: 2e6,
+  /** B·K·N of spikeMatmul / spikeOuter (dense-equivalent size). */
+  spikeWork: 4e6,
+  /** Elements of an elementwise kernel. */
+  elements: 1 << 17,
+};
+
+const RESET_CODES: Readonly<Record<string, number>> = { subtract: 0, zero: 1, none: 2 };
+
+/** Create a wasm backend (compiles the kernels once per process, starts the workers). */
+export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const threads = checkNumber('threads', opts.threads ?? 1, { min: 1, max: 64, integer: true });
+  const initialMiB = checkNumber('initialMemoryMiB', opts.initialMemoryMiB ?? 16, { min: 1, max: 4095, integer: true });
+  const module = await loadKernelModule();
+  const memory = new WebAssembly.Memory({ initial: initialMiB * 16, maximum: MAX_PAGES, shared: true });
+  const kernels = instantiateKernels(module, memory);
+  const pool = threads > 1 ? await ThreadPool.start(threads, module, memory) : null;
+  return new WasmBackend(kernels, memory, threads, pool);
+}
+
+export class WasmBackend implements Backend {
+  readonly name: string = 'wasm';
+  readonly heap: WasmHeap;
+  private readonly scratch: number[] = [];
+  private scratchBytes = 0;
+  private readonly surrogateCache = new WeakMap<SurrogateKernelSpec, Map<boolean, NativeSurrogate | null>>();
+
+  /** Use createWasmBackend(). */
+  constructor(
+    readonly k: WasmKernels,
+    memory: WebAssembly.Memory,
+    readonly threads: number,
+    private readonly pool: ThreadPool | null,
+  ) {
+    this.heap = new WasmHeap(memory, k.heapBase());
+    this.ensureScratch(k.gemmScratchBytes());
+  }
+
+  /** Kernel calls so far that were split over worker threads (0 with threads = 1). */
+  get parallelCalls(): number {
+    return this.pool?.dispatches ?? 0;
+  }
+
+  /** Stop the worker threads. The backend must not be used afterwards. */
+  async dispose(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  tensor(shape: readonly number[]): Tensor {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new ParameterError(`tensor: shape [${shape.join(', ')}] must hold integers >= 0`);
+    }
+    const size = shapeSize(shape);
+    const t = new WasmTensor(shape, this.heap.alloc(size * 4), this.heap, this.name);
+    this.k.fill(t.ptr, 0, 0, size);
+    return t;
+  }
+
+  fromArray(shape: readonly number[], data: ArrayLike<number>): Tensor {
+    const t = this.tensor(shape);
+    this.write(t, data);
+    return t;
+  }
+
+  read(t: Tensor): Float32Array {
+    this.own(t, 'read', 't');
+    return t.data.slice();
+  }
+
+  write(t: Tensor, data: ArrayLike<number>): void {
+    this.own(t, 'write', 't');
+    if (data.length !== t.size) throw new RangeError(`write: got ${data.length} values for a tensor of ${t.size}`);
+    t.data.set(data);
+  }
+
+  free(t: Tensor): void {
+    const w = this.asOwn(t, 'free', 't');
+    if (w.markFreed()) this.heap.release(w.ptr, w.size * 4);
+  }
+
+  /** Per-thread scratch buffers of at least `bytes` each. */
+  private ensureScratch(bytes: number): void {
+    if (bytes <= this.scratchBytes) return;
+    const size = Math.max(bytes, Math.ceil(this.scratchBytes * 1.5));
+    for (const p of this.scratch) this.heap.release(p, this.scratchBytes);
+    this.scratch.length = 0;
+    for (let i = 0; i < this.threads; i++) this.scratch.push(this.heap.alloc(size));
+    this.scratchBytes = size;
+  }
+
+  private asOwn(t: Tensor, kernel: string, name: string): WasmTensor {
+    if (!(t instanceof WasmTensor) || t.heap !== this.heap) {
+      throw new ParameterError(
+        `${kernel}: ${name} was not allocated by this wasm backend (it belongs to "${t.backend}"); ` +
+          'allocate tensors with backend.tensor() / backend.fromArray() of the backend that runs the kernel',
+      );
+    }
+    if (t.isFreed) throw t.usedAfterFree();
+    return t;
+  }
+
+  /** Byte offset of an own tensor. */
+  private own(t: Tensor, kernel: string, name: string): number {
+    return this.asOwn(t, kernel, name).ptr;
+  }
+
+  // ---------------------------------------------------------------- threading helpers
+
+  /** Number of threads to use for `work` against `threshold`. */
+  private fanout(work: number, threshold: number): number {
+    return this.pool && work >= threshold ? this.threads : 1;
+  }
+
+  /** Split [0, n) into `parts` ranges aligned to `align`; returns boundaries (length parts+1). */
+  private static split(n: number, parts: number, align: number): number[] {
+    const cuts = [0];
+    for (let i = 1; i < parts; i++) cuts.push(Math.min(n, Math.round((n * i) / parts / align) * align));
+    cuts.push(n);
+    return cuts;
+  }
+
+  /** Run a kernel with per-thread argument lists (parts[0] on this thread). */
+  private exec(op: ThreadedOp, parts: number[][]): number {
+    const fn = this.k[op] as (...a: number[]) => number | void;
+    if (parts.length === 1) return Number(fn(...parts[0]) ?? 0);
+    return this.pool!.run(op, parts, fn);
+  }
+
+  /** Elementwise kernel over [0, size): args ++ [lo, hi]. */
+  private elementwise(op: ThreadedOp, args: number[], size: number): number {
+    const T = this.fanout(size, PARALLEL_THRESHOLDS.elements);
+    if (T === 1) return this.exec(op, [[...args, 0, size]]);
+    const cuts = WasmBackend.split(size, T, 16);
+    return this.exec(op, cuts.slice(0, -1).map((lo, i) => [...args, lo, cuts[i + 1]]));
+  }
+
+  // ---------------------------------------------------------------- dense linear algebra
+
+  matmul(out: Tensor, a: Tensor, b: Tensor, opts: MatmulOptions = {}): void {
+    const [M, K, N] = matmulDims(out, a, b, opts);
+    const pa = this.own(a, 'matmul', 'a'), pb = this.own(b, 'matmul', 'b'), pc = this.own(out, 'matmul', 'out');
+    if (M === 0 || N === 0) return;
+    const alpha = opts.alpha ?? 1, beta = opts.beta ?? 0;
+    const head = [M, N, K, pa, pb, pc, opts.transA ? 1 : 0, opts.transB ? 1 : 0, alpha, beta];
+    const T = this.fanout(2 * M * N * K, PARALLEL_THRESHOLDS.gemmFlops);
+    if (T === 1) {
+      this.exec('gemm', [[...head, 0, M, 0, N, this.scratch[0]]]);
+      return;
+    }
+    // Split the larger output dimension (each thread packs its own panels).
+    const parts: number[][] = [];
+    if (N >= M) {
+      const cuts = WasmBackend.split(N, T, 8);
+      for (let i = 0; i < T; i++) parts.push([...head, 0, M, cuts[i], cuts[i + 1], this.scratch[i]]);
+    } else {
+      const cuts = WasmBackend.split(M, T, 4);
+      for (let i = 0; i < T; i++) parts.push([...head, cuts[i], cuts[i + 1], 0, N, this.scratch[i]]);
+    }
+    this.exec('gemm', parts);
+  }
+
+  spikeMatmul(out: Tensor, s: Tensor, w: Tensor, beta = 0): void {
+    const [B, K] = expect2d('spikeMatmul', 's', s);
+    const [, N] = expect2d('spikeMatmul', 'w', w);
+    expectShape('spikeMatmul', 'w', w, [K, N]);
+    expectShape('spikeMatmul', 'out', out, [B, N]);
+    const ps = this.own(s, 'spikeMatmul', 's'), pw = this.own(w, 'spikeMatmul', 'w'), po = this.own(out, 'spikeMatmul', 'out');
+    if (B === 0 || N === 0) return;
+    this.ensureScratch(this.k.spikeScratchBytes(B, K));
+    const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
+    const cuts = WasmBackend.split(N, T, 32);
+    this.exec(
+      'spikeMatmul',
+      cuts.slice(0, -1).map((j0, i) => [B, K, N, ps, pw, po, beta, j0, cuts[i + 1], this.scratch[i]]),
+    );
+  }
+
+  spikeOuter(w: Tensor, s: Tensor, g: Tensor, alpha: number): void {
+    const [B, K] = expect2d('spikeOuter', 's', s);
+    const [, N] = expect2d('spikeOuter', 'g', g);
+    expectShape('spikeOuter', 'g', g, [B, N]);
+    expectShape('spikeOuter', 'w', w, [K, N]);
+    const pw = this.own(w, 'spikeOuter', 'w'), ps = this.own(s, 'spikeOuter', 's'), pg = this.own(g, 'spikeOuter', 'g');
+    if (B === 0 || K === 0 || N === 0) return;
+    this.ensureScratch(this.k.outerScratchBytes(B));
+    const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
+    const cuts = WasmBackend.split(K, T, 1);
+    this.exec(
+      'spikeOuter',
+      cuts.slice(0, -1).map((k0, i) => [B, K, N, ps, pg, pw, alpha, k0, cuts[i + 1], this.scratch[i]]),
+    );
+  }
+
+  // ---------------------------------------------------------------- fused neuron steps
+
+  lifStep(u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams): void {
+    expectSameSize('lifStep', ['u', 's', 'input'], [u, s, input]);
+    const args = [this.own(u, 'lifStep', 'u'), this.own(s, 'lifStep', 's'), this.own(input, 'lifStep', 'input')];
+    this.elementwise('lifStep', [...args, p.beta, p.threshold, resetCode('lifStep', p), p.resetDelay ? 1 : 0], u.size);
+  }
+
+  synapticStep(u: Tensor, isyn: Tensor, s: Tensor, input: Tensor, p: SynapticKernelParams): void {
+    expectSameSize('synapticStep', ['u', 'isyn', 's', 'input'], [u, isyn, s, input]);
+    const args = [
+      this.own(u, 'synapticStep', 'u'), this.own(isyn, 'synapticStep', 'isyn'),
+      this.own(s, 'synapticStep', 's'), this.own(input, 'synapticStep', 'input'),
+    ];
+    this.elementwise(
+      'synapticStep',
+      [...args, p.alpha, p.beta, p.threshold, resetCode('synapticStep', p), p.resetDelay ? 1 : 0],
+      u.size,
+    );
+  }
+
+  // ---------------------------------------------------------------- elementwise and reductions
+
+  surrogate(out: Tensor, u: Tensor, threshold: number, sg: SurrogateKernelSpec, deriv: boolean): void {
+    expectSameSize('surrogate', ['out', 'u'], [out, u]);
+    const po = this.own(out, 'surrogate', 'out'), pu = this.own(u, 'surrogate', 'u');
+    const native = this.nativeSurrogate(sg, deriv);
+    if (native) {
+      this.elementwise('surrogate', [po, pu, threshold, native.kind, native.param, deriv ? 1 : 0], u.size);
+      return;
+    }
+    const O = out.data, U = u.data;
+    const fn = deriv ? sg.df : sg.f;
+    for (let i = 0; i < U.length; i++) O[i] = fn(U[i] - threshold);
+  }
+
+  /** The verified native kernel for (sg, deriv), or null for the generic path (cached per spec). */
+  nativeSurrogate(sg: SurrogateKernelSpec, deriv: boolean): NativeSurrogate | null {
+    let byDir = this.surrogateCache.get(sg);
+    if (!byDir) this.surrogateCache.set(sg, (byDir = new Map()));
+    if (!byDir.has(deriv)) {
+      byDir.set(
+        deriv,
+        chooseNative(sg, deriv, (kind, param, d, xs) => {
+          const x = this.fromArray([xs.length], xs) as WasmTensor;
+          const y = this.tensor([xs.length]) as WasmTensor;
+          this.k.surrogate(y.ptr, x.ptr, 0, kind, param, d ? 1 : 0, 0, xs.length);
+          const got = this.read(y);
+          this.free(x);
+          this.free(y);
+          return got;
+        }),
+      );
+    }
+    return byDir.get(deriv)!;
+  }
+
+  axpby(y: Tensor, x: Tensor, alpha: number, beta: number): void {
+    expectSameSize('axpby', ['y', 'x'], [y, x]);
+    this.elementwise('axpby', [this.own(y, 'axpby', 'y'), this.own(x, 'axpby', 'x'), alpha, beta], y.size);
+  }
+
+  mul(out: Tensor, a: Tensor, b: Tensor): void {
+    expectSameSize('mul', ['out', 'a', 'b'], [out, a, b]);
+    this.elementwise('mul', [this.own(out, 'mul', 'out'), this.own(a, 'mul', 'a'), this.own(b, 'mul', 'b')], out.size);
+  }
+
+  addRow(x: Tensor, v: Tensor): void {
+    const [B, N] = expect2d('addRow', 'x', x);
+    expectShape('addRow', 'v', v, [N]);
+    const px = this.own(x, 'addRow', 'x'), pv = this.own(v, 'addRow', 'v');
+    const T = this.fanout(B * N, PARALLEL_THRESHOLDS.elements);
+    const cuts = WasmBackend.split(B, T, 1);
+    this.exec('addRow', cuts.slice(0, -1).map((r0, i) => [px, pv, N, r0, cuts[i + 1]]));
+  }
+
+  sumRows(out: Tensor, x: Tensor, alpha = 1, beta = 0): void {
+    const [B, N] = expect2d('sumRows', 'x', x);
+    expectShape('sumRows', 'out', out, [N]);
+    const po = this.own(out, 'sumRows', 'out'), px = this.own(x, 'sumRows', 'x');
+    const T = this.fanout(B * N, PARALLEL_THRESHOLDS.elements);
+    const cuts = WasmBackend.split(N, T, 16);
+    this.exec('sumRows', cuts.slice(0, -1).map((c0, i) => [po, px, B, N, alpha, beta, c0, cuts[i + 1]]));
+  }
+
+  fill(x: Tensor, value: number): void {
+    this.elementwise('fill', [this.own(x, 'fill', 'x'), value], x.size);
+  }
+
+  copy(dst: Tensor, src: Tensor): void {
+    expectSameSize('copy', ['dst', 'src'], [dst, src]);
+    const pd = this.own(dst, 'copy', 'dst'), ps = this.own(src, 'copy', 'src');
+    if (pd !== ps) this.elementwise('copy', [pd, ps], dst.size);
+  }
+
+  sum(x: Tensor): number {
+    return this.elementwise('sum', [this.own(x, 'sum', 'x')], x.size);
+  }
+
+  sumSquares(x: Tensor): number {
+    return this.elementwise('sumSquares', [this.own(x, 'sumSquares', 'x')], x.size);
+  }
+}
+
+function resetCode(kernel: string, p: LifKernelParams): number {
+  const code = RESET_CODES[p.reset];
+  if (code === undefined) {
+    throw new ParameterError(`${kernel}: reset = "${String(p.reset)}" is not known; reset must be one of: subtract, zero, none`);
+  }
+  return code;
+}
+
+export { SigpropError };

@@ -1,0 +1,95 @@
+/**
+ * Loading the compiled kernels (src/backend/wasm/build/kernels.wasm, built by
+ * `npm run build:wasm`) and the typed view of their exports. Pointers are byte offsets into the
+ * backend's shared WebAssembly.Memory.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SigpropError } from '../../errors.js';
+
+/** The exported kernels (see src/backend/wasm/assembly/*.ts for their contracts). */
+export interface WasmKernels {
+  heapBase(): number;
+  gemmScratchBytes(): number;
+  spikeScratchBytes(B: number, K: number): number;
+  outerScratchBytes(B: number): number;
+  gemm(
+    M: number, N: number, K: number, a: number, b: number, c: number, transA: number, transB: number,
+    alpha: number, beta: number, i0: number, i1: number, j0: number, j1: number, scratch: number,
+  ): void;
+  spikeMatmul(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
+  spikeOuter(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
+  axpby(y: number, x: number, alpha: number, beta: number, lo: number, hi: number): void;
+  mul(out: number, a: number, b: number, lo: number, hi: number): void;
+  addRow(x: number, v: number, N: number, r0: number, r1: number): void;
+  sumRows(out: number, x: number, B: number, N: number, alpha: number, beta: number, c0: number, c1: number): void;
+  fill(x: number, value: number, lo: number, hi: number): void;
+  copy(dst: number, src: number, lo: number, hi: number): void;
+  sum(x: number, lo: number, hi: number): number;
+  sumSquares(x: number, lo: number, hi: number): number;
+  lifStep(u: number, s: number, inp: number, beta: number, th: number, reset: number, delay: number, lo: number, hi: number): void;
+  synapticStep(
+    u: number, isyn: number, s: number, inp: number, alpha: number, beta: number, th: number, reset: number, delay: number,
+    lo: number, hi: number,
+  ): void;
+  surrogate(out: number, u: number, th: number, kind: number, p: number, deriv: number, lo: number, hi: number): void;
+  surrogateHasPrimitive(kind: number): number;
+}
+
+/** Kernels a worker thread can run, by index (the op id sent over the shared control block). */
+export const THREADED_OPS = [
+  'gemm', 'spikeMatmul', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
+  'lifStep', 'synapticStep', 'surrogate',
+] as const;
+export type ThreadedOp = (typeof THREADED_OPS)[number];
+
+/** Largest memory, in 64 KiB pages, the module accepts (4 GiB). */
+export const MAX_PAGES = 65536;
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/** Candidate locations of kernels.wasm: next to this file (source tree) or the source tree from dist/. */
+export function wasmCandidates(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [
+    join(here, 'build', 'kernels.wasm'),
+    resolve(here, '../../../../src/backend/wasm/build/kernels.wasm'),
+  ];
+}
+
+/** Compile kernels.wasm once per process. Throws a SigpropError telling to build it when missing. */
+export function loadKernelModule(): Promise<WebAssembly.Module> {
+  if (!compiled) {
+    compiled = (async () => {
+      const candidates = wasmCandidates();
+      const path = candidates.find((p) => existsSync(p));
+      if (!path) {
+        throw new SigpropError(
+          `wasm backend: the compiled kernels are missing (looked for ${candidates[0]}). ` +
+            'Run `npm run build:wasm` (it runs automatically on `npm install`), or use backend "reference".',
+          'backend',
+        );
+      }
+      try {
+        return await WebAssembly.compile(readFileSync(path));
+      } catch (err) {
+        throw new SigpropError(
+          `wasm backend: ${path} could not be compiled (${err instanceof Error ? err.message : String(err)}). ` +
+            'Rebuild it with `npm run build:wasm`; this backend needs WebAssembly SIMD and threads (Node >= 20).',
+          'backend',
+        );
+      }
+    })();
+    compiled.catch(() => {
+      compiled = undefined; // allow a retry after the user builds
+    });
+  }
+  return compiled;
+}
+
+/** Instantiate the kernels over `memory` (synchronous; the module is already compiled). */
+export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): WasmKernels {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return instance.exports as unknown as WasmKernels;
+}

@@ -1,0 +1,310 @@
+// Parity of the wasm backend with `reference`: every kernel on random shapes including odd sizes
+// (not multiples of 4, of the 4×8 GEMM tile or of the 32-column spike chunk), sizes that cross
+// the GEMM blocking (K > 256, M > 64, N > 512), empty batches, all-zero / all-one spikes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend, LifKernelParams, SurrogateKernelSpec } from '../src/backend/backend.js';
+import { ReferenceBackend } from '../src/backend/reference.js';
+import { createBackend } from '../src/backend/registry.js';
+import { WasmBackend } from '../src/backend/wasm/backend.js';
+import { ParameterError, ShapeError, SigpropError } from '../src/errors.js';
+import { Rng } from '../src/rng.js';
+import type { Tensor } from '../src/tensor.js';
+
+const ref = new ReferenceBackend();
+let wasm: WasmBackend;
+
+beforeAll(async () => {
+  wasm = (await createBackend('wasm', { threads: 1 })) as WasmBackend;
+});
+afterAll(async () => {
+  await wasm?.dispose();
+});
+
+function randn(rng: Rng, n: number): Float32Array {
+  return rng.fillNormal(new Float32Array(n));
+}
+
+/** A pair of tensors with equal contents on reference and wasm. */
+function pair(shape: number[], data: Float32Array): [Tensor, Tensor] {
+  return [ref.fromArray(shape, data), wasm.fromArray(shape, data)];
+}
+
+function spikes(rng: Rng, n: number, density: number, valued = false): Float32Array {
+  const s = new Float32Array(n);
+  for (let i = 0; i < n; i++) if (rng.uniform() < density) s[i] = valued ? rng.range(-2, 2) : 1;
+  return s;
+}
+
+/** Elementwise |a − b| ≤ tol[i] (or a scalar tol scaled by |b|). */
+function expectClose(got: Float32Array, want: Float32Array, rtol = 1e-5, atol = 1e-6): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const ok = Math.abs(got[i] - want[i]) <= atol + rtol * Math.abs(want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i]));
+    if (!ok) expect.fail(`element ${i}: got ${got[i]}, want ${want[i]}`);
+  }
+}
+
+describe('wasm matmul vs reference', () => {
+  const rng = new Rng(11);
+  const shapes: [number, number, number][] = [
+    [1, 1, 1], [3, 5, 7], [4, 8, 8], [37, 53, 29], [65, 300, 17], [9, 1, 520], [70, 260, 530], [2, 3, 1],
+  ];
+  const variants = [
+    { transA: false, transB: false }, { transA: true, transB: false },
+    { transA: false, transB: true }, { transA: true, transB: true },
+  ];
+  for (const [M, K, N] of shapes) {
+    for (const v of variants) {
+      it(`M=${M} K=${K} N=${N} transA=${v.transA} transB=${v.transB}`, () => {
+        const A = randn(rng, M * K), B = randn(rng, K * N), C = randn(rng, M * N);
+        const [ra, wa] = pair(v.transA ? [K, M] : [M, K], A);
+        const [rb, wb] = pair(v.transB ? [N, K] : [K, N], B);
+        for (const [alpha, beta] of [[1, 0], [0.5, 1], [-1.25, 0.3]]) {
+          const [rc, wc] = pair([M, N], C);
+          ref.matmul(rc, ra, rb, { ...v, alpha, beta });
+          wasm.matmul(wc, wa, wb, { ...v, alpha, beta });
+          // Error bound of float32 accumulation: scales with K·Σ|a||b|.
+          const [absA, absB] = [ref.fromArray(ra.shape, A.map(Math.abs)), ref.fromArray(rb.shape, B.map(Math.abs))];
+          const bound = ref.tensor([M, N]);
+          ref.matmul(bound, absA, absB, v);
+          const got = wasm.read(wc), want = rc.data;
+          for (let i = 0; i < want.length; i++) {
+            const tol = (K + 4) * 1.2e-7 * (Math.abs(alpha) * bound.data[i] + Math.abs(beta * C[i])) + 1e-6 * Math.abs(want[i]) + 1e-30;
+            if (!(Math.abs(got[i] - want[i]) <= tol)) expect.fail(`element ${i}: got ${got[i]}, want ${want[i]} (tol ${tol})`);
+          }
+        }
+      });
+    }
+  }
+
+  it('beta = 0 ignores NaN in out; K = 0 gives beta·out; M = 0 (empty batch) is a no-op', () => {
+    const [ra, wa] = pair([2, 3], randn(rng, 6));
+    const [rb, wb] = pair([3, 5], randn(rng, 15));
+    const [rc, wc] = pair([2, 5], new Float32Array(10).fill(NaN));
+    ref.matmul(rc, ra, rb);
+    wasm.matmul(wc, wa, wb);
+    expectClose(wasm.read(wc), rc.data);
+    const [ra0, wa0] = pair([4, 0], new Float32Array(0));
+    const [rb0, wb0] = pair([0, 6], new Float32Array(0));
+    const C = randn(rng, 24);
+    const [rc0, wc0] = pair([4, 6], C);
+    ref.matmul(rc0, ra0, rb0, { beta: 0.5 });
+    wasm.matmul(wc0, wa0, wb0, { beta: 0.5 });
+    expectClose(wasm.read(wc0), rc0.data);
+    const wEmpty = wasm.tensor([0, 6]);
+    wasm.matmul(wEmpty, wasm.tensor([0, 3]), wasm.tensor([3, 6]));
+    expect(wasm.read(wEmpty).length).toBe(0);
+  });
+
+  it('rejects mismatched shapes and foreign tensors with clear errors', () => {
+    expect(() => wasm.matmul(wasm.tensor([2, 2]), wasm.tensor([2, 3]), wasm.tensor([2, 2]))).toThrow(ShapeError);
+    expect(() => wasm.matmul(wasm.tensor([2, 2]), ref.tensor([2, 2]), wasm.tensor([2, 2]))).toThrow(/not allocated by this wasm backend/);
+  });
+});
+
+describe('wasm spikeMatmul / spikeOuter vs reference', () => {
+  const rng = new Rng(12);
+  const cases: [number, number, number, number, boolean][] = [
+    // B, K, N, density, valued
+    [1, 1, 1, 1, false], [3, 7, 5, 0.5, false], [5, 33, 37, 0.1, false], [8, 130, 70, 0.3, true],
+    [17, 61, 100, 0, false], [6, 45, 67, 1, false], [4, 200, 257, 0.02, true], [0, 10, 9, 0.5, false],
+  ];
+  for (const [B, K, N, density, valued] of cases) {
+    it(`spikeMatmul B=${B} K=${K} N=${N} density=${density}${valued ? ' (real-valued)' : ''}`, () => {
+      const S = spikes(rng, B * K, density, valued), W = randn(rng, K * N), O = randn(rng, B * N);
+      const [rs, ws] = pair([B, K], S), [rw, ww] = pair([K, N], W);
+      for (const beta of [0, 1, 0.7]) {
+        const [ro, wo] = pair([B, N], O);
+        ref.spikeMatmul(ro, rs, rw, beta);
+        wasm.spikeMatmul(wo, ws, ww, beta);
+        expectClose(wasm.read(wo), ro.data, 1e-5, 1e-5 * Math.sqrt(K + 1));
+      }
+    });
+    it(`spikeOuter B=${B} K=${K} N=${N} density=${density}${valued ? ' (real-valued)' : ''}`, () => {
+      const S = spikes(rng, B * K, density, valued), G = randn(rng, B * N), W = randn(rng, K * N);
+      const [rs, ws] = pair([B, K], S), [rg, wg] = pair([B, N], G), [rw, ww] = pair([K, N], W);
+      ref.spikeOuter(rw, rs, rg, -0.37);
+      wasm.spikeOuter(ww, ws, wg, -0.37);
+      expectClose(wasm.read(ww), rw.data, 1e-5, 1e-5 * Math.sqrt(B + 1));
+    });
+  }
+  it('binary spikes give exactly the reference sums (same order of additions)', () => {
+    const [B, K, N] = [9, 77, 99];
+    const S = spikes(rng, B * K, 0.2), W = randn(rng, K * N);
+    const [rs, ws] = pair([B, K], S), [rw, ww] = pair([K, N], W);
+    const ro = ref.tensor([B, N]), wo = wasm.tensor([B, N]);
+    ref.spikeMatmul(ro, rs, rw);
+    wasm.spikeMatmul(wo, ws, ww);
+    expect(Array.from(wasm.read(wo))).toEqual(Array.from(ro.data));
+  });
+  it('checks shapes', () => {
+    expect(() => wasm.spikeMatmul(wasm.tensor([2, 3]), wasm.tensor([2, 4]), wasm.tensor([4, 2]))).toThrow(ShapeError);
+    expect(() => wasm.spikeOuter(wasm.tensor([4, 3]), wasm.tensor([2, 4]), wasm.tensor([2, 2]), 1)).toThrow(ShapeError);
+  });
+});
+
+/** LIF parity: spikes may differ only where the membrane is within float32 rounding of θ. */
+function lifCase(
+  rng: Rng, n: number, p: LifKernelParams & { alpha?: number },
+  step: (b: Backend, u: Tensor, j: Tensor, s: Tensor, i: Tensor) => void,
+): void {
+  const U = randn(rng, n), J = randn(rng, n), S = spikes(rng, n, 0.3), I = randn(rng, n);
+  const [ru, wu] = pair([n], U), [rj, wj] = pair([n], J), [rs, ws] = pair([n], S), [ri, wi] = pair([n], I);
+  for (let t = 0; t < 3; t++) {
+    step(ref, ru, rj, rs, ri);
+    step(wasm, wu, wj, ws, wi);
+    const gu = wasm.read(wu), gs = wasm.read(ws);
+    for (let k = 0; k < n; k++) {
+      if (gs[k] !== rs.data[k]) {
+        // A flip is acceptable only at the threshold; re-synchronise that neuron.
+        expect(Math.min(Math.abs(gu[k] - p.threshold), Math.abs(ru.data[k] - p.threshold), Math.abs(gu[k]), Math.abs(ru.data[k]))).toBeLessThan(1e-4);
+        continue;
+      }
+      expect(Math.abs(gu[k] - ru.data[k])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(ru.data[k])));
+    }
+    wasm.write(wu, ru.data);
+    wasm.write(ws, rs.data);
+    if (p.alpha !== undefined) expectClose(wasm.read(wj), rj.data);
+  }
+}
+
+describe('wasm fused neuron steps vs reference', () => {
+  const rng = new Rng(13);
+  for (const reset of ['subtract', 'zero', 'none'] as const) {
+    for (const resetDelay of [true, false]) {
+      for (const n of [1, 7, 1003]) {
+        const p = { beta: 0.9, threshold: 0.8, reset, resetDelay };
+        it(`lifStep reset=${reset} resetDelay=${resetDelay} n=${n}`, () => {
+          lifCase(rng, n, p, (b, u, _j, s, i) => b.lifStep(u, s, i, p));
+        });
+        it(`synapticStep reset=${reset} resetDelay=${resetDelay} n=${n}`, () => {
+          const ps = { ...p, alpha: 0.6 };
+          lifCase(rng, n, ps, (b, u, j, s, i) => b.synapticStep(u, j, s, i, ps));
+        });
+      }
+    }
+  }
+  it('rejects an unknown reset mode', () => {
+    const t = wasm.tensor([3]);
+    expect(() => wasm.lifStep(t, wasm.tensor([3]), wasm.tensor([3]), { beta: 0.9, threshold: 1, reset: 'bogus' as never, resetDelay: true })).toThrow(
+      ParameterError,
+    );
+  });
+});
+
+// Specs with the registry's names and formulas (surrogates/*.ts) built here, so this suite does
+// not depend on the registry module.
+function spec(name: string, params: Record<string, number>, f: (x: number) => number, df: (x: number) => number): SurrogateKernelSpec {
+  return { name, params, f, df };
+}
+const logistic = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+const SPECS: SurrogateKernelSpec[] = [
+  spec('fastSigmoid', { k: 25 }, (x) => (1 + (25 * x) / (1 + 25 * Math.abs(x))) / 25, (x) => 1 / (1 + 25 * Math.abs(x)) ** 2),
+  spec('softSign', { alpha: 2 }, (x) => 0.5 * (1 + (2 * x) / (1 + Math.abs(2 * x))), (x) => 2 / (2 * (1 + Math.abs(2 * x)) ** 2)),
+  spec('atan', { alpha: 2 }, (x) => 0.5 + Math.atan(Math.PI * x) / Math.PI, (x) => 1 / (1 + (Math.PI * x) ** 2)),
+  spec('sigmoid', { k: 5 }, (x) => logistic(5 * x), (x) => 5 * logistic(5 * x) * logistic(-5 * x)),
+];
+
+describe('wasm surrogate vs reference', () => {
+  const rng = new Rng(14);
+  for (const sg of SPECS) {
+    for (const deriv of [true, false]) {
+      it(`${sg.name} ${deriv ? "f'" : 'f'} (native where supported)`, () => {
+        const n = 1001;
+        const U = randn(rng, n);
+        const [ru, wu] = pair([n], U);
+        const ro = ref.tensor([n]), wo = wasm.tensor([n]);
+        ref.surrogate(ro, ru, 0.3, sg, deriv);
+        wasm.surrogate(wo, wu, 0.3, sg, deriv);
+        expectClose(wasm.read(wo), ro.data, 2e-5, 1e-7);
+        const nativeExpected = deriv || sg.name !== 'atan';
+        expect(wasm.nativeSurrogate(sg, deriv) !== null).toBe(nativeExpected);
+      });
+    }
+  }
+  it('custom surrogates and families whose formula differs from the native kernel take the generic path', () => {
+    const custom = spec('myCustom', { a: 3 }, (x) => Math.tanh(3 * x), (x) => 3 / Math.cosh(3 * x) ** 2);
+    const impostor = spec('fastSigmoid', { k: 25 }, (x) => x, (x) => 2 / (1 + 25 * Math.abs(x)) ** 2);
+    for (const sg of [custom, impostor]) {
+      expect(wasm.nativeSurrogate(sg, true)).toBeNull();
+      const U = randn(rng, 13);
+      const [ru, wu] = pair([13], U);
+      const ro = ref.tensor([13]), wo = wasm.tensor([13]);
+      ref.surrogate(ro, ru, 0.1, sg, true);
+      wasm.surrogate(wo, wu, 0.1, sg, true);
+      expectClose(wasm.read(wo), ro.data);
+    }
+  });
+});
+
+describe('wasm elementwise and reductions vs reference', () => {
+  const rng = new Rng(15);
+  for (const n of [0, 1, 3, 17, 1031]) {
+    it(`axpby, mul, fill, copy, sum, sumSquares on n=${n}`, () => {
+      const X = randn(rng, n), Y = randn(rng, n);
+      const [rx, wx] = pair([n], X), [ry, wy] = pair([n], Y);
+      ref.axpby(ry, rx, 0.3, -1.7);
+      wasm.axpby(wy, wx, 0.3, -1.7);
+      expectClose(wasm.read(wy), ry.data);
+      const ro = ref.tensor([n]), wo = wasm.tensor([n]);
+      ref.mul(ro, rx, ry);
+      wasm.mul(wo, wx, wy);
+      expectClose(wasm.read(wo), ro.data);
+      expect(wasm.sum(wy)).toBeCloseTo(ref.sum(ry), 4);
+      expect(wasm.sumSquares(wy)).toBeCloseTo(ref.sumSquares(ry), 3);
+      wasm.copy(wo, wy);
+      expect(Array.from(wasm.read(wo))).toEqual(Array.from(wasm.read(wy)));
+      wasm.fill(wo, 2.5);
+      expect(wasm.read(wo).every((v) => v === 2.5)).toBe(true);
+    });
+  }
+  for (const [B, N] of [[0, 5], [1, 1], [5, 3], [7, 37], [33, 130]]) {
+    it(`addRow and sumRows on [${B}, ${N}]`, () => {
+      const X = randn(rng, B * N), V = randn(rng, N), O = randn(rng, N);
+      const [rx, wx] = pair([B, N], X), [rv, wv] = pair([N], V);
+      ref.addRow(rx, rv);
+      wasm.addRow(wx, wv);
+      expectClose(wasm.read(wx), rx.data);
+      for (const [alpha, beta] of [[1, 0], [0.5, 2]]) {
+        const [ro, wo] = pair([N], O);
+        ref.sumRows(ro, rx, alpha, beta);
+        wasm.sumRows(wo, wx, alpha, beta);
+        expectClose(wasm.read(wo), ro.data, 1e-5, 1e-6 * (B + 1));
+      }
+    });
+  }
+});
+
+describe('wasm memory', () => {
+  it('views stay valid across memory growth; freed blocks are reused zero-filled', () => {
+    const first = wasm.fromArray([4], [1, 2, 3, 4]);
+    const view = first.data;
+    const before = wasm.heap.capacityBytes;
+    const big: Tensor[] = [];
+    for (let i = 0; i < 6; i++) big.push(wasm.tensor([1024, 1024])); // 24 MiB: forces growth
+    expect(wasm.heap.capacityBytes).toBeGreaterThan(before);
+    expect(Array.from(first.data)).toEqual([1, 2, 3, 4]);
+    expect(first.data).not.toBe(view); // re-created after growth
+    wasm.fill(big[0], 7);
+    wasm.free(big[0]);
+    const again = wasm.tensor([1024, 1024]);
+    expect(wasm.sum(again)).toBe(0);
+    for (const t of [...big.slice(1), again]) wasm.free(t);
+  });
+  it('use after free and double free are reported', () => {
+    const t = wasm.tensor([3]);
+    wasm.free(t);
+    expect(() => t.data).toThrow(SigpropError);
+    expect(() => wasm.sum(t)).toThrow(/used after backend.free/);
+    expect(() => wasm.free(t)).toThrow(SigpropError);
+  });
+  it('write/read round-trip and size checks', () => {
+    const t = wasm.tensor([2, 3]);
+    wasm.write(t, [1, 2, 3, 4, 5, 6]);
+    const r = wasm.read(t);
+    expect(Array.from(r)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(r.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    expect(() => wasm.write(t, [1])).toThrow(RangeError);
+    expect(() => wasm.tensor([2, -1])).toThrow(ParameterError);
+  });
+});

@@ -1,0 +1,127 @@
+// The wasm backend with two threads gives the same numbers as with one: the shapes here are above
+// the parallel thresholds, so every kernel is really split between the calling thread and a worker.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackend } from '../src/backend/registry.js';
+import { PARALLEL_THRESHOLDS, WasmBackend } from '../src/backend/wasm/backend.js';
+import { Rng } from '../src/rng.js';
+import type { Tensor } from '../src/tensor.js';
+
+let one: WasmBackend;
+let two: WasmBackend;
+
+beforeAll(async () => {
+  one = (await createBackend('wasm', { threads: 1 })) as WasmBackend;
+  two = (await createBackend('wasm', { threads: 2 })) as WasmBackend;
+});
+afterAll(async () => {
+  await one?.dispose();
+  await two?.dispose();
+});
+
+function both(shape: number[], data: Float32Array): [Tensor, Tensor] {
+  return [one.fromArray(shape, data), two.fromArray(shape, data)];
+}
+function same(a: Tensor, b: Tensor): void {
+  const x = one.read(a), y = two.read(b);
+  expect(x.length).toBe(y.length);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) diff++;
+  expect(diff).toBe(0);
+}
+
+describe('wasm threads = 2 equals threads = 1', () => {
+  const rng = new Rng(21);
+  const randn = (n: number) => rng.fillNormal(new Float32Array(n));
+
+  it('reports its thread count', () => {
+    expect(one.threads).toBe(1);
+    expect(two.threads).toBe(2);
+  });
+
+  for (const [M, K, N] of [[64, 129, 203], [301, 77, 45]]) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        it(`matmul M=${M} K=${K} N=${N} transA=${transA} transB=${transB} (split ${N >= M ? 'columns' : 'rows'})`, () => {
+          expect(2 * M * N * K).toBeGreaterThanOrEqual(PARALLEL_THRESHOLDS.gemmFlops);
+          const [a1, a2] = both(transA ? [K, M] : [M, K], randn(M * K));
+          const [b1, b2] = both(transB ? [N, K] : [K, N], randn(K * N));
+          const C = randn(M * N);
+          const [c1, c2] = both([M, N], C);
+          one.matmul(c1, a1, b1, { transA, transB, alpha: 0.7, beta: 0.2 });
+          two.matmul(c2, a2, b2, { transA, transB, alpha: 0.7, beta: 0.2 });
+          same(c1, c2);
+        });
+      }
+    }
+  }
+
+  it('spikeMatmul and spikeOuter', () => {
+    const [B, K, N] = [67, 300, 333];
+    expect(B * K * N).toBeGreaterThanOrEqual(PARALLEL_THRESHOLDS.spikeWork);
+    const S = new Float32Array(B * K).map(() => (rng.uniform() < 0.1 ? 1 : 0));
+    const [s1, s2] = both([B, K], S);
+    const [w1, w2] = both([K, N], randn(K * N));
+    const [o1, o2] = both([B, N], randn(B * N));
+    one.spikeMatmul(o1, s1, w1, 0.5);
+    two.spikeMatmul(o2, s2, w2, 0.5);
+    same(o1, o2);
+    const [g1, g2] = both([B, N], randn(B * N));
+    one.spikeOuter(w1, s1, g1, 0.01);
+    two.spikeOuter(w2, s2, g2, 0.01);
+    same(w1, w2);
+  });
+
+  it('elementwise kernels, neuron steps and reductions on 200003 elements', () => {
+    const n = 200003;
+    expect(n).toBeGreaterThanOrEqual(PARALLEL_THRESHOLDS.elements);
+    const [u1, u2] = both([n], randn(n));
+    const [j1, j2] = both([n], randn(n));
+    const [s1, s2] = both([n], new Float32Array(n));
+    const [i1, i2] = both([n], randn(n));
+    const p = { beta: 0.95, threshold: 0.5, reset: 'subtract' as const, resetDelay: true, alpha: 0.8 };
+    for (let t = 0; t < 3; t++) {
+      one.lifStep(u1, s1, i1, p);
+      two.lifStep(u2, s2, i2, p);
+      one.synapticStep(u1, j1, s1, i1, p);
+      two.synapticStep(u2, j2, s2, i2, p);
+    }
+    same(u1, u2);
+    same(s1, s2);
+    same(j1, j2);
+    one.axpby(u1, i1, 0.5, 0.25);
+    two.axpby(u2, i2, 0.5, 0.25);
+    one.mul(j1, u1, i1);
+    two.mul(j2, u2, i2);
+    same(j1, j2);
+    const sg = { name: 'fastSigmoid', params: { k: 25 }, f: (x: number) => (1 + (25 * x) / (1 + 25 * Math.abs(x))) / 25, df: (x: number) => 1 / (1 + 25 * Math.abs(x)) ** 2 };
+    one.surrogate(j1, u1, 0.5, sg, true);
+    two.surrogate(j2, u2, 0.5, sg, true);
+    same(j1, j2);
+    expect(two.sum(u2)).toBeCloseTo(one.sum(u1), 6);
+    expect(two.sumSquares(u2)).toBeCloseTo(one.sumSquares(u1), 5);
+    one.copy(s1, u1);
+    two.copy(s2, u2);
+    same(s1, s2);
+    one.fill(s1, 3);
+    two.fill(s2, 3);
+    same(s1, s2);
+  });
+
+  it('the calls above really ran on the worker (threads = 1 never dispatches)', () => {
+    expect(two.parallelCalls).toBeGreaterThanOrEqual(20);
+    expect(one.parallelCalls).toBe(0);
+  });
+
+  it('addRow and sumRows', () => {
+    const [B, N] = [257, 700];
+    const [x1, x2] = both([B, N], randn(B * N));
+    const [v1, v2] = both([N], randn(N));
+    one.addRow(x1, v1);
+    two.addRow(x2, v2);
+    same(x1, x2);
+    const [o1, o2] = both([N], randn(N));
+    one.sumRows(o1, x1, 0.5, 1);
+    two.sumRows(o2, x2, 0.5, 1);
+    same(o1, o2);
+  });
+});
