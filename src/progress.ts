@@ -2,8 +2,8 @@
  * Progress reporting for long work (training epochs, sweeps, benchmarks).
  *
  * On an interactive terminal: one redrawn line with a bar, count, rate and ETA.
- * Otherwise (output piped to a file, or CI=true): plain lines, one every 10 % of the work or
- * every `intervalMs`, whichever comes first, so logs stay readable.
+ * Otherwise (output piped to a file, or CI=true): plain lines, one every 10 % of the work (at
+ * most one a second) or every `intervalMs`, whichever comes first, so logs stay readable.
  *
  *   const bar = createProgress({ total: nBatches, label: 'epoch 1/5', unit: 'batch' });
  *   for (...) { ...; bar.tick(1, { loss: loss.toFixed(3) }); }
@@ -30,6 +30,8 @@ export interface ProgressOptions {
   tty?: boolean;
   /** Plain mode: the longest gap between lines, in ms (default 10000). */
   intervalMs?: number;
+  /** Plain mode: the shortest gap between lines, in ms (default 1000), so short work prints only its final line. */
+  minIntervalMs?: number;
   /** Clock in ms (tests). Default Date.now. */
   now?: () => number;
   /** Write nothing at all (library use). */
@@ -56,7 +58,7 @@ export function formatDuration(seconds: number): string {
 export function formatRate(perSecond: number, unit: string): string {
   if (!Number.isFinite(perSecond) || perSecond <= 0) return `-- ${unit}/s`;
   if (perSecond < 1) return `${(1 / perSecond).toPrecision(3)} s/${unit}`;
-  return `${perSecond.toPrecision(3)} ${unit}/s`;
+  return `${perSecond >= 100 ? Math.round(perSecond) : perSecond.toPrecision(3)} ${unit}/s`;
 }
 
 /** A progress indicator; see the module comment. */
@@ -160,7 +162,8 @@ export class Progress {
     }
     const decile = this.total ? Math.floor((10 * this.done) / this.total) : 0;
     const interval = this.opts.intervalMs ?? 10000;
-    const due = decile > this.lastPlainDecile || t - Math.max(this.lastDraw, this.start) >= interval;
+    const since = t - Math.max(this.lastDraw, this.start);
+    const due = (decile > this.lastPlainDecile && since >= (this.opts.minIntervalMs ?? 1000)) || since >= interval;
     if (!force && !due) return;
     if (this.total && this.done >= this.total) return; // finish() prints the last line
     this.lastPlainDecile = decile;

@@ -14,6 +14,7 @@ describe('progress', () => {
     expect(formatDuration(NaN)).toBe('--:--');
     expect(formatRate(12.345, 'batch')).toBe('12.3 batch/s');
     expect(formatRate(0.5, 'epoch')).toBe('2.00 s/epoch');
+    expect(formatRate(1234.5, 'sample')).toBe('1235 sample/s');
   });
 
   it('detects interactive terminals and honours CI=true', () => {
@@ -46,7 +47,7 @@ describe('progress', () => {
     const s = sink(false);
     const p = createProgress({ total: 100, unit: 'sample', stream: s, now: () => t });
     for (let i = 0; i < 100; i++) {
-      t += 10;
+      t += 200;
       p.tick();
     }
     p.finish();
@@ -54,8 +55,20 @@ describe('progress', () => {
     const lines = s.out.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(9);
     expect(lines.length).toBeLessThanOrEqual(11);
-    expect(lines[0]).toMatch(/10\/100 100 sample\/s ETA 0:01/);
+    expect(lines[0]).toMatch(/10\/100 5.00 sample\/s ETA 0:18/);
     expect(lines.at(-1)).toMatch(/100%.*100\/100/);
+  });
+
+  it('plain mode prints only the final line for short work', () => {
+    let t = 0;
+    const s = sink(false);
+    const p = createProgress({ total: 16, stream: s, now: () => t });
+    for (let i = 0; i < 16; i++) {
+      t += 5;
+      p.tick();
+    }
+    p.finish();
+    expect(s.out.trim().split('\n')).toHaveLength(1);
   });
 
   it('silent mode writes nothing', () => {

@@ -1,0 +1,124 @@
+/**
+ * `sigprop eval`, `sigprop traces`, `sigprop surrogates` and `sigprop bench`.
+ */
+import { join, resolve } from 'node:path';
+import { writeJsonAtomic } from '../io.js';
+import { SigpropError } from '../errors.js';
+import { evaluateCheckpoint, restoreFromCheckpoint } from '../runner.js';
+import { UsageError, type ParsedArgs } from './args.js';
+import type { CliIO, Command } from './command.js';
+import { findExperimentScript, runScript } from './scripts.js';
+
+const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
+
+export const evalCommand: Command = {
+  command: 'eval',
+  summary: 'accuracy of a checkpoint on a dataset split',
+  usage: 'sigprop eval <checkpoint.ckpt | run-dir> [options]',
+  description: 'Rebuilds the network saved in a checkpoint (config, weights and RNG state) and reports its test accuracy.',
+  positionals: [{ name: 'checkpoint', description: 'a checkpoint file or a run folder holding checkpoint.ckpt', required: true }],
+  flags: [
+    { name: 'test-size', type: 'number', unit: 'samples', description: 'evaluate on the first N test samples (seeded subset) instead of the run\'s test split' },
+    { name: 'data-dir', type: 'string', placeholder: 'DIR', description: 'directory with the dataset files (CIFAR, or IDX files)' },
+    { name: 'backend', type: 'string', placeholder: 'NAME', description: "compute backend ('auto', 'reference', 'wasm', 'gpu'); default: the run's" },
+    { name: 'json', type: 'boolean', description: 'print the result as JSON' },
+  ],
+  examples: ['sigprop eval runs/mnist-lif-20260101-120000', 'sigprop eval runs/x/checkpoint.ckpt --test-size 1000 --json'],
+  async run(args: ParsedArgs, io: CliIO): Promise<number> {
+    const overrides: Record<string, unknown> = {};
+    if (args.flags['test-size'] !== undefined) overrides.testSize = args.flags['test-size'];
+    if (args.flags['data-dir'] !== undefined) overrides.dataDir = args.flags['data-dir'];
+    if (args.flags.backend !== undefined) overrides.backend = args.flags.backend;
+    const r = await evaluateCheckpoint(args.positionals[0], overrides);
+    const result = { checkpoint: r.checkpointPath, dataset: r.config.dataset, epoch: r.epoch, samples: r.samples, accuracy: r.accuracy, seconds: r.seconds };
+    if (args.flags.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+    else io.out(`test accuracy ${pct(r.accuracy)} on ${r.samples} ${r.config.dataset} samples (checkpoint after epoch ${r.epoch}, ${r.seconds.toFixed(1)} s)\n`);
+    return 0;
+  },
+};
+
+/** The report module's checkpoint inspector, when the build has one. */
+type Inspect = (restored: Awaited<ReturnType<typeof restoreFromCheckpoint>>, opts: { out: string; samples: number[] }) => Promise<{ path: string }> | { path: string };
+
+export const tracesCommand: Command = {
+  command: 'traces',
+  summary: 'voltage traces and spike rasters of a checkpoint as an HTML report',
+  usage: 'sigprop traces <checkpoint.ckpt | run-dir> [options]',
+  description: 'Runs test samples through the saved network and writes a self-contained HTML page with voltage traces, spike marks, rasters and firing rates.',
+  positionals: [{ name: 'checkpoint', description: 'a checkpoint file or a run folder holding checkpoint.ckpt', required: true }],
+  flags: [
+    { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'output HTML file (default traces.html in the run folder)' },
+    { name: 'samples', type: 'list', placeholder: 'I,J,...', default: '0', description: 'test samples to record (indices into the test split)' },
+  ],
+  examples: ['sigprop traces runs/mnist-lif-20260101-120000 --samples 0,1,2'],
+  async run(args: ParsedArgs, io: CliIO): Promise<number> {
+    const samples = ([] as string[]).concat(args.flags.samples as string[] | string).map((s) => {
+      const v = Number(s);
+      if (!Number.isInteger(v) || v < 0) throw new UsageError(`--samples: ${JSON.stringify(s)} is not a sample index (an integer >= 0)`);
+      return v;
+    });
+    const report = (await import('../report/index.js')) as unknown as { inspectCheckpoint?: Inspect };
+    if (typeof report.inspectCheckpoint !== 'function') {
+      throw new SigpropError('traces: this build has no trace inspector (src/report inspectCheckpoint); record traces during training with the "record" config field instead', 'unsupported');
+    }
+    const restored = await restoreFromCheckpoint(args.positionals[0]);
+    const out = resolve((args.flags.out as string | undefined) ?? join(restored.checkpointPath, '..', 'traces.html'));
+    const w = await report.inspectCheckpoint(restored, { out, samples });
+    io.out(`traces report: ${w.path}\n`);
+    return 0;
+  },
+};
+
+export const surrogatesCommand: Command = {
+  command: 'surrogates',
+  summary: 'list surrogate spike functions, or compare them (JSON + HTML)',
+  usage: 'sigprop surrogates [--compare] [options]',
+  description: 'Without --compare: every surrogate family with formulas f(x), f\'(x), parameters, defaults and source. With --compare: f and f\' of the chosen surrogates on one grid of x = U - threshold, written as surrogates.json and surrogates.html.',
+  positionals: [],
+  flags: [
+    { name: 'compare', type: 'boolean', description: 'write the comparison JSON and HTML instead of listing' },
+    { name: 'names', type: 'list', placeholder: 'SPEC,...', description: "surrogates to compare, e.g. atan:alpha=2,fastSigmoid (default: all families at their defaults)" },
+    { name: 'out', short: 'o', type: 'string', placeholder: 'DIR', default: 'surrogates', description: 'output folder for --compare' },
+    { name: 'x-min', type: 'number', default: -2, unit: 'voltage units (U - threshold)', description: 'grid start' },
+    { name: 'x-max', type: 'number', default: 2, unit: 'voltage units (U - threshold)', description: 'grid end' },
+    { name: 'points', type: 'number', default: 401, description: 'grid points' },
+    { name: 'normalize', type: 'boolean', description: 'scale bounded primitives to rise from 0 to 1' },
+    { name: 'json', type: 'boolean', description: 'list as JSON' },
+  ],
+  examples: ['sigprop surrogates', 'sigprop surrogates --compare --names atan,fastSigmoid:k=10,sigmoid -o out/sg'],
+  async run(args: ParsedArgs, io: CliIO): Promise<number> {
+    const sg = await import('../../surrogates/index.js');
+    if (!args.flags.compare) {
+      io.out(args.flags.json ? `${JSON.stringify(sg.listSurrogates(), null, 2)}\n` : `${sg.formatSurrogateList()}\n`);
+      return 0;
+    }
+    const cmp = sg.surrogateComparison({
+      xMin: args.flags['x-min'] as number, xMax: args.flags['x-max'] as number, points: args.flags.points as number,
+      names: args.flags.names as string[] | undefined, normalize: Boolean(args.flags.normalize),
+    });
+    const dir = resolve(String(args.flags.out));
+    writeJsonAtomic(join(dir, 'surrogates.json'), cmp);
+    const { writeSurrogateReport } = await import('../report/index.js');
+    const page = writeSurrogateReport(join(dir, 'surrogates.html'), {
+      x: cmp.x,
+      curves: cmp.surrogates.map((c) => ({ name: c.spec, f: c.f, df: c.df, formulaF: c.formula.f, formulaDf: c.formula.df })),
+    });
+    io.out(`compared ${cmp.surrogates.length} surrogates on ${cmp.x.length} points\n${join(dir, 'surrogates.json')}\n${page.path}\n`);
+    return 0;
+  },
+};
+
+export const benchCommand: Command = {
+  command: 'bench',
+  summary: 'benchmark the backends (runs experiments/bench)',
+  usage: 'sigprop bench [-- bench options]',
+  description: 'Runs the kernel and training benchmarks of experiments/bench.ts; arguments after -- are passed to it (see its own --help).',
+  positionals: [{ name: 'args', description: 'arguments for the benchmark script', variadic: true }],
+  flags: [],
+  examples: ['sigprop bench', 'sigprop bench -- --help'],
+  async run(args: ParsedArgs): Promise<number> {
+    const script = findExperimentScript('bench');
+    if (!script) throw new SigpropError('bench: experiments/bench is not part of this build', 'unsupported');
+    return runScript(script, args.positionals);
+  },
+};

@@ -1,0 +1,81 @@
+/**
+ * Named experiment configurations: `sigprop run <name>` runs one, and a config file may start
+ * from a copy of one (`sigprop run quick --dry-run` prints it resolved). Each is an
+ * ExperimentConfig validated like a file when it is used.
+ */
+import { closest } from './didyoumean.js';
+import { SigpropError } from '../errors.js';
+import type { ExperimentConfig } from './types.js';
+
+export interface Preset {
+  name: string;
+  description: string;
+  config: ExperimentConfig;
+}
+
+const presets = new Map<string, Preset>();
+
+/** Register (or replace) a named experiment configuration. */
+export function registerPreset(preset: Preset): void {
+  presets.set(preset.name, preset);
+}
+
+/** Names of the registered presets, in registration order. */
+export function presetNames(): string[] {
+  return [...presets.keys()];
+}
+
+/** All presets (for listings). */
+export function listPresets(): Preset[] {
+  return [...presets.values()];
+}
+
+/** Whether `name` names a preset. */
+export function hasPreset(name: string): boolean {
+  return presets.has(name);
+}
+
+/** A deep copy of the preset's config. Unknown names throw with a did-you-mean hint. */
+export function getPreset(name: string): ExperimentConfig {
+  const p = presets.get(name);
+  if (!p) {
+    const hint = closest(name, presetNames());
+    throw new SigpropError(`unknown experiment "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; known experiments: ${presetNames().join(', ')}`, 'config');
+  }
+  return JSON.parse(JSON.stringify(p.config)) as ExperimentConfig;
+}
+
+registerPreset({
+  name: 'quick',
+  description: 'seconds-long smoke test: rate sigprop on the 2-D moons task',
+  config: { name: 'quick', dataset: 'moons', trainSize: 512, testSize: 256, layers: [{ size: 32 }, { size: 2 }], rule: 'sigprop', mode: 'rate', epochs: 3, batchSize: 32, learningRate: 0.01, seed: 0 },
+});
+registerPreset({
+  name: 'mnist-rate',
+  description: 'non-spiking sigprop MLP on MNIST (784-500-10)',
+  config: { name: 'mnist-rate', dataset: 'mnist', layers: [{ size: 500 }, { size: 10 }], rule: 'sigprop', mode: 'rate', epochs: 5, batchSize: 64, learningRate: 0.001, optimizer: 'adam' },
+});
+registerPreset({
+  name: 'mnist-lif',
+  description: 'spiking sigprop on MNIST: LIF 784-500-10, 25 steps, rate coding, fast-sigmoid surrogate',
+  config: {
+    name: 'mnist-lif', dataset: 'mnist', layers: [{ size: 500, model: 'lif', params: { beta: 0.9 } }, { size: 10, model: 'lif', params: { beta: 0.9 } }],
+    rule: 'sigprop', mode: 'spiking', representation: 'surrogate', surrogate: 'fastSigmoid:k=25', steps: 25, encoder: 'rate', epochs: 5, batchSize: 64, learningRate: 0.0005,
+  },
+});
+registerPreset({
+  name: 'fashion-lif',
+  description: 'spiking sigprop on Fashion-MNIST: LIF 784-500-10, 25 steps',
+  config: {
+    name: 'fashion-lif', dataset: 'fashion-mnist', layers: [{ size: 500, model: 'lif', params: { beta: 0.9 } }, { size: 10, model: 'lif', params: { beta: 0.9 } }],
+    rule: 'sigprop', mode: 'spiking', surrogate: 'fastSigmoid:k=25', steps: 25, epochs: 5, batchSize: 64, learningRate: 0.0005,
+  },
+});
+registerPreset({
+  name: 'pepita-mnist',
+  description: 'PEPITA on MNIST as published: 784-1024-10, lr 0.1, batch 64, momentum 0.9, 100 epochs, lr x0.1 at 60 and 90',
+  config: {
+    name: 'pepita-mnist', dataset: 'mnist', layers: [{ size: 1024 }, { size: 10 }], rule: 'pepita', mode: 'rate', optimizer: 'momentum', momentum: 0.9,
+    learningRate: 0.1, batchSize: 64, epochs: 100, schedule: { milestones: [60, 90], gamma: 0.1 },
+  },
+});
