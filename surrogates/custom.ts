@@ -15,8 +15,9 @@
  * operators, conditionals (a ? b : c) and mathjs functions; any other free symbol is rejected.
  * The derivative (and the primitive) must be finite on [−10, 10] (checked on a grid of step 0.01,
  * which includes 0 and ±10), for the default parameters and again for every parameter set.
- * Limits of f are estimated numerically at x = ±50 (snapped to 0 and 1 within 1e-9; reported as
- * ±∞ when f still grows between 50 and 100). Kinks are unknown unless declared (`kinks`).
+ * Limits of f are estimated numerically from f at |x| = 1e2, 1e4, 1e6 (see estimateLimits).
+ * Monotonicity (f' ≥ 0 on the grid) is decided once, at the default parameters. Kinks are
+ * unknown unless declared (`kinks`).
  *
  * String form: 'custom:f=0.5+atan(k*x)/pi;k=3' or 'custom:df=exp(-x^2)/sqrt(pi)' (see registry.ts),
  * or register once with registerSurrogate({ name, primitive, params }) and use 'name:k=3'.
