@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batches, classCounts, holdOut, numBatches, oneHot, selectRows, type Split } from '../src/data/index.js';
+import { batches, classCounts, holdOut, numBatches, oneHot, selectRows, splitFingerprint, type Split } from '../src/data/index.js';
 import { Rng } from '../src/rng.js';
 
 function toySplit(n: number, inputSize = 3, numClasses = 4): Split {
@@ -95,5 +95,20 @@ describe('selectRows / holdOut / classCounts', () => {
     expect(sel.images[3]).toBe(0);
     expect(() => selectRows(s, [10])).toThrow(/index 10 at position 0/);
     expect(() => holdOut(s, 10, new Rng(1))).toThrow(/valSize/);
+  });
+});
+
+describe('splitFingerprint', () => {
+  it('is equal for equal data and changes with one value or one label', () => {
+    const a = toySplit(20);
+    const f = splitFingerprint(a);
+    expect(f).toMatch(/^[0-9a-f]{16}$/);
+    expect(splitFingerprint(toySplit(20))).toBe(f);
+    const b = toySplit(20);
+    b.images[17] = 2.5000002;
+    expect(splitFingerprint(b)).not.toBe(f);
+    const c = toySplit(20);
+    c.labels[3] = 0;
+    expect(splitFingerprint(c)).not.toBe(f);
   });
 });

@@ -27,7 +27,7 @@ export {
 } from './cifar.js';
 export { loadSynthetic, registerSyntheticTask, syntheticTasks, spikePatternRates, type SyntheticTask } from './synthetic.js';
 export { subsetIndices } from './split.js';
-export { classCounts, holdOut, selectRows } from './views.js';
+export { classCounts, holdOut, selectRows, splitFingerprint } from './views.js';
 
 /** A registered dataset: a name, a one-line description and a loader. */
 export interface DatasetEntry {
