@@ -50,26 +50,24 @@ export function classCounts(split: Split): number[] {
   return counts;
 }
 
-/** FNV-1a over 32-bit words, continuing from `h`. */
-function fnv32(words: Uint32Array | Int32Array, h: number): number {
+/** Word-wise multiplicative hash (FNV-style step plus an xor-shift), continuing from `h`. */
+function hash32(words: Uint32Array | Int32Array, h: number): number {
   for (let i = 0; i < words.length; i++) {
-    const w = words[i];
-    h = Math.imul(h ^ (w & 0xff), 0x01000193);
-    h = Math.imul(h ^ ((w >>> 8) & 0xff), 0x01000193);
-    h = Math.imul(h ^ ((w >>> 16) & 0xff), 0x01000193);
-    h = Math.imul(h ^ (w >>> 24), 0x01000193);
+    h = Math.imul(h ^ words[i], 0x01000193);
+    h ^= h >>> 15;
   }
   return h >>> 0;
 }
 
 /**
- * A short content fingerprint of a split (16 hex digits: FNV-1a of labels and of the exact
- * float32 bits of the images, with two different offsets). Equal data gives equal strings; use it
- * to record in checkpoints which data a run saw. Cost: one pass over the images.
+ * A short content fingerprint of a split: 16 hex digits from two word-wise hashes of the labels
+ * and the exact float32 bits of the images (two orders, two seeds; not cryptographic). Equal data
+ * gives equal strings; record it in checkpoints to know which data a run saw. Cost: two passes
+ * over the images (about 0.3 s for the MNIST training split).
  */
 export function splitFingerprint(split: Split): string {
   const bits = new Uint32Array(split.images.buffer, split.images.byteOffset, split.images.length);
-  const a = fnv32(split.labels, fnv32(bits, 0x811c9dc5 ^ split.n));
-  const b = fnv32(bits, fnv32(split.labels, 0x01234567 ^ split.inputSize));
+  const a = hash32(split.labels, hash32(bits, 0x811c9dc5 ^ split.n));
+  const b = hash32(bits, hash32(split.labels, 0x01234567 ^ split.inputSize));
   return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
