@@ -71,6 +71,43 @@ describe('event-driven propagation', () => {
   });
 });
 
+describe('kernel choice', () => {
+  it('spike input goes through spikeMatmul, current input through matmul', () => {
+    const calls: string[] = [];
+    const spy = new Proxy(be, {
+      get(target, prop, recv) {
+        const v = Reflect.get(target, prop, recv);
+        if (prop === 'matmul' || prop === 'spikeMatmul') return (...args: unknown[]) => { calls.push(prop); return (v as (...a: unknown[]) => unknown).apply(target, args); };
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as ReferenceBackend;
+    const net = new Network(spy, { inputSize: 4, dtMs: 1, inputKind: 'current', layers: [{ size: 3 }, { size: 2 }] }, new Rng(0));
+    net.reset(1);
+    net.step(spy.fromArray([1, 4], [0.5, 0.1, 0, 1]));
+    expect(calls).toEqual(['matmul', 'spikeMatmul']);
+  });
+});
+
+describe('determinism', () => {
+  it('the same seed gives the same spikes; another seed does not', async () => {
+    const { createEncoder } = await import('../src/encoders.js');
+    const sim = (seed: number) => {
+      const rng = new Rng(seed);
+      const net = new Network(be, { inputSize: 20, dtMs: 1, layers: [{ size: 10, weightScale: 3 }] }, rng.fork());
+      const enc = createEncoder('rate', { rng: rng.fork() });
+      enc.setInput(new Float32Array(40).fill(0.4), 2, 20);
+      net.reset(2);
+      const out: number[] = [];
+      net.run({ steps: 20, encoder: enc, onStep: (_t, n) => out.push(...n.layers[0].output().data) });
+      return out;
+    };
+    const a = sim(1);
+    expect(a.reduce((x, y) => x + y, 0)).toBeGreaterThan(0);
+    expect(sim(1)).toEqual(a);
+    expect(sim(2)).not.toEqual(a);
+  });
+});
+
 describe('Network with an LIF layer', () => {
   it('gives the same voltages as hand-stepping lifStep on x·W', () => {
     const rng = new Rng(11);
