@@ -200,3 +200,34 @@ describe('run loop: determinism and bit-for-bit resume (reference backend)', () 
     expect(existsSync(join(dir, 'config.json'))).toBe(true);
   });
 });
+
+describe('bit-for-bit resume with the registered sigprop rule (rate mode, reference backend)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sigprop-resume-real-'));
+  const realCfg = resolveConfig({ dataset: 'moons', trainSize: 96, testSize: 32, layers: [{ size: 12 }, { size: 2 }], rule: 'sigprop', mode: 'rate', epochs: 3, batchSize: 16, learningRate: 0.01, seed: 5, backend: 'reference' });
+  const realOpts = (extra: RunOptions = {}): RunOptions => ({ progress: false, log: () => {}, report: false, ...extra });
+
+  it('interrupted mid-epoch (via abort) and resumed equals the uninterrupted run', async () => {
+    const full = await runExperiment(realCfg, realOpts({ runDir: join(root, 'full') }));
+    const controller = new AbortController();
+    const { createRule } = await import('../src/learning/index.js');
+    let n = 0;
+    const counting: RuleFactory = (c, ctx) => {
+      const inner = createRule(c, ctx);
+      const train = inner.trainBatch.bind(inner);
+      inner.trainBatch = (x, l) => {
+        const r = train(x, l);
+        if (++n === 8) controller.abort(); // epoch 2, batch 2 (6 batches per epoch)
+        return r;
+      };
+      return inner;
+    };
+    const dir = join(root, 'part');
+    const part = await runExperiment(realCfg, realOpts({ runDir: dir, signal: controller.signal, createRule: counting }));
+    expect(part.status).toBe('interrupted');
+    const done = await resumeRun(dir, realOpts());
+    expect(done.status).toBe('complete');
+    expect(Object.keys(bits(full.checkpointPath)).length).toBeGreaterThan(1);
+    expect(bits(done.checkpointPath)).toEqual(bits(full.checkpointPath));
+    expect(stripTime(done.metrics)).toEqual(stripTime(full.metrics));
+  });
+});

@@ -139,7 +139,9 @@ export function parseArgs(argv: readonly string[], spec: ParseSpec): ParsedArgs 
       if (text === undefined || (inline === undefined && text.startsWith('--'))) {
         throw new UsageError(`--${f.name} needs a value${f.placeholder ? ` (${f.placeholder})` : ''}`, helpHint);
       }
-      if (f.type === 'number') {
+      const isConfig = cfg.some((c) => c.name === f!.name) && !own.some((o) => o.name === f!.name);
+      if (isConfig) value = text; // parsed and checked by src/config (messages name the field)
+      else if (f.type === 'number') {
         const v = Number(text);
         if (text.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${f.name} = ${JSON.stringify(text)} is not a number`, helpHint);
         value = v;

@@ -33,9 +33,18 @@ export function experimentScripts(): string[] {
   return [...new Set(names)].sort();
 }
 
+/** The tsx loader as an absolute URL (so scripts run from any working directory). */
+function tsxLoader(): string {
+  try {
+    return import.meta.resolve('tsx');
+  } catch {
+    return 'tsx';
+  }
+}
+
 /** Run a script with arguments, output passed through; resolves to its exit code. */
 export function runScript(path: string, args: readonly string[]): Promise<number> {
-  const nodeArgs = path.endsWith('.ts') ? ['--import', 'tsx', path, ...args] : [path, ...args];
+  const nodeArgs = path.endsWith('.ts') ? ['--import', tsxLoader(), path, ...args] : [path, ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, nodeArgs, { stdio: 'inherit' });
     child.on('error', reject);
