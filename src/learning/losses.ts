@@ -72,11 +72,13 @@ export function similarityCE(
   const nt = rows - nh;
   if (nt <= 0 || nh <= 0) throw new ShapeError(`similarityCE: r has ${rows} rows but ${nh} input rows; both streams need rows`);
   if (P.length !== nh * nt) throw new ShapeError(`similarityCE: soft targets have ${P.length} values, expected ${nh}×${nt}`);
+  // allocate every work tensor first: no host view below is kept across an allocation
   const hHat = sc.get('sim.h', [nh, n]), tHat = sc.get('sim.t', [nt, n]);
+  const Y = sc.get('sim.Y', [nh, nt]), YT = sc.get('sim.YT', [nt, nh]);
+  const dhHat = g ? sc.get('sim.dh', [nh, n]) : null, dtHat = g ? sc.get('sim.dt', [nt, n]) : null;
   const R = r.data;
   const nH = normalizedRows(R, 0, nh, n, hHat.data, opts.normalize);
   const nT = normalizedRows(R, nh, nt, n, tHat.data, opts.normalize);
-  const Y = sc.get('sim.Y', [nh, nt]);
   be.matmul(Y, hHat, tHat, { transB: true, alpha: 1 / opts.temperature });
   const y = Y.data;
   let loss = 0;
@@ -96,10 +98,8 @@ export function similarityCE(
     }
   }
   loss /= nh;
-  if (!g) return loss;
-  const dhHat = sc.get('sim.dh', [nh, n]), dtHat = sc.get('sim.dt', [nt, n]);
+  if (!g || !dhHat || !dtHat) return loss;
   be.spikeMatmul(dhHat, Y, tHat); // dY·t̂
-  const YT = sc.get('sim.YT', [nt, nh]);
   const yt = YT.data;
   for (let i = 0; i < nh; i++) for (let j = 0; j < nt; j++) yt[j * nh + i] = y[i * nt + j];
   be.spikeMatmul(dtHat, YT, hHat); // dYᵀ·ĥ
@@ -148,8 +148,8 @@ export function similarityTargets(be: Backend, sc: Scratch, r: Tensor, nh: numbe
   const [rows, n] = r.shape;
   const nt = rows - nh;
   const tHat = sc.get('simT.t', [nt, n]);
-  normalizedRows(r.data, nh, nt, n, tHat.data, opts.normalize);
   const S = sc.get('simT.S', [nt, nt]);
+  normalizedRows(r.data, nh, nt, n, tHat.data, opts.normalize);
   be.matmul(S, tHat, tHat, { transB: true, alpha: 1 / opts.temperature });
   const P = S.data.slice();
   for (let i = 0; i < nt; i++) {

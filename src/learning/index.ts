@@ -1,0 +1,34 @@
+/**
+ * Learning rules: importing this module registers them in the rule registry.
+ *
+ * - 'sigprop': dispatches on config.mode through `sigpropModes` ('rate' = non-spiking MLP,
+ *   'spiking' = LIF network learning online in time, 'continuous' = Hebbian continuous-time).
+ * - 'bp': backprop MLP baseline; 'bptt': backprop through time with a surrogate gradient.
+ */
+import type { ExperimentConfig } from '../config/types.js';
+import { ParameterError } from '../errors.js';
+import { registerRule, type RuleContext, type RuleFactory, type TrainingRule } from './rule.js';
+import { RateSigprop } from './sigprop-rate.js';
+import { SpikingSigprop } from './sigprop-spiking.js';
+
+export * from './rule.js';
+export { createOptimizer, optimizerNames, registerOptimizer, scheduledLearningRate, type Optimizer, type Param } from './optimizers.js';
+export { similarityCE, l2Loss, softmaxCE, sameClassTargets, similarityTargets, type SimilarityOptions } from './losses.js';
+export { resolveRuleSettings, RULE_PARAM_DOCS, type RuleSettings } from './settings.js';
+export { RateSigprop } from './sigprop-rate.js';
+export { SpikingSigprop } from './sigprop-spiking.js';
+
+/** Sigprop variants by config.mode. */
+export const sigpropModes = new Map<string, RuleFactory>([
+  ['rate', (c, ctx) => new RateSigprop(c, ctx)],
+  ['spiking', (c, ctx) => new SpikingSigprop(c, ctx)],
+]);
+
+function sigpropFactory(config: ExperimentConfig, ctx: RuleContext): TrainingRule {
+  const mode = config.mode ?? 'spiking';
+  const f = sigpropModes.get(mode);
+  if (!f) throw new ParameterError(`mode = "${mode}" is not supported by sigprop; mode must be one of: ${[...sigpropModes.keys()].join(', ')}`);
+  return f(config, ctx);
+}
+
+registerRule('sigprop', sigpropFactory);

@@ -1,0 +1,119 @@
+/**
+ * Resolve an ExperimentConfig into the settings a learning rule uses: defaults filled in,
+ * every value validated (ParameterError naming the field and what is allowed). Rule-specific
+ * extras come from `config.ruleParams`; unknown keys there are rejected.
+ */
+import type { ExperimentConfig, LayerConfig } from '../config/types.js';
+import { checkNumber, checkOneOf, ParameterError } from '../errors.js';
+import { getSurrogate } from '../../surrogates/registry.js';
+import type { Surrogate } from '../../surrogates/types.js';
+import type { SimilarityOptions } from './losses.js';
+
+/** Keys allowed in config.ruleParams, with a one-line description each. */
+export const RULE_PARAM_DOCS: Record<string, string> = {
+  temperature: 'similarity-loss softmax temperature τ (> 0, default 0.1)',
+  normalize: 'L2-normalise rows before the similarity dot product (default true)',
+  predict: "'readout' (local CE readout layer, default) or 'classSignal' (nearest class signal)",
+  targetScale: 'std of the target projection S at init (default 1)',
+  targetBias: 'initial bias d of the target projection (default -1.5: sparse targets)',
+  targetLearningRate: 'learning rate of the learned target projection (default: learningRate)',
+  detachTarget: 'stop the gradient through the target stream (default false: both streams learn)',
+  activation: "rate-mode hidden nonlinearity (default 'relu'; see models/activations.ts)",
+  initScale: 'weights start uniform in ±initScale/√fanIn (default 1)',
+  readoutBeta: 'membrane decay of the spiking readout integrator (default: the hidden β)',
+  eta: 'Hebbian rate η of the continuous-time rule, per ms (default 0.01)',
+  hebbPre: "presynaptic factor of the Hebbian rule: 'target' (a_{l-1}^t, default) or 'input'",
+};
+
+export interface RuleSettings {
+  hidden: LayerConfig[];
+  outputSize: number;
+  loss: 'simce' | 'l2' | 'classce';
+  sim: SimilarityOptions;
+  predict: 'readout' | 'classSignal';
+  targetProjection: 'learned' | 'fixed';
+  targetScale: number;
+  targetBias: number;
+  targetLearningRate: number;
+  detachTarget: boolean;
+  optimizer: string;
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+  schedule?: { milestones: number[]; gamma: number };
+  steps: number;
+  dtMs: number;
+  /** Encoder spec of src/encoders.ts ('rate', 'rate:gain=2', 'direct', 'latency', ...) or 'raster' (x already holds [T, n] spikes). */
+  encoder: string;
+  encoderParams?: Record<string, number>;
+  representation: 'surrogate' | 'voltage';
+  surrogate: Surrogate;
+  eligibility: 'trace' | 'instant';
+  activation: string;
+  initScale: number;
+  readoutBeta?: number;
+  eta: number;
+  hebbPre: 'target' | 'input';
+}
+
+function rp(config: ExperimentConfig): Record<string, unknown> {
+  const p = config.ruleParams ?? {};
+  for (const k of Object.keys(p)) {
+    if (!(k in RULE_PARAM_DOCS)) {
+      throw new ParameterError(`ruleParams.${k} is not known; ruleParams keys are: ${Object.keys(RULE_PARAM_DOCS).join(', ')}`);
+    }
+  }
+  return p;
+}
+
+function bool(name: string, v: unknown, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new ParameterError(`${name} = ${JSON.stringify(v)} must be true or false`);
+  return v;
+}
+
+/** Default learning rate per optimiser. */
+const DEFAULT_LR: Record<string, number> = { sgd: 0.05, momentum: 0.01, adam: 1e-3 };
+
+/** Resolve and validate the settings of any rule in src/learning. */
+export function resolveRuleSettings(config: ExperimentConfig): RuleSettings {
+  const p = rp(config);
+  if (!config.layers || config.layers.length < 1) {
+    throw new ParameterError('layers must list at least the output layer, e.g. [{ "size": 1000 }, { "size": 10 }]');
+  }
+  config.layers.forEach((l, i) => checkNumber(`layers[${i}].size`, l.size, { min: 1, integer: true }));
+  const optimizer = config.optimizer ?? 'adam';
+  const learningRate = checkNumber('learningRate', config.learningRate ?? DEFAULT_LR[optimizer] ?? 1e-3, { min: 0, minExclusive: true });
+  return {
+    hidden: config.layers.slice(0, -1),
+    outputSize: config.layers[config.layers.length - 1].size,
+    loss: checkOneOf('loss', config.loss ?? 'simce', ['simce', 'l2', 'classce'] as const),
+    sim: {
+      temperature: checkNumber('ruleParams.temperature', p.temperature ?? 0.1, { min: 0, minExclusive: true }),
+      normalize: bool('ruleParams.normalize', p.normalize, true),
+    },
+    predict: checkOneOf('ruleParams.predict', p.predict ?? 'readout', ['readout', 'classSignal'] as const),
+    targetProjection: checkOneOf('targetProjection', config.targetProjection ?? 'learned', ['learned', 'fixed'] as const),
+    targetScale: checkNumber('ruleParams.targetScale', p.targetScale ?? 1, { min: 0 }),
+    targetBias: checkNumber('ruleParams.targetBias', p.targetBias ?? -1.5),
+    targetLearningRate: checkNumber('ruleParams.targetLearningRate', p.targetLearningRate ?? learningRate, { min: 0, minExclusive: true }),
+    detachTarget: bool('ruleParams.detachTarget', p.detachTarget, false),
+    optimizer,
+    learningRate,
+    momentum: checkNumber('momentum', config.momentum ?? 0.9, { min: 0, max: 1, maxExclusive: true }),
+    weightDecay: checkNumber('weightDecay', config.weightDecay ?? 0, { min: 0 }),
+    schedule: config.schedule,
+    steps: checkNumber('steps', config.steps ?? 25, { min: 1, integer: true }),
+    dtMs: checkNumber('dtMs', config.dtMs ?? 1, { min: 0, minExclusive: true, unit: 'ms' }),
+    encoder: config.encoder ?? 'rate',
+    encoderParams: config.encoderParams,
+    representation: checkOneOf('representation', config.representation ?? 'surrogate', ['surrogate', 'voltage'] as const),
+    surrogate: getSurrogate(config.surrogate ?? 'fastSigmoid:k=25'),
+    eligibility: checkOneOf('eligibility', config.eligibility ?? 'trace', ['trace', 'instant'] as const),
+    activation: typeof p.activation === 'string' ? p.activation : 'relu',
+    initScale: checkNumber('ruleParams.initScale', p.initScale ?? 1, { min: 0, minExclusive: true }),
+    readoutBeta: p.readoutBeta === undefined ? undefined : checkNumber('ruleParams.readoutBeta', p.readoutBeta, { min: 0, max: 1 }),
+    eta: checkNumber('ruleParams.eta', p.eta ?? 0.01, { min: 0, minExclusive: true }),
+    hebbPre: checkOneOf('ruleParams.hebbPre', p.hebbPre ?? 'target', ['target', 'input'] as const),
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Pieces shared by the rate (T = 1) and spiking sigprop rules: which target rows a batch uses,
+ * the per-layer loss registry and the soft targets each layer's loss compares against.
+ */
+import type { Backend } from '../backend/backend.js';
+import type { Tensor } from '../tensor.js';
+import { l2Loss, sameClassTargets, similarityCE, similarityTargets, type SimilarityOptions } from './losses.js';
+import type { Scratch } from './scratch.js';
+
+/** A local loss on r = [h; t] ([nh + nt, N]) writing ∂L/∂r into g (if given). */
+export type LocalLoss = (be: Backend, sc: Scratch, r: Tensor, nh: number, P: Float32Array, g: Tensor | null, opts: SimilarityOptions) => number;
+
+/** Registry of local losses by config name. */
+export const localLosses: Record<string, LocalLoss> = {
+  simce: similarityCE,
+  classce: similarityCE,
+  l2: (_be, _sc, r, nh, _P, g) => l2Loss(r, nh, g),
+};
+
+/**
+ * Labels of the target-stream rows: one per sample (simce, l2) or one per class (classce).
+ */
+export function targetRowLabels(loss: string, labels: ArrayLike<number>, numClasses: number): Int32Array {
+  return loss === 'classce' ? Int32Array.from({ length: numClasses }, (_, c) => c) : Int32Array.from(labels);
+}
+
+/** Soft targets of the first layer: the same-class matrix [B, nt]. */
+export function firstLayerTargets(labels: ArrayLike<number>, targetLabels: ArrayLike<number>): Float32Array {
+  return sameClassTargets(labels, targetLabels);
+}
+
+/**
+ * Soft targets for the layer after the one whose representation is r: simce uses r's
+ * target-stream similarity; classce keeps the one-hot targets; l2 needs none.
+ */
+export function nextLayerTargets(loss: string, be: Backend, sc: Scratch, r: Tensor, nh: number, P: Float32Array, opts: SimilarityOptions): Float32Array {
+  return loss === 'simce' ? similarityTargets(be, sc, r, nh, opts) : P;
+}
+
+/** Zero the target-stream rows [nh, rows) of g (stop-gradient through the target stream). */
+export function zeroTargetRows(g: Tensor, nh: number): void {
+  const n = g.shape[1];
+  g.data.fill(0, nh * n);
+}
+
+/** Cosine-similarity scores of h rows against class rows of r ([B + C, N]) → argmax class per sample. */
+export function nearestClassSignal(r: Float32Array, B: number, C: number, n: number): Int32Array {
+  const out = new Int32Array(B);
+  const norms = new Float64Array(B + C);
+  for (let i = 0; i < B + C; i++) {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += r[i * n + k] * r[i * n + k];
+    norms[i] = Math.sqrt(s) + 1e-12;
+  }
+  for (let b = 0; b < B; b++) {
+    let best = -Infinity, arg = 0;
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += r[b * n + k] * r[(B + c) * n + k];
+      s /= norms[b] * norms[B + c];
+      if (s > best) (best = s), (arg = c);
+    }
+    out[b] = arg;
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+/**
+ * Sigprop's target-signal generator: the one-hot label c becomes t0 = g(S·c + d), a signal with
+ * the input's shape that then travels forward through the same layers as the input. Here g is
+ * the logistic sigmoid, so t0 lies in (0, 1) like pixel intensities and can be rate-coded the
+ * same way as x. S [classes, inputSize] (row c is S·c) and d [inputSize] are either fixed random
+ * or learned with their own local loss: class-signal cross-entropy between the inputs x and the
+ * class signals (logits x̂·t̂0_cᵀ/τ), so t0_c moves toward what inputs of class c look like.
+ * No gradient reaches S from any later layer.
+ */
+import type { Backend } from '../backend/backend.js';
+import type { Rng } from '../rng.js';
+import { sameClassTargets, similarityCE } from './losses.js';
+import { DenseParams } from './dense.js';
+import type { Scratch } from './scratch.js';
+import type { RuleSettings } from './settings.js';
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+export class TargetGenerator {
+  /** S is stored as DenseParams W [classes, inputSize] and d as its bias. */
+  readonly proj: DenseParams;
+  readonly learned: boolean;
+  private readonly classLabels: Int32Array;
+
+  constructor(
+    readonly backend: Backend,
+    rng: Rng,
+    readonly numClasses: number,
+    readonly inputSize: number,
+    readonly settings: RuleSettings,
+  ) {
+    this.learned = settings.targetProjection === 'learned';
+    this.proj = new DenseParams(backend, rng, 'target', numClasses, inputSize, settings, settings.targetLearningRate);
+    rng.fillNormal(this.proj.W.value.data, 0, settings.targetScale);
+    backend.fill(this.proj.b.value, settings.targetBias);
+    this.classLabels = Int32Array.from({ length: numClasses }, (_, c) => c);
+  }
+
+  /** t0 rows for `labels`, written into out [labels.length, inputSize] starting at row `row0`. */
+  write(labels: ArrayLike<number>, out: Float32Array, row0 = 0): void {
+    const S = this.proj.W.value.data, d = this.proj.b.value.data, n = this.inputSize;
+    for (let i = 0; i < labels.length; i++) {
+      const c = labels[i], o = (row0 + i) * n;
+      for (let k = 0; k < n; k++) out[o + k] = sigmoid(S[c * n + k] + d[k]);
+    }
+  }
+
+  /**
+   * One local update of S and d from a batch (no-op when fixed). x: [B, inputSize].
+   * Returns the generator's own loss (0 when fixed).
+   */
+  update(sc: Scratch, x: Float32Array, labels: ArrayLike<number>, stepIndex: number): number {
+    if (!this.learned) return 0;
+    const be = this.backend, B = labels.length, C = this.numClasses, n = this.inputSize;
+    const r = sc.get('target.r', [B + C, n]);
+    const R = r.data;
+    R.set(x.subarray(0, B * n));
+    this.write(this.classLabels, R, B);
+    const g = sc.get('target.g', [B + C, n]);
+    const loss = similarityCE(be, sc, r, B, sameClassTargets(labels, this.classLabels), g, { ...this.settings.sim, normalize: true });
+    // back through the sigmoid: only the class rows carry parameters
+    this.proj.zeroGrad();
+    const G = g.data, gW = this.proj.W.grad.data, gb = this.proj.b.grad.data;
+    for (let c = 0; c < C; c++) {
+      const o = (B + c) * n;
+      for (let k = 0; k < n; k++) {
+        const t = R[o + k];
+        const v = G[o + k] * t * (1 - t);
+        gW[c * n + k] = v;
+        gb[k] += v;
+      }
+    }
+    this.proj.step(stepIndex);
+    return loss;
+  }
+}
