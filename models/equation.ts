@@ -56,6 +56,8 @@ export interface EquationModelSpec {
   method?: 'euler' | 'exponential';
   /** Which state variable is the voltage (default: the first one). */
   voltage?: string;
+  /** For models without a threshold: the variable passed to the next layer (default: the last equation's). */
+  output?: string;
 }
 
 /** Resolved parameters of an equation model: the parameter values plus dtMs. */
@@ -201,6 +203,8 @@ export function defineEquationModel(spec: EquationModelSpec): NeuronModel<Equati
   const stateVars = [...vars, ...(hasThreshold ? ['s'] : []), ...(usesT ? ['t'] : [])];
   const voltage = spec.voltage ?? vars[0];
   if (!vars.includes(voltage)) throw new ParameterError(`${name}: voltage = '${voltage}' is not a state variable (${vars.join(', ')})`);
+  const output = spec.output ?? vars[vars.length - 1];
+  if (!vars.includes(output)) throw new ParameterError(`${name}: output = '${output}' is not a state variable (${vars.join(', ')})`);
   const init: Record<string, number> = {};
   checkKnownKeys(`${name}: init`, spec.init, vars);
   for (const v of stateVars) init[v] = v === 's' || v === 't' ? 0 : checkNumber(`${name}: init.${v}`, spec.init?.[v] ?? 0);
@@ -244,7 +248,7 @@ export function defineEquationModel(spec: EquationModelSpec): NeuronModel<Equati
     name,
     stateVars,
     voltageVar: voltage,
-    ...(hasThreshold ? { spikeVar: 's' } : {}),
+    ...(hasThreshold ? { spikeVar: 's' } : { outputVar: output }),
     resolve(overrides, dtMs) {
       const dt = checkDt(dtMs);
       checkKnownKeys(name, overrides, [...paramNames, 'dtMs']);

@@ -113,6 +113,7 @@ export const leaky: NeuronModel<LeakyResolved> = {
   name: 'leaky',
   stateVars: ['h', 'a'],
   voltageVar: 'h',
+  outputVar: 'a',
   resolve: (params, dtMs) => resolveLeaky(params, dtMs),
   init: (backend, batch, n, p) => allocState(backend, batch, n, { h: p.h0, a: getActivation(p.activation).f(p.h0) }),
   step: leakyStep,

@@ -21,6 +21,11 @@ export interface NeuronModel<P = Record<string, unknown>> {
   readonly voltageVar: string;
   /** Which state variable holds the spikes of the last step (0/1); absent for rate models. */
   readonly spikeVar?: string;
+  /**
+   * What a rate model passes to the next layer (e.g. 'a' = φ(h) of 'leaky'), when it has no
+   * spikeVar. Optional; consumers fall back to the last state variable.
+   */
+  readonly outputVar?: string;
   /** Resolve user parameters (fill defaults, derive β from τ and dt, validate). Throws ParameterError. */
   resolve(params: Partial<P> | undefined, dtMs: number): P;
   /** Fresh state for a [batch, n] population (resting values). */

@@ -131,6 +131,8 @@ describe('equation models: multi-variable, registry, time', () => {
       voltage: 'y',
     });
     expect(m.stateVars).toEqual(['x', 'y', 't']);
+    expect(m.outputVar).toBe('y');
+    expect(m.spikeVar).toBeUndefined();
     const p = m.resolve({}, 0.5);
     const st = m.init(backend, 1, 1, p);
     const x = backend.fromArray([1, 1], [-2]);
