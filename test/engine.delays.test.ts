@@ -82,13 +82,20 @@ describe('synaptic delays', () => {
     expect(spikes).toBeGreaterThan(0);
   });
 
-  it('reset clears pending input', () => {
-    const a = net(2);
-    a.step(be.fromArray([B, K], new Float32Array(B * K).fill(1)));
-    a.reset(B);
-    for (let t = 0; t < 4; t++) {
+  it('reset clears pending input (both paths)', () => {
+    for (const d of [2, new Int32Array(K * N).fill(2)]) {
+      const a = net(d);
+      a.step(be.fromArray([B, K], new Float32Array(B * K).fill(1)));
+      a.reset(B);
+      for (let t = 0; t < 4; t++) {
+        a.step(be.tensor([B, K]));
+        expect(be.sumSquares(a.layers[0].inputCurrent())).toBe(0);
+      }
+      // and pending input is delivered when not reset
+      a.step(be.fromArray([B, K], new Float32Array(B * K).fill(1)));
       a.step(be.tensor([B, K]));
-      expect(be.sumSquares(a.layers[0].inputCurrent())).toBe(0);
+      a.step(be.tensor([B, K]));
+      expect(be.sumSquares(a.layers[0].inputCurrent())).toBeGreaterThan(0);
     }
   });
 

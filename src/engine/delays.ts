@@ -11,7 +11,8 @@
  *   the backend's spikeMatmul / matmul kernel (no JS loop over weights);
  * - a delay per connection (`delays` an Int32Array [in, out]): an event-driven loop that touches
  *   only rows k of non-zero inputs and reads W directly, so weight updates take effect at once.
- *   Cost ∝ (active inputs) × out.
+ *   Cost ∝ (active inputs) × out. The ring lives on the host ([D, batch, out] floats); the slot
+ *   due at step t is copied into a backend tensor with one backend.write per step.
  */
 import type { Backend } from '../backend/backend.js';
 import { checkNumber, ParameterError, ShapeError } from '../errors.js';
@@ -53,11 +54,17 @@ export function maxDelay(delays: number | Int32Array): number {
 export class DelayLine {
   /** Number of slots, max delay + 1. */
   readonly slots: number;
+  /** Uniform path: D backend tensors [batch, out]. */
   private readonly buf: Tensor[] = [];
+  /** Per-connection path: one host ring [D, batch, out], its slot views, and the tensor handed to the model. */
+  private ring = new Float32Array(0);
+  private ringSlots: Float32Array[] = [];
+  private due: Tensor | null = null;
+  /** Per-connection path: offset into `ring` of the slot each delay value lands in at the current step. */
+  private readonly offsets: Int32Array;
   private readonly uniform: number | null;
   private readonly perConnection: Int32Array | null;
   private batch = 0;
-  private readonly views: Float32Array[] = [];
 
   constructor(
     private readonly backend: Backend,
@@ -68,6 +75,7 @@ export class DelayLine {
     this.slots = maxDelay(delays) + 1;
     this.uniform = typeof delays === 'number' ? delays : null;
     this.perConnection = typeof delays === 'number' ? null : delays;
+    this.offsets = new Int32Array(this.slots);
   }
 
   /** The delays per connection (a copy), or the single delay. */
@@ -77,20 +85,29 @@ export class DelayLine {
 
   /** (Re)allocate the slots for `batch` rows and clear all pending input. */
   reset(batch: number): void {
+    const D = this.slots, BN = batch * this.outSize;
     if (batch !== this.batch) {
-      for (const t of this.buf) this.backend.free(t);
-      this.buf.length = 0;
-      for (let i = 0; i < this.slots; i++) this.buf.push(this.backend.tensor([batch, this.outSize]));
+      this.freeTensors();
+      if (this.uniform !== null) {
+        for (let i = 0; i < D; i++) this.buf.push(this.backend.tensor([batch, this.outSize]));
+      } else {
+        this.ring = new Float32Array(D * BN);
+        this.ringSlots = Array.from({ length: D }, (_, i) => this.ring.subarray(i * BN, (i + 1) * BN));
+        this.due = this.backend.tensor([batch, this.outSize]);
+      }
       this.batch = batch;
     } else {
       for (const t of this.buf) this.backend.fill(t, 0);
+      this.ring.fill(0);
+      if (this.due) this.backend.fill(this.due, 0);
     }
   }
 
   /**
    * Deposit the input x [batch, in] of step t through W [in, out] and return the tensor
-   * [batch, out] of input due at step t (a buffer slot: valid until the next call).
-   * `eventDriven` selects spikeMatmul (true) or dense matmul (false) on the uniform path.
+   * [batch, out] of input due at step t (valid until the next call). Steps must come in order
+   * t = 0, 1, 2, ... after reset. `eventDriven` selects spikeMatmul (true) or dense matmul
+   * (false) on the uniform path; the per-connection path is always event-driven.
    */
   push(t: number, x: Tensor, w: Tensor, eventDriven: boolean): Tensor {
     const D = this.slots;
@@ -98,12 +115,14 @@ export class DelayLine {
       const target = this.buf[(t + this.uniform) % D];
       if (eventDriven) this.backend.spikeMatmul(target, x, w, 0);
       else this.backend.matmul(target, x, w);
-    } else {
-      // The slot due at step t−1 has been consumed; it is the target of delay D−1 now.
-      if (t > 0) this.backend.fill(this.buf[(t - 1) % D], 0);
-      this.depositPerConnection(t, x, w);
+      return this.buf[t % D];
     }
-    return this.buf[t % D];
+    this.depositPerConnection(t, x, w);
+    const slot = this.ringSlots[t % D];
+    const due = this.due as Tensor;
+    this.backend.write(due, slot);
+    slot.fill(0); // consumed; this slot is the target of delay D−1 at step t+1
+    return due;
   }
 
   private depositPerConnection(t: number, x: Tensor, w: Tensor): void {
@@ -112,24 +131,32 @@ export class DelayLine {
     if (x.shape[0] !== B || x.shape[1] !== K) {
       throw new ShapeError(`delays: input has shape ${shapeString(x.shape)} but ${shapeString([B, K])} is needed`);
     }
-    const X = x.data, W = w.data;
-    const slotData = this.views;
-    for (let i = 0; i < D; i++) slotData[i] = this.buf[i].data; // fresh views (wasm memory may move)
+    const off = this.offsets, BN = B * N;
+    for (let dd = 0; dd < D; dd++) off[dd] = ((t + dd) % D) * BN;
+    const X = x.data, W = w.data, R = this.ring;
     for (let b = 0; b < B; b++) {
       const row = b * N;
       for (let k = 0; k < K; k++) {
         const xv = X[b * K + k];
         if (xv === 0) continue;
         const wr = k * N;
-        for (let n = 0; n < N; n++) slotData[(t + d[wr + n]) % D][row + n] += xv * W[wr + n];
+        for (let n = 0; n < N; n++) R[off[d[wr + n]] + row + n] += xv * W[wr + n];
       }
     }
   }
 
-  /** Release the buffer tensors. */
-  free(): void {
+  private freeTensors(): void {
     for (const t of this.buf) this.backend.free(t);
     this.buf.length = 0;
+    if (this.due) this.backend.free(this.due);
+    this.due = null;
+    this.ring = new Float32Array(0);
+    this.ringSlots = [];
+  }
+
+  /** Release the buffers. */
+  free(): void {
+    this.freeTensors();
     this.batch = 0;
   }
 }
