@@ -251,3 +251,22 @@ describe('run', () => {
     expect(net.layers[1].output().data[0]).toBeCloseTo(1.5);
   });
 });
+
+describe('every registered model runs in a network', () => {
+  it('builds, steps and gives finite voltages for each model name', async () => {
+    const { modelNames } = await import('../models/registry.js');
+    const names = modelNames();
+    expect(names).toEqual(expect.arrayContaining(['lif', 'synaptic', 'leaky', 'izhikevich', 'adex']));
+    for (const name of names) {
+      const net = new Network(be, { inputSize: 5, dtMs: 0.5, inputKind: 'current', layers: [{ size: 4, model: name }, { size: 3, model: name }] }, new Rng(2));
+      net.reset(2);
+      const x = be.fromArray([2, 5], [1, 0.5, 0.2, 0, 1, 0.3, 0.3, 0.3, 0.9, 0.1]);
+      for (let t = 0; t < 10; t++) net.step(x);
+      for (const l of net.layers) {
+        for (const v of l.voltage().data) expect(Number.isFinite(v)).toBe(true);
+        expect(l.output().shape).toEqual([2, l.size]);
+      }
+      expect(net.layers[1].eventDriven).toBe(getModel(name).spikeVar !== undefined);
+    }
+  });
+});

@@ -65,8 +65,7 @@ export type LayerWeightsInput = Pick<LayerWeights, 'w'> & { bias?: Float32Array;
  * convention the activity, e.g. a = φ(h) of 'leaky'); else the voltage.
  */
 export function outputVarOf(model: AnyNeuronModel): string {
-  const m = model as AnyNeuronModel & { outputVar?: string };
-  return m.spikeVar ?? m.outputVar ?? m.stateVars[m.stateVars.length - 1] ?? m.voltageVar;
+  return model.spikeVar ?? model.outputVar ?? model.stateVars[model.stateVars.length - 1] ?? model.voltageVar;
 }
 
 export class Layer {
