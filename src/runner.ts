@@ -30,8 +30,8 @@ import { createRule, DivergenceError, type RuleFactory, type TrainingRule } from
 import { createProgress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
 
-/** One epoch's metrics (the shape src/report's EpochMetrics reads). Fractions in [0, 1]. */
-export interface EpochMetrics {
+/** One epoch's metrics (assignable to src/report's EpochMetrics). Fractions in [0, 1]. */
+export interface RunEpochMetrics {
   /** 1-based epoch number. */
   epoch: number;
   /** Mean over samples of the rule's batch loss. */
@@ -63,7 +63,7 @@ export interface RunState {
   error?: string;
 }
 
-export interface RunOptions {
+export interface RunExperimentOptions {
   /** Run folder; default `<outDir>/<name>-<UTC timestamp>`. Must not hold a run unless resuming. */
   runDir?: string;
   /** Abort → finish the current batch, write a checkpoint, metrics and the report, then return. */
@@ -87,7 +87,7 @@ export interface RunOptions {
 export interface RunResult {
   runDir: string;
   config: ResolvedConfig;
-  metrics: EpochMetrics[];
+  metrics: RunEpochMetrics[];
   status: RunStatus;
   checkpointPath: string;
   reportPath?: string;
@@ -147,7 +147,7 @@ export function learningRateAt(cfg: ResolvedConfig, epoch: number): number {
 }
 
 /** Flatten metrics for the CSV file (one row per epoch). */
-export function metricsRows(metrics: readonly EpochMetrics[]): Record<string, unknown>[] {
+export function metricsRows(metrics: readonly RunEpochMetrics[]): Record<string, unknown>[] {
   return metrics.map((m) => {
     const row: Record<string, unknown> = { epoch: m.epoch, trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, testAccuracy: m.testAccuracy, learningRate: m.learningRate, timeS: m.timeS };
     m.layerLosses.forEach((l, i) => (row[`layer${i}.loss`] = l));
@@ -172,7 +172,7 @@ interface EpochSums {
 const emptySums = (): EpochSums => ({ loss: 0, correct: 0, withAccuracy: 0, samples: 0, layerLosses: [], timeS: 0 });
 
 /** Train a resolved config from scratch in a new run folder. */
-export async function runExperiment(config: ResolvedConfig, opts: RunOptions = {}): Promise<RunResult> {
+export async function runExperiment(config: ResolvedConfig, opts: RunExperimentOptions = {}): Promise<RunResult> {
   const cfg = resolveConfig(config); // re-validate: library callers may pass hand-made objects
   const runDir = resolve(opts.runDir ?? join(cfg.outDir, `${cfg.name}-${utcStamp()}`));
   if (existsSync(join(runDir, RUN_FILES.state)) || existsSync(join(runDir, RUN_FILES.checkpoint))) {
@@ -186,7 +186,7 @@ export async function runExperiment(config: ResolvedConfig, opts: RunOptions = {
  * Continue the run in `runDir` from its checkpoint. `epochs` may raise the total number of
  * epochs (to train longer); everything else comes from the folder's config.json.
  */
-export async function resumeRun(runDir: string, opts: RunOptions & { epochs?: number } = {}): Promise<RunResult> {
+export async function resumeRun(runDir: string, opts: RunExperimentOptions & { epochs?: number } = {}): Promise<RunResult> {
   const dir = resolve(runDir);
   const cfgPath = join(dir, RUN_FILES.config);
   if (!existsSync(cfgPath)) throw new SigpropError(`cannot resume ${dir}: it has no ${RUN_FILES.config}; pass the folder of a run started by sigprop run`, 'run');
@@ -207,7 +207,7 @@ function ruleTensors(rule: TrainingRule): Record<string, SavedTensor> {
 }
 
 /** Set up backend, dataset, RNG streams and rule for a config (shared by training and eval). */
-export async function setupRule(cfg: ResolvedConfig, opts: Pick<RunOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
+export async function setupRule(cfg: ResolvedConfig, opts: Pick<RunExperimentOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
   const backend = opts.backend ?? (await createBackend(cfg.backend, { threads: cfg.threads }));
   const dataset = opts.dataset ?? loadConfigDataset(cfg);
   const root = new Rng(cfg.seed);
@@ -218,11 +218,11 @@ export async function setupRule(cfg: ResolvedConfig, opts: Pick<RunOptions, 'bac
   return { backend, dataset, rule, ruleRng, dataRng, architecture: architectureOf(cfg, dataset.inputSize) };
 }
 
-async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | null, opts: RunOptions): Promise<RunResult> {
+async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | null, opts: RunExperimentOptions): Promise<RunResult> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const { backend, dataset, rule, ruleRng, dataRng, architecture } = await setupRule(cfg, opts);
   const paths = { ck: join(runDir, RUN_FILES.checkpoint), state: join(runDir, RUN_FILES.state) };
-  let metrics: EpochMetrics[] = [];
+  let metrics: RunEpochMetrics[] = [];
   let startEpoch = 0;
   let startBatch = 0;
   let sums = emptySums();
@@ -232,7 +232,7 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
     rule.loadState(Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, t.data])));
     ruleRng.setState(ck.rng.rule);
     dataRng.setState(ck.rng.data);
-    metrics = (ck.meta.metrics as EpochMetrics[]) ?? [];
+    metrics = (ck.meta.metrics as RunEpochMetrics[]) ?? [];
     sums = (ck.meta.partial as EpochSums) ?? emptySums();
     startEpoch = ck.epoch;
     startBatch = ck.batch;
@@ -319,7 +319,7 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
       }
       bar?.finish();
       const testAccuracy = evaluate(rule, dataset.test, cfg.batchSize);
-      const m: EpochMetrics = {
+      const m: RunEpochMetrics = {
         epoch: epoch + 1,
         trainLoss: sums.loss / sums.samples,
         ...(sums.withAccuracy ? { trainAccuracy: sums.correct / sums.withAccuracy } : {}),
@@ -373,7 +373,7 @@ export function checkpointPathOf(pathOrRunDir: string): string {
  * Rebuild the rule saved in a checkpoint (config from the checkpoint, weights and RNG state
  * restored). `overrides` may change the dataset subset or backend used for evaluation.
  */
-export async function restoreFromCheckpoint(path: string, overrides: Partial<ResolvedConfig> = {}, opts: Pick<RunOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
+export async function restoreFromCheckpoint(path: string, overrides: Partial<ResolvedConfig> = {}, opts: Pick<RunExperimentOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
   const ckPath = checkpointPathOf(path);
   const ck = loadCheckpoint(ckPath);
   if (!ck.meta.config) throw new SigpropError(`checkpoint ${ckPath} has no saved config; it was not written by the run loop`, 'checkpoint');
@@ -388,7 +388,7 @@ export async function restoreFromCheckpoint(path: string, overrides: Partial<Res
 }
 
 /** Accuracy of a checkpoint on its dataset's test split (or `overrides`' dataset subset). */
-export async function evaluateCheckpoint(path: string, overrides: Partial<ResolvedConfig> = {}, opts: Pick<RunOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
+export async function evaluateCheckpoint(path: string, overrides: Partial<ResolvedConfig> = {}, opts: Pick<RunExperimentOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
   const r = await restoreFromCheckpoint(path, overrides, opts);
   const t0 = Date.now();
   const accuracy = evaluate(r.rule, r.dataset.test, r.config.batchSize);

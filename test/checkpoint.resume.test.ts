@@ -13,7 +13,7 @@ import { resolveConfig } from '../src/config/resolve.js';
 import type { Dataset } from '../src/data/index.js';
 import type { RuleFactory, TrainingRule } from '../src/learning/rule.js';
 import { Rng } from '../src/rng.js';
-import { evaluateCheckpoint, resumeRun, runExperiment, type EpochMetrics, type RunOptions } from '../src/runner.js';
+import { evaluateCheckpoint, resumeRun, runExperiment, type RunEpochMetrics, type RunExperimentOptions } from '../src/runner.js';
 
 /** Two Gaussian blobs per class in 6-D, 4 classes: 96 train, 32 test samples. */
 export function blobs(seed = 3): Dataset {
@@ -99,11 +99,11 @@ export const toyRule: RuleFactory = (cfg, ctx) => {
 
 const baseConfig = { dataset: 'blobs', layers: [{ size: 4 }], rule: 'sigprop', mode: 'rate', epochs: 4, batchSize: 10, learningRate: 0.2, seed: 11, backend: 'reference' };
 
-function opts(extra: RunOptions & { epochs?: number } = {}): RunOptions & { epochs?: number } {
+function opts(extra: RunExperimentOptions & { epochs?: number } = {}): RunExperimentOptions & { epochs?: number } {
   return { dataset: blobs(), createRule: toyRule, progress: false, log: () => {}, report: false, ...extra };
 }
 
-const stripTime = (m: EpochMetrics[]) => m.map(({ timeS: _t, ...rest }) => rest);
+const stripTime = (m: RunEpochMetrics[]) => m.map(({ timeS: _t, ...rest }) => rest);
 
 function bits(path: string): Record<string, number[]> {
   const ck = loadCheckpoint(path);
@@ -204,7 +204,7 @@ describe('run loop: determinism and bit-for-bit resume (reference backend)', () 
 describe('bit-for-bit resume with the registered sigprop rule (rate mode, reference backend)', () => {
   const root = mkdtempSync(join(tmpdir(), 'sigprop-resume-real-'));
   const realCfg = resolveConfig({ dataset: 'moons', trainSize: 96, testSize: 32, layers: [{ size: 12 }, { size: 2 }], rule: 'sigprop', mode: 'rate', epochs: 3, batchSize: 16, learningRate: 0.01, seed: 5, backend: 'reference' });
-  const realOpts = (extra: RunOptions = {}): RunOptions => ({ progress: false, log: () => {}, report: false, ...extra });
+  const realOpts = (extra: RunExperimentOptions = {}): RunExperimentOptions => ({ progress: false, log: () => {}, report: false, ...extra });
 
   it('interrupted mid-epoch (via abort) and resumed equals the uninterrupted run', async () => {
     const full = await runExperiment(realCfg, realOpts({ runDir: join(root, 'full') }));

@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../io.js';
 import { SigpropError } from '../errors.js';
-import { evaluateCheckpoint, restoreFromCheckpoint } from '../runner.js';
+import { evaluateCheckpoint } from '../runner.js';
 import { UsageError, type ParsedArgs } from './args.js';
 import type { CliIO, Command } from './command.js';
 import { findExperimentScript, runScript } from './scripts.js';
@@ -37,34 +37,45 @@ export const evalCommand: Command = {
   },
 };
 
-/** The report module's checkpoint inspector, when the build has one. */
-type Inspect = (restored: Awaited<ReturnType<typeof restoreFromCheckpoint>>, opts: { out: string; samples: number[] }) => Promise<{ path: string }> | { path: string };
+function indexList(flag: string, v: unknown): number[] | undefined {
+  if (v === undefined) return undefined;
+  return ([] as string[]).concat(v as string[] | string).map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${flag}: ${JSON.stringify(s)} is not an index (an integer >= 0)`);
+    return n;
+  });
+}
 
 export const tracesCommand: Command = {
   command: 'traces',
   summary: 'voltage traces and spike rasters of a checkpoint as an HTML report',
   usage: 'sigprop traces <checkpoint.ckpt | run-dir> [options]',
-  description: 'Runs test samples through the saved network and writes a self-contained HTML page with voltage traces, spike marks, rasters and firing rates.',
+  description:
+    'Runs test samples through the saved spiking network (before and after training, same input spikes) and writes a self-contained ' +
+    'HTML page with voltage traces, spike marks, rasters and firing rates, plus the raw recordings as JSON and CSV next to it.',
   positionals: [{ name: 'checkpoint', description: 'a checkpoint file or a run folder holding checkpoint.ckpt', required: true }],
   flags: [
     { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'output HTML file (default traces.html in the run folder)' },
-    { name: 'samples', type: 'list', placeholder: 'I,J,...', default: '0', description: 'test samples to record (indices into the test split)' },
+    { name: 'samples', type: 'list', placeholder: 'I,J,...', default: '0,1', description: 'test-split indices of the samples to record' },
+    { name: 'neurons', type: 'list', placeholder: 'I,J,...', description: 'neurons whose voltage is traced in each layer (default the config\'s record.neurons or 0,1,2)' },
+    { name: 'layers', type: 'list', placeholder: 'I,J,...', description: 'layers to record (default all)' },
+    { name: 'steps', type: 'number', unit: 'time steps', description: "time steps per sample (default the run's)" },
+    { name: 'before', type: 'boolean', default: true, description: 'leave out the untrained (before training) traces' },
   ],
-  examples: ['sigprop traces runs/mnist-lif-20260101-120000 --samples 0,1,2'],
+  examples: ['sigprop traces runs/mnist-lif-20260101-120000 --samples 0,1,2 --neurons 0,5,9'],
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
-    const samples = ([] as string[]).concat(args.flags.samples as string[] | string).map((s) => {
-      const v = Number(s);
-      if (!Number.isInteger(v) || v < 0) throw new UsageError(`--samples: ${JSON.stringify(s)} is not a sample index (an integer >= 0)`);
-      return v;
+    const { writeTracesReport } = await import('../report/inspect.js');
+    const { checkpointPathOf } = await import('../runner.js');
+    const ckPath = checkpointPathOf(args.positionals[0]);
+    const out = resolve((args.flags.out as string | undefined) ?? join(ckPath, '..', 'traces.html'));
+    const steps = args.flags.steps as number | undefined;
+    if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new UsageError(`--steps = ${steps} must be an integer >= 1`);
+    const w = await writeTracesReport({
+      checkpoint: ckPath, outFile: out, samples: indexList('samples', args.flags.samples), steps, before: args.flags.before !== false,
+      record: { neurons: indexList('neurons', args.flags.neurons), layers: indexList('layers', args.flags.layers) },
     });
-    const report = (await import('../report/index.js')) as unknown as { inspectCheckpoint?: Inspect };
-    if (typeof report.inspectCheckpoint !== 'function') {
-      throw new SigpropError('traces: this build has no trace inspector (src/report inspectCheckpoint); record traces during training with the "record" config field instead', 'unsupported');
-    }
-    const restored = await restoreFromCheckpoint(args.positionals[0]);
-    const out = resolve((args.flags.out as string | undefined) ?? join(restored.checkpointPath, '..', 'traces.html'));
-    const w = await report.inspectCheckpoint(restored, { out, samples });
-    io.out(`traces report: ${w.path}\n`);
+    for (const warning of w.warnings) io.err(`warning: ${warning}\n`);
+    io.out(`traces report: ${w.path} (${w.figureCount} figures)\n${w.rawFiles.length ? `raw recordings: ${w.rawFiles.join(', ')}\n` : ''}`);
     return 0;
   },
 };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { resolveConfig } from '../config/resolve.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../io.js';
-import { resumeRun, runExperiment, RUN_FILES, type EpochMetrics, type RunOptions, type RunState } from '../runner.js';
+import { resumeRun, runExperiment, RUN_FILES, type RunEpochMetrics, type RunExperimentOptions, type RunState } from '../runner.js';
 import { UsageError } from './args.js';
 
 /** The swept values; an empty or missing axis keeps the base config's value. */
@@ -112,7 +112,7 @@ export function pointStatus(dir: string): RunState['status'] | 'pending' {
   }
 }
 
-export interface SweepOptions extends Pick<RunOptions, 'progress' | 'log' | 'report' | 'handleSigint' | 'signal' | 'dataset' | 'createRule' | 'backend'> {
+export interface SweepOptions extends Pick<RunExperimentOptions, 'progress' | 'log' | 'report' | 'handleSigint' | 'signal' | 'dataset' | 'createRule' | 'backend'> {
   sweepDir: string;
   shard?: Shard;
 }
@@ -180,7 +180,7 @@ export function collectSweep(sweepDir: string): SweepRow[] {
     const row: SweepRow = { point: p.name, status: present.has(p.name) ? pointStatus(join(sweepDir, p.name)) : 'pending', ...p.overrides };
     const mPath = join(sweepDir, p.name, RUN_FILES.metrics);
     if (existsSync(mPath)) {
-      const m = JSON.parse(readFileSync(mPath, 'utf8')) as EpochMetrics[];
+      const m = JSON.parse(readFileSync(mPath, 'utf8')) as RunEpochMetrics[];
       const last = m.at(-1);
       if (last) Object.assign(row, { epochs: last.epoch, testAccuracy: last.testAccuracy, bestTestAccuracy: Math.max(...m.map((e) => e.testAccuracy)), trainLoss: last.trainLoss, timeS: m.reduce((s, e) => s + e.timeS, 0) });
     }
