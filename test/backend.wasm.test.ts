@@ -108,6 +108,7 @@ describe('wasm spikeMatmul / spikeOuter vs reference', () => {
     // B, K, N, density, valued
     [1, 1, 1, 1, false], [3, 7, 5, 0.5, false], [5, 33, 37, 0.1, false], [8, 130, 70, 0.3, true],
     [17, 61, 100, 0, false], [6, 45, 67, 1, false], [4, 200, 257, 0.02, true], [0, 10, 9, 0.5, false],
+    [12, 90, 75, 0.9, true], // dense, trace-like: spikeOuter takes the GEMM path
   ];
   for (const [B, K, N, density, valued] of cases) {
     it(`spikeMatmul B=${B} K=${K} N=${N} density=${density}${valued ? ' (real-valued)' : ''}`, () => {

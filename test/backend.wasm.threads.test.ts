@@ -69,6 +69,12 @@ describe('wasm threads = 2 equals threads = 1', () => {
     one.spikeOuter(w1, s1, g1, 0.01);
     two.spikeOuter(w2, s2, g2, 0.01);
     same(w1, w2);
+    // dense presynaptic values (eligibility trace): the GEMM path
+    const E = randn(B * K);
+    const [e1, e2] = both([B, K], E);
+    one.spikeOuter(w1, e1, g1, 0.01);
+    two.spikeOuter(w2, e2, g2, 0.01);
+    same(w1, w2);
   });
 
   it('elementwise kernels, neuron steps and reductions on 200003 elements', () => {

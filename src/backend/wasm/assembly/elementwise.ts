@@ -179,3 +179,14 @@ export function synapticStep(
     store<f32>(pu, lifScalar(load<f32>(pu), load<f32>(ps), j, beta, th, reset, delay, ps));
   }
 }
+
+/** Number of non-zero elements on [lo, hi) (decides sparse vs dense paths). */
+export function countNonZero(x: usize, lo: i32, hi: i32): i32 {
+  const zero = f32x4.splat(0);
+  let acc = i32x4.splat(0);
+  let i = lo;
+  for (; i + 4 <= hi; i += 4) acc = i32x4.sub(acc, f32x4.ne(v128.load(at(x, i)), zero));
+  let n = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+  for (; i < hi; i++) if (load<f32>(at(x, i)) != 0) n++;
+  return n;
+}

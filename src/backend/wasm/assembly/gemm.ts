@@ -182,6 +182,12 @@ function micro(
   }
 }
 
+/** Block size ≤ max that splits n into equal parts. */
+@inline function evenBlock(n: i32, max: i32): i32 {
+  const parts = (n + max - 1) / max;
+  return (n + parts - 1) / parts;
+}
+
 /**
  * C[i0:i1, j0:j1] of alpha·op(A)·op(B) + beta·C. a: [M,K] or [K,M] (transA), b: [K,N] or [N,K]
  * (transB), c: [M,N]; pointers are byte offsets. beta = 0 never reads C.
@@ -203,10 +209,13 @@ export function gemm(
   const pA = scratch;
   const pB = at(scratch, MC * KC);
   const tile = at(scratch, MC * KC + KC * NC);
-  for (let jc = j0; jc < j1; jc += NC) {
-    const nc = min(NC, j1 - jc);
-    for (let pc = 0; pc < K; pc += KC) {
-      const kc = min(KC, K - pc);
+  // Even block sizes (784 = 4 × 196 rather than 3 × 256 + 16): no thin last block.
+  const kb = evenBlock(K, KC);
+  const nb = (evenBlock(j1 - j0, NC) + NR - 1) / NR * NR;
+  for (let jc = j0; jc < j1; jc += nb) {
+    const nc = min(nb, j1 - jc);
+    for (let pc = 0; pc < K; pc += kb) {
+      const kc = min(kb, K - pc);
       packB(b, transB != 0, K, N, pc, kc, jc, nc, pB);
       const mode = pc > 0 ? 2 : beta == 0 ? 0 : 1;
       for (let ic = i0; ic < i1; ic += MC) {

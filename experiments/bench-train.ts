@@ -1,0 +1,121 @@
+/**
+ * Training part of the benchmark (run by experiments/bench.ts, one child process per
+ * configuration so that each peak RSS is its own):
+ *
+ *   node --import tsx experiments/bench-train.ts '{"rule":"sigprop","backend":"wasm","threads":1,"steps":25}'
+ *
+ * Network 784-1000-10, LIF β = 0.95, batch 128, rate-coded MNIST. Prints one JSON line:
+ * samples/s over the timed batches (after one warm-up batch) and the process's peak RSS.
+ * When the rule (or its spiking mode) is not registered yet, it prints available: false with the
+ * reason instead of a number.
+ */
+import type { ExperimentConfig } from '../src/config/types.js';
+
+/** One training configuration of the benchmark. */
+export interface TrainConfig {
+  /** What the row measures. */
+  purpose: 'throughput' | 'memory-vs-T';
+  rule: 'sigprop' | 'bptt';
+  backend: 'reference' | 'wasm';
+  threads: number;
+  steps: number;
+}
+
+/** Result line of one child. */
+export interface TrainResult extends TrainConfig {
+  available: boolean;
+  reason?: string;
+  samplesPerSecond?: number;
+  timedBatches?: number;
+  secondsTimed?: number;
+  peakRssMiB?: number;
+  lastLoss?: number;
+}
+
+/** Configurations measured by `npm run bench`. */
+export const TRAIN_CONFIGS: TrainConfig[] = [
+  ...(['sigprop', 'bptt'] as const).flatMap((rule) => [
+    { purpose: 'throughput' as const, rule, backend: 'reference' as const, threads: 1, steps: 25 },
+    { purpose: 'throughput' as const, rule, backend: 'wasm' as const, threads: 1, steps: 25 },
+    { purpose: 'throughput' as const, rule, backend: 'wasm' as const, threads: 2, steps: 25 },
+  ]),
+  { purpose: 'memory-vs-T', rule: 'sigprop', backend: 'wasm', threads: 1, steps: 400 },
+  { purpose: 'memory-vs-T', rule: 'bptt', backend: 'wasm', threads: 1, steps: 400 },
+];
+
+const BATCH = 128;
+
+async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainResult> {
+  const base: TrainResult = { purpose: cfg.purpose, rule: cfg.rule, backend: cfg.backend, threads: cfg.threads, steps: cfg.steps, available: false };
+  let learning: typeof import('../src/learning/index.js');
+  let resolveConfig: typeof import('../src/config/resolve.js').resolveConfig;
+  try {
+    learning = await import('../src/learning/index.js');
+    resolveConfig = (await import('../src/config/resolve.js')).resolveConfig;
+  } catch (err) {
+    return { ...base, reason: `trainers not importable: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const { createBackend } = await import('../src/backend/registry.js');
+  const { loadDataset } = await import('../src/data/index.js');
+  const { Rng } = await import('../src/rng.js');
+
+  const raw: ExperimentConfig = {
+    dataset: 'mnist',
+    layers: [{ size: 1000, model: 'lif', params: { beta: 0.95 } }, { size: 10 }],
+    rule: cfg.rule,
+    mode: 'spiking',
+    steps: cfg.steps,
+    encoder: 'rate',
+    batchSize: BATCH,
+    backend: cfg.backend,
+    threads: cfg.threads,
+    seed: 1,
+  };
+  const backend = await createBackend(cfg.backend, { threads: cfg.threads });
+  const maxBatches = cfg.quick ? 2 : cfg.steps > 100 ? 3 : 12;
+  const budgetS = cfg.quick ? 3 : 15;
+  let rule;
+  try {
+    const config = resolveConfig(raw, 'bench');
+    rule = learning.createRule(config, { backend, rng: new Rng(1), inputSize: 784, numClasses: 10 });
+  } catch (err) {
+    return { ...base, reason: `rule not available: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const data = loadDataset('mnist', { trainSize: BATCH * (maxBatches + 1), seed: 1 });
+  const x = data.train.images, y = data.train.labels;
+  const batch = (i: number) => {
+    const lo = (i % Math.floor(data.train.n / BATCH)) * BATCH;
+    return [x.subarray(lo * 784, (lo + BATCH) * 784), y.subarray(lo, lo + BATCH)] as const;
+  };
+  let r = rule.trainBatch(...batch(0)); // warm-up (JIT, allocation)
+  const t0 = performance.now();
+  let n = 0;
+  while (n < maxBatches && (n === 0 || (performance.now() - t0) / 1000 < budgetS)) {
+    r = rule.trainBatch(...batch(n + 1));
+    n++;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  rule.dispose?.();
+  return {
+    ...base,
+    available: true,
+    samplesPerSecond: Number(((n * BATCH) / secs).toPrecision(4)),
+    timedBatches: n,
+    secondsTimed: Number(secs.toFixed(2)),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    lastLoss: r.loss,
+  };
+}
+
+// Child entry: the configuration comes as one JSON argument.
+if (process.argv[2]?.startsWith('{')) {
+  runChild(JSON.parse(process.argv[2]))
+    .then((res) => {
+      console.log(JSON.stringify(res));
+      process.exit(0);
+    })
+    .catch((err) => {
+      console.error(err instanceof Error ? err.stack : err);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,226 @@
+/**
+ * Benchmark of the CPU backends (`npm run bench`; not a timed test). Prints JSON to stdout and
+ * writes it to runs/bench-<date>.json (or --out <path>).
+ *
+ *   npm run bench -- [--out runs/bench.json] [--reps 10] [--quick] [--no-train]
+ *
+ * Kernels (reference, wasm with 1 thread, wasm with 2 threads; every wasm figure also as a ratio
+ * to reference measured in the same run):
+ *   - dense matmul GFLOP/s for 128x784x1000 and 256x1000x1000 (M x K x N), plus the transposed
+ *     weight-update form xᵀ·g (784x128x1000, transA);
+ *   - spike-driven propagation (spikeMatmul, B=128, 784 -> 1000) in synaptic events per second
+ *     (events = non-zero inputs x outputs) at 2%, 10% and 30% input density;
+ *   - LIF neuron-steps per second (lifStep on [128, 1000]).
+ * Each figure is the best of --reps timed repetitions after a warm-up (the machine may be shared
+ * with other processes; the median is reported next to it, and the load average before/after).
+ *
+ * Training (section "training", see experiments/bench-train.ts): samples/s and peak RSS of spiking
+ * sigprop and the BPTT baseline on 784-1000-10, LIF β = 0.95, T = 25, batch 128, rate-coded MNIST,
+ * per backend and thread count, and peak RSS at T = 25 vs T = 400; each configuration runs in its
+ * own child process so that its peak RSS is its own.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg, availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Backend } from '../src/backend/backend.js';
+import { createBackend } from '../src/backend/registry.js';
+import { writeJsonAtomic } from '../src/io.js';
+import { Rng } from '../src/rng.js';
+import { TRAIN_CONFIGS, type TrainResult } from './bench-train.js';
+
+interface Args {
+  out?: string;
+  reps: number;
+  quick: boolean;
+  train: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { reps: 10, quick: false, train: true };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    if (k === '--out') a.out = argv[++i];
+    else if (k === '--reps') a.reps = Math.max(1, Number(argv[++i]) | 0);
+    else if (k === '--quick') a.quick = true;
+    else if (k === '--no-train') a.train = false;
+    else if (k === '--help' || k === '-h') {
+      console.log('usage: npm run bench -- [--out file.json] [--reps N] [--quick] [--no-train]');
+      process.exit(0);
+    } else {
+      console.error(`bench: unknown option ${k}; options: --out <file>, --reps <n>, --quick, --no-train`);
+      process.exit(2);
+    }
+  }
+  if (a.quick) a.reps = Math.min(a.reps, 3);
+  return a;
+}
+
+/** Best and median seconds of `reps` runs of fn after `warm` untimed runs. */
+function time(fn: () => void, reps: number, warm = 3): { best: number; median: number } {
+  for (let i = 0; i < warm; i++) fn();
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    fn();
+    ts.push((performance.now() - t0) / 1000);
+  }
+  ts.sort((x, y) => x - y);
+  return { best: ts[0], median: ts[Math.floor(ts.length / 2)] };
+}
+
+interface Figure {
+  best: number;
+  median: number;
+  /** best / reference best (higher is better), absent for reference. */
+  ratioToReference?: number;
+}
+
+type Backends = { label: string; backend: Backend }[];
+
+const round = (x: number, digits = 4) => Number(x.toPrecision(digits));
+
+/** rate = work / seconds for every backend; ratio to the first (reference). */
+function measure(
+  backends: Backends, reps: number,
+  setup: (b: Backend) => { run: () => void; work: number; done?: () => void },
+): Record<string, Figure> {
+  const out: Record<string, Figure> = {};
+  let refBest = 0;
+  for (const { label, backend } of backends) {
+    const { run, work, done } = setup(backend);
+    const isRef = backend.name === 'reference';
+    const t = time(run, isRef ? Math.min(reps, 3) : reps, isRef ? 1 : 3);
+    done?.();
+    const fig: Figure = { best: round(work / t.best), median: round(work / t.median) };
+    if (isRef) refBest = fig.best;
+    else if (refBest > 0) fig.ratioToReference = round(fig.best / refBest, 3);
+    out[label] = fig;
+  }
+  return out;
+}
+
+function randomTensor(b: Backend, shape: number[], rng: Rng, scale = 0.1) {
+  const data = rng.fillNormal(new Float32Array(shape.reduce((p, d) => p * d, 1)), 0, scale);
+  return b.fromArray(shape, data);
+}
+
+function benchMatmul(backends: Backends, reps: number, M: number, K: number, N: number, transA = false) {
+  return measure(backends, reps, (b) => {
+    const rng = new Rng(1);
+    const a = randomTensor(b, transA ? [K, M] : [M, K], rng), w = randomTensor(b, [K, N], rng), c = b.tensor([M, N]);
+    return { run: () => b.matmul(c, a, w, { transA }), work: (2 * M * K * N) / 1e9, done: () => [a, w, c].forEach((t) => b.free(t)) };
+  });
+}
+
+function benchSpike(backends: Backends, reps: number, density: number) {
+  const [B, K, N] = [128, 784, 1000];
+  let events = 0;
+  const fig = measure(backends, reps, (b) => {
+    const rng = new Rng(2);
+    const s = new Float32Array(B * K);
+    let nnz = 0;
+    for (let i = 0; i < s.length; i++) if (rng.uniform() < density) { s[i] = 1; nnz++; }
+    events = nnz * N;
+    const st = b.fromArray([B, K], s), w = randomTensor(b, [K, N], rng), o = b.tensor([B, N]);
+    return { run: () => b.spikeMatmul(o, st, w), work: nnz * N, done: () => [st, w, o].forEach((t) => b.free(t)) };
+  });
+  return { density, batch: B, inputs: K, outputs: N, eventsPerCall: events, eventsPerSecond: fig };
+}
+
+function benchLif(backends: Backends, reps: number) {
+  const [B, N] = [128, 1000];
+  const p = { beta: 0.95, threshold: 1, reset: 'subtract' as const, resetDelay: true };
+  const steps = 20;
+  return measure(backends, reps, (b) => {
+    const rng = new Rng(3);
+    const u = b.tensor([B, N]), s = b.tensor([B, N]), i = randomTensor(b, [B, N], rng, 0.5);
+    return {
+      run: () => { for (let t = 0; t < steps; t++) b.lifStep(u, s, i, p); },
+      work: B * N * steps,
+      done: () => [u, s, i].forEach((t) => b.free(t)),
+    };
+  });
+}
+
+/** Run one training configuration in a child process (its own peak RSS). */
+function runTrainChild(cfg: Record<string, unknown>, quick: boolean): TrainResult {
+  const script = join(fileURLToPath(new URL('.', import.meta.url)), 'bench-train.ts');
+  const res = spawnSync(process.execPath, ['--import', 'tsx', script, JSON.stringify({ ...cfg, quick })], {
+    encoding: 'utf8',
+    timeout: 15 * 60 * 1000,
+    maxBuffer: 1 << 24,
+  });
+  const line = (res.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (res.status === 0 && line) return JSON.parse(line) as TrainResult;
+  return {
+    ...(cfg as object),
+    available: false,
+    reason: `child exited with ${res.status ?? res.signal}: ${(res.stderr || res.stdout || '').trim().split('\n').slice(-3).join(' | ')}`,
+  } as TrainResult;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = new Date();
+  const ref = await createBackend('reference');
+  const w1 = await createBackend('wasm', { threads: 1 });
+  const w2 = await createBackend('wasm', { threads: 2 });
+  const backends: Backends = [
+    { label: 'reference', backend: ref },
+    { label: 'wasm-1thread', backend: w1 },
+    { label: 'wasm-2threads', backend: w2 },
+  ];
+  const loadBefore = loadavg();
+  const matmul = {
+    '128x784x1000': benchMatmul(backends, args.reps, 128, 784, 1000),
+    '256x1000x1000': benchMatmul(backends, args.reps, 256, 1000, 1000),
+    '784x128x1000 transA (weight update xT.g)': benchMatmul(backends, args.reps, 784, 128, 1000, true),
+  };
+  const spike = [0.02, 0.1, 0.3].map((d) => benchSpike(backends, args.reps, d));
+  const lif = benchLif(backends, args.reps);
+  const loadAfter = loadavg();
+  for (const b of [w1, w2]) await (b as { dispose?: () => Promise<void> }).dispose?.();
+
+  const training = args.train
+    ? TRAIN_CONFIGS.map((cfg) => {
+        process.stderr.write(`bench: training ${JSON.stringify(cfg)}\n`);
+        return runTrainChild({ ...cfg }, args.quick);
+      })
+    : 'skipped (--no-train)';
+
+  const targets = {
+    'matmul >= 20 GFLOP/s on one thread (128x784x1000)': (matmul['128x784x1000']['wasm-1thread'].best ?? 0) >= 20,
+    'matmul >= 20 GFLOP/s on one thread (256x1000x1000)': (matmul['256x1000x1000']['wasm-1thread'].best ?? 0) >= 20,
+    'spike propagation >= 2e9 events/s at 10% on one thread': (spike[1].eventsPerSecond['wasm-1thread'].best ?? 0) >= 2e9,
+  };
+  const result = {
+    benchmark: 'sigprop backends',
+    date: started.toISOString(),
+    machine: {
+      cores: availableParallelism(),
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      loadAverage1minBefore: round(loadBefore[0], 3),
+      loadAverage1minAfter: round(loadAfter[0], 3),
+    },
+    statistic: `best of ${args.reps} timed repetitions after warm-up (reference: best of ${Math.min(args.reps, 3)}); median alongside`,
+    units: { matmul: 'GFLOP/s (2·M·K·N)', spike: 'synaptic events/s', lif: 'neuron-steps/s' },
+    matmul,
+    spike,
+    lif,
+    training,
+    targets,
+  };
+  const text = JSON.stringify(result, null, 2);
+  console.log(text);
+  const out = args.out ?? join('runs', `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeJsonAtomic(out, result);
+  process.stderr.write(`bench: wrote ${out}\n`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
