@@ -66,6 +66,7 @@ describe('event-driven propagation', () => {
   it('auto propagation: event-driven for spike input, dense for current input and after rate models', () => {
     const spk = new Network(be, { inputSize: 4, dtMs: 1, layers: [{ size: 3 }, { size: 2 }] }, new Rng(0));
     expect(spk.layers.map((l) => l.eventDriven)).toEqual([true, true]);
+    expect(spk.describe()).toBe('4-3(lif)-2(lif) dt=1ms input=spikes');
     const cur = new Network(be, { inputSize: 4, dtMs: 1, inputKind: 'current', layers: [{ size: 3 }, { size: 2 }] }, new Rng(0));
     expect(cur.layers.map((l) => l.eventDriven)).toEqual([false, true]);
   });

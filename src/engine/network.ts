@@ -105,6 +105,12 @@ export class Network {
     return this.layers[this.layers.length - 1].size;
   }
 
+  /** One line for logs, e.g. '784-128(lif)-10(lif) dt=1ms input=spikes'. */
+  describe(): string {
+    const layers = this.layers.map((l) => `${l.size}(${l.model.name}${l.delayLine ? ',delays' : ''})`);
+    return `${[String(this.inputSize), ...layers].join('-')} dt=${this.dtMs}ms input=${this.inputKind}`;
+  }
+
   /** Put every layer at rest for `batch` rows (allocates only when the batch size changes); t = 0. */
   reset(batch: number): void {
     checkNumber('batch', batch, { min: 1, integer: true });
