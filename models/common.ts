@@ -50,6 +50,11 @@ export function resolveDecay(
   dtMs: number,
   defaultDecay: number,
 ): [number, number] {
+  if (tauMs !== undefined && decay !== undefined) {
+    // resolved parameters carry both; the limits β = 0 (τ = 0) and β = 1 (τ = ∞) are consistent
+    const d = checkDecay(decayName, decay);
+    if ((d === 0 && tauMs === 0) || (d === 1 && tauMs === Infinity)) return [d, tauMs];
+  }
   if (tauMs !== undefined) {
     const tau = checkTau(tauName, tauMs);
     const fromTau = Math.exp(-dtMs / tau);
@@ -65,7 +70,7 @@ export function resolveDecay(
     return [fromTau, tau];
   }
   const d = decay === undefined ? defaultDecay : checkDecay(decayName, decay);
-  return [d, d > 0 ? -dtMs / Math.log(d) : 0];
+  return [d, d <= 0 ? 0 : d >= 1 ? Infinity : -dtMs / Math.log(d)];
 }
 
 /** Validate a boolean parameter. */

@@ -77,6 +77,18 @@ describe('LIF (snnTorch Leaky semantics), hand-computed sequences, beta 0.5, the
     const r = runLif({ tauMs: 10 }, [0.5, 0]);
     expect(r.u[1]).toBeCloseTo(0.5 * Math.exp(-0.1), 6);
   });
+  it('resolve is idempotent (resolved parameters can be resolved again), including beta 0 and 1', () => {
+    const m = getModel<LifResolved>('lif');
+    for (const params of [{ beta: 0 }, { beta: 1 }, { beta: 0.5 }, { tauMs: 7 }, { tauMs: 7, reset: 'zero' as const }]) {
+      const p = m.resolve(params, 0.5);
+      expect(m.resolve(p, 0.5)).toEqual(p);
+    }
+    expect(m.resolve({ beta: 1 }, 1).tauMs).toBe(Infinity);
+    expect(m.resolve({ beta: 0 }, 1).tauMs).toBe(0);
+    const s = getModel<SynapticResolved>('synaptic');
+    const q = s.resolve({ alpha: 0, beta: 1 }, 1);
+    expect(s.resolve(q, 1)).toEqual(q);
+  });
   it('is elementwise over a [batch, n] population', () => {
     const m = getModel<LifResolved>('lif');
     const p = m.resolve({ beta: 0.5 }, 1);

@@ -192,5 +192,14 @@ describe('AdEx (Brette & Gerstner 2005 defaults)', () => {
 
   it('registry has every built-in model', () => {
     expect(modelNames()).toEqual(expect.arrayContaining(['adex', 'izhikevich', 'leaky', 'lif', 'synaptic']));
+    for (const name of ['adex', 'izhikevich', 'leaky', 'lif', 'synaptic']) {
+      const m = getModel(name);
+      const p = m.resolve({}, 0.5);
+      expect(m.resolve(p, 0.5)).toEqual(p); // resolved parameters resolve to themselves
+      const st = m.init(backend, 2, 3, p);
+      expect(Object.keys(st)).toEqual([...m.stateVars]);
+      for (const v of m.stateVars) expect(st[v].shape).toEqual([2, 3]);
+      expect(m.stateVars).toContain(m.voltageVar);
+    }
   });
 });
