@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** Candidate Chromium binaries (Debian's package first); override with SIGPROP_CHROMIUM. */
@@ -61,24 +61,43 @@ export interface PageCheck {
   screenshot: string;
 }
 
+/** A started headless Chromium (one fresh, empty profile) that checks report pages. */
+export interface ReportBrowser {
+  /** Open `htmlFile`, wait for the figures, save a full-page screenshot to `screenshotPath`. */
+  check(htmlFile: string, screenshotPath: string, opts?: { timeoutMs?: number }): Promise<PageCheck>;
+  close(): Promise<void>;
+}
+
 /**
- * Open `htmlFile` in headless Chromium, wait for the figures, take a full-page screenshot into
- * `screenshotPath`. Throws when no Chromium is installed (call browserSkipReason first).
+ * Start Debian's Chromium (headless, no sandbox, no GPU, no background networking) with a new
+ * empty user-data dir. Throws when no Chromium is installed (call browserSkipReason first).
  */
-export async function checkReportInBrowser(htmlFile: string, screenshotPath: string, opts: { timeoutMs?: number; widthPx?: number } = {}): Promise<PageCheck> {
+export async function launchReportBrowser(opts: { widthPx?: number } = {}): Promise<ReportBrowser> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error(browserSkipReason());
   const { chromium } = await import('playwright-core');
   const userDataDir = mkdtempSync(join(tmpdir(), 'sigprop-chromium-'));
+  // playwright passes the fresh, empty userDataDir to Chromium as --user-data-dir itself.
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath,
     headless: true,
-    // playwright passes the fresh, empty userDataDir to Chromium as --user-data-dir itself.
     args: CHROMIUM_ARGS,
     viewport: { width: opts.widthPx ?? 1280, height: 900 },
   });
+  return {
+    check: (file, shot, o = {}) => checkPage(context, file, shot, o.timeoutMs ?? 60000),
+    async close() {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+type Context = Awaited<ReturnType<typeof import('playwright-core').chromium.launchPersistentContext>>;
+
+async function checkPage(context: Context, htmlFile: string, screenshotPath: string, timeoutMs: number): Promise<PageCheck> {
+  const page = await context.newPage();
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
     const consoleErrors: string[] = [];
     const networkRequests: string[] = [];
     page.on('console', (m) => {
@@ -91,12 +110,10 @@ export async function checkReportInBrowser(htmlFile: string, screenshotPath: str
       networkRequests.push(url);
       return route.abort();
     });
-    await page.goto(pathToFileURL(htmlFile).href, { waitUntil: 'load', timeout: opts.timeoutMs ?? 60000 });
+    await page.goto(pathToFileURL(htmlFile).href, { waitUntil: 'load', timeout: timeoutMs });
     let status: PageCheck['status'];
     try {
-      await page.waitForFunction(() => (window as unknown as { __sigpropReport?: unknown }).__sigpropReport !== undefined, undefined, {
-        timeout: opts.timeoutMs ?? 60000,
-      });
+      await page.waitForFunction(() => (window as unknown as { __sigpropReport?: unknown }).__sigpropReport !== undefined, undefined, { timeout: timeoutMs });
       status = await page.evaluate(() => (window as unknown as { __sigpropReport: PageCheck['status'] }).__sigpropReport);
     } catch {
       status = undefined;
@@ -107,7 +124,7 @@ export async function checkReportInBrowser(htmlFile: string, screenshotPath: str
         drawn: !!d.querySelector('svg.main-svg') && d.querySelectorAll('.scatterlayer .trace, .barlayer .trace, .heatmaplayer .hm').length > 0,
       })),
     );
-    mkdirSync(join(screenshotPath, '..'), { recursive: true });
+    mkdirSync(dirname(screenshotPath), { recursive: true });
     await page.screenshot({ path: screenshotPath, fullPage: true });
     return {
       status,
@@ -119,7 +136,16 @@ export async function checkReportInBrowser(htmlFile: string, screenshotPath: str
       screenshot: screenshotPath,
     };
   } finally {
-    await context.close();
-    rmSync(userDataDir, { recursive: true, force: true });
+    await page.close();
+  }
+}
+
+/** One-shot: start Chromium, check one page, close. */
+export async function checkReportInBrowser(htmlFile: string, screenshotPath: string, opts: { timeoutMs?: number; widthPx?: number } = {}): Promise<PageCheck> {
+  const b = await launchReportBrowser(opts);
+  try {
+    return await b.check(htmlFile, screenshotPath, opts);
+  } finally {
+    await b.close();
   }
 }

@@ -3,15 +3,18 @@
  * files from disk, every figure must render (plotly SVG with drawn traces), the console must stay
  * free of errors and the page must not try to reach the network. Screenshots are saved to
  * $SIGPROP_SCREENSHOT_DIR or <tmp>/sigprop-report-screens/ and their paths logged.
- * Skips, with a console warning that says how to install Chromium, where none is installed.
+ * (The surrogate page has the same figures as the run report's surrogate section, so it is not
+ * opened separately.) Skips, with a console warning that says how to install Chromium, where none is installed.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeRunReport, writeSurrogateReport, writeTracesPage } from '../src/report/run.js';
-import { browserSkipReason, checkReportInBrowser } from './browser.js';
-import { lif, makeAccuracyRows, makeRunData, makeSurrogates, makeTraceSet } from './report.fixtures.js';
+import { writeRunReport, writeTracesPage } from '../src/report/run.js';
+import { browserSkipReason, launchReportBrowser, type ReportBrowser } from './browser.js';
+import { writeTracesReport } from '../src/report/inspect.js';
+import { Rng } from '../src/rng.js';
+import { lif, makeRunData, makeTraceSet } from './report.fixtures.js';
 import type { TraceSet } from '../src/report/types.js';
 
 const skipReason = browserSkipReason();
@@ -19,10 +22,14 @@ if (skipReason) console.warn(`[report.browser.test] ${skipReason}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'sigprop-report-browser-'));
 const shots = process.env.SIGPROP_SCREENSHOT_DIR ?? join(tmpdir(), 'sigprop-report-screens');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let browser: ReportBrowser | undefined;
+afterAll(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function expectAllRendered(file: string, figureCount: number, name: string): Promise<void> {
-  const r = await checkReportInBrowser(file, join(shots, `${name}.png`));
+  const r = await browser!.check(file, join(shots, `${name}.png`));
   console.log(`[report.browser.test] ${name}: ${r.renderedDivs}/${figureCount} figures rendered; screenshot ${r.screenshot}`);
   expect(r.consoleErrors).toEqual([]);
   expect(r.networkRequests).toEqual([]);
@@ -34,6 +41,10 @@ async function expectAllRendered(file: string, figureCount: number, name: string
 }
 
 describe.skipIf(!!skipReason)('HTML reports in headless Chromium', () => {
+  beforeAll(async () => {
+    browser = await launchReportBrowser();
+  });
+
   it('run report: metrics, traces before/after, surrogates, config all render offline', async () => {
     const file = join(dir, 'run.html');
     const w = writeRunReport(file, makeRunData());
@@ -54,9 +65,21 @@ describe.skipIf(!!skipReason)('HTML reports in headless Chromium', () => {
     await expectAllRendered(file, w.figureCount, 'traces-report');
   });
 
-  it('surrogate report renders', async () => {
-    const file = join(dir, 'surrogates.html');
-    const w = writeSurrogateReport(file, makeSurrogates(), makeAccuracyRows());
-    await expectAllRendered(file, w.figureCount, 'surrogate-report');
+  it('inspect report (writeTracesReport on in-memory weights) renders', async () => {
+    const K = 12, H = 10, C = 2;
+    const rng = new Rng(3);
+    const rand = (n: number, sc: number) => Float32Array.from({ length: n }, () => sc * rng.normal());
+    const images = Float32Array.from({ length: 4 * K }, () => rng.uniform());
+    const split = { images, labels: Int32Array.from([0, 1, 0, 1]), n: 4, inputSize: K, numClasses: C };
+    const tensors = { 'layer0.W': rand(K * H, 0.6), 'layer0.b': new Float32Array(H), 'target.W': rand(C * K, 1), 'target.b': new Float32Array(K) };
+    const file = join(dir, 'inspect', 'traces.html');
+    const w = await writeTracesReport({
+      weights: { config: { dataset: 'tiny', rule: 'sigprop', mode: 'spiking', steps: 50, layers: [{ size: H, model: 'lif' }, { size: C }] }, tensors, initialTensors: { ...tensors, 'layer0.W': rand(K * H, 0.2) } },
+      dataset: { name: 'tiny', inputShape: [K], inputSize: K, numClasses: C, train: split, test: split, normalisation: { kind: 'none' }, source: 'test' },
+      outFile: file,
+      samples: [0, 1],
+    });
+    expect(w.figureCount).toBe(5);
+    await expectAllRendered(file, w.figureCount, 'inspect-report');
   });
 });

@@ -4,6 +4,7 @@
  * made-up epoch metrics and surrogate curves. No engine needed.
  */
 import { Rng } from '../src/rng.js';
+import { surrogateComparison } from '../surrogates/index.js';
 import type { EpochMetrics, RunReportData, SurrogateAccuracyRow, SurrogateComparisonData, TraceRecording, TraceSet } from '../src/report/types.js';
 
 /** Simulate one LIF neuron: U[t] = β U[t−1] + I[t] − S[t−1] θ; S[t] = U[t] > θ. */
@@ -103,7 +104,7 @@ export function makeRunData(): RunReportData {
     epochs: makeEpochs(),
     notes: ['Raw recordings: recordings.json in this folder.'],
     traces: [makeTraceSet('before training', { gain: 0.15 }), makeTraceSet('after training', { gain: 0.3, seed: 2 })],
-    surrogates: makeSurrogates(),
+    surrogates: surrogateComparison({ points: 201 }),
     surrogateAccuracy: makeAccuracyRows(),
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { firingRates, rasterFigure, voltageFigure } from '../src/report/traces.js';
-import { meanStd, sampleSurrogates, surrogateAccuracyTable, surrogateBlocks } from '../src/report/surrogates.js';
+import { meanStd, sampleSurrogates, surrogateAccuracyTable, surrogateBlocks, toSurrogateData } from '../src/report/surrogates.js';
+import { surrogateComparison, surrogateNames } from '../surrogates/index.js';
 import type { TraceSet } from '../src/report/types.js';
 import { lif, makeAccuracyRows, makeSurrogates, makeTraceSet } from './report.fixtures.js';
 
@@ -34,7 +35,7 @@ describe('voltage trace figure', () => {
     expect(marks).toHaveLength(1);
     expect(marks[0].x).toEqual(expected);
     const legendShown = fig.data.filter((t) => t.showlegend === true).map((t) => String(t.name).split(' ')[0]);
-    expect(legendShown.sort()).toEqual(['spike', 'threshold', 'voltage']);
+    expect(legendShown.sort()).toEqual(['membrane', 'spike', 'threshold']);
   });
 
   it('decimates a long recording, keeps every spike mark, and states the decimation in the title and caption', () => {
@@ -47,7 +48,7 @@ describe('voltage trace figure', () => {
       recordings: [{ layer: 0, var: 'u', neuron: 3, sample: 0, values: u }, { layer: 0, var: 's', neuron: 3, sample: 0, values: s }],
     };
     const fig = voltageFigure(long, 0, 'v', { maxPointsPerTrace: 1000 })!;
-    const v = fig.data.find((t) => String(t.name).startsWith('voltage'))!;
+    const v = fig.data.find((t) => String(t.name).startsWith('membrane voltage'))!;
     expect((v.x as number[]).length).toBeLessThanOrEqual(1000);
     expect((fig.layout.title as T).text).toContain('min-max over 40 steps');
     expect(fig.caption).toContain('min-max over 40 steps');
@@ -99,7 +100,7 @@ describe('surrogate figures and accuracy table', () => {
     expect(t.rows.map((r) => r[0])).toEqual(['fastSigmoid:k=25', 'atan:alpha=2', 'sigmoid:k=5']);
     const { mean, std } = meanStd([0.93, 0.925, 0.931]);
     expect(t.rows[0][2]).toBe(`${(100 * mean).toFixed(2)} ± ${(100 * std).toFixed(2)}`);
-    expect(t.rows[2][2]).toBe('88.00 ± 0.00');
+    expect(t.rows[2][2]).toBe('88.00 (1 seed)');
     expect(t.rows[0][1]).toBe('1, 2, 3');
   });
   it('overlay figure has every surrogate in both panels; grid has a panel per surrogate', () => {
@@ -110,5 +111,20 @@ describe('surrogate figures and accuracy table', () => {
     expect(overlay.data.filter((t) => t.xaxis === 'x2')).toHaveLength(3);
     expect(overlay.data.filter((t) => t.xaxis === 'x' && t.name !== 'step H(x) (forward spike)')).toHaveLength(3);
     expect((figs[1].layout.annotations as T[]).map((a) => a.text)).toEqual(['sigmoid:k=5', 'atan:alpha=2', 'fastSigmoid:k=25']);
+  });
+  it("accepts surrogateComparison()'s output: every registered surrogate in both panels and the grid", () => {
+    const c = surrogateComparison({ points: 101 });
+    const d = toSurrogateData(c);
+    expect(d.curves.map((x) => x.name)).toEqual(c.surrogates.map((x) => x.spec));
+    expect(d.curves.length).toBe(surrogateNames().length);
+    expect(d.curves[0].formulaF).toBe(c.surrogates[0].formula.f);
+    const figs = surrogateBlocks(c, undefined).flatMap((b) => (b.kind === 'figure' ? [b.figure] : []));
+    expect(figs.map((f) => f.id)).toEqual(['sg-overlay', 'sg-grid']);
+    expect(figs[0].data.filter((t) => t.xaxis === 'x2')).toHaveLength(d.curves.length);
+    expect(figs[1].layout.annotations as T[]).toHaveLength(d.curves.length);
+    expect(toSurrogateData({ x: [0], surrogates: [{ name: 'a', spec: 'a:k=1', f: [0], df: [1], scale: 2 }] }).curves[0].name).toBe('a:k=1 (÷2)');
+  });
+  it('a single seed shows no spread', () => {
+    expect(surrogateAccuracyTable([{ surrogate: 's', seeds: [4], accuracies: [0.5] }]).rows[0][2]).toBe('50.00 (1 seed)');
   });
 });

@@ -7,7 +7,11 @@ export { decimateMinMax, decimateStride, spikeSteps, rasterMarks, type Decimated
 export { renderPage, writePage, escapeHtml, jsonForScript, pageFigures, plotlyVersion, type Figure, type Table, type Block, type Section, type ReportPage } from './page.js';
 export { metricFigures, configTable, flattenConfig, epochTable } from './metrics.js';
 export { voltageFigure, rasterFigure, firingRates, rateComparisonFigure, traceBlocks, type TraceFigureOptions } from './traces.js';
-export { sampleSurrogates, surrogateOverlayFigure, surrogateGridFigure, surrogateAccuracyTable, surrogateAccuracyFigure, meanStd, type SurrogateLike } from './surrogates.js';
+export { sampleSurrogates, surrogateOverlayFigure, surrogateGridFigure, surrogateAccuracyTable, surrogateAccuracyFigure, meanStd, toSurrogateData, type SurrogateLike } from './surrogates.js';
+export {
+  writeTracesReport, recordNetworkTraces, networkFromTensors, targetInputs, tracesToRecordings, layerInfoOf,
+  type TracesReportOptions, type TracesReportResult, type InspectRecordSpec, type InspectSamples, type RecordNetworkOptions,
+} from './inspect.js';
 export {
   buildRunReport, writeRunReport, buildTracesReport, writeTracesPage, buildSurrogateReport, writeSurrogateReport, traceSections, type WrittenReport,
 } from './run.js';

@@ -164,12 +164,12 @@ const BOOTSTRAP = `
 `;
 
 function renderTable(t: Table): string {
-  const head = t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
+  const head = t.columns.every((c) => c === '') ? '' : `<thead><tr>${t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead>`;
   const body = t.rows
     .map((r) => `<tr>${r.map((c) => `<td${typeof c === 'number' ? ' class="num"' : ''}>${escapeHtml(String(c))}</td>`).join('')}</tr>`)
     .join('\n');
   const cap = t.caption ? `<caption>${escapeHtml(t.caption)}</caption>` : '';
-  return `<table>${cap}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<table>${cap}${head}<tbody>\n${body}\n</tbody></table>`;
 }
 
 const ID_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;

@@ -8,7 +8,7 @@ import { configTable, fmt, trainingBlocks } from './metrics.js';
 import { type Block, type ReportPage, type Section, writePage } from './page.js';
 import { surrogateBlocks } from './surrogates.js';
 import { rateComparisonFigure, traceBlocks, type TraceFigureOptions } from './traces.js';
-import type { RunReportData, SurrogateAccuracyRow, SurrogateComparisonData, TraceSet } from './types.js';
+import type { RunReportData, SurrogateAccuracyRow, SurrogateComparisonData, SurrogateComparisonJson, TraceSet } from './types.js';
 
 /** What a write* call reports back. */
 export interface WrittenReport {
@@ -31,7 +31,7 @@ function summaryBlocks(data: RunReportData): Block[] {
   const total = data.epochs.reduce((s, e) => s + (e.timeS ?? 0), 0);
   if (total > 0 && !rows.some(([k]) => /time/i.test(k))) rows.push(['training time', `${fmt(total, 4)} s`]);
   const blocks: Block[] = [];
-  if (rows.length) blocks.push({ kind: 'table', table: { caption: 'Summary', columns: ['', ''], rows } });
+  if (rows.length) blocks.push({ kind: 'table', table: { columns: ['', ''], rows } });
   for (const n of data.notes ?? []) blocks.push({ kind: 'text', text: n });
   return blocks;
 }
@@ -89,7 +89,7 @@ export function writeTracesPage(
 
 /** The surrogate comparison page (curves and/or the accuracy table). */
 export function buildSurrogateReport(
-  data: SurrogateComparisonData | undefined,
+  data: SurrogateComparisonData | SurrogateComparisonJson | undefined,
   accuracy?: readonly SurrogateAccuracyRow[],
   meta: { title?: string; subtitle?: string; notes?: string[] } = {},
 ): ReportPage {
@@ -100,7 +100,7 @@ export function buildSurrogateReport(
 /** Write the surrogate comparison page to `outFile`. */
 export function writeSurrogateReport(
   outFile: string,
-  data: SurrogateComparisonData | undefined,
+  data: SurrogateComparisonData | SurrogateComparisonJson | undefined,
   accuracy?: readonly SurrogateAccuracyRow[],
   meta: Parameters<typeof buildSurrogateReport>[2] = {},
 ): WrittenReport {

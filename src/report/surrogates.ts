@@ -6,7 +6,9 @@
 import { ParameterError } from '../errors.js';
 import type { Block, Figure, PlotTrace, Table } from './page.js';
 import { baseLayout, colour, fmt, legendBelow } from './metrics.js';
-import type { SurrogateAccuracyRow, SurrogateComparisonData } from './types.js';
+import type { SurrogateAccuracyRow, SurrogateComparisonData, SurrogateComparisonJson } from './types.js';
+
+export type { SurrogateComparisonJson } from './types.js';
 
 /** Anything with scalar f and f' (a resolved surrogates/ Surrogate fits). */
 export interface SurrogateLike {
@@ -26,6 +28,25 @@ export function sampleSurrogates(list: readonly SurrogateLike[], xMin = -2, xMax
   return {
     x,
     curves: list.map((s) => ({ name: s.spec ?? s.name, f: x.map((v) => s.f(v)), df: x.map((v) => s.df(v)), formulaF: s.formulaF, formulaDf: s.formulaDf })),
+  };
+}
+
+/**
+ * Normalise either input shape to SurrogateComparisonData: the report's own {x, curves} or
+ * surrogateComparison()'s {x, surrogates} (named by canonical spec; '(scaled ×1/s)' appended
+ * when the comparison was normalised with a scale other than 1).
+ */
+export function toSurrogateData(d: SurrogateComparisonData | SurrogateComparisonJson): SurrogateComparisonData {
+  if ('curves' in d) return d;
+  return {
+    x: d.x,
+    curves: d.surrogates.map((s) => ({
+      name: (s.spec ?? s.name) + (s.scale !== undefined && s.scale !== 1 ? ` (÷${fmt(s.scale, 3)})` : ''),
+      f: s.f,
+      df: s.df,
+      formulaF: s.formula?.f,
+      formulaDf: s.formula?.df,
+    })),
   };
 }
 
@@ -54,8 +75,17 @@ export function surrogateOverlayFigure(data: SurrogateComparisonData, id: string
       yaxis2: { anchor: 'x2', title: { text: "surrogate gradient f'(x)" }, zeroline: false },
       legend: legendBelow(520, 50, 110),
       margin: { l: 70, r: 20, t: 50, b: 110 },
+      updatemenus: [
+        {
+          type: 'buttons', direction: 'right', x: 1, xanchor: 'right', y: 1.13, yanchor: 'bottom', showactive: true, font: { size: 11 },
+          buttons: [
+            { label: 'linear y', method: 'relayout', args: [{ 'yaxis.type': 'linear', 'yaxis2.type': 'linear' }] },
+            { label: "log f' axis", method: 'relayout', args: [{ 'yaxis.type': 'linear', 'yaxis2.type': 'log' }] },
+          ],
+        },
+      ],
     },
-    caption: 'Left: the smooth stand-in f(x) for the spike H(x) (dashed). Right: its derivative, the surrogate gradient used by the learning rules.',
+    caption: "Left: the smooth stand-in f(x) for the spike H(x) (dashed). Right: its derivative, the surrogate gradient used by the learning rules. The buttons switch the f' axis to log scale when one peak dwarfs the others; click legend entries to hide curves.",
     heightPx: 520,
   };
 }
@@ -107,9 +137,17 @@ export function meanStd(v: readonly number[]): { mean: number; std: number } {
   return { mean, std: Math.sqrt(ss / (v.length - 1)) };
 }
 
-function rowStats(r: SurrogateAccuracyRow): { mean: number; std: number } {
-  if (r.accuracies?.length) return meanStd(r.accuracies);
-  return { mean: r.accuracyMean ?? NaN, std: r.accuracyStd ?? NaN };
+function rowStats(r: SurrogateAccuracyRow): { mean: number; std: number; n: number } {
+  if (r.accuracies?.length) return { ...meanStd(r.accuracies), n: r.accuracies.length };
+  return { mean: r.accuracyMean ?? NaN, std: r.accuracyStd ?? NaN, n: r.seeds.length };
+}
+
+/** '92.87 ± 0.32' (percent), '88.00 (1 seed)' when a spread cannot be measured, '—' without data. */
+function accuracyText(st: { mean: number; std: number; n: number }): string {
+  if (!Number.isFinite(st.mean)) return '—';
+  const m = (100 * st.mean).toFixed(2);
+  if (Number.isFinite(st.std) && st.n !== 1) return `${m} ± ${(100 * st.std).toFixed(2)}`;
+  return `${m} (${st.n === 1 ? '1 seed' : 'no spread given'})`;
 }
 
 /** The accuracy table of the surrogate experiment (mean ± std over seeds, in %), best first. */
@@ -118,34 +156,49 @@ export function surrogateAccuracyTable(rows: readonly SurrogateAccuracyRow[]): T
   return {
     caption: 'Surrogate experiment: test accuracy over seeds (mean ± sample std)',
     columns: ['surrogate', 'seeds', 'test accuracy (%)', 'per seed (%)', 'train time (s)'],
-    rows: sorted.map((r) => {
-      const { mean, std } = rowStats(r);
-      const acc = Number.isFinite(mean) ? `${(100 * mean).toFixed(2)} ± ${Number.isFinite(std) ? (100 * std).toFixed(2) : '?'}` : '—';
-      return [r.surrogate, r.seeds.join(', '), acc, r.accuracies?.map((a) => (100 * a).toFixed(2)).join(', ') ?? '—', fmt(r.trainTimeS, 3)];
-    }),
+    rows: sorted.map((r) => [
+      r.surrogate,
+      r.seeds.join(', '),
+      accuracyText(rowStats(r)),
+      r.accuracies?.map((a) => (100 * a).toFixed(2)).join(', ') ?? '—',
+      fmt(r.trainTimeS, 3),
+    ]),
   };
 }
 
-/** Bar chart of the accuracy table with ±std error bars. */
+/**
+ * Dot plot of the accuracy table: mean with ±std error bars, and each seed's accuracy as a
+ * small grey dot (a dot plot rather than bars, so that the y axis can zoom in honestly).
+ */
 export function surrogateAccuracyFigure(rows: readonly SurrogateAccuracyRow[], id: string): Figure {
   const stats = rows.map(rowStats);
+  const names = rows.map((r) => r.surrogate);
+  const seedX: string[] = [];
+  const seedY: number[] = [];
+  rows.forEach((r) => r.accuracies?.forEach((a) => (seedX.push(r.surrogate), seedY.push(100 * a))));
   return {
     id,
     data: [
       {
-        type: 'bar', name: 'test accuracy', x: rows.map((r) => r.surrogate), y: stats.map((s) => 100 * s.mean),
-        error_y: { type: 'data', array: stats.map((s) => 100 * (Number.isFinite(s.std) ? s.std : 0)), visible: true },
-        marker: { color: rows.map((_, i) => colour(i)) },
+        type: 'scatter', mode: 'markers', name: 'mean ± std', x: names, y: stats.map((s) => 100 * s.mean),
+        error_y: { type: 'data', array: stats.map((s) => (Number.isFinite(s.std) && s.n !== 1 ? 100 * s.std : 0)), visible: true, thickness: 1.5, width: 6 },
+        marker: { size: 11, color: rows.map((_, i) => colour(i)) },
       },
+      { type: 'scatter', mode: 'markers', name: 'single seed', x: seedX, y: seedY, marker: { size: 6, color: 'rgba(90,90,90,0.55)', symbol: 'circle-open' } },
     ],
-    layout: baseLayout('Test accuracy by surrogate (mean ± std over seeds)', 'surrogate', 'test accuracy (%)', { showlegend: false }),
-    heightPx: 360,
+    layout: baseLayout('Test accuracy by surrogate (mean ± std over seeds)', 'surrogate', 'test accuracy (%)', { legend: { orientation: 'h', x: 1, xanchor: 'right', y: 1.12 } }),
+    heightPx: 380,
   };
 }
 
 /** Blocks of the surrogate section (any part may be absent). */
-export function surrogateBlocks(data: SurrogateComparisonData | undefined, acc: readonly SurrogateAccuracyRow[] | undefined, prefix = 'sg'): Block[] {
+export function surrogateBlocks(
+  input: SurrogateComparisonData | SurrogateComparisonJson | undefined,
+  acc: readonly SurrogateAccuracyRow[] | undefined,
+  prefix = 'sg',
+): Block[] {
   const blocks: Block[] = [];
+  const data = input ? toSurrogateData(input) : undefined;
   if (data && data.curves.length) {
     blocks.push({ kind: 'figure', figure: surrogateOverlayFigure(data, `${prefix}-overlay`) });
     blocks.push({ kind: 'figure', figure: surrogateGridFigure(data, `${prefix}-grid`) });

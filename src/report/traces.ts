@@ -22,7 +22,7 @@ export interface TraceFigureOptions {
   maxRasterSamples?: number;
 }
 
-const VOLTAGE_VARS = ['u', 'v', 'mem', 'U', 'V', 'h'];
+const VOLTAGE_VARS = ['voltage', 'u', 'v', 'mem', 'U', 'V', 'h'];
 const SPIKE_VARS = ['s', 'spk', 'spike', 'spikes', 'S'];
 const STREAMS = ['input', 'target'] as const;
 
@@ -147,7 +147,7 @@ export function voltageFigure(set: TraceSet, layer: number, id: string, opts: Tr
         if (y < vMin) vMin = y;
       }
       data.push({
-        type: 'scatter', mode: 'lines', name: `voltage ${vVar}`, legendgroup: 'v', showlegend: legendOnce('v', dec.x.length),
+        type: 'scatter', mode: 'lines', name: vVar === 'voltage' ? 'membrane voltage' : `membrane voltage ${vVar}`, legendgroup: 'v', showlegend: legendOnce('v', dec.x.length),
         x: dec.x.map((t) => t * set.dtMs), y: dec.y, xaxis: xa, yaxis: ya, line: { color: colour(0), width: 1.3 },
       });
       if (theta !== undefined) {
@@ -164,7 +164,7 @@ export function voltageFigure(set: TraceSet, layer: number, id: string, opts: Tr
         const span = Number.isFinite(vMax - vMin) && vMax > vMin ? vMax - vMin : 1;
         const yMark = vMax + 0.1 * span;
         data.push({
-          type: 'scatter', mode: 'markers', name: `spike (${sVar} = 1)`, legendgroup: 's', showlegend: legendOnce('s', steps.length),
+          type: 'scatter', mode: 'markers', name: 'spike', legendgroup: 's', showlegend: legendOnce('s', steps.length),
           x: steps.map((t) => t * set.dtMs), y: steps.map(() => yMark), xaxis: xa, yaxis: ya,
           marker: { symbol: 'line-ns-open', size: 12, color: colour(1), line: { width: 2, color: colour(1) } },
           hovertemplate: 'spike at %{x} ms<extra></extra>',

@@ -58,8 +58,8 @@ export interface RunReportData {
   summary?: [string, string | number][];
   /** Optional traces (before/after training) to include in the same page. */
   traces?: TraceSet[];
-  /** Optional surrogate comparison to include in the same page. */
-  surrogates?: SurrogateComparisonData;
+  /** Optional surrogate comparison to include in the same page ({x, curves}, or surrogateComparison()'s {x, surrogates}). */
+  surrogates?: SurrogateComparisonData | SurrogateComparisonJson;
   /** Optional surrogate-experiment accuracy table. */
   surrogateAccuracy?: SurrogateAccuracyRow[];
 }
@@ -86,9 +86,9 @@ export interface TraceLayerInfo {
   name?: string;
   /** Firing threshold θ in voltage units (drawn as a dashed line); omitted when the model has none. */
   threshold?: number;
-  /** Which `var` is the membrane voltage (default: 'u' then 'v' then 'mem'). */
+  /** Which `var` is the membrane voltage (default: the first present of 'voltage', 'u', 'v', 'mem'). */
   voltageVar?: string;
-  /** Which `var` holds the 0/1 spikes (default 's' then 'spk' then 'spike'). */
+  /** Which `var` holds the 0/1 spikes (default: the first present of 's', 'spk', 'spike', 'spikes'). */
   spikeVar?: string;
   /** Voltage unit shown on axes (default 'a.u.', dimensionless LIF). */
   voltageUnit?: string;
@@ -126,6 +126,12 @@ export interface SurrogateCurve {
 export interface SurrogateComparisonData {
   x: ArrayLike<number>;
   curves: SurrogateCurve[];
+}
+
+/** The shape of surrogates/comparison.ts surrogateComparison() output (structural, no import). */
+export interface SurrogateComparisonJson {
+  x: ArrayLike<number>;
+  surrogates: { name: string; spec?: string; f: ArrayLike<number>; df: ArrayLike<number>; formula?: { f: string; df: string }; scale?: number }[];
 }
 
 /** One row of the surrogate experiment's accuracy table. */

@@ -1,0 +1,326 @@
+/**
+ * Inspect a trained model: load a checkpoint (or take weights in memory), run chosen test
+ * samples through the spiking network, record voltages and spikes, and write the traces report
+ * (before and after training side by side) plus the raw recordings (JSON and CSV).
+ *
+ * For sigprop the target stream runs too: the class signal t0 = sigmoid(S[c] + d) of each
+ * sample's label (checkpoint tensors 'target.W' [classes, inputSize] and 'target.b') is appended
+ * to the batch, so rows [0, n) are the samples (input stream h) and rows [n, 2n) their targets
+ * (target stream t). Both streams are encoded with the same encoder and seed.
+ *
+ * Network reconstruction: layer i of the recorded network is config.layers[i] (model, params)
+ * with weights 'layer<i>.W' ([in, out] row-major, as the rules store them) and bias 'layer<i>.b';
+ * layers without 'layer<i>.W' (e.g. a rate readout stored as 'readout.W') are not recorded.
+ */
+import { basename, dirname, extname, join } from 'node:path';
+import type { Backend } from '../backend/backend.js';
+import { createBackend } from '../backend/registry.js';
+import { loadCheckpoint } from '../checkpoint.js';
+import { resolveConfig } from '../config/resolve.js';
+import type { ExperimentConfig, ResolvedConfig } from '../config/types.js';
+import type { Dataset } from '../data/types.js';
+import { createEncoder, parseEncoderSpec } from '../encoders.js';
+import { Network } from '../engine/network.js';
+import type { LayerSpec } from '../engine/layer.js';
+import { ParameterError, SigpropError } from '../errors.js';
+import { Recorder, type RecordSpec, type Trace } from '../recorder.js';
+import { Rng } from '../rng.js';
+import type { TrainingRule } from '../learning/rule.js';
+import { writeTracesPage, type WrittenReport } from './run.js';
+import type { TraceFigureOptions } from './traces.js';
+import type { TraceLayerInfo, TraceRecording, TraceSet } from './types.js';
+
+/** Voltage units of models whose voltage is not dimensionless. */
+const VOLTAGE_UNITS: Record<string, string> = { izhikevich: 'mV', adex: 'mV' };
+
+/** What to record. */
+export interface InspectRecordSpec {
+  /** Layer indices (default: every reconstructed layer). */
+  layers?: number[];
+  /** Neurons whose voltage is traced, per layer (default config.record.neurons or [0, 1, 2]). */
+  neurons?: number[];
+  /** Spikes of the first N neurons of each layer go into the raster (default 100). */
+  rasterNeurons?: number;
+}
+
+/** Samples to run: rows of x [n, inputSize] with their labels. */
+export interface InspectSamples {
+  x: Float32Array;
+  labels: ArrayLike<number>;
+  /** Dataset indices (for titles); default 0..n−1. */
+  ids?: number[];
+}
+
+/** Options of recordNetworkTraces. */
+export interface RecordNetworkOptions {
+  samples: InspectSamples;
+  /** Target-stream inputs [n, inputSize] (sigprop t0 per sample), or none. */
+  targetX?: Float32Array;
+  steps: number;
+  /** Encoder spec, e.g. 'rate' or 'rate:gain=1'. */
+  encoder: string;
+  encoderParams?: Record<string, number>;
+  /** Seed of the encoder's random stream (same seed → same input spikes). */
+  seed: number;
+  record?: InspectRecordSpec;
+  label: string;
+  /** Predicted class per sample (titles). */
+  predictions?: ArrayLike<number>;
+}
+
+/** Per-layer facts for the figures, from the live network. */
+export function layerInfoOf(net: Network): Record<number, TraceLayerInfo> {
+  const out: Record<number, TraceLayerInfo> = {};
+  net.layers.forEach((l, i) => {
+    const m = l.model as { name: string; threshold?: (p: unknown) => number };
+    out[i] = {
+      name: `${l.name} (${m.name}, ${l.size})`,
+      threshold: m.threshold ? m.threshold(l.params) : undefined,
+      voltageUnit: VOLTAGE_UNITS[m.name] ?? 'a.u.',
+      size: l.size,
+    };
+  });
+  return out;
+}
+
+/**
+ * Convert recorder traces (batch rows) into report recordings: rows [0, n) are the input stream,
+ * rows [n, 2n) the target stream of the same samples (when `hasTarget`).
+ */
+export function tracesToRecordings(traces: readonly Trace[], n: number, hasTarget: boolean): TraceRecording[] {
+  return traces.map((tr) => {
+    const target = hasTarget && tr.sample >= n;
+    return { layer: tr.layer, var: tr.var, neuron: tr.neuron, sample: target ? tr.sample - n : tr.sample, stream: target ? 'target' : 'input', values: tr.values };
+  });
+}
+
+/**
+ * Run the samples (and target rows) through `net` for `steps` steps from rest and record
+ * voltages of the chosen neurons and spikes of the raster neurons. Returns the TraceSet and the
+ * recorder (for the raw JSON/CSV export).
+ */
+export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { set: TraceSet; recorder: Recorder } {
+  const K = net.inputSize;
+  const n = o.samples.labels.length;
+  if (o.samples.x.length !== n * K) {
+    throw new ParameterError(`inspect: samples.x has ${o.samples.x.length} values but ${n} samples × inputSize ${K} need ${n * K}`);
+  }
+  if (o.targetX && o.targetX.length !== n * K) throw new ParameterError(`inspect: targetX has ${o.targetX.length} values but needs ${n * K}`);
+  const rows = o.targetX ? 2 * n : n;
+  const x = new Float32Array(rows * K);
+  x.set(o.samples.x);
+  if (o.targetX) x.set(o.targetX, n * K);
+  const layers = o.record?.layers ?? net.layers.map((_, i) => i);
+  const specs: RecordSpec[] = [];
+  const allRows = Array.from({ length: rows }, (_, i) => i);
+  for (const li of layers) {
+    const layer = net.layers[li];
+    if (!layer) throw new ParameterError(`inspect: layer ${li} does not exist; the network has layers 0..${net.layers.length - 1}`);
+    const neurons = (o.record?.neurons ?? [0, 1, 2]).filter((j) => j < layer.size);
+    if (neurons.length) specs.push({ layer: li, vars: ['voltage'], neurons, samples: allRows });
+    if (layer.model.spikeVar) {
+      const r = Math.min(layer.size, o.record?.rasterNeurons ?? 100);
+      specs.push({ layer: li, vars: ['spikes'], neurons: Array.from({ length: r }, (_, j) => j), samples: allRows });
+    }
+  }
+  const recorder = new Recorder(specs, o.steps);
+  const spec = parseEncoderSpec(o.encoder);
+  const encoder = createEncoder({ name: spec.name, params: { ...spec.params, ...(o.encoderParams ?? {}) } }, { rng: new Rng(o.seed), steps: o.steps });
+  encoder.setInput(x, rows, K);
+  net.reset(rows);
+  net.run({ steps: o.steps, encoder, recorder });
+  const ids = o.samples.ids ?? Array.from({ length: n }, (_, i) => i);
+  const sampleLabels: Record<number, number | string> = {};
+  const samplePredictions: Record<number, number | string> = {};
+  for (let i = 0; i < n; i++) {
+    sampleLabels[i] = `${o.samples.labels[i]}, test #${ids[i]}`;
+    if (o.predictions) samplePredictions[i] = o.predictions[i];
+  }
+  const set: TraceSet = {
+    label: o.label,
+    dtMs: net.dtMs,
+    recordings: tracesToRecordings(recorder.traces(), n, !!o.targetX),
+    layers: layerInfoOf(net),
+    sampleLabels,
+    samplePredictions: o.predictions ? samplePredictions : undefined,
+  };
+  return { set, recorder };
+}
+
+/** Network layers with weights in `tensors` ('layer<i>.W'), built from the config's layer specs. */
+export function networkFromTensors(cfg: ExperimentConfig, inputSize: number, tensors: Record<string, Float32Array>, backend: Backend, seed = 0): Network {
+  const layers: LayerSpec[] = [];
+  let inSize = inputSize;
+  for (let i = 0; i < cfg.layers.length && tensors[`layer${i}.W`]; i++) {
+    const l = cfg.layers[i];
+    const w = tensors[`layer${i}.W`];
+    if (w.length !== inSize * l.size) {
+      throw new SigpropError(`inspect: layer${i}.W has ${w.length} values but [${inSize}, ${l.size}] needs ${inSize * l.size}; the checkpoint does not match its config`, 'checkpoint');
+    }
+    layers.push({ size: l.size, model: l.model ?? 'lif', params: l.params, bias: !!tensors[`layer${i}.b`], name: `layer${i}` });
+    inSize = l.size;
+  }
+  if (!layers.length) {
+    throw new SigpropError(`inspect: the weights hold no 'layer0.W'; names found: ${Object.keys(tensors).slice(0, 12).join(', ')}`, 'checkpoint');
+  }
+  const net = new Network(backend, { inputSize, dtMs: cfg.dtMs ?? 1, layers, inputKind: encoderKind(cfg.encoder) }, new Rng(seed));
+  net.setWeights(layers.map((_, i) => ({ w: tensors[`layer${i}.W`], bias: tensors[`layer${i}.b`] })));
+  return net;
+}
+
+function encoderKind(spec: string | undefined): 'spikes' | 'current' {
+  return (spec ?? 'rate').startsWith('direct') ? 'current' : 'spikes';
+}
+
+/** Sigprop target-stream inputs t0 = sigmoid(S[c] + d) for `labels`, or undefined without 'target.W'. */
+export function targetInputs(tensors: Record<string, Float32Array>, labels: ArrayLike<number>, inputSize: number): Float32Array | undefined {
+  const S = tensors['target.W'];
+  const d = tensors['target.b'];
+  if (!S || !d || d.length !== inputSize) return undefined;
+  const out = new Float32Array(labels.length * inputSize);
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i];
+    for (let k = 0; k < inputSize; k++) out[i * inputSize + k] = 1 / (1 + Math.exp(-(S[c * inputSize + k] + d[k])));
+  }
+  return out;
+}
+
+/** Options of writeTracesReport. Give `checkpoint` or `weights`. */
+export interface TracesReportOptions {
+  /** checkpoint.ckpt path or a run folder holding one. */
+  checkpoint?: string;
+  /** In memory instead: the run's config and trained weights by checkpoint name ('layer0.W', ...). */
+  weights?: { config: ExperimentConfig; tensors: Record<string, Float32Array>; initialTensors?: Record<string, Float32Array> };
+  /** Output HTML path. */
+  outFile: string;
+  /** Where the raw recordings go (default: next to outFile, '<name>.before.json' etc.); false for none. */
+  rawDir?: string | false;
+  /** Test-split indices to run (default [0, 1]). */
+  samples?: number[];
+  record?: InspectRecordSpec;
+  /** Also record the untrained network (the rule's initial weights for the same seed). Default true. */
+  before?: boolean;
+  /** Overrides of the config's steps / encoder. */
+  steps?: number;
+  encoder?: string;
+  /** Use this dataset (tests) instead of loading the config's. */
+  dataset?: Dataset;
+  backend?: Backend;
+  figures?: TraceFigureOptions;
+}
+
+/** What writeTracesReport wrote. */
+export interface TracesReportResult extends WrittenReport {
+  /** Raw recording files (JSON and CSV per set). */
+  rawFiles: string[];
+  sets: TraceSet[];
+  /** Notes about what could not be done (e.g. no initial weights available). */
+  warnings: string[];
+}
+
+async function ruleFor(cfg: ResolvedConfig, dataset: Dataset, backend: Backend): Promise<TrainingRule | undefined> {
+  try {
+    const { setupRule } = await import('../runner.js');
+    return (await setupRule(cfg, { backend, dataset })).rule;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Load a checkpoint (or weights in memory), run the chosen test samples through the network,
+ * record before/after traces, write the raw recordings and the traces report.
+ */
+export async function writeTracesReport(o: TracesReportOptions): Promise<TracesReportResult> {
+  let cfg: ResolvedConfig;
+  let tensors: Record<string, Float32Array>;
+  let source: string;
+  if (o.checkpoint) {
+    const { checkpointPathOf } = await import('../runner.js');
+    const path = checkpointPathOf(o.checkpoint);
+    const ck = loadCheckpoint(path);
+    if (!ck.meta.config) throw new SigpropError(`checkpoint ${path} has no saved config; it was not written by the run loop`, 'checkpoint');
+    cfg = resolveConfig(ck.meta.config, `${path} (saved config)`);
+    tensors = Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, t.data]));
+    source = `${path} (epoch ${ck.epoch})`;
+  } else if (o.weights) {
+    cfg = resolveConfig(o.weights.config, 'weights.config');
+    tensors = o.weights.tensors;
+    source = 'weights in memory';
+  } else throw new ParameterError('writeTracesReport: give checkpoint (a checkpoint.ckpt path or run folder) or weights { config, tensors }');
+  if (cfg.mode === 'rate') {
+    throw new ParameterError(`inspect: the run uses mode = 'rate' (no time dimension, no voltages); traces need mode 'spiking' or 'continuous'`);
+  }
+  const backend = o.backend ?? (await createBackend('reference'));
+  let dataset = o.dataset;
+  if (!dataset) {
+    const { loadConfigDataset } = await import('../runner.js');
+    dataset = loadConfigDataset(cfg);
+  }
+  const test = dataset.test;
+  const ids = o.samples ?? [0, 1];
+  for (const i of ids) if (!Number.isInteger(i) || i < 0 || i >= test.n) throw new ParameterError(`inspect: sample ${i} is not in the test split (0..${test.n - 1})`);
+  const K = dataset.inputSize;
+  const x = new Float32Array(ids.length * K);
+  ids.forEach((s, r) => x.set(test.images.subarray(s * K, (s + 1) * K), r * K));
+  const labels = Int32Array.from(ids, (s) => test.labels[s]);
+  const steps = o.steps ?? cfg.steps;
+  const encoder = o.encoder ?? cfg.encoder;
+  const record: InspectRecordSpec = { neurons: cfg.record?.neurons, layers: cfg.record?.layers, ...o.record };
+  const warnings: string[] = [];
+
+  const rule = o.before === false && !o.checkpoint ? undefined : await ruleFor(cfg, dataset, backend);
+  let initial = o.weights?.initialTensors;
+  if (!initial && o.before !== false) {
+    if (rule) initial = rule.state();
+    else warnings.push(`no initial weights: the rule "${cfg.rule}" could not be created here, so the before-training traces are left out`);
+  }
+  const predict = (t: Record<string, Float32Array>): Int32Array | undefined => {
+    if (!rule) return undefined;
+    try {
+      rule.loadState(t);
+      return rule.predict(x, ids.length);
+    } catch {
+      return undefined;
+    }
+  };
+  const sets: TraceSet[] = [];
+  const recorders: Recorder[] = [];
+  const phases: [string, Record<string, Float32Array>][] = [];
+  if (initial && o.before !== false) phases.push(['before training', initial]);
+  phases.push([o.checkpoint ? `after training (${basename(source.split(' (')[0])})` : 'after training', tensors]);
+  for (const [label, t] of phases) {
+    const net = networkFromTensors(cfg, K, t, backend, cfg.seed);
+    const targetX = targetInputs(t, labels, K);
+    const { set, recorder } = recordNetworkTraces(net, {
+      samples: { x, labels, ids }, targetX, steps, encoder, encoderParams: cfg.encoderParams, seed: cfg.seed, record, label, predictions: predict(t),
+    });
+    net.free();
+    sets.push(set);
+    recorders.push(recorder);
+  }
+  rule?.dispose?.();
+  const rawFiles: string[] = [];
+  if (o.rawDir !== false) {
+    const dir = o.rawDir ?? dirname(o.outFile);
+    const stem = basename(o.outFile, extname(o.outFile));
+    recorders.forEach((r, i) => {
+      const tag = sets[i].label.startsWith('before') ? 'before' : 'after';
+      const json = join(dir, `${stem}.${tag}.json`);
+      const csv = join(dir, `${stem}.${tag}.csv`);
+      r.writeJson(json);
+      r.writeCsv(csv);
+      rawFiles.push(json, csv);
+    });
+  }
+  const notes = [
+    `Model: ${source}; ${cfg.rule} on ${cfg.dataset}, ${steps} steps of ${cfg.dtMs} ms, encoder ${encoder}, seed ${cfg.seed} (same input spikes before and after).`,
+    sets.some((s) => s.recordings.some((r) => r.stream === 'target'))
+      ? 'Target stream: the class signal t0 = sigmoid(S[c] + d) of each sample\u2019s label, run through the same layers (sigprop).'
+      : 'No target stream in these weights (no target.W): only the input stream is shown.',
+    rawFiles.length ? `Raw recordings (batch rows ${ids.length} and up are the target stream): ${rawFiles.map((f) => basename(f)).join(', ')}.` : '',
+    ...warnings,
+  ].filter(Boolean);
+  const w = writeTracesPage(o.outFile, sets, { title: `${cfg.name}: voltage traces`, subtitle: source, notes, config: cfg as unknown as Record<string, unknown> }, o.figures);
+  return { ...w, rawFiles, sets, warnings };
+}

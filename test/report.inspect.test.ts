@@ -1,0 +1,121 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveCheckpoint } from '../src/checkpoint.js';
+import type { ExperimentConfig } from '../src/config/types.js';
+import type { Dataset } from '../src/data/types.js';
+import { ParameterError, SigpropError } from '../src/errors.js';
+import { targetInputs, tracesToRecordings, writeTracesReport } from '../src/report/inspect.js';
+import { Rng } from '../src/rng.js';
+
+const K = 20;
+const H = 16;
+const C = 3;
+
+/** A tiny dataset: 6 test samples of 20 intensities, 3 classes. */
+function dataset(): Dataset {
+  const rng = new Rng(5);
+  const split = (n: number) => {
+    const images = new Float32Array(n * K);
+    for (let i = 0; i < images.length; i++) images[i] = rng.uniform();
+    return { images, labels: Int32Array.from({ length: n }, (_, i) => i % C), n, inputSize: K, numClasses: C };
+  };
+  return { name: 'tiny', inputShape: [K], inputSize: K, numClasses: C, train: split(6), test: split(6), normalisation: { kind: 'none' }, source: 'test' };
+}
+
+const config: ExperimentConfig = {
+  name: 'inspect-test', dataset: 'tiny', rule: 'sigprop', mode: 'spiking', steps: 40, encoder: 'rate', seed: 11,
+  layers: [{ size: H, model: 'lif', params: { beta: 0.9 } }, { size: C }],
+};
+
+function weights(scale: number, seed: number): Record<string, Float32Array> {
+  const rng = new Rng(seed);
+  const t = (n: number, s: number) => Float32Array.from({ length: n }, () => s * rng.normal());
+  return { 'layer0.W': t(K * H, scale), 'layer0.b': new Float32Array(H), 'readout.W': t(H * C, 0.1), 'readout.b': new Float32Array(C), 'target.W': t(C * K, 1), 'target.b': new Float32Array(K).fill(0.2) };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sigprop-inspect-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('writeTracesReport', () => {
+  it('records before/after, input and target streams, writes HTML and raw JSON/CSV', async () => {
+    const out = join(dir, 'traces.html');
+    const r = await writeTracesReport({
+      weights: { config, tensors: weights(0.5, 1), initialTensors: weights(0.1, 2) },
+      dataset: dataset(), outFile: out, samples: [0, 4], record: { neurons: [0, 3], rasterNeurons: 10 },
+    });
+    expect(r.sets.map((s) => s.label)).toEqual(['before training', 'after training']);
+    expect(r.figureCount).toBe(2 * 2 + 1); // per set: voltage + raster of layer0; plus the rate comparison
+    expect(existsSync(out)).toBe(true);
+    expect(r.rawFiles.map((f) => f.slice(dir.length + 1))).toEqual(['traces.before.json', 'traces.before.csv', 'traces.after.json', 'traces.after.csv']);
+    const raw = JSON.parse(readFileSync(r.rawFiles[2], 'utf8'));
+    expect(raw.format).toBe('sigprop-recording');
+    expect(raw.steps).toBe(40);
+    const after = r.sets[1];
+    expect(after.layers?.[0]).toMatchObject({ name: 'layer0 (lif, 16)', threshold: 1, voltageUnit: 'a.u.', size: H });
+    const v = after.recordings.filter((x) => x.var === 'voltage');
+    expect(v).toHaveLength(2 * 2 * 2); // neurons × samples × streams
+    expect(new Set(v.map((x) => x.stream))).toEqual(new Set(['input', 'target']));
+    expect(after.recordings.filter((x) => x.var === 'spikes')).toHaveLength(10 * 2 * 2);
+    for (const x of after.recordings) expect(x.values.length).toBe(40);
+    expect(after.sampleLabels).toEqual({ 0: '0, test #0', 1: '1, test #4' });
+    const spikes = after.recordings.filter((x) => x.var === 'spikes').reduce((a, x) => a + Array.from(x.values).reduce((p, q) => p + q, 0), 0);
+    expect(spikes).toBeGreaterThan(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('target stream (t)');
+    expect(html).toContain('traces.after.json');
+  });
+
+  it('uses the same input spikes for both sets: identical weights give identical recordings', async () => {
+    const w = weights(0.5, 1);
+    const r = await writeTracesReport({ weights: { config, tensors: w, initialTensors: w }, dataset: dataset(), outFile: join(dir, 'same.html'), rawDir: false, samples: [1] });
+    const [a, b] = r.sets;
+    expect(a.recordings.length).toBe(b.recordings.length);
+    a.recordings.forEach((x, i) => expect(Array.from(x.values)).toEqual(Array.from(b.recordings[i].values)));
+    expect(r.rawFiles).toEqual([]);
+  });
+
+  it('zero weights give zero voltage and no spikes', async () => {
+    const w = weights(0, 1);
+    const r = await writeTracesReport({ weights: { config, tensors: w }, before: false, dataset: dataset(), outFile: join(dir, 'zero.html'), rawDir: false });
+    expect(r.sets).toHaveLength(1);
+    for (const x of r.sets[0].recordings) expect(Math.max(...Array.from(x.values, Math.abs))).toBe(0);
+  });
+
+  it('loads a checkpoint from a run folder', async () => {
+    const runDir = join(dir, 'run');
+    const t = weights(0.5, 3);
+    saveCheckpoint(join(runDir, 'checkpoint.ckpt'), {
+      epoch: 2, batch: 0, architecture: 'x', rng: {}, meta: { config },
+      tensors: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { shape: [v.length], data: v }])),
+    });
+    const r = await writeTracesReport({ checkpoint: runDir, dataset: dataset(), outFile: join(runDir, 'traces.html'), before: false });
+    expect(r.sets.at(-1)!.label).toBe('after training (checkpoint.ckpt)');
+    expect(readFileSync(join(runDir, 'traces.html'), 'utf8')).toContain('(epoch 2)');
+    expect(r.rawFiles).toHaveLength(2);
+  });
+
+  it('refuses rate-mode runs, missing weights and samples outside the test split', async () => {
+    await expect(writeTracesReport({ weights: { config: { ...config, mode: 'rate' }, tensors: weights(1, 1) }, dataset: dataset(), outFile: join(dir, 'x.html') })).rejects.toThrow(/mode = 'rate'/);
+    await expect(writeTracesReport({ weights: { config, tensors: { 'readout.W': new Float32Array(3) } }, before: false, dataset: dataset(), outFile: join(dir, 'x.html') })).rejects.toThrow(SigpropError);
+    await expect(writeTracesReport({ weights: { config, tensors: weights(1, 1) }, before: false, samples: [6], dataset: dataset(), outFile: join(dir, 'x.html') })).rejects.toThrow(/sample 6 is not in the test split \(0\.\.5\)/);
+    await expect(writeTracesReport({ outFile: join(dir, 'x.html') })).rejects.toThrow(ParameterError);
+  });
+});
+
+describe('inspect helpers', () => {
+  it('targetInputs = sigmoid(S[c] + d) row per label', () => {
+    const S = Float32Array.from([0, 1, -1, 2]); // 2 classes × 2 inputs
+    const d = Float32Array.from([0.5, 0]);
+    const t = targetInputs({ 'target.W': S, 'target.b': d }, [1, 0], 2)!;
+    const sig = (z: number) => 1 / (1 + Math.exp(-z));
+    expect(Array.from(t)).toEqual([sig(-0.5), sig(2), sig(0.5), sig(1)].map(Math.fround));
+    expect(targetInputs({}, [0], 2)).toBeUndefined();
+  });
+  it('maps batch rows n.. to the target stream', () => {
+    const v = new Float32Array(2);
+    const rec = tracesToRecordings([{ layer: 0, layerName: 'l', var: 'voltage', neuron: 1, sample: 3, values: v }, { layer: 0, layerName: 'l', var: 'voltage', neuron: 1, sample: 1, values: v }], 2, true);
+    expect(rec.map((r) => [r.stream, r.sample])).toEqual([['target', 1], ['input', 1]]);
+  });
+});
