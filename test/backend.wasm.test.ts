@@ -129,6 +129,26 @@ describe('wasm spikeMatmul / spikeOuter vs reference', () => {
       expectClose(wasm.read(ww), rw.data, 1e-5, 1e-5 * Math.sqrt(B + 1));
     });
   }
+  it('mixed batches: sparse spike rows and runs of dense real-valued rows (GEMM path) agree with reference', () => {
+    const [K, N] = [90, 77];
+    // rows: 5 sparse, 20 dense, 3 dense (short run: stays on the event path), 7 sparse, 17 dense
+    const kinds = [...Array(5).fill(0.1), ...Array(20).fill(1), ...Array(3).fill(0.9), ...Array(7).fill(0.05), ...Array(17).fill(0.8)];
+    const B = kinds.length;
+    const S = new Float32Array(B * K);
+    kinds.forEach((d, b) => S.set(spikes(rng, K, d, d > 0.5), b * K));
+    const W = randn(rng, K * N), O = randn(rng, B * N), G = randn(rng, B * N);
+    const [rs, ws] = pair([B, K], S), [rw, ww] = pair([K, N], W);
+    for (const beta of [0, 0.5]) {
+      const [ro, wo] = pair([B, N], O);
+      ref.spikeMatmul(ro, rs, rw, beta);
+      wasm.spikeMatmul(wo, ws, ww, beta);
+      expectClose(wasm.read(wo), ro.data, 1e-5, 3e-6 * (K + 1));
+    }
+    const [rg, wg] = pair([B, N], G);
+    ref.spikeOuter(rw, rs, rg, 0.2);
+    wasm.spikeOuter(ww, ws, wg, 0.2);
+    expectClose(wasm.read(ww), rw.data, 1e-5, 3e-6 * (B + 1));
+  });
   it('binary spikes give exactly the reference sums (same order of additions)', () => {
     const [B, K, N] = [9, 77, 99];
     const S = spikes(rng, B * K, 0.2), W = randn(rng, K * N);

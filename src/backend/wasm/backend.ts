@@ -38,10 +38,13 @@ export const PARALLEL_THRESHOLDS = {
 };
 
 /**
- * spikeOuter switches to the GEMM path above this fraction of non-zero presynaptic values
- * (measured crossover on the bench machine: about 0.3-0.4).
+ * spikeOuter treats a row of its presynaptic operand as dense above this fraction of non-zero
+ * values (measured crossover on the bench machine: about 0.3-0.4). The row classification depends
+ * only on the data, never on the thread count.
  */
 export const DENSE_OUTER_FRACTION = 0.3;
+/** spikeMatmul treats a row as dense above this fraction of non-zero inputs (GEMM is ~2x faster per pair). */
+export const DENSE_SPIKE_FRACTION = 0.4;
 
 const RESET_CODES: Readonly<Record<string, number>> = { subtract: 0, zero: 1, none: 2 };
 
@@ -61,6 +64,8 @@ export class WasmBackend implements Backend {
   readonly heap: WasmHeap;
   private readonly scratch: number[] = [];
   private scratchBytes = 0;
+  private countsPtr = 0;
+  private countsCapacity = 0;
   private readonly surrogateCache = new WeakMap<SurrogateKernelSpec, Map<boolean, NativeSurrogate | null>>();
 
   /** Use createWasmBackend(). */
@@ -179,9 +184,15 @@ export class WasmBackend implements Backend {
   matmul(out: Tensor, a: Tensor, b: Tensor, opts: MatmulOptions = {}): void {
     const [M, K, N] = matmulDims(out, a, b, opts);
     const pa = this.own(a, 'matmul', 'a'), pb = this.own(b, 'matmul', 'b'), pc = this.own(out, 'matmul', 'out');
+    this.gemmRaw(M, N, K, pa, pb, pc, !!opts.transA, !!opts.transB, opts.alpha ?? 1, opts.beta ?? 0);
+  }
+
+  /** GEMM on byte offsets (shapes already checked), split over threads above the threshold. */
+  private gemmRaw(
+    M: number, N: number, K: number, pa: number, pb: number, pc: number, transA: boolean, transB: boolean, alpha: number, beta: number,
+  ): void {
     if (M === 0 || N === 0) return;
-    const alpha = opts.alpha ?? 1, beta = opts.beta ?? 0;
-    const head = [M, N, K, pa, pb, pc, opts.transA ? 1 : 0, opts.transB ? 1 : 0, alpha, beta];
+    const head = [M, N, K, pa, pb, pc, transA ? 1 : 0, transB ? 1 : 0, alpha, beta];
     const T = this.fanout(2 * M * N * K, PARALLEL_THRESHOLDS.gemmFlops);
     if (T === 1) {
       this.exec('gemm', [[...head, 0, M, 0, N, this.scratch[0]]]);
@@ -199,6 +210,38 @@ export class WasmBackend implements Backend {
     this.exec('gemm', parts);
   }
 
+  /**
+   * Runs of consecutive rows of s [B, K] that are dense (non-zero fraction > `fraction`) or
+   * sparse; dense runs shorter than `minRun` rows count as sparse. Returns [r0, r1, dense] triples.
+   */
+  private densityRuns(ps: number, B: number, K: number, fraction: number, minRun: number): [number, number, boolean][] {
+    if (this.countsCapacity < B) {
+      if (this.countsPtr) this.heap.release(this.countsPtr, this.countsCapacity * 4);
+      this.countsCapacity = Math.max(B, 256);
+      this.countsPtr = this.heap.alloc(this.countsCapacity * 4);
+    }
+    this.k.rowNonZero(ps, B, K, this.countsPtr);
+    const counts = new Int32Array(this.heap.memory.buffer, this.countsPtr, B);
+    const limit = fraction * K;
+    const runs: [number, number, boolean][] = [];
+    let r0 = 0;
+    for (let r = 1; r <= B; r++) {
+      if (r === B || counts[r] > limit !== counts[r0] > limit) {
+        const dense = counts[r0] > limit && r - r0 >= minRun;
+        const last = runs[runs.length - 1];
+        if (last && last[2] === dense) last[1] = r;
+        else runs.push([r0, r, dense]);
+        r0 = r;
+      }
+    }
+    return runs;
+  }
+
+  /**
+   * Sparse rows of s use the event kernel (active list per row, only rows of W of active inputs);
+   * runs of at least 16 dense rows (non-zero fraction > DENSE_SPIKE_FRACTION, e.g. the real-valued
+   * target stream of sigprop) use GEMM, which is faster there.
+   */
   spikeMatmul(out: Tensor, s: Tensor, w: Tensor, beta = 0): void {
     const [B, K] = expect2d('spikeMatmul', 's', s);
     const [, N] = expect2d('spikeMatmul', 'w', w);
@@ -206,6 +249,14 @@ export class WasmBackend implements Backend {
     expectShape('spikeMatmul', 'out', out, [B, N]);
     const ps = this.own(s, 'spikeMatmul', 's'), pw = this.own(w, 'spikeMatmul', 'w'), po = this.own(out, 'spikeMatmul', 'out');
     if (B === 0 || N === 0) return;
+    for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, 16)) {
+      const sr = ps + r0 * K * 4, orow = po + r0 * N * 4, m = r1 - r0;
+      if (dense) this.gemmRaw(m, N, K, sr, pw, orow, false, false, 1, beta);
+      else this.spikeMatmulRaw(m, K, N, sr, pw, orow, beta);
+    }
+  }
+
+  private spikeMatmulRaw(B: number, K: number, N: number, ps: number, pw: number, po: number, beta: number): void {
     this.ensureScratch(this.k.spikeScratchBytes(B, K));
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
     const cuts = WasmBackend.split(N, T, 32);
@@ -215,7 +266,10 @@ export class WasmBackend implements Backend {
     );
   }
 
-  /** Sparse rows of s use the event kernel; mostly non-zero s (density > DENSE_OUTER_FRACTION) uses GEMM. */
+  /**
+   * Sparse rows of s use the event kernel; runs of dense rows (non-zero fraction >
+   * DENSE_OUTER_FRACTION, e.g. eligibility traces) use GEMM: W = alpha·s_runᵀ·g_run + W.
+   */
   spikeOuter(w: Tensor, s: Tensor, g: Tensor, alpha: number): void {
     const [B, K] = expect2d('spikeOuter', 's', s);
     const [, N] = expect2d('spikeOuter', 'g', g);
@@ -223,12 +277,14 @@ export class WasmBackend implements Backend {
     expectShape('spikeOuter', 'w', w, [K, N]);
     const pw = this.own(w, 'spikeOuter', 'w'), ps = this.own(s, 'spikeOuter', 's'), pg = this.own(g, 'spikeOuter', 'g');
     if (B === 0 || K === 0 || N === 0) return;
-    // A dense presynaptic operand (e.g. an eligibility trace rather than spikes) is faster as a
-    // GEMM: W = alpha·sᵀ·g + W. The choice depends only on the data, never on the thread count.
-    if (this.k.countNonZero(ps, 0, B * K) > DENSE_OUTER_FRACTION * B * K) {
-      this.matmul(w, s, g, { transA: true, alpha, beta: 1 });
-      return;
+    for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, 4)) {
+      const sr = ps + r0 * K * 4, gr = pg + r0 * N * 4, m = r1 - r0;
+      if (dense) this.gemmRaw(K, N, m, sr, gr, pw, true, false, alpha, 1);
+      else this.spikeOuterRaw(m, K, N, sr, gr, pw, alpha);
     }
+  }
+
+  private spikeOuterRaw(B: number, K: number, N: number, ps: number, pg: number, pw: number, alpha: number): void {
     this.ensureScratch(this.k.outerScratchBytes(B));
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
     const cuts = WasmBackend.split(K, T, 1);

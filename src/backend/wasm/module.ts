@@ -36,6 +36,7 @@ export interface WasmKernels {
   surrogate(out: number, u: number, th: number, kind: number, p: number, deriv: number, lo: number, hi: number): void;
   surrogateHasPrimitive(kind: number): number;
   countNonZero(x: number, lo: number, hi: number): number;
+  rowNonZero(x: number, B: number, K: number, counts: number): void;
 }
 
 /** Kernels a worker thread can run, by index (the op id sent over the shared control block). */

@@ -190,3 +190,8 @@ export function countNonZero(x: usize, lo: i32, hi: i32): i32 {
   for (; i < hi; i++) if (load<f32>(at(x, i)) != 0) n++;
   return n;
 }
+
+/** counts[b] = number of non-zero values in row b of x [B, K] (i32 per row). */
+export function rowNonZero(x: usize, B: i32, K: i32, counts: usize): void {
+  for (let b = 0; b < B; b++) store<i32>(counts + (<usize>b << 2), countNonZero(at(x, b * K), 0, K));
+}

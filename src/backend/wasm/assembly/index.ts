@@ -4,7 +4,7 @@
 
 export { gemm, gemmScratchBytes } from './gemm';
 export { spikeMatmul, spikeScratchBytes, spikeOuter, outerScratchBytes } from './spike';
-export { axpby, mul, addRow, sumRows, fill, copy, sum, sumSquares, lifStep, synapticStep, countNonZero } from './elementwise';
+export { axpby, mul, addRow, sumRows, fill, copy, sum, sumSquares, lifStep, synapticStep, countNonZero, rowNonZero } from './elementwise';
 export { surrogate, surrogateHasPrimitive } from './surrogate';
 
 /** First byte JavaScript may allocate (end of static data). */
