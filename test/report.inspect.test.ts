@@ -76,6 +76,15 @@ describe('writeTracesReport', () => {
     expect(r.rawFiles).toEqual([]);
   });
 
+  it("takes neurons from the config's record section unless given (undefined does not erase it)", async () => {
+    const w = weights(0.5, 1);
+    const cfg = { ...config, record: { neurons: [5, 7] } };
+    const r = await writeTracesReport({ weights: { config: cfg, tensors: w }, before: false, dataset: dataset(), outFile: join(dir, 'rec.html'), rawDir: false, record: { neurons: undefined, layers: undefined } });
+    expect([...new Set(r.sets[0].recordings.filter((x) => x.var === 'voltage').map((x) => x.neuron))]).toEqual([5, 7]);
+    const r2 = await writeTracesReport({ weights: { config: cfg, tensors: w }, before: false, dataset: dataset(), outFile: join(dir, 'rec.html'), rawDir: false, record: { neurons: [1] } });
+    expect([...new Set(r2.sets[0].recordings.filter((x) => x.var === 'voltage').map((x) => x.neuron))]).toEqual([1]);
+  });
+
   it('zero weights give zero voltage and no spikes', async () => {
     const w = weights(0, 1);
     const r = await writeTracesReport({ weights: { config, tensors: w }, before: false, dataset: dataset(), outFile: join(dir, 'zero.html'), rawDir: false });

@@ -266,7 +266,12 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
   const labels = Int32Array.from(ids, (s) => test.labels[s]);
   const steps = o.steps ?? cfg.steps;
   const encoder = o.encoder ?? cfg.encoder;
-  const record: InspectRecordSpec = { neurons: cfg.record?.neurons, layers: cfg.record?.layers, ...o.record };
+  // Explicit options win over the config's record section; undefined fields do not erase it.
+  const record: InspectRecordSpec = {
+    neurons: o.record?.neurons ?? cfg.record?.neurons,
+    layers: o.record?.layers ?? cfg.record?.layers,
+    rasterNeurons: o.record?.rasterNeurons,
+  };
   const warnings: string[] = [];
 
   const rule = o.before === false && !o.checkpoint ? undefined : await ruleFor(cfg, dataset, backend);

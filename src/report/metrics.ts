@@ -7,6 +7,8 @@
 import type { Block, Figure, PlotTrace, Table } from './page.js';
 import type { EpochMetrics, RunReportData } from './types.js';
 
+const sharedLayout = (title: string, x: string, y: string): Record<string, unknown> => baseLayout(title, x, y);
+
 /** Categorical colours (colour-blind friendly, Okabe-Ito order then extras). */
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#F0E442', '#000000', '#8C564B', '#7F7F7F'];
 
@@ -83,6 +85,13 @@ function figureOf(id: string, layout: Record<string, unknown>, traces: (PlotTrac
 /** The training-curve figures of a run (ids prefixed with `prefix`). */
 export function metricFigures(data: RunReportData, prefix = 'm'): Figure[] {
   const ep = data.epochs;
+  // Whole-epoch ticks for short runs (plotly would otherwise show 1.5, 2.5, ...).
+  const span = ep.length ? Math.max(...ep.map((e) => e.epoch)) - Math.min(...ep.map((e) => e.epoch)) : 0;
+  const baseLayout = (title: string, x: string, y: string) => {
+    const l = sharedLayout(title, x, y);
+    if (span <= 20) l.xaxis = { ...(l.xaxis as object), dtick: 1 };
+    return l;
+  };
   const pct = (v: number | undefined) => (v === undefined ? undefined : 100 * v);
   const figs: (Figure | undefined)[] = [];
   figs.push(
