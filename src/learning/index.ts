@@ -10,6 +10,7 @@ import { ParameterError } from '../errors.js';
 import { registerRule, type RuleContext, type RuleFactory, type TrainingRule } from './rule.js';
 import { RateSigprop } from './sigprop-rate.js';
 import { SpikingSigprop } from './sigprop-spiking.js';
+import { BackpropMlp, BpttRule } from './bptt.js';
 
 export * from './rule.js';
 export { createOptimizer, optimizerNames, registerOptimizer, scheduledLearningRate, type Optimizer, type Param } from './optimizers.js';
@@ -17,6 +18,7 @@ export { similarityCE, l2Loss, softmaxCE, sameClassTargets, similarityTargets, t
 export { resolveRuleSettings, RULE_PARAM_DOCS, type RuleSettings } from './settings.js';
 export { RateSigprop } from './sigprop-rate.js';
 export { SpikingSigprop } from './sigprop-spiking.js';
+export { BackpropMlp, BpttRule } from './bptt.js';
 
 /** Sigprop variants by config.mode. */
 export const sigpropModes = new Map<string, RuleFactory>([
@@ -32,3 +34,5 @@ function sigpropFactory(config: ExperimentConfig, ctx: RuleContext): TrainingRul
 }
 
 registerRule('sigprop', sigpropFactory);
+registerRule('bptt', (c, ctx) => new BpttRule(c, ctx));
+registerRule('bp', (c, ctx) => new BackpropMlp(c, ctx));

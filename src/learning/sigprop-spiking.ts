@@ -269,59 +269,18 @@ export class SpikingSigprop implements TrainingRule {
 
   private countSpikes(q: { s: Tensor; spikesH: number; spikesT: number }, B: number): void {
     const S = q.s.data, split = B * q.s.shape[1];
-    let h = 0, tot = 0;
-    for (let k = 0; k < S.length; k++) {
-      tot += S[k];
-      if (k === split - 1) h = tot;
-    }
+    let h = 0;
+    for (let k = 0; k < split; k++) h += S[k];
     q.spikesH += h;
-    q.spikesT += tot - h;
+    q.spikesT += this.ctx.backend.sum(q.s) - h;
   }
 
   predict(x: Float32Array, B: number): Int32Array {
-    const s = this.settings, be = this.ctx.backend, sc = this.sc, T = s.steps, n0 = this.stepInputSize;
-    const C = this.ctx.numClasses;
+    const s = this.settings, n0 = this.stepInputSize, C = this.ctx.numClasses;
     const nt = s.predict === 'classSignal' ? C : 0;
     const tl = Int32Array.from({ length: nt }, (_, c) => c);
     const src = makeStepSource(s, this.ctx, x, B, this.targetRates(tl), nt, n0, this.encoders);
-    const rows = B + nt;
-    const input = sc.get('p.in', [rows, n0]);
-    const st = this.layers.map((layer, i) => ({
-      u: sc.zeros(`p.u${i}`, [rows, layer.outSize]),
-      s: sc.zeros(`p.s${i}`, [rows, layer.outSize]),
-      I: sc.get(`p.I${i}`, [rows, layer.outSize]),
-    }));
-    const last = this.layers[this.layers.length - 1].outSize;
-    const acc = new Float32Array(rows * last);
-    const uo = sc.zeros('p.ro.u', [B, this.readout.outSize]);
-    const h = sc.get('p.ro.h', [B, last]);
-    const zsum = new Float32Array(B * this.readout.outSize);
-    for (let t = 0; t < T; t++) {
-      src.write(t, input);
-      let x_t: Tensor = input;
-      this.layers.forEach((layer, i) => {
-        be.spikeMatmul(st[i].I, x_t, layer.W.value);
-        be.addRow(st[i].I, layer.b.value);
-        be.lifStep(st[i].u, st[i].s, st[i].I, this.lif[i]);
-        x_t = st[i].s;
-      });
-      if (nt) {
-        const L = this.layers.length - 1, p = this.lif[L];
-        const r = sc.get('p.r', [rows, last]);
-        if (s.representation === 'surrogate') be.surrogate(r, st[L].u, p.threshold, s.surrogate, false);
-        else be.copy(r, st[L].u);
-        const R = r.data;
-        for (let k = 0; k < R.length; k++) acc[k] += R[k];
-        continue;
-      }
-      h.data.set(x_t.data.subarray(0, B * last));
-      be.spikeMatmul(uo, h, this.readout.W.value, this.readoutBeta);
-      be.addRow(uo, this.readout.b.value);
-      const U = uo.data;
-      for (let k = 0; k < U.length; k++) zsum[k] += U[k];
-    }
-    if (nt) return nearestClassSignal(acc, B, C, last);
-    return argmaxRows(zsum, B, this.readout.outSize);
+    return predictSpiking(this.ctx, this.sc, s, this.layers, this.lif, this.readout, this.readoutBeta, src, B, nt);
   }
 
   setEpoch(epoch: number): void {
@@ -344,4 +303,53 @@ export class SpikingSigprop implements TrainingRule {
     for (const l of [this.target.proj, ...this.layers, this.readout]) l.dispose();
     this.sc.dispose();
   }
+}
+
+/**
+ * Forward-only pass of a spiking LIF stack with its leaky-integrator readout over T steps.
+ * Returns argmax Σ_t U_o[t] per input row, or (nt = numClasses class-signal rows after the B
+ * input rows) the nearest class signal of the last hidden layer's time-summed representation.
+ */
+export function predictSpiking(
+  ctx: RuleContext, sc: Scratch, s: RuleSettings, layers: DenseParams[], lif: LifResolved[], readout: DenseParams,
+  readoutBeta: number, src: StepSource, B: number, nt: number,
+): Int32Array {
+  const be = ctx.backend, T = s.steps, rows = B + nt, C = readout.outSize;
+  const input = sc.get('p.in', [rows, layers[0].inSize]);
+  const st = layers.map((layer, i) => ({
+    u: sc.zeros(`p.u${i}`, [rows, layer.outSize]),
+    s: sc.zeros(`p.s${i}`, [rows, layer.outSize]),
+    I: sc.get(`p.I${i}`, [rows, layer.outSize]),
+  }));
+  const last = layers[layers.length - 1].outSize;
+  const acc = new Float32Array(nt ? rows * last : 0);
+  const uo = sc.zeros('p.ro.u', [B, C]);
+  const h = sc.get('p.ro.h', [B, last]);
+  const r = nt ? sc.get('p.r', [rows, last]) : null;
+  const zsum = new Float32Array(B * C);
+  for (let t = 0; t < T; t++) {
+    src.write(t, input);
+    let x_t: Tensor = input;
+    layers.forEach((layer, i) => {
+      be.spikeMatmul(st[i].I, x_t, layer.W.value);
+      be.addRow(st[i].I, layer.b.value);
+      be.lifStep(st[i].u, st[i].s, st[i].I, lif[i]);
+      x_t = st[i].s;
+    });
+    if (r) {
+      const L = layers.length - 1;
+      if (s.representation === 'surrogate') be.surrogate(r, st[L].u, lif[L].threshold, s.surrogate, false);
+      else be.copy(r, st[L].u);
+      const R = r.data;
+      for (let k = 0; k < R.length; k++) acc[k] += R[k];
+      continue;
+    }
+    h.data.set(x_t.data.subarray(0, B * last));
+    be.spikeMatmul(uo, h, readout.W.value, readoutBeta);
+    be.addRow(uo, readout.b.value);
+    const U = uo.data;
+    for (let k = 0; k < U.length; k++) zsum[k] += U[k];
+  }
+  if (nt) return nearestClassSignal(acc, B, nt, last);
+  return argmaxRows(zsum, B, C);
 }
