@@ -25,7 +25,7 @@ describe('sigprop learns synthetic tasks quickly', () => {
     expect(Date.now() - t0).toBeLessThan(15000);
   });
 
-  it('non-spiking sigprop MLP (T = 1) learns an MNIST subset well above chance while its hidden layer's local loss falls', () => {
+  it('non-spiking sigprop MLP (T = 1) learns an MNIST subset well above chance while its hidden layer local loss falls', () => {
     const ds = loadDataset('mnist', { trainSize: 1000, testSize: 500, seed: 3 });
     const cfg: ExperimentConfig = {
       dataset: 'mnist', rule: 'sigprop', mode: 'rate', layers: [{ size: 64 }, { size: 10 }],
