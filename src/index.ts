@@ -1,0 +1,59 @@
+/**
+ * sigprop — the public library API.
+ *
+ * Spiking and continuous-time neural networks trained with forward-only learning rules
+ * (signal propagation, PEPITA, Forward-Forward, ...). Importing this module registers every
+ * built-in backend, neuron model, surrogate, encoder, dataset and learning rule.
+ *
+ *   import { resolveConfig, runExperiment } from 'sigprop';
+ *   const run = await runExperiment(resolveConfig({ dataset: 'moons', layers: [{ size: 32 }, { size: 2 }], rule: 'sigprop', mode: 'rate' }));
+ *
+ * This file is a plain list of re-exports; each symbol is documented where it is defined.
+ */
+
+// errors, randomness, tensors, file output
+export * from './errors.js';
+export { Rng, type RngState } from './rng.js';
+export { HostTensor, shapeSize, shapeString, type Tensor } from './tensor.js';
+export { writeFileAtomic, writeJsonAtomic, toCsv } from './io.js';
+
+// backends
+export type * from './backend/backend.js';
+export { createBackend, registerBackend, backendNames, type BackendOptions } from './backend/registry.js';
+export { ReferenceBackend } from './backend/reference.js';
+
+// neuron models and surrogates
+export * from '../models/registry.js';
+export * from '../surrogates/index.js';
+
+// network engine, encoders, recorders
+export * from './engine/index.js';
+export * from './encoders.js';
+export * from './recorder.js';
+
+// datasets and learning rules
+export * from './data/index.js';
+export * from './learning/index.js';
+
+// configuration, checkpoints, progress, the run loop
+export type { ExperimentConfig, ResolvedConfig, LayerConfig, RuleName } from './config/types.js';
+export { resolveConfig, loadConfig, loadConfigFile, applyOverrides, saveResolvedConfig } from './config/resolve.js';
+export { ConfigError, validate, applyDefaults, type Schema, type ConfigIssue } from './config/schema.js';
+export { experimentSchema } from './config/experiment-schema.js';
+export { getPreset, listPresets, presetNames, registerPreset, type Preset } from './config/presets.js';
+export {
+  saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, architectureOf, CheckpointError,
+  type Checkpoint, type SavedTensor, type SavedRngState,
+} from './checkpoint.js';
+export { createProgress, Progress, type ProgressOptions, type ProgressStream } from './progress.js';
+export {
+  runExperiment, resumeRun, evaluate, evaluateCheckpoint, restoreFromCheckpoint, setupRule, loadConfigDataset, RUN_FILES,
+  type RunExperimentOptions, type RunResult, type RunEpochMetrics, type RunState, type RunStatus,
+} from './runner.js';
+
+// reports
+export * from './report/index.js';
+// both modules name a type SurrogateCurve: the surrogates' one keeps the name
+export type { SurrogateCurve } from '../surrogates/index.js';
+export type { SurrogateCurve as ReportSurrogateCurve } from './report/index.js';
+export { writeTracesReport, type TracesReportOptions, type TracesReportResult } from './report/inspect.js';
