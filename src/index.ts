@@ -53,7 +53,9 @@ export {
 
 // reports
 export * from './report/index.js';
-// both modules name a type SurrogateCurve: the surrogates' one keeps the name
+// names defined in two modules: one keeps the name, the other is renamed
 export type { SurrogateCurve } from '../surrogates/index.js';
 export type { SurrogateCurve as ReportSurrogateCurve } from './report/index.js';
+export type { EpochMetrics } from './report/index.js';
+export type { EpochMetrics as TrainEpochMetrics } from './learning/index.js';
 export { writeTracesReport, type TracesReportOptions, type TracesReportResult } from './report/inspect.js';

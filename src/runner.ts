@@ -27,6 +27,7 @@ import { epochOrder, loadDataset, numBatches, type Dataset, type Split } from '.
 import { SigpropError } from './errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from './io.js';
 import { createRule, DivergenceError, type RuleFactory, type TrainingRule } from './learning/rule.js';
+import './learning/index.js'; // registers the built-in rules
 import { createProgress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
 
@@ -96,16 +97,6 @@ export interface RunResult {
 /** Names of the files in a run folder. */
 export const RUN_FILES = { config: 'config.json', state: 'run.json', metrics: 'metrics.json', csv: 'metrics.csv', checkpoint: 'checkpoint.ckpt', report: 'report.html' } as const;
 
-/** Make sure the built-in rules are registered (src/learning/index.ts registers them on import). */
-export async function loadBuiltinRules(): Promise<void> {
-  const spec = './learning/index.js'; // variable: the module is optional while rules are being written
-  try {
-    await import(spec);
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND' || !String((err as Error).message).includes('learning')) throw err;
-  }
-}
-
 /** Load the dataset a config names (subsets seeded by config.seed). */
 export function loadConfigDataset(cfg: ResolvedConfig): Dataset {
   return loadDataset(cfg.dataset, { dataDir: cfg.dataDir, trainSize: cfg.trainSize, testSize: cfg.testSize, seed: cfg.seed, standardize: cfg.standardize, params: cfg.datasetParams });
@@ -171,9 +162,12 @@ interface EpochSums {
 
 const emptySums = (): EpochSums => ({ loss: 0, correct: 0, withAccuracy: 0, samples: 0, layerLosses: [], timeS: 0 });
 
+/** With a caller-supplied dataset, the config's dataset name need not be registered. */
+const skipFor = (opts: { dataset?: Dataset }) => ({ skipChecks: opts.dataset ? ['dataset'] : [] });
+
 /** Train a resolved config from scratch in a new run folder. */
 export async function runExperiment(config: ResolvedConfig, opts: RunExperimentOptions = {}): Promise<RunResult> {
-  const cfg = resolveConfig(config); // re-validate: library callers may pass hand-made objects
+  const cfg = resolveConfig(config, 'config', skipFor(opts)); // re-validate: library callers may pass hand-made objects
   const runDir = resolve(opts.runDir ?? join(cfg.outDir, `${cfg.name}-${utcStamp()}`));
   if (existsSync(join(runDir, RUN_FILES.state)) || existsSync(join(runDir, RUN_FILES.checkpoint))) {
     throw new SigpropError(`run folder ${runDir} already holds a run; continue it with --resume ${runDir}, or choose another folder (--run-dir)`, 'run');
@@ -192,7 +186,7 @@ export async function resumeRun(runDir: string, opts: RunExperimentOptions & { e
   if (!existsSync(cfgPath)) throw new SigpropError(`cannot resume ${dir}: it has no ${RUN_FILES.config}; pass the folder of a run started by sigprop run`, 'run');
   const raw = JSON.parse(readFileSync(cfgPath, 'utf8')) as ResolvedConfig;
   if (opts.epochs !== undefined) raw.epochs = opts.epochs;
-  const cfg = resolveConfig(raw, cfgPath);
+  const cfg = resolveConfig(raw, cfgPath, skipFor(opts));
   const ckPath = join(dir, RUN_FILES.checkpoint);
   if (!existsSync(ckPath)) throw new SigpropError(`cannot resume ${dir}: no ${RUN_FILES.checkpoint} was written yet; start the run again`, 'run');
   if (opts.epochs !== undefined) saveResolvedConfig(dir, cfg);
@@ -213,7 +207,6 @@ export async function setupRule(cfg: ResolvedConfig, opts: Pick<RunExperimentOpt
   const root = new Rng(cfg.seed);
   const ruleRng = root.fork();
   const dataRng = root.fork();
-  if (!opts.createRule) await loadBuiltinRules();
   const rule = (opts.createRule ?? createRule)(cfg, { backend, rng: ruleRng, inputSize: dataset.inputSize, numClasses: dataset.numClasses });
   return { backend, dataset, rule, ruleRng, dataRng, architecture: architectureOf(cfg, dataset.inputSize) };
 }
@@ -377,7 +370,7 @@ export async function restoreFromCheckpoint(path: string, overrides: Partial<Res
   const ckPath = checkpointPathOf(path);
   const ck = loadCheckpoint(ckPath);
   if (!ck.meta.config) throw new SigpropError(`checkpoint ${ckPath} has no saved config; it was not written by the run loop`, 'checkpoint');
-  const cfg = resolveConfig({ ...(ck.meta.config as object), ...overrides }, `${ckPath} (saved config)`);
+  const cfg = resolveConfig({ ...(ck.meta.config as object), ...overrides }, `${ckPath} (saved config)`, skipFor(opts));
   const setup = await setupRule(cfg, opts);
   if (setup.architecture !== ck.architecture) {
     throw new SigpropError(`checkpoint ${ckPath} was saved for a different network (${ck.architecture}) than its config now builds (${setup.architecture}); do not change dataset or layers when evaluating`, 'checkpoint');

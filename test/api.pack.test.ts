@@ -62,8 +62,12 @@ describe('the packed library', () => {
     console.info(`pack test: installed by ${method}`);
 
     // TypeScript: type-check against the .d.ts and compile the README example
-    for (const f of ['check.ts', 'check.mjs']) copyFileSync(join(repo, 'test', 'fixtures', 'consumer', f), join(consumer, f));
-    copyFileSync(join(repo, 'test', 'fixtures', 'readme-example.ts'), join(consumer, 'readme-example.ts'));
+    // the fixtures import the source tree (so the repo's typecheck covers them); users import 'sigprop'
+    const asUser = (src: string, dest: string) => writeFileSync(dest, readFileSync(src, 'utf8').replace(/from '(\.\.\/)+src\/index\.js'/g, "from 'sigprop'"));
+    asUser(join(repo, 'test', 'fixtures', 'consumer', 'check.ts'), join(consumer, 'check.ts'));
+    asUser(join(repo, 'test', 'fixtures', 'readme-example.ts'), join(consumer, 'readme-example.ts'));
+    copyFileSync(join(repo, 'test', 'fixtures', 'consumer', 'check.mjs'), join(consumer, 'check.mjs'));
+    expect(readFileSync(join(consumer, 'readme-example.ts'), 'utf8')).toContain("from 'sigprop'");
     writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
       compilerOptions: {
         target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', skipLibCheck: true,

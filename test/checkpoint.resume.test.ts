@@ -125,7 +125,7 @@ function abortingRule(controller: AbortController, afterBatches: number): RuleFa
 
 describe('run loop: determinism and bit-for-bit resume (reference backend)', () => {
   const root = mkdtempSync(join(tmpdir(), 'sigprop-resume-'));
-  const cfg = resolveConfig(baseConfig);
+  const cfg = resolveConfig(baseConfig, 'test', { skipChecks: ['dataset'] }); // data passed in
 
   it('two runs with the same seed give identical metrics and weights; another seed differs', async () => {
     const a = await runExperiment(cfg, opts({ runDir: join(root, 'a') }));
@@ -135,7 +135,7 @@ describe('run loop: determinism and bit-for-bit resume (reference backend)', () 
     expect(stripTime(b.metrics)).toEqual(stripTime(a.metrics));
     expect(bits(b.checkpointPath)).toEqual(bits(a.checkpointPath));
     expect(a.metrics.at(-1)!.testAccuracy).toBeGreaterThan(0.5); // it learns
-    const c = await runExperiment(resolveConfig({ ...baseConfig, seed: 12 }), opts({ runDir: join(root, 'c') }));
+    const c = await runExperiment(resolveConfig({ ...baseConfig, seed: 12 }, 'test', { skipChecks: ['dataset'] }), opts({ runDir: join(root, 'c') }));
     expect(bits(c.checkpointPath)).not.toEqual(bits(a.checkpointPath));
     // run folder contents, no temp files left behind
     expect(readdirSync(a.runDir).sort()).toEqual(['checkpoint.ckpt', 'config.json', 'metrics.csv', 'metrics.json', 'run.json']);
@@ -164,7 +164,7 @@ describe('run loop: determinism and bit-for-bit resume (reference backend)', () 
 
   it('resume can extend training; a finished run folder is not overwritten', async () => {
     const dir = join(root, 'extend');
-    const short = await runExperiment(resolveConfig({ ...baseConfig, epochs: 2 }), opts({ runDir: dir }));
+    const short = await runExperiment(resolveConfig({ ...baseConfig, epochs: 2 }, 'test', { skipChecks: ['dataset'] }), opts({ runDir: dir }));
     expect(short.metrics).toHaveLength(2);
     await expect(runExperiment(cfg, opts({ runDir: dir }))).rejects.toThrow(/already holds a run.*--resume/);
     const longer = await resumeRun(dir, opts({ epochs: 4 }));
@@ -175,7 +175,7 @@ describe('run loop: determinism and bit-for-bit resume (reference backend)', () 
   it('refuses to resume a folder without a checkpoint, and a checkpoint of another architecture', async () => {
     await expect(resumeRun(join(root, 'nothing'), opts())).rejects.toThrow(/has no config\.json/);
     const dir = join(root, 'arch');
-    await runExperiment(resolveConfig({ ...baseConfig, epochs: 1 }), opts({ runDir: dir }));
+    await runExperiment(resolveConfig({ ...baseConfig, epochs: 1 }, 'test', { skipChecks: ['dataset'] }), opts({ runDir: dir }));
     const other = blobs();
     other.inputSize = 7; // a different network input
     await expect(resumeRun(dir, opts({ dataset: other }))).rejects.toThrow(/different network/);

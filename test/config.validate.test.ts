@@ -7,7 +7,7 @@ import { applyOverrides, loadConfig, resolveConfig, saveResolvedConfig } from '.
 import { closest, editDistance } from '../src/config/didyoumean.js';
 import { SigpropError } from '../src/errors.js';
 
-const minimal = { dataset: 'synthetic', layers: [{ size: 8 }, { size: 2 }], rule: 'sigprop' };
+const minimal = { dataset: 'moons', layers: [{ size: 8 }, { size: 2 }], rule: 'sigprop' };
 
 function issuesOf(raw: unknown): string[] {
   try {
@@ -26,10 +26,10 @@ describe('config validation', () => {
     expect(cfg.batchSize).toBe(64);
     expect(cfg.seed).toBe(0);
     expect(cfg.mode).toBe('spiking');
-    expect(cfg.name).toBe('synthetic-sigprop');
+    expect(cfg.name).toBe('moons-sigprop');
     expect(cfg.layers).toEqual([{ size: 8 }, { size: 2 }]);
     // input not mutated
-    expect(minimal).toEqual({ dataset: 'synthetic', layers: [{ size: 8 }, { size: 2 }], rule: 'sigprop' });
+    expect(minimal).toEqual({ dataset: 'moons', layers: [{ size: 8 }, { size: 2 }], rule: 'sigprop' });
   });
 
   it('names field path, value and allowed range for a bad nested number', () => {
@@ -61,6 +61,16 @@ describe('config validation', () => {
   it('rejects non-objects and bad enum values with suggestions', () => {
     expect(issuesOf([1, 2])[0]).toMatch(/is a list/);
     expect(issuesOf({ ...minimal, optimizer: 'adma' })[0]).toContain('did you mean "adam"');
+  });
+
+  it('checks registry names: dataset, surrogate, encoder, model', () => {
+    const msgs = issuesOf({ ...minimal, dataset: 'mnsit', surrogate: 'atn', encoder: 'ratee', layers: [{ size: 2, model: 'lfi' }] });
+    expect(msgs.some((m) => m.startsWith('dataset = "mnsit" is not valid') && m.includes('mnist'))).toBe(true);
+    expect(msgs.some((m) => m.startsWith('surrogate = "atn" is not valid') && m.includes('atan'))).toBe(true);
+    expect(msgs.some((m) => m.startsWith('encoder = "ratee" is not valid'))).toBe(true);
+    expect(msgs.some((m) => m.includes('layers[0].model = "lfi"') && m.includes('did you mean "lif"'))).toBe(true);
+    expect(issuesOf({ ...minimal, surrogate: 'atan:alpha=-1' })[0]).toMatch(/alpha = -1 is out of range/);
+    expect(resolveConfig({ ...minimal, dataset: 'mine' }, 'x', { skipChecks: ['dataset'] }).dataset).toBe('mine');
   });
 
   it('checks cross-field rules', () => {

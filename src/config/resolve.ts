@@ -15,12 +15,20 @@ import type { ExperimentConfig, ResolvedConfig } from './types.js';
 import { experimentSchema } from './experiment-schema.js';
 import { applyDefaults, ConfigError, describeAllowed, validate, type ConfigIssue, type Schema } from './schema.js';
 
+export interface ResolveOptions {
+  /**
+   * Field paths whose registry check is skipped, e.g. ['dataset'] when the caller supplies its
+   * own Dataset object under a name that is not registered.
+   */
+  skipChecks?: readonly string[];
+}
+
 /**
  * Validate a raw configuration object and fill in defaults. Throws ConfigError (listing every
  * problem: field path, value, what is allowed) when invalid. `source` names the origin in messages.
  */
-export function resolveConfig(raw: unknown, source = 'config'): ResolvedConfig {
-  const issues = validate(experimentSchema, raw);
+export function resolveConfig(raw: unknown, source = 'config', opts: ResolveOptions = {}): ResolvedConfig {
+  const issues = validate(experimentSchema, raw, '', new Set(opts.skipChecks ?? []));
   if (issues.length) throw new ConfigError(issues, source);
   const cfg = applyDefaults(experimentSchema, raw) as ResolvedConfig;
   if (!cfg.name) cfg.name = `${cfg.dataset}-${cfg.rule}`.replace(/[^A-Za-z0-9._-]/g, '_');

@@ -16,6 +16,11 @@ interface Base {
   description?: string;
   /** Value filled in by applyDefaults when the field is missing. */
   default?: unknown;
+  /**
+   * Extra check run after the type check passes (e.g. a registry lookup). Throws or returns an
+   * error message naming what is allowed; returns undefined when the value is fine.
+   */
+  check?: (value: never) => string | undefined;
 }
 
 export interface NumberSchema extends Base {
@@ -154,9 +159,10 @@ function join(path: string, key: string): string {
 
 /**
  * Check `value` against `schema`. Returns every problem found (empty when valid).
- * `path` prefixes field names in messages.
+ * `path` prefixes field names in messages; `skipChecks` lists field paths whose `check` hook
+ * (registry lookups) is skipped.
  */
-export function validate(schema: Schema, value: unknown, path = ''): ConfigIssue[] {
+export function validate(schema: Schema, value: unknown, path = '', skipChecks: ReadonlySet<string> = new Set()): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const name = path || 'value';
   const bad = (why: string): void => {
@@ -200,7 +206,7 @@ export function validate(schema: Schema, value: unknown, path = ''): ConfigIssue
       }
       if (schema.minItems !== undefined && value.length < schema.minItems) bad(`has ${value.length} items`);
       else if (schema.maxItems !== undefined && value.length > schema.maxItems) bad(`has ${value.length} items`);
-      value.forEach((item, i) => issues.push(...validate(schema.items, item, `${path}[${i}]`)));
+      value.forEach((item, i) => issues.push(...validate(schema.items, item, `${path}[${i}]`, skipChecks)));
       break;
     }
     case 'object': {
@@ -228,7 +234,7 @@ export function validate(schema: Schema, value: unknown, path = ''): ConfigIssue
           continue;
         }
         if (v === undefined) continue;
-        issues.push(...validate(sub, v, p));
+        issues.push(...validate(sub, v, p, skipChecks));
       }
       break;
     }
@@ -237,11 +243,20 @@ export function validate(schema: Schema, value: unknown, path = ''): ConfigIssue
         bad(`is ${typeOf(value)}`);
         break;
       }
-      for (const [k, v] of Object.entries(value)) issues.push(...validate(schema.values, v, join(path, k)));
+      for (const [k, v] of Object.entries(value)) issues.push(...validate(schema.values, v, join(path, k), skipChecks));
       break;
     }
     case 'any':
       break;
+  }
+  if (!issues.length && schema.check && !skipChecks.has(path)) {
+    let msg: string | undefined;
+    try {
+      msg = schema.check(value as never);
+    } catch (err) {
+      msg = (err as Error).message;
+    }
+    if (msg) issues.push({ path, value, message: `${name} = ${show(value)} is not valid: ${msg}` });
   }
   return issues;
 }
