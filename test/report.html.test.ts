@@ -99,6 +99,15 @@ describe('training figures and config table', () => {
     expect(firing.data[0].name).toBe('hidden0 (lif, 500) input');
   });
 
+  it('names the target generator first when sigprop learns its target projection', () => {
+    const data = { ...makeRunData(), config: { targetProjection: 'learned' } };
+    data.epochs = data.epochs.map((e) => ({ ...e, layerLosses: [0.5, ...(e.layerLosses ?? [])] }));
+    const fig = metricFigures(data).find((f) => f.id === 'm-layer-loss')!;
+    expect(fig.data.map((t) => t.name)).toEqual(['target generator (S, d)', 'hidden0 (lif, 500)', 'hidden1 (lif, 500)', 'readout (10)']);
+    const plain = metricFigures(makeRunData()).find((f) => f.id === 'm-layer-loss')!;
+    expect(plain.data.map((t) => t.name)).toEqual(['hidden0 (lif, 500)', 'hidden1 (lif, 500)', 'readout (10)']);
+  });
+
   it('leaves out figures whose data are missing', () => {
     const figs = metricFigures({ title: 't', epochs: [{ epoch: 1, testAccuracy: 0.5 }, { epoch: 2, testAccuracy: 0.6 }] });
     expect(figs.map((f) => f.id)).toEqual(['m-accuracy']);

@@ -25,7 +25,7 @@ function dataset(): Dataset {
 }
 
 const config: ExperimentConfig = {
-  name: 'inspect-test', dataset: 'tiny', rule: 'sigprop', mode: 'spiking', steps: 40, encoder: 'rate', seed: 11,
+  name: 'inspect-test', dataset: 'moons', rule: 'sigprop', mode: 'spiking', steps: 40, encoder: 'rate', seed: 11,
   layers: [{ size: H, model: 'lif', params: { beta: 0.9 } }, { size: C }],
 };
 
@@ -35,6 +35,7 @@ function weights(scale: number, seed: number): Record<string, Float32Array> {
   return { 'layer0.W': t(K * H, scale), 'layer0.b': new Float32Array(H), 'readout.W': t(H * C, 0.1), 'readout.b': new Float32Array(C), 'target.W': t(C * K, 1), 'target.b': new Float32Array(K).fill(0.2) };
 }
 
+const html = (f: string) => readFileSync(f, 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'sigprop-inspect-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -46,7 +47,7 @@ describe('writeTracesReport', () => {
       dataset: dataset(), outFile: out, samples: [0, 4], record: { neurons: [0, 3], rasterNeurons: 10 },
     });
     expect(r.sets.map((s) => s.label)).toEqual(['before training', 'after training']);
-    expect(r.figureCount).toBe(2 * 2 + 1); // per set: voltage + raster of layer0; plus the rate comparison
+    expect(r.figureCount).toBe(2 * 3 + 1); // per set: voltage + raster of layer0, readout potentials; plus the rate comparison
     expect(existsSync(out)).toBe(true);
     expect(r.rawFiles.map((f) => f.slice(dir.length + 1))).toEqual(['traces.before.json', 'traces.before.csv', 'traces.after.json', 'traces.after.csv']);
     const raw = JSON.parse(readFileSync(r.rawFiles[2], 'utf8'));
@@ -54,17 +55,21 @@ describe('writeTracesReport', () => {
     expect(raw.steps).toBe(40);
     const after = r.sets[1];
     expect(after.layers?.[0]).toMatchObject({ name: 'layer0 (lif, 16)', threshold: 1, voltageUnit: 'a.u.', size: H });
-    const v = after.recordings.filter((x) => x.var === 'voltage');
+    const v = after.recordings.filter((x) => x.var === 'voltage' && x.layer === 0);
     expect(v).toHaveLength(2 * 2 * 2); // neurons × samples × streams
     expect(new Set(v.map((x) => x.stream))).toEqual(new Set(['input', 'target']));
     expect(after.recordings.filter((x) => x.var === 'spikes')).toHaveLength(10 * 2 * 2);
+    expect(after.layers?.[1]).toMatchObject({ name: 'readout (leaky integrator, 3)', kind: 'readout' });
+    const ro = after.recordings.filter((x) => x.layer === 1);
+    expect(ro).toHaveLength(C * 2); // every class unit, input stream only
+    expect(new Set(ro.map((x) => x.stream))).toEqual(new Set(['input']));
+    expect(html(out)).toContain('potential per class');
     for (const x of after.recordings) expect(x.values.length).toBe(40);
     expect(after.sampleLabels).toEqual({ 0: '0, test #0', 1: '1, test #4' });
     const spikes = after.recordings.filter((x) => x.var === 'spikes').reduce((a, x) => a + Array.from(x.values).reduce((p, q) => p + q, 0), 0);
     expect(spikes).toBeGreaterThan(0);
-    const html = readFileSync(out, 'utf8');
-    expect(html).toContain('target stream (t)');
-    expect(html).toContain('traces.after.json');
+    expect(html(out)).toContain('target stream (t)');
+    expect(html(out)).toContain('traces.after.json');
   });
 
   it('uses the same input spikes for both sets: identical weights give identical recordings', async () => {
@@ -80,9 +85,34 @@ describe('writeTracesReport', () => {
     const w = weights(0.5, 1);
     const cfg = { ...config, record: { neurons: [5, 7] } };
     const r = await writeTracesReport({ weights: { config: cfg, tensors: w }, before: false, dataset: dataset(), outFile: join(dir, 'rec.html'), rawDir: false, record: { neurons: undefined, layers: undefined } });
-    expect([...new Set(r.sets[0].recordings.filter((x) => x.var === 'voltage').map((x) => x.neuron))]).toEqual([5, 7]);
+    expect([...new Set(r.sets[0].recordings.filter((x) => x.var === 'voltage' && x.layer === 0).map((x) => x.neuron))]).toEqual([5, 7]);
     const r2 = await writeTracesReport({ weights: { config: cfg, tensors: w }, before: false, dataset: dataset(), outFile: join(dir, 'rec.html'), rawDir: false, record: { neurons: [1] } });
-    expect([...new Set(r2.sets[0].recordings.filter((x) => x.var === 'voltage').map((x) => x.neuron))]).toEqual([1]);
+    expect([...new Set(r2.sets[0].recordings.filter((x) => x.var === 'voltage' && x.layer === 0).map((x) => x.neuron))]).toEqual([1]);
+  });
+
+  it('readout potentials equal the leaky integrator of the recorded hidden spikes: U[t] = β·U[t−1] + s[t]·W_o + b_o', async () => {
+    const w = weights(0.5, 4);
+    w['readout.b'] = Float32Array.from([0.1, -0.2, 0.05]);
+    const cfg = { ...config, ruleParams: { readoutBeta: 0.8 } };
+    const r = await writeTracesReport({ weights: { config: cfg, tensors: w }, before: false, dataset: dataset(), outFile: join(dir, 'ro.html'), rawDir: false, samples: [2] });
+    const recs = r.sets[0].recordings;
+    const spikes = Array.from({ length: H }, (_, j) => recs.find((x) => x.layer === 0 && x.var === 'spikes' && x.neuron === j && x.sample === 0 && x.stream === 'input')!.values);
+    const Wo = w['readout.W'];
+    let checked = 0;
+    for (let c = 0; c < C; c++) {
+      const u = recs.find((x) => x.layer === 1 && x.neuron === c && x.sample === 0)!.values;
+      let U = 0;
+      for (let t = 0; t < 40; t++) {
+        let I = w['readout.b'][c];
+        for (let j = 0; j < H; j++) I += spikes[j][t] * Wo[j * C + c];
+        U = 0.8 * U + I;
+        expect(u[t]).toBeCloseTo(U, 4);
+        checked++;
+      }
+    }
+    expect(checked).toBe(3 * 40);
+    const sums = [0, 1, 2].map((c) => Array.from(recs.find((x) => x.layer === 1 && x.neuron === c)!.values).reduce((a, b) => a + b, 0));
+    expect(r.sets[0].samplePredictions?.[0]).toBe(sums.indexOf(Math.max(...sums)));
   });
 
   it('zero weights give zero voltage and no spikes', async () => {

@@ -6,7 +6,7 @@ export * from './types.js';
 export { decimateMinMax, decimateStride, spikeSteps, rasterMarks, type Decimated, type RasterMarks } from './decimate.js';
 export { renderPage, writePage, escapeHtml, jsonForScript, pageFigures, plotlyVersion, type Figure, type Table, type Block, type Section, type ReportPage } from './page.js';
 export { metricFigures, configTable, flattenConfig, epochTable } from './metrics.js';
-export { voltageFigure, rasterFigure, firingRates, rateComparisonFigure, traceBlocks, type TraceFigureOptions } from './traces.js';
+export { voltageFigure, rasterFigure, readoutFigure, firingRates, rateComparisonFigure, traceBlocks, type TraceFigureOptions } from './traces.js';
 export { sampleSurrogates, surrogateOverlayFigure, surrogateGridFigure, surrogateAccuracyTable, surrogateAccuracyFigure, meanStd, toSurrogateData, type SurrogateLike } from './surrogates.js';
 export {
   writeTracesReport, recordNetworkTraces, networkFromTensors, targetInputs, tracesToRecordings, layerInfoOf,

@@ -20,11 +20,12 @@ import { resolveConfig } from '../config/resolve.js';
 import type { ExperimentConfig, ResolvedConfig } from '../config/types.js';
 import type { Dataset } from '../data/types.js';
 import { createEncoder, parseEncoderSpec } from '../encoders.js';
-import { Network } from '../engine/network.js';
+import { Network, type StepInput } from '../engine/network.js';
 import type { LayerSpec } from '../engine/layer.js';
 import { ParameterError, SigpropError } from '../errors.js';
 import { Recorder, type RecordSpec, type Trace } from '../recorder.js';
 import { Rng } from '../rng.js';
+import type { Tensor } from '../tensor.js';
 import type { TrainingRule } from '../learning/rule.js';
 import { writeTracesPage, type WrittenReport } from './run.js';
 import type { TraceFigureOptions } from './traces.js';
@@ -73,9 +74,14 @@ export function layerInfoOf(net: Network): Record<number, TraceLayerInfo> {
   const out: Record<number, TraceLayerInfo> = {};
   net.layers.forEach((l, i) => {
     const m = l.model as { name: string; threshold?: (p: unknown) => number };
+    const theta = m.threshold ? m.threshold(l.params) : undefined;
+    if (l.name === 'readout' && theta === READOUT_THRESHOLD) {
+      out[i] = { name: `readout (leaky integrator, ${l.size})`, kind: 'readout', voltageUnit: 'a.u.', size: l.size };
+      return;
+    }
     out[i] = {
       name: `${l.name} (${m.name}, ${l.size})`,
-      threshold: m.threshold ? m.threshold(l.params) : undefined,
+      threshold: theta,
       voltageUnit: VOLTAGE_UNITS[m.name] ?? 'a.u.',
       size: l.size,
     };
@@ -102,20 +108,29 @@ export function tracesToRecordings(traces: readonly Trace[], n: number, hasTarge
 export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { set: TraceSet; recorder: Recorder } {
   const K = net.inputSize;
   const n = o.samples.labels.length;
-  if (o.samples.x.length !== n * K) {
-    throw new ParameterError(`inspect: samples.x has ${o.samples.x.length} values but ${n} samples × inputSize ${K} need ${n * K}`);
-  }
   if (o.targetX && o.targetX.length !== n * K) throw new ParameterError(`inspect: targetX has ${o.targetX.length} values but needs ${n * K}`);
   const rows = o.targetX ? 2 * n : n;
-  const x = new Float32Array(rows * K);
-  x.set(o.samples.x);
-  if (o.targetX) x.set(o.targetX, n * K);
+  // Pre-encoded rasters ('raster' encoder) hold T·K values per sample; everything else K.
+  const perSample = o.encoder === 'raster' ? o.steps * K : K;
+  if (o.samples.x.length !== n * perSample) {
+    throw new ParameterError(`inspect: samples.x has ${o.samples.x.length} values but ${n} samples × ${perSample} (${o.encoder === 'raster' ? 'steps × ' : ''}inputSize) are needed`);
+  }
+  const x = o.encoder === 'raster' ? o.samples.x : new Float32Array(rows * K);
+  if (o.encoder !== 'raster') {
+    x.set(o.samples.x);
+    if (o.targetX) x.set(o.targetX, n * K);
+  }
   const layers = o.record?.layers ?? net.layers.map((_, i) => i);
   const specs: RecordSpec[] = [];
   const allRows = Array.from({ length: rows }, (_, i) => i);
+  const info = layerInfoOf(net);
   for (const li of layers) {
     const layer = net.layers[li];
     if (!layer) throw new ParameterError(`inspect: layer ${li} does not exist; the network has layers 0..${net.layers.length - 1}`);
+    if (info[li].kind === 'readout') {
+      specs.push({ layer: li, vars: ['voltage'], neurons: 'all', samples: Array.from({ length: n }, (_, i) => i) });
+      continue;
+    }
     const neurons = (o.record?.neurons ?? [0, 1, 2]).filter((j) => j < layer.size);
     if (neurons.length) specs.push({ layer: li, vars: ['voltage'], neurons, samples: allRows });
     if (layer.model.spikeVar) {
@@ -124,27 +139,72 @@ export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { se
     }
   }
   const recorder = new Recorder(specs, o.steps);
-  const spec = parseEncoderSpec(o.encoder);
-  const encoder = createEncoder({ name: spec.name, params: { ...spec.params, ...(o.encoderParams ?? {}) } }, { rng: new Rng(o.seed), steps: o.steps });
-  encoder.setInput(x, rows, K);
   net.reset(rows);
-  net.run({ steps: o.steps, encoder, recorder });
+  net.run({ steps: o.steps, encoder: stepInput(o, x, n, rows, K), recorder });
+  const traces = recorder.traces();
+  // With a readout integrator in the network, the prediction is argmax_c Σ_t U_o[t, c] of exactly
+  // the run shown (spiking sigprop's rule); otherwise the caller's predictions, if any.
+  const predictions = o.predictions ?? readoutPredictions(traces, info, n);
   const ids = o.samples.ids ?? Array.from({ length: n }, (_, i) => i);
   const sampleLabels: Record<number, number | string> = {};
   const samplePredictions: Record<number, number | string> = {};
   for (let i = 0; i < n; i++) {
     sampleLabels[i] = `${o.samples.labels[i]}, test #${ids[i]}`;
-    if (o.predictions) samplePredictions[i] = o.predictions[i];
+    if (predictions) samplePredictions[i] = predictions[i];
   }
   const set: TraceSet = {
     label: o.label,
     dtMs: net.dtMs,
-    recordings: tracesToRecordings(recorder.traces(), n, !!o.targetX),
-    layers: layerInfoOf(net),
+    recordings: tracesToRecordings(traces, n, !!o.targetX),
+    layers: info,
     sampleLabels,
-    samplePredictions: o.predictions ? samplePredictions : undefined,
+    samplePredictions: predictions ? samplePredictions : undefined,
   };
   return { set, recorder };
+}
+
+/** argmax over classes of the time-summed readout potential per sample, or undefined without a readout. */
+export function readoutPredictions(traces: readonly Trace[], info: Record<number, TraceLayerInfo>, n: number): Int32Array | undefined {
+  const layer = Object.keys(info).map(Number).find((i) => info[i].kind === 'readout');
+  if (layer === undefined) return undefined;
+  const best = new Float64Array(n).fill(-Infinity);
+  const arg = new Int32Array(n).fill(-1);
+  for (const tr of traces) {
+    if (tr.layer !== layer || tr.var !== 'voltage' || tr.sample >= n) continue;
+    let sum = 0;
+    for (const v of tr.values) sum += v;
+    if (sum > best[tr.sample]) {
+      best[tr.sample] = sum;
+      arg[tr.sample] = tr.neuron;
+    }
+  }
+  return arg.every((a) => a >= 0) ? arg : undefined;
+}
+
+/**
+ * The network input of every step. For an encoder spec, the rows [samples; targets] are encoded
+ * by it (seeded, so the same seed gives the same spikes). For 'raster', samples are pre-encoded
+ * [T, K] rasters fed step by step, and target rows are rate-coded, as spiking sigprop does.
+ */
+function stepInput(o: RecordNetworkOptions, x: Float32Array, n: number, rows: number, K: number): StepInput {
+  const rng = new Rng(o.seed);
+  if (o.encoder !== 'raster') {
+    const spec = parseEncoderSpec(o.encoder);
+    const enc = createEncoder({ name: spec.name, params: { ...spec.params, ...(o.encoderParams ?? {}) } }, { rng, steps: o.steps });
+    enc.setInput(x, rows, K);
+    return enc;
+  }
+  const rate = o.targetX ? createEncoder('rate', { rng, steps: o.steps }) : undefined;
+  if (rate && o.targetX) rate.setInput(o.targetX, n, K);
+  const buf = new Float32Array(rows * K);
+  return {
+    kind: 'spikes',
+    encode(t: number, out: Tensor, backend: Backend): void {
+      for (let b = 0; b < n; b++) buf.set(x.subarray((b * o.steps + t) * K, (b * o.steps + t + 1) * K), b * K);
+      if (rate) buf.set(rate.encodeHost(t), n * K);
+      backend.write(out, buf);
+    },
+  };
 }
 
 /** Network layers with weights in `tensors` ('layer<i>.W'), built from the config's layer specs. */
@@ -163,10 +223,24 @@ export function networkFromTensors(cfg: ExperimentConfig, inputSize: number, ten
   if (!layers.length) {
     throw new SigpropError(`inspect: the weights hold no 'layer0.W'; names found: ${Object.keys(tensors).slice(0, 12).join(', ')}`, 'checkpoint');
   }
+  const names = layers.map((_, i) => `layer${i}`);
+  // Spiking sigprop's readout: a non-spiking leaky integrator U_o[t] = β_o·U_o[t−1] + s[t]·W_o + b_o,
+  // which is exactly a LIF with reset 'none' and a threshold it never reaches.
+  const ro = tensors['readout.W'];
+  const C = cfg.layers[cfg.layers.length - 1].size;
+  if (cfg.mode === 'spiking' && ro && layers.length === cfg.layers.length - 1 && ro.length === inSize * C) {
+    const hiddenBeta = Number((layers[layers.length - 1].params as { beta?: number } | undefined)?.beta ?? 0.9);
+    const beta = Number((cfg.ruleParams as { readoutBeta?: number } | undefined)?.readoutBeta ?? hiddenBeta);
+    layers.push({ size: C, model: 'lif', params: { beta, threshold: READOUT_THRESHOLD, reset: 'none' }, bias: !!tensors['readout.b'], name: 'readout' });
+    names.push('readout');
+  }
   const net = new Network(backend, { inputSize, dtMs: cfg.dtMs ?? 1, layers, inputKind: encoderKind(cfg.encoder) }, new Rng(seed));
-  net.setWeights(layers.map((_, i) => ({ w: tensors[`layer${i}.W`], bias: tensors[`layer${i}.b`] })));
+  net.setWeights(names.map((n) => ({ w: tensors[`${n}.W`], bias: tensors[`${n}.b`] })));
   return net;
 }
+
+/** Threshold given to the readout integrator so that it never spikes (it has no spikes in the rule). */
+const READOUT_THRESHOLD = 1e30;
 
 function encoderKind(spec: string | undefined): 'spikes' | 'current' {
   return (spec ?? 'rate').startsWith('direct') ? 'current' : 'spikes';
@@ -260,12 +334,19 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
   const test = dataset.test;
   const ids = o.samples ?? [0, 1];
   for (const i of ids) if (!Number.isInteger(i) || i < 0 || i >= test.n) throw new ParameterError(`inspect: sample ${i} is not in the test split (0..${test.n - 1})`);
-  const K = dataset.inputSize;
-  const x = new Float32Array(ids.length * K);
-  ids.forEach((s, r) => x.set(test.images.subarray(s * K, (s + 1) * K), r * K));
+  const D = dataset.inputSize;
+  const x = new Float32Array(ids.length * D);
+  ids.forEach((s, r) => x.set(test.images.subarray(s * D, (s + 1) * D), r * D));
   const labels = Int32Array.from(ids, (s) => test.labels[s]);
-  const steps = o.steps ?? cfg.steps;
   const encoder = o.encoder ?? cfg.encoder;
+  const raster = encoder === 'raster';
+  if (raster && o.steps !== undefined && o.steps !== cfg.steps) {
+    throw new ParameterError(`inspect: steps cannot be changed for encoder 'raster' (the samples hold ${cfg.steps} steps each)`);
+  }
+  const steps = o.steps ?? cfg.steps;
+  if (raster && D % steps !== 0) throw new ParameterError(`inspect: encoder 'raster' needs inputSize (${D}) = steps (${steps}) × channels`);
+  /** Per-step input size: the channels of a raster, else the whole sample. */
+  const K = raster ? D / steps : D;
   // Explicit options win over the config's record section; undefined fields do not erase it.
   const record: InspectRecordSpec = {
     neurons: o.record?.neurons ?? cfg.record?.neurons,
@@ -280,8 +361,10 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
     if (rule) initial = rule.state();
     else warnings.push(`no initial weights: the rule "${cfg.rule}" could not be created here, so the before-training traces are left out`);
   }
+  // The rule's own predict() encodes with its own random stream; used only where the network has
+  // no readout integrator to read the prediction from (see readoutPredictions).
   const predict = (t: Record<string, Float32Array>): Int32Array | undefined => {
-    if (!rule) return undefined;
+    if (!rule || t['readout.W']) return undefined;
     try {
       rule.loadState(t);
       return rule.predict(x, ids.length);

@@ -108,11 +108,16 @@ export function metricFigures(data: RunReportData, prefix = 'm'): Figure[] {
   );
   const n = layerCount(data);
   const idx = [...Array(n).keys()];
+  // Sigprop with a learned target projection reports the target generator's own loss first.
+  const statLayers = Math.max(0, ...ep.flatMap((e) => (e.layers ?? []).map((l) => l.layer + 1)));
+  const lossCount = Math.max(0, ...ep.map((e) => e.layerLosses?.length ?? 0));
+  const targetFirst = data.config?.targetProjection === 'learned' && statLayers > 0 && lossCount === statLayers + 1;
+  const lossName = (i: number) => (targetFirst ? (i === 0 ? 'target generator (S, d)' : layerName(data, i - 1)) : layerName(data, i));
   figs.push(
     figureOf(
       `${prefix}-layer-loss`,
       baseLayout('Local loss of each layer', 'epoch', 'local loss'),
-      idx.map((i) => series(ep, (e) => e.layerLosses?.[i], layerName(data, i), { line: { color: colour(i) } })),
+      [...Array(lossCount).keys()].map((i) => series(ep, (e) => e.layerLosses?.[i], lossName(i), { line: { color: colour(i) } })),
       'Each layer minimises its own loss; nothing flows back between layers.',
     ),
   );

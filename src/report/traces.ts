@@ -14,7 +14,7 @@ import type { TraceLayerInfo, TraceRecording, TraceSet } from './types.js';
 export interface TraceFigureOptions {
   /** Most points per voltage trace (min-max decimation beyond; default 2000). */
   maxPointsPerTrace?: number;
-  /** Most (sample, neuron) rows per layer's voltage figure (default 6). */
+  /** Most (sample, neuron) rows per layer's voltage figure (default 9). */
   maxRows?: number;
   /** Most raster marks per raster panel (time binning beyond; default 20000). */
   maxRasterMarks?: number;
@@ -108,7 +108,7 @@ export function voltageFigure(set: TraceSet, layer: number, id: string, opts: Tr
   const pairKeys = [...new Set(vRecs.map((r) => `${r.sample}:${r.neuron}`))]
     .map((k) => k.split(':').map(Number) as [number, number])
     .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const maxRows = opts.maxRows ?? 6;
+  const maxRows = opts.maxRows ?? 9;
   const pairs = pairKeys.slice(0, maxRows);
   const maxPts = opts.maxPointsPerTrace ?? 2000;
   const unit = li.voltageUnit ?? 'a.u.';
@@ -241,6 +241,58 @@ export function rasterFigure(set: TraceSet, layer: number, id: string, opts: Tra
   };
 }
 
+/**
+ * Readout figure: one panel per sample (input stream), the potential of every class's output
+ * unit over time; the true class drawn thick, the others thin. Returns undefined without
+ * voltage recordings.
+ */
+export function readoutFigure(set: TraceSet, layer: number, id: string, opts: TraceFigureOptions = {}): Figure | undefined {
+  const recs = set.recordings.filter((r) => r.layer === layer && streamOf(r) === 'input');
+  const li = info(set, layer);
+  const vVar = pickVar(recs, li.voltageVar, VOLTAGE_VARS);
+  if (!vVar) return undefined;
+  const vRecs = recs.filter((r) => r.var === vVar);
+  const samples = [...new Set(vRecs.map((r) => r.sample))].sort((a, b) => a - b).slice(0, opts.maxRows ?? 6);
+  if (!samples.length) return undefined;
+  const cols = Math.min(2, samples.length);
+  const rowsN = Math.ceil(samples.length / cols);
+  const { axes, cell } = grid(rowsN, cols);
+  const data: PlotTrace[] = [];
+  const annotations: Record<string, unknown>[] = [];
+  const notes = new Set<string>();
+  const shown = new Set<number>();
+  samples.forEach((sample, k) => {
+    const r = Math.floor(k / cols);
+    const c = k % cols;
+    const { xa, ya, key, xMid, yTop } = cell(r, c);
+    const sfx = key === 1 ? '' : String(key);
+    annotations.push(subplotTitle(sampleText(set, sample), xMid, yTop));
+    const label = Number(String(set.sampleLabels?.[sample] ?? '').split(',')[0]);
+    for (const rec of vRecs.filter((x) => x.sample === sample).sort((a, b) => a.neuron - b.neuron)) {
+      const dec = decimateMinMax(rec.values, opts.maxPointsPerTrace ?? 2000);
+      if (dec.note) notes.add(dec.note);
+      const isTrue = rec.neuron === label;
+      data.push({
+        type: 'scatter', mode: 'lines', name: `class ${rec.neuron}`, legendgroup: `c${rec.neuron}`, showlegend: !shown.has(rec.neuron),
+        x: dec.x.map((t) => t * set.dtMs), y: dec.y, xaxis: xa, yaxis: ya, line: { color: colour(rec.neuron), width: isTrue ? 3 : 1.2 },
+      });
+      shown.add(rec.neuron);
+    }
+    if (r === rowsN - 1) (axes[`xaxis${sfx}`] as Record<string, unknown>).title = { text: 'time (ms)' };
+    if (c === 0) (axes[`yaxis${sfx}`] as Record<string, unknown>).title = { text: `U_o (${li.voltageUnit ?? 'a.u.'})` };
+  });
+  const noteText = [...notes].join('; ');
+  const top = noteText ? 80 : 60;
+  const heightPx = top + 60 + 220 * rowsN;
+  return {
+    id,
+    data,
+    layout: { ...baseLayout(`${layerTitle(set, layer)}: potential per class, ${set.label}${noteText ? `<br><sub>${noteText}</sub>` : ''}`, '', ''), ...axes, annotations, showlegend: true, legend: { orientation: 'v', x: 1.01, y: 1 }, margin: { l: 70, r: 110, t: top, b: 60 } },
+    caption: 'Output potential of each class unit over time (input stream only); the true class is drawn thick. The prediction is the class with the largest time-summed potential.',
+    heightPx,
+  };
+}
+
 /** Mean firing rate (spikes per neuron per step) of each layer and stream in a set. */
 export function firingRates(set: TraceSet): { layer: number; stream: Stream; rate: number; neurons: number }[] {
   const out: { layer: number; stream: Stream; rate: number; neurons: number }[] = [];
@@ -298,6 +350,11 @@ export function recordingTable(set: TraceSet): Table {
 export function traceBlocks(set: TraceSet, prefix: string, opts: TraceFigureOptions = {}): Block[] {
   const blocks: Block[] = [];
   for (const layer of traceLayers(set)) {
+    if (info(set, layer).kind === 'readout') {
+      const ro = readoutFigure(set, layer, `${prefix}-o${layer}`, opts);
+      if (ro) blocks.push({ kind: 'figure', figure: ro });
+      continue;
+    }
     const v = voltageFigure(set, layer, `${prefix}-v${layer}`, opts);
     if (v) blocks.push({ kind: 'figure', figure: v });
     const r = rasterFigure(set, layer, `${prefix}-r${layer}`, opts);

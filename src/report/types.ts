@@ -94,6 +94,11 @@ export interface TraceLayerInfo {
   voltageUnit?: string;
   /** Layer size (raster y range). */
   size?: number;
+  /**
+   * 'readout': a non-spiking output integrator (one potential per class); drawn as one panel per
+   * sample with every class's potential, input stream only. Default: a neuron population.
+   */
+  kind?: 'population' | 'readout';
 }
 
 /** One recording session (e.g. 'before training' or 'after training'). */
