@@ -153,6 +153,30 @@ describe('sigprop CLI: run, eval, resume, surrogates', () => {
     expect((await cli('eval', join(dir, 'foreign.ckpt'))).err).toContain('is not a sigprop checkpoint');
   });
 
+  it('traces writes the voltage-trace report of a spiking run; rate runs are refused clearly', async () => {
+    const spk = join(dir, 'spk.json');
+    writeFileSync(spk, JSON.stringify({ ...tiny, name: 'spk', mode: 'spiking', steps: 8, epochs: 1, layers: [{ size: 6, model: 'lif' }, { size: 2, model: 'lif' }] }));
+    const runDir = join(dir, 'spk-run');
+    expect((await cli('run', spk, '--run-dir', runDir, '--quiet', '--no-report')).code).toBe(0);
+    const out = join(dir, 'tr', 'traces.html');
+    const r = await cli('traces', runDir, '--samples', '0,2', '--neurons', '0,1', '-o', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`traces report: ${out}`);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('before training');
+    expect(html).toContain('after training');
+    expect(existsSync(join(dir, 'tr', 'traces.after.csv'))).toBe(true);
+    expect((await cli('traces', runDir, '--samples', '-1')).code).toBe(2);
+    const rate = await cli('traces', join(dir, 'r1'));
+    expect(rate.code).toBe(1);
+    expect(rate.err).toMatch(/mode = 'rate'/);
+  });
+
+  it('bench passes unknown flags through to the script', () => {
+    const spec = { command: 'bench', positionals: [{ name: 'args', description: '', variadic: true }], flags: [], passthrough: true };
+    expect(parseArgs(['--quick', '--reps', '3'], spec).positionals).toEqual(['--quick', '--reps', '3']);
+  });
+
   it('surrogates lists families and --compare writes JSON and HTML', async () => {
     const list = await cli('surrogates');
     expect(list.code).toBe(0);

@@ -80,6 +80,8 @@ export interface ParseSpec {
   positionals: readonly PositionalSpec[];
   /** Accept config override flags (--epochs 3, --learning-rate 0.01, ...). */
   configFlags?: boolean;
+  /** Pass the first unknown flag and everything after it through as positionals (wrapped scripts). */
+  passthrough?: boolean;
 }
 
 /**
@@ -124,6 +126,10 @@ export function parseArgs(argv: readonly string[], spec: ParseSpec): ParsedArgs 
       f = byName.get(name.slice(3));
       negated = true;
     }
+    if (!f && spec.passthrough) {
+      positionals.push(...argv.slice(i));
+      break;
+    }
     if (!f) {
       const hint = closest(name, all.map((x) => x.name));
       throw new UsageError(`unknown flag --${name} for 'sigprop ${spec.command}'${hint ? ` (did you mean --${hint}?)` : ''}`, helpHint);
@@ -155,7 +161,10 @@ export function parseArgs(argv: readonly string[], spec: ParseSpec): ParsedArgs 
     else flags[f.name] = value;
   }
 
-  for (const f of own) if (flags[f.name] === undefined && f.default !== undefined) flags[f.name] = f.default;
+  for (const f of own) {
+    if (flags[f.name] !== undefined || f.default === undefined) continue;
+    flags[f.name] = f.type === 'list' ? String(f.default).split(',').filter(Boolean) : f.default;
+  }
   if (!flags.help) {
     const required = spec.positionals.filter((p) => p.required);
     if (positionals.length < required.length) {

@@ -122,11 +122,12 @@ export const surrogatesCommand: Command = {
 export const benchCommand: Command = {
   command: 'bench',
   summary: 'benchmark the backends (runs experiments/bench)',
-  usage: 'sigprop bench [-- bench options]',
-  description: 'Runs the kernel and training benchmarks of experiments/bench.ts; arguments after -- are passed to it (see its own --help).',
+  usage: 'sigprop bench [bench options]',
+  description: "Runs the kernel and training benchmarks of experiments/bench.ts; other arguments are passed to it (its options: 'sigprop bench -- --help').",
+  passthrough: true,
   positionals: [{ name: 'args', description: 'arguments for the benchmark script', variadic: true }],
   flags: [],
-  examples: ['sigprop bench', 'sigprop bench -- --help'],
+  examples: ['sigprop bench --quick', 'sigprop bench -- --help'],
   async run(args: ParsedArgs): Promise<number> {
     const script = findExperimentScript('bench');
     if (!script) throw new SigpropError('bench: experiments/bench is not part of this build', 'unsupported');
