@@ -74,7 +74,7 @@ describe.skipIf(!!skipReason)('HTML reports in headless Chromium', () => {
     const tensors = { 'layer0.W': rand(K * H, 0.6), 'layer0.b': new Float32Array(H), 'target.W': rand(C * K, 1), 'target.b': new Float32Array(K) };
     const file = join(dir, 'inspect', 'traces.html');
     const w = await writeTracesReport({
-      weights: { config: { dataset: 'moons', rule: 'sigprop', mode: 'spiking', steps: 50, layers: [{ size: H, model: 'lif' }, { size: C }] }, tensors, initialTensors: { ...tensors, 'layer0.W': rand(K * H, 0.2) } },
+      weights: { config: { dataset: 'tiny', rule: 'sigprop', mode: 'spiking', steps: 50, layers: [{ size: H, model: 'lif' }, { size: C }] }, tensors, initialTensors: { ...tensors, 'layer0.W': rand(K * H, 0.2) } },
       dataset: { name: 'tiny', inputShape: [K], inputSize: K, numClasses: C, train: split, test: split, normalisation: { kind: 'none' }, source: 'test' },
       outFile: file,
       samples: [0, 1],

@@ -309,16 +309,18 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
   let cfg: ResolvedConfig;
   let tensors: Record<string, Float32Array>;
   let source: string;
+  // A caller-supplied Dataset may carry a name the dataset registry does not know.
+  const skip = { skipChecks: o.dataset ? ['dataset'] : [] };
   if (o.checkpoint) {
     const { checkpointPathOf } = await import('../runner.js');
     const path = checkpointPathOf(o.checkpoint);
     const ck = loadCheckpoint(path);
     if (!ck.meta.config) throw new SigpropError(`checkpoint ${path} has no saved config; it was not written by the run loop`, 'checkpoint');
-    cfg = resolveConfig(ck.meta.config, `${path} (saved config)`);
+    cfg = resolveConfig(ck.meta.config, `${path} (saved config)`, skip);
     tensors = Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, t.data]));
     source = `${path} (epoch ${ck.epoch})`;
   } else if (o.weights) {
-    cfg = resolveConfig(o.weights.config, 'weights.config');
+    cfg = resolveConfig(o.weights.config, 'weights.config', skip);
     tensors = o.weights.tensors;
     source = 'weights in memory';
   } else throw new ParameterError('writeTracesReport: give checkpoint (a checkpoint.ckpt path or run folder) or weights { config, tensors }');

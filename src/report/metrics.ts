@@ -20,7 +20,9 @@ export function colour(i: number): string {
 /** Shared layout: title, axis titles (with units), legend at the top right. */
 export function baseLayout(title: string, xTitle: string, yTitle: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    title: { text: title, font: { size: 15 } },
+    // Pinned to the top of the figure so that a second title line (a decimation note) never runs
+    // into subplot titles.
+    title: { text: title, font: { size: 15 }, y: 1, yref: 'container', yanchor: 'top', pad: { t: 12 } },
     xaxis: { title: { text: xTitle }, zeroline: false },
     yaxis: { title: { text: yTitle }, zeroline: false },
     margin: { l: 70, r: 20, t: 50, b: 50 },

@@ -176,7 +176,7 @@ export function voltageFigure(set: TraceSet, layer: number, id: string, opts: Tr
   const more = pairKeys.length > pairs.length ? ` (first ${pairs.length} of ${pairKeys.length} recorded neuron/sample pairs)` : '';
   const noteText = [...notes].join('; ');
   const title = `${layerTitle(set, layer)}: membrane voltage, ${set.label}${more}${noteText ? `<br><sub>${noteText}; spikes exact</sub>` : ''}`;
-  const top = noteText ? 80 : 60;
+  const top = noteText ? 95 : 65;
   const bottom = 95;
   const heightPx = top + bottom + 180 * pairs.length;
   const caption = `Membrane voltage over time${theta !== undefined ? ' with the threshold θ (dashed)' : ''}; ticks above the trace mark spikes (exact steps). ` +
@@ -235,7 +235,7 @@ export function rasterFigure(set: TraceSet, layer: number, id: string, opts: Tra
   return {
     id,
     data,
-    layout: { ...baseLayout(`${layerTitle(set, layer)}: spike raster, ${set.label}${noteText ? `<br><sub>${noteText}</sub>` : ''}`, '', ''), ...axes, annotations, showlegend: false, margin: { l: 70, r: 20, t: noteText ? 80 : 60, b: 50 } },
+    layout: { ...baseLayout(`${layerTitle(set, layer)}: spike raster, ${set.label}${noteText ? `<br><sub>${noteText}</sub>` : ''}`, '', ''), ...axes, annotations, showlegend: false, margin: { l: 70, r: 20, t: noteText ? 95 : 65, b: 50 } },
     caption: `Each tick is a spike of the neuron on the y axis. dt = ${fmt(set.dtMs)} ms.${noteText ? ` Decimated for plotting: ${noteText}.` : ''}`,
     heightPx: 100 + 230 * samples.length,
   };
@@ -282,7 +282,7 @@ export function readoutFigure(set: TraceSet, layer: number, id: string, opts: Tr
     if (c === 0) (axes[`yaxis${sfx}`] as Record<string, unknown>).title = { text: `U_o (${li.voltageUnit ?? 'a.u.'})` };
   });
   const noteText = [...notes].join('; ');
-  const top = noteText ? 80 : 60;
+  const top = noteText ? 95 : 65;
   const heightPx = top + 60 + 220 * rowsN;
   return {
     id,
