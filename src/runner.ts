@@ -177,8 +177,9 @@ export async function runExperiment(config: ResolvedConfig, opts: RunExperimentO
 }
 
 /**
- * Continue the run in `runDir` from its checkpoint. `epochs` may raise the total number of
- * epochs (to train longer); everything else comes from the folder's config.json.
+ * Continue the run in `runDir` from its checkpoint (or start it over in the same folder when it
+ * stopped before writing one). `epochs` may raise the total number of epochs (to train longer);
+ * everything else comes from the folder's config.json.
  */
 export async function resumeRun(runDir: string, opts: RunExperimentOptions & { epochs?: number } = {}): Promise<RunResult> {
   const dir = resolve(runDir);
@@ -188,8 +189,12 @@ export async function resumeRun(runDir: string, opts: RunExperimentOptions & { e
   if (opts.epochs !== undefined) raw.epochs = opts.epochs;
   const cfg = resolveConfig(raw, cfgPath, skipFor(opts));
   const ckPath = join(dir, RUN_FILES.checkpoint);
-  if (!existsSync(ckPath)) throw new SigpropError(`cannot resume ${dir}: no ${RUN_FILES.checkpoint} was written yet; start the run again`, 'run');
   if (opts.epochs !== undefined) saveResolvedConfig(dir, cfg);
+  if (!existsSync(ckPath)) {
+    // stopped before its first checkpoint: nothing to continue, so train from the start in the same folder
+    (opts.log ?? ((l: string) => process.stdout.write(`${l}\n`)))(`${dir} has no checkpoint yet; starting it from epoch 1`);
+    return trainLoop(cfg, dir, null, opts);
+  }
   return trainLoop(cfg, dir, ckPath, opts);
 }
 

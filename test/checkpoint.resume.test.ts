@@ -190,6 +190,25 @@ describe('run loop: determinism and bit-for-bit resume (reference backend)', () 
     expect(ev.epoch).toBe(4);
   });
 
+  it('divergence leaves status diverged with the message and keeps the last good checkpoint', async () => {
+    const dir = join(root, 'diverge');
+    const { DivergenceError } = await import('../src/learning/rule.js');
+    let n = 0;
+    const diverging: RuleFactory = (c, ctx) => {
+      const inner = toyRule(c, ctx);
+      return { ...inner, trainBatch: (x, l) => {
+        if (++n === 25) throw new DivergenceError('layer0', n, 0.2);
+        return inner.trainBatch(x, l);
+      } };
+    };
+    await expect(runExperiment(cfg, opts({ runDir: dir, createRule: diverging }))).rejects.toThrow(/training diverged: layer0/);
+    const st = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+    expect(st.status).toBe('diverged');
+    expect(st.error).toMatch(/lower the learning rate/);
+    expect(loadCheckpoint(join(dir, 'checkpoint.ckpt')).epoch).toBe(2); // last completed epoch
+    expect(JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'))).toHaveLength(2);
+  });
+
   it('a failing rule leaves run.json with status failed and the error', async () => {
     const dir = join(root, 'fail');
     const bad: RuleFactory = (c, ctx) => ({ ...toyRule(c, ctx), trainBatch: () => { throw new Error('boom'); } });
@@ -198,6 +217,10 @@ describe('run loop: determinism and bit-for-bit resume (reference backend)', () 
     expect(st.status).toBe('failed');
     expect(st.error).toBe('boom');
     expect(existsSync(join(dir, 'config.json'))).toBe(true);
+    // no checkpoint was written: --resume starts it over in the same folder
+    const again = await resumeRun(dir, opts());
+    expect(again.status).toBe('complete');
+    expect(again.metrics).toHaveLength(4);
   });
 });
 

@@ -140,11 +140,6 @@ export async function runSweep(base: ResolvedConfig, axes: SweepAxes, opts: Swee
       result.points.push({ name: p.name, status: status === 'complete' ? 'skipped' : 'diverged' });
       continue;
     }
-    if (status !== 'pending' && !existsSync(join(dir, RUN_FILES.checkpoint))) {
-      log(`  ${dir} stopped (${status}) before its first checkpoint; delete the folder to run the point again`);
-      result.points.push({ name: p.name, status: 'failed' });
-      continue;
-    }
     const r = status === 'pending' ? await runExperiment(configs[p.index], runOpts) : await resumeRun(dir, runOpts);
     result.points.push({ name: p.name, status: r.status, testAccuracy: r.metrics.at(-1)?.testAccuracy });
     if (r.status === 'interrupted') {
