@@ -11,6 +11,7 @@ import { registerRule, type RuleContext, type RuleFactory, type TrainingRule } f
 import { RateSigprop } from './sigprop-rate.js';
 import { SpikingSigprop } from './sigprop-spiking.js';
 import { BackpropMlp, BpttRule } from './bptt.js';
+import { HebbianSigprop } from './hebbian.js';
 
 export * from './rule.js';
 export { createOptimizer, optimizerNames, registerOptimizer, scheduledLearningRate, type Optimizer, type Param } from './optimizers.js';
@@ -19,11 +20,14 @@ export { resolveRuleSettings, RULE_PARAM_DOCS, type RuleSettings } from './setti
 export { RateSigprop } from './sigprop-rate.js';
 export { SpikingSigprop } from './sigprop-spiking.js';
 export { BackpropMlp, BpttRule } from './bptt.js';
+export { HebbianSigprop } from './hebbian.js';
+export { trainAndEvaluate, accuracy, parseFlags, type TrainResult, type EpochMetrics } from './train.js';
 
 /** Sigprop variants by config.mode. */
 export const sigpropModes = new Map<string, RuleFactory>([
   ['rate', (c, ctx) => new RateSigprop(c, ctx)],
   ['spiking', (c, ctx) => new SpikingSigprop(c, ctx)],
+  ['continuous', (c, ctx) => new HebbianSigprop(c, ctx)],
 ]);
 
 function sigpropFactory(config: ExperimentConfig, ctx: RuleContext): TrainingRule {

@@ -1,0 +1,208 @@
+/**
+ * Continuous-time Hebbian sigprop (config mode 'continuous').
+ *
+ * Every layer is a leaky integrator τ·dh/dt = −h + a_{ℓ−1}·W_ℓ + b_ℓ, a_ℓ = φ(h_ℓ) (exponential
+ * Euler at dtMs, models/leaky.ts). The input rows receive x as a constant current, the target
+ * rows the class signals t0_c = g(S·c + d) (one row per class). While the network integrates,
+ * every layer's weights follow
+ *     dW_ℓ/dt = η·(a_ℓ^t − a_ℓ^h)·(a_{ℓ−1}^t)ᵀ      (hebbPre 'target', default)
+ * or with a_{ℓ−1}^h as the presynaptic factor (hebbPre 'input'), where a^h is a sample's input-
+ * stream activity and a^t the activity of its class's target row; dW/dt is integrated with Euler
+ * steps of dtMs and averaged over the batch. Nothing but the layer's own pre- and postsynaptic
+ * activities enters its update. With 'target' presynaptic factors, the batch sum collapses to
+ * one outer product per class (C rows instead of B).
+ * Prediction (ruleParams.predict): 'classSignal' — the class whose target-stream activity at the
+ * last layer is nearest (L2) to the sample's input-stream activity after T steps; 'readout' — the
+ * last layer is a linear readout of the last hidden layer trained while integrating with the
+ * local delta rule dW/dt = η·a_{L−1}^hᵀ·(onehot − softmax(z)) (softmax CE on its own input),
+ * predicting argmax z at the last step (its rate per ms is config.learningRate).
+ */
+import { getActivation, type Activation } from '../../models/activations.js';
+import { resolveLeaky, type LeakyResolved } from '../../models/leaky.js';
+import type { ExperimentConfig } from '../config/types.js';
+import { ParameterError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { DenseParams } from './dense.js';
+import { argmaxRows, softmaxCE } from './losses.js';
+import { scheduledLearningRate } from './optimizers.js';
+import { DivergenceError, type BatchResult, type LayerStats, type RuleContext, type TrainingRule } from './rule.js';
+import { Scratch } from './scratch.js';
+import { resolveRuleSettings, type RuleSettings } from './settings.js';
+import { TargetGenerator } from './target.js';
+
+export class HebbianSigprop implements TrainingRule {
+  readonly name = 'sigprop';
+  readonly settings: RuleSettings;
+  /** All layers, the last one (numClasses units) included: each learns with the Hebbian rule. */
+  readonly layers: DenseParams[];
+  readonly target: TargetGenerator;
+  readonly leaky: LeakyResolved[];
+  private readonly phi: Activation[];
+  private readonly sc: Scratch;
+  private eta: number;
+  /** Rate of the delta-rule readout per ms (config.learningRate, scheduled like η). */
+  private readoutRate: number;
+  private stepIndex = 0;
+  private stats: LayerStats[] = [];
+
+  constructor(config: ExperimentConfig, readonly ctx: RuleContext) {
+    const s = (this.settings = resolveRuleSettings(config));
+    const all = [...s.hidden, { size: s.outputSize, model: 'leaky', params: s.hidden[s.hidden.length - 1]?.params }];
+    this.leaky = all.map((l, i) => {
+      if ((l.model ?? 'leaky') !== 'leaky') {
+        throw new ParameterError(`layers[${i}].model = "${l.model}": continuous-time Hebbian sigprop uses 'leaky' integrator layers`);
+      }
+      return resolveLeaky({ activation: 'sigmoid', tauMs: 5, ...(l.params ?? {}) } as never, s.dtMs);
+    });
+    this.phi = this.leaky.map((p) => getActivation(p.activation));
+    this.sc = new Scratch(ctx.backend);
+    this.target = new TargetGenerator(ctx.backend, ctx.rng, ctx.numClasses, ctx.inputSize, s);
+    let fanIn = ctx.inputSize;
+    this.layers = all.map((l, i) => {
+      const d = new DenseParams(ctx.backend, ctx.rng, i === all.length - 1 ? 'output' : `layer${i}`, fanIn, l.size, s);
+      fanIn = l.size;
+      return d;
+    });
+    this.eta = s.eta;
+    this.readoutRate = s.learningRate;
+  }
+
+  describe(): string {
+    const s = this.settings;
+    return `sigprop (continuous-time Hebbian, leaky τ=${this.leaky.map((p) => p.tauMs).join('/')}ms φ=${this.leaky[0].activation}, ` +
+      `T=${s.steps}×${s.dtMs}ms) ${[this.ctx.inputSize, ...this.layers.map((l) => l.outSize)].join('-')} η=${this.eta}/ms pre=${s.hebbPre} target=${s.targetProjection}`;
+  }
+
+  /** Run T steps over rows [x (B rows); class signals (C rows)]; calls `learn` after each layer step. */
+  private integrate(x: Float32Array, B: number, learn: ((i: number, aPrev: Tensor, a: Tensor, I: Tensor) => void) | null): { a: Tensor; I: Tensor } {
+    const s = this.settings, be = this.ctx.backend, C = this.ctx.numClasses, K = this.ctx.inputSize, rows = B + C;
+    const a0 = this.sc.get('input', [rows, K]);
+    a0.data.set(x.subarray(0, B * K));
+    this.target.write(Int32Array.from({ length: C }, (_, c) => c), a0.data, B);
+    const st = this.layers.map((l, i) => ({
+      h: this.sc.zeros(`h${i}`, [rows, l.outSize]),
+      a: this.sc.get(`a${i}`, [rows, l.outSize]),
+      I: this.sc.get(`I${i}`, [rows, l.outSize]),
+    }));
+    st.forEach((q, i) => be.fill(q.a, this.phi[i].f(0)));
+    for (let t = 0; t < s.steps; t++) {
+      let aPrev: Tensor = a0;
+      this.layers.forEach((layer, i) => {
+        const q = st[i], g = this.leaky[i].gain, phi = this.phi[i];
+        be.spikeMatmul(q.I, aPrev, layer.W.value);
+        be.addRow(q.I, layer.b.value);
+        be.axpby(q.h, q.I, g, 1 - g); // h ← h + g·(I − h)
+        const H = q.h.data, A = q.a.data;
+        for (let k = 0; k < H.length; k++) A[k] = phi.f(H[k]);
+        learn?.(i, aPrev, q.a, q.I);
+        aPrev = q.a;
+      });
+    }
+    return { a: st[st.length - 1].a, I: st[st.length - 1].I };
+  }
+
+  trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
+    const s = this.settings, be = this.ctx.backend, B = labels.length, C = this.ctx.numClasses;
+    const step = ++this.stepIndex;
+    const targetLoss = this.target.update(this.sc, x, labels, step);
+    const mismatch = new Float64Array(this.layers.length);
+    const alpha = (this.eta * s.dtMs) / B;
+    const L = this.layers.length;
+    let correct = 0;
+    this.integrate(x, B, (i, aPrev, a, I) => {
+      const layer = this.layers[i], n = layer.outSize, A = a.data;
+      if (i === L - 1 && s.predict === 'readout') {
+        // local delta-rule readout: dW/dt = η·a_{L−1}^hᵀ·(onehot − softmax(I)) on the input rows
+        const z = this.sc.get('ro.z', [B, n]);
+        z.data.set(I.data.subarray(0, B * n));
+        const r = softmaxCE(z.data, labels, n, z.data);
+        correct = r.correct;
+        mismatch[i] += r.loss;
+        const K = aPrev.shape[1];
+        const pre = this.sc.get(`preh${i}`, [B, K]);
+        pre.data.set(aPrev.data.subarray(0, B * K));
+        const lr = this.readoutRate * s.dtMs;
+        be.spikeOuter(layer.W.value, pre, z, -lr);
+        be.sumRows(layer.b.value, z, -lr, 1);
+        return;
+      }
+      // D[b] = a^t[c_b] − a^h[b]; per-class sums for the 'target' presynaptic factor
+      const D = this.sc.get(`D${i}`, [B, n]), Dd = D.data;
+      const Dc = this.sc.zeros(`Dc${i}`, [C, n]), Dcd = Dc.data;
+      let mm = 0;
+      for (let b = 0; b < B; b++) {
+        const c = labels[b], ob = b * n, ot = (B + c) * n;
+        for (let k = 0; k < n; k++) {
+          const d = A[ot + k] - A[ob + k];
+          Dd[ob + k] = d;
+          Dcd[c * n + k] += d;
+          mm += d * d;
+        }
+      }
+      mismatch[i] += mm / B;
+      if (s.hebbPre === 'target') {
+        const K = aPrev.shape[1];
+        const pre = this.sc.get(`pre${i}`, [C, K]);
+        pre.data.set(aPrev.data.subarray(B * K, (B + C) * K));
+        be.spikeOuter(layer.W.value, pre, Dc, alpha);
+      } else {
+        const K = aPrev.shape[1];
+        const pre = this.sc.get(`preh${i}`, [B, K]);
+        pre.data.set(aPrev.data.subarray(0, B * K));
+        be.spikeOuter(layer.W.value, pre, D, alpha);
+      }
+      be.sumRows(layer.b.value, D, alpha, 1);
+    });
+    this.stats = this.layers.map((layer, i) => {
+      const ss = be.sumSquares(layer.W.value) + be.sumSquares(layer.b.value);
+      if (!Number.isFinite(ss)) throw new DivergenceError(layer.name, step, this.eta, 'Hebbian rate η per ms');
+      return { layer: i, label: `${layer.name} (leaky, ${layer.outSize})`, weightNorm: Math.sqrt(be.sumSquares(layer.W.value)), learningRate: this.eta };
+    });
+    const layerLosses = Array.from(mismatch, (v) => v / s.steps);
+    if (targetLoss) layerLosses.unshift(targetLoss);
+    return { loss: layerLosses.reduce((p, q) => p + q, 0), layerLosses, ...(s.predict === 'readout' ? { accuracy: correct / B } : {}) };
+  }
+
+  predict(x: Float32Array, B: number): Int32Array {
+    const C = this.ctx.numClasses, n = this.layers[this.layers.length - 1].outSize;
+    const last = this.integrate(x, B, null);
+    if (this.settings.predict === 'readout') return argmaxRows(last.I.data, B, n);
+    const a = last.a.data;
+    const out = new Int32Array(B);
+    for (let b = 0; b < B; b++) {
+      let best = Infinity;
+      for (let c = 0; c < C; c++) {
+        let d = 0;
+        for (let k = 0; k < n; k++) {
+          const v = a[b * n + k] - a[(B + c) * n + k];
+          d += v * v;
+        }
+        if (d < best) (best = d), (out[b] = c);
+      }
+    }
+    return out;
+  }
+
+  setEpoch(epoch: number): void {
+    this.eta = scheduledLearningRate(this.settings.eta, epoch, this.settings.schedule);
+    this.readoutRate = scheduledLearningRate(this.settings.learningRate, epoch, this.settings.schedule);
+    this.target.proj.setEpoch(epoch);
+  }
+
+  state(): Record<string, Float32Array> {
+    return Object.assign({}, this.target.proj.state(), ...this.layers.map((l) => l.state()));
+  }
+
+  loadState(st: Record<string, Float32Array>): void {
+    for (const l of [this.target.proj, ...this.layers]) l.loadState(st);
+  }
+
+  layerStats(): LayerStats[] {
+    return this.stats;
+  }
+
+  dispose(): void {
+    for (const l of [this.target.proj, ...this.layers]) l.dispose();
+    this.sc.dispose();
+  }
+}
