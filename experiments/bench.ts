@@ -12,7 +12,9 @@
  *     (events = non-zero inputs x outputs) at 2%, 10% and 30% input density;
  *   - LIF neuron-steps per second (lifStep on [128, 1000]).
  * Each figure is the best of --reps timed repetitions after a warm-up (the machine may be shared
- * with other processes; the median is reported next to it, and the load average before/after).
+ * with other processes; the median is reported next to it, the load average before/after, and
+ * the CPU time the process actually got per wall second: a 2-thread figure can only beat the
+ * 1-thread one where that is well above 1).
  *
  * Training (section "training", see experiments/bench-train.ts): samples/s and peak RSS of spiking
  * sigprop and the BPTT baseline on 784-1000-10, LIF β = 0.95, T = 25, batch 128, rate-coded MNIST,
@@ -56,17 +58,25 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-/** Best and median seconds of `reps` runs of fn after `warm` untimed runs. */
-function time(fn: () => void, reps: number, warm = 3): { best: number; median: number } {
+/**
+ * Best and median seconds of `reps` runs of fn after `warm` untimed runs, and the CPU time the
+ * process got per wall-clock second while timing (about 1 per busy thread on an idle machine;
+ * lower when the OS shares the cores with other work, which caps any thread speed-up).
+ */
+function time(fn: () => void, reps: number, warm = 3): { best: number; median: number; cpuPerWall: number } {
   for (let i = 0; i < warm; i++) fn();
   const ts: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
     fn();
     ts.push((performance.now() - t0) / 1000);
   }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuPerWall = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
   ts.sort((x, y) => x - y);
-  return { best: ts[0], median: ts[Math.floor(ts.length / 2)] };
+  return { best: ts[0], median: ts[Math.floor(ts.length / 2)], cpuPerWall };
 }
 
 interface Figure {
@@ -74,6 +84,8 @@ interface Figure {
   median: number;
   /** best / reference best (higher is better), absent for reference. */
   ratioToReference?: number;
+  /** CPU seconds per wall-clock second while timing (see time()). */
+  cpuPerWall: number;
 }
 
 type Backends = { label: string; backend: Backend }[];
@@ -92,7 +104,7 @@ function measure(
     const isRef = backend.name === 'reference';
     const t = time(run, isRef ? Math.min(reps, 3) : reps, isRef ? 1 : 3);
     done?.();
-    const fig: Figure = { best: round(work / t.best), median: round(work / t.median) };
+    const fig: Figure = { best: round(work / t.best), median: round(work / t.median), cpuPerWall: round(t.cpuPerWall, 3) };
     if (isRef) refBest = fig.best;
     else if (refBest > 0) fig.ratioToReference = round(fig.best / refBest, 3);
     out[label] = fig;

@@ -9,6 +9,7 @@ import { WasmBackend } from '../src/backend/wasm/backend.js';
 import { ParameterError, ShapeError, SigpropError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
 import type { Tensor } from '../src/tensor.js';
+import { getSurrogate, surrogateNames } from '../surrogates/registry.js';
 
 const ref = new ReferenceBackend();
 let wasm: WasmBackend;
@@ -243,6 +244,23 @@ describe('wasm surrogate vs reference', () => {
       });
     }
   }
+  it('every registered family agrees with reference; fastSigmoid, softSign, atan, sigmoid run natively', () => {
+    const native = new Set(['fastSigmoid', 'softSign', 'atan', 'sigmoid']);
+    for (const name of surrogateNames()) {
+      const sg = getSurrogate(name);
+      for (const deriv of [true, false]) {
+        const n = 203;
+        const U = randn(rng, n);
+        const [ru, wu] = pair([n], U);
+        const ro = ref.tensor([n]), wo = wasm.tensor([n]);
+        ref.surrogate(ro, ru, 1, sg, deriv);
+        wasm.surrogate(wo, wu, 1, sg, deriv);
+        expectClose(wasm.read(wo), ro.data, 2e-5, 1e-7);
+      }
+      if (native.has(name)) expect(wasm.nativeSurrogate(sg, true), name).not.toBeNull();
+    }
+    expect(wasm.nativeSurrogate(getSurrogate('fastSigmoid:k=10'), false)).not.toBeNull();
+  });
   it('custom surrogates and families whose formula differs from the native kernel take the generic path', () => {
     const custom = spec('myCustom', { a: 3 }, (x) => Math.tanh(3 * x), (x) => 3 / Math.cosh(3 * x) ** 2);
     const impostor = spec('fastSigmoid', { k: 25 }, (x) => x, (x) => 2 / (1 + 25 * Math.abs(x)) ** 2);

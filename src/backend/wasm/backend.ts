@@ -84,6 +84,11 @@ export class WasmBackend implements Backend {
     return this.pool?.dispatches ?? 0;
   }
 
+  /** Chunks of split kernel calls that worker threads ran (0 with threads = 1). */
+  get workerChunks(): number {
+    return this.pool?.workerChunks ?? 0;
+  }
+
   /** Stop the worker threads. The backend must not be used afterwards. */
   async dispose(): Promise<void> {
     await this.pool?.close();
@@ -156,27 +161,44 @@ export class WasmBackend implements Backend {
     return this.pool && work >= threshold ? this.threads : 1;
   }
 
-  /** Split [0, n) into `parts` ranges aligned to `align`; returns boundaries (length parts+1). */
-  private static split(n: number, parts: number, align: number): number[] {
+  /** Boundaries cutting [0, n) into at most `parts` pieces aligned to `align` (length pieces+1). */
+  private static cuts(n: number, parts: number, align: number): number[] {
+    const pieces = Math.max(1, Math.min(parts, Math.ceil(n / align)));
     const cuts = [0];
-    for (let i = 1; i < parts; i++) cuts.push(Math.min(n, Math.round((n * i) / parts / align) * align));
-    cuts.push(n);
+    for (let i = 1; i < pieces; i++) {
+      const c = Math.min(n, Math.round((n * i) / pieces / align) * align);
+      if (c > cuts[cuts.length - 1]) cuts.push(c);
+    }
+    if (n > cuts[cuts.length - 1] || cuts.length === 1) cuts.push(n);
     return cuts;
   }
 
-  /** Run a kernel with per-thread argument lists (parts[0] on this thread). */
-  private exec(op: ThreadedOp, parts: number[][]): number {
+  /**
+   * Run `op` over the range [0, n): argument positions lo and hi receive range bounds.
+   * makeArgs(thread) gives a thread's argument list (its own scratch, etc.). With T > 1 threads the
+   * range is cut into about T·chunksPerThread chunks (aligned to `align`) handed out dynamically.
+   */
+  private ranged(
+    op: ThreadedOp, makeArgs: (thread: number) => number[], lo: number, hi: number,
+    n: number, align: number, T: number, chunksPerThread = 4,
+  ): number {
     const fn = this.k[op] as (...a: number[]) => number | void;
-    if (parts.length === 1) return Number(fn(...parts[0]) ?? 0);
-    return this.pool!.run(op, parts, fn);
+    const cuts = T > 1 ? WasmBackend.cuts(n, T * chunksPerThread, align) : [0, n];
+    if (cuts.length <= 2) {
+      const a = makeArgs(0);
+      a[lo] = 0;
+      a[hi] = n;
+      return Number(fn(...a) ?? 0);
+    }
+    const parts: number[][] = [];
+    for (let t = 0; t < T; t++) parts.push(makeArgs(t));
+    return this.pool!.run(op, parts, fn, { lo, hi, cuts });
   }
 
   /** Elementwise kernel over [0, size): args ++ [lo, hi]. */
   private elementwise(op: ThreadedOp, args: number[], size: number): number {
     const T = this.fanout(size, PARALLEL_THRESHOLDS.elements);
-    if (T === 1) return this.exec(op, [[...args, 0, size]]);
-    const cuts = WasmBackend.split(size, T, 16);
-    return this.exec(op, cuts.slice(0, -1).map((lo, i) => [...args, lo, cuts[i + 1]]));
+    return this.ranged(op, () => [...args, 0, 0], args.length, args.length + 1, size, 16, T);
   }
 
   // ---------------------------------------------------------------- dense linear algebra
@@ -194,20 +216,9 @@ export class WasmBackend implements Backend {
     if (M === 0 || N === 0) return;
     const head = [M, N, K, pa, pb, pc, transA ? 1 : 0, transB ? 1 : 0, alpha, beta];
     const T = this.fanout(2 * M * N * K, PARALLEL_THRESHOLDS.gemmFlops);
-    if (T === 1) {
-      this.exec('gemm', [[...head, 0, M, 0, N, this.scratch[0]]]);
-      return;
-    }
-    // Split the larger output dimension (each thread packs its own panels).
-    const parts: number[][] = [];
-    if (N >= M) {
-      const cuts = WasmBackend.split(N, T, 8);
-      for (let i = 0; i < T; i++) parts.push([...head, 0, M, cuts[i], cuts[i + 1], this.scratch[i]]);
-    } else {
-      const cuts = WasmBackend.split(M, T, 4);
-      for (let i = 0; i < T; i++) parts.push([...head, cuts[i], cuts[i + 1], 0, N, this.scratch[i]]);
-    }
-    this.exec('gemm', parts);
+    // Split the larger output dimension (each chunk packs its own panels).
+    if (N >= M) this.ranged('gemm', (t) => [...head, 0, M, 0, 0, this.scratch[t]], 12, 13, N, 8, T, 3);
+    else this.ranged('gemm', (t) => [...head, 0, 0, 0, N, this.scratch[t]], 10, 11, M, 4, T, 3);
   }
 
   /**
@@ -258,12 +269,10 @@ export class WasmBackend implements Backend {
 
   private spikeMatmulRaw(B: number, K: number, N: number, ps: number, pw: number, po: number, beta: number): void {
     this.ensureScratch(this.k.spikeScratchBytes(B, K));
+    const lists = this.scratch[0];
+    this.k.spikeLists(B, K, ps, lists); // once; every chunk reads the same lists
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
-    const cuts = WasmBackend.split(N, T, 32);
-    this.exec(
-      'spikeMatmul',
-      cuts.slice(0, -1).map((j0, i) => [B, K, N, ps, pw, po, beta, j0, cuts[i + 1], this.scratch[i]]),
-    );
+    this.ranged('spikeColumns', () => [B, K, N, pw, po, beta, 0, 0, lists], 6, 7, N, 32, T);
   }
 
   /**
@@ -287,11 +296,7 @@ export class WasmBackend implements Backend {
   private spikeOuterRaw(B: number, K: number, N: number, ps: number, pg: number, pw: number, alpha: number): void {
     this.ensureScratch(this.k.outerScratchBytes(B));
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
-    const cuts = WasmBackend.split(K, T, 1);
-    this.exec(
-      'spikeOuter',
-      cuts.slice(0, -1).map((k0, i) => [B, K, N, ps, pg, pw, alpha, k0, cuts[i + 1], this.scratch[i]]),
-    );
+    this.ranged('spikeOuter', (t) => [B, K, N, ps, pg, pw, alpha, 0, 0, this.scratch[t]], 7, 8, K, 1, T);
   }
 
   // ---------------------------------------------------------------- fused neuron steps
@@ -366,8 +371,7 @@ export class WasmBackend implements Backend {
     expectShape('addRow', 'v', v, [N]);
     const px = this.own(x, 'addRow', 'x'), pv = this.own(v, 'addRow', 'v');
     const T = this.fanout(B * N, PARALLEL_THRESHOLDS.elements);
-    const cuts = WasmBackend.split(B, T, 1);
-    this.exec('addRow', cuts.slice(0, -1).map((r0, i) => [px, pv, N, r0, cuts[i + 1]]));
+    this.ranged('addRow', () => [px, pv, N, 0, 0], 3, 4, B, 1, T);
   }
 
   sumRows(out: Tensor, x: Tensor, alpha = 1, beta = 0): void {
@@ -375,8 +379,7 @@ export class WasmBackend implements Backend {
     expectShape('sumRows', 'out', out, [N]);
     const po = this.own(out, 'sumRows', 'out'), px = this.own(x, 'sumRows', 'x');
     const T = this.fanout(B * N, PARALLEL_THRESHOLDS.elements);
-    const cuts = WasmBackend.split(N, T, 16);
-    this.exec('sumRows', cuts.slice(0, -1).map((c0, i) => [po, px, B, N, alpha, beta, c0, cuts[i + 1]]));
+    this.ranged('sumRows', () => [po, px, B, N, alpha, beta, 0, 0], 6, 7, N, 16, T);
   }
 
   fill(x: Tensor, value: number): void {

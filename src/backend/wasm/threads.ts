@@ -1,30 +1,45 @@
 /**
  * Worker threads of the wasm backend. Each worker instantiates the same kernels over the same
- * shared WebAssembly.Memory and sleeps on a shared Int32Array. A kernel call writes the op id and
- * the worker's arguments into shared memory, bumps a sequence number and wakes the worker with
- * Atomics.notify; the calling thread runs its own share and then waits (Atomics.wait) for the
- * worker's "done" number. No postMessage per call. Workers spin briefly before sleeping so that
- * a burst of kernel calls (one training step) does not pay the wake-up latency every time.
+ * shared WebAssembly.Memory and sleeps on a shared Int32Array. No postMessage per kernel call.
+ *
+ * A call cuts its range into a few more chunks than threads. The caller publishes the call (op,
+ * argument template, chunk bounds) and wakes the workers (Atomics.notify); then every thread —
+ * the caller included — claims the next chunk with a compare-and-swap on one shared word that
+ * holds (call id, next chunk), runs it, and counts it as completed. The caller returns as soon as
+ * all chunks are completed: a worker that the OS has not scheduled yet (a busy machine) simply
+ * finds no chunk left, and a claim tagged with an older call id fails, so a late worker can never
+ * run a chunk with stale arguments. Each output element is computed by exactly one chunk with the
+ * same arithmetic, so results do not depend on which thread ran which chunk; reductions are summed
+ * in chunk order. Workers spin briefly before sleeping so that a burst of kernel calls (one
+ * training step) does not pay the wake-up latency every time.
  */
 import { Worker } from 'node:worker_threads';
 import { SigpropError } from '../../errors.js';
 import { THREADED_OPS, type ThreadedOp } from './module.js';
 
-const CTRL_INTS = 16; // per worker: [0] seq, [1] done, [2] op (-1 = exit), [3] argc, [4] error flag
+// Per-worker control words: [0] seq (bumped per call), [1] op (-1 = exit), [2] argc,
+// [3] lo arg position, [4] hi arg position, [5] call id, [6] error flag.
+const CTRL_INTS = 16;
 const MAX_ARGS = 32;
+/** Most chunks per call. */
+export const MAX_CHUNKS = 256;
 /** Spin iterations before Atomics.wait (a few tens of microseconds). */
 const SPIN = 20000;
+// Shared work words: [0] (call id << 16) | next chunk, [1] chunks completed, [2] number of chunks,
+// [3] chunks run by workers (statistics).
 
 // The worker body (CommonJS, evaluated): kept as a string so it runs the same under tsx, vitest
 // and compiled JavaScript without a loader.
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, names, ctrlBuf, argBuf, resBuf, index, spin } = workerData;
+const { module, memory, names, ctrlBuf, argBuf, workBuf, cutsBuf, chunkResBuf, index, spin } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const fns = names.map((n) => instance.exports[n]);
 const ctrl = new Int32Array(ctrlBuf, index * ${CTRL_INTS * 4}, ${CTRL_INTS});
 const args = new Float64Array(argBuf, index * ${MAX_ARGS * 8}, ${MAX_ARGS});
-const res = new Float64Array(resBuf, index * 8, 1);
+const work = new Int32Array(workBuf);
+const cuts = new Float64Array(cutsBuf);
+const chunkRes = new Float64Array(chunkResBuf);
 const argv = [];
 parentPort.postMessage('ready');
 let seen = 0;
@@ -36,20 +51,32 @@ for (;;) {
     seq = Atomics.load(ctrl, 0);
   }
   seen = seq;
-  const op = ctrl[2];
+  const op = Atomics.load(ctrl, 1);
   if (op < 0) break;
-  const argc = ctrl[3];
+  const id = Atomics.load(ctrl, 5);
+  const argc = Atomics.load(ctrl, 2), lo = Atomics.load(ctrl, 3), hi = Atomics.load(ctrl, 4);
+  const n = Atomics.load(work, 2);
   argv.length = argc;
   for (let i = 0; i < argc; i++) argv[i] = args[i];
-  try {
-    const r = fns[op].apply(null, argv);
-    res[0] = typeof r === 'number' ? r : 0;
-  } catch (err) {
-    ctrl[4] = 1;
-    parentPort.postMessage(String(err && err.stack || err));
+  const fn = fns[op];
+  for (;;) {
+    const v = Atomics.load(work, 0);
+    if ((v >>> 16) !== id || (v & 0xffff) >= n) break;
+    if (Atomics.compareExchange(work, 0, v, v + 1) !== v) continue;
+    const c = v & 0xffff;
+    argv[lo] = cuts[c];
+    argv[hi] = cuts[c + 1];
+    try {
+      const r = fn.apply(null, argv);
+      chunkRes[c] = typeof r === 'number' ? r : 0;
+    } catch (err) {
+      Atomics.store(ctrl, 6, 1);
+      parentPort.postMessage(String((err && err.stack) || err));
+    }
+    Atomics.add(work, 3, 1);
+    Atomics.add(work, 1, 1);
+    Atomics.notify(work, 1);
   }
-  Atomics.store(ctrl, 1, seq);
-  Atomics.notify(ctrl, 1);
 }
 `;
 
@@ -59,19 +86,25 @@ export class ThreadPool {
   private readonly workers: Worker[] = [];
   private readonly ctrl: Int32Array;
   private readonly args: Float64Array;
-  private readonly res: Float64Array;
+  private readonly work = new Int32Array(new SharedArrayBuffer(16));
+  private readonly cuts = new Float64Array(new SharedArrayBuffer((MAX_CHUNKS + 1) * 8));
+  private readonly chunkRes = new Float64Array(new SharedArrayBuffer(MAX_CHUNKS * 8));
   private readonly opIds = new Map<string, number>();
+  private callId = 0;
   private failure: string | null = null;
+  private closed = false;
   /** Number of kernel calls that were split over the workers (for tests and tuning). */
   dispatches = 0;
-  private closed = false;
+  /** Chunks run by worker threads so far. */
+  get workerChunks(): number {
+    return Atomics.load(this.work, 3);
+  }
 
   private constructor(threads: number) {
     this.size = threads;
     const n = Math.max(threads - 1, 1);
     this.ctrl = new Int32Array(new SharedArrayBuffer(n * CTRL_INTS * 4));
     this.args = new Float64Array(new SharedArrayBuffer(n * MAX_ARGS * 8));
-    this.res = new Float64Array(new SharedArrayBuffer(n * 8));
     THREADED_OPS.forEach((name, i) => this.opIds.set(name, i));
   }
 
@@ -84,7 +117,8 @@ export class ThreadPool {
         eval: true,
         workerData: {
           module, memory, names: [...THREADED_OPS], index, spin: SPIN,
-          ctrlBuf: pool.ctrl.buffer, argBuf: pool.args.buffer, resBuf: pool.res.buffer,
+          ctrlBuf: pool.ctrl.buffer, argBuf: pool.args.buffer,
+          workBuf: pool.work.buffer, cutsBuf: pool.cuts.buffer, chunkResBuf: pool.chunkRes.buffer,
         },
       });
       pool.workers.push(worker);
@@ -118,41 +152,63 @@ export class ThreadPool {
   }
 
   /**
-   * Run `op` on every thread: parts[0] on the calling thread (through `local`), parts[i] on
-   * worker i−1. Returns the sum of the return values (for reductions).
+   * Run `op` over chunks: argument positions lo and hi of each thread's argument list (parts[0]
+   * for the calling thread, run through `local`; parts[i] for worker i−1) receive the bounds
+   * [cuts[c], cuts[c+1]) of the chunks the thread claims. Returns the sum of the return values in
+   * chunk order (for reductions).
    */
-  run(op: ThreadedOp, parts: number[][], local: (...args: number[]) => number | void): number {
+  run(op: ThreadedOp, parts: number[][], local: (...args: number[]) => number | void, chunks: { lo: number; hi: number; cuts: number[] }): number {
     if (this.closed) throw new SigpropError('wasm backend: used after dispose()', 'backend');
-    const id = this.opIds.get(op)!;
-    const active = parts.length - 1;
+    const n = chunks.cuts.length - 1;
+    if (n > MAX_CHUNKS) throw new RangeError(`ThreadPool.run: ${n} chunks (at most ${MAX_CHUNKS})`);
     this.dispatches++;
-    for (let w = 0; w < active; w++) {
+    const id = (this.callId = (this.callId + 1) & 0x7fff);
+    // 1. invalidate claims of older calls, 2. publish the call, 3. wake the workers.
+    Atomics.store(this.work, 0, id << 16);
+    Atomics.store(this.work, 1, 0);
+    Atomics.store(this.work, 2, n);
+    for (let i = 0; i <= n; i++) this.cuts[i] = chunks.cuts[i];
+    const opId = this.opIds.get(op)!;
+    for (let w = 0; w < parts.length - 1; w++) {
       const a = parts[w + 1];
       const base = w * MAX_ARGS;
       for (let i = 0; i < a.length; i++) this.args[base + i] = a[i];
       const c = w * CTRL_INTS;
-      this.ctrl[c + 2] = id;
-      this.ctrl[c + 3] = a.length;
+      Atomics.store(this.ctrl, c + 1, opId);
+      Atomics.store(this.ctrl, c + 2, a.length);
+      Atomics.store(this.ctrl, c + 3, chunks.lo);
+      Atomics.store(this.ctrl, c + 4, chunks.hi);
+      Atomics.store(this.ctrl, c + 5, id);
       Atomics.add(this.ctrl, c, 1);
       Atomics.notify(this.ctrl, c);
     }
-    let total = Number(local(...parts[0]) ?? 0);
-    for (let w = 0; w < active; w++) {
-      const c = w * CTRL_INTS;
-      const seq = Atomics.load(this.ctrl, c);
-      let done = Atomics.load(this.ctrl, c + 1);
-      for (let i = 0; i < SPIN && done !== seq; i++) done = Atomics.load(this.ctrl, c + 1);
-      while (done !== seq) {
-        if (this.failure) throw new SigpropError(`wasm backend: a worker thread failed: ${this.failure}`, 'backend');
-        Atomics.wait(this.ctrl, c + 1, done, 100);
-        done = Atomics.load(this.ctrl, c + 1);
-      }
-      if (this.ctrl[c + 4]) {
-        this.ctrl[c + 4] = 0;
-        throw new SigpropError(`wasm backend: kernel ${op} failed in a worker thread: ${this.failure ?? 'unknown error'}`, 'backend');
-      }
-      total += this.res[w];
+    // The calling thread claims chunks like any worker.
+    const argv = parts[0].slice();
+    for (;;) {
+      const v = Atomics.load(this.work, 0);
+      if ((v & 0xffff) >= n) break;
+      if (Atomics.compareExchange(this.work, 0, v, v + 1) !== v) continue;
+      const c = v & 0xffff;
+      argv[chunks.lo] = this.cuts[c];
+      argv[chunks.hi] = this.cuts[c + 1];
+      this.chunkRes[c] = Number(local(...argv) ?? 0);
+      Atomics.add(this.work, 1, 1);
     }
+    // Wait until the chunks that workers claimed are completed.
+    let done = Atomics.load(this.work, 1);
+    for (let i = 0; i < SPIN && done < n; i++) done = Atomics.load(this.work, 1);
+    while (done < n) {
+      if (this.failure) throw new SigpropError(`wasm backend: a worker thread failed: ${this.failure}`, 'backend');
+      Atomics.wait(this.work, 1, done, 100);
+      done = Atomics.load(this.work, 1);
+    }
+    for (let w = 0; w < parts.length - 1; w++) {
+      if (Atomics.exchange(this.ctrl, w * CTRL_INTS + 6, 0)) {
+        throw new SigpropError(`wasm backend: kernel ${op} failed in a worker thread: ${this.failure ?? 'see the worker error'}`, 'backend');
+      }
+    }
+    let total = 0;
+    for (let i = 0; i < n; i++) total += this.chunkRes[i];
     return total;
   }
 
@@ -162,7 +218,7 @@ export class ThreadPool {
     this.closed = true;
     for (let w = 0; w < this.workers.length; w++) {
       const c = w * CTRL_INTS;
-      this.ctrl[c + 2] = -1;
+      Atomics.store(this.ctrl, c + 1, -1);
       Atomics.add(this.ctrl, c, 1);
       Atomics.notify(this.ctrl, c);
     }

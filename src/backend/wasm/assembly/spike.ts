@@ -104,9 +104,8 @@ function chunk1(o: usize, w: usize, rowBytes: usize, col: usize, idx: usize, val
   store<f32>(o, a);
 }
 
-/** Columns [j0, j1) of out for all B rows. s: [B,K], w: [K,N], out: [B,N]. */
-export function spikeMatmul(B: i32, K: i32, N: i32, s: usize, w: usize, out: usize, beta: f32, j0: i32, j1: i32, scratch: usize): void {
-  if (B == 0 || j1 <= j0) return;
+/** Build the active lists of all B rows of s [B,K] into scratch (once per call, before spikeColumns). */
+export function spikeLists(B: i32, K: i32, s: usize, scratch: usize): void {
   const idxBase = scratch;
   const valBase = at(scratch, B * K);
   const cnt = at(scratch, 2 * B * K);
@@ -115,6 +114,22 @@ export function spikeMatmul(B: i32, K: i32, N: i32, s: usize, w: usize, out: usi
     const n = buildList(at(s, b * K), K, at(idxBase, b * K), at(valBase, b * K), at(flags, b));
     store<i32>(at(cnt, b), n);
   }
+}
+
+/** Columns [j0, j1) of out for all B rows. s: [B,K], w: [K,N], out: [B,N]. */
+export function spikeMatmul(B: i32, K: i32, N: i32, s: usize, w: usize, out: usize, beta: f32, j0: i32, j1: i32, scratch: usize): void {
+  if (B == 0 || j1 <= j0) return;
+  spikeLists(B, K, s, scratch);
+  spikeColumns(B, K, N, w, out, beta, j0, j1, scratch);
+}
+
+/** Columns [j0, j1) of out from the lists spikeLists built in `scratch`. */
+export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta: f32, j0: i32, j1: i32, scratch: usize): void {
+  if (B == 0 || j1 <= j0) return;
+  const idxBase = scratch;
+  const valBase = at(scratch, B * K);
+  const cnt = at(scratch, 2 * B * K);
+  const flags = at(scratch, 2 * B * K + B);
   const rowBytes = <usize>N << 2;
   let j = j0;
   for (; j + 32 <= j1; j += 32) {
