@@ -27,7 +27,7 @@ import { epochOrder, loadDataset, numBatches, type Dataset, type Split } from '.
 import { SigpropError } from './errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from './io.js';
 import { createRule, DivergenceError, type RuleFactory, type TrainingRule } from './learning/rule.js';
-import './learning/index.js'; // registers the built-in rules
+import { scheduledLearningRate } from './learning/index.js'; // importing it registers the built-in rules
 import { createProgress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
 
@@ -128,13 +128,6 @@ function gather(split: Split, indices: Int32Array): { x: Float32Array; labels: I
 
 function utcStamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-}
-
-/** Learning rate in effect at 0-based `epoch` under the config's milestone schedule. */
-export function learningRateAt(cfg: ResolvedConfig, epoch: number): number {
-  let lr = cfg.learningRate;
-  for (const m of cfg.schedule?.milestones ?? []) if (epoch + 1 > m) lr *= cfg.schedule!.gamma;
-  return lr;
 }
 
 /** Flatten metrics for the CSV file (one row per epoch). */
@@ -324,7 +317,7 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
         testAccuracy,
         layerLosses: sums.layerLosses.map((l) => l / sums.samples),
         ...(rule.layerStats ? { layers: rule.layerStats() } : {}),
-        learningRate: learningRateAt(cfg, epoch),
+        learningRate: scheduledLearningRate(cfg.learningRate, epoch, cfg.schedule),
         timeS: sums.timeS + (Date.now() - t0) / 1000,
       };
       metrics.push(m);
