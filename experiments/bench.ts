@@ -172,6 +172,27 @@ function runTrainChild(cfg: Record<string, unknown>, quick: boolean): TrainResul
   } as TrainResult;
 }
 
+/** Ratios: each wasm row's samples/s to reference (same rule), and peak RSS at T = 400 vs T = 25. */
+function summarizeTraining(rows: TrainResult[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const find = (rule: string, backend: string, threads: number, steps: number) =>
+    rows.find((r) => r.available && r.rule === rule && r.backend === backend && r.threads === threads && r.steps === steps);
+  for (const rule of ['sigprop', 'bptt']) {
+    const ref = find(rule, 'reference', 1, 25);
+    for (const threads of [1, 2]) {
+      const w = find(rule, 'wasm', threads, 25);
+      if (w?.samplesPerSecond && ref?.samplesPerSecond) {
+        out[`${rule} wasm-${threads}thread samples/s ratio to reference`] = round(w.samplesPerSecond / ref.samplesPerSecond, 3);
+      }
+    }
+    const t25 = find(rule, 'wasm', 1, 25), t400 = find(rule, 'wasm', 1, 400);
+    if (t25?.peakRssMiB && t400?.peakRssMiB) {
+      out[`${rule} peak RSS T=400 / T=25 (wasm, 1 thread)`] = round(t400.peakRssMiB / t25.peakRssMiB, 3);
+    }
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = new Date();
@@ -201,6 +222,7 @@ async function main(): Promise<void> {
       })
     : 'skipped (--no-train)';
 
+  const trainingSummary = Array.isArray(training) ? summarizeTraining(training) : training;
   const targets = {
     'matmul >= 20 GFLOP/s on one thread (128x784x1000)': (matmul['128x784x1000']['wasm-1thread'].best ?? 0) >= 20,
     'matmul >= 20 GFLOP/s on one thread (256x1000x1000)': (matmul['256x1000x1000']['wasm-1thread'].best ?? 0) >= 20,
@@ -223,6 +245,7 @@ async function main(): Promise<void> {
     spike,
     lif,
     training,
+    trainingSummary,
     targets,
   };
   const text = JSON.stringify(result, null, 2);
