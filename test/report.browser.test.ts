@@ -79,7 +79,7 @@ describe.skipIf(!!skipReason)('HTML reports in headless Chromium', () => {
       outFile: file,
       samples: [0, 1],
     });
-    expect(w.figureCount).toBe(5);
+    expect(w.figureCount).toBe(7);
     await expectAllRendered(file, w.figureCount, 'inspect-report');
   });
 });

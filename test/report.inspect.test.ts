@@ -47,9 +47,9 @@ describe('writeTracesReport', () => {
       dataset: dataset(), outFile: out, samples: [0, 4], record: { neurons: [0, 3], rasterNeurons: 10 },
     });
     expect(r.sets.map((s) => s.label)).toEqual(['before training', 'after training']);
-    expect(r.figureCount).toBe(2 * 3 + 1); // per set: voltage + raster of layer0, readout potentials; plus the rate comparison
+    expect(r.figureCount).toBe(2 * 4 + 1); // per set: input raster, voltage + raster of layer0, readout potentials; plus the rate comparison
     expect(existsSync(out)).toBe(true);
-    expect(r.rawFiles.map((f) => f.slice(dir.length + 1))).toEqual(['traces.before.json', 'traces.before.csv', 'traces.after.json', 'traces.after.csv']);
+    expect(r.rawFiles.map((f) => f.slice(dir.length + 1))).toEqual(['traces.before.json', 'traces.before.csv', 'traces.after.json', 'traces.after.csv', 'traces.input.json']);
     const raw = JSON.parse(readFileSync(r.rawFiles[2], 'utf8'));
     expect(raw.format).toBe('sigprop-recording');
     expect(raw.steps).toBe(40);
@@ -58,7 +58,8 @@ describe('writeTracesReport', () => {
     const v = after.recordings.filter((x) => x.var === 'voltage' && x.layer === 0);
     expect(v).toHaveLength(2 * 2 * 2); // neurons × samples × streams
     expect(new Set(v.map((x) => x.stream))).toEqual(new Set(['input', 'target']));
-    expect(after.recordings.filter((x) => x.var === 'spikes')).toHaveLength(10 * 2 * 2);
+    expect(after.recordings.filter((x) => x.var === 'spikes' && x.layer === 0)).toHaveLength(10 * 2 * 2);
+    expect(after.recordings.filter((x) => x.layer === -1)).toHaveLength(K * 2 * 2); // input channels × samples × streams
     expect(after.layers?.[1]).toMatchObject({ name: 'readout (leaky integrator, 3)', kind: 'readout' });
     const ro = after.recordings.filter((x) => x.layer === 1);
     expect(ro).toHaveLength(C * 2); // every class unit, input stream only
@@ -115,11 +116,32 @@ describe('writeTracesReport', () => {
     expect(r.sets[0].samplePredictions?.[0]).toBe(sums.indexOf(Math.max(...sums)));
   });
 
+  it('records the encoded input: target rows spike at the class-signal rates t0 = sigmoid(S[c] + d)', async () => {
+    const w = weights(0.5, 1);
+    const T = 400;
+    const r = await writeTracesReport({ weights: { config: { ...config, steps: T }, tensors: w }, before: false, dataset: dataset(), outFile: join(dir, 'in.html'), samples: [0, 1] });
+    const inp = r.sets[0].recordings.filter((x) => x.layer === -1);
+    expect(inp).toHaveLength(K * 2 * 2); // channels × samples × streams
+    expect(r.sets[0].layers?.[-1]).toMatchObject({ indexLabel: 'input channel', size: K });
+    const labels = [0, 1];
+    const t0 = targetInputs(w, labels, K)!;
+    for (const s of [0, 1]) {
+      for (let k = 0; k < K; k++) {
+        const v = inp.find((x) => x.stream === 'target' && x.sample === s && x.neuron === k)!.values;
+        const rate = Array.from(v).reduce((a, b) => a + b, 0) / T;
+        expect(Math.abs(rate - t0[s * K + k])).toBeLessThan(0.1); // Bernoulli over 400 steps: std <= 0.025
+      }
+    }
+    const raw = JSON.parse(html(join(dir, 'in.input.json')));
+    expect(raw.format).toBe('sigprop-input-spikes');
+    expect(raw.events.length).toBe(inp.reduce((a, x) => a + Array.from(x.values).reduce((p, q) => p + q, 0), 0));
+  });
+
   it('zero weights give zero voltage and no spikes', async () => {
     const w = weights(0, 1);
     const r = await writeTracesReport({ weights: { config, tensors: w }, before: false, dataset: dataset(), outFile: join(dir, 'zero.html'), rawDir: false });
     expect(r.sets).toHaveLength(1);
-    for (const x of r.sets[0].recordings) expect(Math.max(...Array.from(x.values, Math.abs))).toBe(0);
+    for (const x of r.sets[0].recordings.filter((y) => y.layer >= 0)) expect(Math.max(...Array.from(x.values, Math.abs))).toBe(0);
   });
 
   it('loads a checkpoint from a run folder', async () => {
@@ -132,7 +154,7 @@ describe('writeTracesReport', () => {
     const r = await writeTracesReport({ checkpoint: runDir, dataset: dataset(), outFile: join(runDir, 'traces.html'), before: false });
     expect(r.sets.at(-1)!.label).toBe('after training (checkpoint.ckpt)');
     expect(readFileSync(join(runDir, 'traces.html'), 'utf8')).toContain('(epoch 2)');
-    expect(r.rawFiles).toHaveLength(2);
+    expect(r.rawFiles).toHaveLength(3);
   });
 
   it('refuses rate-mode runs, missing weights and samples outside the test split', async () => {

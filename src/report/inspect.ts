@@ -23,6 +23,7 @@ import { createEncoder, parseEncoderSpec } from '../encoders.js';
 import { Network, type StepInput } from '../engine/network.js';
 import type { LayerSpec } from '../engine/layer.js';
 import { ParameterError, SigpropError } from '../errors.js';
+import { writeFileAtomic } from '../io.js';
 import { Recorder, type RecordSpec, type Trace } from '../recorder.js';
 import { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
@@ -42,6 +43,10 @@ export interface InspectRecordSpec {
   neurons?: number[];
   /** Spikes of the first N neurons of each layer go into the raster (default 100). */
   rasterNeurons?: number;
+  /** Record the encoded input spikes too (default true; skipped for current inputs such as 'direct'). */
+  input?: boolean;
+  /** Input channels shown in the input raster (default: all up to 1024). */
+  inputChannels?: number;
 }
 
 /** Samples to run: rows of x [n, inputSize] with their labels. */
@@ -102,10 +107,11 @@ export function tracesToRecordings(traces: readonly Trace[], n: number, hasTarge
 
 /**
  * Run the samples (and target rows) through `net` for `steps` steps from rest and record
- * voltages of the chosen neurons and spikes of the raster neurons. Returns the TraceSet and the
- * recorder (for the raw JSON/CSV export).
+ * voltages of the chosen neurons and spikes of the raster neurons, plus the encoded input spikes
+ * (layer INPUT_LAYER = −1 in the TraceSet). Returns the TraceSet, the recorder (for the raw
+ * JSON/CSV export) and the input spikes (sparse, for their own JSON file).
  */
-export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { set: TraceSet; recorder: Recorder } {
+export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { set: TraceSet; recorder: Recorder; input?: InputSpikes } {
   const K = net.inputSize;
   const n = o.samples.labels.length;
   if (o.targetX && o.targetX.length !== n * K) throw new ParameterError(`inspect: targetX has ${o.targetX.length} values but needs ${n * K}`);
@@ -139,8 +145,19 @@ export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { se
     }
   }
   const recorder = new Recorder(specs, o.steps);
+  const src = stepSource(o, x, n, rows, K);
+  const capture = o.record?.input !== false && src.kind === 'spikes';
+  const events: [number, number, number][] = [];
+  const encoder: StepInput = {
+    kind: src.kind,
+    encode(t: number, out: Tensor, backend: Backend): void {
+      const h = src.host(t);
+      if (capture) for (let i = 0; i < h.length; i++) if (h[i] !== 0) events.push([Math.floor(i / K), i % K, t]);
+      backend.write(out, h);
+    },
+  };
   net.reset(rows);
-  net.run({ steps: o.steps, encoder: stepInput(o, x, n, rows, K), recorder });
+  net.run({ steps: o.steps, encoder, recorder });
   const traces = recorder.traces();
   // With a readout integrator in the network, the prediction is argmax_c Σ_t U_o[t, c] of exactly
   // the run shown (spiking sigprop's rule); otherwise the caller's predictions, if any.
@@ -152,15 +169,41 @@ export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { se
     sampleLabels[i] = `${o.samples.labels[i]}, test #${ids[i]}`;
     if (predictions) samplePredictions[i] = predictions[i];
   }
+  const recordings = tracesToRecordings(traces, n, !!o.targetX);
+  const layersInfo: Record<number, TraceLayerInfo> = { ...info };
+  let input: InputSpikes | undefined;
+  if (capture) {
+    const channels = Math.min(K, o.record?.inputChannels ?? 1024);
+    input = {
+      format: 'sigprop-input-spikes', dtMs: net.dtMs, steps: o.steps, channels: K,
+      rows: Array.from({ length: rows }, (_, r) => (r < n ? { sample: r, stream: 'input' as const } : { sample: r - n, stream: 'target' as const })),
+      events,
+    };
+    recordings.unshift(...inputRecordings(input, channels));
+    layersInfo[INPUT_LAYER] = {
+      name: `network input (${o.encoder} encoded${channels < K ? `, first ${channels} of ${K} channels` : ''})`, size: channels, indexLabel: 'input channel',
+    };
+  }
   const set: TraceSet = {
     label: o.label,
     dtMs: net.dtMs,
-    recordings: tracesToRecordings(traces, n, !!o.targetX),
-    layers: info,
+    recordings,
+    layers: layersInfo,
     sampleLabels,
     samplePredictions: predictions ? samplePredictions : undefined,
   };
-  return { set, recorder };
+  return { set, recorder, input };
+}
+
+/** Dense 0/1 spike series (layer INPUT_LAYER, var 'spikes') of the first `channels` input channels of every row. */
+export function inputRecordings(input: InputSpikes, channels: number): TraceRecording[] {
+  const out: TraceRecording[] = [];
+  const byRow = input.rows.map(() => Array.from({ length: channels }, () => new Float32Array(input.steps)));
+  for (const [r, k, t] of input.events) if (k < channels) byRow[r][k][t] = 1;
+  input.rows.forEach((row, r) => {
+    for (let k = 0; k < channels; k++) out.push({ layer: INPUT_LAYER, var: 'spikes', neuron: k, sample: row.sample, stream: row.stream, values: byRow[r][k] });
+  });
+  return out;
 }
 
 /** argmax over classes of the time-summed readout potential per sample, or undefined without a readout. */
@@ -181,30 +224,52 @@ export function readoutPredictions(traces: readonly Trace[], info: Record<number
   return arg.every((a) => a >= 0) ? arg : undefined;
 }
 
+/** Host values of the network input at each step. */
+interface StepSource {
+  kind: 'spikes' | 'current';
+  host(t: number): Float32Array;
+}
+
 /**
  * The network input of every step. For an encoder spec, the rows [samples; targets] are encoded
  * by it (seeded, so the same seed gives the same spikes). For 'raster', samples are pre-encoded
  * [T, K] rasters fed step by step, and target rows are rate-coded, as spiking sigprop does.
  */
-function stepInput(o: RecordNetworkOptions, x: Float32Array, n: number, rows: number, K: number): StepInput {
+function stepSource(o: RecordNetworkOptions, x: Float32Array, n: number, rows: number, K: number): StepSource {
   const rng = new Rng(o.seed);
   if (o.encoder !== 'raster') {
     const spec = parseEncoderSpec(o.encoder);
     const enc = createEncoder({ name: spec.name, params: { ...spec.params, ...(o.encoderParams ?? {}) } }, { rng, steps: o.steps });
     enc.setInput(x, rows, K);
-    return enc;
+    return { kind: enc.kind, host: (t) => enc.encodeHost(t) };
   }
   const rate = o.targetX ? createEncoder('rate', { rng, steps: o.steps }) : undefined;
   if (rate && o.targetX) rate.setInput(o.targetX, n, K);
   const buf = new Float32Array(rows * K);
   return {
     kind: 'spikes',
-    encode(t: number, out: Tensor, backend: Backend): void {
+    host(t) {
       for (let b = 0; b < n; b++) buf.set(x.subarray((b * o.steps + t) * K, (b * o.steps + t + 1) * K), b * K);
       if (rate) buf.set(rate.encodeHost(t), n * K);
-      backend.write(out, buf);
+      return buf;
     },
   };
+}
+
+/** Layer index under which the encoded network input appears in a TraceSet. */
+export const INPUT_LAYER = -1;
+
+/** The encoded input spikes of a traced run, sparse: one [row, channel, step] per spike. */
+export interface InputSpikes {
+  format: 'sigprop-input-spikes';
+  dtMs: number;
+  steps: number;
+  /** Input channels (per-step input size). */
+  channels: number;
+  /** Batch rows: rows [0, n) are the samples, [n, 2n) their target signals (sigprop). */
+  rows: { sample: number; stream: 'input' | 'target' }[];
+  /** [row, channel, step] of every input spike (value != 0; the value itself is ±1 for spike encoders). */
+  events: [number, number, number][];
 }
 
 /** Network layers with weights in `tensors` ('layer<i>.W'), built from the config's layer specs. */
@@ -376,18 +441,20 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
   };
   const sets: TraceSet[] = [];
   const recorders: Recorder[] = [];
+  let inputSpikes: InputSpikes | undefined;
   const phases: [string, Record<string, Float32Array>][] = [];
   if (initial && o.before !== false) phases.push(['before training', initial]);
   phases.push([o.checkpoint ? `after training (${basename(source.split(' (')[0])})` : 'after training', tensors]);
   for (const [label, t] of phases) {
     const net = networkFromTensors(cfg, K, t, backend, cfg.seed);
     const targetX = targetInputs(t, labels, K);
-    const { set, recorder } = recordNetworkTraces(net, {
+    const { set, recorder, input } = recordNetworkTraces(net, {
       samples: { x, labels, ids }, targetX, steps, encoder, encoderParams: cfg.encoderParams, seed: cfg.seed, record, label, predictions: predict(t),
     });
     net.free();
     sets.push(set);
     recorders.push(recorder);
+    inputSpikes = input;
   }
   rule?.dispose?.();
   const rawFiles: string[] = [];
@@ -402,6 +469,12 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
       r.writeCsv(csv);
       rawFiles.push(json, csv);
     });
+    if (inputSpikes) {
+      // Same seed before and after: one input file serves both sets.
+      const f = join(dir, `${stem}.input.json`);
+      writeFileAtomic(f, JSON.stringify(inputSpikes));
+      rawFiles.push(f);
+    }
   }
   const notes = [
     `Model: ${source}; ${cfg.rule} on ${cfg.dataset}, ${steps} steps of ${cfg.dtMs} ms, encoder ${encoder}, seed ${cfg.seed} (same input spikes before and after).`,

@@ -217,16 +217,20 @@ export function rasterFigure(set: TraceSet, layer: number, id: string, opts: Tra
       const marks = rasterMarks(rows.map((x) => spikeSteps(x.values)), rows.map((x) => x.neuron), opts.maxRasterMarks ?? 20000);
       if (marks.note) notes.add(marks.note);
       const rate = rows.length && T ? marks.spikeCount / (rows.length * T) : 0;
-      annotations.push(subplotTitle(`${sampleText(set, sample)} · ${stream} stream · ${rows.length} neurons, ${fmt(rate, 3)} spikes/neuron/step`, xMid, yTop));
+      const unitWord = li.indexLabel === 'input channel' ? 'channels' : 'neurons';
+      annotations.push(subplotTitle(`${sampleText(set, sample)} · ${stream} stream · ${rows.length} ${unitWord}, ${fmt(rate, 3)} spikes/${unitWord.slice(0, -1)}/step`, xMid, yTop));
       data.push({
         type: 'scatter', mode: 'markers', name: 'spike', showlegend: false, x: marks.steps.map((t) => t * set.dtMs), y: marks.neurons, xaxis: xa, yaxis: ya,
-        marker: { symbol: 'line-ns-open', size: rows.length > 100 ? 4 : 7, color: stream === 'input' ? colour(0) : colour(2), line: { width: 1.2, color: stream === 'input' ? colour(0) : colour(2) } },
+        // Ticks for up to 100 rows; beyond that ticks would merge into columns, so small dots.
+        marker: rows.length > 100
+          ? { symbol: 'square', size: 2.5, color: stream === 'input' ? colour(0) : colour(2) }
+          : { symbol: 'line-ns-open', size: 7, color: stream === 'input' ? colour(0) : colour(2), line: { width: 1.2, color: stream === 'input' ? colour(0) : colour(2) } },
         hovertemplate: 'neuron %{y} at %{x} ms<extra></extra>',
       });
       (axes[`xaxis${sfx}`] as Record<string, unknown>).range = [-0.5 * set.dtMs, (T - 0.5) * set.dtMs];
       if (r === samples.length - 1) (axes[`xaxis${sfx}`] as Record<string, unknown>).title = { text: 'time (ms)' };
       const yAxis = axes[`yaxis${sfx}`] as Record<string, unknown>;
-      if (c === 0) yAxis.title = { text: 'neuron index' };
+      if (c === 0) yAxis.title = { text: li.indexLabel ?? 'neuron index' };
       const maxNeuron = rows.reduce((m, x) => Math.max(m, x.neuron), 0);
       yAxis.range = [-0.5, Math.max(li.size ?? 0, maxNeuron + 1) - 0.5];
     });
@@ -236,7 +240,7 @@ export function rasterFigure(set: TraceSet, layer: number, id: string, opts: Tra
     id,
     data,
     layout: { ...baseLayout(`${layerTitle(set, layer)}: spike raster, ${set.label}${noteText ? `<br><sub>${noteText}</sub>` : ''}`, '', ''), ...axes, annotations, showlegend: false, margin: { l: 70, r: 20, t: noteText ? 95 : 65, b: 50 } },
-    caption: `Each tick is a spike of the neuron on the y axis. dt = ${fmt(set.dtMs)} ms.${noteText ? ` Decimated for plotting: ${noteText}.` : ''}`,
+    caption: `Each mark is a spike of the ${li.indexLabel ?? 'neuron'} on the y axis. dt = ${fmt(set.dtMs)} ms.${noteText ? ` Decimated for plotting: ${noteText}.` : ''}`,
     heightPx: 100 + 230 * samples.length,
   };
 }

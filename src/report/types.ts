@@ -99,6 +99,8 @@ export interface TraceLayerInfo {
    * sample with every class's potential, input stream only. Default: a neuron population.
    */
   kind?: 'population' | 'readout';
+  /** What the raster's y axis counts (default 'neuron index'), e.g. 'input channel'. */
+  indexLabel?: string;
 }
 
 /** One recording session (e.g. 'before training' or 'after training'). */
