@@ -113,6 +113,23 @@ describe('wasm threads = 2 equals threads = 1', () => {
     same(s1, s2);
   });
 
+  it('workers see memory that grew after they started', () => {
+    const before = two.heap.capacityBytes;
+    const n = 6_000_000; // 24 MB: beyond the initial 16 MiB
+    const [x1, x2] = both([n], randn(n));
+    expect(two.heap.capacityBytes).toBeGreaterThan(before);
+    const chunks = two.workerChunks;
+    one.axpby(x1, x1, 2, 0.5);
+    two.axpby(x2, x2, 2, 0.5);
+    same(x1, x2);
+    expect(two.sum(x2)).toBeCloseTo(one.sum(x1), 3);
+    // On a busy machine the calling thread may take every chunk itself; over two large calls on
+    // an unloaded machine the worker takes some. Either way the numbers above must agree.
+    expect(two.workerChunks).toBeGreaterThanOrEqual(chunks);
+    one.free(x1);
+    two.free(x2);
+  });
+
   it('the calls above really ran on the worker (threads = 1 never dispatches)', () => {
     expect(two.parallelCalls).toBeGreaterThanOrEqual(20);
     expect(one.parallelCalls).toBe(0);
@@ -129,5 +146,33 @@ describe('wasm threads = 2 equals threads = 1', () => {
     one.sumRows(o1, x1, 0.5, 1);
     two.sumRows(o2, x2, 0.5, 1);
     same(o1, o2);
+  });
+});
+
+describe('ThreadPool chunk claiming', () => {
+  it('a slow calling thread leaves chunks to the worker; every chunk runs exactly once', async () => {
+    const { loadKernelModule, instantiateKernels } = await import('../src/backend/wasm/module.js');
+    const { ThreadPool } = await import('../src/backend/wasm/threads.js');
+    const module = await loadKernelModule();
+    const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
+    const k = instantiateKernels(module, memory);
+    const pool = await ThreadPool.start(2, module, memory);
+    try {
+      const base = 1 << 20, n = 4096;
+      const view = new Float32Array(memory.buffer, base, n);
+      view.fill(1);
+      const cuts = Array.from({ length: 17 }, (_, i) => (i * n) / 16);
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      // sum over 16 chunks; the caller sleeps 10 ms before each chunk it takes
+      const total = pool.run('sum', [[base, 0, 0], [base, 0, 0]], (...a: number[]) => {
+        Atomics.wait(nap, 0, 0, 10);
+        return k.sum(a[0], a[1], a[2]);
+      }, { lo: 1, hi: 2, cuts });
+      expect(total).toBe(n);
+      expect(pool.workerChunks).toBeGreaterThan(0);
+      expect(pool.workerChunks).toBeLessThanOrEqual(16);
+    } finally {
+      await pool.close();
+    }
   });
 });
