@@ -224,10 +224,37 @@ describe('run loop: determinism and bit-for-bit resume (reference backend)', () 
   });
 });
 
-describe('bit-for-bit resume with the registered sigprop rule (rate mode, reference backend)', () => {
+describe('bit-for-bit resume with the registered sigprop rule (reference backend)', () => {
   const root = mkdtempSync(join(tmpdir(), 'sigprop-resume-real-'));
   const realCfg = resolveConfig({ dataset: 'moons', trainSize: 96, testSize: 32, layers: [{ size: 12 }, { size: 2 }], rule: 'sigprop', mode: 'rate', epochs: 3, batchSize: 16, learningRate: 0.01, seed: 5, backend: 'reference' });
   const realOpts = (extra: RunExperimentOptions = {}): RunExperimentOptions => ({ progress: false, log: () => {}, report: false, ...extra });
+
+  const spikingCfg = resolveConfig({ ...realCfg, mode: 'spiking', steps: 6, epochs: 2, layers: [{ size: 10, model: 'lif' }, { size: 2, model: 'lif' }] });
+
+  it('spiking sigprop (random rate coding from the rule RNG): same seed gives identical metrics; resume is bit for bit', async () => {
+    const a = await runExperiment(spikingCfg, realOpts({ runDir: join(root, 'spk-a') }));
+    const b = await runExperiment(spikingCfg, realOpts({ runDir: join(root, 'spk-b') }));
+    expect(stripTime(b.metrics)).toEqual(stripTime(a.metrics));
+    expect(bits(b.checkpointPath)).toEqual(bits(a.checkpointPath));
+    const controller = new AbortController();
+    const { createRule } = await import('../src/learning/index.js');
+    let n = 0;
+    const counting: RuleFactory = (c, ctx) => {
+      const inner = createRule(c, ctx);
+      const train = inner.trainBatch.bind(inner);
+      inner.trainBatch = (x, l) => {
+        const r = train(x, l);
+        if (++n === 4) controller.abort();
+        return r;
+      };
+      return inner;
+    };
+    const dir = join(root, 'spk-part');
+    expect((await runExperiment(spikingCfg, realOpts({ runDir: dir, signal: controller.signal, createRule: counting }))).status).toBe('interrupted');
+    const done = await resumeRun(dir, realOpts());
+    expect(bits(done.checkpointPath)).toEqual(bits(a.checkpointPath));
+    expect(stripTime(done.metrics)).toEqual(stripTime(a.metrics));
+  });
 
   it('interrupted mid-epoch (via abort) and resumed equals the uninterrupted run', async () => {
     const full = await runExperiment(realCfg, realOpts({ runDir: join(root, 'full') }));
