@@ -128,3 +128,37 @@ describe('surrogate figures and accuracy table', () => {
     expect(surrogateAccuracyTable([{ surrogate: 's', seeds: [4], accuracies: [0.5] }]).rows[0][2]).toBe('50.00 (1 seed)');
   });
 });
+
+describe('surrogate experiment page', () => {
+  it('groups runs by surrogate and writes curves for the resolvable specs', async () => {
+    const { accuracyRowsFromRuns, writeSurrogateExperimentReport } = await import('../src/report/surrogate-experiment.js');
+    const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const runs = [
+      { surrogate: 'atan:alpha=2', seed: 1, testAccuracy: 0.9, trainS: 10 },
+      { surrogate: 'erf', seed: 1, testAccuracy: 0.8, trainS: 12 },
+      { surrogate: 'atan:alpha=2', seed: 2, testAccuracy: 0.92, trainS: 14 },
+      { surrogate: 'nosuch:q=1', seed: 1, testAccuracy: 0.1 },
+    ];
+    const rows = accuracyRowsFromRuns(runs);
+    expect(rows.map((r) => [r.surrogate, r.seeds, r.accuracies, r.trainTimeS])).toEqual([
+      ['atan:alpha=2', [1, 2], [0.9, 0.92], 12],
+      ['erf', [1], [0.8], 12],
+      ['nosuch:q=1', [1], [0.1], undefined],
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'sigprop-sgexp-'));
+    try {
+      writeFileSync(join(dir, 'r.json'), JSON.stringify({ command: 'x', runs }));
+      const w = writeSurrogateExperimentReport(join(dir, 'r.json'), join(dir, 'r.html'));
+      expect(w.missingCurves).toEqual(['nosuch:q=1']);
+      expect(w.figureCount).toBe(3);
+      const html = readFileSync(join(dir, 'r.html'), 'utf8');
+      expect(html).toContain('91.00 ± 1.41');
+      expect(html).toContain('No curve for (spec not in the registry here): nosuch:q=1.');
+      expect(() => writeSurrogateExperimentReport({ runs: 'x' } as never, join(dir, 'y.html'))).toThrow(/no "runs" list/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -15,3 +15,4 @@ export {
 export {
   buildRunReport, writeRunReport, buildTracesReport, writeTracesPage, buildSurrogateReport, writeSurrogateReport, traceSections, type WrittenReport,
 } from './run.js';
+export { accuracyRowsFromRuns, writeSurrogateExperimentReport, type SurrogateRun } from './surrogate-experiment.js';
