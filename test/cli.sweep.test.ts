@@ -71,5 +71,13 @@ describe('sigprop sweep', () => {
     const sum = quietIO();
     expect(await main(['sweep', '--summarize', sweepDir], sum)).toBe(0);
     expect(sum.stdout.trim().split('\n')).toHaveLength(4);
+    // the surrogate comparison takes the accuracy per surrogate from the sweep
+    const cmp = quietIO();
+    const out = join(dir, 'cmp');
+    expect(await main(['surrogates', '--compare', '--sweep', sweepDir, '--points', '11', '-o', out], cmp)).toBe(0);
+    expect(cmp.stdout).toContain('with test accuracy from 4 runs');
+    const json = JSON.parse(readFileSync(join(out, 'surrogates.json'), 'utf8'));
+    expect(json.surrogates.map((c: { name: string }) => c.name)).toEqual(['atan', 'fastSigmoid']);
+    expect(json.accuracy.map((r: { surrogate: string; seeds: number[] }) => [r.surrogate, r.seeds])).toEqual([['atan', [0, 1]], ['fastSigmoid', [0, 1]]]);
   });
 });

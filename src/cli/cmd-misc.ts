@@ -8,6 +8,8 @@ import { evaluateCheckpoint } from '../runner.js';
 import { UsageError, type ParsedArgs } from './args.js';
 import type { CliIO, Command } from './command.js';
 import { findExperimentScript, runScript } from './scripts.js';
+import { collectSweep } from './sweep.js';
+import type { SurrogateAccuracyRow } from '../report/index.js';
 
 const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
 
@@ -94,30 +96,52 @@ export const surrogatesCommand: Command = {
     { name: 'x-max', type: 'number', default: 2, unit: 'voltage units (U - threshold)', description: 'grid end' },
     { name: 'points', type: 'number', default: 401, description: 'grid points' },
     { name: 'normalize', type: 'boolean', description: 'scale bounded primitives to rise from 0 to 1' },
+    { name: 'sweep', type: 'string', placeholder: 'DIR', description: 'add the test accuracy per surrogate (mean ± std over seeds) from a sweep folder (sigprop sweep --surrogates ...)' },
     { name: 'json', type: 'boolean', description: 'list as JSON' },
   ],
-  examples: ['sigprop surrogates', 'sigprop surrogates --compare --names atan,fastSigmoid:k=10,sigmoid -o out/sg'],
+  examples: [
+    'sigprop surrogates',
+    'sigprop surrogates --compare --names atan,fastSigmoid:k=10,sigmoid -o out/sg',
+    'sigprop sweep mnist-lif --surrogates atan,fastSigmoid,sigmoid --seeds 0-2 --sweep-dir runs/sg-sweep && sigprop surrogates --compare --sweep runs/sg-sweep',
+  ],
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
     const sg = await import('../../surrogates/index.js');
     if (!args.flags.compare) {
       io.out(args.flags.json ? `${JSON.stringify(sg.listSurrogates(), null, 2)}\n` : `${sg.formatSurrogateList()}\n`);
       return 0;
     }
+    const accuracy = args.flags.sweep ? sweepAccuracy(resolve(String(args.flags.sweep))) : undefined;
+    const names = (args.flags.names as string[] | undefined) ?? accuracy?.map((r) => r.surrogate);
     const cmp = sg.surrogateComparison({
       xMin: args.flags['x-min'] as number, xMax: args.flags['x-max'] as number, points: args.flags.points as number,
-      names: args.flags.names as string[] | undefined, normalize: Boolean(args.flags.normalize),
+      names, normalize: Boolean(args.flags.normalize),
     });
     const dir = resolve(String(args.flags.out));
-    writeJsonAtomic(join(dir, 'surrogates.json'), cmp);
+    writeJsonAtomic(join(dir, 'surrogates.json'), accuracy ? { ...cmp, accuracy } : cmp);
     const { writeSurrogateReport } = await import('../report/index.js');
     const page = writeSurrogateReport(join(dir, 'surrogates.html'), {
       x: cmp.x,
       curves: cmp.surrogates.map((c) => ({ name: c.spec, f: c.f, df: c.df, formulaF: c.formula.f, formulaDf: c.formula.df })),
-    });
-    io.out(`compared ${cmp.surrogates.length} surrogates on ${cmp.x.length} points\n${join(dir, 'surrogates.json')}\n${page.path}\n`);
+    }, accuracy);
+    io.out(`compared ${cmp.surrogates.length} surrogates on ${cmp.x.length} points${accuracy ? `, with test accuracy from ${accuracy.reduce((n, r) => n + r.seeds.length, 0)} runs` : ''}\n${join(dir, 'surrogates.json')}\n${page.path}\n`);
     return 0;
   },
 };
+
+/** Accuracy rows (one per surrogate, seeds and final test accuracies) from a sweep folder's finished points. */
+export function sweepAccuracy(sweepDir: string): SurrogateAccuracyRow[] {
+  const rows = collectSweep(sweepDir).filter((r) => r.status === 'complete' && r.surrogate !== undefined && r.testAccuracy !== undefined);
+  if (!rows.length) throw new SigpropError(`${sweepDir} has no finished runs with a surrogate; run sigprop sweep --surrogates ... first`, 'sweep');
+  const by = new Map<string, SurrogateAccuracyRow>();
+  for (const r of rows) {
+    const row = by.get(r.surrogate!) ?? { surrogate: r.surrogate!, seeds: [], accuracies: [], trainTimeS: 0 };
+    row.seeds.push(r.seed ?? 0);
+    row.accuracies!.push(r.testAccuracy!);
+    row.trainTimeS! += r.timeS ?? 0;
+    by.set(r.surrogate!, row);
+  }
+  return [...by.values()].map((r) => ({ ...r, trainTimeS: r.trainTimeS! / r.seeds.length }));
+}
 
 export const benchCommand: Command = {
   command: 'bench',
