@@ -11,10 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-/** Candidate Chromium binaries (Debian's package first); override with SIGPROP_CHROMIUM. */
-const CANDIDATES = [process.env.SIGPROP_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter(
-  (p): p is string => !!p,
-);
+/** Candidate Chromium binaries (Debian's package first); SIGPROP_CHROMIUM=path uses that one only. */
+const CANDIDATES = process.env.SIGPROP_CHROMIUM ? [process.env.SIGPROP_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
 /** The Chromium binary to use, or undefined when none is installed. */
 export function findChromium(): string | undefined {
