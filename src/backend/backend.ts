@@ -42,6 +42,24 @@ export interface SurrogateKernelSpec {
   df(x: number): number;
 }
 
+/**
+ * Extra outputs of the optional fused neuron steps (`lifStepFused`, `synapticStepFused`), each
+ * optional: what an online learning rule needs right after a neuron step, in the same call.
+ */
+export interface FusedStepOutputs {
+  /** Surrogate used for `f` / `df` (required when either is given). */
+  sg?: SurrogateKernelSpec;
+  /** Written with f(U − θ) of the new membrane; same size as u. */
+  f?: Tensor;
+  /** Written with f'(U − θ) of the new membrane; same size as u. */
+  df?: Tensor;
+  /**
+   * Presynaptic eligibility trace of the layer input: e = decay·e + x. e and x have the input's
+   * shape [B, K] (not the neurons' shape).
+   */
+  trace?: { e: Tensor; x: Tensor; decay: number };
+}
+
 export interface MatmulOptions {
   /** Use aᵀ (a is stored [K, M]). */
   transA?: boolean;
@@ -91,6 +109,16 @@ export interface Backend {
   lifStep(u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams): void;
   /** Synaptic LIF: I_syn = α·I_syn + I, then the LIF step with I_syn as input. */
   synapticStep(u: Tensor, isyn: Tensor, s: Tensor, input: Tensor, p: SynapticKernelParams): void;
+
+  /**
+   * OPTIONAL fused form: lifStep, then the FusedStepOutputs (surrogate f / f' of the new U − θ,
+   * eligibility trace), in one call; native backends do the neuron part in one pass over memory.
+   * Same results as calling lifStep, surrogate and axpby separately. Callers on a backend without
+   * it use `fusedStepFallback` (src/backend/reference.ts).
+   */
+  lifStepFused?(u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams, out: FusedStepOutputs): void;
+  /** OPTIONAL fused form of synapticStep (see lifStepFused). */
+  synapticStepFused?(u: Tensor, isyn: Tensor, s: Tensor, input: Tensor, p: SynapticKernelParams, out: FusedStepOutputs): void;
 
   // ---- elementwise and reductions ----
   /** out = f(x) (deriv false) or f'(x) (deriv true), x = u − threshold. */

@@ -3,8 +3,11 @@
  * right; it is the oracle every other backend is tested against.
  */
 import { HostTensor, shapeSize, type Tensor } from '../tensor.js';
-import type { Backend, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams } from './backend.js';
+import type {
+  Backend, FusedStepOutputs, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
+} from './backend.js';
 import { expect2d, expectSameSize, expectShape, matmulDims } from './checks.js';
+import { ParameterError } from '../errors.js';
 
 export class ReferenceBackend implements Backend {
   readonly name: string = 'reference';
@@ -107,6 +110,16 @@ export class ReferenceBackend implements Backend {
     this.lifStep(u, s, isyn, p);
   }
 
+  lifStepFused(u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams, out: FusedStepOutputs): void {
+    this.lifStep(u, s, input, p);
+    fusedStepOutputs(this, u, p.threshold, out);
+  }
+
+  synapticStepFused(u: Tensor, isyn: Tensor, s: Tensor, input: Tensor, p: SynapticKernelParams, out: FusedStepOutputs): void {
+    this.synapticStep(u, isyn, s, input, p);
+    fusedStepOutputs(this, u, p.threshold, out);
+  }
+
   surrogate(out: Tensor, u: Tensor, threshold: number, sg: SurrogateKernelSpec, deriv: boolean): void {
     expectSameSize('surrogate', ['out', 'u'], [out, u]);
     const O = out.data, U = u.data;
@@ -165,5 +178,39 @@ export class ReferenceBackend implements Backend {
     const X = x.data;
     for (let i = 0; i < X.length; i++) acc += X[i] * X[i];
     return acc;
+  }
+}
+
+/**
+ * The FusedStepOutputs part of a fused neuron step, with a backend's separate kernels: f and f' of
+ * (u − threshold) and the eligibility trace e = decay·e + x. Used by the reference fused steps.
+ */
+export function fusedStepOutputs(b: Backend, u: Tensor, threshold: number, out: FusedStepOutputs): void {
+  if ((out.f || out.df) && !out.sg) {
+    throw new ParameterError('fused neuron step: out.f / out.df need out.sg (the surrogate to evaluate)');
+  }
+  if (out.f) b.surrogate(out.f, u, threshold, out.sg!, false);
+  if (out.df) b.surrogate(out.df, u, threshold, out.sg!, true);
+  if (out.trace) b.axpby(out.trace.e, out.trace.x, 1, out.trace.decay);
+}
+
+/**
+ * A fused LIF / synaptic step on any backend: the backend's own fused kernel when it has one,
+ * else its separate kernels. isyn and alpha select the synaptic model.
+ */
+export function fusedStepFallback(
+  b: Backend, u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams | SynapticKernelParams, out: FusedStepOutputs, isyn?: Tensor,
+): void {
+  if (isyn) {
+    const ps = p as SynapticKernelParams;
+    if (b.synapticStepFused) b.synapticStepFused(u, isyn, s, input, ps, out);
+    else {
+      b.synapticStep(u, isyn, s, input, ps);
+      fusedStepOutputs(b, u, p.threshold, out);
+    }
+  } else if (b.lifStepFused) b.lifStepFused(u, s, input, p, out);
+  else {
+    b.lifStep(u, s, input, p);
+    fusedStepOutputs(b, u, p.threshold, out);
   }
 }

@@ -12,7 +12,9 @@
 import { checkNumber, ParameterError, SigpropError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { shapeSize } from '../../tensor.js';
-import type { Backend, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams } from '../backend.js';
+import type {
+  Backend, FusedStepOutputs, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
+} from '../backend.js';
 import { expect2d, expectSameSize, expectShape, matmulDims } from '../checks.js';
 import { WasmHeap, WasmTensor } from './memory.js';
 import { instantiateKernels, loadKernelModule, MAX_PAGES, type ThreadedOp, type WasmKernels } from './module.js';
@@ -318,6 +320,43 @@ export class WasmBackend implements Backend {
       [...args, p.alpha, p.beta, p.threshold, resetCode('synapticStep', p), p.resetDelay ? 1 : 0],
       u.size,
     );
+  }
+
+  /** lifStep + surrogate f / f' of the new membrane in one pass (native surrogates), + eligibility trace. */
+  lifStepFused(u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams, out: FusedStepOutputs): void {
+    expectSameSize('lifStepFused', ['u', 's', 'input'], [u, s, input]);
+    this.fused('lifStepFused', u, 0, s, input, p, 0, out);
+  }
+
+  /** synapticStep + surrogate f / f' of the new membrane in one pass (native surrogates), + eligibility trace. */
+  synapticStepFused(u: Tensor, isyn: Tensor, s: Tensor, input: Tensor, p: SynapticKernelParams, out: FusedStepOutputs): void {
+    expectSameSize('synapticStepFused', ['u', 'isyn', 's', 'input'], [u, isyn, s, input]);
+    this.fused('synapticStepFused', u, this.own(isyn, 'synapticStepFused', 'isyn'), s, input, p, p.alpha, out);
+  }
+
+  private fused(
+    kernel: string, u: Tensor, pj: number, s: Tensor, input: Tensor, p: LifKernelParams, alpha: number, out: FusedStepOutputs,
+  ): void {
+    if ((out.f || out.df) && !out.sg) {
+      throw new ParameterError(`${kernel}: out.f / out.df need out.sg (the surrogate to evaluate)`);
+    }
+    if (out.f) expectSameSize(kernel, ['u', 'out.f'], [u, out.f]);
+    if (out.df) expectSameSize(kernel, ['u', 'out.df'], [u, out.df]);
+    if (out.trace) expectSameSize(kernel, ['out.trace.e', 'out.trace.x'], [out.trace.e, out.trace.x]);
+    const nf = out.f ? this.nativeSurrogate(out.sg!, false) : null;
+    const nd = out.df ? this.nativeSurrogate(out.sg!, true) : null;
+    // Native surrogate parts go into the neuron pass; others run after it.
+    const kind = nf?.kind ?? nd?.kind ?? 0;
+    const param = nf?.param ?? nd?.param ?? 0;
+    const args = [
+      this.own(u, kernel, 'u'), pj, this.own(s, kernel, 's'), this.own(input, kernel, 'input'),
+      alpha, p.beta, p.threshold, resetCode(kernel, p), p.resetDelay ? 1 : 0, kind, param,
+      nf ? this.own(out.f!, kernel, 'out.f') : 0, nd ? this.own(out.df!, kernel, 'out.df') : 0,
+    ];
+    this.elementwise('neuronFused', args, u.size);
+    if (out.f && !nf) this.surrogate(out.f, u, p.threshold, out.sg!, false);
+    if (out.df && !nd) this.surrogate(out.df, u, p.threshold, out.sg!, true);
+    if (out.trace) this.axpby(out.trace.e, out.trace.x, 1, out.trace.decay);
   }
 
   // ---------------------------------------------------------------- elementwise and reductions

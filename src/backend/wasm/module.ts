@@ -38,13 +38,17 @@ export interface WasmKernels {
   surrogate(out: number, u: number, th: number, kind: number, p: number, deriv: number, lo: number, hi: number): void;
   surrogateHasPrimitive(kind: number): number;
   countNonZero(x: number, lo: number, hi: number): number;
+  neuronFused(
+    u: number, isyn: number, s: number, inp: number, alpha: number, beta: number, th: number, reset: number, delay: number,
+    kind: number, p: number, fOut: number, dfOut: number, lo: number, hi: number,
+  ): void;
   rowNonZero(x: number, B: number, K: number, counts: number): void;
 }
 
 /** Kernels a worker thread can run, by index (the op id sent over the shared control block). */
 export const THREADED_OPS = [
   'gemm', 'spikeColumns', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
-  'lifStep', 'synapticStep', 'surrogate',
+  'lifStep', 'synapticStep', 'surrogate', 'neuronFused',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 

@@ -117,7 +117,7 @@ export function sumSquares(x: usize, lo: i32, hi: i32): f64 {
 // ---- fused neuron steps ----
 // reset: 0 subtract, 1 zero, 2 none. delay: 1 = reset from the previous step's spike (snnTorch).
 
-@inline function lifVec(u: v128, r: v128, inp: v128, vbeta: v128, vth: v128, reset: i32, delay: i32, spkOut: usize): v128 {
+@inline export function lifVec(u: v128, r: v128, inp: v128, vbeta: v128, vth: v128, reset: i32, delay: i32, spkOut: usize): v128 {
   let v: v128;
   if (delay != 0 && reset == 0) v = f32x4.sub(f32x4.add(f32x4.mul(vbeta, u), inp), f32x4.mul(r, vth));
   else if (delay != 0 && reset == 1) v = f32x4.add(f32x4.mul(f32x4.mul(vbeta, f32x4.sub(f32x4.splat(1), r)), u), inp);
@@ -132,7 +132,7 @@ export function sumSquares(x: usize, lo: i32, hi: i32): f64 {
   return v;
 }
 
-@inline function lifScalar(u: f32, r: f32, inp: f32, beta: f32, th: f32, reset: i32, delay: i32, spkOut: usize): f32 {
+@inline export function lifScalar(u: f32, r: f32, inp: f32, beta: f32, th: f32, reset: i32, delay: i32, spkOut: usize): f32 {
   let v: f32;
   if (delay != 0 && reset == 0) v = beta * u + inp - r * th;
   else if (delay != 0 && reset == 1) v = beta * (1 - r) * u + inp;

@@ -11,3 +11,4 @@ export { surrogate, surrogateHasPrimitive } from './surrogate';
 export function heapBase(): usize {
   return __heap_base;
 }
+export { neuronFused } from './fused';

@@ -4,7 +4,7 @@
 //   1 fastSigmoid(k): f' = 1/(1 + k|x|)²,       f = (1 + kx/(1 + k|x|))/k
 //   2 softSign(α):    f' = α/(2(1 + |αx|)²),     f = ½(1 + αx/(1 + |αx|))
 //   3 atan(α):        f' = (α/2)/(1 + (π/2·αx)²)  (f' only)
-//   4 sigmoid(k):     f' = k·σ(kx)·σ(−kx),        f = σ(kx)
+//   4 sigmoid(k):     f' = k·σ(kx)·σ(−kx),        f = σ(kx)   (scalar exp)
 
 @inline function at(base: usize, index: i32): usize {
   return base + (<usize>index << 2);
@@ -22,49 +22,52 @@ export function surrogateHasPrimitive(kind: i32): i32 {
   return kind == 1 || kind == 2 || kind == 4 ? 1 : 0;
 }
 
-export function surrogate(out: usize, u: usize, th: f32, kind: i32, p: f32, deriv: i32, lo: i32, hi: i32): void {
-  const vth = f32x4.splat(th);
+/** Whether kind has a SIMD form (else sgScalar per lane). */
+@inline export function sgHasVector(kind: i32, deriv: i32): bool {
+  return kind == 1 || kind == 2 || (kind == 3 && deriv != 0);
+}
+
+/** f or f' of four x values (kinds with sgHasVector). */
+@inline export function sgVector(kind: i32, x: v128, p: f32, deriv: i32): v128 {
   const one = f32x4.splat(1);
   const vp = f32x4.splat(p);
-  let i = lo;
+  if (kind == 3) {
+    const z = f32x4.mul(f32x4.splat(<f32>(Math.PI / 2) * p), x);
+    return f32x4.div(f32x4.splat(p / 2), f32x4.add(one, f32x4.mul(z, z)));
+  }
+  // fastSigmoid and softSign share the rational shape 1/(1 + c|x|).
+  const d = f32x4.add(one, f32x4.abs(f32x4.mul(vp, x)));
+  const half = f32x4.splat(0.5);
+  if (deriv != 0) {
+    const r = f32x4.div(one, f32x4.mul(d, d));
+    return kind == 1 ? r : f32x4.mul(f32x4.mul(half, vp), r);
+  }
+  const q = f32x4.add(one, f32x4.div(f32x4.mul(vp, x), d));
+  return kind == 1 ? f32x4.div(q, vp) : f32x4.mul(half, q);
+}
+
+/** f or f' of one x value. */
+@inline export function sgScalar(kind: i32, x: f32, p: f32, deriv: i32): f32 {
+  let y: f32 = 0;
   if (kind == 1 || kind == 2) {
-    // fastSigmoid and softSign share the rational shape 1/(1 + c|x|).
-    const half = f32x4.splat(0.5);
-    for (; i + 4 <= hi; i += 4) {
-      const x = f32x4.sub(v128.load(at(u, i)), vth);
-      const d = f32x4.add(one, f32x4.abs(f32x4.mul(vp, x)));
-      let y: v128;
-      if (deriv != 0) {
-        const r = f32x4.div(one, f32x4.mul(d, d));
-        y = kind == 1 ? r : f32x4.mul(f32x4.mul(half, vp), r);
-      } else {
-        const q = f32x4.add(one, f32x4.div(f32x4.mul(vp, x), d));
-        y = kind == 1 ? f32x4.div(q, vp) : f32x4.mul(half, q);
-      }
-      v128.store(at(out, i), y);
-    }
-  } else if (kind == 3 && deriv != 0) {
-    const c = f32x4.splat(<f32>(Math.PI / 2) * p);
-    const h = f32x4.splat(p / 2);
-    for (; i + 4 <= hi; i += 4) {
-      const z = f32x4.mul(c, f32x4.sub(v128.load(at(u, i)), vth));
-      v128.store(at(out, i), f32x4.div(h, f32x4.add(one, f32x4.mul(z, z))));
-    }
+    const d: f32 = 1 + Mathf.abs(p * x);
+    if (deriv != 0) y = kind == 1 ? 1 / (d * d) : p / (2 * d * d);
+    else y = kind == 1 ? (1 + (p * x) / d) / p : <f32>0.5 * (1 + (p * x) / d);
+  } else if (kind == 3) {
+    const z = <f32>(Math.PI / 2) * p * x;
+    y = p / 2 / (1 + z * z);
+  } else if (kind == 4) {
+    const s = sigma(p * x);
+    y = deriv != 0 ? p * s * sigma(-p * x) : s;
   }
-  for (; i < hi; i++) {
-    const x = load<f32>(at(u, i)) - th;
-    let y: f32 = 0;
-    if (kind == 1 || kind == 2) {
-      const d: f32 = 1 + Mathf.abs(p * x);
-      if (deriv != 0) y = kind == 1 ? 1 / (d * d) : p / (2 * d * d);
-      else y = kind == 1 ? (1 + (p * x) / d) / p : <f32>0.5 * (1 + (p * x) / d);
-    } else if (kind == 3) {
-      const z = <f32>(Math.PI / 2) * p * x;
-      y = p / 2 / (1 + z * z);
-    } else if (kind == 4) {
-      const s = sigma(p * x);
-      y = deriv != 0 ? p * s * sigma(-p * x) : s;
-    }
-    store<f32>(at(out, i), y);
+  return y;
+}
+
+export function surrogate(out: usize, u: usize, th: f32, kind: i32, p: f32, deriv: i32, lo: i32, hi: i32): void {
+  let i = lo;
+  if (sgHasVector(kind, deriv)) {
+    const vth = f32x4.splat(th);
+    for (; i + 4 <= hi; i += 4) v128.store(at(out, i), sgVector(kind, f32x4.sub(v128.load(at(u, i)), vth), p, deriv));
   }
+  for (; i < hi; i++) store<f32>(at(out, i), sgScalar(kind, load<f32>(at(u, i)) - th, p, deriv));
 }

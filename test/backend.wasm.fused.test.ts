@@ -1,0 +1,100 @@
+// The optional fused neuron steps (lifStepFused / synapticStepFused): wasm equals its own separate
+// kernels bit for bit, agrees with reference, and the generic fallback works on any backend.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend, FusedStepOutputs, SurrogateKernelSpec } from '../src/backend/backend.js';
+import { fusedStepFallback, ReferenceBackend } from '../src/backend/reference.js';
+import { createBackend } from '../src/backend/registry.js';
+import type { WasmBackend } from '../src/backend/wasm/backend.js';
+import { ParameterError } from '../src/errors.js';
+import { Rng } from '../src/rng.js';
+import type { Tensor } from '../src/tensor.js';
+import { getSurrogate } from '../surrogates/registry.js';
+
+const ref = new ReferenceBackend();
+let wasm: WasmBackend;
+beforeAll(async () => {
+  wasm = (await createBackend('wasm', { threads: 1 })) as WasmBackend;
+});
+afterAll(async () => {
+  await wasm?.dispose();
+});
+
+const custom: SurrogateKernelSpec = { name: 'myTanh', params: {}, f: (x) => Math.tanh(x), df: (x) => 1 / Math.cosh(x) ** 2 };
+
+interface State { u: Tensor; j: Tensor; s: Tensor; i: Tensor; f: Tensor; df: Tensor; e: Tensor; x: Tensor }
+
+function state(b: Backend, rng: Rng, n: number, k: number): State {
+  const r = new Rng(rng.int(1e9));
+  const t = (m: number, fill: (i: number) => number) => b.fromArray([m], Float32Array.from({ length: m }, (_, i) => fill(i)));
+  return {
+    u: t(n, () => r.normal()), j: t(n, () => r.normal()), s: t(n, () => (r.uniform() < 0.3 ? 1 : 0)), i: t(n, () => r.normal()),
+    f: t(n, () => 0), df: t(n, () => 0), e: t(k, () => r.uniform()), x: t(k, () => (r.uniform() < 0.2 ? 1 : 0)),
+  };
+}
+
+function outputs(st: State, sg: SurrogateKernelSpec): FusedStepOutputs {
+  return { sg, f: st.f, df: st.df, trace: { e: st.e, x: st.x, decay: 0.9 } };
+}
+
+const bits = (b: Backend, t: Tensor) => Array.from(b.read(t));
+
+describe('fused neuron steps', () => {
+  const specs = ['fastSigmoid', 'softSign:alpha=3', 'atan', 'sigmoid:k=4', 'triangular'].map((n) => getSurrogate(n));
+  for (const sg of [...specs, custom]) {
+    for (const reset of ['subtract', 'zero', 'none'] as const) {
+      for (const synaptic of [false, true]) {
+        it(`${synaptic ? 'synaptic' : 'lif'} reset=${reset} surrogate=${sg.name}: fused = separate kernels (bitwise); ≈ reference`, () => {
+          const p = { beta: 0.9, threshold: 0.7, reset, resetDelay: reset !== 'none', alpha: 0.5 };
+          const [n, k] = [1031, 37];
+          const seed = new Rng(7);
+          const a = state(wasm, new Rng(7), n, k), b = state(wasm, new Rng(7), n, k), c = state(ref, seed, n, k);
+          for (let t = 0; t < 2; t++) {
+            // fused on wasm
+            if (synaptic) wasm.synapticStepFused(a.u, a.j, a.s, a.i, p, outputs(a, sg));
+            else wasm.lifStepFused(a.u, a.s, a.i, p, outputs(a, sg));
+            // separate kernels on wasm
+            if (synaptic) wasm.synapticStep(b.u, b.j, b.s, b.i, p);
+            else wasm.lifStep(b.u, b.s, b.i, p);
+            wasm.surrogate(b.f, b.u, p.threshold, sg, false);
+            wasm.surrogate(b.df, b.u, p.threshold, sg, true);
+            wasm.axpby(b.e, b.x, 1, 0.9);
+            for (const key of ['u', 'j', 's', 'f', 'df', 'e'] as const) expect(bits(wasm, a[key]), key).toEqual(bits(wasm, b[key]));
+            // reference fused
+            if (synaptic) ref.synapticStepFused(c.u, c.j, c.s, c.i, p, outputs(c, sg));
+            else ref.lifStepFused(c.u, c.s, c.i, p, outputs(c, sg));
+            const gu = wasm.read(a.u), gs = wasm.read(a.s), gdf = wasm.read(a.df), ge = wasm.read(a.e);
+            for (let q = 0; q < n; q++) {
+              if (gs[q] !== c.s.data[q]) continue; // a flip at threshold (float32 vs float64 rounding)
+              expect(Math.abs(gu[q] - c.u.data[q])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(c.u.data[q])));
+              expect(Math.abs(gdf[q] - c.df.data[q])).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(c.df.data[q])));
+            }
+            for (let q = 0; q < k; q++) expect(Math.abs(ge[q] - c.e.data[q])).toBeLessThanOrEqual(1e-6);
+            // keep the three in lock-step
+            for (const key of ['u', 's', 'j'] as const) {
+              wasm.write(a[key], c[key].data);
+              wasm.write(b[key], c[key].data);
+            }
+          }
+        });
+      }
+    }
+  }
+
+  it('fusedStepFallback uses separate kernels on a backend without the fused method', () => {
+    const plain: Backend = Object.create(ref, { lifStepFused: { value: undefined }, synapticStepFused: { value: undefined } });
+    const sg = getSurrogate('fastSigmoid');
+    const p = { beta: 0.8, threshold: 1, reset: 'subtract' as const, resetDelay: true, alpha: 0.6 };
+    const x = state(ref, new Rng(3), 9, 4), y = state(ref, new Rng(3), 9, 4);
+    fusedStepFallback(plain, x.u, x.s, x.i, p, outputs(x, sg), x.j);
+    ref.synapticStepFused(y.u, y.j, y.s, y.i, p, outputs(y, sg));
+    for (const key of ['u', 'j', 's', 'f', 'df', 'e'] as const) expect(Array.from(x[key].data)).toEqual(Array.from(y[key].data));
+    fusedStepFallback(wasm, state(wasm, new Rng(4), 9, 4).u, wasm.tensor([9]), wasm.tensor([9]), p, {});
+  });
+
+  it('f / df without a surrogate is a ParameterError', () => {
+    const st = state(wasm, new Rng(5), 5, 2);
+    const p = { beta: 0.8, threshold: 1, reset: 'subtract' as const, resetDelay: true };
+    expect(() => wasm.lifStepFused(st.u, st.s, st.i, p, { df: st.df })).toThrow(ParameterError);
+    expect(() => ref.lifStepFused(st.u, st.s, st.i, p, { df: st.df } as FusedStepOutputs)).toThrow(ParameterError);
+  });
+});
