@@ -6,7 +6,8 @@ import { saveCheckpoint } from '../src/checkpoint.js';
 import type { ExperimentConfig } from '../src/config/types.js';
 import type { Dataset } from '../src/data/types.js';
 import { ParameterError, SigpropError } from '../src/errors.js';
-import { targetInputs, tracesToRecordings, writeTracesReport } from '../src/report/inspect.js';
+import { writeTracesReport } from '../src/report/inspect.js';
+import { targetInputs, tracesToRecordings } from '../src/report/record.js';
 import { Rng } from '../src/rng.js';
 
 const K = 20;
@@ -80,6 +81,8 @@ describe('writeTracesReport', () => {
     expect(a.recordings.length).toBe(b.recordings.length);
     a.recordings.forEach((x, i) => expect(Array.from(x.values)).toEqual(Array.from(b.recordings[i].values)));
     expect(r.rawFiles).toEqual([]);
+    const noInput = await writeTracesReport({ weights: { config, tensors: w }, before: false, dataset: dataset(), outFile: join(dir, 'same.html'), rawDir: false, samples: [1], record: { input: false } });
+    expect(noInput.sets[0].recordings.some((x) => x.layer === -1)).toBe(false);
   });
 
   it("takes neurons from the config's record section unless given (undefined does not erase it)", async () => {

@@ -8,10 +8,11 @@ export { renderPage, writePage, escapeHtml, jsonForScript, pageFigures, plotlyVe
 export { metricFigures, configTable, flattenConfig, epochTable } from './metrics.js';
 export { voltageFigure, rasterFigure, readoutFigure, firingRates, rateComparisonFigure, traceBlocks, type TraceFigureOptions } from './traces.js';
 export { sampleSurrogates, surrogateOverlayFigure, surrogateGridFigure, surrogateAccuracyTable, surrogateAccuracyFigure, meanStd, toSurrogateData, type SurrogateLike } from './surrogates.js';
+export { writeTracesReport, type TracesReportOptions, type TracesReportResult } from './inspect.js';
 export {
-  writeTracesReport, recordNetworkTraces, networkFromTensors, targetInputs, tracesToRecordings, layerInfoOf,
-  type TracesReportOptions, type TracesReportResult, type InspectRecordSpec, type InspectSamples, type RecordNetworkOptions,
-} from './inspect.js';
+  recordNetworkTraces, networkFromTensors, targetInputs, tracesToRecordings, layerInfoOf, inputRecordings, readoutPredictions, INPUT_LAYER,
+  type InspectRecordSpec, type InspectSamples, type RecordNetworkOptions, type InputSpikes,
+} from './record.js';
 export {
   buildRunReport, writeRunReport, buildTracesReport, writeTracesPage, buildSurrogateReport, writeSurrogateReport, traceSections, type WrittenReport,
 } from './run.js';

@@ -1,0 +1,314 @@
+/**
+ * Recording a reconstructed network for the traces report: rebuild the spiking network from
+ * checkpoint tensors ('layer<i>.W' [in, out], 'layer<i>.b', spiking sigprop's 'readout.W'), run
+ * samples and their sigprop target signals through it, and collect voltages, spikes and the
+ * encoded input as a TraceSet. Used by writeTracesReport (src/report/inspect.ts).
+ *
+ * For sigprop the target stream runs too: the class signal t0 = sigmoid(S[c] + d) of each
+ * sample's label (tensors 'target.W' [classes, inputSize] and 'target.b') is appended to the
+ * batch, so rows [0, n) are the samples (input stream h) and rows [n, 2n) their targets (target
+ * stream t). Both streams are encoded with the same encoder and seed.
+ */
+import type { Backend } from '../backend/backend.js';
+import type { ExperimentConfig } from '../config/types.js';
+import { createEncoder, parseEncoderSpec } from '../encoders.js';
+import { Network, type StepInput } from '../engine/network.js';
+import type { LayerSpec } from '../engine/layer.js';
+import { ParameterError, SigpropError } from '../errors.js';
+import { Recorder, type RecordSpec, type Trace } from '../recorder.js';
+import { Rng } from '../rng.js';
+import type { Tensor } from '../tensor.js';
+import type { TraceLayerInfo, TraceRecording, TraceSet } from './types.js';
+
+/** Voltage units of models whose voltage is not dimensionless. */
+const VOLTAGE_UNITS: Record<string, string> = { izhikevich: 'mV', adex: 'mV' };
+
+/** What to record. */
+export interface InspectRecordSpec {
+  /** Layer indices (default: every reconstructed layer). */
+  layers?: number[];
+  /** Neurons whose voltage is traced, per layer (default config.record.neurons or [0, 1, 2]). */
+  neurons?: number[];
+  /** Spikes of the first N neurons of each layer go into the raster (default 100). */
+  rasterNeurons?: number;
+  /** Record the encoded input spikes too (default true; skipped for current inputs such as 'direct'). */
+  input?: boolean;
+  /** Input channels shown in the input raster (default: all up to 1024). */
+  inputChannels?: number;
+}
+
+/** Samples to run: rows of x [n, inputSize] with their labels. */
+export interface InspectSamples {
+  x: Float32Array;
+  labels: ArrayLike<number>;
+  /** Dataset indices (for titles); default 0..n−1. */
+  ids?: number[];
+}
+
+/** Options of recordNetworkTraces. */
+export interface RecordNetworkOptions {
+  samples: InspectSamples;
+  /** Target-stream inputs [n, inputSize] (sigprop t0 per sample), or none. */
+  targetX?: Float32Array;
+  steps: number;
+  /** Encoder spec, e.g. 'rate' or 'rate:gain=1'. */
+  encoder: string;
+  encoderParams?: Record<string, number>;
+  /** Seed of the encoder's random stream (same seed → same input spikes). */
+  seed: number;
+  record?: InspectRecordSpec;
+  label: string;
+  /** Predicted class per sample (titles). */
+  predictions?: ArrayLike<number>;
+}
+
+/** Per-layer facts for the figures, from the live network. */
+export function layerInfoOf(net: Network): Record<number, TraceLayerInfo> {
+  const out: Record<number, TraceLayerInfo> = {};
+  net.layers.forEach((l, i) => {
+    const m = l.model as { name: string; threshold?: (p: unknown) => number };
+    const theta = m.threshold ? m.threshold(l.params) : undefined;
+    if (l.name === 'readout' && theta === READOUT_THRESHOLD) {
+      out[i] = { name: `readout (leaky integrator, ${l.size})`, kind: 'readout', voltageUnit: 'a.u.', size: l.size };
+      return;
+    }
+    out[i] = {
+      name: `${l.name} (${m.name}, ${l.size})`,
+      threshold: theta,
+      voltageUnit: VOLTAGE_UNITS[m.name] ?? 'a.u.',
+      size: l.size,
+    };
+  });
+  return out;
+}
+
+/**
+ * Convert recorder traces (batch rows) into report recordings: rows [0, n) are the input stream,
+ * rows [n, 2n) the target stream of the same samples (when `hasTarget`).
+ */
+export function tracesToRecordings(traces: readonly Trace[], n: number, hasTarget: boolean): TraceRecording[] {
+  return traces.map((tr) => {
+    const target = hasTarget && tr.sample >= n;
+    return { layer: tr.layer, var: tr.var, neuron: tr.neuron, sample: target ? tr.sample - n : tr.sample, stream: target ? 'target' : 'input', values: tr.values };
+  });
+}
+
+/**
+ * Run the samples (and target rows) through `net` for `steps` steps from rest and record
+ * voltages of the chosen neurons and spikes of the raster neurons, plus the encoded input spikes
+ * (layer INPUT_LAYER = −1 in the TraceSet). Returns the TraceSet, the recorder (for the raw
+ * JSON/CSV export) and the input spikes (sparse, for their own JSON file).
+ */
+export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { set: TraceSet; recorder: Recorder; input?: InputSpikes } {
+  const K = net.inputSize;
+  const n = o.samples.labels.length;
+  if (o.targetX && o.targetX.length !== n * K) throw new ParameterError(`inspect: targetX has ${o.targetX.length} values but needs ${n * K}`);
+  const rows = o.targetX ? 2 * n : n;
+  // Pre-encoded rasters ('raster' encoder) hold T·K values per sample; everything else K.
+  const perSample = o.encoder === 'raster' ? o.steps * K : K;
+  if (o.samples.x.length !== n * perSample) {
+    throw new ParameterError(`inspect: samples.x has ${o.samples.x.length} values but ${n} samples × ${perSample} (${o.encoder === 'raster' ? 'steps × ' : ''}inputSize) are needed`);
+  }
+  const x = o.encoder === 'raster' ? o.samples.x : new Float32Array(rows * K);
+  if (o.encoder !== 'raster') {
+    x.set(o.samples.x);
+    if (o.targetX) x.set(o.targetX, n * K);
+  }
+  const layers = o.record?.layers ?? net.layers.map((_, i) => i);
+  const specs: RecordSpec[] = [];
+  const allRows = Array.from({ length: rows }, (_, i) => i);
+  const info = layerInfoOf(net);
+  for (const li of layers) {
+    const layer = net.layers[li];
+    if (!layer) throw new ParameterError(`inspect: layer ${li} does not exist; the network has layers 0..${net.layers.length - 1}`);
+    if (info[li].kind === 'readout') {
+      specs.push({ layer: li, vars: ['voltage'], neurons: 'all', samples: Array.from({ length: n }, (_, i) => i) });
+      continue;
+    }
+    const neurons = (o.record?.neurons ?? [0, 1, 2]).filter((j) => j < layer.size);
+    if (neurons.length) specs.push({ layer: li, vars: ['voltage'], neurons, samples: allRows });
+    if (layer.model.spikeVar) {
+      const r = Math.min(layer.size, o.record?.rasterNeurons ?? 100);
+      specs.push({ layer: li, vars: ['spikes'], neurons: Array.from({ length: r }, (_, j) => j), samples: allRows });
+    }
+  }
+  const recorder = new Recorder(specs, o.steps);
+  const src = stepSource(o, x, n, rows, K);
+  const capture = o.record?.input !== false && src.kind === 'spikes';
+  const events: [number, number, number][] = [];
+  const encoder: StepInput = {
+    kind: src.kind,
+    encode(t: number, out: Tensor, backend: Backend): void {
+      const h = src.host(t);
+      if (capture) for (let i = 0; i < h.length; i++) if (h[i] !== 0) events.push([Math.floor(i / K), i % K, t]);
+      backend.write(out, h);
+    },
+  };
+  net.reset(rows);
+  net.run({ steps: o.steps, encoder, recorder });
+  const traces = recorder.traces();
+  // With a readout integrator in the network, the prediction is argmax_c Σ_t U_o[t, c] of exactly
+  // the run shown (spiking sigprop's rule); otherwise the caller's predictions, if any.
+  const predictions = o.predictions ?? readoutPredictions(traces, info, n);
+  const ids = o.samples.ids ?? Array.from({ length: n }, (_, i) => i);
+  const sampleLabels: Record<number, number | string> = {};
+  const samplePredictions: Record<number, number | string> = {};
+  for (let i = 0; i < n; i++) {
+    sampleLabels[i] = `${o.samples.labels[i]}, test #${ids[i]}`;
+    if (predictions) samplePredictions[i] = predictions[i];
+  }
+  const recordings = tracesToRecordings(traces, n, !!o.targetX);
+  const layersInfo: Record<number, TraceLayerInfo> = { ...info };
+  let input: InputSpikes | undefined;
+  if (capture) {
+    const channels = Math.min(K, o.record?.inputChannels ?? 1024);
+    input = {
+      format: 'sigprop-input-spikes', dtMs: net.dtMs, steps: o.steps, channels: K,
+      rows: Array.from({ length: rows }, (_, r) => (r < n ? { sample: r, stream: 'input' as const } : { sample: r - n, stream: 'target' as const })),
+      events,
+    };
+    recordings.unshift(...inputRecordings(input, channels));
+    layersInfo[INPUT_LAYER] = {
+      name: `network input (${o.encoder} encoded${channels < K ? `, first ${channels} of ${K} channels` : ''})`, size: channels, indexLabel: 'input channel',
+    };
+  }
+  const set: TraceSet = {
+    label: o.label,
+    dtMs: net.dtMs,
+    recordings,
+    layers: layersInfo,
+    sampleLabels,
+    samplePredictions: predictions ? samplePredictions : undefined,
+  };
+  return { set, recorder, input };
+}
+
+/** Dense 0/1 spike series (layer INPUT_LAYER, var 'spikes') of the first `channels` input channels of every row. */
+export function inputRecordings(input: InputSpikes, channels: number): TraceRecording[] {
+  const out: TraceRecording[] = [];
+  const byRow = input.rows.map(() => Array.from({ length: channels }, () => new Float32Array(input.steps)));
+  for (const [r, k, t] of input.events) if (k < channels) byRow[r][k][t] = 1;
+  input.rows.forEach((row, r) => {
+    for (let k = 0; k < channels; k++) out.push({ layer: INPUT_LAYER, var: 'spikes', neuron: k, sample: row.sample, stream: row.stream, values: byRow[r][k] });
+  });
+  return out;
+}
+
+/** argmax over classes of the time-summed readout potential per sample, or undefined without a readout. */
+export function readoutPredictions(traces: readonly Trace[], info: Record<number, TraceLayerInfo>, n: number): Int32Array | undefined {
+  const layer = Object.keys(info).map(Number).find((i) => info[i].kind === 'readout');
+  if (layer === undefined) return undefined;
+  const best = new Float64Array(n).fill(-Infinity);
+  const arg = new Int32Array(n).fill(-1);
+  for (const tr of traces) {
+    if (tr.layer !== layer || tr.var !== 'voltage' || tr.sample >= n) continue;
+    let sum = 0;
+    for (const v of tr.values) sum += v;
+    if (sum > best[tr.sample]) {
+      best[tr.sample] = sum;
+      arg[tr.sample] = tr.neuron;
+    }
+  }
+  return arg.every((a) => a >= 0) ? arg : undefined;
+}
+
+/** Host values of the network input at each step. */
+interface StepSource {
+  kind: 'spikes' | 'current';
+  host(t: number): Float32Array;
+}
+
+/**
+ * The network input of every step. For an encoder spec, the rows [samples; targets] are encoded
+ * by it (seeded, so the same seed gives the same spikes). For 'raster', samples are pre-encoded
+ * [T, K] rasters fed step by step, and target rows are rate-coded, as spiking sigprop does.
+ */
+function stepSource(o: RecordNetworkOptions, x: Float32Array, n: number, rows: number, K: number): StepSource {
+  const rng = new Rng(o.seed);
+  if (o.encoder !== 'raster') {
+    const spec = parseEncoderSpec(o.encoder);
+    const enc = createEncoder({ name: spec.name, params: { ...spec.params, ...(o.encoderParams ?? {}) } }, { rng, steps: o.steps });
+    enc.setInput(x, rows, K);
+    return { kind: enc.kind, host: (t) => enc.encodeHost(t) };
+  }
+  const rate = o.targetX ? createEncoder('rate', { rng, steps: o.steps }) : undefined;
+  if (rate && o.targetX) rate.setInput(o.targetX, n, K);
+  const buf = new Float32Array(rows * K);
+  return {
+    kind: 'spikes',
+    host(t) {
+      for (let b = 0; b < n; b++) buf.set(x.subarray((b * o.steps + t) * K, (b * o.steps + t + 1) * K), b * K);
+      if (rate) buf.set(rate.encodeHost(t), n * K);
+      return buf;
+    },
+  };
+}
+
+/** Layer index under which the encoded network input appears in a TraceSet. */
+export const INPUT_LAYER = -1;
+
+/** The encoded input spikes of a traced run, sparse: one [row, channel, step] per spike. */
+export interface InputSpikes {
+  format: 'sigprop-input-spikes';
+  dtMs: number;
+  steps: number;
+  /** Input channels (per-step input size). */
+  channels: number;
+  /** Batch rows: rows [0, n) are the samples, [n, 2n) their target signals (sigprop). */
+  rows: { sample: number; stream: 'input' | 'target' }[];
+  /** [row, channel, step] of every input spike (value != 0; the value itself is ±1 for spike encoders). */
+  events: [number, number, number][];
+}
+
+/** Network layers with weights in `tensors` ('layer<i>.W'), built from the config's layer specs. */
+export function networkFromTensors(cfg: ExperimentConfig, inputSize: number, tensors: Record<string, Float32Array>, backend: Backend, seed = 0): Network {
+  const layers: LayerSpec[] = [];
+  let inSize = inputSize;
+  for (let i = 0; i < cfg.layers.length && tensors[`layer${i}.W`]; i++) {
+    const l = cfg.layers[i];
+    const w = tensors[`layer${i}.W`];
+    if (w.length !== inSize * l.size) {
+      throw new SigpropError(`inspect: layer${i}.W has ${w.length} values but [${inSize}, ${l.size}] needs ${inSize * l.size}; the checkpoint does not match its config`, 'checkpoint');
+    }
+    layers.push({ size: l.size, model: l.model ?? 'lif', params: l.params, bias: !!tensors[`layer${i}.b`], name: `layer${i}` });
+    inSize = l.size;
+  }
+  if (!layers.length) {
+    throw new SigpropError(`inspect: the weights hold no 'layer0.W'; names found: ${Object.keys(tensors).slice(0, 12).join(', ')}`, 'checkpoint');
+  }
+  const names = layers.map((_, i) => `layer${i}`);
+  // Spiking sigprop's readout: a non-spiking leaky integrator U_o[t] = β_o·U_o[t−1] + s[t]·W_o + b_o,
+  // which is exactly a LIF with reset 'none' and a threshold it never reaches.
+  const ro = tensors['readout.W'];
+  const C = cfg.layers[cfg.layers.length - 1].size;
+  if (cfg.mode === 'spiking' && ro && layers.length === cfg.layers.length - 1 && ro.length === inSize * C) {
+    const hiddenBeta = Number((layers[layers.length - 1].params as { beta?: number } | undefined)?.beta ?? 0.9);
+    const beta = Number((cfg.ruleParams as { readoutBeta?: number } | undefined)?.readoutBeta ?? hiddenBeta);
+    layers.push({ size: C, model: 'lif', params: { beta, threshold: READOUT_THRESHOLD, reset: 'none' }, bias: !!tensors['readout.b'], name: 'readout' });
+    names.push('readout');
+  }
+  const net = new Network(backend, { inputSize, dtMs: cfg.dtMs ?? 1, layers, inputKind: encoderKind(cfg.encoder) }, new Rng(seed));
+  net.setWeights(names.map((n) => ({ w: tensors[`${n}.W`], bias: tensors[`${n}.b`] })));
+  return net;
+}
+
+/** Threshold given to the readout integrator so that it never spikes (it has no spikes in the rule). */
+const READOUT_THRESHOLD = 1e30;
+
+function encoderKind(spec: string | undefined): 'spikes' | 'current' {
+  return (spec ?? 'rate').startsWith('direct') ? 'current' : 'spikes';
+}
+
+/** Sigprop target-stream inputs t0 = sigmoid(S[c] + d) for `labels`, or undefined without 'target.W'. */
+export function targetInputs(tensors: Record<string, Float32Array>, labels: ArrayLike<number>, inputSize: number): Float32Array | undefined {
+  const S = tensors['target.W'];
+  const d = tensors['target.b'];
+  if (!S || !d || d.length !== inputSize) return undefined;
+  const out = new Float32Array(labels.length * inputSize);
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i];
+    for (let k = 0; k < inputSize; k++) out[i * inputSize + k] = 1 / (1 + Math.exp(-(S[c * inputSize + k] + d[k])));
+  }
+  return out;
+}
+
