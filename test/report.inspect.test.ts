@@ -7,7 +7,8 @@ import type { ExperimentConfig } from '../src/config/types.js';
 import type { Dataset } from '../src/data/types.js';
 import { ParameterError, SigpropError } from '../src/errors.js';
 import { writeTracesReport } from '../src/report/inspect.js';
-import { targetInputs, tracesToRecordings } from '../src/report/record.js';
+import { networkFromTensors, recordNetworkTraces, targetInputs, tracesToRecordings } from '../src/report/record.js';
+import { ReferenceBackend } from '../src/backend/reference.js';
 import { Rng } from '../src/rng.js';
 
 const K = 20;
@@ -181,5 +182,23 @@ describe('inspect helpers', () => {
     const v = new Float32Array(2);
     const rec = tracesToRecordings([{ layer: 0, layerName: 'l', var: 'voltage', neuron: 1, sample: 3, values: v }, { layer: 0, layerName: 'l', var: 'voltage', neuron: 1, sample: 1, values: v }], 2, true);
     expect(rec.map((r) => [r.stream, r.sample])).toEqual([['target', 1], ['input', 1]]);
+  });
+  it("feeds pre-encoded rasters ('raster' encoder) step by step and rate-codes the target rows", () => {
+    const T = 6, n = 2;
+    const w = weights(0.5, 1);
+    const net = networkFromTensors({ ...config, steps: T }, K, w, new ReferenceBackend());
+    const rng = new Rng(9);
+    const x = Float32Array.from({ length: n * T * K }, () => (rng.uniform() < 0.3 ? 1 : 0));
+    const { set, input } = recordNetworkTraces(net, {
+      samples: { x, labels: [0, 2] }, targetX: targetInputs(w, [0, 2], K), steps: T, encoder: 'raster', seed: 1, label: 'raster',
+    });
+    for (let b = 0; b < n; b++) {
+      for (let k = 0; k < K; k++) {
+        const v = set.recordings.find((r) => r.layer === -1 && r.stream === 'input' && r.sample === b && r.neuron === k)!.values;
+        expect(Array.from(v)).toEqual(Array.from({ length: T }, (_, t) => x[(b * T + t) * K + k]));
+      }
+    }
+    expect(input!.rows.map((r) => r.stream)).toEqual(['input', 'input', 'target', 'target']);
+    expect(() => recordNetworkTraces(net, { samples: { x: new Float32Array(K), labels: [0] }, steps: T, encoder: 'raster', seed: 1, label: 'x' })).toThrow(/steps × inputSize/);
   });
 });
