@@ -53,7 +53,7 @@ describe('sigprop as a program', () => {
     expect(stdout).toContain(`continue with: sigprop run --resume ${runDir}`);
     const state = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
     expect(state.status).toBe('interrupted');
-    expect(existsSync(join(runDir, 'report.html'))).toBe(true);
+    expect(existsSync(join(runDir, 'report.html')), stdout).toBe(true);
     const ck = loadCheckpoint(join(runDir, 'checkpoint.ckpt'));
     expect([ck.epoch, ck.batch]).toEqual([state.epoch, state.batch]);
     // finish the interrupted epoch (and one more) and compare with a never-interrupted run
