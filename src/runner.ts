@@ -236,10 +236,11 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
     writeJsonAtomic(join(runDir, RUN_FILES.metrics), metrics);
     writeFileAtomic(join(runDir, RUN_FILES.csv), toCsv(metricsRows(metrics)));
   };
-  const checkpoint = (epoch: number, batch: number, dataEpochStart: ReturnType<Rng['getState']>): void => {
+  const checkpoint = (epoch: number, batch: number, dataEpochStart: ReturnType<Rng['getState']>, evalRng?: ReturnType<Rng['getState']>): void => {
     const ck: Checkpoint = {
       epoch, batch, architecture, tensors: ruleTensors(rule),
-      rng: { rule: ruleRng.getState(), data: dataEpochStart },
+      // 'eval': the rule stream just before this epoch's evaluation, so evaluateCheckpoint reproduces it exactly
+      rng: { rule: ruleRng.getState(), data: dataEpochStart, ...(evalRng ? { eval: evalRng } : {}) },
       meta: { config: cfg, metrics, partial: sums, startedAt, backend: backend.name },
     };
     saveCheckpoint(paths.ck, ck);
@@ -309,6 +310,7 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
         }
       }
       bar?.finish();
+      const evalRng = ruleRng.getState();
       const testAccuracy = evaluate(rule, dataset.test, cfg.batchSize);
       const m: RunEpochMetrics = {
         epoch: epoch + 1,
@@ -325,7 +327,7 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
       sums = emptySums();
       batch = 0;
       const last = epoch + 1 === cfg.epochs;
-      if (last || stop || (cfg.checkpointEvery > 0 && (epoch + 1) % cfg.checkpointEvery === 0)) checkpoint(epoch + 1, 0, dataRng.getState());
+      if (last || stop || (cfg.checkpointEvery > 0 && (epoch + 1) % cfg.checkpointEvery === 0)) checkpoint(epoch + 1, 0, dataRng.getState(), evalRng);
       writeMetrics();
       state(last ? 'complete' : 'running', epoch + 1, 0);
       if (stop && !last) {
@@ -374,7 +376,7 @@ export async function restoreFromCheckpoint(path: string, overrides: Partial<Res
     throw new SigpropError(`checkpoint ${ckPath} was saved for a different network (${ck.architecture}) than its config now builds (${setup.architecture}); do not change dataset or layers when evaluating`, 'checkpoint');
   }
   setup.rule.loadState(Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, t.data])));
-  setup.ruleRng.setState(ck.rng.rule);
+  setup.ruleRng.setState(ck.rng.eval ?? ck.rng.rule); // eval stream: the epoch's test accuracy is reproduced exactly
   return { ...setup, config: cfg, checkpoint: ck, checkpointPath: ckPath };
 }
 

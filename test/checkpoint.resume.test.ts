@@ -254,6 +254,9 @@ describe('bit-for-bit resume with the registered sigprop rule (reference backend
     const done = await resumeRun(dir, realOpts());
     expect(bits(done.checkpointPath)).toEqual(bits(a.checkpointPath));
     expect(stripTime(done.metrics)).toEqual(stripTime(a.metrics));
+    // evaluation draws input spikes from the rule RNG: eval of the checkpoint reproduces the logged accuracy
+    const ev = await evaluateCheckpoint(a.runDir);
+    expect(ev.accuracy).toBe(a.metrics.at(-1)!.testAccuracy);
   });
 
   it('interrupted mid-epoch (via abort) and resumed equals the uninterrupted run', async () => {
