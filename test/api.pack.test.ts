@@ -1,5 +1,5 @@
 /**
- * The library as users get it: `npm pack` (its prepack script runs the build), install the
+ * The library as users get it: build (the prepack script), `npm pack`, install the
  * tarball into a fresh project with no network (`npm install --offline` from the npm cache;
  * if the cache lacks a dependency, the tarball is unpacked and the dependencies are linked from
  * this checkout's node_modules), then
@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const repo = join(import.meta.dirname, '..');
-const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; scripts: Record<string, string>; bin: Record<string, string> };
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 function run(cmd: string, args: string[], cwd: string, timeoutMs = 60000): { status: number | null; out: string } {
@@ -44,7 +44,13 @@ function installTarball(tgz: string, consumer: string): string {
 describe('the packed library', () => {
   it('packs, installs offline, type-checks from TypeScript, imports from JavaScript, runs the README example and the bin', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'sigprop-pack-'));
-    const packed = run(npm, ['pack', '--pack-destination', tmp], repo, 120000);
+    // the build is what the prepack script runs; packing with --ignore-scripts then skips `prepare`
+    // (the wasm rebuild), which would rewrite kernels.wasm while other test files load it
+    expect(pkg.scripts.prepack).toBe('npm run build');
+    expect(pkg.bin.sigprop).toBe('./dist/src/cli/main.js');
+    const built = run(npm, ['run', 'build'], repo, 120000);
+    expect(built.status, built.out).toBe(0);
+    const packed = run(npm, ['pack', '--ignore-scripts', '--pack-destination', tmp], repo, 60000);
     const tgz = join(tmp, `sigprop-${pkg.version}.tgz`);
     expect(packed.status, packed.out).toBe(0);
     expect(existsSync(tgz)).toBe(true);
