@@ -14,8 +14,9 @@
  * Prediction (ruleParams.predict): 'classSignal' — the class whose target-stream activity at the
  * last layer is nearest (L2) to the sample's input-stream activity after T steps; 'readout' — the
  * last layer is a linear readout of the last hidden layer trained while integrating with the
- * local delta rule dW/dt = η·a_{L−1}^hᵀ·(onehot − softmax(z)) (softmax CE on its own input),
- * predicting argmax z at the last step (its rate per ms is config.learningRate).
+ * local delta rule: the CE gradient a_{L−1}^hᵀ·(softmax(z) − onehot) of its own input is
+ * accumulated over the T steps and applied once per batch by the layer's optimiser
+ * (config.optimizer / learningRate); prediction is argmax z at the last step.
  */
 import { getActivation, type Activation } from '../../models/activations.js';
 import { resolveLeaky, type LeakyResolved } from '../../models/leaky.js';
@@ -40,8 +41,6 @@ export class HebbianSigprop implements TrainingRule {
   private readonly phi: Activation[];
   private readonly sc: Scratch;
   private eta: number;
-  /** Rate of the delta-rule readout per ms (config.learningRate, scheduled like η). */
-  private readoutRate: number;
   private stepIndex = 0;
   private stats: LayerStats[] = [];
 
@@ -64,7 +63,9 @@ export class HebbianSigprop implements TrainingRule {
       return d;
     });
     this.eta = s.eta;
-    this.readoutRate = s.learningRate;
+    // the readout starts at the usual ±1/√fanIn whatever initScale the integrator layers use
+    if (s.predict === 'readout') scaleWeights(this.layers[this.layers.length - 1], 1 / s.initScale);
+    if (s.hebbNorm) this.layers.forEach((l, i) => this.renormalize(l, i)); // records the initial column norms
   }
 
   describe(): string {
@@ -109,6 +110,7 @@ export class HebbianSigprop implements TrainingRule {
     const alpha = (this.eta * s.dtMs) / B;
     const L = this.layers.length;
     let correct = 0;
+    if (s.predict === 'readout') this.layers[L - 1].zeroGrad();
     this.integrate(x, B, (i, aPrev, a, I) => {
       const layer = this.layers[i], n = layer.outSize, A = a.data;
       if (i === L - 1 && s.predict === 'readout') {
@@ -121,9 +123,8 @@ export class HebbianSigprop implements TrainingRule {
         const K = aPrev.shape[1];
         const pre = this.sc.get(`preh${i}`, [B, K]);
         pre.data.set(aPrev.data.subarray(0, B * K));
-        const lr = this.readoutRate * s.dtMs;
-        be.spikeOuter(layer.W.value, pre, z, -lr);
-        be.sumRows(layer.b.value, z, -lr, 1);
+        be.spikeOuter(layer.W.grad, pre, z, 1 / s.steps);
+        be.sumRows(layer.b.grad, z, 1 / s.steps, 1);
         return;
       }
       // D[b] = a^t[c_b] − a^h[b]; per-class sums for the 'target' presynaptic factor
@@ -153,6 +154,8 @@ export class HebbianSigprop implements TrainingRule {
       }
       be.sumRows(layer.b.value, D, alpha, 1);
     });
+    if (s.predict === 'readout') this.layers[L - 1].step(step);
+    if (s.hebbNorm) this.layers.forEach((l, i) => (i < L - 1 || s.predict !== 'readout') && this.renormalize(l, i));
     this.stats = this.layers.map((layer, i) => {
       const ss = be.sumSquares(layer.W.value) + be.sumSquares(layer.b.value);
       if (!Number.isFinite(ss)) throw new DivergenceError(layer.name, step, this.eta, 'Hebbian rate η per ms');
@@ -161,6 +164,20 @@ export class HebbianSigprop implements TrainingRule {
     const layerLosses = Array.from(mismatch, (v) => v / s.steps);
     if (targetLoss) layerLosses.unshift(targetLoss);
     return { loss: layerLosses.reduce((p, q) => p + q, 0), layerLosses, ...(s.predict === 'readout' ? { accuracy: correct / B } : {}) };
+  }
+
+  /** Column norms of each layer's W at initialisation (targets of the optional renormalisation). */
+  private colNorms: Float32Array[] = [];
+
+  /** Rescale each hidden unit's incoming weight vector (column of W) back to its initial norm. */
+  private renormalize(layer: DenseParams, i: number): void {
+    const W = layer.W.value.data, K = layer.inSize, N = layer.outSize;
+    const norms = new Float64Array(N);
+    for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) norms[n] += W[k * N + n] * W[k * N + n];
+    if (!this.colNorms[i]) this.colNorms[i] = Float32Array.from(norms, Math.sqrt);
+    const target = this.colNorms[i];
+    const scale = Float32Array.from(norms, (v, n) => (v > 0 ? target[n] / Math.sqrt(v) : 1));
+    for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) W[k * N + n] *= scale[n];
   }
 
   predict(x: Float32Array, B: number): Int32Array {
@@ -185,8 +202,7 @@ export class HebbianSigprop implements TrainingRule {
 
   setEpoch(epoch: number): void {
     this.eta = scheduledLearningRate(this.settings.eta, epoch, this.settings.schedule);
-    this.readoutRate = scheduledLearningRate(this.settings.learningRate, epoch, this.settings.schedule);
-    this.target.proj.setEpoch(epoch);
+    for (const l of [this.target.proj, ...this.layers]) l.setEpoch(epoch);
   }
 
   state(): Record<string, Float32Array> {
@@ -205,4 +221,8 @@ export class HebbianSigprop implements TrainingRule {
     for (const l of [this.target.proj, ...this.layers]) l.dispose();
     this.sc.dispose();
   }
+}
+
+function scaleWeights(layer: DenseParams, k: number): void {
+  layer.backend.axpby(layer.W.value, layer.W.value, 0, k);
 }
