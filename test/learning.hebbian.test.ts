@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ReferenceBackend } from '../src/backend/reference.js';
+import type { ExperimentConfig } from '../src/config/types.js';
+import { createRule } from '../src/learning/index.js';
+import { Rng } from '../src/rng.js';
+
+const be = new ReferenceBackend();
+const K = 4, N = 3, C = 2, B = 3;
+const sig = (z: number) => 1 / (1 + Math.exp(-z));
+
+describe('continuous-time Hebbian sigprop', () => {
+  for (const pre of ['target', 'input'] as const) {
+    it(`one Euler step applies dW = η·dt·(a^t − a^h)·(a_prev^${pre === 'target' ? 't' : 'h'})ᵀ / B (hand-computed)`, () => {
+      const tauMs = 4, dtMs = 0.5, eta = 0.2;
+      const cfg: ExperimentConfig = {
+        dataset: 'x', rule: 'sigprop', mode: 'continuous', steps: 1, dtMs, targetProjection: 'fixed',
+        layers: [{ size: N, model: 'leaky', params: { tauMs, activation: 'tanh' } }, { size: C }],
+        ruleParams: { eta, hebbPre: pre, predict: 'classSignal' },
+      };
+      const rule = createRule(cfg, { backend: be, rng: new Rng(5), inputSize: K, numClasses: C });
+      const s0 = rule.state();
+      const x = new Rng(9).fillUniform(new Float32Array(B * K));
+      const labels = [1, 0, 1];
+      rule.trainBatch(x, labels);
+      const W1 = rule.state()['layer0.W'];
+      // by hand: t0_c = σ(S_c + d); h = g·(a_prev·W + b) from h = 0; a = tanh(h)
+      const g = 1 - Math.exp(-dtMs / tauMs);
+      const S = s0['target.W'], d = s0['target.b'], W = s0['layer0.W'], b = s0['layer0.b'];
+      const t0 = Array.from({ length: C }, (_, c) => Array.from({ length: K }, (_, k) => sig(S[c * K + k] + d[k])));
+      const act = (v: number[]) => Array.from({ length: N }, (_, n) => Math.tanh(g * (v.reduce((a, vk, k) => a + vk * W[k * N + n], 0) + b[n])));
+      const xs = Array.from({ length: B }, (_, i) => Array.from(x.subarray(i * K, (i + 1) * K)));
+      const ah = xs.map(act), at = t0.map(act);
+      for (let k = 0; k < K; k++) {
+        for (let n = 0; n < N; n++) {
+          let dw = 0;
+          for (let i = 0; i < B; i++) {
+            const c = labels[i];
+            const preK = pre === 'target' ? t0[c][k] : xs[i][k];
+            dw += preK * (at[c][n] - ah[i][n]);
+          }
+          dw *= (eta * dtMs) / B;
+          expect(W1[k * N + n] - W[k * N + n]).toBeCloseTo(dw, 6);
+        }
+      }
+      expect(W1.some((v, i) => v !== W[i])).toBe(true);
+    });
+  }
+
+  it('predicts with the nearest class signal and with the local readout', () => {
+    for (const predict of ['classSignal', 'readout']) {
+      const rule = createRule({
+        dataset: 'x', rule: 'sigprop', mode: 'continuous', steps: 5, layers: [{ size: 8, model: 'leaky' }, { size: C }],
+        ruleParams: { predict, eta: 0.01 }, learningRate: 0.01,
+      }, { backend: be, rng: new Rng(1), inputSize: K, numClasses: C });
+      const x = new Rng(2).fillUniform(new Float32Array(B * K));
+      rule.trainBatch(x, [0, 1, 0]);
+      const p = rule.predict(x, B);
+      expect(p.length).toBe(B);
+      for (const v of p) expect(v === 0 || v === 1).toBe(true);
+    }
+  });
+});
