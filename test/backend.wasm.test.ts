@@ -244,8 +244,8 @@ describe('wasm surrogate vs reference', () => {
       });
     }
   }
-  it('every registered family agrees with reference; fastSigmoid, softSign, atan, sigmoid run natively', () => {
-    const native = new Set(['fastSigmoid', 'softSign', 'atan', 'sigmoid']);
+  it('every registered family agrees with reference; the native ones are recognised', () => {
+    const native = new Set(['fastSigmoid', 'softSign', 'atan', 'sigmoid', 'triangular', 'rectangular', 'piecewiseQuadratic', 'straightThrough']);
     for (const name of surrogateNames()) {
       const sg = getSurrogate(name);
       for (const deriv of [true, false]) {
@@ -260,6 +260,7 @@ describe('wasm surrogate vs reference', () => {
       if (native.has(name)) expect(wasm.nativeSurrogate(sg, true), name).not.toBeNull();
     }
     expect(wasm.nativeSurrogate(getSurrogate('fastSigmoid:k=10'), false)).not.toBeNull();
+    expect(wasm.nativeSurrogate(getSurrogate('triangular:width=0.5,gain=0.3'), true)).toMatchObject({ kind: 5, param: 0.5, param2: 0.3 });
   });
   it('custom surrogates and families whose formula differs from the native kernel take the generic path', () => {
     const custom = spec('myCustom', { a: 3 }, (x) => Math.tanh(3 * x), (x) => 3 / Math.cosh(3 * x) ** 2);

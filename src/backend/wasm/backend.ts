@@ -348,9 +348,10 @@ export class WasmBackend implements Backend {
     // Native surrogate parts go into the neuron pass; others run after it.
     const kind = nf?.kind ?? nd?.kind ?? 0;
     const param = nf?.param ?? nd?.param ?? 0;
+    const param2 = nf?.param2 ?? nd?.param2 ?? 0;
     const args = [
       this.own(u, kernel, 'u'), pj, this.own(s, kernel, 's'), this.own(input, kernel, 'input'),
-      alpha, p.beta, p.threshold, resetCode(kernel, p), p.resetDelay ? 1 : 0, kind, param,
+      alpha, p.beta, p.threshold, resetCode(kernel, p), p.resetDelay ? 1 : 0, kind, param, param2,
       nf ? this.own(out.f!, kernel, 'out.f') : 0, nd ? this.own(out.df!, kernel, 'out.df') : 0,
     ];
     this.elementwise('neuronFused', args, u.size);
@@ -366,7 +367,7 @@ export class WasmBackend implements Backend {
     const po = this.own(out, 'surrogate', 'out'), pu = this.own(u, 'surrogate', 'u');
     const native = this.nativeSurrogate(sg, deriv);
     if (native) {
-      this.elementwise('surrogate', [po, pu, threshold, native.kind, native.param, deriv ? 1 : 0], u.size);
+      this.elementwise('surrogate', [po, pu, threshold, native.kind, native.param, native.param2, deriv ? 1 : 0], u.size);
       return;
     }
     const O = out.data, U = u.data;
@@ -381,10 +382,10 @@ export class WasmBackend implements Backend {
     if (!byDir.has(deriv)) {
       byDir.set(
         deriv,
-        chooseNative(sg, deriv, (kind, param, d, xs) => {
+        chooseNative(sg, deriv, (native, d, xs) => {
           const x = this.fromArray([xs.length], xs) as WasmTensor;
           const y = this.tensor([xs.length]) as WasmTensor;
-          this.k.surrogate(y.ptr, x.ptr, 0, kind, param, d ? 1 : 0, 0, xs.length);
+          this.k.surrogate(y.ptr, x.ptr, 0, native.kind, native.param, native.param2, d ? 1 : 0, 0, xs.length);
           const got = this.read(y);
           this.free(x);
           this.free(y);

@@ -43,7 +43,6 @@ const args = [
 const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
 if (error) {
   console.error(`build:wasm: compiling ${relative(process.cwd(), entry)} failed: ${error.message}`);
-  if (stderr) console.error(stderr.toString());
   process.exit(1);
 }
 console.log(`build:wasm: wrote ${relative(process.cwd(), outFile)} (${statSync(outFile).size} bytes)`);

@@ -35,12 +35,12 @@ export interface WasmKernels {
     u: number, isyn: number, s: number, inp: number, alpha: number, beta: number, th: number, reset: number, delay: number,
     lo: number, hi: number,
   ): void;
-  surrogate(out: number, u: number, th: number, kind: number, p: number, deriv: number, lo: number, hi: number): void;
+  surrogate(out: number, u: number, th: number, kind: number, p: number, q: number, deriv: number, lo: number, hi: number): void;
   surrogateHasPrimitive(kind: number): number;
   countNonZero(x: number, lo: number, hi: number): number;
   neuronFused(
     u: number, isyn: number, s: number, inp: number, alpha: number, beta: number, th: number, reset: number, delay: number,
-    kind: number, p: number, fOut: number, dfOut: number, lo: number, hi: number,
+    kind: number, p: number, q: number, fOut: number, dfOut: number, lo: number, hi: number,
   ): void;
   rowNonZero(x: number, B: number, K: number, counts: number): void;
 }

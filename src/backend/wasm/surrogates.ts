@@ -7,18 +7,27 @@
  */
 import type { SurrogateKernelSpec } from '../backend.js';
 
-/** Kernel id and the name of the parameter it reads, by registry name (see assembly/surrogate.ts). */
-export const NATIVE_SURROGATES: Readonly<Record<string, { kind: number; param: string; primitive: boolean }>> = {
-  fastSigmoid: { kind: 1, param: 'k', primitive: true },
-  softSign: { kind: 2, param: 'alpha', primitive: true },
-  atan: { kind: 3, param: 'alpha', primitive: false },
-  sigmoid: { kind: 4, param: 'k', primitive: true },
+/**
+ * Kernel id, the names of the (up to two) parameters it reads, and whether it has the primitive f
+ * natively, by registry name (see assembly/surrogate.ts).
+ */
+export const NATIVE_SURROGATES: Readonly<Record<string, { kind: number; params: readonly string[]; primitive: boolean }>> = {
+  fastSigmoid: { kind: 1, params: ['k'], primitive: true },
+  softSign: { kind: 2, params: ['alpha'], primitive: true },
+  atan: { kind: 3, params: ['alpha'], primitive: false },
+  sigmoid: { kind: 4, params: ['k'], primitive: true },
+  triangular: { kind: 5, params: ['width', 'gain'], primitive: false },
+  rectangular: { kind: 6, params: ['a'], primitive: true },
+  piecewiseQuadratic: { kind: 7, params: ['alpha'], primitive: false },
+  straightThrough: { kind: 8, params: [], primitive: true },
 };
 
 /** A verified native choice for one spec and direction. */
 export interface NativeSurrogate {
   kind: number;
+  /** First and second parameter (0 where unused). */
   param: number;
+  param2: number;
 }
 
 /** Probe points x = u − θ, relative to the surrogate's width. */
@@ -31,17 +40,18 @@ export const PROBE_X = [-4, -1.3, -0.5, -0.11, -0.02, 0, 0.015, 0.07, 0.3, 0.9, 
 export function chooseNative(
   sg: SurrogateKernelSpec,
   deriv: boolean,
-  evaluate: (kind: number, param: number, deriv: boolean, xs: number[]) => Float32Array,
+  evaluate: (native: NativeSurrogate, deriv: boolean, xs: number[]) => Float32Array,
 ): NativeSurrogate | null {
   const entry = Object.prototype.hasOwnProperty.call(NATIVE_SURROGATES, sg.name) ? NATIVE_SURROGATES[sg.name] : undefined;
   if (!entry || (!deriv && !entry.primitive)) return null;
-  const param = sg.params?.[entry.param];
-  if (typeof param !== 'number' || !Number.isFinite(param) || param <= 0) return null;
-  const got = evaluate(entry.kind, param, deriv, PROBE_X);
+  const values = entry.params.map((name) => sg.params?.[name]);
+  if (values.some((v) => typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) return null;
+  const native: NativeSurrogate = { kind: entry.kind, param: values[0] ?? 0, param2: values[1] ?? 0 };
+  const got = evaluate(native, deriv, PROBE_X);
   for (let i = 0; i < PROBE_X.length; i++) {
     const want = deriv ? sg.df(PROBE_X[i]) : sg.f(PROBE_X[i]);
     if (!Number.isFinite(want)) return null;
     if (Math.abs(got[i] - want) > 1e-5 * Math.abs(want) + 1e-7) return null;
   }
-  return { kind: entry.kind, param };
+  return native;
 }

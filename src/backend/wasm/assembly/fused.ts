@@ -11,7 +11,7 @@ import { sgHasVector, sgScalar, sgVector } from './surrogate';
 
 export function neuronFused(
   u: usize, isyn: usize, s: usize, inp: usize, alpha: f32, beta: f32, th: f32, reset: i32, delay: i32,
-  kind: i32, p: f32, fOut: usize, dfOut: usize, lo: i32, hi: i32,
+  kind: i32, p: f32, q: f32, fOut: usize, dfOut: usize, lo: i32, hi: i32,
 ): void {
   const valpha = f32x4.splat(alpha), vbeta = f32x4.splat(beta), vth = f32x4.splat(th);
   const vecF = fOut != 0 && sgHasVector(kind, 0);
@@ -29,10 +29,10 @@ export function neuronFused(
     v128.store(pu, v);
     if (kind != 0) {
       const x = f32x4.sub(v, vth);
-      if (vecF) v128.store(at(fOut, i), sgVector(kind, x, p, 0));
-      else if (fOut != 0) for (let l = 0; l < 4; l++) store<f32>(at(fOut, i + l), sgScalar(kind, load<f32>(at(u, i + l)) - th, p, 0));
-      if (vecDf) v128.store(at(dfOut, i), sgVector(kind, x, p, 1));
-      else if (dfOut != 0) for (let l = 0; l < 4; l++) store<f32>(at(dfOut, i + l), sgScalar(kind, load<f32>(at(u, i + l)) - th, p, 1));
+      if (vecF) v128.store(at(fOut, i), sgVector(kind, x, p, q, 0));
+      else if (fOut != 0) for (let l = 0; l < 4; l++) store<f32>(at(fOut, i + l), sgScalar(kind, load<f32>(at(u, i + l)) - th, p, q, 0));
+      if (vecDf) v128.store(at(dfOut, i), sgVector(kind, x, p, q, 1));
+      else if (dfOut != 0) for (let l = 0; l < 4; l++) store<f32>(at(dfOut, i + l), sgScalar(kind, load<f32>(at(u, i + l)) - th, p, q, 1));
     }
   }
   for (; i < hi; i++) {
@@ -46,8 +46,8 @@ export function neuronFused(
     const v = lifScalar(load<f32>(pu), load<f32>(ps), cur, beta, th, reset, delay, ps);
     store<f32>(pu, v);
     if (kind != 0) {
-      if (fOut != 0) store<f32>(at(fOut, i), sgScalar(kind, v - th, p, 0));
-      if (dfOut != 0) store<f32>(at(dfOut, i), sgScalar(kind, v - th, p, 1));
+      if (fOut != 0) store<f32>(at(fOut, i), sgScalar(kind, v - th, p, q, 0));
+      if (dfOut != 0) store<f32>(at(dfOut, i), sgScalar(kind, v - th, p, q, 1));
     }
   }
 }
