@@ -10,6 +10,8 @@
  *     weight-update form xᵀ·g (784x128x1000, transA);
  *   - spike-driven propagation (spikeMatmul, B=128, 784 -> 1000) in synaptic events per second
  *     (events = non-zero inputs x outputs) at 2%, 10% and 30% input density;
+ *   - the sparse outer-product weight update (spikeOuter, real-valued presynaptic values such as
+ *     eligibility traces) at 10% and 25% non-zeros, in weight updates per second;
  *   - LIF neuron-steps per second (lifStep on [128, 1000]).
  * Each figure is the best of --reps timed repetitions after a warm-up (the machine may be shared
  * with other processes; the median is reported next to it, the load average before/after, and
@@ -140,6 +142,20 @@ function benchSpike(backends: Backends, reps: number, density: number) {
   return { density, batch: B, inputs: K, outputs: N, eventsPerCall: events, eventsPerSecond: fig };
 }
 
+/** Sparse outer-product weight update W += alpha·sᵀ·g over non-zero s (sigprop's local update). */
+function benchOuter(backends: Backends, reps: number, density: number) {
+  const [B, K, N] = [128, 784, 1000];
+  const fig = measure(backends, reps, (b) => {
+    const rng = new Rng(4);
+    const s = new Float32Array(B * K);
+    let nnz = 0;
+    for (let i = 0; i < s.length; i++) if (rng.uniform() < density) { s[i] = rng.uniform(); nnz++; }
+    const st = b.fromArray([B, K], s), g = randomTensor(b, [B, N], rng), w = b.tensor([K, N]);
+    return { run: () => b.spikeOuter(w, st, g, 1e-3), work: nnz * N, done: () => [st, g, w].forEach((t) => b.free(t)) };
+  });
+  return { density, batch: B, inputs: K, outputs: N, valued: true, eventsPerSecond: fig };
+}
+
 function benchLif(backends: Backends, reps: number) {
   const [B, N] = [128, 1000];
   const p = { beta: 0.95, threshold: 1, reset: 'subtract' as const, resetDelay: true };
@@ -211,6 +227,7 @@ async function main(): Promise<void> {
     '784x128x1000 transA (weight update xT.g)': benchMatmul(backends, args.reps, 784, 128, 1000, true),
   };
   const spike = [0.02, 0.1, 0.3].map((d) => benchSpike(backends, args.reps, d));
+  const spikeOuter = [0.1, 0.25].map((d) => benchOuter(backends, args.reps, d));
   const lif = benchLif(backends, args.reps);
   const loadAfter = loadavg();
   for (const b of [w1, w2]) await (b as { dispose?: () => Promise<void> }).dispose?.();
@@ -240,9 +257,10 @@ async function main(): Promise<void> {
       loadAverage1minAfter: round(loadAfter[0], 3),
     },
     statistic: `best of ${args.reps} timed repetitions after warm-up (reference: best of ${Math.min(args.reps, 3)}); median alongside`,
-    units: { matmul: 'GFLOP/s (2·M·K·N)', spike: 'synaptic events/s', lif: 'neuron-steps/s' },
+    units: { matmul: 'GFLOP/s (2·M·K·N)', spike: 'synaptic events/s', spikeOuter: 'weight updates/s (non-zero inputs × outputs)', lif: 'neuron-steps/s' },
     matmul,
     spike,
+    spikeOuter,
     lif,
     training,
     trainingSummary,
