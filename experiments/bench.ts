@@ -24,6 +24,7 @@
  * own child process so that its peak RSS is its own.
  */
 import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { cpus, loadavg, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -171,6 +172,25 @@ function benchLif(backends: Backends, reps: number) {
   });
 }
 
+/**
+ * CPU seconds per wall second that two busy threads of this process get for 0.5 s: about 2 on an
+ * idle 2-core machine, about 1 when other work holds the second core (then no thread speed-up is
+ * possible, whatever the kernels do).
+ */
+async function parallelCapacity(): Promise<number> {
+  const spin = 'const t = Date.now(); let x = 0; while (Date.now() - t < 500) x += Math.sqrt(x + 1);';
+  const worker = new Worker(spin, { eval: true });
+  await new Promise((r) => worker.once('online', r));
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const t = Date.now();
+  let x = 0;
+  while (Date.now() - t < 500) x += Math.sqrt(x + 1);
+  await new Promise((r) => worker.once('exit', r));
+  const c = process.cpuUsage(c0);
+  return round((c.user + c.system) / 1000 / (performance.now() - t0), 3);
+}
+
 /** Run one training configuration in a child process (its own peak RSS). */
 function runTrainChild(cfg: Record<string, unknown>, quick: boolean): TrainResult {
   const script = join(fileURLToPath(new URL('.', import.meta.url)), 'bench-train.ts');
@@ -221,6 +241,7 @@ async function main(): Promise<void> {
     { label: 'wasm-2threads', backend: w2 },
   ];
   const loadBefore = loadavg();
+  const capacityBefore = await parallelCapacity();
   const matmul = {
     '128x784x1000': benchMatmul(backends, args.reps, 128, 784, 1000),
     '256x1000x1000': benchMatmul(backends, args.reps, 256, 1000, 1000),
@@ -230,6 +251,7 @@ async function main(): Promise<void> {
   const spikeOuter = [0.1, 0.25].map((d) => benchOuter(backends, args.reps, d));
   const lif = benchLif(backends, args.reps);
   const loadAfter = loadavg();
+  const capacityAfter = await parallelCapacity();
   for (const b of [w1, w2]) await (b as { dispose?: () => Promise<void> }).dispose?.();
 
   const training = args.train
@@ -255,6 +277,8 @@ async function main(): Promise<void> {
       platform: `${process.platform}-${process.arch}`,
       loadAverage1minBefore: round(loadBefore[0], 3),
       loadAverage1minAfter: round(loadAfter[0], 3),
+      /** CPU s per wall s two busy threads got (2 = both cores free), before and after the kernels. */
+      twoThreadCpuPerWall: [capacityBefore, capacityAfter],
     },
     statistic: `best of ${args.reps} timed repetitions after warm-up (reference: best of ${Math.min(args.reps, 3)}); median alongside`,
     units: { matmul: 'GFLOP/s (2·M·K·N)', spike: 'synaptic events/s', spikeOuter: 'weight updates/s (non-zero inputs × outputs)', lif: 'neuron-steps/s' },
