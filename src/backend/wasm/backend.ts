@@ -3,13 +3,18 @@
  * tensors that live in one shared WebAssembly.Memory, optionally split over worker threads.
  * Created through `createBackend('wasm', { threads })` (or 'auto', which prefers it on CPU).
  *
- * Threads: with threads = T > 1, kernels whose work passes a size threshold are split T ways
- * (GEMM by output columns or rows, spikeMatmul by output columns, spikeOuter by weight rows,
- * elementwise kernels by element ranges); smaller calls run on the calling thread alone, where
- * waking a worker would cost more than it saves. Results do not depend on T except for the
- * summation order of sum / sumSquares across the split (both accumulate in float64).
+ * Threads: with threads = T > 1, kernels whose work passes a size threshold (PARALLEL_THRESHOLDS)
+ * are cut into chunks that the T threads claim dynamically (GEMM by output columns or rows,
+ * spikeMatmul by output columns, spikeOuter by weight rows, elementwise kernels by element
+ * ranges; see threads.ts); smaller calls run on the calling thread alone, where waking a worker
+ * would cost more than it saves. Each output element is computed the same way whatever T is, so
+ * results are bitwise equal for every T, except sum / sumSquares whose float64 partial sums are
+ * added per chunk.
+ *
+ * Sparse vs dense: spikeMatmul and spikeOuter classify the rows of their presynaptic operand by
+ * their fraction of non-zeros and run dense runs of rows as GEMM (see DENSE_*_FRACTION).
  */
-import { checkNumber, ParameterError, SigpropError } from '../../errors.js';
+import { checkNumber, ParameterError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { shapeSize } from '../../tensor.js';
 import type {
@@ -449,4 +454,3 @@ function resetCode(kernel: string, p: LifKernelParams): number {
   return code;
 }
 
-export { SigpropError };
