@@ -176,3 +176,27 @@ describe('ThreadPool chunk claiming', () => {
     }
   });
 });
+
+describe('work splitting helpers', () => {
+  it('chunkCuts: aligned, increasing, covering [0, n)', async () => {
+    const { chunkCuts } = await import('../src/backend/wasm/split.js');
+    expect(chunkCuts(1000, 8, 32)).toEqual([0, 128, 256, 384, 512, 640, 736, 864, 1000]);
+    expect(chunkCuts(10, 8, 8)).toEqual([0, 8, 10]);
+    expect(chunkCuts(0, 4, 16)).toEqual([0, 0]);
+    expect(chunkCuts(5, 1, 1)).toEqual([0, 5]);
+    for (const [n, p, a] of [[131072, 8, 16], [77, 12, 4], [3, 8, 1]]) {
+      const c = chunkCuts(n, p, a);
+      expect(c[0]).toBe(0);
+      expect(c[c.length - 1]).toBe(n);
+      for (let i = 1; i < c.length; i++) expect(c[i]).toBeGreaterThan(c[i - 1]);
+      for (let i = 1; i < c.length - 1; i++) expect(c[i] % a).toBe(0);
+    }
+  });
+  it('densityRuns: dense runs need minRun rows; neighbours merge', async () => {
+    const { densityRuns } = await import('../src/backend/wasm/split.js');
+    const counts = [0, 0, 10, 10, 10, 10, 10, 0, 10, 10, 5, 3];
+    expect(densityRuns(counts, 10, 0.4, 3)).toEqual([[0, 2, false], [2, 7, true], [7, 8, false], [8, 11, true], [11, 12, false]]);
+    expect(densityRuns(counts, 10, 0.4, 6)).toEqual([[0, 12, false]]);
+    expect(densityRuns([], 10, 0.4, 1)).toEqual([]);
+  });
+});

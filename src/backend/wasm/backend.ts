@@ -23,6 +23,7 @@ import type {
 import { expect2d, expectSameSize, expectShape, matmulDims } from '../checks.js';
 import { WasmHeap, WasmTensor } from './memory.js';
 import { instantiateKernels, loadKernelModule, MAX_PAGES, type ThreadedOp, type WasmKernels } from './module.js';
+import { chunkCuts, densityRuns } from './split.js';
 import { chooseNative, type NativeSurrogate } from './surrogates.js';
 import { ThreadPool } from './threads.js';
 
@@ -168,18 +169,6 @@ export class WasmBackend implements Backend {
     return this.pool && work >= threshold ? this.threads : 1;
   }
 
-  /** Boundaries cutting [0, n) into at most `parts` pieces aligned to `align` (length pieces+1). */
-  private static cuts(n: number, parts: number, align: number): number[] {
-    const pieces = Math.max(1, Math.min(parts, Math.ceil(n / align)));
-    const cuts = [0];
-    for (let i = 1; i < pieces; i++) {
-      const c = Math.min(n, Math.round((n * i) / pieces / align) * align);
-      if (c > cuts[cuts.length - 1]) cuts.push(c);
-    }
-    if (n > cuts[cuts.length - 1] || cuts.length === 1) cuts.push(n);
-    return cuts;
-  }
-
   /**
    * Run `op` over the range [0, n): argument positions lo and hi receive range bounds.
    * makeArgs(thread) gives a thread's argument list (its own scratch, etc.). With T > 1 threads the
@@ -190,7 +179,7 @@ export class WasmBackend implements Backend {
     n: number, align: number, T: number, chunksPerThread = 4,
   ): number {
     const fn = this.k[op] as (...a: number[]) => number | void;
-    const cuts = T > 1 ? WasmBackend.cuts(n, T * chunksPerThread, align) : [0, n];
+    const cuts = T > 1 ? chunkCuts(n, T * chunksPerThread, align) : [0, n];
     if (cuts.length <= 2) {
       const a = makeArgs(0);
       a[lo] = 0;
@@ -228,10 +217,7 @@ export class WasmBackend implements Backend {
     else this.ranged('gemm', (t) => [...head, 0, 0, 0, N, this.scratch[t]], 10, 11, M, 4, T, 3);
   }
 
-  /**
-   * Runs of consecutive rows of s [B, K] that are dense (non-zero fraction > `fraction`) or
-   * sparse; dense runs shorter than `minRun` rows count as sparse. Returns [r0, r1, dense] triples.
-   */
+  /** Sparse / dense row runs of s [B, K] (see split.ts densityRuns), counting non-zeros in wasm. */
   private densityRuns(ps: number, B: number, K: number, fraction: number, minRun: number): [number, number, boolean][] {
     if (this.countsCapacity < B) {
       if (this.countsPtr) this.heap.release(this.countsPtr, this.countsCapacity * 4);
@@ -239,20 +225,7 @@ export class WasmBackend implements Backend {
       this.countsPtr = this.heap.alloc(this.countsCapacity * 4);
     }
     this.k.rowNonZero(ps, B, K, this.countsPtr);
-    const counts = new Int32Array(this.heap.memory.buffer, this.countsPtr, B);
-    const limit = fraction * K;
-    const runs: [number, number, boolean][] = [];
-    let r0 = 0;
-    for (let r = 1; r <= B; r++) {
-      if (r === B || counts[r] > limit !== counts[r0] > limit) {
-        const dense = counts[r0] > limit && r - r0 >= minRun;
-        const last = runs[runs.length - 1];
-        if (last && last[2] === dense) last[1] = r;
-        else runs.push([r0, r, dense]);
-        r0 = r;
-      }
-    }
-    return runs;
+    return densityRuns(new Int32Array(this.heap.memory.buffer, this.countsPtr, B), K, fraction, minRun);
   }
 
   /**
