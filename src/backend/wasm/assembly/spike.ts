@@ -156,14 +156,16 @@ export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize,
   const val = at(scratch, B);
   const rowBytes = <usize>N << 2;
   for (let k = k0; k < k1; k++) {
+    // Branch-free compaction of the non-zeros of column k (no mispredictions at 10-50% density).
     let n = 0;
+    let p = at(s, k);
+    const stride = <usize>K << 2;
     for (let b = 0; b < B; b++) {
-      const x = load<f32>(at(s, b * K + k));
-      if (x != 0) {
-        store<i32>(at(idx, n), b);
-        store<f32>(at(val, n), alpha * x);
-        n++;
-      }
+      const x = load<f32>(p);
+      p += stride;
+      store<i32>(at(idx, n), b);
+      store<f32>(at(val, n), alpha * x);
+      n += i32(x != 0);
     }
     if (n == 0) continue;
     const wr = at(w, k * N);
