@@ -19,6 +19,8 @@ export interface TrainConfig {
   backend: 'reference' | 'wasm';
   threads: number;
   steps: number;
+  /** Sigprop eligibility ('trace' is the config default; 'instant' uses x[t] for e[t]). */
+  eligibility?: 'trace' | 'instant';
 }
 
 /** Result line of one child. */
@@ -39,6 +41,7 @@ export const TRAIN_CONFIGS: TrainConfig[] = [
     { purpose: 'throughput' as const, rule, backend: 'wasm' as const, threads: 1, steps: 25 },
     { purpose: 'throughput' as const, rule, backend: 'wasm' as const, threads: 2, steps: 25 },
   ]),
+  { purpose: 'throughput', rule: 'sigprop', backend: 'wasm', threads: 1, steps: 25, eligibility: 'instant' },
   { purpose: 'memory-vs-T', rule: 'sigprop', backend: 'wasm', threads: 1, steps: 400 },
   { purpose: 'memory-vs-T', rule: 'bptt', backend: 'wasm', threads: 1, steps: 400 },
 ];
@@ -46,7 +49,10 @@ export const TRAIN_CONFIGS: TrainConfig[] = [
 const BATCH = 128;
 
 async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainResult> {
-  const base: TrainResult = { purpose: cfg.purpose, rule: cfg.rule, backend: cfg.backend, threads: cfg.threads, steps: cfg.steps, available: false };
+  const base: TrainResult = {
+    purpose: cfg.purpose, rule: cfg.rule, backend: cfg.backend, threads: cfg.threads, steps: cfg.steps,
+    ...(cfg.eligibility ? { eligibility: cfg.eligibility } : {}), available: false,
+  };
   let learning: typeof import('../src/learning/index.js');
   let resolveConfig: typeof import('../src/config/resolve.js').resolveConfig;
   try {
@@ -70,6 +76,7 @@ async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainRe
     backend: cfg.backend,
     threads: cfg.threads,
     seed: 1,
+    ...(cfg.eligibility ? { eligibility: cfg.eligibility } : {}),
   };
   const backend = await createBackend(cfg.backend, { threads: cfg.threads });
   const maxBatches = cfg.quick ? 2 : cfg.steps > 100 ? 3 : 12;

@@ -212,7 +212,7 @@ function runTrainChild(cfg: Record<string, unknown>, quick: boolean): TrainResul
 function summarizeTraining(rows: TrainResult[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const find = (rule: string, backend: string, threads: number, steps: number) =>
-    rows.find((r) => r.available && r.rule === rule && r.backend === backend && r.threads === threads && r.steps === steps);
+    rows.find((r) => r.available && !r.eligibility && r.rule === rule && r.backend === backend && r.threads === threads && r.steps === steps);
   for (const rule of ['sigprop', 'bptt']) {
     const ref = find(rule, 'reference', 1, 25);
     for (const threads of [1, 2]) {
