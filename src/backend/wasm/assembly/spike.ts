@@ -6,6 +6,8 @@
 //   inner, so the W column panel stays in cache. Rows whose active values are all 1
 //   (binary spikes) take an add-only path.
 // spikeOuter: W[k,:] += alpha·Σ_b s[b,k]·g[b,:] over non-zero s[b,k] only, k in [k0, k1).
+//   Per weight row k the non-zeros of column k are compacted once; when they are all equal
+//   (binary spikes) the g rows are summed with adds only and scaled once.
 
 @inline function at(base: usize, index: i32): usize {
   return base + (<usize>index << 2);
@@ -170,6 +172,27 @@ export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize,
     if (n == 0) continue;
     const wr = at(w, k * N);
     let j = 0;
+    // Binary spikes (every non-zero equal): sum the g rows with adds only, then scale once.
+    const c0 = load<f32>(val);
+    let same = true;
+    for (let i = 1; i < n; i++) same = same && load<f32>(at(val, i)) == c0;
+    if (same) {
+      const vc = f32x4.splat(c0);
+      for (; j + 16 <= N; j += 16) {
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        const gc = g + (<usize>j << 2);
+        for (let i = 0; i < n; i++) {
+          const q = gc + <usize>load<i32>(at(idx, i)) * rowBytes;
+          a0 = f32x4.add(a0, v128.load(q)); a1 = f32x4.add(a1, v128.load(q, 16));
+          a2 = f32x4.add(a2, v128.load(q, 32)); a3 = f32x4.add(a3, v128.load(q, 48));
+        }
+        const p = wr + (<usize>j << 2);
+        v128.store(p, f32x4.add(v128.load(p), f32x4.mul(vc, a0)));
+        v128.store(p, f32x4.add(v128.load(p, 16), f32x4.mul(vc, a1)), 16);
+        v128.store(p, f32x4.add(v128.load(p, 32), f32x4.mul(vc, a2)), 32);
+        v128.store(p, f32x4.add(v128.load(p, 48), f32x4.mul(vc, a3)), 48);
+      }
+    }
     for (; j + 16 <= N; j += 16) {
       const p = wr + (<usize>j << 2);
       let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32), a3 = v128.load(p, 48);
