@@ -64,7 +64,7 @@ export const experimentSchema: ObjectSchema = {
     trainSize: { type: 'number', integer: true, min: 1, unit: 'samples', description: 'use only the first N training samples (seeded subset); default all' },
     testSize: { type: 'number', integer: true, min: 1, unit: 'samples', description: 'use only the first N test samples; default all' },
     layers: { type: 'array', items: layerSchema, minItems: 1, description: 'hidden and output layers (input size comes from the dataset)' },
-    rule: { type: 'string', enum: ['sigprop', 'bp', 'bptt', 'pepita', 'ff', 'fa', 'dfa'], description: 'learning rule' },
+    rule: { type: 'string', enum: ['sigprop', 'bp', 'bptt'], description: 'learning rule: sigprop, backprop MLP (bp) or backprop through time (bptt) baselines' },
     mode: { type: 'string', enum: ['spiking', 'rate', 'continuous'], default: 'spiking', description: 'spiking neurons over T steps, rate MLP (T = 1) or continuous-time leaky integrators' },
     representation: { type: 'string', enum: ['surrogate', 'voltage'], default: 'surrogate', description: 'sigprop layer representation: surrogate primitive f(U - threshold) or voltage U' },
     surrogate: { type: 'string', minLength: 1, default: 'fastSigmoid', check: (v: string) => void getSurrogate(v), description: "surrogate spec, e.g. 'fastSigmoid:k=25' or 'atan:alpha=2'" },
@@ -103,7 +103,7 @@ export const experimentSchema: ObjectSchema = {
         samples: { type: 'array', items: { type: 'number', integer: true, min: 0 }, description: 'batch rows' },
       },
     },
-    ruleParams: { type: 'record', values: { type: 'any' }, description: "rule-specific extras (e.g. PEPITA's F scale)" },
+    ruleParams: { type: 'record', values: { type: 'any' }, description: 'rule-specific extras' },
     checkpointEvery: { type: 'number', integer: true, min: 0, default: 1, unit: 'epochs', description: 'write a checkpoint every N epochs (0 = only at the end)' },
   },
 };

@@ -71,11 +71,3 @@ registerPreset({
     rule: 'sigprop', mode: 'spiking', surrogate: 'fastSigmoid:k=25', steps: 25, epochs: 5, batchSize: 64, learningRate: 0.0005,
   },
 });
-registerPreset({
-  name: 'pepita-mnist',
-  description: 'PEPITA on MNIST as published: 784-1024-10, lr 0.1, batch 64, momentum 0.9, 100 epochs, lr x0.1 at 60 and 90',
-  config: {
-    name: 'pepita-mnist', dataset: 'mnist', layers: [{ size: 1024 }, { size: 10 }], rule: 'pepita', mode: 'rate', optimizer: 'momentum', momentum: 0.9,
-    learningRate: 0.1, batchSize: 64, epochs: 100, schedule: { milestones: [60, 90], gamma: 0.1 },
-  },
-});

@@ -5,7 +5,8 @@
  *
  * Extend by adding optional fields; keep this the one place where a run's settings are typed.
  */
-export type RuleName = 'sigprop' | 'bp' | 'bptt' | 'pepita' | 'ff' | 'fa' | 'dfa';
+/** The implemented learning rules (src/learning registers them). PEPITA, Forward-Forward, FA and DFA are not built yet. */
+export type RuleName = 'sigprop' | 'bp' | 'bptt';
 
 export interface LayerConfig {
   /** Number of neurons. */
