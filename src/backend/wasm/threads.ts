@@ -23,8 +23,12 @@ const CTRL_INTS = 16;
 const MAX_ARGS = 32;
 /** Most chunks per call. */
 export const MAX_CHUNKS = 256;
-/** Spin iterations before Atomics.wait (a few tens of microseconds). */
-const SPIN = 20000;
+/**
+ * Spin iterations (a few microseconds) before Atomics.wait. Short on purpose: when the OS gives
+ * the process only one core (a busy machine), a spinning thread takes CPU from the one doing work
+ * (measured: sigprop training 220-230 samples/s with 20000 spins vs 245-262 with 500).
+ */
+const SPIN = 2000;
 // Shared work words: [0] (call id << 16) | next chunk, [1] chunks completed, [2] number of chunks,
 // [3] chunks run by workers (statistics).
 
