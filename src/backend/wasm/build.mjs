@@ -3,7 +3,7 @@
 // Run by `npm run build:wasm` and by `npm install` / `npm ci` (the package's `prepare` script).
 // Flags: 128-bit SIMD, atomics, an imported shared memory (so worker threads can share it),
 // the stub runtime (JavaScript owns allocation), release optimisation without assertions.
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +11,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, 'assembly', 'index.ts');
 const outDir = join(here, 'build');
 const outFile = join(outDir, 'kernels.wasm');
+// Compile to a temporary file and rename it into place, so a process loading the kernels while a
+// rebuild runs never reads a half-written file.
+const tmpFile = join(outDir, `.kernels.${process.pid}.wasm`);
 
 // --if-available (used by `prepare`): a missing compiler (production install without dev
 // dependencies) is a warning, not a failed install; the wasm backend then reports the missing build.
@@ -38,11 +41,13 @@ const args = [
   '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536',
   '--runtime', 'stub',
   '-O3', '--noAssert', '--use', 'abort=',
-  '--outFile', outFile,
+  '--outFile', tmpFile,
 ];
 const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
 if (error) {
+  rmSync(tmpFile, { force: true });
   console.error(`build:wasm: compiling ${relative(process.cwd(), entry)} failed: ${error.message}`);
   process.exit(1);
 }
+renameSync(tmpFile, outFile);
 console.log(`build:wasm: wrote ${relative(process.cwd(), outFile)} (${statSync(outFile).size} bytes)`);
