@@ -30,6 +30,7 @@ const f = parseFlags(process.argv.slice(2), {
   steps: [25, 'time steps T per sample'],
   encoder: ['rate', "input encoder spec ('rate', 'rate:gain=2', 'direct', ...)"],
   temperature: [0.1, 'similarity-loss temperature'],
+  'voltage-relative': [false, 'voltage mode: use U − θ as the representation'],
   activation: ['relu', 'rate-mode hidden nonlinearity'],
   optimizer: ['adam', "'adam', 'momentum' or 'sgd'"],
   lr: [0.001, 'learning rate'],
@@ -70,7 +71,7 @@ const config: ExperimentConfig = {
   trainSize: f['train-size'] || undefined,
   testSize: f['test-size'] || undefined,
   seed: f.seed,
-  ruleParams: { temperature: f.temperature, predict: f.predict, ...(f.mode === 'rate' ? { activation: f.activation } : {}) },
+  ruleParams: { temperature: f.temperature, predict: f.predict, ...(f['voltage-relative'] ? { voltageRelative: true } : {}), ...(f.mode === 'rate' ? { activation: f.activation } : {}) },
 };
 if (f.rule !== 'sigprop') config.ruleParams = f.mode === 'rate' ? { activation: f.activation } : {};
 

@@ -22,6 +22,7 @@ export const RULE_PARAM_DOCS: Record<string, string> = {
   initScale: 'weights start uniform in ±initScale/√fanIn (default 1)',
   readoutBeta: 'membrane decay of the spiking readout integrator (default: the hidden β)',
   eta: 'Hebbian rate η of the continuous-time rule, per ms (default 0.01)',
+  voltageRelative: 'voltage mode: the representation is U − θ (voltage relative to threshold) instead of U (default false)',
   hebbNorm: 'Hebbian rule: keep each unit\'s incoming weight norm fixed (renormalised after each batch; default false)',
   hebbPre: "presynaptic factor of the Hebbian rule: 'target' (a_{l-1}^t, default) or 'input'",
 };
@@ -56,6 +57,7 @@ export interface RuleSettings {
   eta: number;
   hebbPre: 'target' | 'input';
   hebbNorm: boolean;
+  voltageRelative: boolean;
 }
 
 function rp(config: ExperimentConfig): Record<string, unknown> {
@@ -117,6 +119,7 @@ export function resolveRuleSettings(config: ExperimentConfig): RuleSettings {
     readoutBeta: p.readoutBeta === undefined ? undefined : checkNumber('ruleParams.readoutBeta', p.readoutBeta, { min: 0, max: 1 }),
     eta: checkNumber('ruleParams.eta', p.eta ?? 0.01, { min: 0, minExclusive: true }),
     hebbNorm: bool('ruleParams.hebbNorm', p.hebbNorm, false),
+    voltageRelative: bool('ruleParams.voltageRelative', p.voltageRelative, false),
     hebbPre: checkOneOf('ruleParams.hebbPre', p.hebbPre ?? 'target', ['target', 'input'] as const),
   };
 }

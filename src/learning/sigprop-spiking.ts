@@ -81,6 +81,15 @@ function parseParams(spec: string): Record<string, number> {
   }));
 }
 
+/** Voltage-mode representation r = U − shift (shift 0: U itself; θ: voltage relative to threshold). */
+function voltageRepresentation(be: RuleContext['backend'], r: Tensor, u: Tensor, shift: number): void {
+  be.copy(r, u);
+  if (shift !== 0) {
+    const R = r.data;
+    for (let k = 0; k < R.length; k++) R[k] -= shift;
+  }
+}
+
 /** Time-averaged rates [B, n] of rasters x [B, T·n]. */
 export function rasterRates(x: Float32Array, B: number, T: number, n: number): Float32Array {
   const out = new Float32Array(B * n);
@@ -216,7 +225,7 @@ export class SpikingSigprop implements TrainingRule {
           q.eb = p.beta * q.eb + 1;
         } else q.eb = 1;
         if (surrogate) be.surrogate(q.r, q.u, p.threshold, s.surrogate, false);
-        else be.copy(q.r, q.u);
+        else voltageRepresentation(be, q.r, q.u, s.voltageRelative ? p.threshold : 0);
         lossSum[i] += localLosses[s.loss](be, sc, q.r, B, P, q.g, s.sim);
         if (s.detachTarget) zeroTargetRows(q.g, B);
         if (surrogate) {
@@ -339,7 +348,7 @@ export function predictSpiking(
     if (r) {
       const L = layers.length - 1;
       if (s.representation === 'surrogate') be.surrogate(r, st[L].u, lif[L].threshold, s.surrogate, false);
-      else be.copy(r, st[L].u);
+      else voltageRepresentation(be, r, st[L].u, s.voltageRelative ? lif[L].threshold : 0);
       const R = r.data;
       for (let k = 0; k < R.length; k++) acc[k] += R[k];
       continue;
