@@ -245,12 +245,27 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
     };
     saveCheckpoint(paths.ck, ck);
   };
-  const writeReport = async (): Promise<string | undefined> => {
+  /**
+   * report.html. `after` (label of the trained weights, e.g. 'after training (3 epochs)') is given
+   * when a checkpoint of them exists: a spiking run then adds before/after traces and its surrogate.
+   */
+  const writeReport = async (after?: string): Promise<string | undefined> => {
     if (opts.report === false) return undefined;
     try {
-      const { writeRunReport } = await import('./report/index.js');
+      const { writeRunReport, spikingRunExtras } = await import('./report/index.js');
       const out = join(runDir, RUN_FILES.report);
-      writeRunReport(out, { title: cfg.name, subtitle: `${cfg.rule} on ${cfg.dataset}, ${cfg.mode}, backend ${backend.name}, seed ${cfg.seed}`, config: cfg as unknown as Record<string, unknown>, epochs: metrics });
+      const data = { title: cfg.name, subtitle: `${cfg.rule} on ${cfg.dataset}, ${cfg.mode}, backend ${backend.name}, seed ${cfg.seed}`, config: cfg as unknown as Record<string, unknown>, epochs: metrics };
+      const extras = after && cfg.mode === 'spiking' ? await spikingRunExtras(cfg, runDir, { dataset, afterLabel: after }) : undefined;
+      for (const w of extras?.warnings ?? []) log(`warning: ${w}`);
+      const notes = [...(extras?.notes ?? []), ...(extras?.warnings ?? []).map((w) => `Warning: ${w}`)];
+      try {
+        writeRunReport(out, { ...data, notes, traces: extras?.traces, surrogates: extras?.surrogates }, { maxRows: 12 }); // 12: 4 samples × 3 neurons
+      } catch (err) {
+        if (!extras?.traces && !extras?.surrogates) throw err;
+        const why = `traces and surrogate left out of the report: ${(err as Error).message}`;
+        log(`warning: ${why}`);
+        writeRunReport(out, { ...data, notes: [`Warning: ${why}`] });
+      }
       return out;
     } catch (err) {
       log(`warning: report not written: ${(err as Error).message}`);
@@ -303,7 +318,7 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
           bar?.finish({ stopped: 'yes' });
           checkpoint(epoch, batch + 1, dataStart);
           writeMetrics();
-          const rep = await writeReport();
+          const rep = await writeReport(`after training (${epoch} epochs + ${batch + 1} of ${nb} batches)`);
           state('interrupted', epoch, batch + 1);
           log(`interrupted at epoch ${epoch + 1}, batch ${batch + 1}/${nb}; continue with: sigprop run --resume ${runDir}`);
           return result('interrupted', rep);
@@ -331,13 +346,13 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
       writeMetrics();
       state(last ? 'complete' : 'running', epoch + 1, 0);
       if (stop && !last) {
-        const rep = await writeReport();
+        const rep = await writeReport(`after training (${epoch + 1} of ${cfg.epochs} epochs)`);
         state('interrupted', epoch + 1, 0);
         log(`interrupted after epoch ${epoch + 1}; continue with: sigprop run --resume ${runDir}`);
         return result('interrupted', rep);
       }
     }
-    const rep = await writeReport();
+    const rep = await writeReport(`after training (${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'})`);
     state('complete', cfg.epochs, 0);
     return result('complete', rep);
   } catch (err) {

@@ -7,7 +7,7 @@
  * opened separately.) Skips, with a console warning that says how to install Chromium, where none is installed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeRunReport, writeTracesPage } from '../src/report/run.js';
@@ -16,6 +16,8 @@ import { writeTracesReport } from '../src/report/inspect.js';
 import { Rng } from '../src/rng.js';
 import { lif, makeRunData, makeTraceSet } from './report.fixtures.js';
 import type { TraceSet } from '../src/report/types.js';
+import { resolveConfig } from '../src/config/resolve.js';
+import { runExperiment } from '../src/runner.js';
 
 const skipReason = browserSkipReason();
 if (skipReason) console.warn(`[report.browser.test] ${skipReason}`);
@@ -81,5 +83,17 @@ describe.skipIf(!!skipReason)('HTML reports in headless Chromium', () => {
     });
     expect(w.figureCount).toBe(7);
     await expectAllRendered(file, w.figureCount, 'inspect-report');
+  });
+
+  it('report.html of a real spiking run (training curves, traces before/after, surrogate shape) renders', async () => {
+    const cfg = resolveConfig({
+      name: 'tiny-lif', dataset: 'moons', trainSize: 64, testSize: 16, layers: [{ size: 8, model: 'lif' }, { size: 2, model: 'lif' }],
+      rule: 'sigprop', mode: 'spiking', surrogate: 'fastSigmoid:k=25', steps: 8, epochs: 2, batchSize: 16, learningRate: 0.01, seed: 3, backend: 'reference',
+    });
+    const r = await runExperiment(cfg, { runDir: join(dir, 'spiking-run'), progress: false, log: () => {} });
+    const html = readFileSync(r.reportPath!, 'utf8');
+    const ids = [...html.matchAll(/<div class="plot" id="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids).toEqual(expect.arrayContaining(['t0-v0', 't1-v0', 't-rates', 'sg-shape']));
+    await expectAllRendered(r.reportPath!, ids.length, 'spiking-run-report');
   });
 });

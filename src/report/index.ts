@@ -7,7 +7,7 @@ export { decimateMinMax, decimateStride, spikeSteps, rasterMarks, type Decimated
 export { renderPage, writePage, escapeHtml, jsonForScript, pageFigures, plotlyVersion, type Figure, type Table, type Block, type Section, type ReportPage } from './page.js';
 export { metricFigures, configTable, flattenConfig, epochTable } from './metrics.js';
 export { voltageFigure, rasterFigure, readoutFigure, firingRates, rateComparisonFigure, traceBlocks, type TraceFigureOptions } from './traces.js';
-export { sampleSurrogates, surrogateOverlayFigure, surrogateGridFigure, surrogateAccuracyTable, surrogateAccuracyFigure, meanStd, toSurrogateData, type SurrogateLike } from './surrogates.js';
+export { sampleSurrogates, surrogateOverlayFigure, surrogateGridFigure, surrogateShapeFigure, surrogateAccuracyTable, surrogateAccuracyFigure, meanStd, toSurrogateData, type SurrogateLike } from './surrogates.js';
 export { writeTracesReport, type TracesReportOptions, type TracesReportResult } from './inspect.js';
 export {
   recordNetworkTraces, networkFromTensors, targetInputs, tracesToRecordings, layerInfoOf, inputRecordings, readoutPredictions, INPUT_LAYER,
@@ -17,3 +17,4 @@ export {
   buildRunReport, writeRunReport, buildTracesReport, writeTracesPage, buildSurrogateReport, writeSurrogateReport, traceSections, type WrittenReport,
 } from './run.js';
 export { accuracyRowsFromRuns, writeSurrogateExperimentReport, type SurrogateRun } from './surrogate-experiment.js';
+export { spikingRunExtras, pickTraceSamples, RUN_TRACES_STEM, type RunExtras, type RunExtrasOptions } from './run-extras.js';

@@ -30,8 +30,10 @@ export interface TracesReportOptions {
   checkpoint?: string;
   /** In memory instead: the run's config and trained weights by checkpoint name ('layer0.W', ...). */
   weights?: { config: ExperimentConfig; tensors: Record<string, Float32Array>; initialTensors?: Record<string, Float32Array> };
-  /** Output HTML path. */
+  /** Output HTML path (also names the raw files: '<stem>.before.json' ...). */
   outFile: string;
+  /** Write the HTML page (default true); false: only record and write the raw files (the run report embeds the sets; path is '' then). */
+  page?: boolean;
   /** Where the raw recordings go (default: next to outFile, '<name>.before.json' etc.); false for none. */
   rawDir?: string | false;
   /** Test-split indices to run (default [0, 1]). */
@@ -184,6 +186,7 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
     rawFiles.length ? `Raw recordings (batch rows ${ids.length} and up are the target stream): ${rawFiles.map((f) => basename(f)).join(', ')}.` : '',
     ...warnings,
   ].filter(Boolean);
+  if (o.page === false) return { path: '', figureCount: 0, bytes: 0, rawFiles, sets, warnings };
   const w = writeTracesPage(o.outFile, sets, { title: `${cfg.name}: voltage traces`, subtitle: source, notes, config: cfg as unknown as Record<string, unknown> }, o.figures);
   return { ...w, rawFiles, sets, warnings };
 }

@@ -90,6 +90,49 @@ export function surrogateOverlayFigure(data: SurrogateComparisonData, id: string
   };
 }
 
+/**
+ * One surrogate in detail (a run report's "surrogate used in this run"): f(x) left and f'(x)
+ * right, each on its own y range. The forward step H(x) is drawn with f only when f runs from
+ * about 0 to 1 (otherwise it would flatten f); the caption says which is which.
+ */
+export function surrogateShapeFigure(data: SurrogateComparisonData, id: string): Figure {
+  const c = data.curves[0];
+  const x = list(data.x);
+  const f = list(c.f);
+  const df = list(c.df);
+  const fMin = Math.min(...f);
+  const fMax = Math.max(...f);
+  const withStep = fMin > -0.05 && fMax < 1.05 && fMax - fMin > 0.5;
+  let peak = 0;
+  let peakX = 0;
+  df.forEach((v, i) => {
+    if (v > peak) [peak, peakX] = [v, x[i]];
+  });
+  const traces: PlotTrace[] = [
+    { type: 'scatter', mode: 'lines', name: 'primitive f(x)', x, y: f, xaxis: 'x', yaxis: 'y', line: { color: colour(0), width: 2 } },
+    { type: 'scatter', mode: 'lines', name: "surrogate gradient f'(x)", x, y: df, xaxis: 'x2', yaxis: 'y2', line: { color: colour(1), width: 2 } },
+  ];
+  if (withStep) traces.unshift({ type: 'scatter', mode: 'lines', name: 'step H(x) (forward spike)', x: [x[0], 0, 0, x[x.length - 1]], y: [0, 0, 1, 1], xaxis: 'x', yaxis: 'y', line: { color: '#888', dash: 'dash', width: 1 }, hoverinfo: 'skip' });
+  const xTitle = { text: 'x = U − θ (voltage units)' };
+  return {
+    id,
+    data: traces,
+    layout: {
+      ...baseLayout(`Surrogate used in this run: ${c.name}`, '', ''),
+      xaxis: { domain: [0, 0.46], title: xTitle, zeroline: false },
+      yaxis: { title: { text: 'primitive f(x)' }, zeroline: false },
+      xaxis2: { domain: [0.54, 1], anchor: 'y2', title: xTitle, zeroline: false },
+      yaxis2: { anchor: 'x2', title: { text: "surrogate gradient f'(x)" }, zeroline: false, rangemode: 'tozero' },
+      legend: legendBelow(420, 50, 110),
+      margin: { l: 70, r: 20, t: 50, b: 110 },
+    },
+    caption:
+      `The forward pass emits a spike, the step H(x) at x = 0${withStep ? ' (dashed)' : ''}; the learning rule uses the smooth f(x) in its place ` +
+      `(f runs from ${fmt(fMin, 3)} to ${fmt(fMax, 3)} on this grid) and its derivative f'(x), which peaks at ${fmt(peak, 3)} at x = ${fmt(peakX, 3)}.`,
+    heightPx: 420,
+  };
+}
+
 /** Small multiples: one panel per surrogate with f (solid), f' (dashed, right axis) and H(x). */
 export function surrogateGridFigure(data: SurrogateComparisonData, id: string, cols = 4): Figure {
   const x = list(data.x);
@@ -191,7 +234,7 @@ export function surrogateAccuracyFigure(rows: readonly SurrogateAccuracyRow[], i
   };
 }
 
-/** Blocks of the surrogate section (any part may be absent). */
+/** Blocks of the surrogate section (any part may be absent); one surrogate gets the detailed shape figure instead of the comparison. */
 export function surrogateBlocks(
   input: SurrogateComparisonData | SurrogateComparisonJson | undefined,
   acc: readonly SurrogateAccuracyRow[] | undefined,
@@ -199,7 +242,9 @@ export function surrogateBlocks(
 ): Block[] {
   const blocks: Block[] = [];
   const data = input ? toSurrogateData(input) : undefined;
-  if (data && data.curves.length) {
+  if (data && data.curves.length === 1) {
+    blocks.push({ kind: 'figure', figure: surrogateShapeFigure(data, `${prefix}-shape`) });
+  } else if (data && data.curves.length) {
     blocks.push({ kind: 'figure', figure: surrogateOverlayFigure(data, `${prefix}-overlay`) });
     blocks.push({ kind: 'figure', figure: surrogateGridFigure(data, `${prefix}-grid`) });
     const withFormula = data.curves.filter((c) => c.formulaF || c.formulaDf);

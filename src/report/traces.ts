@@ -218,7 +218,8 @@ export function rasterFigure(set: TraceSet, layer: number, id: string, opts: Tra
       if (marks.note) notes.add(marks.note);
       const rate = rows.length && T ? marks.spikeCount / (rows.length * T) : 0;
       const unitWord = li.indexLabel === 'input channel' ? 'channels' : 'neurons';
-      annotations.push(subplotTitle(`${sampleText(set, sample)} · ${stream} stream · ${rows.length} ${unitWord}, ${fmt(rate, 3)} spikes/${unitWord.slice(0, -1)}/step`, xMid, yTop));
+      const ofSize = li.size && li.size > rows.length ? ` of ${li.size}` : '';
+      annotations.push(subplotTitle(`${sampleText(set, sample)} · ${stream} stream · ${rows.length}${ofSize} ${unitWord}, ${fmt(rate, 3)} spikes/${unitWord.slice(0, -1)}/step`, xMid, yTop));
       data.push({
         type: 'scatter', mode: 'markers', name: 'spike', showlegend: false, x: marks.steps.map((t) => t * set.dtMs), y: marks.neurons, xaxis: xa, yaxis: ya,
         // Ticks for up to 100 rows; beyond that ticks would merge into columns, so small dots.
@@ -231,8 +232,9 @@ export function rasterFigure(set: TraceSet, layer: number, id: string, opts: Tra
       if (r === samples.length - 1) (axes[`xaxis${sfx}`] as Record<string, unknown>).title = { text: 'time (ms)' };
       const yAxis = axes[`yaxis${sfx}`] as Record<string, unknown>;
       if (c === 0) yAxis.title = { text: li.indexLabel ?? 'neuron index' };
+      // Only the recorded rows: an axis up to the layer size would show unrecorded neurons as silent.
       const maxNeuron = rows.reduce((m, x) => Math.max(m, x.neuron), 0);
-      yAxis.range = [-0.5, Math.max(li.size ?? 0, maxNeuron + 1) - 0.5];
+      yAxis.range = [-0.5, maxNeuron + 0.5];
     });
   });
   const noteText = [...notes].join('; ');
