@@ -167,6 +167,7 @@ export function voltageFigure(set: TraceSet, layer: number, id: string, opts: Tr
           type: 'scatter', mode: 'markers', name: 'spike', legendgroup: 's', showlegend: legendOnce('s', steps.length),
           x: steps.map((t) => t * set.dtMs), y: steps.map(() => yMark), xaxis: xa, yaxis: ya,
           marker: { symbol: 'line-ns-open', size: 12, color: colour(1), line: { width: 2, color: colour(1) } },
+          cliponaxis: false, // a spike at the first or last step stays a whole tick
           hovertemplate: 'spike at %{x} ms<extra></extra>',
         });
         yAxis.range = [vMin - 0.05 * span, vMax + 0.2 * span];
