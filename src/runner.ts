@@ -7,7 +7,9 @@
  *   console.log(result.metrics.at(-1)?.testAccuracy, result.runDir);
  *
  * A run folder holds: config.json (resolved config), run.json (status, position), metrics.json,
- * metrics.csv, checkpoint.ckpt (latest) and report.html. Every file is written atomically, the
+ * metrics.csv, checkpoint.ckpt (latest) and report.html; a spiking run's report also holds voltage
+ * traces and rasters of 4 test samples before and after training (raw recordings: traces.before.json/
+ * .csv, traces.after.json/.csv, traces.input.json) and its surrogate's shape. Every file is written atomically, the
  * checkpoint first, so the folder is never half-written; run.json's status says whether the run
  * is 'running', 'complete', 'interrupted' (resumable), 'diverged' or 'failed'.
  *

@@ -70,7 +70,8 @@ export const runCommand: Command = {
   usage: 'sigprop run <config.json | experiment> [options] [config overrides]\n       sigprop run --resume <run-dir> [--epochs N]',
   description:
     'Trains the network a config describes and writes a run folder: config.json (resolved, defaults filled), run.json (status), ' +
-    'metrics.json + metrics.csv (per epoch), checkpoint.ckpt and report.html. Ctrl-C finishes the current batch, writes a checkpoint ' +
+    'metrics.json + metrics.csv (per epoch), checkpoint.ckpt and report.html (for spiking runs with voltage traces of 4 test samples ' +
+    'before and after training, raw recordings in traces.*.json/csv, and the surrogate\'s shape). Ctrl-C finishes the current batch, writes a checkpoint ' +
     'and the report, and exits with code 130; continue with --resume.',
   positionals: [{ name: 'config', description: 'a JSON config file, a named experiment (see --list) or an experiments/ script name', required: false, variadic: true }],
   flags: [
