@@ -90,6 +90,23 @@ describe('run report of a training run', () => {
     expect(readdirSync(r.runDir).filter((f) => f.startsWith('traces.') || f === 'report.html')).toEqual([]);
   });
 
+  it('a run stopped mid-epoch (Ctrl-C / abort) still gets traces of the checkpointed weights', async () => {
+    const controller = new AbortController();
+    let n = 0;
+    const stopping: RuleFactory = (c, ctx) => {
+      const rule = createRule(c, ctx);
+      const train = rule.trainBatch.bind(rule);
+      rule.trainBatch = (x, l) => {
+        if (++n === 2) controller.abort();
+        return train(x, l);
+      };
+      return rule;
+    };
+    const r = await runExperiment(tinySpikingConfig, quiet([], { runDir: join(root, 'stopped'), signal: controller.signal, createRule: stopping }));
+    expect(r.status).toBe('interrupted');
+    expect(sectionTitles(readFileSync(r.reportPath!, 'utf8'))).toContain('Traces: after training (0 epochs + 2 of 4 batches)');
+  });
+
   it('when traces cannot be recorded the run still completes and its report says why (warning line, no silent catch)', async () => {
     // A rule whose checkpoint tensors the trace recorder cannot rebuild a network from.
     const odd: RuleFactory = (c, ctx) => {
