@@ -78,6 +78,16 @@ describe('spiking sigprop: online eligibility-trace gradient = finite-difference
     }
   }
 
+  for (const loss of ['classce', 'l2'] as const) {
+    it(`loss ${loss}: exact trace gradient = finite differences (surrogate mode, layer 1)`, () => {
+      const { applied, fd, flips } = checkGradient({ representation: 'surrogate', eligibility: 'trace', loss }, 1);
+      expect(flips.length).toBeLessThanOrEqual(fd.length / 4);
+      const scale = Math.max(...fd.map(Math.abs));
+      expect(scale).toBeGreaterThan(1e-4);
+      for (let i = 0; i < fd.length; i++) if (!flips.includes(i)) expect(Math.abs(applied[i] - fd[i])).toBeLessThan(2e-3 * scale + 2e-5);
+    });
+  }
+
   it('the instant variant (x[t] in place of e[t]) is an approximation: it differs from the exact gradient', () => {
     const exact = checkGradient({ representation: 'voltage', eligibility: 'trace' }, 0);
     const inst = checkGradient({ representation: 'voltage', eligibility: 'instant' }, 0);
