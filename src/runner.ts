@@ -30,6 +30,7 @@ import { SigpropError } from './errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from './io.js';
 import { createRule, DivergenceError, type RuleFactory, type TrainingRule } from './learning/rule.js';
 import { scheduledLearningRate } from './learning/index.js'; // importing it registers the built-in rules
+import { accuracy } from './learning/train.js';
 import { createProgress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
 
@@ -106,14 +107,7 @@ export function loadConfigDataset(cfg: ResolvedConfig): Dataset {
 
 /** Fraction of `split` that `rule` classifies correctly, predicting in batches of `batchSize`. */
 export function evaluate(rule: TrainingRule, split: Split, batchSize: number): number {
-  if (split.n === 0) return NaN;
-  let correct = 0;
-  for (let start = 0; start < split.n; start += batchSize) {
-    const size = Math.min(batchSize, split.n - start);
-    const pred = rule.predict(split.images.subarray(start * split.inputSize, (start + size) * split.inputSize), size);
-    for (let i = 0; i < size; i++) if (pred[i] === split.labels[start + i]) correct++;
-  }
-  return correct / split.n;
+  return split.n === 0 ? NaN : accuracy(rule, split, batchSize);
 }
 
 /** Copy the rows `indices` of a split into a batch. x: [size, inputSize]. */

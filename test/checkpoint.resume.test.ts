@@ -110,16 +110,21 @@ function bits(path: string): Record<string, number[]> {
   return Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length))]));
 }
 
-/** A rule factory that aborts the run after `afterBatches` training batches in total. */
-function abortingRule(controller: AbortController, afterBatches: number): RuleFactory {
+/**
+ * A rule factory that aborts the run after `afterBatches` training batches in total. Wraps
+ * trainBatch in place (not a spread copy) so that class-based rules keep their prototype methods.
+ */
+function abortingRule(controller: AbortController, afterBatches: number, factory: RuleFactory = toyRule): RuleFactory {
   return (cfg, ctx) => {
-    const inner = toyRule(cfg, ctx);
+    const inner = factory(cfg, ctx);
+    const train = inner.trainBatch.bind(inner);
     let n = 0;
-    return { ...inner, trainBatch: (x, l) => {
-      const r = inner.trainBatch(x, l);
+    inner.trainBatch = (x, l) => {
+      const r = train(x, l);
       if (++n === afterBatches) controller.abort();
       return r;
-    } };
+    };
+    return inner;
   };
 }
 
@@ -238,17 +243,7 @@ describe('bit-for-bit resume with the registered sigprop rule (reference backend
     expect(bits(b.checkpointPath)).toEqual(bits(a.checkpointPath));
     const controller = new AbortController();
     const { createRule } = await import('../src/learning/index.js');
-    let n = 0;
-    const counting: RuleFactory = (c, ctx) => {
-      const inner = createRule(c, ctx);
-      const train = inner.trainBatch.bind(inner);
-      inner.trainBatch = (x, l) => {
-        const r = train(x, l);
-        if (++n === 4) controller.abort();
-        return r;
-      };
-      return inner;
-    };
+    const counting = abortingRule(controller, 4, createRule);
     const dir = join(root, 'spk-part');
     expect((await runExperiment(spikingCfg, realOpts({ runDir: dir, signal: controller.signal, createRule: counting }))).status).toBe('interrupted');
     const done = await resumeRun(dir, realOpts());
@@ -263,17 +258,7 @@ describe('bit-for-bit resume with the registered sigprop rule (reference backend
     const full = await runExperiment(realCfg, realOpts({ runDir: join(root, 'full') }));
     const controller = new AbortController();
     const { createRule } = await import('../src/learning/index.js');
-    let n = 0;
-    const counting: RuleFactory = (c, ctx) => {
-      const inner = createRule(c, ctx);
-      const train = inner.trainBatch.bind(inner);
-      inner.trainBatch = (x, l) => {
-        const r = train(x, l);
-        if (++n === 8) controller.abort(); // epoch 2, batch 2 (6 batches per epoch)
-        return r;
-      };
-      return inner;
-    };
+    const counting = abortingRule(controller, 8, createRule); // epoch 2, batch 2 (6 batches per epoch)
     const dir = join(root, 'part');
     const part = await runExperiment(realCfg, realOpts({ runDir: dir, signal: controller.signal, createRule: counting }));
     expect(part.status).toBe('interrupted');

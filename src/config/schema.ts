@@ -8,7 +8,7 @@
  * filled in. The same schema drives the CLI: its descriptions, units and defaults make the
  * `--help` text, and its scalar fields become command-line flags.
  */
-import { SigpropError } from '../errors.js';
+import { SigpropError, type RangeSpec } from '../errors.js';
 import { closest } from './didyoumean.js';
 
 interface Base {
@@ -23,15 +23,9 @@ interface Base {
   check?: (value: never) => string | undefined;
 }
 
-export interface NumberSchema extends Base {
+/** A number with the bounds, integer flag and unit of errors.ts's RangeSpec (shown in messages and help). */
+export interface NumberSchema extends Base, RangeSpec {
   type: 'number';
-  min?: number;
-  max?: number;
-  minExclusive?: boolean;
-  maxExclusive?: boolean;
-  integer?: boolean;
-  /** Unit shown in messages and help, e.g. 'ms', 'samples'. */
-  unit?: string;
 }
 
 export interface StringSchema extends Base {
