@@ -125,8 +125,13 @@ export class RateSigprop implements TrainingRule {
   }
 
   predict(x: Float32Array, B: number): Int32Array {
+    return this.predictWith(x, B, this.settings.predict);
+  }
+
+  /** Predict with an explicit method ('readout' or 'classSignal'), whatever the configured one. */
+  predictWith(x: Float32Array, B: number, mode: 'readout' | 'classSignal'): Int32Array {
     const s = this.settings, sc = this.sc, K = this.ctx.inputSize, C = this.ctx.numClasses;
-    const classRows = s.predict === 'classSignal' ? C : 0;
+    const classRows = mode === 'classSignal' ? C : 0;
     let a = sc.get('p.in', [B + classRows, K]);
     a.data.set(x.subarray(0, B * K));
     if (classRows) this.target.write(Int32Array.from({ length: C }, (_, c) => c), a.data, B);

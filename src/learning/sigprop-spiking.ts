@@ -285,8 +285,13 @@ export class SpikingSigprop implements TrainingRule {
   }
 
   predict(x: Float32Array, B: number): Int32Array {
+    return this.predictWith(x, B, this.settings.predict);
+  }
+
+  /** Predict with an explicit method ('readout' or 'classSignal'), whatever the configured one. */
+  predictWith(x: Float32Array, B: number, mode: 'readout' | 'classSignal'): Int32Array {
     const s = this.settings, n0 = this.stepInputSize, C = this.ctx.numClasses;
-    const nt = s.predict === 'classSignal' ? C : 0;
+    const nt = mode === 'classSignal' ? C : 0;
     const tl = Int32Array.from({ length: nt }, (_, c) => c);
     const src = makeStepSource(s, this.ctx, x, B, this.targetRates(tl), nt, n0, this.encoders);
     return predictSpiking(this.ctx, this.sc, s, this.layers, this.lif, this.readout, this.readoutBeta, src, B, nt);

@@ -17,6 +17,8 @@ export interface EpochMetrics {
   trainLoss: number;
   trainAccuracy: number;
   testAccuracy: number;
+  /** Test accuracy of the other prediction method (readout vs nearest class signal), where the rule has both. */
+  testAccuracyAlt?: { method: string; accuracy: number };
   layerLosses: number[];
   /** Wall time of the epoch's training (s), and of its evaluation (s). */
   trainS: number;
@@ -50,12 +52,16 @@ export interface TrainOptions {
   evalBatch?: number;
 }
 
-/** Fraction of `split` classified correctly. */
-export function accuracy(rule: TrainingRule, split: Split, batchSize = 500): number {
+type WithAltPredict = TrainingRule & { predictWith?(x: Float32Array, B: number, mode: 'readout' | 'classSignal'): Int32Array; settings?: { predict?: string } };
+
+/** Fraction of `split` classified correctly (with `mode`, when the rule supports predictWith). */
+export function accuracy(rule: TrainingRule, split: Split, batchSize = 500, mode?: 'readout' | 'classSignal'): number {
   let correct = 0;
+  const r = rule as WithAltPredict;
   for (let start = 0; start < split.n; start += batchSize) {
     const size = Math.min(batchSize, split.n - start);
-    const pred = rule.predict(split.images.subarray(start * split.inputSize, (start + size) * split.inputSize), size);
+    const predict = mode && r.predictWith ? (x: Float32Array, b: number) => r.predictWith!(x, b, mode) : (x: Float32Array, b: number) => rule.predict(x, b);
+    const pred = predict(split.images.subarray(start * split.inputSize, (start + size) * split.inputSize), size);
     for (let i = 0; i < size; i++) if (pred[i] === split.labels[start + i]) correct++;
   }
   return correct / split.n;
@@ -101,12 +107,15 @@ export function trainAndEvaluate(config: ExperimentConfig, opts: TrainOptions): 
     const trainS = (Date.now() - te) / 1000;
     const tv = Date.now();
     const testAccuracy = accuracy(rule, ds.test, opts.evalBatch ?? 500);
+    const alt = rule as WithAltPredict;
+    const altMode = alt.predictWith && alt.settings?.predict ? (alt.settings.predict === 'readout' ? 'classSignal' : 'readout') : undefined;
+    const testAccuracyAlt = altMode ? { method: altMode, accuracy: accuracy(rule, ds.test, opts.evalBatch ?? 500, altMode) } : undefined;
     const m: EpochMetrics = {
-      epoch: epoch + 1, trainLoss: lossSum / seen, trainAccuracy: accSum / seen, testAccuracy,
+      epoch: epoch + 1, trainLoss: lossSum / seen, trainAccuracy: accSum / seen, testAccuracy, testAccuracyAlt,
       layerLosses: layerSum.map((v) => v / seen), trainS, evalS: (Date.now() - tv) / 1000,
     };
     out.push(m);
-    log(`epoch ${epoch + 1}/${epochs} done: train-loss ${m.trainLoss.toFixed(4)} train-acc ${m.trainAccuracy.toFixed(4)} test-acc ${testAccuracy.toFixed(4)} (${trainS.toFixed(0)}s train, ${m.evalS.toFixed(0)}s eval)`);
+    log(`epoch ${epoch + 1}/${epochs} done: train-loss ${m.trainLoss.toFixed(4)} train-acc ${m.trainAccuracy.toFixed(4)} test-acc ${testAccuracy.toFixed(4)}${testAccuracyAlt ? ` (${testAccuracyAlt.method}: ${testAccuracyAlt.accuracy.toFixed(4)})` : ''} (${trainS.toFixed(0)}s train, ${m.evalS.toFixed(0)}s eval)`);
     opts.onEpoch?.(m, rule);
   }
   rule.dispose?.();
