@@ -29,7 +29,8 @@
  * EQUATION_FUNCTIONS. Anything else is rejected when the model is defined, with a
  * ParameterError that quotes the equation and names the problem.
  */
-import { derivative, parse, type MathNode } from 'mathjs';
+import type { MathNode } from 'mathjs';
+import { mathjs } from '../src/lazy-mathjs.js'; // loaded when the first equation model is defined
 import type { Backend } from '../src/backend/backend.js';
 import { checkNumber, checkOneOf, ParameterError } from '../src/errors.js';
 import type { Tensor } from '../src/tensor.js';
@@ -82,7 +83,7 @@ function splitStatements(x: string | readonly string[] | undefined): string[] {
 function parseRhs(model: string, what: string, text: string, rhs: string): MathNode {
   if (rhs.trim() === '') throw new ParameterError(`${model}: ${what} '${text}': the right-hand side is empty`);
   try {
-    return parse(rhs);
+    return mathjs().parse(rhs);
   } catch (e) {
     throw new ParameterError(`${model}: ${what} '${text}' is malformed: ${(e as Error).message}`);
   }
@@ -106,7 +107,7 @@ function parseReset(model: string, text: string, stateVars: readonly string[]): 
     throw new ParameterError(`${model}: reset '${text}' assigns '${target}', which is not a state variable (${stateVars.join(', ')})`);
   }
   const rhs = parseRhs(model, 'reset', text, rhsText);
-  return { text, target, rhs: op ? parse(`${target} ${op} (${rhs.toString()})`) : rhs };
+  return { text, target, rhs: op ? mathjs().parse(`${target} ${op} (${rhs.toString()})`) : rhs };
 }
 
 /** Build, validate and compile an equation-defined model. Throws ParameterError on any problem. */
@@ -174,7 +175,7 @@ export function defineEquationModel(spec: EquationModelSpec): NeuronModel<Equati
     else {
       let b: MathNode;
       try {
-        b = derivative(e.rhs, e.target);
+        b = mathjs().derivative(e.rhs, e.target);
       } catch (err) {
         throw new ParameterError(`${name}: equation '${e.text}': cannot differentiate it for method 'exponential' (${(err as Error).message}); use method 'euler'`);
       }

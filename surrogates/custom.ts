@@ -22,8 +22,8 @@
  * String form: 'custom:f=0.5+atan(k*x)/pi;k=3' or 'custom:df=exp(-x^2)/sqrt(pi)' (see registry.ts),
  * or register once with registerSurrogate({ name, primitive, params }) and use 'name:k=3'.
  */
-import { createRequire } from 'node:module';
 import type { EvalFunction, MathNode, SymbolNode } from 'mathjs';
+import { mathjs } from '../src/lazy-mathjs.js'; // loaded on first use: importing the built-ins stays fast
 import { ParameterError } from '../src/errors.js';
 import { instantiate, type Surrogate, type SurrogateFamily, type SurrogateParamDef } from './types.js';
 
@@ -55,18 +55,6 @@ export function isCustomDefinition(x: unknown): x is CustomSurrogateDefinition {
   if (typeof x !== 'object' || x === null) return false;
   const d = x as Partial<CustomSurrogateDefinition> & { make?: unknown };
   return d.make === undefined && (typeof d.primitive === 'string' || typeof d.derivative === 'string');
-}
-
-type MathJs = typeof import('mathjs');
-let mathjsModule: MathJs | undefined;
-/**
- * mathjs, loaded on first use: it takes 1–2 s to load, and only custom surrogates need it, so
- * importing the surrogate registry (built-in families) stays fast. Loaded synchronously through
- * Node's require so that customFamily() can stay synchronous.
- */
-function mathjs(): MathJs {
-  mathjsModule ??= createRequire(import.meta.url)('mathjs') as MathJs;
-  return mathjsModule;
 }
 
 const CONSTANTS = new Set(['pi', 'e', 'tau', 'phi', 'PI', 'E']);
