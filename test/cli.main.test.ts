@@ -166,6 +166,13 @@ describe('sigprop CLI: run, eval, resume, surrogates', () => {
     expect(html).toContain('before training');
     expect(html).toContain('after training');
     expect(existsSync(join(dir, 'tr', 'traces.after.csv'))).toBe(true);
+    // help lists the default-on flag as --no-before, and --no-before leaves out the untrained traces
+    expect((await cli('traces', '--help')).out).toMatch(/--no-before\s+leave out the untrained \(before training\) traces/);
+    const afterOnly = join(dir, 'tr', 'after-only.html');
+    expect((await cli('traces', runDir, '--samples', '0', '--no-before', '-o', afterOnly)).code).toBe(0);
+    const afterHtml = readFileSync(afterOnly, 'utf8');
+    expect(afterHtml).toContain('after training');
+    expect(afterHtml).not.toContain('before training');
     expect((await cli('traces', runDir, '--samples', '-1')).code).toBe(2);
     const rate = await cli('traces', join(dir, 'r1'));
     expect(rate.code).toBe(1);

@@ -23,6 +23,10 @@ export interface FlagSpec {
   /** Long name in kebab-case, without dashes. */
   name: string;
   type: FlagType;
+  /**
+   * What the flag does. A boolean flag with default true is listed in help as `--no-<name>`,
+   * so its description says what the `--no-` form does (e.g. 'skip report.html').
+   */
   description: string;
   /** Shown in help; the parsed value when the flag is absent. */
   default?: string | number | boolean;

@@ -62,7 +62,7 @@ export const tracesCommand: Command = {
     { name: 'neurons', type: 'list', placeholder: 'I,J,...', description: 'neurons whose voltage is traced in each layer (default the config\'s record.neurons or 0,1,2)' },
     { name: 'layers', type: 'list', placeholder: 'I,J,...', description: 'layers to record (default all)' },
     { name: 'steps', type: 'number', unit: 'time steps', description: "time steps per sample (default the run's)" },
-    { name: 'before', type: 'boolean', default: true, description: 'leave out the untrained (before training) traces' },
+    { name: 'before', type: 'boolean', default: true, description: 'leave out the untrained (before training) traces; by default both are recorded' }, // help: --no-before
   ],
   examples: ['sigprop traces runs/mnist-lif-20260101-120000 --samples 0,1,2 --neurons 0,5,9'],
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
