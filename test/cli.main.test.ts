@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, registerCommand, commandNames } from '../src/cli/main.js';
-import { parseArgs, UsageError } from '../src/cli/args.js';
+import { parseArgs, splitListArg, UsageError } from '../src/cli/args.js';
 import type { CliIO } from '../src/cli/command.js';
 import { setPath } from '../src/cli/cmd-run.js';
 
@@ -197,6 +197,33 @@ describe('sigprop CLI: run, eval, resume, surrogates', () => {
     expect(json.surrogates).toHaveLength(2);
     expect(readFileSync(join(out, 'surrogates.html'), 'utf8')).toContain('<html');
     expect((await cli('surrogates', '--compare', '--names', 'nosuch', '-o', out)).code).toBe(1);
+    // a spec with several parameters in a comma list stays one spec
+    const multi = await cli('surrogates', '--compare', '--names', 'spikeRateEscape:beta=2,k=3,atan', '--points', '11', '-o', out);
+    expect(multi.code, multi.err).toBe(0);
+    const multiJson = JSON.parse(readFileSync(join(out, 'surrogates.json'), 'utf8'));
+    expect(multiJson.surrogates).toHaveLength(2);
+    expect(JSON.stringify(multiJson.surrogates[0])).toMatch(/"beta":2.*"k":3|"k":3.*"beta":2/);
+  });
+});
+
+describe('list flags (splitListArg)', () => {
+  it('splits on the commas that start a new item', () => {
+    expect(splitListArg('0,1, 2,,')).toEqual(['0', '1', '2']);
+    expect(splitListArg('atan:alpha=2,fastSigmoid')).toEqual(['atan:alpha=2', 'fastSigmoid']);
+    expect(splitListArg('fastSigmoid:k=25,atan:alpha=2')).toEqual(['fastSigmoid:k=25', 'atan:alpha=2']);
+    expect(splitListArg('spikeRateEscape:beta=2,k=3,atan')).toEqual(['spikeRateEscape:beta=2,k=3', 'atan']);
+    expect(splitListArg('spikeRateEscape:beta=2;k=3,atan:alpha=3')).toEqual(['spikeRateEscape:beta=2;k=3', 'atan:alpha=3']);
+    expect(splitListArg('custom:f=max(0,1-abs(x)),k=2,atan')).toEqual(['custom:f=max(0,1-abs(x)),k=2', 'atan']);
+  });
+  it('keeps --set settings apart, and bracketed values whole', () => {
+    expect(splitListArg('a=1,b=2')).toEqual(['a=1', 'b=2']);
+    expect(splitListArg('surrogate=atan:alpha=2,steps=10')).toEqual(['surrogate=atan:alpha=2', 'steps=10']);
+    expect(splitListArg('record.neurons=[0,1,2],layers[0].size=5')).toEqual(['record.neurons=[0,1,2]', 'layers[0].size=5']);
+  });
+  it('parseArgs uses it for list flags and their defaults', () => {
+    const spec = { command: 't', positionals: [], flags: [{ name: 'names', type: 'list' as const, description: '', default: 'sigmoid:k=2,alpha=1' }] };
+    expect(parseArgs(['--names', 'spikeRateEscape:beta=2,k=3,atan'], spec).flags.names).toEqual(['spikeRateEscape:beta=2,k=3', 'atan']);
+    expect(parseArgs([], spec).flags.names).toEqual(['sigmoid:k=2,alpha=1']);
   });
 });
 

@@ -157,7 +157,7 @@ export function parseArgs(argv: readonly string[], spec: ParseSpec): ParsedArgs 
         value = v;
       } else if (f.type === 'list') {
         const prev = (flags[f.name] as string[] | undefined) ?? [];
-        value = [...prev, ...text.split(',').map((s) => s.trim()).filter(Boolean)];
+        value = [...prev, ...splitListArg(text)];
       } else value = text;
     }
     const cfgFlag = cfg.find((c) => c.name === f!.name);
@@ -167,7 +167,7 @@ export function parseArgs(argv: readonly string[], spec: ParseSpec): ParsedArgs 
 
   for (const f of own) {
     if (flags[f.name] !== undefined || f.default === undefined) continue;
-    flags[f.name] = f.type === 'list' ? String(f.default).split(',').filter(Boolean) : f.default;
+    flags[f.name] = f.type === 'list' ? splitListArg(String(f.default)) : f.default;
   }
   if (!flags.help) {
     const required = spec.positionals.filter((p) => p.required);
@@ -180,6 +180,38 @@ export function parseArgs(argv: readonly string[], spec: ParseSpec): ParsedArgs 
     }
   }
   return { positionals, flags, overrides };
+}
+
+/**
+ * Split the value of a list flag into its items, on the commas that start a new item:
+ * - commas inside (), [] or {} belong to the item ('custom:f=max(0,1-abs(x))', 'record.neurons=[0,1,2]');
+ * - a piece `key=value` (a bare identifier before '=') after an item with parameters (`name:...`,
+ *   the ':' before any '=') is one more parameter of that item: 'spikeRateEscape:beta=2,k=3,atan'
+ *   gives ['spikeRateEscape:beta=2,k=3', 'atan'] (specs also accept ';' between parameters).
+ * So '--set a=1,b=2' and '--set surrogate=atan:alpha=2,steps=10' still give two settings each.
+ * Items are trimmed; empty ones are dropped.
+ */
+export function splitListArg(text: string): string[] {
+  const pieces: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = text[i];
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth = Math.max(0, depth - 1);
+    else if (i === text.length || (c === ',' && depth === 0)) {
+      pieces.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  const items: string[] = [];
+  for (const piece of pieces) {
+    if (piece === '') continue;
+    const prev = items.at(-1);
+    if (prev !== undefined && /^[^=]*:/.test(prev) && /^[A-Za-z_][A-Za-z0-9_]*\s*=/.test(piece)) items[items.length - 1] = `${prev},${piece}`;
+    else items.push(piece);
+  }
+  return items;
 }
 
 function flagLine(f: FlagSpec): [string, string] {

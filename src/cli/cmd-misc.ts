@@ -90,7 +90,7 @@ export const surrogatesCommand: Command = {
   positionals: [],
   flags: [
     { name: 'compare', type: 'boolean', description: 'write the comparison JSON and HTML instead of listing' },
-    { name: 'names', type: 'list', placeholder: 'SPEC,...', description: "surrogates to compare, e.g. atan:alpha=2,fastSigmoid (default: all families at their defaults)" },
+    { name: 'names', type: 'list', placeholder: 'SPEC,...', description: "surrogates to compare, e.g. atan:alpha=2,fastSigmoid or spikeRateEscape:beta=2,k=3,atan (a key=value after name:... is one more parameter of that spec; ';' also separates parameters) (default: all families at their defaults)" },
     { name: 'out', short: 'o', type: 'string', placeholder: 'DIR', default: 'runs/surrogates', description: 'output folder for --compare' },
     { name: 'x-min', type: 'number', default: -2, unit: 'voltage units (U - threshold)', description: 'grid start' },
     { name: 'x-max', type: 'number', default: 2, unit: 'voltage units (U - threshold)', description: 'grid end' },

@@ -18,7 +18,7 @@ export const sweepCommand: Command = {
     'Each shard rewrites summary.json/summary.csv from all point folders it can see.',
   positionals: [{ name: 'config', description: 'base config: a JSON file or a named experiment', required: false }],
   flags: [
-    { name: 'surrogates', type: 'list', placeholder: 'SPEC,...', description: "surrogate specs, e.g. fastSigmoid:k=25,atan:alpha=2 (repeatable)" },
+    { name: 'surrogates', type: 'list', placeholder: 'SPEC,...', description: "surrogate specs, e.g. fastSigmoid:k=25,atan:alpha=2 or spikeRateEscape:beta=2,k=3,atan (a key=value after name:... is one more parameter of that spec; ';' also separates parameters) (repeatable)" },
     { name: 'seeds', type: 'list', placeholder: 'N,...', description: 'seeds; ranges allowed, e.g. 0-4' },
     { name: 'learning-rates', type: 'list', placeholder: 'X,...', description: 'learning rates, e.g. 1e-3,5e-4' },
     { name: 'shard', type: 'string', placeholder: 'i/n', default: '1/1', description: 'run only shard i of n (1-based)' },
