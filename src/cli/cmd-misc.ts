@@ -20,7 +20,7 @@ export const evalCommand: Command = {
   description: 'Rebuilds the network saved in a checkpoint (config, weights and RNG state) and reports its test accuracy.',
   positionals: [{ name: 'checkpoint', description: 'a checkpoint file or a run folder holding checkpoint.ckpt', required: true }],
   flags: [
-    { name: 'test-size', type: 'number', unit: 'samples', description: 'evaluate on the first N test samples (seeded subset) instead of the run\'s test split' },
+    { name: 'test-size', type: 'number', unit: 'samples', description: 'evaluate on N test samples instead of the run\'s test split: a class-balanced subset drawn with the run\'s seed (not the first N); N generated samples for synthetic tasks' },
     { name: 'data-dir', type: 'string', placeholder: 'DIR', description: 'directory with the dataset files (CIFAR, or IDX files)' },
     { name: 'backend', type: 'string', placeholder: 'NAME', description: "compute backend ('auto', 'reference', 'wasm', 'gpu'); default: the run's" },
     { name: 'json', type: 'boolean', description: 'print the result as JSON' },

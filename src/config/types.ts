@@ -24,7 +24,11 @@ export interface ExperimentConfig {
   dataset: string;
   /** Directory for datasets that are read from disk (CIFAR). */
   dataDir?: string;
-  /** Use only the first N training / test samples of the (seeded) subset. */
+  /**
+   * Number of training / test samples. Image datasets: a class-balanced subset drawn with `seed`
+   * (data/split.ts subsetIndices; not the first N), default the whole split. Synthetic tasks: the
+   * number of samples generated, default the task's.
+   */
   trainSize?: number;
   testSize?: number;
   /** Hidden layers and output layer sizes are given here; the input size comes from the dataset. */
