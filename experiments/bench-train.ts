@@ -21,6 +21,12 @@ export interface TrainConfig {
   steps: number;
   /** Sigprop eligibility ('trace' is the config default; 'instant' uses x[t] for e[t]). */
   eligibility?: 'trace' | 'instant';
+  /**
+   * Start from this named experiment (src/config/presets.ts) instead of the config defaults:
+   * 'mnist-lif' is the configuration whose accuracy experiments/RESULTS.md reports, so its
+   * samples/s stand beside that accuracy. Steps, backend, threads and batch still come from here.
+   */
+  preset?: string;
 }
 
 /** Result line of one child. */
@@ -42,6 +48,9 @@ export const TRAIN_CONFIGS: TrainConfig[] = [
     { purpose: 'throughput' as const, rule, backend: 'wasm' as const, threads: 2, steps: 25 },
   ]),
   { purpose: 'throughput', rule: 'sigprop', backend: 'wasm', threads: 1, steps: 25, eligibility: 'instant' },
+  { purpose: 'throughput', rule: 'sigprop', backend: 'wasm', threads: 1, steps: 25, preset: 'mnist-lif' },
+  { purpose: 'throughput', rule: 'sigprop', backend: 'wasm', threads: 2, steps: 25, preset: 'mnist-lif' },
+  { purpose: 'memory-vs-T', rule: 'sigprop', backend: 'wasm', threads: 1, steps: 400, preset: 'mnist-lif' },
   { purpose: 'memory-vs-T', rule: 'sigprop', backend: 'wasm', threads: 1, steps: 400 },
   { purpose: 'memory-vs-T', rule: 'bptt', backend: 'wasm', threads: 1, steps: 400 },
 ];
@@ -51,7 +60,7 @@ const BATCH = 128;
 async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainResult> {
   const base: TrainResult = {
     purpose: cfg.purpose, rule: cfg.rule, backend: cfg.backend, threads: cfg.threads, steps: cfg.steps,
-    ...(cfg.eligibility ? { eligibility: cfg.eligibility } : {}), available: false,
+    ...(cfg.eligibility ? { eligibility: cfg.eligibility } : {}), ...(cfg.preset ? { preset: cfg.preset } : {}), available: false,
   };
   let learning: typeof import('../src/learning/index.js');
   let resolveConfig: typeof import('../src/config/resolve.js').resolveConfig;
@@ -65,7 +74,9 @@ async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainRe
   const { loadDataset } = await import('../src/data/index.js');
   const { Rng } = await import('../src/rng.js');
 
+  const { getPreset } = await import('../src/config/presets.js');
   const raw: ExperimentConfig = {
+    ...(cfg.preset ? getPreset(cfg.preset) : {}),
     dataset: 'mnist',
     layers: [{ size: 1000, model: 'lif', params: { beta: 0.95 } }, { size: 10 }],
     rule: cfg.rule,
