@@ -5,7 +5,10 @@
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../tensor.js';
 import { l2Loss, sameClassTargets, similarityCE, similarityTargets, type SimilarityOptions } from './losses.js';
+import type { DenseParams } from './dense.js';
+import type { LayerStats } from './rule.js';
 import type { Scratch } from './scratch.js';
+import type { TargetGenerator } from './target.js';
 
 /** A local loss on r = [h; t] ([nh + nt, N]) writing ∂L/∂r into g (if given). */
 export type LocalLoss = (be: Backend, sc: Scratch, r: Tensor, nh: number, P: Float32Array, g: Tensor | null, opts: SimilarityOptions) => number;
@@ -63,4 +66,42 @@ export function nearestClassSignal(r: Float32Array, B: number, C: number, n: num
     out[b] = arg;
   }
   return out;
+}
+
+/**
+ * Parameter bookkeeping shared by the rate and spiking sigprop rules: the trained blocks are the
+ * target projection, the hidden layers and the readout, in that order (checkpoint keys, epoch
+ * schedules and disposal all walk the same list).
+ */
+export abstract class SigpropBlocks {
+  abstract readonly target: TargetGenerator;
+  abstract readonly layers: DenseParams[];
+  abstract readonly readout: DenseParams;
+  protected abstract readonly sc: Scratch;
+  protected stats: LayerStats[] = [];
+
+  private blocks(): DenseParams[] {
+    return [this.target.proj, ...this.layers, this.readout];
+  }
+
+  setEpoch(epoch: number): void {
+    for (const l of this.blocks()) l.setEpoch(epoch);
+  }
+
+  state(): Record<string, Float32Array> {
+    return Object.assign({}, ...this.blocks().map((l) => l.state()));
+  }
+
+  loadState(st: Record<string, Float32Array>): void {
+    for (const l of this.blocks()) l.loadState(st);
+  }
+
+  layerStats(): LayerStats[] {
+    return this.stats;
+  }
+
+  dispose(): void {
+    for (const l of this.blocks()) l.dispose();
+    this.sc.dispose();
+  }
 }

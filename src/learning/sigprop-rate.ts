@@ -17,7 +17,7 @@ import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import {
-  firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
+  SigpropBlocks, firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
 } from './sigprop-common.js';
 import { TargetGenerator } from './target.js';
 
@@ -41,7 +41,7 @@ export function headRows(sc: Scratch, r: Tensor, B: number, tag: string): Tensor
   return h;
 }
 
-export class RateSigprop implements TrainingRule {
+export class RateSigprop extends SigpropBlocks implements TrainingRule {
   readonly name = 'sigprop';
   readonly settings: RuleSettings;
   readonly layers: DenseParams[];
@@ -50,11 +50,11 @@ export class RateSigprop implements TrainingRule {
   /** Multiplier of each hidden layer's local loss (ablations; 0 switches a layer's learning off). */
   lossWeights: number[];
   private readonly phi: Activation;
-  private readonly sc: Scratch;
+  protected readonly sc: Scratch;
   private stepIndex = 0;
-  private stats: LayerStats[] = [];
 
   constructor(config: ExperimentConfig, readonly ctx: RuleContext) {
+    super();
     const s = (this.settings = resolveRuleSettings(config));
     this.phi = getActivation(s.activation);
     this.sc = new Scratch(ctx.backend);
@@ -143,24 +143,4 @@ export class RateSigprop implements TrainingRule {
     return argmaxRows(z.data, B, this.readout.outSize);
   }
 
-  setEpoch(epoch: number): void {
-    for (const l of [this.target.proj, ...this.layers, this.readout]) l.setEpoch(epoch);
-  }
-
-  state(): Record<string, Float32Array> {
-    return Object.assign({}, this.target.proj.state(), ...this.layers.map((l) => l.state()), this.readout.state());
-  }
-
-  loadState(st: Record<string, Float32Array>): void {
-    for (const l of [this.target.proj, ...this.layers, this.readout]) l.loadState(st);
-  }
-
-  layerStats(): LayerStats[] {
-    return this.stats;
-  }
-
-  dispose(): void {
-    for (const l of [this.target.proj, ...this.layers, this.readout]) l.dispose();
-    this.sc.dispose();
-  }
 }

@@ -27,7 +27,7 @@ import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import {
-  firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
+  SigpropBlocks, firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
 } from './sigprop-common.js';
 import { headRows } from './sigprop-rate.js';
 import { TargetGenerator } from './target.js';
@@ -116,7 +116,7 @@ export function resolveSpikingLayer(layer: ExperimentConfig['layers'][number], d
   return p;
 }
 
-export class SpikingSigprop implements TrainingRule {
+export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
   readonly name = 'sigprop';
   readonly settings: RuleSettings;
   readonly layers: DenseParams[];
@@ -128,12 +128,12 @@ export class SpikingSigprop implements TrainingRule {
   readonly stepInputSize: number;
   /** Multiplier of each hidden layer's local loss (ablations; 0 switches a layer's learning off). */
   lossWeights: number[];
-  private readonly sc: Scratch;
+  protected readonly sc: Scratch;
   private readonly encoders = new Map<string, Encoder>();
   private stepIndex = 0;
-  private stats: LayerStats[] = [];
 
   constructor(config: ExperimentConfig, readonly ctx: RuleContext) {
+    super();
     const s = (this.settings = resolveRuleSettings(config));
     if (s.hidden.length < 1) throw new ParameterError('spiking sigprop needs at least one hidden layer: layers = [{ size: 1000 }, { size: 10 }]');
     this.lif = s.hidden.map((l, i) => resolveSpikingLayer(l, s.dtMs, i));
@@ -297,26 +297,6 @@ export class SpikingSigprop implements TrainingRule {
     return predictSpiking(this.ctx, this.sc, s, this.layers, this.lif, this.readout, this.readoutBeta, src, B, nt);
   }
 
-  setEpoch(epoch: number): void {
-    for (const l of [this.target.proj, ...this.layers, this.readout]) l.setEpoch(epoch);
-  }
-
-  state(): Record<string, Float32Array> {
-    return Object.assign({}, this.target.proj.state(), ...this.layers.map((l) => l.state()), this.readout.state());
-  }
-
-  loadState(st: Record<string, Float32Array>): void {
-    for (const l of [this.target.proj, ...this.layers, this.readout]) l.loadState(st);
-  }
-
-  layerStats(): LayerStats[] {
-    return this.stats;
-  }
-
-  dispose(): void {
-    for (const l of [this.target.proj, ...this.layers, this.readout]) l.dispose();
-    this.sc.dispose();
-  }
 }
 
 /**
