@@ -18,7 +18,7 @@
 import { getModel } from '../../models/registry.js';
 import { resolveLif, type LifResolved } from '../../models/lif.js';
 import type { ExperimentConfig } from '../config/types.js';
-import { createEncoder, type Encoder } from '../encoders.js';
+import { createEncoder, parseEncoderSpec, type Encoder } from '../encoders.js';
 import { ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
@@ -49,7 +49,10 @@ export function makeStepSource(
   const be = ctx.backend;
   const get = (key: string, spec: string, params?: Record<string, number>): Encoder => {
     let e = enc.get(key);
-    if (!e) enc.set(key, (e = createEncoder({ name: spec.split(':')[0], params: { ...parseParams(spec), ...(params ?? {}) } }, { rng: ctx.rng, steps: s.steps })));
+    if (!e) {
+      const parsed = parseEncoderSpec(spec);
+      enc.set(key, (e = createEncoder({ name: parsed.name, params: { ...parsed.params, ...(params ?? {}) } }, { rng: ctx.rng, steps: s.steps })));
+    }
     return e;
   };
   if (s.encoder !== 'raster') {
@@ -70,15 +73,6 @@ export function makeStepSource(
       if (nt > 0) o.set(rate.encodeHost(t), B * n);
     },
   };
-}
-
-function parseParams(spec: string): Record<string, number> {
-  const i = spec.indexOf(':');
-  if (i < 0) return {};
-  return Object.fromEntries(spec.slice(i + 1).split(',').filter(Boolean).map((kv) => {
-    const [k, v] = kv.split('=');
-    return [k.trim(), Number(v)];
-  }));
 }
 
 /** Voltage-mode representation r = U − shift (shift 0: U itself; θ: voltage relative to threshold). */
