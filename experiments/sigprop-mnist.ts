@@ -37,6 +37,8 @@ const f = parseFlags(process.argv.slice(2), {
   milestones: ['', 'epochs (comma-separated) at which the learning rate is multiplied by --gamma'],
   gamma: [0.1, 'learning-rate decay factor at each milestone'],
   'weight-decay': [0, 'L2 weight decay'],
+  dropout: [0, 'dropout rate of hidden units (input stream, one mask per sample over the window)'],
+  'input-dropout': [0, 'dropout rate of the input pixels (input stream)'],
   epochs: [1, 'training epochs'],
   batch: [64, 'batch size'],
   'train-size': [0, 'use a seeded class-balanced subset of this many training samples (0 = all)'],
@@ -71,7 +73,7 @@ const config: ExperimentConfig = {
   trainSize: f['train-size'] || undefined,
   testSize: f['test-size'] || undefined,
   seed: f.seed,
-  ruleParams: { temperature: f.temperature, predict: f.predict, ...(f['voltage-relative'] ? { voltageRelative: true } : {}), ...(f.mode === 'rate' ? { activation: f.activation } : {}) },
+  ruleParams: { temperature: f.temperature, predict: f.predict, ...(f.dropout ? { dropout: f.dropout } : {}), ...(f['input-dropout'] ? { inputDropout: f['input-dropout'] } : {}), ...(f['voltage-relative'] ? { voltageRelative: true } : {}), ...(f.mode === 'rate' ? { activation: f.activation } : {}) },
 };
 if (f.rule !== 'sigprop') config.ruleParams = f.mode === 'rate' ? { activation: f.activation } : {};
 

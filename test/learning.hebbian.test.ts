@@ -9,13 +9,15 @@ const K = 4, N = 3, C = 2, B = 3;
 const sig = (z: number) => 1 / (1 + Math.exp(-z));
 
 describe('continuous-time Hebbian sigprop', () => {
-  for (const pre of ['target', 'input'] as const) {
-    it(`one Euler step applies dW = η·dt·(a^t − a^h)·(a_prev^${pre === 'target' ? 't' : 'h'})ᵀ / B (hand-computed)`, () => {
+  const cases = [['target', 'delta'], ['input', 'delta'], ['input', 'contrastive'], ['target', 'contrastive']] as const;
+  for (const [pre, post] of cases) {
+    const postText = post === 'delta' ? '(a^t − a^h)' : '(a^t[c] − Σ_j p_j a^t[j])';
+    it(`one Euler step applies dW = η·dt·${postText}·(a_prev^${pre === 'target' ? 't' : 'h'})ᵀ / B (hand-computed)`, () => {
       const tauMs = 4, dtMs = 0.5, eta = 0.2;
       const cfg: ExperimentConfig = {
         dataset: 'x', rule: 'sigprop', mode: 'continuous', steps: 1, dtMs, targetProjection: 'fixed',
         layers: [{ size: N, model: 'leaky', params: { tauMs, activation: 'tanh' } }, { size: C }],
-        ruleParams: { eta, hebbPre: pre, predict: 'classSignal' },
+        ruleParams: { eta, hebbPre: pre, hebbPost: post, temperature: 0.05, predict: 'classSignal' },
       };
       const rule = createRule(cfg, { backend: be, rng: new Rng(5), inputSize: K, numClasses: C });
       const s0 = rule.state();
@@ -30,13 +32,23 @@ describe('continuous-time Hebbian sigprop', () => {
       const act = (v: number[]) => Array.from({ length: N }, (_, n) => Math.tanh(g * (v.reduce((a, vk, k) => a + vk * W[k * N + n], 0) + b[n])));
       const xs = Array.from({ length: B }, (_, i) => Array.from(x.subarray(i * K, (i + 1) * K)));
       const ah = xs.map(act), at = t0.map(act);
+      // postsynaptic factor per sample: a^t[c] − a^h, or a^t[c] − Σ_j p_j a^t[j] with p = softmax(−mean sq. distance / τ)
+      const postOf = (i: number, n: number): number => {
+        const c = labels[i];
+        if (post === 'delta') return at[c][n] - ah[i][n];
+        const logits = at.map((t) => -t.reduce((a, v, m) => a + (ah[i][m] - v) ** 2, 0) / (N * 0.05));
+        const mx = Math.max(...logits);
+        const e = logits.map((l) => Math.exp(l - mx));
+        const z = e.reduce((a, v) => a + v, 0);
+        return at[c][n] - e.reduce((a, v, j) => a + (v / z) * at[j][n], 0);
+      };
       for (let k = 0; k < K; k++) {
         for (let n = 0; n < N; n++) {
           let dw = 0;
           for (let i = 0; i < B; i++) {
             const c = labels[i];
             const preK = pre === 'target' ? t0[c][k] : xs[i][k];
-            dw += preK * (at[c][n] - ah[i][n]);
+            dw += preK * postOf(i, n);
           }
           dw *= (eta * dtMs) / B;
           expect(W1[k * N + n] - W[k * N + n]).toBeCloseTo(dw, 6);

@@ -29,9 +29,11 @@ function tinyData(seed = 1): { x: Float32Array; labels: Int32Array } {
  * the layer's time-averaged per-step local loss, both from the same initial weights.
  */
 function checkGradient(over: Partial<ExperimentConfig>, layer: number) {
-  const rule = createRule(tinyConfig(over), { backend: be, rng: new Rng(7), inputSize: K, numClasses: C }) as SpikingSigprop;
+  const rng = new Rng(7);
+  const rule = createRule(tinyConfig(over), { backend: be, rng, inputSize: K, numClasses: C }) as SpikingSigprop;
   const { x, labels } = tinyData();
   const s0 = rule.state();
+  const rng0 = rng.getState(); // dropout masks are drawn from ctx.rng: every evaluation reuses the same masks
   const key = `layer${layer}.W`;
   const w0 = s0[key];
   const res = rule.trainBatch(x, labels);
@@ -41,6 +43,7 @@ function checkGradient(over: Partial<ExperimentConfig>, layer: number) {
     const s = { ...s0, [key]: w0.slice() };
     s[key][i] += h;
     rule.loadState(s);
+    rng.setState(rng0);
     const r = rule.trainBatch(x, labels);
     return { loss: r.layerLosses[layer], rates: rule.layerStats().map((q) => q.firingRate) };
   };
@@ -88,6 +91,17 @@ describe('spiking sigprop: online eligibility-trace gradient = finite-difference
     });
   }
 
+  it('with hidden and input dropout the applied gradient is the finite-difference gradient of the masked loss', () => {
+    const ruleParams = { ...tinyConfig().ruleParams, dropout: 0.3, inputDropout: 0.3 };
+    const { applied, fd, flips, res } = checkGradient({ representation: 'surrogate', eligibility: 'trace', ruleParams }, 0);
+    const plain = checkGradient({ representation: 'surrogate', eligibility: 'trace' }, 0);
+    expect(res.layerLosses[0]).not.toBeCloseTo(plain.res.layerLosses[0], 6); // the masks change the loss
+    expect(flips.length).toBeLessThanOrEqual(fd.length / 4);
+    const scale = Math.max(...fd.map(Math.abs));
+    expect(scale).toBeGreaterThan(1e-4);
+    for (let i = 0; i < fd.length; i++) if (!flips.includes(i)) expect(Math.abs(applied[i] - fd[i])).toBeLessThan(2e-3 * scale + 2e-5);
+  });
+
   it('the instant variant (x[t] in place of e[t]) is an approximation: it differs from the exact gradient', () => {
     const exact = checkGradient({ representation: 'voltage', eligibility: 'trace' }, 0);
     const inst = checkGradient({ representation: 'voltage', eligibility: 'instant' }, 0);
@@ -97,6 +111,32 @@ describe('spiking sigprop: online eligibility-trace gradient = finite-difference
       scale = Math.max(scale, Math.abs(exact.fd[i]));
     }
     expect(diff).toBeGreaterThan(0.05 * scale);
+  });
+});
+
+describe('non-spiking sigprop with dropout', () => {
+  it('the applied gradient is the finite-difference gradient of the masked local loss (both layers)', () => {
+    for (const layer of [0, 1]) {
+      const rng = new Rng(11);
+      const cfg = tinyConfig({ mode: 'rate', ruleParams: { ...tinyConfig().ruleParams, activation: 'tanh', dropout: 0.3, inputDropout: 0.3 } });
+      const rule = createRule(cfg, { backend: be, rng, inputSize: K, numClasses: C }) as RateSigprop;
+      const { x, labels } = tinyData(4);
+      const s0 = rule.state(), rng0 = rng.getState(), key = `layer${layer}.W`, w0 = s0[key];
+      rule.trainBatch(x, labels);
+      const applied = Array.from(w0, (v, i) => v - rule.state()[key][i]);
+      const lossAt = (i: number, h: number): number => {
+        const st = { ...s0, [key]: w0.slice() };
+        st[key][i] += h;
+        rule.loadState(st);
+        rng.setState(rng0);
+        return rule.trainBatch(x, labels).layerLosses[layer];
+      };
+      const h = 1e-3;
+      const fd = Array.from(w0, (_, i) => (lossAt(i, h) - lossAt(i, -h)) / (2 * h));
+      const scale = Math.max(...fd.map(Math.abs));
+      expect(scale).toBeGreaterThan(1e-4);
+      for (let i = 0; i < fd.length; i++) expect(Math.abs(applied[i] - fd[i])).toBeLessThan(2e-3 * scale + 2e-5);
+    }
   });
 });
 

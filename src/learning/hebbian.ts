@@ -7,7 +7,12 @@
  * every layer's weights follow
  *     dW_ℓ/dt = η·(a_ℓ^t − a_ℓ^h)·(a_{ℓ−1}^t)ᵀ      (hebbPre 'target', default)
  * or with a_{ℓ−1}^h as the presynaptic factor (hebbPre 'input'), where a^h is a sample's input-
- * stream activity and a^t the activity of its class's target row; dW/dt is integrated with Euler
+ * stream activity and a^t the activity of its class's target row. The contrastive variant
+ * (hebbPost 'contrastive') replaces the postsynaptic factor a^t[c] − a^h by a^t[c] − Σ_j p_j·a^t[j]
+ * with p = softmax_j(−mean_k (a^h_k − a^t[j]_k)²/τ): the layer's own soft guess of which class
+ * signal the sample is nearest to. It is the negative gradient of the cross-entropy of that guess
+ * with respect to a^h (φ' dropped), so it vanishes once a sample sits nearest its own class signal
+ * and pushes it away from the class signals it is confused with; dW/dt is integrated with Euler
  * steps of dtMs and averaged over the batch. Nothing but the layer's own pre- and postsynaptic
  * activities enters its update. With 'target' presynaptic factors, the batch sum collapses to
  * one outer product per class (C rows instead of B).
@@ -71,7 +76,7 @@ export class HebbianSigprop implements TrainingRule {
   describe(): string {
     const s = this.settings;
     return `sigprop (continuous-time Hebbian, leaky τ=${this.leaky.map((p) => p.tauMs).join('/')}ms φ=${this.leaky[0].activation}, ` +
-      `T=${s.steps}×${s.dtMs}ms) ${[this.ctx.inputSize, ...this.layers.map((l) => l.outSize)].join('-')} η=${this.eta}/ms pre=${s.hebbPre} target=${s.targetProjection}`;
+      `T=${s.steps}×${s.dtMs}ms) ${[this.ctx.inputSize, ...this.layers.map((l) => l.outSize)].join('-')} η=${this.eta}/ms pre=${s.hebbPre} post=${s.hebbPost} target=${s.targetProjection}`;
   }
 
   /** Run T steps over rows [x (B rows); class signals (C rows)]; calls `learn` after each layer step. */
@@ -131,14 +136,35 @@ export class HebbianSigprop implements TrainingRule {
       const D = this.sc.get(`D${i}`, [B, n]), Dd = D.data;
       const Dc = this.sc.zeros(`Dc${i}`, [C, n]), Dcd = Dc.data;
       let mm = 0;
+      const pj = new Float64Array(C);
       for (let b = 0; b < B; b++) {
         const c = labels[b], ob = b * n, ot = (B + c) * n;
         for (let k = 0; k < n; k++) {
           const d = A[ot + k] - A[ob + k];
           Dd[ob + k] = d;
-          Dcd[c * n + k] += d;
           mm += d * d;
         }
+        if (s.hebbPost === 'contrastive') {
+          // p_j ∝ exp(−mean((a^h − a^t[j])²)/τ); D = a^t[c] − Σ_j p_j a^t[j]
+          let mx = -Infinity;
+          for (let j = 0; j < C; j++) {
+            let d2 = 0;
+            for (let k = 0; k < n; k++) {
+              const v = A[ob + k] - A[(B + j) * n + k];
+              d2 += v * v;
+            }
+            pj[j] = -d2 / (n * s.sim.temperature);
+            mx = Math.max(mx, pj[j]);
+          }
+          let z = 0;
+          for (let j = 0; j < C; j++) z += pj[j] = Math.exp(pj[j] - mx);
+          for (let k = 0; k < n; k++) {
+            let e = 0;
+            for (let j = 0; j < C; j++) e += (pj[j] / z) * A[(B + j) * n + k];
+            Dd[ob + k] = A[ot + k] - e;
+          }
+        }
+        for (let k = 0; k < n; k++) Dcd[c * n + k] += Dd[ob + k];
       }
       mismatch[i] += mm / B;
       if (s.hebbPre === 'target') {

@@ -24,6 +24,9 @@ export const RULE_PARAM_DOCS: Record<string, string> = {
   eta: 'Hebbian rate η of the continuous-time rule, per ms (default 0.01)',
   voltageRelative: 'voltage mode: the representation is U − θ (voltage relative to threshold) instead of U (default false)',
   hebbNorm: 'Hebbian rule: keep each unit\'s incoming weight norm fixed (renormalised after each batch; default false)',
+  dropout: 'inverted dropout rate p of each hidden layer\'s input-stream units, one mask per sample and batch (fixed over the T steps), applied to the representation the local loss sees and to what the next layer and the readout receive (0 ≤ p < 1, default 0)',
+  inputDropout: 'inverted dropout rate p of the network input (input-stream rows only, one mask per sample and batch; 0 ≤ p < 1, default 0)',
+  hebbPost: "postsynaptic factor of the Hebbian rule: 'delta' (a^t[c] − a^h, the DESIGN rule, default) or 'contrastive' (a^t[c] − Σ_j p_j·a^t[j], p = softmax over classes of −mean((a^h − a^t[j])²)/temperature)",
   hebbPre: "presynaptic factor of the Hebbian rule: 'target' (a_{l-1}^t, default) or 'input'",
 };
 
@@ -56,8 +59,13 @@ export interface RuleSettings {
   readoutBeta?: number;
   eta: number;
   hebbPre: 'target' | 'input';
+  hebbPost: 'delta' | 'contrastive';
   hebbNorm: boolean;
   voltageRelative: boolean;
+  /** Dropout rate of hidden units (input stream only); 0 = off. */
+  dropout: number;
+  /** Dropout rate of the network input (input stream only); 0 = off. */
+  inputDropout: number;
 }
 
 function rp(config: ExperimentConfig): Record<string, unknown> {
@@ -120,6 +128,9 @@ export function resolveRuleSettings(config: ExperimentConfig): RuleSettings {
     eta: checkNumber('ruleParams.eta', p.eta ?? 0.01, { min: 0, minExclusive: true }),
     hebbNorm: bool('ruleParams.hebbNorm', p.hebbNorm, false),
     voltageRelative: bool('ruleParams.voltageRelative', p.voltageRelative, false),
+    dropout: checkNumber('ruleParams.dropout', p.dropout ?? 0, { min: 0, max: 1, maxExclusive: true }),
+    inputDropout: checkNumber('ruleParams.inputDropout', p.inputDropout ?? 0, { min: 0, max: 1, maxExclusive: true }),
+    hebbPost: checkOneOf('ruleParams.hebbPost', p.hebbPost ?? 'delta', ['delta', 'contrastive'] as const),
     hebbPre: checkOneOf('ruleParams.hebbPre', p.hebbPre ?? 'target', ['target', 'input'] as const),
   };
 }

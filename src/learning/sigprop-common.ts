@@ -3,6 +3,7 @@
  * the per-layer loss registry and the soft targets each layer's loss compares against.
  */
 import type { Backend } from '../backend/backend.js';
+import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { l2Loss, sameClassTargets, similarityCE, similarityTargets, type SimilarityOptions } from './losses.js';
 import type { DenseParams } from './dense.js';
@@ -44,6 +45,25 @@ export function nextLayerTargets(loss: string, be: Backend, sc: Scratch, r: Tens
 export function zeroTargetRows(g: Tensor, nh: number): void {
   const n = g.shape[1];
   g.data.fill(0, nh * n);
+}
+
+/**
+ * Inverted-dropout mask for the first `rows` rows (the input stream) of an [rows + …, n] tensor:
+ * each value 0 with probability p, else 1/(1 − p). Null when p = 0 (and then no random number is
+ * drawn, so runs without dropout keep their random stream).
+ */
+export function dropoutMask(rng: Rng, rows: number, n: number, p: number): Float32Array | null {
+  if (p <= 0) return null;
+  const m = new Float32Array(rows * n);
+  const keep = 1 / (1 - p);
+  for (let k = 0; k < m.length; k++) m[k] = rng.uniform() < p ? 0 : keep;
+  return m;
+}
+
+/** Multiply the leading mask.length values of t (the input-stream rows) by the mask; no-op for null. */
+export function applyMask(t: Float32Array, mask: Float32Array | null): void {
+  if (!mask) return;
+  for (let k = 0; k < mask.length; k++) t[k] *= mask[k];
 }
 
 /** Cosine-similarity scores of h rows against class rows of r ([B + C, N]) → argmax class per sample. */

@@ -17,7 +17,7 @@ import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import {
-  SigpropBlocks, firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
+  SigpropBlocks, applyMask, dropoutMask, firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
 } from './sigprop-common.js';
 import { TargetGenerator } from './target.js';
 
@@ -84,16 +84,20 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
     const rows = B + tl.length;
     let a = sc.get('a.in', [rows, K]);
     a.data.set(x.subarray(0, B * K));
+    applyMask(a.data, dropoutMask(this.ctx.rng, B, K, s.inputDropout));
     this.target.write(tl, a.data, B);
     let P = firstLayerTargets(labels, tl);
     const layerLosses: number[] = [];
     this.stats = [];
     this.layers.forEach((layer, i) => {
       const { z, a: out } = denseForward(sc, layer, a, this.phi, String(i));
+      const mask = dropoutMask(this.ctx.rng, B, layer.outSize, s.dropout);
+      applyMask(out.data, mask); // the loss, the next layer and the readout see the dropped units
       const g = sc.get(`g.${i}`, [rows, layer.outSize]);
       const loss = localLosses[s.loss](be, sc, out, B, P, g, s.sim);
       layerLosses.push(loss);
       if (s.detachTarget) zeroTargetRows(g, B);
+      applyMask(g.data, mask);
       const G = g.data, Z = z.data, w = this.lossWeights[i];
       for (let k = 0; k < G.length; k++) G[k] *= w * this.phi.df(Z[k]);
       layer.zeroGrad();

@@ -27,7 +27,7 @@ import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import {
-  SigpropBlocks, firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
+  SigpropBlocks, applyMask, dropoutMask, firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
 } from './sigprop-common.js';
 import { headRows } from './sigprop-rate.js';
 import { TargetGenerator } from './target.js';
@@ -187,6 +187,9 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
       r: sc.get(`r${i}`, [rows, layer.outSize]),
       g: sc.get(`g${i}`, [rows, layer.outSize]),
       d: sc.get(`d${i}`, [rows, layer.outSize]),
+      // dropout: one mask per sample over the whole window; the dropped spikes feed the next layer
+      mask: dropoutMask(this.ctx.rng, B, layer.outSize, s.dropout),
+      sd: s.dropout > 0 ? sc.get(`sd${i}`, [rows, layer.outSize]) : null,
       eb: 0,
       spikesH: 0,
       spikesT: 0,
@@ -200,10 +203,12 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
       eb: 0,
     };
     for (const l of [...this.layers, this.readout]) l.zeroGrad();
+    const inputMask = dropoutMask(this.ctx.rng, B, n0, s.inputDropout);
     const P0 = firstLayerTargets(labels, tl);
     const lossSum = new Float64Array(L + 1);
     for (let t = 0; t < T; t++) {
       src.write(t, input);
+      applyMask(input.data, inputMask);
       let x_t: Tensor = input;
       let P = P0;
       for (let i = 0; i < L; i++) {
@@ -220,8 +225,10 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
         } else q.eb = 1;
         if (surrogate) be.surrogate(q.r, q.u, p.threshold, s.surrogate, false);
         else voltageRepresentation(be, q.r, q.u, s.voltageRelative ? p.threshold : 0);
+        applyMask(q.r.data, q.mask);
         lossSum[i] += localLosses[s.loss](be, sc, q.r, B, P, q.g, s.sim);
         if (s.detachTarget) zeroTargetRows(q.g, B);
+        applyMask(q.g.data, q.mask);
         if (surrogate) {
           be.surrogate(q.d, q.u, p.threshold, s.surrogate, true);
           be.mul(q.g, q.g, q.d);
@@ -234,6 +241,11 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
         P = i + 1 < L ? nextLayerTargets(s.loss, be, sc, q.r, B, P, s.sim) : P;
         this.countSpikes(q, B);
         x_t = q.s;
+        if (q.sd) {
+          be.copy(q.sd, q.s);
+          applyMask(q.sd.data, q.mask);
+          x_t = q.sd;
+        }
       }
       // readout: leaky integrator on the last hidden layer's input-row spikes, per-step CE
       const h = ro.h;
