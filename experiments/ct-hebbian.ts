@@ -24,7 +24,7 @@ const f = parseFlags(process.argv.slice(2), {
   steps: [10, 'integration steps per sample'],
   eta: [0.001, 'Hebbian rate η per ms'],
   etas: ['', 'sweep: several η values, comma-separated (overrides --eta)'],
-  pre: ['target', "presynaptic factor: 'target' (a_{l-1}^t, the sigprop rule) or 'input' (a_{l-1}^h)"],
+  pre: ['target', "presynaptic factor: 'target' (a_{l-1}^t, the DESIGN rule), 'input' (a_{l-1}^h) or 'both' (each stream its own)"],
   post: ['delta', "postsynaptic factor: 'delta' (a^t[c] − a^h, the DESIGN rule) or 'contrastive' (a^t[c] − Σ_j p_j a^t[j])"],
   temperature: [0.1, "temperature τ of the contrastive factor's softmax over classes"],
   predict: ['readout', "'readout' (local CE readout) or 'classSignal' (last layer Hebbian, nearest class signal)"],

@@ -9,10 +9,11 @@ const K = 4, N = 3, C = 2, B = 3;
 const sig = (z: number) => 1 / (1 + Math.exp(-z));
 
 describe('continuous-time Hebbian sigprop', () => {
-  const cases = [['target', 'delta'], ['input', 'delta'], ['input', 'contrastive'], ['target', 'contrastive']] as const;
+  const cases = [['target', 'delta'], ['input', 'delta'], ['input', 'contrastive'], ['target', 'contrastive'], ['both', 'delta'], ['both', 'contrastive']] as const;
   for (const [pre, post] of cases) {
     const postText = post === 'delta' ? '(a^t − a^h)' : '(a^t[c] − Σ_j p_j a^t[j])';
-    it(`one Euler step applies dW = η·dt·${postText}·(a_prev^${pre === 'target' ? 't' : 'h'})ᵀ / B (hand-computed)`, () => {
+    const preText = pre === 'both' ? 'h, plus the target rows\' own terms' : pre === 'target' ? 't' : 'h';
+    it(`one Euler step applies dW = η·dt·${postText}·(a_prev^${preText})ᵀ / B (hand-computed)`, () => {
       const tauMs = 4, dtMs = 0.5, eta = 0.2;
       const cfg: ExperimentConfig = {
         dataset: 'x', rule: 'sigprop', mode: 'continuous', steps: 1, dtMs, targetProjection: 'fixed',
@@ -33,14 +34,23 @@ describe('continuous-time Hebbian sigprop', () => {
       const xs = Array.from({ length: B }, (_, i) => Array.from(x.subarray(i * K, (i + 1) * K)));
       const ah = xs.map(act), at = t0.map(act);
       // postsynaptic factor per sample: a^t[c] − a^h, or a^t[c] − Σ_j p_j a^t[j] with p = softmax(−mean sq. distance / τ)
-      const postOf = (i: number, n: number): number => {
-        const c = labels[i];
-        if (post === 'delta') return at[c][n] - ah[i][n];
+      const probs = (i: number): number[] => {
         const logits = at.map((t) => -t.reduce((a, v, m) => a + (ah[i][m] - v) ** 2, 0) / (N * 0.05));
         const mx = Math.max(...logits);
         const e = logits.map((l) => Math.exp(l - mx));
         const z = e.reduce((a, v) => a + v, 0);
-        return at[c][n] - e.reduce((a, v, j) => a + (v / z) * at[j][n], 0);
+        return e.map((v) => v / z);
+      };
+      const postOf = (i: number, n: number): number => {
+        const c = labels[i];
+        if (post === 'delta') return at[c][n] - ah[i][n];
+        return at[c][n] - probs(i).reduce((a, p, j) => a + p * at[j][n], 0);
+      };
+      // 'both': target row j's factor Σ_i (y_ij − p_ij)(a^h_i − a^t_j) (p = 0 for the delta rule)
+      const postTarget = (j: number, n: number): number => {
+        let v = 0;
+        for (let i = 0; i < B; i++) v += ((labels[i] === j ? 1 : 0) - (post === 'delta' ? 0 : probs(i)[j])) * (ah[i][n] - at[j][n]);
+        return v;
       };
       for (let k = 0; k < K; k++) {
         for (let n = 0; n < N; n++) {
@@ -50,6 +60,7 @@ describe('continuous-time Hebbian sigprop', () => {
             const preK = pre === 'target' ? t0[c][k] : xs[i][k];
             dw += preK * postOf(i, n);
           }
+          if (pre === 'both') for (let j = 0; j < C; j++) dw += t0[j][k] * postTarget(j, n);
           dw *= (eta * dtMs) / B;
           expect(W1[k * N + n] - W[k * N + n]).toBeCloseTo(dw, 6);
         }

@@ -136,7 +136,8 @@ export class HebbianSigprop implements TrainingRule {
       const D = this.sc.get(`D${i}`, [B, n]), Dd = D.data;
       const Dc = this.sc.zeros(`Dc${i}`, [C, n]), Dcd = Dc.data;
       let mm = 0;
-      const pj = new Float64Array(C);
+      const contrastive = s.hebbPost === 'contrastive';
+      const pAll = contrastive ? new Float64Array(B * C) : null; // p_bj of the contrastive factor
       for (let b = 0; b < B; b++) {
         const c = labels[b], ob = b * n, ot = (B + c) * n;
         for (let k = 0; k < n; k++) {
@@ -144,8 +145,9 @@ export class HebbianSigprop implements TrainingRule {
           Dd[ob + k] = d;
           mm += d * d;
         }
-        if (s.hebbPost === 'contrastive') {
+        if (pAll) {
           // p_j ∝ exp(−mean((a^h − a^t[j])²)/τ); D = a^t[c] − Σ_j p_j a^t[j]
+          const pj = pAll.subarray(b * C, (b + 1) * C);
           let mx = -Infinity;
           for (let j = 0; j < C; j++) {
             let d2 = 0;
@@ -158,27 +160,45 @@ export class HebbianSigprop implements TrainingRule {
           }
           let z = 0;
           for (let j = 0; j < C; j++) z += pj[j] = Math.exp(pj[j] - mx);
+          for (let j = 0; j < C; j++) pj[j] /= z;
           for (let k = 0; k < n; k++) {
             let e = 0;
-            for (let j = 0; j < C; j++) e += (pj[j] / z) * A[(B + j) * n + k];
+            for (let j = 0; j < C; j++) e += pj[j] * A[(B + j) * n + k];
             Dd[ob + k] = A[ot + k] - e;
           }
         }
         for (let k = 0; k < n; k++) Dcd[c * n + k] += Dd[ob + k];
       }
       mismatch[i] += mm / B;
+      const K = aPrev.shape[1];
       if (s.hebbPre === 'target') {
-        const K = aPrev.shape[1];
         const pre = this.sc.get(`pre${i}`, [C, K]);
         pre.data.set(aPrev.data.subarray(B * K, (B + C) * K));
         be.spikeOuter(layer.W.value, pre, Dc, alpha);
-      } else {
-        const K = aPrev.shape[1];
+        be.sumRows(layer.b.value, D, alpha, 1);
+      } else if (s.hebbPre === 'input') {
         const pre = this.sc.get(`preh${i}`, [B, K]);
         pre.data.set(aPrev.data.subarray(0, B * K));
         be.spikeOuter(layer.W.value, pre, D, alpha);
+        be.sumRows(layer.b.value, D, alpha, 1);
+      } else {
+        // 'both': every row learns from its own presynaptic activity; the target rows' factor is
+        // the same mismatch's negative gradient with respect to a^t[j]:
+        //   delta: Σ_{b: c_b = j} (a^h_b − a^t[j]);  contrastive: Σ_b (y_bj − p_bj)(a^h_b − a^t[j])
+        const Dall = this.sc.get(`Dall${i}`, [B + C, n]), X = Dall.data;
+        X.set(Dd.subarray(0, B * n));
+        X.fill(0, B * n);
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < C; j++) {
+            const w = (labels[b] === j ? 1 : 0) - (pAll ? pAll[b * C + j] : 0);
+            if (w === 0) continue;
+            const ob = b * n, ot = (B + j) * n;
+            for (let k = 0; k < n; k++) X[ot + k] += w * (A[ob + k] - A[ot + k]);
+          }
+        }
+        be.spikeOuter(layer.W.value, aPrev, Dall, alpha);
+        be.sumRows(layer.b.value, Dall, alpha, 1);
       }
-      be.sumRows(layer.b.value, D, alpha, 1);
     });
     if (s.predict === 'readout') this.layers[L - 1].step(step);
     if (s.hebbNorm) this.layers.forEach((l, i) => (i < L - 1 || s.predict !== 'readout') && this.renormalize(l, i));
