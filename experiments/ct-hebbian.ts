@@ -26,6 +26,7 @@ const f = parseFlags(process.argv.slice(2), {
   etas: ['', 'sweep: several η values, comma-separated (overrides --eta)'],
   pre: ['target', "presynaptic factor: 'target' (a_{l-1}^t, the DESIGN rule), 'input' (a_{l-1}^h) or 'both' (each stream its own)"],
   post: ['delta', "postsynaptic factor: 'delta' (a^t[c] − a^h, the DESIGN rule) or 'contrastive' (a^t[c] − Σ_j p_j a^t[j])"],
+  apply: ['online', "'online' (W follows dW/dt each step, rate --eta) or 'optimizer' (window-integrated dW through Adam at --lr)"],
   temperature: [0.1, "temperature τ of the contrastive factor's softmax over classes"],
   predict: ['readout', "'readout' (local CE readout) or 'classSignal' (last layer Hebbian, nearest class signal)"],
   target: ['fixed', "target projection: 'fixed' or 'learned'"],
@@ -54,7 +55,7 @@ for (const eta of etas) {
     name: 'ct-hebbian', dataset: f.dataset, rule: 'sigprop', mode: 'continuous',
     layers: [...String(f.hidden).split(',').map((s) => ({ size: Number(s), model: 'leaky', params: { tauMs: f.tau, activation: f.activation } })), { size: 10 }],
     steps: f.steps, dtMs: f.dt, targetProjection: f.target as 'fixed', learningRate: f.lr, epochs: f.epochs, batchSize: f.batch, seed: f.seed,
-    ruleParams: { eta, hebbPre: f.pre, hebbPost: f.post, temperature: f.temperature, predict: f.predict, initScale: f['init-scale'], hebbNorm: f.norm },
+    ruleParams: { eta, hebbPre: f.pre, hebbPost: f.post, hebbApply: f.apply, temperature: f.temperature, predict: f.predict, initScale: f['init-scale'], hebbNorm: f.norm },
   };
   const r = trainAndEvaluate(config, { backend, dataset: ds, logEvery: f['log-every'] });
   results.push({ ...r, eta });

@@ -69,6 +69,25 @@ describe('continuous-time Hebbian sigprop', () => {
     });
   }
 
+  it("hebbApply 'optimizer' with SGD at lr = η·dt applies the same one-step update as the online rule (T = 1)", () => {
+    const tauMs = 4, dtMs = 0.5, eta = 0.2;
+    const base = (apply: string): ExperimentConfig => ({
+      dataset: 'x', rule: 'sigprop', mode: 'continuous', steps: 1, dtMs, targetProjection: 'fixed', optimizer: 'sgd', learningRate: eta * dtMs,
+      layers: [{ size: N, model: 'leaky', params: { tauMs, activation: 'tanh' } }, { size: C }],
+      ruleParams: { eta, hebbPre: 'both', hebbPost: 'contrastive', hebbApply: apply, predict: 'classSignal' },
+    });
+    const x = new Rng(9).fillUniform(new Float32Array(B * K));
+    const after = ['online', 'optimizer'].map((apply) => {
+      const rule = createRule(base(apply), { backend: be, rng: new Rng(5), inputSize: K, numClasses: C });
+      const w0 = rule.state()['layer0.W'];
+      rule.trainBatch(x, [1, 0, 1]);
+      const w1 = rule.state()['layer0.W'];
+      expect(w1.some((v, i) => v !== w0[i])).toBe(true);
+      return w1;
+    });
+    for (let i = 0; i < after[0].length; i++) expect(after[1][i]).toBeCloseTo(after[0][i], 6);
+  });
+
   it('predicts with the nearest class signal and with the local readout', () => {
     for (const predict of ['classSignal', 'readout']) {
       const rule = createRule({

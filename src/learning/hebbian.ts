@@ -112,10 +112,15 @@ export class HebbianSigprop implements TrainingRule {
     const step = ++this.stepIndex;
     const targetLoss = this.target.update(this.sc, x, labels, step);
     const mismatch = new Float64Array(this.layers.length);
-    const alpha = (this.eta * s.dtMs) / B;
+    // 'online': W follows dW/dt at every Euler step; 'optimizer': the same dW, integrated over the
+    // window, is handed to the layer's optimiser (config.optimizer / learningRate) once per batch
+    const viaOpt = s.hebbApply === 'optimizer';
+    const alpha = viaOpt ? -1 / (s.steps * B) : (this.eta * s.dtMs) / B;
+    const target = (l: DenseParams) => (viaOpt ? { W: l.W.grad, b: l.b.grad } : { W: l.W.value, b: l.b.value });
     const L = this.layers.length;
     let correct = 0;
-    if (s.predict === 'readout') this.layers[L - 1].zeroGrad();
+    if (viaOpt) this.layers.forEach((l) => l.zeroGrad());
+    else if (s.predict === 'readout') this.layers[L - 1].zeroGrad();
     this.integrate(x, B, (i, aPrev, a, I) => {
       const layer = this.layers[i], n = layer.outSize, A = a.data;
       if (i === L - 1 && s.predict === 'readout') {
@@ -174,13 +179,13 @@ export class HebbianSigprop implements TrainingRule {
       if (s.hebbPre === 'target') {
         const pre = this.sc.get(`pre${i}`, [C, K]);
         pre.data.set(aPrev.data.subarray(B * K, (B + C) * K));
-        be.spikeOuter(layer.W.value, pre, Dc, alpha);
-        be.sumRows(layer.b.value, D, alpha, 1);
+        be.spikeOuter(target(layer).W, pre, Dc, alpha);
+        be.sumRows(target(layer).b, D, alpha, 1);
       } else if (s.hebbPre === 'input') {
         const pre = this.sc.get(`preh${i}`, [B, K]);
         pre.data.set(aPrev.data.subarray(0, B * K));
-        be.spikeOuter(layer.W.value, pre, D, alpha);
-        be.sumRows(layer.b.value, D, alpha, 1);
+        be.spikeOuter(target(layer).W, pre, D, alpha);
+        be.sumRows(target(layer).b, D, alpha, 1);
       } else {
         // 'both': every row learns from its own presynaptic activity; the target rows' factor is
         // the same mismatch's negative gradient with respect to a^t[j]:
@@ -196,11 +201,12 @@ export class HebbianSigprop implements TrainingRule {
             for (let k = 0; k < n; k++) X[ot + k] += w * (A[ob + k] - A[ot + k]);
           }
         }
-        be.spikeOuter(layer.W.value, aPrev, Dall, alpha);
-        be.sumRows(layer.b.value, Dall, alpha, 1);
+        be.spikeOuter(target(layer).W, aPrev, Dall, alpha);
+        be.sumRows(target(layer).b, Dall, alpha, 1);
       }
     });
-    if (s.predict === 'readout') this.layers[L - 1].step(step);
+    if (viaOpt) this.layers.forEach((l) => l.step(step));
+    else if (s.predict === 'readout') this.layers[L - 1].step(step);
     if (s.hebbNorm) this.layers.forEach((l, i) => (i < L - 1 || s.predict !== 'readout') && this.renormalize(l, i));
     this.stats = this.layers.map((layer, i) => {
       const ss = be.sumSquares(layer.W.value) + be.sumSquares(layer.b.value);
