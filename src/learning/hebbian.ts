@@ -116,7 +116,7 @@ export class HebbianSigprop implements TrainingRule {
     // window, is handed to the layer's optimiser (config.optimizer / learningRate) once per batch
     const viaOpt = s.hebbApply === 'optimizer';
     const alpha = viaOpt ? -1 / (s.steps * B) : (this.eta * s.dtMs) / B;
-    const target = (l: DenseParams) => (viaOpt ? { W: l.W.grad, b: l.b.grad } : { W: l.W.value, b: l.b.value });
+    const dest = (l: DenseParams) => (viaOpt ? { W: l.W.grad, b: l.b.grad } : { W: l.W.value, b: l.b.value });
     const L = this.layers.length;
     let correct = 0;
     if (viaOpt) this.layers.forEach((l) => l.zeroGrad());
@@ -179,13 +179,13 @@ export class HebbianSigprop implements TrainingRule {
       if (s.hebbPre === 'target') {
         const pre = this.sc.get(`pre${i}`, [C, K]);
         pre.data.set(aPrev.data.subarray(B * K, (B + C) * K));
-        be.spikeOuter(target(layer).W, pre, Dc, alpha);
-        be.sumRows(target(layer).b, D, alpha, 1);
+        be.spikeOuter(dest(layer).W, pre, Dc, alpha);
+        be.sumRows(dest(layer).b, D, alpha, 1);
       } else if (s.hebbPre === 'input') {
         const pre = this.sc.get(`preh${i}`, [B, K]);
         pre.data.set(aPrev.data.subarray(0, B * K));
-        be.spikeOuter(target(layer).W, pre, D, alpha);
-        be.sumRows(target(layer).b, D, alpha, 1);
+        be.spikeOuter(dest(layer).W, pre, D, alpha);
+        be.sumRows(dest(layer).b, D, alpha, 1);
       } else {
         // 'both': every row learns from its own presynaptic activity; the target rows' factor is
         // the same mismatch's negative gradient with respect to a^t[j]:
@@ -201,8 +201,8 @@ export class HebbianSigprop implements TrainingRule {
             for (let k = 0; k < n; k++) X[ot + k] += w * (A[ob + k] - A[ot + k]);
           }
         }
-        be.spikeOuter(target(layer).W, aPrev, Dall, alpha);
-        be.sumRows(target(layer).b, Dall, alpha, 1);
+        be.spikeOuter(dest(layer).W, aPrev, Dall, alpha);
+        be.sumRows(dest(layer).b, Dall, alpha, 1);
       }
     });
     if (viaOpt) this.layers.forEach((l) => l.step(step));
