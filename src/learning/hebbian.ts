@@ -137,55 +137,40 @@ export class HebbianSigprop implements TrainingRule {
         be.sumRows(layer.b.grad, z, 1 / s.steps, 1);
         return;
       }
-      // D[b] = a^t[c_b] − a^h[b]; per-class sums for the 'target' presynaptic factor
+      // D[b] = a^t[c_b] − a^h[b] (delta) or Σ_j w_bj a^t[j] (contrastive); per-class sums Dc for the 'target' presynaptic factor
       const D = this.sc.get(`D${i}`, [B, n]), Dd = D.data;
       const Dc = this.sc.zeros(`Dc${i}`, [C, n]), Dcd = Dc.data;
-      let mm = 0;
+      // w_bj = y_bj − p_bj (contrastive) or y_bj (delta): how much sample b pulls toward class signal j
       const contrastive = s.hebbPost === 'contrastive';
-      const pAll = contrastive ? new Float64Array(B * C) : null; // p_bj of the contrastive factor
+      const w = classWeights(A, B, C, n, labels, contrastive, s.sim.temperature);
+      let mm = 0;
       for (let b = 0; b < B; b++) {
         const c = labels[b], ob = b * n, ot = (B + c) * n;
         for (let k = 0; k < n; k++) {
           const d = A[ot + k] - A[ob + k];
-          Dd[ob + k] = d;
           mm += d * d;
-        }
-        if (pAll) {
-          // p_j ∝ exp(−mean((a^h − a^t[j])²)/τ); D = a^t[c] − Σ_j p_j a^t[j]
-          const pj = pAll.subarray(b * C, (b + 1) * C);
-          let mx = -Infinity;
-          for (let j = 0; j < C; j++) {
-            let d2 = 0;
-            for (let k = 0; k < n; k++) {
-              const v = A[ob + k] - A[(B + j) * n + k];
-              d2 += v * v;
-            }
-            pj[j] = -d2 / (n * s.sim.temperature);
-            mx = Math.max(mx, pj[j]);
-          }
-          let z = 0;
-          for (let j = 0; j < C; j++) z += pj[j] = Math.exp(pj[j] - mx);
-          for (let j = 0; j < C; j++) pj[j] /= z;
-          for (let k = 0; k < n; k++) {
+          if (!contrastive) Dd[ob + k] = d;
+          else {
+            // a^t[c] − Σ_j p_bj a^t[j] = Σ_j w_bj a^t[j]
             let e = 0;
-            for (let j = 0; j < C; j++) e += pj[j] * A[(B + j) * n + k];
-            Dd[ob + k] = A[ot + k] - e;
+            for (let j = 0; j < C; j++) e += w[b * C + j] * A[(B + j) * n + k];
+            Dd[ob + k] = e;
           }
+          Dcd[c * n + k] += Dd[ob + k];
         }
-        for (let k = 0; k < n; k++) Dcd[c * n + k] += Dd[ob + k];
       }
       mismatch[i] += mm / B;
-      const K = aPrev.shape[1];
+      const K = aPrev.shape[1], dst = dest(layer);
       if (s.hebbPre === 'target') {
         const pre = this.sc.get(`pre${i}`, [C, K]);
         pre.data.set(aPrev.data.subarray(B * K, (B + C) * K));
-        be.spikeOuter(dest(layer).W, pre, Dc, alpha);
-        be.sumRows(dest(layer).b, D, alpha, 1);
+        be.spikeOuter(dst.W, pre, Dc, alpha);
+        be.sumRows(dst.b, D, alpha, 1);
       } else if (s.hebbPre === 'input') {
         const pre = this.sc.get(`preh${i}`, [B, K]);
         pre.data.set(aPrev.data.subarray(0, B * K));
-        be.spikeOuter(dest(layer).W, pre, D, alpha);
-        be.sumRows(dest(layer).b, D, alpha, 1);
+        be.spikeOuter(dst.W, pre, D, alpha);
+        be.sumRows(dst.b, D, alpha, 1);
       } else {
         // 'both': every row learns from its own presynaptic activity; the target rows' factor is
         // the same mismatch's negative gradient with respect to a^t[j]:
@@ -195,14 +180,14 @@ export class HebbianSigprop implements TrainingRule {
         X.fill(0, B * n);
         for (let b = 0; b < B; b++) {
           for (let j = 0; j < C; j++) {
-            const w = (labels[b] === j ? 1 : 0) - (pAll ? pAll[b * C + j] : 0);
-            if (w === 0) continue;
+            const wbj = w[b * C + j];
+            if (wbj === 0) continue;
             const ob = b * n, ot = (B + j) * n;
-            for (let k = 0; k < n; k++) X[ot + k] += w * (A[ob + k] - A[ot + k]);
+            for (let k = 0; k < n; k++) X[ot + k] += wbj * (A[ob + k] - A[ot + k]);
           }
         }
-        be.spikeOuter(dest(layer).W, aPrev, Dall, alpha);
-        be.sumRows(dest(layer).b, Dall, alpha, 1);
+        be.spikeOuter(dst.W, aPrev, Dall, alpha);
+        be.sumRows(dst.b, Dall, alpha, 1);
       }
     });
     if (viaOpt) this.layers.forEach((l) => l.step(step));
@@ -273,6 +258,32 @@ export class HebbianSigprop implements TrainingRule {
     for (const l of [this.target.proj, ...this.layers]) l.dispose();
     this.sc.dispose();
   }
+}
+
+/**
+ * Per-sample class weights w [B, C] of the Hebbian factors, from the activities A ([B input rows;
+ * C class-signal rows] × n): the one-hot labels y (delta rule), or y − p (contrastive) with p the
+ * softmax over classes of −mean_k (a^h_k − a^t[j]_k)²/τ, taken from softmaxCE's gradient (p − y)/B.
+ */
+function classWeights(A: Float32Array, B: number, C: number, n: number, labels: ArrayLike<number>, contrastive: boolean, tau: number): Float32Array {
+  const w = new Float32Array(B * C);
+  if (!contrastive) {
+    for (let b = 0; b < B; b++) w[b * C + labels[b]] = 1;
+    return w;
+  }
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < C; j++) {
+      let d2 = 0;
+      for (let k = 0; k < n; k++) {
+        const v = A[b * n + k] - A[(B + j) * n + k];
+        d2 += v * v;
+      }
+      w[b * C + j] = -d2 / (n * tau);
+    }
+  }
+  softmaxCE(w, labels, C, w);
+  for (let k = 0; k < w.length; k++) w[k] *= -B;
+  return w;
 }
 
 function scaleWeights(layer: DenseParams, k: number): void {
