@@ -3,6 +3,7 @@
  *
  *   npx tsx experiments/sigprop-mnist.ts --representation surrogate --epochs 3
  *   npx tsx experiments/sigprop-mnist.ts --dataset fashion-mnist --representation voltage
+ *   npx tsx experiments/sigprop-mnist.ts --representation voltage --v-min 0   # with a membrane floor
  *   npx tsx experiments/sigprop-mnist.ts --mode rate                 # non-spiking MLP (T = 1)
  *   npx tsx experiments/sigprop-mnist.ts --rule bp --mode rate        # backprop baseline
  *
@@ -11,6 +12,7 @@
  */
 import { createBackend } from '../src/backend/registry.js';
 import type { ExperimentConfig, RuleName } from '../src/config/types.js';
+import { ParameterError } from '../src/errors.js';
 import { writeJsonAtomic } from '../src/io.js';
 import { parseFlags, trainAndEvaluate } from '../src/learning/train.js';
 
@@ -27,6 +29,7 @@ const f = parseFlags(process.argv.slice(2), {
   hidden: ['1000', 'hidden layer sizes, comma-separated (e.g. 1000 or 500,500)'],
   beta: [0.95, 'LIF membrane decay per step'],
   threshold: [1, 'LIF threshold θ'],
+  'v-min': ['', "LIF membrane floor vMin (U never falls below it; '' = none, e.g. 0 for the voltage-mode result)"],
   steps: [25, 'time steps T per sample'],
   encoder: ['rate', "input encoder spec ('rate', 'rate:gain=2', 'direct', ...)"],
   temperature: [0.1, 'similarity-loss temperature'],
@@ -51,12 +54,15 @@ const f = parseFlags(process.argv.slice(2), {
 }, 'Spiking / non-spiking sigprop on MNIST or Fashion-MNIST; writes results JSON into runs/.');
 
 const hidden = String(f.hidden).split(',').filter(Boolean).map(Number);
+const vMinText = String(f['v-min']).trim();
+if (vMinText !== '' && !Number.isFinite(Number(vMinText))) throw new ParameterError(`flag --v-min = "${vMinText}" must be a number below --threshold, or '' for no floor`);
+const vMin = vMinText === '' ? {} : { vMin: Number(vMinText) };
 const config: ExperimentConfig = {
   name: `sigprop-${f.dataset}`,
   dataset: f.dataset,
   rule: f.rule as RuleName,
   mode: f.mode as 'spiking' | 'rate',
-  layers: [...hidden.map((size) => ({ size, model: 'lif', params: { beta: f.beta, threshold: f.threshold } })), { size: 10 }],
+  layers: [...hidden.map((size) => ({ size, model: 'lif', params: { beta: f.beta, threshold: f.threshold, ...vMin } })), { size: 10 }],
   representation: f.representation as 'surrogate' | 'voltage',
   surrogate: f.surrogate,
   eligibility: f.eligibility as 'trace' | 'instant',

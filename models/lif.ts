@@ -5,6 +5,7 @@
  *   U[t] = β·(1−R[t])·U[t−1] + I[t]    (reset 'zero')
  *   U[t] = β·U[t−1] + I[t]             (reset 'none')
  *   S[t] = H(U[t] − θ)  (strictly greater than θ)
+ *   U[t] ← max(U[t], vMin)             (only with the optional membrane floor vMin < θ)
  * β is given directly or from a membrane time constant: β = exp(−dtMs/tauMs).
  * State: u (membrane voltage) and s (spikes of the last step), each [batch, n].
  * The step runs through the backend's fused `lifStep` kernel.
@@ -30,6 +31,11 @@ export interface LifParams {
   reset?: ResetMode;
   /** Apply the reset from S[t] at step t+1 (snnTorch default, true) or right after the spike (false). */
   resetDelay?: boolean;
+  /**
+   * Membrane floor (same units as θ, finite, < θ): U never falls below it, as a reversal potential
+   * bounds hyperpolarisation. Default: none (snnTorch semantics, U unbounded below).
+   */
+  vMin?: number;
 }
 
 /** Resolved LIF parameters: every field filled, β derived, dtMs recorded. */
@@ -40,7 +46,7 @@ export interface LifResolved extends LifKernelParams {
   dtMs: number;
 }
 
-const LIF_KEYS = ['beta', 'tauMs', 'threshold', 'reset', 'resetDelay', 'dtMs'] as const;
+const LIF_KEYS = ['beta', 'tauMs', 'threshold', 'reset', 'resetDelay', 'vMin', 'dtMs'] as const;
 
 /** Validate and fill LIF parameters for step size dtMs. Throws ParameterError naming the bad parameter. */
 export function resolveLif(params: Partial<LifResolved> | LifParams | undefined, dtMs: number, model = 'lif'): LifResolved {
@@ -51,7 +57,18 @@ export function resolveLif(params: Partial<LifResolved> | LifParams | undefined,
   const threshold = checkNumber('threshold', p.threshold ?? 1, { min: 0, minExclusive: true });
   const reset = checkOneOf('reset', p.reset ?? 'subtract', RESET_MODES);
   const resetDelay = checkBool('resetDelay', p.resetDelay ?? true);
-  return { beta, tauMs, threshold, reset, resetDelay, dtMs: dt };
+  const out: LifResolved = { beta, tauMs, threshold, reset, resetDelay, dtMs: dt };
+  if (p.vMin !== undefined) out.vMin = checkNumber('vMin', p.vMin, { max: threshold, maxExclusive: true });
+  return out;
+}
+
+/**
+ * Gate a gradient with respect to the clamped membrane through the floor: ∂U[t]/∂(pre-floor U) is
+ * 0 where the floor held U (U ≤ vMin) and 1 elsewhere, so g is zeroed there. No-op without a floor.
+ */
+export function gateThroughFloor(g: Float32Array, u: Float32Array, vMin: number | undefined): void {
+  if (vMin === undefined) return;
+  for (let k = 0; k < g.length; k++) if (u[k] <= vMin) g[k] = 0;
 }
 
 /** Pure LIF step: reads (u, s, input), writes new u and s through `backend.lifStep`. */

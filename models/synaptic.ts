@@ -4,6 +4,7 @@
  *   U[t]     = β·U[t−1] + I_syn[t] − R[t]·θ   (reset as in the LIF model: subtract | zero | none,
  *                                             delayed to t+1 by default)
  *   S[t]     = H(U[t] − θ)
+ *   U[t]     ← max(U[t], vMin)                (optional membrane floor, as in the LIF model)
  * α from `alpha` or `tauSynMs` (α = exp(−dtMs/tauSynMs)), β from `beta` or `tauMs`.
  * State: u (voltage), isyn (synaptic current), s (spikes), each [batch, n].
  * The step runs through the backend's fused `synapticStep` kernel.
@@ -29,7 +30,7 @@ export interface SynapticResolved extends LifResolved, SynapticKernelParams {
   tauSynMs: number;
 }
 
-const SYN_KEYS = ['alpha', 'tauSynMs', 'beta', 'tauMs', 'threshold', 'reset', 'resetDelay', 'dtMs'] as const;
+const SYN_KEYS = ['alpha', 'tauSynMs', 'beta', 'tauMs', 'threshold', 'reset', 'resetDelay', 'vMin', 'dtMs'] as const;
 
 /** Validate and fill synaptic LIF parameters for step size dtMs. */
 export function resolveSynaptic(params: Partial<SynapticResolved> | SynapticParams | undefined, dtMs: number): SynapticResolved {

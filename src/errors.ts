@@ -62,7 +62,7 @@ function describeRange(spec: RangeSpec): string {
 export function checkNumber(name: string, value: unknown, spec: RangeSpec = {}): number {
   const bad = (why: string): never => {
     throw new ParameterError(
-      `${name} = ${JSON.stringify(value) ?? String(value)} ${why}; ${name} must be ${describeRange(spec)}`,
+      `${name} = ${typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value)} ${why}; ${name} must be ${describeRange(spec)}`,
     );
   };
   if (typeof value !== 'number' || !Number.isFinite(value)) bad('is not a finite number');

@@ -194,12 +194,12 @@ describe('wasm fused neuron steps vs reference', () => {
   const rng = new Rng(13);
   for (const reset of ['subtract', 'zero', 'none'] as const) {
     for (const resetDelay of [true, false]) {
-      for (const n of [1, 7, 1003]) {
-        const p = { beta: 0.9, threshold: 0.8, reset, resetDelay };
-        it(`lifStep reset=${reset} resetDelay=${resetDelay} n=${n}`, () => {
+      for (const [n, vMin] of [[1, undefined], [7, undefined], [1003, undefined], [7, -0.3], [1003, -0.3]] as const) {
+        const p = { beta: 0.9, threshold: 0.8, reset, resetDelay, vMin };
+        it(`lifStep reset=${reset} resetDelay=${resetDelay} n=${n} vMin=${vMin}`, () => {
           lifCase(rng, n, p, (b, u, _j, s, i) => b.lifStep(u, s, i, p));
         });
-        it(`synapticStep reset=${reset} resetDelay=${resetDelay} n=${n}`, () => {
+        it(`synapticStep reset=${reset} resetDelay=${resetDelay} n=${n} vMin=${vMin}`, () => {
           const ps = { ...p, alpha: 0.6 };
           lifCase(rng, n, ps, (b, u, j, s, i) => b.synapticStep(u, j, s, i, ps));
         });

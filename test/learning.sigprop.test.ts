@@ -102,6 +102,27 @@ describe('spiking sigprop: online eligibility-trace gradient = finite-difference
     for (let i = 0; i < fd.length; i++) if (!flips.includes(i)) expect(Math.abs(applied[i] - fd[i])).toBeLessThan(2e-3 * scale + 2e-5);
   });
 
+  for (const representation of ['voltage', 'surrogate'] as const) {
+    it(`${representation} mode with a membrane floor (vMin −0.5), one step: floor-held units get no gradient, the rest match finite differences`, () => {
+      // at T = 1 the trace is exact with a floor too (longer windows run the trace on through clamped steps)
+      const layers = tinyConfig().layers.map((l, i) => (i < 2 ? { ...l, params: { ...l.params, vMin: -0.5 } } : l));
+      const over = { representation, eligibility: 'trace', steps: 1, layers } as const;
+      const { applied, fd, flips } = checkGradient(over, 0);
+      const ungated = checkGradient({ ...over, layers: tinyConfig().layers }, 0);
+      expect(flips.length).toBeLessThanOrEqual(fd.length / 4);
+      const scale = Math.max(...fd.map(Math.abs));
+      expect(scale).toBeGreaterThan(1e-4);
+      let held = 0;
+      for (let i = 0; i < fd.length; i++) {
+        if (flips.includes(i)) continue;
+        expect(Math.abs(applied[i] - fd[i])).toBeLessThan(2e-3 * scale + 2e-5);
+        // a unit the floor held: its whole column is zero with the floor and not without it
+        if (applied[i] === 0 && Math.abs(ungated.applied[i]) > 1e-6) held++;
+      }
+      expect(held).toBeGreaterThan(0);
+    });
+  }
+
   it('the instant variant (x[t] in place of e[t]) is an approximation: it differs from the exact gradient', () => {
     const exact = checkGradient({ representation: 'voltage', eligibility: 'trace' }, 0);
     const inst = checkGradient({ representation: 'voltage', eligibility: 'instant' }, 0);

@@ -83,6 +83,25 @@ describe('BPTT baseline', () => {
     expect(rule.state()['layer0.W'].some((v, i) => v !== w0[i])).toBe(true);
   });
 
+  it('with a membrane floor, a unit the floor holds at every step gets no hidden-weight gradient (none flows through the clamp)', () => {
+    const columnChange = (vMin?: number): number => {
+      const c = cfg(10);
+      c.layers[0].params = { ...c.layers[0].params, ...(vMin === undefined ? {} : { vMin }) };
+      const rule = createRule(c, { backend: be, rng: new Rng(1), inputSize: K, numClasses: C });
+      const s0 = rule.state(), W = s0['layer0.W'].slice(), N = 5;
+      for (let k = 0; k < K; k++) W[k * N] = -5; // unit 0: inputs are non-negative, so its U is driven far below 0
+      rule.loadState({ ...s0, 'layer0.W': W });
+      rule.trainBatch(x, labels);
+      const W1 = rule.state()['layer0.W'];
+      let col = 0, rest = 0;
+      for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) (n === 0 ? (v: number) => (col += v) : (v: number) => (rest += v))(Math.abs(W1[k * N + n] - W[k * N + n]));
+      expect(rest).toBeGreaterThan(0); // the other units still learn
+      return col;
+    };
+    expect(columnChange(0)).toBe(0);
+    expect(columnChange()).toBeGreaterThan(0); // without the floor the surrogate passes gradient below threshold
+  });
+
   it('BPTT memory grows with T; online sigprop memory does not', () => {
     const bytes = (rule: 'bptt' | 'sigprop', T: number) => {
       const r = createRule(cfg(T, rule), { backend: be, rng: new Rng(1), inputSize: K, numClasses: C }) as BpttRule | SpikingSigprop;

@@ -42,6 +42,27 @@ describe('LIF (snnTorch Leaky semantics), hand-computed sequences, beta 0.5, the
     expect(r.u).toEqual([0.75, 1.125, 1.3125, 1.40625, 1.453125, 1.4765625]);
     expect(r.s).toEqual([0, 1, 1, 1, 1, 1]);
   });
+  it('membrane floor vMin: U is clamped after the update and the reset; spikes read the clamped U', () => {
+    // β 0.5, vMin −0.5: t0 −1 → −0.5; t1 −0.25 − 1 → −0.5; t2 −0.25 + 0.75 = 0.5; t3 0.25 + 1 = 1.25 spike;
+    // t4 0.625 + 0 − 1 = −0.375; t5 −0.1875 − 1 → −0.5
+    const r = runLif({ beta: 0.5, vMin: -0.5 }, [-1, -1, 0.75, 1, 0, -1]);
+    expect(r.u).toEqual([-0.5, -0.5, 0.5, 1.25, -0.375, -0.5]);
+    expect(r.s).toEqual([0, 0, 0, 1, 0, 0]);
+    // without the floor the same inputs go to −1.5 at t1
+    expect(runLif({ beta: 0.5 }, [-1, -1]).u).toEqual([-1, -1.5]);
+    // an immediate subtract reset that lands below the floor is clamped: 1.5 → spike → 0.5 → 0.625
+    const imm = runLif({ beta: 0.5, resetDelay: false, vMin: 0.625 }, [1.5]);
+    expect(imm.u).toEqual([0.625]);
+    expect(imm.s).toEqual([1]);
+  });
+  it('vMin must be finite and below the threshold', () => {
+    const m = getModel<LifResolved>('lif');
+    expect(() => m.resolve({ vMin: 1 }, 1)).toThrow(/vMin = 1 is out of range.*value < 1/);
+    expect(() => m.resolve({ vMin: NaN } as never, 1)).toThrow(/vMin/);
+    expect(() => m.resolve({ vMin: -Infinity } as never, 1)).toThrow(/vMin.*finite/);
+    expect(m.resolve({}, 1).vMin).toBeUndefined();
+    expect(getModel<SynapticResolved>('synaptic').resolve({ vMin: -2 }, 1).vMin).toBe(-2);
+  });
   it('reset subtract, immediate (resetDelay false)', () => {
     // t1 1.125 -> spike -> 0.125; t2 0.0625+0.75=0.8125; t3 1.15625 -> 0.15625; t4 0.828125; t5 1.1640625 -> 0.1640625
     const r = runLif({ beta: 0.5, resetDelay: false }, I5);

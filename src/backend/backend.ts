@@ -22,6 +22,11 @@ export interface LifKernelParams {
    * (R[t] = S[t−1]). false: applied in the same step right after the spike.
    */
   resetDelay: boolean;
+  /**
+   * Membrane floor: after the update (and reset) U is clamped to at least vMin, like a reversal
+   * potential bounding hyperpolarisation. Absent: no floor (snnTorch semantics).
+   */
+  vMin?: number;
 }
 
 /** Parameters of the fused synaptic (second-order) LIF step. */

@@ -87,6 +87,7 @@ export class ReferenceBackend implements Backend {
     expectSameSize('lifStep', ['u', 's', 'input'], [u, s, input]);
     const U = u.data, S = s.data, I = input.data;
     const { beta, threshold: th, reset, resetDelay } = p;
+    const vMin = p.vMin ?? -Infinity;
     for (let i = 0; i < U.length; i++) {
       const r = resetDelay ? S[i] : 0;
       let v: number;
@@ -98,7 +99,7 @@ export class ReferenceBackend implements Backend {
         if (reset === 'subtract') v -= th;
         else if (reset === 'zero') v = 0;
       }
-      U[i] = v;
+      U[i] = v < vMin ? vMin : v;
       S[i] = spk;
     }
   }

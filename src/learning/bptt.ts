@@ -11,7 +11,7 @@
  * - 'bp' (mode 'rate'): the backprop MLP with the same activation and readout as the rate sigprop.
  */
 import { getActivation, type Activation } from '../../models/activations.js';
-import type { LifResolved } from '../../models/lif.js';
+import { gateThroughFloor, type LifResolved } from '../../models/lif.js';
 import type { ExperimentConfig } from '../config/types.js';
 import type { Encoder } from '../encoders.js';
 import { ParameterError } from '../errors.js';
@@ -133,9 +133,12 @@ export class BpttRule extends BaselineBase implements TrainingRule {
       let above: Tensor = dUo, aboveW = this.readout.W.value;
       for (let i = L - 1; i >= 0; i--) {
         be.matmul(dS[i], above, aboveW, { transB: true });
-        be.surrogate(fp[i], this.store.get(`u${i}.${t}`, u[i].shape), this.lif[i].threshold, s.surrogate, true);
+        const ut = this.store.get(`u${i}.${t}`, u[i].shape);
+        be.surrogate(fp[i], ut, this.lif[i].threshold, s.surrogate, true);
         be.mul(dS[i], dS[i], fp[i]);
         be.axpby(dU[i], dS[i], 1, this.lif[i].beta);
+        // dU now holds ∂L/∂(U[t] before the floor): zero where the floor held U (no path to W or U[t−1])
+        gateThroughFloor(dU[i].data, ut.data, this.lif[i].vMin);
         const xin = i === 0 ? this.store.get(`x${t}`, [B, this.ctx.inputSize]) : this.store.get(`s${i - 1}.${t}`, sp[i - 1].shape);
         be.spikeOuter(this.layers[i].W.grad, xin, dU[i], 1);
         be.sumRows(this.layers[i].b.grad, dU[i], 1, 1);

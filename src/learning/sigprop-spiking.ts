@@ -9,14 +9,16 @@
  * presynaptic eligibility trace e[t] = β·e[t−1] + x[t] (or x[t] itself for the 'instant'
  * variant), the update is accumulated online into one fixed-size buffer:
  *     ΔW ∝ Σ_t e[t]ᵀ·(g[t] ⊙ f'(U[t] − θ))          (f' ≡ 1 in voltage mode)
- * Memory holds one step of state per layer, never all T steps. Each layer's output spikes feed
+ * With a membrane floor (LIF vMin) the gradient is zeroed where the floor holds U (∂U/∂W = 0 there);
+ * the presynaptic trace then runs on through clamped steps, an approximation of the same kind as the
+ * detached reset. Memory holds one step of state per layer, never all T steps. Each layer's output spikes feed
  * the next layer as constants (stop-gradient). The readout is a non-spiking leaky integrator
  * U_o[t] = β_o·U_o[t−1] + s[t]·W_o + b_o trained the same way with per-step softmax CE on the
  * input rows; prediction is argmax Σ_t U_o[t] (or the nearest class signal).
  * Losses and gradients are averaged over the T steps.
  */
 import { getModel } from '../../models/registry.js';
-import { resolveLif, type LifResolved } from '../../models/lif.js';
+import { gateThroughFloor, resolveLif, type LifResolved } from '../../models/lif.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { createEncoder, parseEncoderSpec, type Encoder } from '../encoders.js';
 import { ParameterError } from '../errors.js';
@@ -233,6 +235,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
           be.surrogate(q.d, q.u, p.threshold, s.surrogate, true);
           be.mul(q.g, q.g, q.d);
         }
+        gateThroughFloor(q.g.data, q.u.data, p.vMin);
         const w = this.lossWeights[i];
         if (w !== 0) {
           be.spikeOuter(layer.W.grad, elig, q.g, w);

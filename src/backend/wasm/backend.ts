@@ -284,7 +284,7 @@ export class WasmBackend implements Backend {
   lifStep(u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams): void {
     expectSameSize('lifStep', ['u', 's', 'input'], [u, s, input]);
     const args = [this.own(u, 'lifStep', 'u'), this.own(s, 'lifStep', 's'), this.own(input, 'lifStep', 'input')];
-    this.elementwise('lifStep', [...args, p.beta, p.threshold, resetCode('lifStep', p), p.resetDelay ? 1 : 0], u.size);
+    this.elementwise('lifStep', [...args, p.beta, p.threshold, p.vMin ?? -Infinity, resetCode('lifStep', p), p.resetDelay ? 1 : 0], u.size);
   }
 
   synapticStep(u: Tensor, isyn: Tensor, s: Tensor, input: Tensor, p: SynapticKernelParams): void {
@@ -295,7 +295,7 @@ export class WasmBackend implements Backend {
     ];
     this.elementwise(
       'synapticStep',
-      [...args, p.alpha, p.beta, p.threshold, resetCode('synapticStep', p), p.resetDelay ? 1 : 0],
+      [...args, p.alpha, p.beta, p.threshold, p.vMin ?? -Infinity, resetCode('synapticStep', p), p.resetDelay ? 1 : 0],
       u.size,
     );
   }
@@ -329,7 +329,7 @@ export class WasmBackend implements Backend {
     const param2 = nf?.param2 ?? nd?.param2 ?? 0;
     const args = [
       this.own(u, kernel, 'u'), pj, this.own(s, kernel, 's'), this.own(input, kernel, 'input'),
-      alpha, p.beta, p.threshold, resetCode(kernel, p), p.resetDelay ? 1 : 0, kind, param, param2,
+      alpha, p.beta, p.threshold, p.vMin ?? -Infinity, resetCode(kernel, p), p.resetDelay ? 1 : 0, kind, param, param2,
       nf ? this.own(out.f!, kernel, 'out.f') : 0, nd ? this.own(out.df!, kernel, 'out.df') : 0,
     ];
     this.elementwise('neuronFused', args, u.size);

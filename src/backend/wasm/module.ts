@@ -30,16 +30,16 @@ export interface WasmKernels {
   copy(dst: number, src: number, lo: number, hi: number): void;
   sum(x: number, lo: number, hi: number): number;
   sumSquares(x: number, lo: number, hi: number): number;
-  lifStep(u: number, s: number, inp: number, beta: number, th: number, reset: number, delay: number, lo: number, hi: number): void;
+  lifStep(u: number, s: number, inp: number, beta: number, th: number, vmin: number, reset: number, delay: number, lo: number, hi: number): void;
   synapticStep(
-    u: number, isyn: number, s: number, inp: number, alpha: number, beta: number, th: number, reset: number, delay: number,
+    u: number, isyn: number, s: number, inp: number, alpha: number, beta: number, th: number, vmin: number, reset: number, delay: number,
     lo: number, hi: number,
   ): void;
   surrogate(out: number, u: number, th: number, kind: number, p: number, q: number, deriv: number, lo: number, hi: number): void;
   surrogateHasPrimitive(kind: number): number;
   countNonZero(x: number, lo: number, hi: number): number;
   neuronFused(
-    u: number, isyn: number, s: number, inp: number, alpha: number, beta: number, th: number, reset: number, delay: number,
+    u: number, isyn: number, s: number, inp: number, alpha: number, beta: number, th: number, vmin: number, reset: number, delay: number,
     kind: number, p: number, q: number, fOut: number, dfOut: number, lo: number, hi: number,
   ): void;
   rowNonZero(x: number, B: number, K: number, counts: number): void;

@@ -116,8 +116,9 @@ export function sumSquares(x: usize, lo: i32, hi: i32): f64 {
 
 // ---- fused neuron steps ----
 // reset: 0 subtract, 1 zero, 2 none. delay: 1 = reset from the previous step's spike (snnTorch).
+// vmin: membrane floor applied after the update and reset (−Infinity: none).
 
-@inline export function lifVec(u: v128, r: v128, inp: v128, vbeta: v128, vth: v128, reset: i32, delay: i32, spkOut: usize): v128 {
+@inline export function lifVec(u: v128, r: v128, inp: v128, vbeta: v128, vth: v128, vvmin: v128, reset: i32, delay: i32, spkOut: usize): v128 {
   let v: v128;
   if (delay != 0 && reset == 0) v = f32x4.sub(f32x4.add(f32x4.mul(vbeta, u), inp), f32x4.mul(r, vth));
   else if (delay != 0 && reset == 1) v = f32x4.add(f32x4.mul(f32x4.mul(vbeta, f32x4.sub(f32x4.splat(1), r)), u), inp);
@@ -129,10 +130,10 @@ export function sumSquares(x: usize, lo: i32, hi: i32): f64 {
     if (reset == 0) v = f32x4.sub(v, v128.and(m, vth));
     else if (reset == 1) v = v128.andnot(v, m);
   }
-  return v;
+  return f32x4.max(v, vvmin);
 }
 
-@inline export function lifScalar(u: f32, r: f32, inp: f32, beta: f32, th: f32, reset: i32, delay: i32, spkOut: usize): f32 {
+@inline export function lifScalar(u: f32, r: f32, inp: f32, beta: f32, th: f32, vmin: f32, reset: i32, delay: i32, spkOut: usize): f32 {
   let v: f32;
   if (delay != 0 && reset == 0) v = beta * u + inp - r * th;
   else if (delay != 0 && reset == 1) v = beta * (1 - r) * u + inp;
@@ -143,40 +144,40 @@ export function sumSquares(x: usize, lo: i32, hi: i32): f64 {
     if (reset == 0) v -= th;
     else if (reset == 1) v = 0;
   }
-  return v;
+  return v < vmin ? vmin : v;
 }
 
 /** LIF step on [lo, hi): u, s (previous spikes in, new spikes out), inp: flat [B·N]. */
-export function lifStep(u: usize, s: usize, inp: usize, beta: f32, th: f32, reset: i32, delay: i32, lo: i32, hi: i32): void {
-  const vbeta = f32x4.splat(beta), vth = f32x4.splat(th);
+export function lifStep(u: usize, s: usize, inp: usize, beta: f32, th: f32, vmin: f32, reset: i32, delay: i32, lo: i32, hi: i32): void {
+  const vbeta = f32x4.splat(beta), vth = f32x4.splat(th), vvmin = f32x4.splat(vmin);
   let i = lo;
   for (; i + 4 <= hi; i += 4) {
     const pu = at(u, i), ps = at(s, i);
-    v128.store(pu, lifVec(v128.load(pu), v128.load(ps), v128.load(at(inp, i)), vbeta, vth, reset, delay, ps));
+    v128.store(pu, lifVec(v128.load(pu), v128.load(ps), v128.load(at(inp, i)), vbeta, vth, vvmin, reset, delay, ps));
   }
   for (; i < hi; i++) {
     const pu = at(u, i), ps = at(s, i);
-    store<f32>(pu, lifScalar(load<f32>(pu), load<f32>(ps), load<f32>(at(inp, i)), beta, th, reset, delay, ps));
+    store<f32>(pu, lifScalar(load<f32>(pu), load<f32>(ps), load<f32>(at(inp, i)), beta, th, vmin, reset, delay, ps));
   }
 }
 
 /** Synaptic LIF step on [lo, hi): isyn = alpha·isyn + inp, then the LIF step driven by isyn. */
 export function synapticStep(
-  u: usize, isyn: usize, s: usize, inp: usize, alpha: f32, beta: f32, th: f32, reset: i32, delay: i32, lo: i32, hi: i32,
+  u: usize, isyn: usize, s: usize, inp: usize, alpha: f32, beta: f32, th: f32, vmin: f32, reset: i32, delay: i32, lo: i32, hi: i32,
 ): void {
-  const valpha = f32x4.splat(alpha), vbeta = f32x4.splat(beta), vth = f32x4.splat(th);
+  const valpha = f32x4.splat(alpha), vbeta = f32x4.splat(beta), vth = f32x4.splat(th), vvmin = f32x4.splat(vmin);
   let i = lo;
   for (; i + 4 <= hi; i += 4) {
     const pu = at(u, i), ps = at(s, i), pj = at(isyn, i);
     const j = f32x4.add(f32x4.mul(valpha, v128.load(pj)), v128.load(at(inp, i)));
     v128.store(pj, j);
-    v128.store(pu, lifVec(v128.load(pu), v128.load(ps), j, vbeta, vth, reset, delay, ps));
+    v128.store(pu, lifVec(v128.load(pu), v128.load(ps), j, vbeta, vth, vvmin, reset, delay, ps));
   }
   for (; i < hi; i++) {
     const pu = at(u, i), ps = at(s, i), pj = at(isyn, i);
     const j = alpha * load<f32>(pj) + load<f32>(at(inp, i));
     store<f32>(pj, j);
-    store<f32>(pu, lifScalar(load<f32>(pu), load<f32>(ps), j, beta, th, reset, delay, ps));
+    store<f32>(pu, lifScalar(load<f32>(pu), load<f32>(ps), j, beta, th, vmin, reset, delay, ps));
   }
 }
 
