@@ -69,6 +69,36 @@ describe('continuous-time Hebbian sigprop', () => {
     });
   }
 
+  it("hebbPost 'similarity' (pre 'both'): one Euler step applies dW = −η·dt·∂L/∂W / g, L the layer's class-signal cosine CE (finite differences)", () => {
+    // from h = 0 one step gives h = g·(a_prev·W + b), so ∂L/∂W = a_prevᵀ·(∂L/∂a ⊙ φ'(h))·g: the rule's factor
+    // −∂L/∂a ⊙ φ'(h) with every row's own presynaptic activity is the loss gradient up to the gain g
+    const tauMs = 4, dtMs = 0.5, eta = 0.2, g = 1 - Math.exp(-dtMs / tauMs);
+    const cfg: ExperimentConfig = {
+      dataset: 'x', rule: 'sigprop', mode: 'continuous', steps: 1, dtMs, targetProjection: 'fixed',
+      layers: [{ size: N, model: 'leaky', params: { tauMs, activation: 'tanh' } }, { size: C }],
+      ruleParams: { eta, hebbPre: 'both', hebbPost: 'similarity', temperature: 0.5, predict: 'classSignal', initScale: 4 },
+    };
+    const rule = createRule(cfg, { backend: be, rng: new Rng(5), inputSize: K, numClasses: C });
+    const s0 = rule.state();
+    const x = new Rng(9).fillUniform(new Float32Array(B * K));
+    const labels = [1, 0, 1];
+    rule.trainBatch(x, labels);
+    const W0 = s0['layer0.W'], W1 = rule.state()['layer0.W'];
+    const lossAt = (i: number, h: number): number => {
+      const w = W0.slice();
+      w[i] += h;
+      rule.loadState({ ...s0, 'layer0.W': w });
+      return rule.trainBatch(x, labels).layerLosses[0];
+    };
+    const want = Array.from(W0, (_, i) => (-eta * dtMs * (lossAt(i, 1e-3) - lossAt(i, -1e-3))) / 2e-3 / g);
+    const scale = Math.max(...want.map(Math.abs));
+    expect(scale).toBeGreaterThan(1e-3);
+    // float32 weights and activities: agreement to 1e-3 of the largest element
+    want.forEach((v, i) => expect(Math.abs(W1[i] - W0[i] - v)).toBeLessThan(1e-3 * scale));
+    expect(() => createRule({ ...cfg, ruleParams: { ...cfg.ruleParams, hebbPre: 'target' } }, { backend: be, rng: new Rng(5), inputSize: K, numClasses: C }))
+      .toThrow(/hebbPost = 'similarity'.*hebbPre to 'both'/);
+  });
+
   it("hebbApply 'optimizer' with SGD at lr = η·dt applies the same one-step update as the online rule (T = 1)", () => {
     const tauMs = 4, dtMs = 0.5, eta = 0.2;
     const base = (apply: string): ExperimentConfig => ({

@@ -13,8 +13,12 @@
  * signal the sample is nearest to. It is the negative gradient of the cross-entropy of that guess
  * with respect to a^h (φ' dropped), so it vanishes once a sample sits nearest its own class signal
  * and pushes it away from the class signals it is confused with; dW/dt is integrated with Euler
- * steps of dtMs and averaged over the batch. Nothing but the layer's own pre- and postsynaptic
- * activities enters its update. With 'target' presynaptic factors, the batch sum collapses to
+ * steps of dtMs and averaged over the batch. The similarity variant (hebbPost 'similarity') takes
+ * as every row's postsynaptic factor −∂L/∂a ⊙ φ'(h), where L is the layer's class-signal cross-
+ * entropy of cosine similarities at the current step (the classce local loss of the rate and
+ * spiking rules, losses.ts similarityCE, temperature ruleParams.temperature): a three-factor rule,
+ * presynaptic activity × the layer's own similarity mismatch × φ'. Nothing but the layer's own
+ * pre- and postsynaptic activities enters its update. With 'target' presynaptic factors, the batch sum collapses to
  * one outer product per class (C rows instead of B).
  * Prediction (ruleParams.predict): 'classSignal' — the class whose target-stream activity at the
  * last layer is nearest (L2) to the sample's input-stream activity after T steps; 'readout' — the
@@ -29,7 +33,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import { ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
-import { argmaxRows, softmaxCE } from './losses.js';
+import { argmaxRows, sameClassTargets, similarityCE, softmaxCE } from './losses.js';
 import { scheduledLearningRate } from './optimizers.js';
 import { DivergenceError, type BatchResult, type LayerStats, type RuleContext, type TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
@@ -59,6 +63,9 @@ export class HebbianSigprop implements TrainingRule {
       return resolveLeaky({ activation: 'sigmoid', tauMs: 5, ...(l.params ?? {}) } as never, s.dtMs);
     });
     this.phi = this.leaky.map((p) => getActivation(p.activation));
+    if (s.hebbPost === 'similarity' && s.hebbPre === 'target') {
+      throw new ParameterError("ruleParams.hebbPost = 'similarity' gives every row its own factor, so it needs its own presynaptic activity: set ruleParams.hebbPre to 'both' (or 'input')");
+    }
     this.sc = new Scratch(ctx.backend);
     this.target = new TargetGenerator(ctx.backend, ctx.rng, ctx.numClasses, ctx.inputSize, s);
     let fanIn = ctx.inputSize;
@@ -80,7 +87,7 @@ export class HebbianSigprop implements TrainingRule {
   }
 
   /** Run T steps over rows [x (B rows); class signals (C rows)]; calls `learn` after each layer step. */
-  private integrate(x: Float32Array, B: number, learn: ((i: number, aPrev: Tensor, a: Tensor, I: Tensor) => void) | null): { a: Tensor; I: Tensor } {
+  private integrate(x: Float32Array, B: number, learn: ((i: number, aPrev: Tensor, a: Tensor, I: Tensor, h: Tensor) => void) | null): { a: Tensor; I: Tensor } {
     const s = this.settings, be = this.ctx.backend, C = this.ctx.numClasses, K = this.ctx.inputSize, rows = B + C;
     const a0 = this.sc.get('input', [rows, K]);
     a0.data.set(x.subarray(0, B * K));
@@ -100,7 +107,7 @@ export class HebbianSigprop implements TrainingRule {
         be.axpby(q.h, q.I, g, 1 - g); // h ← h + g·(I − h)
         const H = q.h.data, A = q.a.data;
         for (let k = 0; k < H.length; k++) A[k] = phi.f(H[k]);
-        learn?.(i, aPrev, q.a, q.I);
+        learn?.(i, aPrev, q.a, q.I, q.h);
         aPrev = q.a;
       });
     }
@@ -121,7 +128,8 @@ export class HebbianSigprop implements TrainingRule {
     let correct = 0;
     if (viaOpt) this.layers.forEach((l) => l.zeroGrad());
     else if (s.predict === 'readout') this.layers[L - 1].zeroGrad();
-    this.integrate(x, B, (i, aPrev, a, I) => {
+    const P = s.hebbPost === 'similarity' ? sameClassTargets(labels, Int32Array.from({ length: C }, (_, c) => c)) : null;
+    this.integrate(x, B, (i, aPrev, a, I, h) => {
       const layer = this.layers[i], n = layer.outSize, A = a.data;
       if (i === L - 1 && s.predict === 'readout') {
         // local delta-rule readout: dW/dt = η·a_{L−1}^hᵀ·(onehot − softmax(I)) on the input rows
@@ -135,6 +143,27 @@ export class HebbianSigprop implements TrainingRule {
         pre.data.set(aPrev.data.subarray(0, B * K));
         be.spikeOuter(layer.W.grad, pre, z, 1 / s.steps);
         be.sumRows(layer.b.grad, z, 1 / s.steps, 1);
+        return;
+      }
+      const K = aPrev.shape[1], dst = dest(layer);
+      if (P) {
+        // similarity: every row's factor −∂L/∂a ⊙ φ'(h) (B × the batch-averaged gradient, as alpha divides by B)
+        // allocate every work tensor before taking host views (a wasm allocation may move memory)
+        const Dall = this.sc.get(`Dall${i}`, [B + C, n]), phi = this.phi[i];
+        const pre = s.hebbPre === 'input' ? this.sc.get(`preh${i}`, [B, K]) : null, D = pre ? this.sc.get(`D${i}`, [B, n]) : null;
+        mismatch[i] += similarityCE(be, this.sc, a, B, P, Dall, s.sim);
+        const X = Dall.data, Hd = h.data;
+        for (let k = 0; k < X.length; k++) X[k] *= -B * phi.df(Hd[k]);
+        if (!pre || !D) {
+          be.spikeOuter(dst.W, aPrev, Dall, alpha);
+          be.sumRows(dst.b, Dall, alpha, 1);
+        } else {
+          // 'input': only the input rows' factors, with the input rows' presynaptic activity
+          pre.data.set(aPrev.data.subarray(0, B * K));
+          D.data.set(X.subarray(0, B * n));
+          be.spikeOuter(dst.W, pre, D, alpha);
+          be.sumRows(dst.b, D, alpha, 1);
+        }
         return;
       }
       // D[b] = a^t[c_b] − a^h[b] (delta) or Σ_j w_bj a^t[j] (contrastive); per-class sums Dc for the 'target' presynaptic factor
@@ -160,7 +189,6 @@ export class HebbianSigprop implements TrainingRule {
         }
       }
       mismatch[i] += mm / B;
-      const K = aPrev.shape[1], dst = dest(layer);
       if (s.hebbPre === 'target') {
         const pre = this.sc.get(`pre${i}`, [C, K]);
         pre.data.set(aPrev.data.subarray(B * K, (B + C) * K));

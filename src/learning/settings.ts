@@ -26,7 +26,7 @@ export const RULE_PARAM_DOCS: Record<string, string> = {
   hebbNorm: 'Hebbian rule: keep each unit\'s incoming weight norm fixed (renormalised after each batch; default false)',
   dropout: 'inverted dropout rate p of each hidden layer\'s input-stream units, one mask per sample and batch (fixed over the T steps), applied to the representation the local loss sees and to what the next layer and the readout receive (0 ≤ p < 1, default 0)',
   inputDropout: 'inverted dropout rate p of the network input (input-stream rows only, one mask per sample and batch; 0 ≤ p < 1, default 0)',
-  hebbPost: "postsynaptic factor of the Hebbian rule: 'delta' (a^t[c] − a^h, the DESIGN rule, default) or 'contrastive' (a^t[c] − Σ_j p_j·a^t[j], p = softmax over classes of −mean((a^h − a^t[j])²)/temperature)",
+  hebbPost: "postsynaptic factor of the Hebbian rule: 'delta' (a^t[c] − a^h, the DESIGN rule, default), 'contrastive' (a^t[c] − Σ_j p_j·a^t[j], p = softmax over classes of −mean((a^h − a^t[j])²)/temperature) or 'similarity' (−∂L/∂a ⊙ φ'(h) of the layer's own class-signal cosine-similarity CE at the current step, every row, input and class signal)",
   hebbApply: "how the Hebbian dW is applied: 'online' (W follows dW/dt at every Euler step with rate eta, default) or 'optimizer' (dW integrated over the window and handed to the layer's optimiser once per batch)",
   hebbPre: "presynaptic factor of the Hebbian rule: 'target' (a_{l-1}^t, default), 'input' (a_{l-1}^h) or 'both' (each stream's row with its own presynaptic activity; the target rows get the mismatch's gradient with respect to a^t, so the delta rule becomes (a^t − a^h)(a_{l-1}^h − a_{l-1}^t)ᵀ)",
 };
@@ -60,7 +60,7 @@ export interface RuleSettings {
   readoutBeta?: number;
   eta: number;
   hebbPre: 'target' | 'input' | 'both';
-  hebbPost: 'delta' | 'contrastive';
+  hebbPost: 'delta' | 'contrastive' | 'similarity';
   hebbApply: 'online' | 'optimizer';
   hebbNorm: boolean;
   voltageRelative: boolean;
@@ -132,7 +132,7 @@ export function resolveRuleSettings(config: ExperimentConfig): RuleSettings {
     voltageRelative: bool('ruleParams.voltageRelative', p.voltageRelative, false),
     dropout: checkNumber('ruleParams.dropout', p.dropout ?? 0, { min: 0, max: 1, maxExclusive: true }),
     inputDropout: checkNumber('ruleParams.inputDropout', p.inputDropout ?? 0, { min: 0, max: 1, maxExclusive: true }),
-    hebbPost: checkOneOf('ruleParams.hebbPost', p.hebbPost ?? 'delta', ['delta', 'contrastive'] as const),
+    hebbPost: checkOneOf('ruleParams.hebbPost', p.hebbPost ?? 'delta', ['delta', 'contrastive', 'similarity'] as const),
     hebbApply: checkOneOf('ruleParams.hebbApply', p.hebbApply ?? 'online', ['online', 'optimizer'] as const),
     hebbPre: checkOneOf('ruleParams.hebbPre', p.hebbPre ?? 'target', ['target', 'input', 'both'] as const),
   };
