@@ -25,7 +25,7 @@ const f = parseFlags(process.argv.slice(2), {
   eta: [0.001, 'Hebbian rate η per ms'],
   etas: ['', 'sweep: several η values, comma-separated (overrides --eta)'],
   pre: ['target', "presynaptic factor: 'target' (a_{l-1}^t, the DESIGN rule), 'input' (a_{l-1}^h) or 'both' (each stream its own)"],
-  post: ['delta', "postsynaptic factor: 'delta' (a^t[c] − a^h, the DESIGN rule), 'contrastive' (a^t[c] − Σ_j p_j a^t[j]) or 'similarity' (−∂L/∂a ⊙ φ'(h) of the layer's class-signal cosine CE; needs --pre both or input)"],
+  post: ['delta', "postsynaptic factor: 'delta' (a^t[c] − a^h, the DESIGN rule), 'contrastive' (a^t[c] − Σ_j p_j a^t[j]) or 'similarity' (−∂L/∂a ⊙ φ'(h) of the layer's class-signal cosine CE; needs --pre both)"],
   apply: ['online', "'online' (W follows dW/dt each step, rate --eta) or 'optimizer' (window-integrated dW through Adam at --lr)"],
   temperature: [0.1, "temperature τ of the contrastive factor's softmax over classes"],
   predict: ['readout', "'readout' (local CE readout) or 'classSignal' (last layer Hebbian, nearest class signal)"],

@@ -96,7 +96,7 @@ describe('continuous-time Hebbian sigprop', () => {
     // float32 weights and activities: agreement to 1e-3 of the largest element
     want.forEach((v, i) => expect(Math.abs(W1[i] - W0[i] - v)).toBeLessThan(1e-3 * scale));
     expect(() => createRule({ ...cfg, ruleParams: { ...cfg.ruleParams, hebbPre: 'target' } }, { backend: be, rng: new Rng(5), inputSize: K, numClasses: C }))
-      .toThrow(/hebbPost = 'similarity'.*hebbPre to 'both'/);
+      .toThrow(/hebbPost = 'similarity'.*hebbPre = 'target'.*set ruleParams.hebbPre to 'both'/);
   });
 
   it("hebbApply 'optimizer' with SGD at lr = η·dt applies the same one-step update as the online rule (T = 1)", () => {

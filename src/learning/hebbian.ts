@@ -13,13 +13,13 @@
  * signal the sample is nearest to. It is the negative gradient of the cross-entropy of that guess
  * with respect to a^h (φ' dropped), so it vanishes once a sample sits nearest its own class signal
  * and pushes it away from the class signals it is confused with; dW/dt is integrated with Euler
- * steps of dtMs and averaged over the batch. The similarity variant (hebbPost 'similarity') takes
- * as every row's postsynaptic factor −∂L/∂a ⊙ φ'(h), where L is the layer's class-signal cross-
- * entropy of cosine similarities at the current step (the classce local loss of the rate and
- * spiking rules, losses.ts similarityCE, temperature ruleParams.temperature): a three-factor rule,
- * presynaptic activity × the layer's own similarity mismatch × φ'. Nothing but the layer's own
- * pre- and postsynaptic activities enters its update. With 'target' presynaptic factors, the batch sum collapses to
- * one outer product per class (C rows instead of B).
+ * steps of dtMs and averaged over the batch. The similarity variant (hebbPost 'similarity', with
+ * hebbPre 'both') takes as every row's postsynaptic factor −∂L/∂a ⊙ φ'(h), where L is the layer's
+ * class-signal cross-entropy of cosine similarities at the current step (the classce local loss of
+ * the rate and spiking rules, losses.ts similarityCE, temperature ruleParams.temperature): a
+ * three-factor rule, presynaptic activity × the layer's own similarity mismatch × φ'. Nothing but
+ * the layer's own pre- and postsynaptic activities enters its update. With 'target' presynaptic
+ * factors, the batch sum collapses to one outer product per class (C rows instead of B).
  * Prediction (ruleParams.predict): 'classSignal' — the class whose target-stream activity at the
  * last layer is nearest (L2) to the sample's input-stream activity after T steps; 'readout' — the
  * last layer is a linear readout of the last hidden layer trained while integrating with the
@@ -63,8 +63,8 @@ export class HebbianSigprop implements TrainingRule {
       return resolveLeaky({ activation: 'sigmoid', tauMs: 5, ...(l.params ?? {}) } as never, s.dtMs);
     });
     this.phi = this.leaky.map((p) => getActivation(p.activation));
-    if (s.hebbPost === 'similarity' && s.hebbPre === 'target') {
-      throw new ParameterError("ruleParams.hebbPost = 'similarity' gives every row its own factor, so it needs its own presynaptic activity: set ruleParams.hebbPre to 'both' (or 'input')");
+    if (s.hebbPost === 'similarity' && s.hebbPre !== 'both') {
+      throw new ParameterError(`ruleParams.hebbPost = 'similarity' gives every row (input and class signal) its own factor and its own presynaptic activity; ruleParams.hebbPre = '${s.hebbPre}' does not fit it: set ruleParams.hebbPre to 'both'`);
     }
     this.sc = new Scratch(ctx.backend);
     this.target = new TargetGenerator(ctx.backend, ctx.rng, ctx.numClasses, ctx.inputSize, s);
@@ -147,23 +147,14 @@ export class HebbianSigprop implements TrainingRule {
       }
       const K = aPrev.shape[1], dst = dest(layer);
       if (P) {
-        // similarity: every row's factor −∂L/∂a ⊙ φ'(h) (B × the batch-averaged gradient, as alpha divides by B)
-        // allocate every work tensor before taking host views (a wasm allocation may move memory)
+        // similarity: every row's factor −∂L/∂a ⊙ φ'(h) (B × the batch-averaged gradient, as alpha
+        // divides by B), with every row's own presynaptic activity
         const Dall = this.sc.get(`Dall${i}`, [B + C, n]), phi = this.phi[i];
-        const pre = s.hebbPre === 'input' ? this.sc.get(`preh${i}`, [B, K]) : null, D = pre ? this.sc.get(`D${i}`, [B, n]) : null;
         mismatch[i] += similarityCE(be, this.sc, a, B, P, Dall, s.sim);
-        const X = Dall.data, Hd = h.data;
+        const X = Dall.data, Hd = h.data; // host views taken after similarityCE's allocations
         for (let k = 0; k < X.length; k++) X[k] *= -B * phi.df(Hd[k]);
-        if (!pre || !D) {
-          be.spikeOuter(dst.W, aPrev, Dall, alpha);
-          be.sumRows(dst.b, Dall, alpha, 1);
-        } else {
-          // 'input': only the input rows' factors, with the input rows' presynaptic activity
-          pre.data.set(aPrev.data.subarray(0, B * K));
-          D.data.set(X.subarray(0, B * n));
-          be.spikeOuter(dst.W, pre, D, alpha);
-          be.sumRows(dst.b, D, alpha, 1);
-        }
+        be.spikeOuter(dst.W, aPrev, Dall, alpha);
+        be.sumRows(dst.b, Dall, alpha, 1);
         return;
       }
       // D[b] = a^t[c_b] − a^h[b] (delta) or Σ_j w_bj a^t[j] (contrastive); per-class sums Dc for the 'target' presynaptic factor
