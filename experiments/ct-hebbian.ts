@@ -13,7 +13,7 @@ import { createBackend } from '../src/backend/registry.js';
 import type { ExperimentConfig } from '../src/config/types.js';
 import { loadDataset } from '../src/data/index.js';
 import { writeJsonAtomic } from '../src/io.js';
-import { parseFlags, trainAndEvaluate, type TrainResult } from '../src/learning/index.js';
+import { parseFlags, scheduleFromFlags, trainAndEvaluate, type TrainResult } from '../src/learning/index.js';
 
 const f = parseFlags(process.argv.slice(2), {
   dataset: ['mnist', 'dataset'],
@@ -57,7 +57,7 @@ for (const eta of etas) {
     name: 'ct-hebbian', dataset: f.dataset, rule: 'sigprop', mode: 'continuous',
     layers: [...String(f.hidden).split(',').map((s) => ({ size: Number(s), model: 'leaky', params: { tauMs: f.tau, activation: f.activation } })), { size: 10 }],
     steps: f.steps, dtMs: f.dt, targetProjection: f.target as 'fixed', learningRate: f.lr, epochs: f.epochs, batchSize: f.batch, seed: f.seed,
-    ...(f.milestones ? { schedule: { milestones: String(f.milestones).split(',').map(Number), gamma: f.gamma } } : {}),
+    schedule: scheduleFromFlags(f.milestones, f.gamma),
     ruleParams: { eta, hebbPre: f.pre, hebbPost: f.post, hebbApply: f.apply, temperature: f.temperature, predict: f.predict, initScale: f['init-scale'], hebbNorm: f.norm },
   };
   const r = trainAndEvaluate(config, { backend, dataset: ds, logEvery: f['log-every'] });

@@ -14,7 +14,7 @@ import { createBackend } from '../src/backend/registry.js';
 import type { ExperimentConfig, RuleName } from '../src/config/types.js';
 import { ParameterError } from '../src/errors.js';
 import { writeJsonAtomic } from '../src/io.js';
-import { parseFlags, trainAndEvaluate } from '../src/learning/train.js';
+import { parseFlags, scheduleFromFlags, trainAndEvaluate } from '../src/learning/train.js';
 
 const f = parseFlags(process.argv.slice(2), {
   dataset: ['mnist', "dataset registry name ('mnist', 'fashion-mnist', or a synthetic task)"],
@@ -73,7 +73,7 @@ const config: ExperimentConfig = {
   optimizer: f.optimizer as 'adam',
   learningRate: f.lr,
   weightDecay: f['weight-decay'],
-  schedule: f.milestones ? { milestones: String(f.milestones).split(',').map(Number), gamma: f.gamma } : undefined,
+  schedule: scheduleFromFlags(f.milestones, f.gamma),
   epochs: f.epochs,
   batchSize: f.batch,
   trainSize: f['train-size'] || undefined,

@@ -5,7 +5,7 @@ import { loadDataset } from '../src/data/index.js';
 import { createRule } from '../src/learning/index.js';
 import { BpttRule } from '../src/learning/bptt.js';
 import { SpikingSigprop } from '../src/learning/sigprop-spiking.js';
-import { trainAndEvaluate } from '../src/learning/train.js';
+import { scheduleFromFlags, trainAndEvaluate } from '../src/learning/train.js';
 import { Rng } from '../src/rng.js';
 
 const be = new ReferenceBackend();
@@ -110,5 +110,14 @@ describe('BPTT baseline', () => {
     };
     expect(bytes('bptt', 40)).toBeGreaterThan(3.5 * bytes('bptt', 10));
     expect(bytes('sigprop', 40)).toBe(bytes('sigprop', 10));
+  });
+});
+
+describe('experiment flags', () => {
+  it('scheduleFromFlags: empty is no schedule, a list becomes milestones, anything else is refused by name', () => {
+    expect(scheduleFromFlags('', 0.3)).toBeUndefined();
+    expect(scheduleFromFlags('6, 8', 0.3)).toEqual({ milestones: [6, 8], gamma: 0.3 });
+    expect(() => scheduleFromFlags('6,x', 0.3)).toThrow(/--milestones = "6,x" must be comma-separated whole epochs/);
+    expect(() => scheduleFromFlags('2.5', 0.3)).toThrow(/--milestones/);
   });
 });

@@ -163,3 +163,17 @@ export function parseFlags<S extends FlagSpec>(argv: string[], spec: S, usage: s
   }
   return out as { [K in keyof S]: S[K][0] };
 }
+
+/**
+ * The milestone schedule of the experiment scripts' `--milestones` / `--gamma` flags: undefined
+ * for an empty list, else whole epochs (0-based epoch index at which the rate is multiplied by gamma).
+ */
+export function scheduleFromFlags(milestones: string, gamma: number): { milestones: number[]; gamma: number } | undefined {
+  const text = String(milestones).trim();
+  if (text === '') return undefined;
+  const ms = text.split(',').map((m) => Number(m.trim()));
+  if (ms.some((m) => !Number.isInteger(m) || m < 0)) {
+    throw new ParameterError(`flag --milestones = "${text}" must be comma-separated whole epochs, e.g. 6,8`);
+  }
+  return { milestones: ms, gamma };
+}
