@@ -28,6 +28,7 @@ const f = parseFlags(process.argv.slice(2), {
   post: ['delta', "postsynaptic factor: 'delta' (a^t[c] − a^h, the DESIGN rule), 'contrastive' (a^t[c] − Σ_j p_j a^t[j]) or 'similarity' (−∂L/∂a ⊙ φ'(h) of the layer's class-signal cosine CE; needs --pre both)"],
   apply: ['online', "'online' (W follows dW/dt each step, rate --eta) or 'optimizer' (window-integrated dW through Adam at --lr)"],
   temperature: [0.1, "temperature τ of the contrastive factor's softmax over classes"],
+  'norm-eps': [1e-8, "ε of the row norm √(Σa² + ε) in the similarity factor's cosine (a larger one, e.g. 0.01, bounds the gradient of near-silent ReLU rows, which --apply online needs to stay stable)"],
   predict: ['readout', "'readout' (local CE readout) or 'classSignal' (last layer Hebbian, nearest class signal)"],
   target: ['fixed', "target projection: 'fixed' or 'learned'"],
   'init-scale': [8, 'weights start uniform in ±initScale/√fanIn'],
@@ -58,7 +59,7 @@ for (const eta of etas) {
     layers: [...String(f.hidden).split(',').map((s) => ({ size: Number(s), model: 'leaky', params: { tauMs: f.tau, activation: f.activation } })), { size: 10 }],
     steps: f.steps, dtMs: f.dt, targetProjection: f.target as 'fixed', learningRate: f.lr, epochs: f.epochs, batchSize: f.batch, seed: f.seed,
     schedule: scheduleFromFlags(f.milestones, f.gamma),
-    ruleParams: { eta, hebbPre: f.pre, hebbPost: f.post, hebbApply: f.apply, temperature: f.temperature, predict: f.predict, initScale: f['init-scale'], hebbNorm: f.norm },
+    ruleParams: { eta, hebbPre: f.pre, hebbPost: f.post, hebbApply: f.apply, temperature: f.temperature, normEps: f['norm-eps'], predict: f.predict, initScale: f['init-scale'], hebbNorm: f.norm },
   };
   const r = trainAndEvaluate(config, { backend, dataset: ds, logEvery: f['log-every'] });
   results.push({ ...r, eta });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../src/backend/reference.js';
 import type { ExperimentConfig } from '../src/config/types.js';
-import { createRule } from '../src/learning/index.js';
+import { createRule, resolveRuleSettings } from '../src/learning/index.js';
 import { Rng } from '../src/rng.js';
 
 const be = new ReferenceBackend();
@@ -97,6 +97,9 @@ describe('continuous-time Hebbian sigprop', () => {
     want.forEach((v, i) => expect(Math.abs(W1[i] - W0[i] - v)).toBeLessThan(1e-3 * scale));
     expect(() => createRule({ ...cfg, ruleParams: { ...cfg.ruleParams, hebbPre: 'target' } }, { backend: be, rng: new Rng(5), inputSize: K, numClasses: C }))
       .toThrow(/hebbPost = 'similarity'.*hebbPre = 'target'.*set ruleParams.hebbPre to 'both'/);
+    // the cosine's norm ε (losses.test.ts checks what it does) reaches the rule's loss options; a negative one is refused by name
+    expect(resolveRuleSettings({ ...cfg, ruleParams: { ...cfg.ruleParams, normEps: 0.01 } }).sim.normEps).toBe(0.01);
+    expect(() => resolveRuleSettings({ ...cfg, ruleParams: { ...cfg.ruleParams, normEps: -1 } })).toThrow(/ruleParams\.normEps/);
   });
 
   it("hebbApply 'optimizer' with SGD at lr = η·dt applies the same one-step update as the online rule (T = 1)", () => {

@@ -62,6 +62,31 @@ describe('local losses: gradients match finite differences', () => {
     expect(maxRelErr(g.data, fd)).toBeLessThan(2e-3);
   });
 
+  it('normEps: gradients still match finite differences, and a near-silent row gets a bounded gradient', () => {
+    const sc = new Scratch(be);
+    const C = 3, tau = 0.3;
+    const P = sameClassTargets(labels, [0, 1, 2]);
+    const r = be.fromArray([nh + C, n], rng.fillNormal(new Float32Array((nh + C) * n)));
+    const g = be.tensor([nh + C, n]);
+    const opts = { temperature: tau, normalize: true, normEps: 0.01 };
+    similarityCE(be, sc, r, nh, P, g, opts);
+    const fd = fdGrad(r.data, () => similarityCE(be, sc, r, nh, P, null, opts));
+    expect(maxRelErr(g.data, fd)).toBeLessThan(2e-3);
+
+    // input row 0 almost silent: ‖∂L/∂r_0‖ ≤ 4/(nh·τ·√ε) with ε = normEps (each dL/dY row sums
+    // to at most 2/(nh·τ) in absolute value, and the normalisation adds at most 2/√ε)
+    for (let k = 0; k < n; k++) r.data[k] *= 1e-5;
+    const rowNorm = (eps: number): number => {
+      similarityCE(be, sc, r, nh, P, g, { ...opts, normEps: eps });
+      let s = 0;
+      for (let k = 0; k < n; k++) s += g.data[k] * g.data[k];
+      return Math.sqrt(s);
+    };
+    const bounded = rowNorm(0.01), unbounded = rowNorm(1e-8);
+    expect(bounded).toBeLessThanOrEqual(4 / (nh * tau * Math.sqrt(0.01)));
+    expect(unbounded).toBeGreaterThan(100 * bounded);
+  });
+
   it('similarity targets are a row-stochastic matrix peaked on the diagonal', () => {
     const sc = new Scratch(be);
     const r = be.fromArray([2 * nh, n], rng.fillNormal(new Float32Array(2 * nh * n)));

@@ -23,18 +23,25 @@ export interface SimilarityOptions {
   temperature: number;
   /** L2-normalise the rows of h and t before the dot product (cosine similarity). */
   normalize: boolean;
+  /**
+   * ε of the row norm ‖r‖ = √(Σ r² + ε) when normalising (default 1e-8). The gradient through
+   * r/‖r‖ grows like 1/‖r‖, so a row that has almost fallen silent (a ReLU layer's activity near
+   * zero) gets a huge one; a larger ε bounds it by about 1/√ε. Rows with Σ r² ≫ ε are unaffected.
+   */
+  normEps?: number;
 }
 
-const NORM_EPS = 1e-8;
+/** Default ε of the row norm (SimilarityOptions.normEps). */
+export const DEFAULT_NORM_EPS = 1e-8;
 
 /** Copy rows [r0, r0+rows) of r into out [rows, N], row-normalised if asked; returns the norms. */
-function normalizedRows(r: Float32Array, r0: number, rows: number, n: number, out: Float32Array, normalize: boolean): Float32Array {
+function normalizedRows(r: Float32Array, r0: number, rows: number, n: number, out: Float32Array, normalize: boolean, eps: number): Float32Array {
   const norms = new Float32Array(rows);
   for (let i = 0; i < rows; i++) {
     const off = (r0 + i) * n;
     let s = 0;
     for (let k = 0; k < n; k++) s += r[off + k] * r[off + k];
-    const nrm = normalize ? Math.sqrt(s + NORM_EPS) : 1;
+    const nrm = normalize ? Math.sqrt(s + eps) : 1;
     norms[i] = nrm;
     const inv = 1 / nrm;
     for (let k = 0; k < n; k++) out[i * n + k] = r[off + k] * inv;
@@ -77,8 +84,9 @@ export function similarityCE(
   const Y = sc.get('sim.Y', [nh, nt]), YT = sc.get('sim.YT', [nt, nh]);
   const dhHat = g ? sc.get('sim.dh', [nh, n]) : null, dtHat = g ? sc.get('sim.dt', [nt, n]) : null;
   const R = r.data;
-  const nH = normalizedRows(R, 0, nh, n, hHat.data, opts.normalize);
-  const nT = normalizedRows(R, nh, nt, n, tHat.data, opts.normalize);
+  const eps = opts.normEps ?? DEFAULT_NORM_EPS;
+  const nH = normalizedRows(R, 0, nh, n, hHat.data, opts.normalize, eps);
+  const nT = normalizedRows(R, nh, nt, n, tHat.data, opts.normalize, eps);
   be.matmul(Y, hHat, tHat, { transB: true, alpha: 1 / opts.temperature });
   const y = Y.data;
   let loss = 0;
@@ -149,7 +157,7 @@ export function similarityTargets(be: Backend, sc: Scratch, r: Tensor, nh: numbe
   const nt = rows - nh;
   const tHat = sc.get('simT.t', [nt, n]);
   const S = sc.get('simT.S', [nt, nt]);
-  normalizedRows(r.data, nh, nt, n, tHat.data, opts.normalize);
+  normalizedRows(r.data, nh, nt, n, tHat.data, opts.normalize, opts.normEps ?? DEFAULT_NORM_EPS);
   be.matmul(S, tHat, tHat, { transB: true, alpha: 1 / opts.temperature });
   const P = S.data.slice();
   for (let i = 0; i < nt; i++) {

@@ -7,12 +7,13 @@ import type { ExperimentConfig, LayerConfig } from '../config/types.js';
 import { checkNumber, checkOneOf, ParameterError } from '../errors.js';
 import { getSurrogate } from '../../surrogates/registry.js';
 import type { Surrogate } from '../../surrogates/types.js';
-import type { SimilarityOptions } from './losses.js';
+import { DEFAULT_NORM_EPS, type SimilarityOptions } from './losses.js';
 
 /** Keys allowed in config.ruleParams, with a one-line description each. */
 export const RULE_PARAM_DOCS: Record<string, string> = {
   temperature: 'similarity-loss softmax temperature τ (> 0, default 0.1)',
   normalize: 'L2-normalise rows before the similarity dot product (default true)',
+  normEps: 'ε of the row norm √(Σr² + ε) in the cosine similarity (≥ 0, default 1e-8); a larger ε (e.g. 0.01) bounds the gradient of rows whose activity has almost vanished, which keeps online SGD updates of ReLU layers from blowing up',
   predict: "'readout' (local CE readout layer, default) or 'classSignal' (nearest class signal)",
   targetScale: 'std of the target projection S at init (default 1)',
   targetBias: 'initial bias d of the target projection (default -1.5: sparse targets)',
@@ -105,6 +106,7 @@ export function resolveRuleSettings(config: ExperimentConfig): RuleSettings {
     sim: {
       temperature: checkNumber('ruleParams.temperature', p.temperature ?? 0.1, { min: 0, minExclusive: true }),
       normalize: bool('ruleParams.normalize', p.normalize, true),
+      normEps: checkNumber('ruleParams.normEps', p.normEps ?? DEFAULT_NORM_EPS, { min: 0 }),
     },
     predict: checkOneOf('ruleParams.predict', p.predict ?? 'readout', ['readout', 'classSignal'] as const),
     targetProjection: checkOneOf('targetProjection', config.targetProjection ?? 'learned', ['learned', 'fixed'] as const),
