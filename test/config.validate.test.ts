@@ -6,6 +6,8 @@ import { ConfigError, validate, applyDefaults, type ObjectSchema } from '../src/
 import { applyOverrides, loadConfig, resolveConfig, saveResolvedConfig } from '../src/config/resolve.js';
 import { closest, editDistance } from '../src/config/didyoumean.js';
 import { SigpropError } from '../src/errors.js';
+import { getPreset, listPresets } from '../src/config/presets.js';
+import { resolveRuleSettings } from '../src/learning/settings.js';
 
 const minimal = { dataset: 'moons', layers: [{ size: 8 }, { size: 2 }], rule: 'sigprop' };
 
@@ -137,5 +139,22 @@ describe('schema primitives', () => {
     expect(closest('epoch', ['epochs', 'seed'])).toBe('epochs');
     expect(closest('batch-size', ['batchSize'])).toBe('batchSize');
     expect(closest('zzzzzz', ['epochs', 'seed'])).toBeUndefined();
+  });
+});
+
+describe('named experiments (src/config/presets.ts)', () => {
+  it('every preset resolves and its rule settings validate (ruleParams included)', () => {
+    const names = listPresets().map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['mnist-lif', 'fashion-lif', 'mnist-lif-voltage', 'fashion-lif-voltage', 'mnist-mlp', 'mnist-ct', 'mnist-ct-online']));
+    for (const name of names) {
+      const cfg = resolveConfig(getPreset(name));
+      expect(cfg.name).toBe(name);
+      expect(() => resolveRuleSettings(cfg), name).not.toThrow();
+    }
+    // the online CT preset is the mnist-ct network with the rule applied at every Euler step
+    const online = resolveRuleSettings(resolveConfig(getPreset('mnist-ct-online')));
+    expect(online.hebbApply).toBe('online');
+    expect(online.sim.normEps).toBe(0.01);
+    expect(resolveConfig(getPreset('fashion-lif-voltage')).ruleParams).toEqual({ temperature: 0.1 });
   });
 });

@@ -93,7 +93,8 @@ export const runCommand: Command = {
     if (args.flags.list) {
       const { listPresets } = await import('../config/presets.js');
       io.out('Named experiments:\n');
-      for (const p of listPresets()) io.out(`  ${p.name.padEnd(16)} ${p.description}\n`);
+      const presets = listPresets(), width = Math.max(...presets.map((p) => p.name.length));
+      for (const p of presets) io.out(`  ${p.name.padEnd(width)}  ${p.description}\n`);
       const scripts = experimentScripts();
       if (scripts.length) io.out(`Experiment scripts (experiments/): ${scripts.join(', ')}\n`);
       return 0;
