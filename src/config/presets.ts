@@ -118,6 +118,6 @@ registerPreset({
   description: "continuous-time Hebbian sigprop on MNIST with the weights changing at every Euler step (97.87% in RESULTS.md): the mnist-ct network and three-factor similarity rule, applied online as dW/dt at eta = 0.03 per ms (no optimiser; x0.3 at epochs 7 and 9), with the cosine's norm epsilon normEps = 0.01 so a near-silent ReLU row cannot get a runaway update",
   config: {
     ...getPreset('mnist-ct'), name: 'mnist-ct-online',
-    ruleParams: { hebbPre: 'both', hebbPost: 'similarity', hebbApply: 'online', eta: 0.03, normEps: 0.01, temperature: 0.05, initScale: 1, predict: 'readout' },
+    ruleParams: { ...getPreset('mnist-ct').ruleParams, hebbApply: 'online', eta: 0.03, normEps: 0.01 },
   },
 });

@@ -34,9 +34,10 @@ export interface SimilarityOptions {
 /** Default ε of the row norm (SimilarityOptions.normEps). */
 export const DEFAULT_NORM_EPS = 1e-8;
 
-/** Copy rows [r0, r0+rows) of r into out [rows, N], row-normalised if asked; returns the norms. */
-function normalizedRows(r: Float32Array, r0: number, rows: number, n: number, out: Float32Array, normalize: boolean, eps: number): Float32Array {
+/** Copy rows [r0, r0+rows) of r into out [rows, N], row-normalised if opts asks; returns the norms. */
+function normalizedRows(r: Float32Array, r0: number, rows: number, n: number, out: Float32Array, opts: SimilarityOptions): Float32Array {
   const norms = new Float32Array(rows);
+  const normalize = opts.normalize, eps = opts.normEps ?? DEFAULT_NORM_EPS;
   for (let i = 0; i < rows; i++) {
     const off = (r0 + i) * n;
     let s = 0;
@@ -84,9 +85,8 @@ export function similarityCE(
   const Y = sc.get('sim.Y', [nh, nt]), YT = sc.get('sim.YT', [nt, nh]);
   const dhHat = g ? sc.get('sim.dh', [nh, n]) : null, dtHat = g ? sc.get('sim.dt', [nt, n]) : null;
   const R = r.data;
-  const eps = opts.normEps ?? DEFAULT_NORM_EPS;
-  const nH = normalizedRows(R, 0, nh, n, hHat.data, opts.normalize, eps);
-  const nT = normalizedRows(R, nh, nt, n, tHat.data, opts.normalize, eps);
+  const nH = normalizedRows(R, 0, nh, n, hHat.data, opts);
+  const nT = normalizedRows(R, nh, nt, n, tHat.data, opts);
   be.matmul(Y, hHat, tHat, { transB: true, alpha: 1 / opts.temperature });
   const y = Y.data;
   let loss = 0;
@@ -157,7 +157,7 @@ export function similarityTargets(be: Backend, sc: Scratch, r: Tensor, nh: numbe
   const nt = rows - nh;
   const tHat = sc.get('simT.t', [nt, n]);
   const S = sc.get('simT.S', [nt, nt]);
-  normalizedRows(r.data, nh, nt, n, tHat.data, opts.normalize, opts.normEps ?? DEFAULT_NORM_EPS);
+  normalizedRows(r.data, nh, nt, n, tHat.data, opts);
   be.matmul(S, tHat, tHat, { transB: true, alpha: 1 / opts.temperature });
   const P = S.data.slice();
   for (let i = 0; i < nt; i++) {
