@@ -200,3 +200,21 @@ describe('work splitting helpers', () => {
     expect(densityRuns([], 10, 0.4, 1)).toEqual([]);
   });
 });
+
+describe('threads: 0 (the config default)', () => {
+  it('means one thread per core, at most AUTO_THREADS_MAX, and at least 1', async () => {
+    const { autoThreads, AUTO_THREADS_MAX } = await import('../src/backend/wasm/backend.js');
+    const { availableParallelism } = await import('node:os');
+    expect(autoThreads()).toBe(Math.max(1, Math.min(AUTO_THREADS_MAX, availableParallelism())));
+    const b = (await createBackend('wasm', { threads: 0 })) as WasmBackend;
+    try {
+      expect(b.threads).toBe(autoThreads());
+    } finally {
+      await b.dispose();
+    }
+  });
+  it('is what a resolved config asks for when threads is not given', async () => {
+    const { resolveConfig } = await import('../src/config/resolve.js');
+    expect(resolveConfig({ dataset: 'xor', layers: [{ size: 4 }, { size: 2 }], rule: 'sigprop' }).threads).toBe(0);
+  });
+});

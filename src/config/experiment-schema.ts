@@ -92,7 +92,7 @@ export const experimentSchema: ObjectSchema = {
     batchSize: { type: 'number', integer: true, min: 1, max: 100000, default: 64, unit: 'samples', description: 'mini-batch size' },
     seed: { type: 'number', integer: true, min: 0, max: 4294967295, default: 0, description: 'random seed (same seed + backend = same numbers)' },
     backend: { type: 'string', minLength: 1, default: 'auto', description: "compute backend: 'auto', 'reference', 'wasm' or 'gpu'" },
-    threads: { type: 'number', integer: true, min: 1, max: 256, default: 1, unit: 'threads', description: 'worker threads (wasm backend)' },
+    threads: { type: 'number', integer: true, min: 0, max: 64, default: 0, unit: 'threads', description: 'wasm backend threads; 0: one per core, at most 4 (results are the same for every count)' },
     outDir: { type: 'string', minLength: 1, default: 'runs', description: 'parent directory of run folders' },
     record: {
       type: 'object',

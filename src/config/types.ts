@@ -63,8 +63,9 @@ export interface ExperimentConfig {
   epochs?: number;
   batchSize?: number;
   seed?: number;
-  /** 'auto' | 'reference' | 'wasm' | 'gpu'. */
+  /** A registered backend name ('reference', 'wasm') or 'auto' (the fastest available). */
   backend?: string;
+  /** wasm backend threads, 1..64; 0 (default): one per core, at most 4. Results do not depend on it. */
   threads?: number;
   /** Where the run folder goes (default runs/). */
   outDir?: string;

@@ -14,6 +14,7 @@
  * Sparse vs dense: spikeMatmul and spikeOuter classify the rows of their presynaptic operand by
  * their fraction of non-zeros and run dense runs of rows as GEMM (see DENSE_*_FRACTION).
  */
+import { availableParallelism } from 'node:os';
 import { checkNumber, ParameterError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { shapeSize } from '../../tensor.js';
@@ -29,7 +30,11 @@ import { ThreadPool } from './threads.js';
 
 /** Options of the wasm backend. */
 export interface WasmBackendOptions {
-  /** Threads (the calling thread plus threads − 1 workers); integer 1..64, default 1. */
+  /**
+   * Threads (the calling thread plus threads − 1 workers); integer 1..64, or 0 for one per core
+   * (`autoThreads()`: os.availableParallelism(), at most 4). Default 1. Results are the same
+   * bit for bit for every thread count.
+   */
   threads?: number;
   /** Initial memory in MiB (grows on demand); default 16. */
   initialMemoryMiB?: number;
@@ -56,9 +61,19 @@ export const DENSE_SPIKE_FRACTION = 0.4;
 
 const RESET_CODES: Readonly<Record<string, number>> = { subtract: 0, zero: 1, none: 2 };
 
+/**
+ * The thread count that `threads: 0` stands for: one per core the process may use, at most
+ * AUTO_THREADS_MAX. On 2 cores, 2 threads train mnist-lif about 1.5x faster than 1 (`npm run bench`).
+ */
+export const AUTO_THREADS_MAX = 4;
+export function autoThreads(): number {
+  return Math.max(1, Math.min(AUTO_THREADS_MAX, availableParallelism()));
+}
+
 /** Create a wasm backend (compiles the kernels once per process, starts the workers). */
 export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
-  const threads = checkNumber('threads', opts.threads ?? 1, { min: 1, max: 64, integer: true });
+  const requested = checkNumber('threads', opts.threads ?? 1, { min: 0, max: 64, integer: true });
+  const threads = requested === 0 ? autoThreads() : requested;
   const initialMiB = checkNumber('initialMemoryMiB', opts.initialMemoryMiB ?? 16, { min: 1, max: 4095, integer: true });
   const module = await loadKernelModule();
   const memory = new WebAssembly.Memory({ initial: initialMiB * 16, maximum: MAX_PAGES, shared: true });
