@@ -19,10 +19,10 @@ import type { Dataset, LoadOptions } from './types.js';
 export type { Dataset, LoadOptions, Normalisation, Split } from './types.js';
 export { batches, epochOrder, numBatches, oneHot, type Batch, type BatchOptions } from './batches.js';
 export { parseIdx, readIdxFile, type IdxData, type IdxExpect } from './idx.js';
-export { loadMnist, mnistPackageDir, IDX_FILES } from './mnist.js';
+export { loadMnist, mnistPackageDir, IDX_FILES, IDX_COUNTS } from './mnist.js';
 export { loadFashionMnist, parseFashionJson, FASHION_CLASS_NAMES, FASHION_PER_CLASS, FASHION_TEST_PER_CLASS } from './fashion.js';
 export {
-  loadCifar10, loadCifar100, parseCifar, CIFAR10_FILES, CIFAR100_FILES, CIFAR10_CLASS_NAMES,
+  loadCifar10, loadCifar100, parseCifar, CIFAR10_FILES, CIFAR100_FILES, CIFAR_RECORDS, CIFAR10_CLASS_NAMES,
   CIFAR100_FINE_NAMES, CIFAR100_COARSE_NAMES, type CifarFormat,
 } from './cifar.js';
 export { loadSynthetic, registerSyntheticTask, syntheticTasks, spikePatternRates, type SyntheticTask } from './synthetic.js';
@@ -78,7 +78,7 @@ export function loadDataset(name: string, opts: LoadOptions = {}): Dataset {
   return entry.load(opts);
 }
 
-const OPTION_KEYS: readonly string[] = ['dataDir', 'trainSize', 'testSize', 'seed', 'standardize', 'params'];
+const OPTION_KEYS: readonly string[] = ['dataDir', 'trainSize', 'testSize', 'seed', 'standardize', 'params', 'officialCounts'];
 
 /** Reject misspelt option keys and options that do not apply to the dataset (ParameterError). */
 function checkLoadOptions(name: string, opts: LoadOptions): void {
