@@ -3,11 +3,22 @@
  * shape checks. Not part of the public API beyond what models/registry.ts re-exports.
  */
 import type { Backend } from '../src/backend/backend.js';
+import { closest } from '../src/config/didyoumean.js';
 import { checkNumber, ParameterError, ShapeError } from '../src/errors.js';
 import { shapeString, type Tensor } from '../src/tensor.js';
 import type { NeuronState } from './model.js';
 
-/** Throw a ParameterError if `params` has a key that `allowed` does not list (catches typos). */
+/** A parameter name the model does not have (a typo, usually); `hint` is the closest known name. */
+export class UnknownParameterError extends ParameterError {
+  readonly hint: string | undefined;
+  constructor(readonly model: string, readonly key: string, readonly known: readonly string[]) {
+    const hint = closest(key, known);
+    super(`${model}: unknown parameter "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; known parameters: ${known.join(', ')}`);
+    this.hint = hint;
+  }
+}
+
+/** Throw an UnknownParameterError if `params` has a key that `allowed` does not list (catches typos). */
 export function checkKnownKeys(model: string, params: object | undefined, allowed: readonly string[]): void {
   if (params === undefined || params === null) return;
   if (typeof params !== 'object') {
@@ -15,9 +26,7 @@ export function checkKnownKeys(model: string, params: object | undefined, allowe
   }
   for (const k of Object.keys(params)) {
     if ((params as Record<string, unknown>)[k] === undefined) continue;
-    if (!allowed.includes(k)) {
-      throw new ParameterError(`${model}: unknown parameter "${k}"; known parameters: ${allowed.join(', ')}`);
-    }
+    if (!allowed.includes(k)) throw new UnknownParameterError(model, k, allowed);
   }
 }
 

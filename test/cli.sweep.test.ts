@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -45,7 +45,8 @@ describe('sigprop sweep', () => {
   it('two shards cover a 2x2 grid once; rerunning skips finished points; summary lists all', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sigprop-sweep-'));
     const cfgPath = join(dir, 'base.json');
-    writeFileSync(cfgPath, JSON.stringify({ name: 'sw', dataset: 'moons', trainSize: 32, testSize: 16, layers: [{ size: 4 }, { size: 2 }], rule: 'sigprop', mode: 'rate', epochs: 1, batchSize: 16, backend: 'reference' }));
+    // spiking: a surrogate sweep over a rate-mode config is refused (see below)
+    writeFileSync(cfgPath, JSON.stringify({ name: 'sw', dataset: 'moons', trainSize: 32, testSize: 16, layers: [{ size: 4 }, { size: 2 }], rule: 'sigprop', mode: 'spiking', steps: 4, epochs: 1, batchSize: 16, backend: 'reference' }));
     const sweepDir = join(dir, 'sweep');
     const args = [cfgPath, '--surrogates', 'atan,fastSigmoid', '--seeds', '0-1', '--sweep-dir', sweepDir, '--quiet', '--no-report'];
     const list = quietIO();
@@ -79,5 +80,40 @@ describe('sigprop sweep', () => {
     const json = JSON.parse(readFileSync(join(out, 'surrogates.json'), 'utf8'));
     expect(json.surrogates.map((c: { name: string }) => c.name)).toEqual(['atan', 'fastSigmoid']);
     expect(json.accuracy.map((r: { surrogate: string; seeds: number[] }) => [r.surrogate, r.seeds])).toEqual([['atan', [0, 1]], ['fastSigmoid', [0, 1]]]);
+  });
+
+  it('refuses --surrogates over a config that has no surrogate (rate mode, voltage representation), before any run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigprop-sweep-'));
+    const base = { name: 'sw', dataset: 'moons', trainSize: 32, testSize: 16, layers: [{ size: 4 }, { size: 2 }], rule: 'sigprop', epochs: 1, batchSize: 16, backend: 'reference' };
+    for (const [tag, extra, why] of [
+      ['rate', { mode: 'rate' }, /mode "rate" \(a non-spiking MLP: no time steps, no spikes\) does not use it/],
+      ['voltage', { mode: 'spiking', representation: 'voltage' }, /representation "voltage" puts the loss on the membrane voltage itself/],
+      ['bp', { rule: 'bp' }, /rule "bp" \(the backprop MLP/],
+    ] as const) {
+      const cfgPath = join(dir, `${tag}.json`);
+      writeFileSync(cfgPath, JSON.stringify({ ...base, ...extra }));
+      const sweepDir = join(dir, `sweep-${tag}`);
+      for (const more of [[], ['--list']]) {
+        const o = quietIO();
+        expect(await main(['sweep', cfgPath, '--surrogates', 'atan,fastSigmoid', '--seeds', '0-1', '--sweep-dir', sweepDir, '--quiet', '--no-report', ...more], o), tag).toBe(2);
+        expect(o.stderr).toMatch(/--surrogates: the surrogate has no effect on this config .* every surrogate would train the same network and give identical rows/);
+        expect(o.stderr).toMatch(why);
+        expect(o.stdout).toBe('');
+      }
+      expect(existsSync(sweepDir), tag).toBe(false);
+    }
+    // seeds and learning rates over the same rate config are fine
+    const o = quietIO();
+    expect(await main(['sweep', join(dir, 'rate.json'), '--seeds', '0-1', '--learning-rates', '0.01,0.001', '--list'], o)).toBe(0);
+    expect(o.stdout).toContain('grid: 4 points');
+  });
+
+  it('warns on stderr about settings the base config ignores', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigprop-sweep-'));
+    const cfgPath = join(dir, 'rate.json');
+    writeFileSync(cfgPath, JSON.stringify({ dataset: 'moons', layers: [{ size: 4 }, { size: 2 }], rule: 'sigprop', mode: 'rate', steps: 40 }));
+    const o = quietIO();
+    expect(await main(['sweep', cfgPath, '--seeds', '0-1', '--list'], o)).toBe(0);
+    expect(o.stderr).toBe('warning: steps = 40 has no effect: mode "rate" (a non-spiking MLP: no time steps, no spikes) does not use it\n');
   });
 });

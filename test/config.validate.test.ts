@@ -90,6 +90,119 @@ describe('config validation', () => {
   });
 });
 
+/** Warnings resolveConfig reports for `raw` (throws if it is invalid). */
+function warningsOf(raw: unknown): string[] {
+  const out: string[] = [];
+  resolveConfig(raw, 'config', { onWarning: (w) => out.push(w) });
+  return out;
+}
+
+describe('layer models and parameters are checked at resolution, naming the layer', () => {
+  const layer0 = (l: object) => ({ ...minimal, layers: [{ size: 8, ...l }, { size: 2 }] });
+
+  it('a misspelt parameter, with the model and a did-you-mean hint', () => {
+    expect(issuesOf(layer0({ params: { betta: 0.9 } }))).toEqual([
+      'layers[0].params.betta is not a parameter of model "lif" (did you mean "beta"?); its parameters: beta, tauMs, threshold, reset, resetDelay, vMin',
+    ]);
+    expect(issuesOf({ ...minimal, mode: 'continuous', layers: [{ size: 8, model: 'leaky', params: { taums: 5 } }, { size: 2 }] })[0])
+      .toMatch(/^layers\[0\]\.params\.taums is not a parameter of model "leaky" \(did you mean "tauMs"\?\)/);
+  });
+
+  it('a value out of range, with the range from the model\'s own validation', () => {
+    expect(issuesOf(layer0({ params: { beta: 1.5 } }))).toEqual([
+      'layers[0].params.beta = 1.5 is out of range; layers[0].params.beta must be a finite number with 0 <= value <= 1',
+    ]);
+    expect(issuesOf(layer0({ params: { threshold: 0 } }))[0]).toMatch(/^layers\[0\]\.params\.threshold = 0 is out of range/);
+    expect(issuesOf(layer0({ params: { reset: 'zro' } }))[0]).toMatch(/^layers\[0\]\.params\.reset = "zro" is not allowed; .* one of: subtract, zero, none/);
+    expect(issuesOf(layer0({ params: { beta: 0.5, tauMs: 3 } }))[0]).toMatch(/^layers\[0\]\.params \(model "lif"\): beta = 0\.5 and tauMs = 3 ms disagree/);
+    // continuous mode: the rule's own defaults (tau 5 ms) take part, as when the run builds the layer
+    expect(issuesOf({ ...minimal, mode: 'continuous', dtMs: 10, layers: [{ size: 8, params: { method: 'euler' } }, { size: 2 }] })[0])
+      .toMatch(/^layers\[0\]\.params \(model "leaky"\): method 'euler' is unstable for dtMs\/tauMs = 2\.000/);
+  });
+
+  it('a model or reset the rule cannot train, and every bad layer at once', () => {
+    const msgs = issuesOf({ ...minimal, layers: [{ size: 8, model: 'synaptic' }, { size: 8, params: { reset: 'zero' } }, { size: 8, params: { beta: -1 } }, { size: 2 }] });
+    expect(msgs).toEqual([
+      'layers[0].model = "synaptic" cannot be used with mode "spiking": online sigprop eligibility traces are implemented for LIF layers; use model "lif"',
+      'layers[1].params.reset = "zero" cannot be used with mode "spiking": the presynaptic trace is exact only for reset "subtract" or "none"; use one of those',
+      'layers[2].params.beta = -1 is out of range; layers[2].params.beta must be a finite number with 0 <= value <= 1',
+    ]);
+    expect(issuesOf({ ...minimal, rule: 'bptt', layers: [{ size: 8, model: 'leaky' }, { size: 2 }] })[0]).toMatch(/layers\[0\]\.model = "leaky" cannot be used with rule "bptt".*use model "lif"/);
+    expect(issuesOf({ ...minimal, mode: 'continuous', layers: [{ size: 8, model: 'lif' }, { size: 2 }] })[0]).toMatch(/layers\[0\]\.model = "lif" cannot be used with mode "continuous".*use model "leaky"/);
+  });
+
+  it('valid layers pass; rate mode reads no layer models (warned about instead)', () => {
+    expect(issuesOf(layer0({ model: 'lif', params: { beta: 0.95, threshold: 1, reset: 'none', vMin: 0 } }))).toEqual([]);
+    expect(issuesOf({ ...minimal, mode: 'continuous', layers: [{ size: 8, model: 'leaky', params: { tauMs: 5, activation: 'relu' } }, { size: 2 }] })).toEqual([]);
+    expect(issuesOf({ ...layer0({ params: { betta: 2 } }), mode: 'rate' })).toEqual([]);
+  });
+
+  it('the continuous-mode layer defaults are the ones the Hebbian rule uses', async () => {
+    const { CONTINUOUS_LAYER_DEFAULTS } = await import('../src/config/semantics.js');
+    const { HebbianSigprop } = await import('../src/learning/hebbian.js');
+    const { ReferenceBackend } = await import('../src/backend/reference.js');
+    const { Rng } = await import('../src/rng.js');
+    const { getModel } = await import('../models/registry.js');
+    const cfg = resolveConfig({ ...minimal, mode: 'continuous', dtMs: 0.5, layers: [{ size: 4 }, { size: 2 }] });
+    const rule = new HebbianSigprop(cfg, { backend: new ReferenceBackend(), rng: new Rng(0), inputSize: 2, numClasses: 2 });
+    expect(rule.leaky[0]).toEqual(getModel('leaky').resolve({ ...CONTINUOUS_LAYER_DEFAULTS }, 0.5));
+  });
+});
+
+describe('the output layer against the dataset\'s classes (before loading it)', () => {
+  it('fewer output units than classes is an error naming layers[N].size, the dataset and its class count', () => {
+    expect(issuesOf({ ...minimal, dataset: 'spike-patterns', layers: [{ size: 8 }, { size: 4 }] })).toEqual([
+      'layers[1].size = 4 is fewer than the 10 classes of dataset "spike-patterns"; the last layer is the output and needs one unit per class: set layers[1].size to 10',
+    ]);
+    expect(issuesOf({ ...minimal, dataset: 'cifar100-coarse', layers: [{ size: 10 }] })[0]).toMatch(/layers\[0\]\.size = 10 is fewer than the 20 classes of dataset "cifar100-coarse"/);
+    expect(issuesOf({ ...minimal, dataset: 'fashion', layers: [{ size: 32 }, { size: 9 }] })[0]).toMatch(/the 10 classes of dataset "fashion"/);
+  });
+
+  it('parametrised tasks take the class count from datasetParams, and bad datasetParams are caught here too', () => {
+    expect(issuesOf({ ...minimal, dataset: 'spike-patterns', datasetParams: { classes: 4 }, layers: [{ size: 8 }, { size: 4 }] })).toEqual([]);
+    expect(issuesOf({ ...minimal, dataset: 'spike-patterns', datasetParams: { classes: 12 }, layers: [{ size: 8 }, { size: 10 }] })[0])
+      .toBe('layers[1].size = 10 is fewer than the 12 classes of dataset "spike-patterns" (datasetParams.classes); the last layer is the output and needs one unit per class: set layers[1].size to 12');
+    expect(issuesOf({ ...minimal, dataset: 'spike-patterns', datasetParams: { clases: 4 } })[0]).toMatch(/^datasetParams = \{"clases":4\} is not valid for dataset "spike-patterns": .*unknown parameter clases; allowed: classes/);
+    expect(issuesOf({ ...minimal, dataset: 'mnist', datasetParams: { noise: 1 }, layers: [{ size: 10 }] })[0]).toMatch(/apply only to synthetic tasks/);
+  });
+
+  it('more output units than classes is a warning; an unregistered dataset is not checked', () => {
+    expect(warningsOf({ ...minimal, layers: [{ size: 8 }, { size: 3 }] })).toEqual([
+      'layers[1].size = 3 is more than the 2 classes of dataset "moons"; 1 output unit will never match a label (set it to 2)',
+    ]);
+    expect(resolveConfig({ ...minimal, dataset: 'mine', layers: [{ size: 1 }] }, 'x', { skipChecks: ['dataset'] }).dataset).toBe('mine');
+  });
+});
+
+describe('warnings for settings a run ignores', () => {
+  it('a surrogate (and other spiking settings) in rate mode', () => {
+    expect(warningsOf({ ...minimal, mode: 'rate', surrogate: 'atan', encoder: 'latency', layers: [{ size: 8, params: { beta: 0.9 } }, { size: 2 }] })).toEqual([
+      'surrogate = "atan" has no effect: mode "rate" (a non-spiking MLP: no time steps, no spikes) does not use it',
+      'encoder = "latency" has no effect: mode "rate" (a non-spiking MLP: no time steps, no spikes) does not use it',
+      'layers[0].params = {"beta":0.9} has no effect: mode "rate" (a non-spiking MLP: no time steps, no spikes) has no neuron models; its nonlinearity is ruleParams.activation',
+    ]);
+  });
+
+  it('only what the config sets, not defaults; nothing for settings the run reads', () => {
+    expect(warningsOf({ ...minimal, mode: 'rate' })).toEqual([]);
+    expect(warningsOf({ ...minimal, surrogate: 'atan', steps: 10, encoder: 'rate', eligibility: 'instant', layers: [{ size: 8, params: { beta: 0.9 } }, { size: 2 }] })).toEqual([]);
+    // re-resolving a resolved config (all defaults present) reports only through onWarning, which the run loop does not pass
+    expect(() => resolveConfig(resolveConfig({ ...minimal, mode: 'rate' }))).not.toThrow();
+  });
+
+  it('the surrogate in voltage mode, the readout layer\'s parameters, and baselines\' fixed choices', () => {
+    expect(warningsOf({ ...minimal, representation: 'voltage', surrogate: 'atan' })).toEqual([
+      'surrogate = "atan" has no effect: representation "voltage" puts the loss on the membrane voltage itself, with no surrogate',
+    ]);
+    expect(warningsOf({ ...minimal, layers: [{ size: 8 }, { size: 2, params: { beta: 0.5 } }] })[0]).toMatch(/^layers\[1\]\.params = \{"beta":0\.5\} has no effect: the output layer is a leaky readout; its decay is ruleParams\.readoutBeta/);
+    expect(warningsOf({ ...minimal, rule: 'bp', mode: 'spiking', loss: 'l2' })).toEqual([
+      'mode = "spiking" has no effect: rule "bp" is always the rate MLP; for a spiking baseline use rule "bptt"',
+      'loss = "l2" has no effect: rule "bp" learns by backprop with softmax cross-entropy, without sigprop\'s local loss or target projection',
+    ]);
+    expect(warningsOf({ ...minimal, mode: 'continuous', surrogate: 'atan', steps: 5 })).toEqual(['surrogate = "atan" has no effect: mode "continuous" (leaky integrators, no spikes) does not use it']);
+  });
+});
+
 describe('config files and overrides', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sigprop-cfg-'));
 
@@ -147,7 +260,9 @@ describe('named experiments (src/config/presets.ts)', () => {
     const names = listPresets().map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(['mnist-lif', 'fashion-lif', 'mnist-lif-voltage', 'fashion-lif-voltage', 'mnist-mlp', 'mnist-ct', 'mnist-ct-online']));
     for (const name of names) {
-      const cfg = resolveConfig(getPreset(name));
+      const warnings: string[] = [];
+      const cfg = resolveConfig(getPreset(name), name, { onWarning: (w) => warnings.push(w) });
+      expect(warnings, name).toEqual([]); // a named experiment sets nothing its run ignores
       expect(cfg.name).toBe(name);
       expect(() => resolveRuleSettings(cfg), name).not.toThrow();
     }

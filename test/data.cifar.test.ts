@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../src/errors.js';
-import { CIFAR10_FILES, loadDataset } from '../src/data/index.js';
-import { tempDir } from './data.helpers.js';
+import { CIFAR10_FILES, CIFAR_RECORDS, loadDataset } from '../src/data/index.js';
+import { tempDir, writeSparse } from './data.helpers.js';
 
 /** n CIFAR records: label bytes from labelsOf(i), pixel j of channel c = (i + c * 50 + j) % 256. */
 function cifarBytes(n: number, labelBytes: 1 | 2, labelsOf: (i: number) => number[]): Uint8Array {
@@ -25,7 +25,7 @@ describe('CIFAR-10 binary files', () => {
   it('loads small files in the official format (CHW, [0, 1], labels)', () => {
     const dir = tempDir();
     writeCifar10(dir);
-    const d = loadDataset('cifar10', { dataDir: dir });
+    const d = loadDataset('cifar10', { dataDir: dir, officialCounts: false });
     expect(d.train.n).toBe(20);
     expect(d.test.n).toBe(4);
     expect(d.inputShape).toEqual([3, 32, 32]);
@@ -43,7 +43,7 @@ describe('CIFAR-10 binary files', () => {
     mkdirSync(dir);
     writeCifar10(dir, 2);
     writeFileSync(join(dir, 'batches.meta.txt'), 'a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n\n');
-    const d = loadDataset('cifar-10', { dataDir: parent });
+    const d = loadDataset('cifar-10', { dataDir: parent, officialCounts: false });
     expect(d.train.n).toBe(10);
     expect(d.classNames).toEqual('abcdefghij'.split(''));
   });
@@ -51,7 +51,7 @@ describe('CIFAR-10 binary files', () => {
   it('standardises per channel with training statistics', () => {
     const dir = tempDir();
     writeCifar10(dir);
-    const d = loadDataset('cifar10', { dataDir: dir, standardize: true });
+    const d = loadDataset('cifar10', { dataDir: dir, standardize: true, officialCounts: false });
     expect(d.normalisation.mean).toHaveLength(3);
     for (let c = 0; c < 3; c++) {
       let s = 0, s2 = 0;
@@ -69,17 +69,38 @@ describe('CIFAR-10 binary files', () => {
     const dir = tempDir();
     writeCifar10(dir);
     writeFileSync(join(dir, 'data_batch_3.bin'), cifarBytes(4, 1, () => [1]).subarray(0, 3 * 3073 + 100));
-    expect(() => loadDataset('cifar10', { dataDir: dir })).toThrow(DataError);
-    expect(() => loadDataset('cifar10', { dataDir: dir })).toThrow(/data_batch_3\.bin: truncated or wrong format: 9319 bytes is not a multiple of the 3073-byte record/);
+    expect(() => loadDataset('cifar10', { dataDir: dir, officialCounts: false })).toThrow(DataError);
+    expect(() => loadDataset('cifar10', { dataDir: dir, officialCounts: false })).toThrow(/data_batch_3\.bin: truncated or wrong format: 9319 bytes is not a multiple of the 3073-byte record/);
+  });
+
+  it('rejects a test file cut to 10 of its 10,000 records, naming it with the expected and found counts', () => {
+    const dir = tempDir();
+    // the five training files at their official size (sparse), the test file cut on a record boundary
+    for (const f of CIFAR10_FILES.train) writeSparse(join(dir, f), new Uint8Array(0), 10000 * 3073);
+    writeFileSync(join(dir, 'test_batch.bin'), cifarBytes(10, 1, (i) => [i % 10]));
+    let msg = '';
+    try {
+      loadDataset('cifar10', { dataDir: dir });
+    } catch (err) {
+      expect(err).toBeInstanceOf(DataError);
+      msg = (err as Error).message;
+    }
+    expect(msg).toContain(`CIFAR-10: ${join(dir, 'test_batch.bin')} has 10 records, expected 10000`);
+    expect(msg).toMatch(/truncated or not the official one.*set trainSize \/ testSize/);
+    expect(msg).not.toContain('data_batch');
+    // every file that differs is named at once
+    writeFileSync(join(dir, 'data_batch_4.bin'), cifarBytes(3, 1, () => [0]));
+    expect(() => loadDataset('cifar10', { dataDir: dir })).toThrow(/data_batch_4\.bin has 3 records, expected 10000; .*test_batch\.bin has 10 records, expected 10000/);
+    expect(CIFAR_RECORDS['data_batch_1.bin'] * 5).toBe(50000);
   });
 
   it('rejects an out-of-range label and an empty file', () => {
     const dir = tempDir();
     writeCifar10(dir);
     writeFileSync(join(dir, 'test_batch.bin'), cifarBytes(3, 1, (i) => [i === 2 ? 10 : 0]));
-    expect(() => loadDataset('cifar10', { dataDir: dir })).toThrow(/test_batch\.bin: record 2 has label byte 0 = 10, outside 0\.\.9/);
+    expect(() => loadDataset('cifar10', { dataDir: dir, officialCounts: false })).toThrow(/test_batch\.bin: record 2 has label byte 0 = 10, outside 0\.\.9/);
     writeFileSync(join(dir, 'test_batch.bin'), new Uint8Array(0));
-    expect(() => loadDataset('cifar10', { dataDir: dir })).toThrow(/test_batch\.bin: is empty/);
+    expect(() => loadDataset('cifar10', { dataDir: dir, officialCounts: false })).toThrow(/test_batch\.bin: is empty/);
   });
 
   it('names the missing directory or files and the expected ones', () => {
@@ -112,24 +133,31 @@ describe('CIFAR-100 binary files', () => {
   it('loads fine and coarse labels', () => {
     const dir = tempDir();
     writeCifar100(dir);
-    const fine = loadDataset('cifar100', { dataDir: dir });
+    const fine = loadDataset('cifar100', { dataDir: dir, officialCounts: false });
     expect(fine.numClasses).toBe(100);
     expect(Array.from(fine.train.labels)).toEqual([0, 17, 34, 51, 68, 85]);
     expect(Array.from(fine.test.labels)).toEqual([99, 98, 97]);
     expect(fine.classNames![99]).toBe('worm');
     expect(fine.train.images[3 * 3072 + 1024]).toBeCloseTo(53 / 255, 6);
-    const coarse = loadDataset('cifar100-coarse', { dataDir: dir });
+    const coarse = loadDataset('cifar100-coarse', { dataDir: dir, officialCounts: false });
     expect(coarse.numClasses).toBe(20);
     expect(Array.from(coarse.test.labels)).toEqual([19, 18, 17]);
     expect(coarse.classNames![19]).toBe('vehicles_2');
+  });
+
+  it('requires the official 50,000 / 10,000 records', () => {
+    const dir = tempDir();
+    writeSparse(join(dir, 'train.bin'), new Uint8Array(0), 49999 * 3074);
+    writeSparse(join(dir, 'test.bin'), new Uint8Array(0), 10000 * 3074);
+    expect(() => loadDataset('cifar100', { dataDir: dir })).toThrow(/CIFAR-100: .*train\.bin has 49999 records, expected 50000 \(the official file holds that many\)/);
   });
 
   it('rejects a file in the CIFAR-10 record size and out-of-range fine labels', () => {
     const dir = tempDir();
     writeCifar100(dir);
     writeFileSync(join(dir, 'test.bin'), cifarBytes(3, 1, () => [0]));
-    expect(() => loadDataset('cifar100', { dataDir: dir })).toThrow(/test\.bin: truncated or wrong format: .* 3074-byte record/);
+    expect(() => loadDataset('cifar100', { dataDir: dir, officialCounts: false })).toThrow(/test\.bin: truncated or wrong format: .* 3074-byte record/);
     writeFileSync(join(dir, 'test.bin'), cifarBytes(2, 2, () => [1, 100]));
-    expect(() => loadDataset('cifar100', { dataDir: dir })).toThrow(/test\.bin: record 0 has label byte 1 = 100, outside 0\.\.99/);
+    expect(() => loadDataset('cifar100', { dataDir: dir, officialCounts: false })).toThrow(/test\.bin: record 0 has label byte 1 = 100, outside 0\.\.99/);
   });
 });

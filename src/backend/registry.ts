@@ -1,6 +1,10 @@
 /**
  * Backend registry. Backends register a factory under a name; `createBackend('auto')` picks the
  * fastest available on this machine (wasm on CPU once it is registered, else reference).
+ *
+ * When 'auto' has to skip a preferred backend because it failed to start (e.g. kernels.wasm is
+ * not built), it says so: one `warning: ...` line naming the reason and the fix, by default on
+ * stderr once per process (`onFallback` redirects or silences it), never a silent 14x slow-down.
  */
 import { ParameterError } from '../errors.js';
 import type { Backend, BackendFactory } from './backend.js';
@@ -20,26 +24,63 @@ export function backendNames(): string[] {
 
 export interface BackendOptions {
   threads?: number;
+  /**
+   * Where 'auto' reports that it skipped a preferred backend that failed to start (one line,
+   * without the `warning: ` prefix). Default: write `warning: <line>` to stderr, once per
+   * process. `false`: say nothing (the caller reports the fall-back itself).
+   */
+  onFallback?: ((message: string) => void) | false;
+}
+
+/** How much slower the reference backend trains than the wasm one (experiments/RESULTS.md: 13-17x). */
+const SLOWDOWN: Readonly<Record<string, string>> = { wasm: 'about 14x' };
+
+let fallbackReported = false;
+
+/** Default `onFallback`: one stderr line per process (a sweep creates a backend per point). */
+function reportFallbackOnce(message: string): void {
+  if (fallbackReported) return;
+  fallbackReported = true;
+  process.stderr.write(`warning: ${message}\n`);
+}
+
+/** The one-line fall-back message: what was skipped, what runs instead, why, and the fix. */
+export function fallbackMessage(skipped: string, used: string, err: unknown): string {
+  const why = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').trim();
+  const slower = SLOWDOWN[skipped] ? `, ${SLOWDOWN[skipped]} slower` : '';
+  const fix = skipped === 'wasm' && !why.includes('npm run build:wasm') ? '; build it with `npm run build:wasm`' : '';
+  return `backend "auto" runs on "${used}"${slower}, because "${skipped}" could not start: ${why}${fix}`;
 }
 
 export async function createBackend(name = 'auto', opts: BackendOptions = {}): Promise<Backend> {
+  const { onFallback, ...factoryOpts } = opts;
   if (name === 'auto') {
+    const failed: [string, unknown][] = [];
+    const report = (used: string): void => {
+      if (!failed.length || onFallback === false) return;
+      const [skipped, err] = failed[0];
+      (onFallback ?? reportFallbackOnce)(fallbackMessage(skipped, used, err));
+    };
     for (const n of autoOrder) {
       const f = factories.get(n);
       if (!f) continue;
       try {
-        return await f(opts);
-      } catch {
-        // fall through to the next preference
+        const backend = await f(factoryOpts);
+        report(backend.name);
+        return backend;
+      } catch (err) {
+        failed.push([n, err]); // fall through to the next preference
       }
     }
-    return new ReferenceBackend();
+    const backend = new ReferenceBackend();
+    report(backend.name);
+    return backend;
   }
   const f = factories.get(name);
   if (!f) {
     throw new ParameterError(`backend = "${name}" is not known; backend must be one of: auto, ${backendNames().join(', ')}`);
   }
-  return f(opts);
+  return f(factoryOpts);
 }
 
 registerBackend('reference', () => new ReferenceBackend());

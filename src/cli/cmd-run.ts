@@ -43,8 +43,8 @@ export function rawConfigFor(source: string): Record<string, unknown> | undefine
   return undefined;
 }
 
-/** Resolve the config of a run/sweep command line: source + --set + override flags. */
-export function configFromArgs(source: string, args: ParsedArgs): ResolvedConfig {
+/** Resolve the config of a run/sweep command line: source + --set + override flags. `onWarning` gets settings that will have no effect. */
+export function configFromArgs(source: string, args: ParsedArgs, onWarning?: (message: string) => void): ResolvedConfig {
   const raw = rawConfigFor(source);
   if (!raw) {
     const scripts = experimentScripts();
@@ -54,7 +54,7 @@ export function configFromArgs(source: string, args: ParsedArgs): ResolvedConfig
     );
   }
   for (const s of (args.flags.set as string[] | undefined) ?? []) setPath(raw, s);
-  return resolveConfig(applyOverrides(raw, args.overrides), existsSync(source) ? source : `experiment ${source}`);
+  return resolveConfig(applyOverrides(raw, args.overrides), existsSync(source) ? source : `experiment ${source}`, { onWarning });
 }
 
 /** One line summarising a finished run. */
@@ -117,7 +117,7 @@ export const runCommand: Command = {
       if (script) return runScript(script, rest);
     }
     if (rest.length) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])} for 'sigprop run'`, "run 'sigprop run --help' for the accepted flags");
-    const cfg = configFromArgs(source, args);
+    const cfg = configFromArgs(source, args, (w) => io.err(`warning: ${w}\n`));
     if (args.flags['dry-run']) {
       io.out(`${JSON.stringify(cfg, null, 2)}\n`);
       return 0;

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { UsageError, type ParsedArgs } from './args.js';
 import { lineLogger, type CliIO, type Command } from './command.js';
 import { configFromArgs } from './cmd-run.js';
-import { parseNumberList, parseShard, runSweep, shardPoints, sweepGrid, writeSweepSummary, type SweepAxes } from './sweep.js';
+import { checkSweepAxes, parseNumberList, parseShard, runSweep, shardPoints, sweepGrid, writeSweepSummary, type SweepAxes } from './sweep.js';
 
 export const sweepCommand: Command = {
   command: 'sweep',
@@ -45,12 +45,13 @@ export const sweepCommand: Command = {
     for (const k of ['surrogate', 'seed', 'learningRate']) {
       if (args.overrides[k] !== undefined) throw new UsageError(`--${k === 'learningRate' ? 'learning-rate' : k} sets one value; a sweep takes lists: --surrogates, --seeds, --learning-rates`);
     }
-    const base = configFromArgs(source, args);
+    const base = configFromArgs(source, args, (w) => io.err(`warning: ${w}\n`));
     const axes: SweepAxes = {
       surrogates: args.flags.surrogates as string[] | undefined,
       seeds: args.flags.seeds ? parseNumberList('seeds', args.flags.seeds as string[], true) : undefined,
       learningRates: args.flags['learning-rates'] ? parseNumberList('learning-rates', args.flags['learning-rates'] as string[], false) : undefined,
     };
+    checkSweepAxes(base, axes);
     const shard = parseShard(String(args.flags.shard));
     const grid = sweepGrid(axes);
     const mine = shardPoints(grid, shard);

@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConfig } from '../config/resolve.js';
+import { ignoredSettings } from '../config/semantics.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../io.js';
 import { resumeRun, runExperiment, RUN_FILES, type RunEpochMetrics, type RunExperimentOptions, type RunState } from '../runner.js';
@@ -65,6 +66,20 @@ export function sweepGrid(axes: SweepAxes): GridPoint[] {
     }
   }
   return points;
+}
+
+/**
+ * Refuse an axis the base config does not read: every point would train the same network and
+ * the summary would show identical rows (e.g. --surrogates over a rate-mode config).
+ */
+export function checkSweepAxes(base: ResolvedConfig, axes: SweepAxes): void {
+  const surrogate = ignoredSettings(base).find((s) => s.field === 'surrogate');
+  if (axes.surrogates?.length && surrogate) {
+    throw new UsageError(
+      `--surrogates: the surrogate has no effect on this config (${surrogate.why}), so every surrogate would train the same network and give identical rows`,
+      'sweep --seeds or --learning-rates instead, or start from a spiking config (mode "spiking", representation "surrogate")',
+    );
+  }
 }
 
 /** Parse 'i/n' (1 <= i <= n). */
@@ -125,6 +140,7 @@ export interface SweepResult {
 
 /** Run this shard's points of the grid over `base`. */
 export async function runSweep(base: ResolvedConfig, axes: SweepAxes, opts: SweepOptions): Promise<SweepResult> {
+  checkSweepAxes(base, axes);
   const grid = sweepGrid(axes);
   const mine = shardPoints(grid, opts.shard);
   const configs = grid.map((p) => resolveConfig({ ...base, ...p.overrides, name: `${base.name}__${p.name}` }, `sweep point ${p.name}`));

@@ -93,6 +93,7 @@ registerPreset({
   description: 'spiking sigprop in voltage mode on MNIST (97.74% in RESULTS.md): the mnist-lif network with the loss on U itself, a membrane floor vMin = 0 (U never falls below rest, so the trained voltages stay where spikes can carry them), class-signal CE at temperature 0.1, input dropout 0.2, Adam 0.001, 9 epochs (lr x0.3 at 6 and 8)',
   config: {
     ...spikingSigprop, name: 'mnist-lif-voltage', dataset: 'mnist', representation: 'voltage', learningRate: 0.001,
+    surrogate: undefined, // voltage mode has no surrogate (getPreset's copy drops the key; resolution then fills the unused default)
     layers: [{ size: 1000, model: 'lif', params: { beta: 0.95, threshold: 1, vMin: 0 } }, { size: 10 }],
     schedule: { milestones: [6, 8], gamma: 0.3 }, epochs: 9, ruleParams: { temperature: 0.1, inputDropout: 0.2 },
   },

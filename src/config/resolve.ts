@@ -11,35 +11,73 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SigpropError } from '../errors.js';
 import { writeJsonAtomic } from '../io.js';
+import { datasetClassCount } from '../data/index.js';
 import type { ExperimentConfig, ResolvedConfig } from './types.js';
 import { experimentSchema } from './experiment-schema.js';
 import { applyDefaults, ConfigError, describeAllowed, validate, type ConfigIssue, type Schema } from './schema.js';
+import { ignoredSettingWarnings, layerIssues } from './semantics.js';
 
 export interface ResolveOptions {
   /**
    * Field paths whose registry check is skipped, e.g. ['dataset'] when the caller supplies its
-   * own Dataset object under a name that is not registered.
+   * own Dataset object under a name that is not registered (its class count is then unknown too).
    */
   skipChecks?: readonly string[];
+  /**
+   * Receives one sentence per setting that is valid but will not do what it seems to (e.g. a
+   * surrogate in rate mode, which has none; more output units than classes). Only settings that
+   * `raw` gives explicitly are mentioned, not defaults. The CLI prints them as `warning: ...` on
+   * stderr; without a callback they are dropped (the run loop re-resolves saved configs silently).
+   */
+  onWarning?: (message: string) => void;
 }
 
 /**
  * Validate a raw configuration object and fill in defaults. Throws ConfigError (listing every
  * problem: field path, value, what is allowed) when invalid. `source` names the origin in messages.
+ * Besides each field's own rule this checks, before any data is loaded: the hidden layers' neuron
+ * models and parameters (with the models' own validation, naming `layers[i]`), the output layer
+ * against the dataset's number of classes, and the datasetParams of synthetic tasks.
  */
 export function resolveConfig(raw: unknown, source = 'config', opts: ResolveOptions = {}): ResolvedConfig {
-  const issues = validate(experimentSchema, raw, '', new Set(opts.skipChecks ?? []));
+  const skip = new Set(opts.skipChecks ?? []);
+  const issues = validate(experimentSchema, raw, '', skip);
   if (issues.length) throw new ConfigError(issues, source);
   const cfg = applyDefaults(experimentSchema, raw) as ResolvedConfig;
   if (!cfg.name) cfg.name = `${cfg.dataset}-${cfg.rule}`.replace(/[^A-Za-z0-9._-]/g, '_');
-  const extra = crossFieldIssues(cfg);
+  const warnings: string[] = [];
+  const extra = crossFieldIssues(cfg, skip, warnings);
   if (extra.length) throw new ConfigError(extra, source);
+  if (opts.onWarning) for (const w of [...ignoredSettingWarnings(raw, cfg), ...warnings]) opts.onWarning(w);
   return cfg;
 }
 
-/** Checks that involve more than one field. */
-function crossFieldIssues(cfg: ResolvedConfig): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
+/** The output layer against the dataset's class count (known without loading it for registered datasets). */
+function classIssues(cfg: ResolvedConfig, skip: ReadonlySet<string>, warnings: string[]): ConfigIssue[] {
+  if (skip.has('dataset')) return [];
+  let classes: number | undefined;
+  try {
+    classes = datasetClassCount(cfg.dataset, cfg.datasetParams);
+  } catch (err) {
+    return [{ path: 'datasetParams', value: cfg.datasetParams, message: `datasetParams = ${JSON.stringify(cfg.datasetParams)} is not valid for dataset "${cfg.dataset}": ${(err as Error).message}` }];
+  }
+  if (classes === undefined) return [];
+  const i = cfg.layers.length - 1;
+  const size = cfg.layers[i].size;
+  const of = `the ${classes} classes of dataset "${cfg.dataset}"${cfg.datasetParams?.classes !== undefined ? ' (datasetParams.classes)' : ''}`;
+  if (size < classes) {
+    return [{
+      path: `layers[${i}].size`, value: size,
+      message: `layers[${i}].size = ${size} is fewer than ${of}; the last layer is the output and needs one unit per class: set layers[${i}].size to ${classes}`,
+    }];
+  }
+  if (size > classes) warnings.push(`layers[${i}].size = ${size} is more than ${of}; ${size - classes} output unit${size - classes > 1 ? 's' : ''} will never match a label (set it to ${classes})`);
+  return [];
+}
+
+/** Checks that involve more than one field. Warnings (valid but suspicious settings) go to `warnings`. */
+function crossFieldIssues(cfg: ResolvedConfig, skip: ReadonlySet<string>, warnings: string[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [...layerIssues(cfg), ...classIssues(cfg, skip, warnings)];
   if (cfg.schedule) {
     const m = cfg.schedule.milestones;
     for (let i = 1; i < m.length; i++) {

@@ -24,6 +24,11 @@ export const CIFAR10_FILES = {
   test: ['test_batch.bin'],
 };
 export const CIFAR100_FILES = { train: ['train.bin'], test: ['test.bin'] };
+/** Records in each official file (https://www.cs.toronto.edu/~kriz/cifar.html). */
+export const CIFAR_RECORDS: Readonly<Record<string, number>> = {
+  'data_batch_1.bin': 10000, 'data_batch_2.bin': 10000, 'data_batch_3.bin': 10000, 'data_batch_4.bin': 10000, 'data_batch_5.bin': 10000,
+  'test_batch.bin': 10000, 'train.bin': 50000, 'test.bin': 10000,
+};
 
 export const CIFAR10_CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 export const CIFAR100_COARSE_NAMES = [
@@ -96,6 +101,28 @@ export function parseCifar(bytes: Uint8Array, format: CifarFormat, file: string)
   return { pixels, labels, n };
 }
 
+/**
+ * Check that every file holds the record count of the official release (CIFAR_RECORDS), from the
+ * file sizes alone, before any payload is read: a download cut on a record boundary would
+ * otherwise train or test on a fraction of the data unnoticed. The DataError names each file
+ * that differs with the expected and found counts.
+ */
+export function checkCifarCounts(what: string, dir: string, files: readonly string[], format: CifarFormat): void {
+  const wrong: string[] = [];
+  for (const f of files) {
+    const path = join(dir, f);
+    const found = cifarRecordCount(statSync(path).size, format, path);
+    const expected = CIFAR_RECORDS[f];
+    if (expected !== undefined && found !== expected) wrong.push(`${path} has ${found} records, expected ${expected}`);
+  }
+  if (wrong.length) {
+    throw new DataError(
+      `${what}: ${wrong.join('; ')} (the official file${wrong.length > 1 ? 's hold' : ' holds'} that many); a file is truncated or not the official one: ` +
+      'download the "binary version" again from https://www.cs.toronto.edu/~kriz/cifar.html (for fewer samples keep the official files and set trainSize / testSize)',
+    );
+  }
+}
+
 /** Read several CIFAR files into one RawSplit (lengths are checked before reading any payload). */
 function readCifarSplit(dir: string, files: string[], format: CifarFormat): RawSplit {
   const paths = files.map((f) => join(dir, f));
@@ -145,6 +172,7 @@ export function loadCifar10(opts: LoadOptions = {}): Dataset {
   const dir = resolveDir(dataDirOf('CIFAR-10', opts, all), 'cifar-10-batches-bin', 'test_batch.bin');
   requireFiles('CIFAR-10', dir, all);
   const format: CifarFormat = { labelBytes: 1, labelIndex: 0, numClasses: 10 };
+  if (opts.officialCounts !== false) checkCifarCounts('CIFAR-10', dir, all, format);
   const raw: RawImageData = {
     name: 'cifar10', inputShape: [3, 32, 32], numClasses: 10,
     classNames: readNames(join(dir, 'batches.meta.txt'), 10, CIFAR10_CLASS_NAMES),
@@ -165,6 +193,7 @@ export function loadCifar100(opts: LoadOptions = {}, labels: 'fine' | 'coarse' =
   requireFiles('CIFAR-100', dir, all);
   const fine = labels === 'fine';
   const format: CifarFormat = { labelBytes: 2, labelIndex: fine ? 1 : 0, numClasses: fine ? 100 : 20 };
+  if (opts.officialCounts !== false) checkCifarCounts('CIFAR-100', dir, all, format);
   const raw: RawImageData = {
     name: fine ? 'cifar100' : 'cifar100-coarse', inputShape: [3, 32, 32], numClasses: format.numClasses,
     classNames: fine

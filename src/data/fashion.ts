@@ -154,7 +154,7 @@ let packageCache: RawImageData | null = null;
  */
 export function loadFashionMnist(opts: LoadOptions = {}): Dataset {
   let raw: RawImageData;
-  if (opts.dataDir !== undefined) raw = readIdxDataset('fashion-mnist', opts.dataDir, FASHION_CLASS_NAMES);
+  if (opts.dataDir !== undefined) raw = readIdxDataset('fashion-mnist', opts.dataDir, FASHION_CLASS_NAMES, opts.officialCounts !== false);
   else raw = packageCache ??= readFashionPackage(fashionPackageDir());
   return finishImageDataset(raw, opts);
 }

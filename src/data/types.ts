@@ -70,4 +70,12 @@ export interface LoadOptions {
   standardize?: boolean;
   /** Parameters of synthetic tasks (see synthetic.ts for each task's keys). */
   params?: Record<string, number>;
+  /**
+   * Require the record counts of the official files (default true): CIFAR-10 data_batch_1..5 and
+   * test_batch 10,000 each, CIFAR-100 train 50,000 and test 10,000, MNIST / Fashion-MNIST IDX
+   * 60,000 train and 10,000 test. A truncated or hand-cut file is then a DataError naming it, the
+   * expected and the found count (fewer samples: keep the official files and set trainSize /
+   * testSize). false accepts files of any whole number of records (small test fixtures).
+   */
+  officialCounts?: boolean;
 }

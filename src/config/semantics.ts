@@ -1,0 +1,182 @@
+/**
+ * What each rule and mode reads from a configuration, so that resolution can (1) check the
+ * layers' neuron models and parameters before training (`sigprop run --dry-run` catches them)
+ * and (2) warn about settings that a run silently ignores (a surrogate in rate mode, a
+ * readout layer's parameters, ...).
+ *
+ * The facts here mirror src/learning: sigprop-rate.ts and bptt.ts's BackpropMlp (dense layers,
+ * φ = ruleParams.activation), sigprop-spiking.ts and bptt.ts's BpttRule (LIF hidden layers via
+ * resolveSpikingLayer, a leaky readout whose decay is ruleParams.readoutBeta), hebbian.ts
+ * (leaky integrators, the output layer built from the last hidden layer's parameters).
+ */
+import { getModel } from '../../models/registry.js';
+import { UnknownParameterError } from '../../models/common.js';
+import type { ResolvedConfig } from './types.js';
+
+/** The network a (rule, mode) pair trains. */
+export type NetworkKind = 'rate' | 'spiking' | 'continuous';
+
+/** The network a config trains: 'bp' is always the rate MLP, 'bptt' always spiking, 'sigprop' follows mode. */
+export function networkKind(cfg: Pick<ResolvedConfig, 'rule' | 'mode'>): NetworkKind {
+  if (cfg.rule === 'bp') return 'rate';
+  if (cfg.rule === 'bptt') return 'spiking';
+  return cfg.mode;
+}
+
+/** One-phrase description of the network, for messages. */
+function described(cfg: Pick<ResolvedConfig, 'rule' | 'mode'>): string {
+  if (cfg.rule === 'bp') return 'rule "bp" (the backprop MLP: no time steps, no spikes)';
+  if (cfg.rule === 'bptt') return 'rule "bptt" (backprop through time on LIF layers)';
+  if (cfg.mode === 'rate') return 'mode "rate" (a non-spiking MLP: no time steps, no spikes)';
+  if (cfg.mode === 'continuous') return 'mode "continuous" (leaky integrators, no spikes)';
+  return 'mode "spiking"';
+}
+
+/** A setting the run does not read, with why. `field` is a config path ('surrogate', 'layers[1].params'). */
+export interface IgnoredSetting {
+  field: string;
+  why: string;
+}
+
+/**
+ * Settings the resolved config's rule and mode never read (whatever their value). Layer fields
+ * are listed per layer index.
+ */
+export function ignoredSettings(cfg: ResolvedConfig): IgnoredSetting[] {
+  const out: IgnoredSetting[] = [];
+  const kind = networkKind(cfg);
+  const net = described(cfg);
+  const add = (fields: string[], why: string): void => {
+    for (const field of fields) out.push({ field, why });
+  };
+  const last = cfg.layers.length - 1;
+  if (cfg.rule === 'bp' && cfg.mode !== 'rate') add(['mode'], 'rule "bp" is always the rate MLP; for a spiking baseline use rule "bptt"');
+  if (cfg.rule === 'bptt' && cfg.mode !== 'spiking') add(['mode'], 'rule "bptt" always trains the spiking LIF network');
+  if (kind === 'rate') {
+    add(['surrogate', 'representation', 'eligibility', 'steps', 'dtMs', 'encoder', 'encoderParams'], `${net} does not use it`);
+    cfg.layers.forEach((_, i) => add([`layers[${i}].model`, `layers[${i}].params`], `${net} has no neuron models; its nonlinearity is ruleParams.activation`));
+  } else if (kind === 'spiking') {
+    if (cfg.rule === 'bptt') add(['representation', 'eligibility'], `${net} does not use it`);
+    else if (cfg.representation === 'voltage') add(['surrogate'], 'representation "voltage" puts the loss on the membrane voltage itself, with no surrogate');
+    add([`layers[${last}].model`, `layers[${last}].params`], 'the output layer is a leaky readout; its decay is ruleParams.readoutBeta (default: the last hidden layer\'s beta)');
+  } else {
+    add(['surrogate', 'representation', 'eligibility', 'encoder', 'encoderParams'], `${net} does not use it`);
+    add([`layers[${last}].model`, `layers[${last}].params`], 'the output layer is a leaky integrator with the last hidden layer\'s parameters');
+  }
+  if (cfg.rule === 'bp' || cfg.rule === 'bptt') add(['loss', 'targetProjection'], `rule "${cfg.rule}" learns by backprop with softmax cross-entropy, without sigprop's local loss or target projection`);
+  return out;
+}
+
+/** Whether a raw (unresolved) config sets `field` ('surrogate', 'layers[2].params'). */
+function isSet(raw: unknown, field: string): boolean {
+  const m = /^layers\[(\d+)\]\.(\w+)$/.exec(field);
+  const obj = raw as Record<string, unknown>;
+  if (!m) return obj[field] !== undefined;
+  const layer = (obj.layers as Record<string, unknown>[] | undefined)?.[Number(m[1])];
+  return layer?.[m[2]] !== undefined;
+}
+
+/** Short rendering of a value for warnings. */
+function brief(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/**
+ * Warnings for settings that `raw` gives explicitly but the run will ignore (defaults filled in by
+ * resolution are not mentioned). One sentence each, naming the field, its value and why.
+ */
+export function ignoredSettingWarnings(raw: unknown, cfg: ResolvedConfig): string[] {
+  return ignoredSettings(cfg)
+    .filter((s) => isSet(raw, s.field))
+    .map((s) => {
+      const m = /^layers\[(\d+)\]\.(\w+)$/.exec(s.field);
+      const value = m ? (cfg.layers[Number(m[1])] as unknown as Record<string, unknown>)[m[2]] : (cfg as unknown as Record<string, unknown>)[s.field];
+      return `${s.field} = ${brief(value)} has no effect: ${s.why}`;
+    });
+}
+
+/** The neuron models a config's hidden layers may use, the default and the parameter defaults the rule adds. */
+export interface HiddenLayerModels {
+  allowed: readonly string[];
+  default: string;
+  /** Parameters the rule fills in before the model's own defaults (hebbian.ts: sigmoid, τ = 5 ms). */
+  paramDefaults?: Record<string, unknown>;
+  /** Why only these models. */
+  why: string;
+}
+
+/** Parameter defaults of the continuous-time Hebbian layers (src/learning/hebbian.ts). */
+export const CONTINUOUS_LAYER_DEFAULTS: Readonly<Record<string, unknown>> = { activation: 'sigmoid', tauMs: 5 };
+
+/** What the hidden layers of this config may be; undefined when the rule reads no layer models (rate). */
+export function hiddenLayerModels(cfg: ResolvedConfig): HiddenLayerModels | undefined {
+  switch (networkKind(cfg)) {
+    case 'rate':
+      return undefined;
+    case 'spiking':
+      return {
+        allowed: ['lif'], default: 'lif',
+        why: cfg.rule === 'bptt' ? 'the bptt baseline is implemented for LIF layers' : 'online sigprop eligibility traces are implemented for LIF layers',
+      };
+    case 'continuous':
+      return { allowed: ['leaky'], default: 'leaky', paramDefaults: CONTINUOUS_LAYER_DEFAULTS, why: 'continuous-time Hebbian sigprop uses leaky integrator layers' };
+  }
+}
+
+/** A layer problem: the field path and the message. */
+export interface LayerIssue {
+  path: string;
+  value: unknown;
+  message: string;
+}
+
+/**
+ * Check each hidden layer's model and parameters with the model's own validation
+ * (models/*.ts resolve), naming the layer: `layers[0].params.betta is not a parameter of model
+ * "lif" (did you mean "beta"?)`, `layers[0].params.beta = 1.5 is out of range; ...`.
+ */
+export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
+  const spec = hiddenLayerModels(cfg);
+  if (!spec) return [];
+  const issues: LayerIssue[] = [];
+  cfg.layers.slice(0, -1).forEach((layer, i) => {
+    const model = layer.model ?? spec.default;
+    if (!spec.allowed.includes(model)) {
+      issues.push({
+        path: `layers[${i}].model`, value: model,
+        message: `layers[${i}].model = "${model}" cannot be used with ${described(cfg)}: ${spec.why}; use model ${spec.allowed.map((m) => `"${m}"`).join(' or ')}`,
+      });
+      return;
+    }
+    const where = `layers[${i}].params`;
+    const given = (layer.params ?? {}) as Record<string, unknown>;
+    let resolved: Record<string, unknown>;
+    try {
+      resolved = getModel(model).resolve({ ...spec.paramDefaults, ...given } as never, cfg.dtMs) as Record<string, unknown>;
+    } catch (err) {
+      issues.push({ path: where, value: layer.params, message: paramMessage(err, where, model, given) });
+      return;
+    }
+    // resolveSpikingLayer (src/learning/sigprop-spiking.ts): the presynaptic trace needs a reset that keeps it exact
+    if (networkKind(cfg) === 'spiking' && resolved.reset === 'zero') {
+      issues.push({
+        path: `${where}.reset`, value: 'zero',
+        message: `${where}.reset = "zero" cannot be used with ${described(cfg)}: the presynaptic trace is exact only for reset "subtract" or "none"; use one of those`,
+      });
+    }
+  });
+  return issues;
+}
+
+/** A model's parameter error, rewritten to name the layer's field path. */
+function paramMessage(err: unknown, where: string, model: string, given: Record<string, unknown>): string {
+  if (err instanceof UnknownParameterError) {
+    return `${where}.${err.key} is not a parameter of model "${model}"${err.hint ? ` (did you mean "${err.hint}"?)` : ''}; its parameters: ${err.known.filter((k) => k !== 'dtMs').join(', ')}`;
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  // checkNumber / checkOneOf / checkBool messages start with the parameter's name: "beta = 1.5 is out of range; beta must be ..."
+  const key = Object.keys(given).find((k) => msg.startsWith(`${k} = `));
+  if (key) return `${where}.${msg.split(`; ${key} must be`).join(`; ${where}.${key} must be`)}`;
+  return `${where} (model "${model}"): ${msg.startsWith(`${model}: `) ? msg.slice(model.length + 2) : msg}`;
+}

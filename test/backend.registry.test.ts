@@ -1,0 +1,70 @@
+/**
+ * createBackend('auto') falling back from wasm to reference: never silent. The wasm factory is
+ * replaced by one that fails as the real loader does when kernels.wasm is not built.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createBackend, registerBackend } from '../src/backend/registry.js';
+import type { BackendFactory } from '../src/backend/backend.js';
+import { SigpropError } from '../src/errors.js';
+
+const missing = () => {
+  throw new SigpropError(
+    'wasm backend: the compiled kernels are missing (looked for /nowhere/kernels.wasm). ' +
+      'Run `npm run build:wasm` (it runs automatically on `npm install`), or use backend "reference".',
+    'backend',
+  );
+};
+
+describe("createBackend('auto') without the wasm kernels", () => {
+  // what src/backend/registry.ts registers
+  const real: BackendFactory = async (opts) => (await import('../src/backend/wasm/backend.js')).createWasmBackend(opts);
+  beforeEach(() => registerBackend('wasm', missing));
+  afterEach(() => registerBackend('wasm', real));
+
+  it('runs on reference and says so on one line, naming the reason, the slow-down and the fix', async () => {
+    const lines: string[] = [];
+    const be = await createBackend('auto', { onFallback: (m) => lines.push(m) });
+    expect(be.name).toBe('reference');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain('\n');
+    expect(lines[0]).toMatch(/^backend "auto" runs on "reference", about 14x slower, because "wasm" could not start: wasm backend: the compiled kernels are missing/);
+    expect(lines[0]).toContain('npm run build:wasm');
+  });
+
+  it('adds the build command when the failure does not name it', async () => {
+    registerBackend('wasm', () => {
+      throw new Error('WebAssembly.Memory(): could not allocate memory');
+    });
+    const lines: string[] = [];
+    await createBackend('auto', { onFallback: (m) => lines.push(m) });
+    expect(lines[0]).toMatch(/could not allocate memory; build it with `npm run build:wasm`$/);
+  });
+
+  it('by default writes `warning: ...` to stderr once per process; onFallback false silences it', async () => {
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await createBackend('auto', { onFallback: false });
+      expect(spy).not.toHaveBeenCalled();
+      await createBackend('auto');
+      await createBackend('auto', { threads: 2 });
+      const written = spy.mock.calls.map((c) => String(c[0]));
+      expect(written).toHaveLength(1);
+      expect(written[0]).toMatch(/^warning: backend "auto" runs on "reference", about 14x slower, because "wasm" could not start: .*npm run build:wasm.*\n$/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('says nothing when wasm starts, or when a backend is named explicitly', async () => {
+    registerBackend('wasm', real);
+    const lines: string[] = [];
+    const be = await createBackend('auto', { onFallback: (m) => lines.push(m) });
+    expect(be.name).toBe('wasm');
+    await (be as { dispose?: () => Promise<void> }).dispose?.();
+    expect(await createBackend('reference', { onFallback: (m) => lines.push(m) })).toBeDefined();
+    expect(lines).toEqual([]);
+    registerBackend('wasm', missing);
+    await expect(createBackend('wasm', { onFallback: (m) => lines.push(m) })).rejects.toThrow(/npm run build:wasm/);
+    expect(lines).toEqual([]);
+  });
+});
