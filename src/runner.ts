@@ -31,6 +31,7 @@ import { toCsv, writeFileAtomic, writeJsonAtomic } from './io.js';
 import { createRule, DivergenceError, type RuleFactory, type TrainingRule } from './learning/rule.js';
 import { scheduledLearningRate } from './learning/index.js'; // importing it registers the built-in rules
 import { accuracy } from './learning/train.js';
+import { CtrlCGate } from './interrupt.js';
 import { createProgress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
 
@@ -275,10 +276,12 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
   };
   opts.signal?.addEventListener('abort', onAbort);
   if (opts.signal?.aborted) stop = true;
-  let interrupts = 0;
+  // One Ctrl-C may arrive as several SIGINTs (terminal + launcher); CtrlCGate tells copies from a second press.
+  const ctrlC = new CtrlCGate();
   const onSigint = (): void => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
+    const press = ctrlC.press();
+    if (press === 'again') process.exit(130);
+    if (press === 'same') return;
     stop = true;
     process.stderr.write('\nstopping after this batch: writing checkpoint and report (Ctrl-C again to quit at once)\n');
   };
@@ -363,7 +366,8 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
-    if (opts.handleSigint) process.off('SIGINT', onSigint);
+    // copies of a Ctrl-C may still be on their way: absorb them until its window closes, then restore the default
+    if (opts.handleSigint) ctrlC.whenOpen(() => process.off('SIGINT', onSigint));
     rule.dispose?.();
   }
 }
