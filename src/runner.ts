@@ -296,8 +296,11 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
       rule.setEpoch(epoch);
       const order = epochOrder(dataset.train.n, dataRng, true);
       const nb = numBatches(dataset.train.n, cfg.batchSize);
-      const bar = opts.progress === false ? null : createProgress({ total: nb, label: `epoch ${epoch + 1}/${cfg.epochs}`, unit: 'batch', stream: opts.progress });
-      bar?.update(batch);
+      // counted in batches (as 'interrupted at batch b/nb' and --resume are), rate and ETA in samples/s
+      const bar = opts.progress === false ? null : createProgress({
+        total: nb, initial: batch, label: `epoch ${epoch + 1}/${cfg.epochs}`, unit: 'batch', stream: opts.progress,
+        rate: { unit: 'sample', units: 'samples', total: dataset.train.n, initial: Math.min(dataset.train.n, batch * cfg.batchSize) },
+      });
       const t0 = Date.now();
       for (; batch < nb; batch++) {
         const idx = order.subarray(batch * cfg.batchSize, Math.min(dataset.train.n, (batch + 1) * cfg.batchSize));
@@ -310,7 +313,7 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
           sums.correct += res.accuracy * idx.length;
           sums.withAccuracy += idx.length;
         }
-        bar?.tick(1, { loss: (sums.loss / sums.samples).toPrecision(4) });
+        bar?.tick(1, { loss: (sums.loss / sums.samples).toPrecision(4) }, idx.length);
         await new Promise<void>((r) => setImmediate(r)); // let Ctrl-C and abort signals in
         if (stop && batch + 1 < nb) {
           sums.timeS += (Date.now() - t0) / 1000;
