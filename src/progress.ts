@@ -8,6 +8,13 @@
  *   const bar = createProgress({ total: nBatches, label: 'epoch 1/5', unit: 'batch' });
  *   for (...) { ...; bar.tick(1, { loss: loss.toFixed(3) }); }
  *   bar.finish();
+ *
+ * The rate (and ETA) may count another quantity than the units: training counts batches but
+ * reports samples/s, as researchers compare throughput (batches differ in size, the last may be
+ * smaller), e.g. `epoch 1/5 [####----]  20% batch 13/63 812 samples/s ETA 0:12 loss=7.545`:
+ *
+ *   const bar = createProgress({ total: nBatches, unit: 'batch', rate: { unit: 'sample', units: 'samples', total: n } });
+ *   for (...) { ...; bar.tick(1, { loss }, batchSize); }
  */
 
 /** The part of a writable stream that progress output needs. */
@@ -24,6 +31,15 @@ export interface ProgressOptions {
   label?: string;
   /** Name of one unit of work for the rate, e.g. 'batch', 'sample'. Default 'it'. */
   unit?: string;
+  /** Units already done when the progress starts (resumed work): in the count, not in the rate. */
+  initial?: number;
+  /**
+   * Measure the rate and the ETA in another quantity than `unit` (e.g. samples while counting
+   * batches): its name (`unit`, and `units` for 'N units/s'; default `unit`), its total (for the
+   * ETA; without it the ETA comes from the units) and the amount already done (resumed work).
+   * Each tick() then passes its amount; the line shows '<unit> done/total' for the count.
+   */
+  rate?: { unit: string; units?: string; total?: number; initial?: number };
   /** Where to write; default process.stderr. */
   stream?: ProgressStream;
   /** Force terminal (true) or plain-line (false) mode; default: detected (`isInteractive`). */
@@ -54,11 +70,11 @@ export function formatDuration(seconds: number): string {
   return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
-/** A rate with 3 significant digits, flipping to s/unit when below 1/s. */
-export function formatRate(perSecond: number, unit: string): string {
-  if (!Number.isFinite(perSecond) || perSecond <= 0) return `-- ${unit}/s`;
+/** A rate with 3 significant digits ('812 samples/s'), flipping to s/unit when below 1/s ('2.00 s/sample'). `units`: the plural (default `unit`). */
+export function formatRate(perSecond: number, unit: string, units = unit): string {
+  if (!Number.isFinite(perSecond) || perSecond <= 0) return `-- ${units}/s`;
   if (perSecond < 1) return `${(1 / perSecond).toPrecision(3)} s/${unit}`;
-  return `${perSecond >= 100 ? Math.round(perSecond) : perSecond.toPrecision(3)} ${unit}/s`;
+  return `${perSecond >= 100 ? Math.round(perSecond) : perSecond.toPrecision(3)} ${units}/s`;
 }
 
 /** A progress indicator; see the module comment. */
@@ -66,6 +82,10 @@ export class Progress {
   readonly total: number;
   readonly tty: boolean;
   private done = 0;
+  /** Amount of the rate's quantity done (= done without `rate`). */
+  private amount = 0;
+  private readonly initial: number;
+  private readonly initialAmount: number;
   private readonly start: number;
   private lastDraw = -Infinity;
   private lastPlainDecile = 0;
@@ -80,6 +100,9 @@ export class Progress {
     this.tty = opts.tty ?? isInteractive(this.stream);
     this.now = opts.now ?? Date.now;
     this.start = this.now();
+    this.done = this.initial = Math.max(0, opts.initial ?? 0);
+    this.amount = this.initialAmount = opts.rate ? Math.max(0, opts.rate.initial ?? 0) : this.initial;
+    this.lastPlainDecile = this.total ? Math.floor((10 * this.initial) / this.total) : 0;
   }
 
   /** Units done so far. */
@@ -92,23 +115,45 @@ export class Progress {
     return (this.now() - this.start) / 1000;
   }
 
-  /** Record `n` more units done and optional key=value info (e.g. loss) for the line. */
-  tick(n = 1, info?: Record<string, string | number>): void {
-    this.update(this.done + n, info);
+  /**
+   * Record `n` more units done and optional key=value info (e.g. loss) for the line; `amount`:
+   * how much of the rate's quantity they were (with `rate`; e.g. the batch's samples).
+   */
+  tick(n = 1, info?: Record<string, string | number>, amount?: number): void {
+    this.update(this.done + n, info, this.opts.rate ? this.amount + (amount ?? 0) : undefined);
   }
 
-  /** Set the absolute amount done. */
-  update(done: number, info?: Record<string, string | number>): void {
+  /** Set the absolute number of units done (and, with `rate`, the absolute amount). */
+  update(done: number, info?: Record<string, string | number>, amount?: number): void {
     this.done = done;
+    this.amount = this.opts.rate ? (amount ?? this.amount) : done;
     if (info) this.info = { ...this.info, ...info };
     this.maybeDraw(false);
+  }
+
+  /** Rate of the measured quantity (per second) since the start, resumed work left out. */
+  rate(): number {
+    const secs = this.elapsedSeconds();
+    return secs > 0 ? (this.amount - this.initialAmount) / secs : NaN;
+  }
+
+  /** Estimated seconds left; NaN when unknown. */
+  etaSeconds(): number {
+    const secs = this.elapsedSeconds();
+    const rateTotal = this.opts.rate?.total;
+    if (rateTotal !== undefined) {
+      const r = this.rate();
+      return r > 0 ? Math.max(0, rateTotal - this.amount) / r : NaN;
+    }
+    const unitRate = secs > 0 ? (this.done - this.initial) / secs : NaN;
+    return this.total && unitRate > 0 ? Math.max(0, this.total - this.done) / unitRate : NaN;
   }
 
   /** The status line (without bar control characters). */
   line(): string {
     const secs = this.elapsedSeconds();
-    const rate = secs > 0 ? this.done / secs : NaN;
     const unit = this.opts.unit ?? 'it';
+    const rateUnit = this.opts.rate;
     const parts: string[] = [];
     if (this.opts.label) parts.push(this.opts.label);
     if (this.total) {
@@ -118,12 +163,12 @@ export class Progress {
         const full = Math.round(frac * width);
         parts.push(`[${'#'.repeat(full)}${'-'.repeat(width - full)}]`);
       }
-      parts.push(`${(frac * 100).toFixed(0).padStart(3)}%`, `${this.done}/${this.total}`);
+      parts.push(`${(frac * 100).toFixed(0).padStart(3)}%`, `${rateUnit ? `${unit} ` : ''}${this.done}/${this.total}`);
     } else {
-      parts.push(`${this.done}`);
+      parts.push(`${rateUnit ? `${unit} ` : ''}${this.done}`);
     }
-    parts.push(formatRate(rate, unit));
-    if (this.total && !this.finished) parts.push(`ETA ${formatDuration(rate > 0 ? (this.total - this.done) / rate : NaN)}`);
+    parts.push(rateUnit ? formatRate(this.rate(), rateUnit.unit, rateUnit.units) : formatRate(this.rate(), unit));
+    if ((this.total || rateUnit?.total) && !this.finished) parts.push(`ETA ${formatDuration(this.etaSeconds())}`);
     else parts.push(`elapsed ${formatDuration(secs)}`);
     for (const [k, v] of Object.entries(this.info)) parts.push(`${k}=${v}`);
     return parts.join(' ');

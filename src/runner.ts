@@ -31,6 +31,7 @@ import { toCsv, writeFileAtomic, writeJsonAtomic } from './io.js';
 import { createRule, DivergenceError, type RuleFactory, type TrainingRule } from './learning/rule.js';
 import { scheduledLearningRate } from './learning/index.js'; // importing it registers the built-in rules
 import { accuracy } from './learning/train.js';
+import { CtrlCGate } from './interrupt.js';
 import { createProgress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
 
@@ -275,10 +276,12 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
   };
   opts.signal?.addEventListener('abort', onAbort);
   if (opts.signal?.aborted) stop = true;
-  let interrupts = 0;
+  // One Ctrl-C may arrive as several SIGINTs (terminal + launcher); CtrlCGate tells copies from a second press.
+  const ctrlC = new CtrlCGate();
   const onSigint = (): void => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
+    const press = ctrlC.press();
+    if (press === 'again') process.exit(130);
+    if (press === 'same') return;
     stop = true;
     process.stderr.write('\nstopping after this batch: writing checkpoint and report (Ctrl-C again to quit at once)\n');
   };
@@ -293,8 +296,11 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
       rule.setEpoch(epoch);
       const order = epochOrder(dataset.train.n, dataRng, true);
       const nb = numBatches(dataset.train.n, cfg.batchSize);
-      const bar = opts.progress === false ? null : createProgress({ total: nb, label: `epoch ${epoch + 1}/${cfg.epochs}`, unit: 'batch', stream: opts.progress });
-      bar?.update(batch);
+      // counted in batches (as 'interrupted at batch b/nb' and --resume are), rate and ETA in samples/s
+      const bar = opts.progress === false ? null : createProgress({
+        total: nb, initial: batch, label: `epoch ${epoch + 1}/${cfg.epochs}`, unit: 'batch', stream: opts.progress,
+        rate: { unit: 'sample', units: 'samples', total: dataset.train.n, initial: Math.min(dataset.train.n, batch * cfg.batchSize) },
+      });
       const t0 = Date.now();
       for (; batch < nb; batch++) {
         const idx = order.subarray(batch * cfg.batchSize, Math.min(dataset.train.n, (batch + 1) * cfg.batchSize));
@@ -307,7 +313,7 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
           sums.correct += res.accuracy * idx.length;
           sums.withAccuracy += idx.length;
         }
-        bar?.tick(1, { loss: (sums.loss / sums.samples).toPrecision(4) });
+        bar?.tick(1, { loss: (sums.loss / sums.samples).toPrecision(4) }, idx.length);
         await new Promise<void>((r) => setImmediate(r)); // let Ctrl-C and abort signals in
         if (stop && batch + 1 < nb) {
           sums.timeS += (Date.now() - t0) / 1000;
@@ -363,7 +369,8 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
-    if (opts.handleSigint) process.off('SIGINT', onSigint);
+    // copies of a Ctrl-C may still be on their way: absorb them until its window closes, then restore the default
+    if (opts.handleSigint) ctrlC.whenOpen(() => process.off('SIGINT', onSigint));
     rule.dispose?.();
   }
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConfig } from '../src/config/resolve.js';
 import { createProgress, formatDuration, formatRate, isInteractive, type ProgressStream } from '../src/progress.js';
+import { runExperiment } from '../src/runner.js';
 
 function sink(isTTY: boolean): ProgressStream & { out: string } {
   const s = { out: '', isTTY, columns: 200, write(t: string) { s.out += t; return true; } };
@@ -15,6 +20,54 @@ describe('progress', () => {
     expect(formatRate(12.345, 'batch')).toBe('12.3 batch/s');
     expect(formatRate(0.5, 'epoch')).toBe('2.00 s/epoch');
     expect(formatRate(1234.5, 'sample')).toBe('1235 sample/s');
+    expect(formatRate(812.4, 'sample', 'samples')).toBe('812 samples/s');
+    expect(formatRate(0.25, 'sample', 'samples')).toBe('4.00 s/sample');
+    expect(formatRate(NaN, 'sample', 'samples')).toBe('-- samples/s');
+  });
+
+  it('counts batches but shows samples/s and an ETA from the samples left (the last batch smaller)', () => {
+    let t = 0;
+    const s = sink(true);
+    // 4 batches of 64 samples and one of 44 (300 samples)
+    const p = createProgress({ total: 5, label: 'epoch 1/2', unit: 'batch', stream: s, tty: true, now: () => t, rate: { unit: 'sample', units: 'samples', total: 300 } });
+    t = 1000;
+    p.tick(1, { loss: '0.5' }, 64);
+    t = 2000;
+    p.tick(1, undefined, 64);
+    const line = p.line();
+    expect(line).toContain('batch 2/5');
+    expect(line).toContain('64.0 samples/s');
+    expect(line).toContain('ETA 0:03'); // 172 samples left at 64/s: 2.7 s (by batches it would be 3 × 1 s)
+    expect(line).not.toContain('batch/s');
+    t = 3000;
+    p.tick(2, undefined, 128);
+    expect(p.etaSeconds()).toBeCloseTo(44 / (256 / 3), 6); // 44 samples left at 256 samples / 3 s
+    t = 3500;
+    p.tick(1, undefined, 44);
+    p.finish();
+    expect(s.out.trimEnd().split('\r').at(-1)).toMatch(/100% batch 5\/5 85\.7 samples\/s elapsed 0:04 loss=0\.5$/);
+  });
+
+  it('resumed work shows in the count but not in the rate', () => {
+    let t = 0;
+    const p = createProgress({ total: 10, unit: 'batch', tty: false, stream: sink(false), now: () => t, initial: 6, rate: { unit: 'sample', units: 'samples', total: 100, initial: 60 } });
+    t = 2000;
+    p.tick(1, undefined, 10);
+    expect(p.line()).toContain('batch 7/10');
+    expect(p.rate()).toBe(5); // 10 samples in 2 s, not 70
+    expect(p.etaSeconds()).toBe(6); // 30 samples left
+    const q = createProgress({ total: 10, unit: 'batch', tty: false, stream: sink(false), now: () => t, initial: 6 });
+    t = 4000;
+    q.tick(1);
+    expect(q.line()).toContain('2.00 s/batch'); // 1 batch in 2 s
+  });
+
+  it('a training run shows its progress in batches with samples/s', async () => {
+    const s = sink(false);
+    const cfg = resolveConfig({ name: 'p', dataset: 'moons', trainSize: 100, testSize: 20, layers: [{ size: 8 }, { size: 2 }], rule: 'sigprop', mode: 'rate', epochs: 1, batchSize: 32, seed: 1, backend: 'reference' });
+    await runExperiment(cfg, { runDir: join(mkdtempSync(join(tmpdir(), 'sigprop-progress-')), 'run'), progress: s, log: () => {}, report: false });
+    const last = s.out.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^epoch 1\/1 100% batch 4\/4 (\d+|[\d.]+) samples\/s elapsed \d+:\d\d loss=/);
   });
 
   it('detects interactive terminals and honours CI=true', () => {

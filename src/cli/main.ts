@@ -130,7 +130,17 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
-  main(process.argv.slice(2)).then((code) => {
+  const argv = process.argv.slice(2);
+  // under the tsx CLI, training runs in a plain child so that Ctrl-C stops it gracefully (see launch.ts)
+  const exitCode = import('./launch.js').then((l) =>
+    l.shouldRelaunch(argv)
+      ? l.relaunch(argv).catch((err: Error) => {
+          process.stderr.write(`error: could not start the training process (${process.execPath}): ${err.message}\n`);
+          return 1;
+        })
+      : main(argv),
+  );
+  exitCode.then((code) => {
     process.stdout.write('', () => process.exit(code));
   });
 }
