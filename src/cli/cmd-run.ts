@@ -105,7 +105,7 @@ export const runCommand: Command = {
     'the message names the --resume command that continues from the last good checkpoint with a lower learning rate.',
   positionals: [{ name: 'config', description: 'a JSON config file, a named experiment (see --list) or an experiments/ script name', required: false, variadic: true }],
   flags: [
-    { name: 'run-dir', type: 'string', placeholder: 'DIR', description: 'run folder (default <outDir>/<name>-<UTC time>)' },
+    { name: 'run-dir', type: 'string', placeholder: 'DIR', description: 'run folder (default <outDir>/<name>-<UTC time>, with -2, -3, ... added when that name is taken)' },
     { name: 'resume', type: 'string', placeholder: 'DIR', description: 'continue the run in DIR from its checkpoint (same result as an uninterrupted run); may change --epochs, and after divergence --learning-rate or --set ruleParams.eta=X (recorded in run.json)' },
     { name: 'set', type: 'list', placeholder: 'PATH=VALUE', description: 'set a nested config field, e.g. --set layers[0].size=100 (repeatable)' },
     { name: 'dry-run', type: 'boolean', description: 'print the resolved config and exit without training' },
