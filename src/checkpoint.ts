@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { SigpropError } from './errors.js';
+import { fileError, SigpropError } from './errors.js';
 import { writeFileAtomic } from './io.js';
 import type { RngState } from './rng.js';
 
@@ -152,9 +152,17 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   return { epoch: header.epoch, batch: header.batch, architecture: header.architecture, rng: header.rng, meta: header.meta ?? {}, tensors };
 }
 
-/** Write a checkpoint file atomically (temp file in the same folder, then rename). */
+/**
+ * Write a checkpoint file atomically (temp file in the same folder, then rename). A full disk or
+ * an unwritable folder is a SigpropError naming the file; the previous checkpoint stays intact.
+ */
 export function saveCheckpoint(path: string, ck: Checkpoint): void {
-  writeFileAtomic(path, encodeCheckpoint(ck));
+  const bytes = encodeCheckpoint(ck);
+  try {
+    writeFileAtomic(path, bytes);
+  } catch (err) {
+    throw fileError(err, path, 'write checkpoint');
+  }
 }
 
 /** What a loader may require of a checkpoint. */

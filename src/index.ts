@@ -48,7 +48,7 @@ export {
 export { createProgress, Progress, type ProgressOptions, type ProgressStream } from './progress.js';
 export {
   runExperiment, resumeRun, evaluate, evaluateCheckpoint, restoreFromCheckpoint, setupRule, loadConfigDataset, RUN_FILES,
-  type RunExperimentOptions, type RunResult, type RunEpochMetrics, type RunState, type RunStatus,
+  type RunExperimentOptions, type RunResult, type RunEpochMetrics, type RunState, type RunStatus, type ResumeChanges, type ConfigChange,
 } from './runner.js';
 
 // reports

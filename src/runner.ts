@@ -13,6 +13,18 @@
  * checkpoint first, so the folder is never half-written; run.json's status says whether the run
  * is 'running', 'complete', 'interrupted' (resumable), 'diverged' or 'failed'.
  *
+ * Ownership: a run (or resume) holds the folder's lock, run.lock, from before its first write
+ * until it ends, so two runs never share a folder (src/run-lock.ts); default folder names are
+ * unique. The backend, dataset and rule are set up before anything but the lock is written, so a
+ * run that cannot start leaves no folder behind.
+ *
+ * Divergence: a rule throws DivergenceError on NaN/infinite weights, and the loop stops a run
+ * whose batch loss is non-finite or explodes (more than LOSS_EXPLOSION_FACTOR = 10^4 times the
+ * first batch's loss, src/learning/rule.ts lossDivergence). Both end with status 'diverged', the
+ * last good checkpoint kept, and a message naming the command that continues from it with a
+ * lower rate (`--resume` accepts --learning-rate and --set ruleParams.eta=, recorded in run.json's
+ * configChanges).
+ *
  * Determinism: one Rng(seed) is forked into a rule stream and a data (shuffle) stream; both are
  * checkpointed, and a mid-epoch checkpoint stores the data stream's state at the start of the
  * epoch plus the number of batches done, so `resumeRun` ends with the same weights, bit for bit,
@@ -26,14 +38,16 @@ import { architectureOf, loadCheckpoint, saveCheckpoint, type Checkpoint, type S
 import { resolveConfig, saveResolvedConfig } from './config/resolve.js';
 import type { ResolvedConfig } from './config/types.js';
 import { epochOrder, loadDataset, numBatches, type Dataset, type Split } from './data/index.js';
-import { SigpropError } from './errors.js';
+import { fileError, SigpropError } from './errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from './io.js';
-import { createRule, DivergenceError, type RuleFactory, type TrainingRule } from './learning/rule.js';
+import { createRule, DivergenceError, LOSS_EXPLOSION_FACTOR, lossDivergence, type RuleFactory, type TrainingRule } from './learning/rule.js';
 import { scheduledLearningRate } from './learning/index.js'; // importing it registers the built-in rules
+import { resolveRuleSettings } from './learning/settings.js';
 import { accuracy } from './learning/train.js';
 import { CtrlCGate } from './interrupt.js';
 import { createProgress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
+import { acquireRunLock, createUniqueFolder, type RunLock } from './run-lock.js';
 
 /** One epoch's metrics (assignable to src/report's EpochMetrics). Fractions in [0, 1]. */
 export interface RunEpochMetrics {
@@ -42,7 +56,11 @@ export interface RunEpochMetrics {
   /** Mean over samples of the rule's batch loss. */
   trainLoss: number;
   trainAccuracy?: number;
+  /** Training samples of the epoch (train loss and accuracy are means over them). */
+  trainSamples: number;
   testAccuracy: number;
+  /** Test samples the test accuracy was measured on. */
+  testSamples: number;
   /** Mean local loss per layer (index 0 = first hidden layer). */
   layerLosses: number[];
   layers?: { layer: number; label?: string; weightNorm?: number; firingRate?: number; targetFiringRate?: number; meanActivity?: number; learningRate?: number }[];
@@ -66,6 +84,33 @@ export interface RunState {
   updatedAt: string;
   /** Error message when status is 'diverged' or 'failed'. */
   error?: string;
+  /** Why report.html could not be written (the run's other files are fine). */
+  reportError?: string;
+  /** Settings changed when the run was resumed (e.g. a lower learning rate after divergence), oldest first. */
+  configChanges?: ConfigChange[];
+}
+
+/** One setting changed by a resume, recorded in run.json. */
+export interface ConfigChange {
+  /** When the resume started (ISO time). */
+  at: string;
+  /** Position the run continued from: epochs completed and batches done in the next one. */
+  epoch: number;
+  batch: number;
+  /** Config path, e.g. 'learningRate', 'epochs', 'ruleParams.eta'. */
+  setting: string;
+  from: unknown;
+  to: unknown;
+}
+
+/** What a resume may change; everything else comes from the run folder's config.json. */
+export interface ResumeChanges {
+  /** Total number of epochs (to train longer). */
+  epochs?: number;
+  /** A new base learning rate (e.g. lower, after divergence). */
+  learningRate?: number;
+  /** A new Hebbian rate η per ms of the continuous-time rule (ruleParams.eta). */
+  eta?: number;
 }
 
 export interface RunExperimentOptions {
@@ -79,6 +124,13 @@ export interface RunExperimentOptions {
   progress?: ProgressStream | false;
   /** Epoch summary lines (default: stdout); pass () => {} for silence. */
   log?: (line: string) => void;
+  /**
+   * Problems the caller must see whatever the verbosity (the report could not be written, a stale
+   * lock was replaced); default: stderr with a 'warning: ' prefix.
+   */
+  warn?: (line: string) => void;
+  /** A batch loss above this factor times the first batch's loss is divergence (default LOSS_EXPLOSION_FACTOR = 1e4; Infinity: only non-finite losses). */
+  lossExplosionFactor?: number;
   /** Write report.html at the end (default true). */
   report?: boolean;
   /** Use this dataset instead of loading `config.dataset` (tests, custom data). */
@@ -96,10 +148,12 @@ export interface RunResult {
   status: RunStatus;
   checkpointPath: string;
   reportPath?: string;
+  /** Set when report.html could not be written: why. */
+  reportError?: string;
 }
 
 /** Names of the files in a run folder. */
-export const RUN_FILES = { config: 'config.json', state: 'run.json', metrics: 'metrics.json', csv: 'metrics.csv', checkpoint: 'checkpoint.ckpt', report: 'report.html' } as const;
+export const RUN_FILES = { config: 'config.json', state: 'run.json', metrics: 'metrics.json', csv: 'metrics.csv', checkpoint: 'checkpoint.ckpt', report: 'report.html', lock: 'run.lock' } as const;
 
 /** Load the dataset a config names (subsets seeded by config.seed). */
 export function loadConfigDataset(cfg: ResolvedConfig): Dataset {
@@ -130,7 +184,7 @@ function utcStamp(): string {
 /** Flatten metrics for the CSV file (one row per epoch). */
 export function metricsRows(metrics: readonly RunEpochMetrics[]): Record<string, unknown>[] {
   return metrics.map((m) => {
-    const row: Record<string, unknown> = { epoch: m.epoch, trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, testAccuracy: m.testAccuracy, learningRate: m.learningRate, timeS: m.timeS };
+    const row: Record<string, unknown> = { epoch: m.epoch, trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, trainSamples: m.trainSamples, testAccuracy: m.testAccuracy, testSamples: m.testSamples, learningRate: m.learningRate, timeS: m.timeS };
     m.layerLosses.forEach((l, i) => (row[`layer${i}.loss`] = l));
     for (const s of m.layers ?? []) {
       if (s.weightNorm !== undefined) row[`layer${s.layer}.weightNorm`] = s.weightNorm;
@@ -138,6 +192,19 @@ export function metricsRows(metrics: readonly RunEpochMetrics[]): Record<string,
     }
     return row;
   });
+}
+
+/** Percentage with two decimals and the number of samples it was measured on, e.g. '97.50% on 10000 samples'. */
+export function accuracyText(accuracy: number | undefined, samples: number | undefined): string {
+  if (samples === 0) return 'n/a (no samples)';
+  const pct = accuracy === undefined || Number.isNaN(accuracy) ? 'n/a' : `${(100 * accuracy).toFixed(2)}%`;
+  return samples === undefined ? pct : `${pct} on ${samples} sample${samples === 1 ? '' : 's'}`;
+}
+
+/** 'train loss 0.4123, train acc 81.25% on 96 samples, test acc 75.00% on 32 samples' (one epoch). */
+function epochSummary(m: RunEpochMetrics, trainAccSamples: number): string {
+  const train = m.trainAccuracy !== undefined ? `, train acc ${accuracyText(m.trainAccuracy, trainAccSamples)}` : '';
+  return `train loss ${m.trainLoss.toPrecision(4)}${train}, test acc ${accuracyText(m.testAccuracy, m.testSamples)}`;
 }
 
 /** Sums of the current (incomplete) epoch, checkpointed so a resumed epoch reports the same means. */
@@ -158,34 +225,89 @@ const skipFor = (opts: { dataset?: Dataset }) => ({ skipChecks: opts.dataset ? [
 /** Train a resolved config from scratch in a new run folder. */
 export async function runExperiment(config: ResolvedConfig, opts: RunExperimentOptions = {}): Promise<RunResult> {
   const cfg = resolveConfig(config, 'config', skipFor(opts)); // re-validate: library callers may pass hand-made objects
-  const runDir = resolve(opts.runDir ?? join(cfg.outDir, `${cfg.name}-${utcStamp()}`));
-  if (existsSync(join(runDir, RUN_FILES.state)) || existsSync(join(runDir, RUN_FILES.checkpoint))) {
-    throw new SigpropError(`run folder ${runDir} already holds a run; continue it with --resume ${runDir}, or choose another folder (--run-dir)`, 'run');
+  const runDir = opts.runDir !== undefined ? resolve(opts.runDir) : createUniqueFolder(resolve(cfg.outDir), `${cfg.name}-${utcStamp()}`);
+  const lock = acquireRunLock(runDir, { create: true, createdDir: opts.runDir === undefined });
+  let started = false;
+  try {
+    noteStaleLock(lock, opts);
+    if (existsSync(join(runDir, RUN_FILES.state)) || existsSync(join(runDir, RUN_FILES.checkpoint))) {
+      throw new SigpropError(`run folder ${runDir} already holds a run; continue it with --resume ${runDir}, or choose another folder (--run-dir)`, 'run');
+    }
+    const setup = await setupRule(cfg, opts); // before any write: a run that cannot start leaves no folder behind
+    started = true;
+    writeConfig(runDir, cfg);
+    return await trainLoop(cfg, runDir, null, opts, setup);
+  } finally {
+    lock.release({ removeDir: !started });
   }
-  saveResolvedConfig(runDir, cfg);
-  return trainLoop(cfg, runDir, null, opts);
 }
 
 /**
  * Continue the run in `runDir` from its checkpoint (or start it over in the same folder when it
- * stopped before writing one). `epochs` may raise the total number of epochs (to train longer);
- * everything else comes from the folder's config.json.
+ * stopped before writing one). `epochs` may raise the total number of epochs (to train longer),
+ * `learningRate` / `eta` lower the rate after divergence (each change is recorded in run.json's
+ * configChanges); everything else comes from the folder's config.json.
  */
-export async function resumeRun(runDir: string, opts: RunExperimentOptions & { epochs?: number } = {}): Promise<RunResult> {
+export async function resumeRun(runDir: string, opts: RunExperimentOptions & ResumeChanges = {}): Promise<RunResult> {
   const dir = resolve(runDir);
   const cfgPath = join(dir, RUN_FILES.config);
   if (!existsSync(cfgPath)) throw new SigpropError(`cannot resume ${dir}: it has no ${RUN_FILES.config}; pass the folder of a run started by sigprop run`, 'run');
-  const raw = JSON.parse(readFileSync(cfgPath, 'utf8')) as ResolvedConfig;
-  if (opts.epochs !== undefined) raw.epochs = opts.epochs;
-  const cfg = resolveConfig(raw, cfgPath, skipFor(opts));
-  const ckPath = join(dir, RUN_FILES.checkpoint);
-  if (opts.epochs !== undefined) saveResolvedConfig(dir, cfg);
-  if (!existsSync(ckPath)) {
-    // stopped before its first checkpoint: nothing to continue, so train from the start in the same folder
-    (opts.log ?? ((l: string) => process.stdout.write(`${l}\n`)))(`${dir} has no checkpoint yet; starting it from epoch 1`);
-    return trainLoop(cfg, dir, null, opts);
+  const lock = acquireRunLock(dir, { create: false });
+  try {
+    noteStaleLock(lock, opts);
+    const saved = JSON.parse(readFileSync(cfgPath, 'utf8')) as ResolvedConfig;
+    const raw = JSON.parse(JSON.stringify(saved)) as ResolvedConfig;
+    if (opts.epochs !== undefined) raw.epochs = opts.epochs;
+    if (opts.learningRate !== undefined) raw.learningRate = opts.learningRate;
+    if (opts.eta !== undefined) raw.ruleParams = { ...(raw.ruleParams ?? {}), eta: opts.eta };
+    const cfg = resolveConfig(raw, cfgPath, skipFor(opts));
+    const changes = ([
+      ['epochs', saved.epochs, cfg.epochs],
+      ['learningRate', saved.learningRate, cfg.learningRate],
+      ['ruleParams.eta', (saved.ruleParams as { eta?: unknown } | undefined)?.eta, (cfg.ruleParams as { eta?: unknown } | undefined)?.eta],
+    ] as const).filter(([, from, to]) => from !== to).map(([setting, from, to]) => ({ setting, from, to }));
+    const ckPath = join(dir, RUN_FILES.checkpoint);
+    const setup = await setupRule(cfg, opts); // before any write: a resume that cannot start leaves the folder as it was
+    if (changes.length) writeConfig(dir, cfg);
+    if (!existsSync(ckPath)) {
+      // stopped before its first checkpoint: nothing to continue, so train from the start in the same folder
+      (opts.log ?? ((l: string) => process.stdout.write(`${l}\n`)))(`${dir} has no checkpoint yet; starting it from epoch 1`);
+      return await trainLoop(cfg, dir, null, opts, setup, changes);
+    }
+    return await trainLoop(cfg, dir, ckPath, opts, setup, changes);
+  } finally {
+    lock.release();
   }
-  return trainLoop(cfg, dir, ckPath, opts);
+}
+
+function warner(opts: RunExperimentOptions): (line: string) => void {
+  return opts.warn ?? ((l: string) => void process.stderr.write(`warning: ${l}\n`));
+}
+
+function noteStaleLock(lock: RunLock, opts: RunExperimentOptions): void {
+  if (lock.replacedStale) warner(opts)(lock.replacedStale);
+}
+
+/** config.json, with file-system errors named (full disk, read-only folder). */
+function writeConfig(runDir: string, cfg: ResolvedConfig): void {
+  try {
+    saveResolvedConfig(runDir, cfg);
+  } catch (err) {
+    throw fileError(err, join(runDir, RUN_FILES.config), 'write');
+  }
+}
+
+/** The setting that scales a config's weight updates, and its base value (for divergence advice). */
+function rateSetting(cfg: ResolvedConfig): { setting: 'learningRate' | 'ruleParams.eta'; value: number } {
+  if (cfg.mode === 'continuous') {
+    try {
+      const s = resolveRuleSettings(cfg);
+      if (s.hebbApply !== 'optimizer') return { setting: 'ruleParams.eta', value: s.eta };
+    } catch {
+      // settings were validated when the rule was built; fall back to the learning rate
+    }
+  }
+  return { setting: 'learningRate', value: cfg.learningRate };
 }
 
 /** Rule state as checkpoint tensors (1-D; the rule knows its shapes). */
@@ -206,15 +328,38 @@ export async function setupRule(cfg: ResolvedConfig, opts: Pick<RunExperimentOpt
   return { backend, dataset, rule, ruleRng, dataRng, architecture: architectureOf(cfg, dataset.inputSize) };
 }
 
-async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | null, opts: RunExperimentOptions): Promise<RunResult> {
+type RuleSetup = Awaited<ReturnType<typeof setupRule>>;
+
+/** run.json of a folder, if readable (a resume keeps its configChanges). */
+function readRunState(path: string): Partial<RunState> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Partial<RunState>;
+  } catch {
+    return {};
+  }
+}
+
+async function trainLoop(
+  cfg: ResolvedConfig,
+  runDir: string,
+  ckPath: string | null,
+  opts: RunExperimentOptions,
+  setup: RuleSetup,
+  changes: Omit<ConfigChange, 'at' | 'epoch' | 'batch'>[] = [],
+): Promise<RunResult> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const { backend, dataset, rule, ruleRng, dataRng, architecture } = await setupRule(cfg, opts);
+  const warn = warner(opts);
+  const { backend, dataset, rule, ruleRng, dataRng, architecture } = setup;
   const paths = { ck: join(runDir, RUN_FILES.checkpoint), state: join(runDir, RUN_FILES.state) };
   let metrics: RunEpochMetrics[] = [];
   let startEpoch = 0;
   let startBatch = 0;
   let sums = emptySums();
   let startedAt = new Date().toISOString();
+  /** The run's first batch loss, measured on the initial weights: the scale of "exploding" (lossDivergence). */
+  let lossReference: number | undefined;
+  /** Position of the newest checkpoint on disk (the last good state after a divergence). */
+  let lastCheckpoint: { epoch: number; batch: number } | undefined;
   if (ckPath) {
     const ck = loadCheckpoint(ckPath, { architecture });
     rule.loadState(Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, t.data])));
@@ -225,10 +370,22 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
     startEpoch = ck.epoch;
     startBatch = ck.batch;
     startedAt = (ck.meta.startedAt as string) ?? startedAt;
+    lossReference = typeof ck.meta.lossReference === 'number' ? ck.meta.lossReference : undefined;
+    lastCheckpoint = { epoch: ck.epoch, batch: ck.batch };
     log(`resuming ${runDir} at epoch ${startEpoch + 1}, batch ${startBatch + 1}`);
   }
+  const resumedAt = new Date().toISOString();
+  const configChanges: ConfigChange[] = [
+    ...(readRunState(paths.state).configChanges ?? []),
+    ...changes.map((c) => ({ at: resumedAt, epoch: startEpoch, batch: startBatch, ...c })),
+  ];
+  for (const c of changes) log(`${c.setting} changed from ${c.from} to ${c.to}`);
+  let reportError: string | undefined;
   const state = (status: RunStatus, epoch: number, batch: number, error?: string): void =>
-    writeJsonAtomic(paths.state, { status, name: cfg.name, epoch, batch, epochs: cfg.epochs, backend: backend.name, startedAt, updatedAt: new Date().toISOString(), ...(error ? { error } : {}) } satisfies RunState);
+    writeJsonAtomic(paths.state, {
+      status, name: cfg.name, epoch, batch, epochs: cfg.epochs, backend: backend.name, startedAt, updatedAt: new Date().toISOString(),
+      ...(error ? { error } : {}), ...(reportError ? { reportError } : {}), ...(configChanges.length ? { configChanges } : {}),
+    } satisfies RunState);
   const writeMetrics = (): void => {
     writeJsonAtomic(join(runDir, RUN_FILES.metrics), metrics);
     writeFileAtomic(join(runDir, RUN_FILES.csv), toCsv(metricsRows(metrics)));
@@ -238,9 +395,10 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
       epoch, batch, architecture, tensors: ruleTensors(rule),
       // 'eval': the rule stream just before this epoch's evaluation, so evaluateCheckpoint reproduces it exactly
       rng: { rule: ruleRng.getState(), data: dataEpochStart, ...(evalRng ? { eval: evalRng } : {}) },
-      meta: { config: cfg, metrics, partial: sums, startedAt, backend: backend.name },
+      meta: { config: cfg, metrics, partial: sums, startedAt, backend: backend.name, ...(lossReference !== undefined ? { lossReference } : {}) },
     };
     saveCheckpoint(paths.ck, ck);
+    lastCheckpoint = { epoch, batch };
   };
   /**
    * report.html. `after` (label of the trained weights, e.g. 'after training (3 epochs)') is given
@@ -248,6 +406,7 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
    */
   const writeReport = async (after?: string): Promise<string | undefined> => {
     if (opts.report === false) return undefined;
+    reportError = undefined;
     try {
       const { writeRunReport, spikingRunExtras } = await import('./report/index.js');
       const out = join(runDir, RUN_FILES.report);
@@ -265,9 +424,25 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
       }
       return out;
     } catch (err) {
-      log(`warning: report not written: ${(err as Error).message}`);
+      reportError = (fileError(err, join(runDir, RUN_FILES.report), 'write report') as Error).message;
+      warn(`report not written: ${reportError}`);
       return undefined;
     }
+  };
+  const factor = opts.lossExplosionFactor ?? LOSS_EXPLOSION_FACTOR;
+  /** The DivergenceError of a run: where it happened and the command that continues from the last good state. */
+  const diverged = (e: DivergenceError, epoch: number, batch: number, nb: number): DivergenceError => {
+    const { setting, value } = rateSetting(cfg);
+    const lower = Number((value / 10).toPrecision(3));
+    const flag = setting === 'learningRate' ? `--learning-rate ${lower}` : `--set ruleParams.eta=${lower}`;
+    const from = lastCheckpoint
+      ? `continue from the last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.batch ? `, batch ${lastCheckpoint.batch}` : ''})`
+      : 'start it over (no checkpoint was written before it diverged)';
+    const first = epoch === 0 && batch === 0 && e.layer === 'the train loss';
+    const advice = first
+      ? 'the loss is not finite on the initial weights, before any update, so the learning rate is not the cause: check that the last layer has as many units as the dataset has classes, and that the data hold no NaN'
+      : `lower the learning rate${setting === 'learningRate' ? '' : ` (${setting})`} and ${from}: sigprop run --resume ${runDir} ${flag}`;
+    return new DivergenceError(e.layer, e.step, e.learningRate, e.detail, { what: e.what, rateSetting: e.rateSetting, where: `at epoch ${epoch + 1}, batch ${batch + 1} of ${nb} (step ${e.step})`, advice });
   };
 
   let stop = false;
@@ -286,7 +461,7 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
     process.stderr.write('\nstopping after this batch: writing checkpoint and report (Ctrl-C again to quit at once)\n');
   };
   if (opts.handleSigint) process.on('SIGINT', onSigint);
-  const result = (status: RunStatus, reportPath?: string): RunResult => ({ runDir, config: cfg, metrics, status, checkpointPath: paths.ck, reportPath });
+  const result = (status: RunStatus, reportPath?: string): RunResult => ({ runDir, config: cfg, metrics, status, checkpointPath: paths.ck, reportPath, ...(reportError ? { reportError } : {}) });
   let epoch = startEpoch;
   let batch = startBatch;
   try {
@@ -306,6 +481,12 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
         const idx = order.subarray(batch * cfg.batchSize, Math.min(dataset.train.n, (batch + 1) * cfg.batchSize));
         const { x, labels } = gather(dataset.train, idx);
         const res = rule.trainBatch(x, labels);
+        if (lossReference === undefined && Number.isFinite(res.loss)) lossReference = res.loss;
+        const bad = lossDivergence(res.loss, lossReference, factor);
+        if (bad) {
+          const { setting, value } = rateSetting(cfg);
+          throw new DivergenceError('the train loss', epoch * nb + batch + 1, scheduledLearningRate(value, epoch, cfg.schedule), '', { what: bad, rateSetting: setting });
+        }
         sums.loss += res.loss * idx.length;
         sums.samples += idx.length;
         res.layerLosses.forEach((l, i) => (sums.layerLosses[i] = (sums.layerLosses[i] ?? 0) + l * idx.length));
@@ -333,14 +514,16 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
         epoch: epoch + 1,
         trainLoss: sums.loss / sums.samples,
         ...(sums.withAccuracy ? { trainAccuracy: sums.correct / sums.withAccuracy } : {}),
+        trainSamples: sums.samples,
         testAccuracy,
+        testSamples: dataset.test.n,
         layerLosses: sums.layerLosses.map((l) => l / sums.samples),
         ...(rule.layerStats ? { layers: rule.layerStats() } : {}),
         learningRate: scheduledLearningRate(cfg.learningRate, epoch, cfg.schedule),
         timeS: sums.timeS + (Date.now() - t0) / 1000,
       };
       metrics.push(m);
-      log(`epoch ${m.epoch}/${cfg.epochs}: train loss ${m.trainLoss.toPrecision(4)}${m.trainAccuracy !== undefined ? `, train acc ${(100 * m.trainAccuracy).toFixed(2)}%` : ''}, test acc ${(100 * testAccuracy).toFixed(2)}% (${m.timeS.toFixed(1)} s)`);
+      log(`epoch ${m.epoch}/${cfg.epochs}: ${epochSummary(m, sums.withAccuracy)} (${m.timeS.toFixed(1)} s)`);
       sums = emptySums();
       batch = 0;
       const last = epoch + 1 === cfg.epochs;
@@ -357,7 +540,8 @@ async function trainLoop(cfg: ResolvedConfig, runDir: string, ckPath: string | n
     const rep = await writeReport(`after training (${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'})`);
     state('complete', cfg.epochs, 0);
     return result('complete', rep);
-  } catch (err) {
+  } catch (caught) {
+    const err = caught instanceof DivergenceError ? diverged(caught, epoch, batch, numBatches(dataset.train.n, cfg.batchSize)) : caught;
     const status: RunStatus = err instanceof DivergenceError ? 'diverged' : 'failed';
     try {
       writeMetrics();

@@ -146,7 +146,7 @@ describe('run loop: determinism and bit-for-bit resume (reference backend)', () 
     expect(readdirSync(a.runDir).sort()).toEqual(['checkpoint.ckpt', 'config.json', 'metrics.csv', 'metrics.json', 'run.json']);
     expect(JSON.parse(readFileSync(join(a.runDir, 'run.json'), 'utf8')).status).toBe('complete');
     const csv = readFileSync(join(a.runDir, 'metrics.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('epoch,trainLoss,trainAccuracy,testAccuracy,learningRate,timeS,layer0.loss,layer0.weightNorm');
+    expect(csv[0]).toBe('epoch,trainLoss,trainAccuracy,trainSamples,testAccuracy,testSamples,learningRate,timeS,layer0.loss,layer0.weightNorm');
     expect(csv).toHaveLength(5);
   });
 

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { applyOverrides, loadConfigFile, resolveConfig } from '../config/resolve.js';
 import { getPreset, hasPreset, presetNames } from '../config/presets.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { resumeRun, runExperiment, type RunResult } from '../runner.js';
+import { accuracyText, resumeRun, runExperiment, type ResumeChanges, type RunResult } from '../runner.js';
 import { UsageError, type ParsedArgs } from './args.js';
 import { lineLogger, type CliIO, type Command } from './command.js';
 import { experimentScripts, findExperimentScript, runScript } from './scripts.js';
@@ -57,26 +57,56 @@ export function configFromArgs(source: string, args: ParsedArgs, onWarning?: (me
   return resolveConfig(applyOverrides(raw, args.overrides), existsSync(source) ? source : `experiment ${source}`, { onWarning });
 }
 
-/** One line summarising a finished run. */
+/** One line summarising a finished run (the accuracy with its number of test samples), and where its report is. */
 export function resultLine(r: RunResult): string {
   const last = r.metrics.at(-1);
-  const acc = last ? `, test accuracy ${(100 * last.testAccuracy).toFixed(2)}%` : '';
-  return `run ${r.status}: ${r.runDir}${acc}${r.reportPath ? `\nreport: ${r.reportPath}` : ''}`;
+  const acc = last ? `, test accuracy ${accuracyText(last.testAccuracy, last.testSamples)}` : '';
+  const report = r.reportPath ? `\nreport: ${r.reportPath}` : r.reportError ? `\nreport: not written (${r.reportError})` : '';
+  return `run ${r.status}: ${r.runDir}${acc}${report}`;
+}
+
+/** What `--resume` may change: --epochs, --learning-rate and --set ruleParams.eta=X (anything else is a usage error). */
+function resumeChanges(args: ParsedArgs): ResumeChanges {
+  const extra = Object.keys(args.overrides).filter((k) => k !== 'epochs' && k !== 'learningRate');
+  const sets: Record<string, unknown> = {};
+  for (const s of (args.flags.set as string[] | undefined) ?? []) setPath(sets, s);
+  const { ruleParams, ...otherSets } = sets as { ruleParams?: Record<string, unknown> };
+  const { eta, ...otherParams } = ruleParams ?? {};
+  const badSets = [...Object.keys(otherSets), ...Object.keys(otherParams).map((k) => `ruleParams.${k}`)];
+  if (args.positionals.length || extra.length || badSets.length) {
+    const got = [...args.positionals, ...extra.map((k) => `--${k}`), ...badSets.map((k) => `--set ${k}`)].join(', ');
+    throw new UsageError(
+      `--resume continues a run with its saved config; only --epochs, --learning-rate and --set ruleParams.eta=X may change (got ${got})`,
+      'to change anything else, start a new run',
+    );
+  }
+  const number = (flag: string, v: unknown): number => {
+    const n = typeof v === 'number' ? v : Number(v);
+    if (!Number.isFinite(n)) throw new UsageError(`${flag} = ${JSON.stringify(v)} must be a number`);
+    return n;
+  };
+  return {
+    ...(args.overrides.epochs !== undefined ? { epochs: resolveEpochs(args.overrides.epochs) } : {}),
+    ...(args.overrides.learningRate !== undefined ? { learningRate: number('--learning-rate', args.overrides.learningRate) } : {}),
+    ...(eta !== undefined ? { eta: number('ruleParams.eta', eta) } : {}),
+  };
 }
 
 export const runCommand: Command = {
   command: 'run',
   summary: 'train an experiment (config file, named experiment or script)',
-  usage: 'sigprop run <config.json | experiment> [options] [config overrides]\n       sigprop run --resume <run-dir> [--epochs N]',
+  usage: 'sigprop run <config.json | experiment> [options] [config overrides]\n       sigprop run --resume <run-dir> [--epochs N] [--learning-rate LR] [--set ruleParams.eta=ETA]',
   description:
     'Trains the network a config describes and writes a run folder: config.json (resolved, defaults filled), run.json (status), ' +
     'metrics.json + metrics.csv (per epoch), checkpoint.ckpt and report.html (for spiking runs with voltage traces of 4 test samples ' +
     'before and after training, raw recordings in traces.*.json/csv, and the surrogate\'s shape). Ctrl-C finishes the current batch, writes a checkpoint ' +
-    'and the report, and exits with code 130; continue with --resume.',
+    'and the report, and exits with code 130; continue with --resume. A run owns its folder while it runs (run.lock); a second run there is refused. ' +
+    'A run stops with status diverged when a weight or the loss becomes NaN or infinite, or the loss exceeds 10^4 times its first batch\'s loss; ' +
+    'the message names the --resume command that continues from the last good checkpoint with a lower learning rate.',
   positionals: [{ name: 'config', description: 'a JSON config file, a named experiment (see --list) or an experiments/ script name', required: false, variadic: true }],
   flags: [
-    { name: 'run-dir', type: 'string', placeholder: 'DIR', description: 'run folder (default <outDir>/<name>-<UTC time>)' },
-    { name: 'resume', type: 'string', placeholder: 'DIR', description: 'continue the run in DIR from its checkpoint (same result as an uninterrupted run)' },
+    { name: 'run-dir', type: 'string', placeholder: 'DIR', description: 'run folder (default <outDir>/<name>-<UTC time>, with -2, -3, ... added when that name is taken)' },
+    { name: 'resume', type: 'string', placeholder: 'DIR', description: 'continue the run in DIR from its checkpoint (same result as an uninterrupted run); may change --epochs, and after divergence --learning-rate or --set ruleParams.eta=X (recorded in run.json)' },
     { name: 'set', type: 'list', placeholder: 'PATH=VALUE', description: 'set a nested config field, e.g. --set layers[0].size=100 (repeatable)' },
     { name: 'dry-run', type: 'boolean', description: 'print the resolved config and exit without training' },
     { name: 'report', type: 'boolean', default: true, description: 'skip report.html' },
@@ -99,14 +129,15 @@ export const runCommand: Command = {
       if (scripts.length) io.out(`Experiment scripts (experiments/): ${scripts.join(', ')}\n`);
       return 0;
     }
-    const common = { progress: args.flags.quiet ? (false as const) : io.progress, log: lineLogger(args, io), report: args.flags.report !== false, handleSigint: io.handleSigint };
+    const common = {
+      progress: args.flags.quiet ? (false as const) : io.progress,
+      log: lineLogger(args, io),
+      warn: (line: string) => io.err(`warning: ${line}\n`), // whatever the verbosity
+      report: args.flags.report !== false,
+      handleSigint: io.handleSigint,
+    };
     if (args.flags.resume) {
-      const extra = Object.keys(args.overrides).filter((k) => k !== 'epochs');
-      if (args.positionals.length || extra.length || args.flags.set) {
-        throw new UsageError(`--resume continues a run with its saved config; only --epochs may change (got ${[...args.positionals, ...extra.map((k) => `--${k}`), ...(args.flags.set ? ['--set'] : [])].join(', ')})`);
-      }
-      const epochs = args.overrides.epochs !== undefined ? resolveEpochs(args.overrides.epochs) : undefined;
-      const r = await resumeRun(String(args.flags.resume), { ...common, epochs });
+      const r = await resumeRun(String(args.flags.resume), { ...common, ...resumeChanges(args) });
       io.out(`${resultLine(r)}\n`);
       return r.status === 'interrupted' ? 130 : 0;
     }

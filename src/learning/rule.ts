@@ -112,22 +112,66 @@ export function createRule(config: ExperimentConfig, ctx: RuleContext): Training
   return f(config, ctx);
 }
 
+/** Options of a DivergenceError beyond layer, step and rate. */
+export interface DivergenceDetails {
+  /** What went wrong (default 'has NaN or infinite weights'). */
+  what?: string;
+  /** The config setting that scales the updates, named in the advice (default 'learningRate'; the Hebbian rule: 'ruleParams.eta'). */
+  rateSetting?: string;
+  /** Where in training it happened (default 'after step N'). */
+  where?: string;
+  /** Replaces the default advice (lower the rate or the batch size), e.g. with a resume command. */
+  advice?: string;
+}
+
 /**
- * Thrown when a weight becomes NaN or infinite. The message names the layer, the training step
- * and the learning rate; the run loop keeps the last good checkpoint and stops.
+ * Thrown when training diverges: a weight becomes NaN or infinite (thrown by the rules), or the
+ * loss is non-finite or explodes (thrown by the run loop, see `lossDivergence`). The message
+ * names the layer (or 'train loss'), the training step and the learning rate; the run loop
+ * keeps the last good checkpoint, stops with status 'diverged' and adds the command that
+ * continues from that checkpoint with a lower rate.
  */
 export class DivergenceError extends SigpropError {
+  readonly what: string;
+  readonly rateSetting: string;
   constructor(
     readonly layer: string,
     readonly step: number,
     readonly learningRate: number,
-    detail = '',
+    readonly detail = '',
+    opts: DivergenceDetails = {},
   ) {
+    const what = opts.what ?? 'has NaN or infinite weights';
+    const rateSetting = opts.rateSetting ?? 'learningRate';
+    const rateName = rateSetting === 'learningRate' ? 'the learning rate' : rateSetting;
     super(
-      `training diverged: ${layer} has NaN or infinite weights after step ${step} (learning rate ${learningRate}${detail ? `, ${detail}` : ''}); ` +
-        `lower the learning rate (e.g. to ${learningRate / 10}) or the batch size, and resume from the last good checkpoint`,
+      `training diverged: ${layer} ${what} ${opts.where ?? `after step ${step}`} (learning rate ${learningRate}${detail ? `, ${detail}` : ''}); ` +
+        (opts.advice ?? `lower ${rateName} (e.g. to ${learningRate / 10}) or the batch size, and resume from the last good checkpoint`),
       'divergence',
     );
     this.name = 'DivergenceError';
+    this.what = what;
+    this.rateSetting = rateSetting;
   }
+}
+
+/**
+ * An exploding loss: a batch loss whose magnitude exceeds LOSS_EXPLOSION_FACTOR times the
+ * reference loss (the run's first batch loss, measured on the initial weights, floored at 1).
+ * Normal training lowers the loss, and the built-in rules start at O(1) to O(10) (a sum of
+ * per-layer cross-entropies), so a 10,000-fold rise is never normal, while a noisy or unlucky
+ * batch stays far below it.
+ */
+export const LOSS_EXPLOSION_FACTOR = 1e4;
+
+/**
+ * What is wrong with a batch loss (e.g. 'is NaN', 'is 3.10e+8 (more than 10000 × the first
+ * batch's loss, 2.30)'), or undefined when it is fine: a loss diverges when it is non-finite (NaN,
+ * ±Infinity) or when |loss| > factor · max(1, |reference|) (see LOSS_EXPLOSION_FACTOR).
+ */
+export function lossDivergence(loss: number, reference: number | undefined, factor = LOSS_EXPLOSION_FACTOR): string | undefined {
+  if (!Number.isFinite(loss)) return `is ${loss}`;
+  if (reference === undefined || !Number.isFinite(reference)) return undefined;
+  const bound = factor * Math.max(1, Math.abs(reference));
+  return Math.abs(loss) > bound ? `is ${loss.toPrecision(3)} (more than ${factor} × the first batch's loss, ${reference.toPrecision(3)})` : undefined;
 }

@@ -84,6 +84,19 @@ function figureOf(id: string, layout: Record<string, unknown>, traces: (PlotTrac
   return data.length ? { id, data, layout, caption } : undefined;
 }
 
+/** ' (test: 10000 samples, train: 60000)' when the epochs record their sample counts (ranges when they vary). */
+function sampleNote(ep: readonly EpochMetrics[]): string {
+  const span = (vals: number[]) => {
+    if (!vals.length) return undefined;
+    const lo = Math.min(...vals), hi = Math.max(...vals);
+    return lo === hi ? `${lo}` : `${lo}–${hi}`;
+  };
+  const test = span(ep.flatMap((e) => (e.testAccuracy !== undefined && e.testSamples !== undefined ? [e.testSamples] : [])));
+  const train = span(ep.flatMap((e) => (e.trainAccuracy !== undefined && e.trainSamples !== undefined ? [e.trainSamples] : [])));
+  const parts = [test && `test: ${test} samples`, train && `train: ${train}`].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
 /** The training-curve figures of a run (ids prefixed with `prefix`). */
 export function metricFigures(data: RunReportData, prefix = 'm'): Figure[] {
   const ep = data.epochs;
@@ -97,7 +110,7 @@ export function metricFigures(data: RunReportData, prefix = 'm'): Figure[] {
   const pct = (v: number | undefined) => (v === undefined ? undefined : 100 * v);
   const figs: (Figure | undefined)[] = [];
   figs.push(
-    figureOf(`${prefix}-accuracy`, baseLayout('Accuracy per epoch', 'epoch', 'accuracy (%)'), [
+    figureOf(`${prefix}-accuracy`, baseLayout(`Accuracy per epoch${sampleNote(ep)}`, 'epoch', 'accuracy (%)'), [
       series(ep, (e) => pct(e.trainAccuracy), 'train', { line: { color: colour(0) } }),
       series(ep, (e) => pct(e.testAccuracy), 'test', { line: { color: colour(1) } }),
     ]),
@@ -197,10 +210,18 @@ export function fmt(v: number | undefined, digits = 4): string {
 /** The per-epoch numbers as a table (for reading exact values). */
 export function epochTable(data: RunReportData): Table {
   const pct = (v: number | undefined) => (v === undefined ? '—' : `${(100 * v).toFixed(2)}`);
+  const count = (v: number | undefined) => (v === undefined ? '—' : String(v));
+  const withCounts = data.epochs.some((e) => e.testSamples !== undefined || e.trainSamples !== undefined);
   return {
     caption: 'Metrics per epoch (raw values are in metrics.json / metrics.csv)',
-    columns: ['epoch', 'train acc (%)', 'test acc (%)', 'train loss', 'test loss', 'time (s)'],
-    rows: data.epochs.map((e) => [e.epoch, pct(e.trainAccuracy), pct(e.testAccuracy), fmt(e.trainLoss), fmt(e.testLoss), fmt(e.timeS, 3)]),
+    columns: withCounts
+      ? ['epoch', 'train acc (%)', 'train samples', 'test acc (%)', 'test samples', 'train loss', 'test loss', 'time (s)']
+      : ['epoch', 'train acc (%)', 'test acc (%)', 'train loss', 'test loss', 'time (s)'],
+    rows: data.epochs.map((e) =>
+      withCounts
+        ? [e.epoch, pct(e.trainAccuracy), count(e.trainSamples), pct(e.testAccuracy), count(e.testSamples), fmt(e.trainLoss), fmt(e.testLoss), fmt(e.timeS, 3)]
+        : [e.epoch, pct(e.trainAccuracy), pct(e.testAccuracy), fmt(e.trainLoss), fmt(e.testLoss), fmt(e.timeS, 3)],
+    ),
   };
 }
 

@@ -19,14 +19,19 @@ export interface WrittenReport {
   bytes: number;
 }
 
+/** '97.50 % on 10000 samples' (the sample count when known). */
+function accuracyCell(accuracy: number | undefined, samples: number | undefined): string {
+  return `${(100 * (accuracy ?? 0)).toFixed(2)} %${samples !== undefined ? ` on ${samples} sample${samples === 1 ? '' : 's'}` : ''}`;
+}
+
 function summaryBlocks(data: RunReportData): Block[] {
   const rows: [string, string | number][] = [...(data.summary ?? [])];
   const withTest = data.epochs.filter((e) => e.testAccuracy !== undefined);
   if (withTest.length && !rows.some(([k]) => /best test/i.test(k))) {
     const best = withTest.reduce((a, b) => ((b.testAccuracy ?? 0) > (a.testAccuracy ?? 0) ? b : a));
     const last = withTest[withTest.length - 1];
-    rows.push(['best test accuracy', `${(100 * (best.testAccuracy ?? 0)).toFixed(2)} % (epoch ${best.epoch})`]);
-    rows.push(['final test accuracy', `${(100 * (last.testAccuracy ?? 0)).toFixed(2)} % (epoch ${last.epoch})`]);
+    rows.push(['best test accuracy', `${accuracyCell(best.testAccuracy, best.testSamples)} (epoch ${best.epoch})`]);
+    rows.push(['final test accuracy', `${accuracyCell(last.testAccuracy, last.testSamples)} (epoch ${last.epoch})`]);
   }
   const total = data.epochs.reduce((s, e) => s + (e.timeS ?? 0), 0);
   if (total > 0 && !rows.some(([k]) => /time/i.test(k))) rows.push(['training time', `${fmt(total, 4)} s`]);

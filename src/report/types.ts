@@ -31,6 +31,10 @@ export interface EpochMetrics {
   trainAccuracy?: number;
   testLoss?: number;
   testAccuracy?: number;
+  /** Samples the train loss and accuracy were averaged over. */
+  trainSamples?: number;
+  /** Samples the test accuracy was measured on (shown next to every test accuracy). */
+  testSamples?: number;
   /** Each layer's local loss, averaged over the epoch (index 0 = first hidden layer). */
   layerLosses?: number[];
   /** Per-layer statistics at the end of the epoch. */
