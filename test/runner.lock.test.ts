@@ -94,7 +94,7 @@ describe('run folder lock', () => {
 describe('run folder set-up errors', () => {
   it('a run whose dataset cannot load leaves no folder behind', async () => {
     const dir = join(root, 'no-data');
-    const cfg = blobConfig({ dataset: 'mnist', dataDir: join(root, 'missing-data') });
+    const cfg = blobConfig({ dataset: 'mnist', dataDir: join(root, 'missing-data'), layers: [{ size: 10 }] });
     await expect(runExperiment(cfg, { ...quiet({ runDir: dir }), dataset: undefined })).rejects.toThrow(/mnist: data directory .*missing-data does not exist/);
     expect(existsSync(dir)).toBe(false);
   });
