@@ -35,7 +35,8 @@ import { join, resolve } from 'node:path';
 import type { Backend } from './backend/backend.js';
 import { createBackend } from './backend/registry.js';
 import { architectureOf, loadCheckpoint, saveCheckpoint, type Checkpoint, type SavedTensor } from './checkpoint.js';
-import { resolveConfig, saveResolvedConfig } from './config/resolve.js';
+import { outputSizeIssues, resolveConfig, saveResolvedConfig } from './config/resolve.js';
+import { ConfigError } from './config/schema.js';
 import type { ResolvedConfig } from './config/types.js';
 import { epochOrder, loadDataset, numBatches, type Dataset, type Split } from './data/index.js';
 import { fileError, SigpropError } from './errors.js';
@@ -321,6 +322,11 @@ function ruleTensors(rule: TrainingRule): Record<string, SavedTensor> {
 export async function setupRule(cfg: ResolvedConfig, opts: Pick<RunExperimentOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
   const backend = opts.backend ?? (await createBackend(cfg.backend, { threads: cfg.threads }));
   const dataset = opts.dataset ?? loadConfigDataset(cfg);
+  if (opts.dataset) {
+    // resolution checked a registered dataset's class count; a supplied dataset is checked here
+    const issues = outputSizeIssues(cfg, dataset.numClasses);
+    if (issues.length) throw new ConfigError(issues, 'config (with the supplied dataset)');
+  }
   const root = new Rng(cfg.seed);
   const ruleRng = root.fork();
   const dataRng = root.fork();

@@ -137,3 +137,11 @@ describe('run folder set-up errors', () => {
     expect(readFileSync(file, 'utf8')).toBe('x');
   });
 });
+
+describe('a dataset supplied by the caller', () => {
+  it('is checked against the output layer before anything is written', async () => {
+    const dir = join(root, 'too-few-outputs');
+    await expect(runExperiment(blobConfig({ layers: [{ size: 1 }] }), quiet({ runDir: dir }))).rejects.toThrow(/layers\[0\]\.size = 1 is fewer than the 2 classes/);
+    expect(existsSync(dir)).toBe(false);
+  });
+});

@@ -61,7 +61,14 @@ function classIssues(cfg: ResolvedConfig, skip: ReadonlySet<string>, warnings: s
   } catch (err) {
     return [{ path: 'datasetParams', value: cfg.datasetParams, message: `datasetParams = ${JSON.stringify(cfg.datasetParams)} is not valid for dataset "${cfg.dataset}": ${(err as Error).message}` }];
   }
-  if (classes === undefined) return [];
+  return classes === undefined ? [] : outputSizeIssues(cfg, classes, warnings);
+}
+
+/**
+ * The output layer (the last) against a class count: fewer units than classes is an issue, more
+ * a warning. Resolution calls it for registered datasets; the run loop for a dataset a caller supplies.
+ */
+export function outputSizeIssues(cfg: ResolvedConfig, classes: number, warnings: string[] = []): ConfigIssue[] {
   const i = cfg.layers.length - 1;
   const size = cfg.layers[i].size;
   const of = `the ${classes} classes of dataset "${cfg.dataset}"${cfg.datasetParams?.classes !== undefined ? ' (datasetParams.classes)' : ''}`;
