@@ -1,7 +1,8 @@
 /**
  * `sigprop eval`, `sigprop traces`, `sigprop surrogates` and `sigprop bench`.
  */
-import { join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../io.js';
 import { SigpropError } from '../errors.js';
 import { evaluateCheckpoint } from '../runner.js';
@@ -57,7 +58,8 @@ export const tracesCommand: Command = {
     'HTML page with voltage traces, spike marks, rasters and firing rates, plus the raw recordings as JSON and CSV next to it.',
   positionals: [{ name: 'checkpoint', description: 'a checkpoint file or a run folder holding checkpoint.ckpt', required: true }],
   flags: [
-    { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'output HTML file (default traces.html in the run folder)' },
+    { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: "output HTML file; its raw recordings go next to it as <name>.before.json, .after.csv, ... (default: traces.html in the run folder, or traces-2.html, traces-3.html, ... when that name is taken, e.g. by the run's own recordings)" },
+    { name: 'force', type: 'boolean', description: 'replace existing output files (without it an existing file is never overwritten)' },
     { name: 'samples', type: 'list', placeholder: 'I,J,...', default: '0,1', description: 'test-split indices of the samples to record' },
     { name: 'neurons', type: 'list', placeholder: 'I,J,...', description: 'neurons whose voltage is traced in each layer (default the config\'s record.neurons or 0,1,2)' },
     { name: 'layers', type: 'list', placeholder: 'I,J,...', description: 'layers to record (default all)' },
@@ -66,21 +68,57 @@ export const tracesCommand: Command = {
   ],
   examples: ['sigprop traces runs/mnist-lif-20260101-120000 --samples 0,1,2 --neurons 0,5,9'],
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
-    const { writeTracesReport } = await import('../report/inspect.js');
-    const { checkpointPathOf } = await import('../runner.js');
-    const ckPath = checkpointPathOf(args.positionals[0]);
-    const out = resolve((args.flags.out as string | undefined) ?? join(ckPath, '..', 'traces.html'));
     const steps = args.flags.steps as number | undefined;
     if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new UsageError(`--steps = ${steps} must be an integer >= 1`);
+    const samples = indexList('samples', args.flags.samples);
+    const neurons = indexList('neurons', args.flags.neurons);
+    const layers = indexList('layers', args.flags.layers);
+    const { tracesReportFiles, writeTracesReport } = await import('../report/inspect.js');
+    const { checkpointPathOf } = await import('../runner.js');
+    const ckPath = checkpointPathOf(args.positionals[0]);
+    const out = tracesOutFile(ckPath, args.flags.out as string | undefined, args.flags.force === true, tracesReportFiles);
     const w = await writeTracesReport({
-      checkpoint: ckPath, outFile: out, samples: indexList('samples', args.flags.samples), steps, before: args.flags.before !== false,
-      record: { neurons: indexList('neurons', args.flags.neurons), layers: indexList('layers', args.flags.layers) },
+      checkpoint: ckPath, outFile: out, samples, steps, before: args.flags.before !== false, record: { neurons, layers },
     });
     for (const warning of w.warnings) io.err(`warning: ${warning}\n`);
     io.out(`traces report: ${w.path} (${w.figureCount} figures)\n${w.rawFiles.length ? `raw recordings: ${w.rawFiles.join(', ')}\n` : ''}`);
+    if (args.flags.out === undefined && basename(out) !== 'traces.html') {
+      io.out(`(${join(dirname(out), 'traces.*')} already exist, e.g. the run's own recordings that its report.html names; they were kept)\n`);
+    }
     return 0;
   },
 };
+
+/**
+ * The traces page to write. Given `-o FILE`: FILE, refused when it is a folder, or when it or its
+ * raw recordings exist (unless `force`). Without: traces.html next to the checkpoint, or the
+ * first of traces-2.html, traces-3.html, ... whose files are all free, so the run's own
+ * recordings (traces.before.json, ..., which its report.html names) are never replaced.
+ */
+export function tracesOutFile(ckPath: string, given: string | undefined, force: boolean, filesOf: (outFile: string) => string[]): string {
+  if (given !== undefined) {
+    const out = resolve(given);
+    if (isFolder(out)) throw new SigpropError(`-o ${out} is a folder, not a file; give a file name, e.g. ${join(out, 'traces.html')}`, 'io');
+    const taken = filesOf(out).filter((f) => existsSync(f));
+    if (taken.length && !force) {
+      throw new SigpropError(`traces: ${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''}; choose another -o FILE, or pass --force to replace ${taken.length === 1 ? 'it' : 'them'}`, 'io');
+    }
+    return out;
+  }
+  const dir = resolve(dirname(ckPath));
+  for (let i = 1; ; i++) {
+    const out = join(dir, i === 1 ? 'traces.html' : `traces-${i}.html`);
+    if (force || !filesOf(out).some((f) => existsSync(f))) return out;
+  }
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 export const surrogatesCommand: Command = {
   command: 'surrogates',
