@@ -3,14 +3,15 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { writeJsonAtomic } from '../io.js';
 import { SigpropError } from '../errors.js';
-import { evaluateCheckpoint } from '../runner.js';
+import { writeJsonAtomic } from '../io.js';
 import { UsageError, type ParsedArgs } from './args.js';
 import type { CliIO, Command } from './command.js';
 import { findExperimentScript, runScript } from './scripts.js';
-import { collectSweep } from './sweep.js';
 import type { SurrogateAccuracyRow } from '../report/index.js';
+
+// The implementations (runner, reports, surrogates, sweep) are imported inside each `run`, not
+// here, so that `sigprop --help` loads no more than the flag specs.
 
 const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
 
@@ -23,7 +24,7 @@ export const evalCommand: Command = {
   flags: [
     { name: 'test-size', type: 'number', unit: 'samples', description: 'evaluate on N test samples instead of the run\'s test split: a class-balanced subset drawn with the run\'s seed (not the first N); N generated samples for synthetic tasks' },
     { name: 'data-dir', type: 'string', placeholder: 'DIR', description: 'directory with the dataset files (CIFAR, or IDX files)' },
-    { name: 'backend', type: 'string', placeholder: 'NAME', description: "compute backend ('auto', 'reference', 'wasm', 'gpu'); default: the run's" },
+    { name: 'backend', type: 'string', placeholder: 'NAME', choices: 'backend', description: "compute backend, default the run's" },
     { name: 'json', type: 'boolean', description: 'print the result as JSON' },
   ],
   examples: ['sigprop eval runs/mnist-lif-20260101-120000', 'sigprop eval runs/x/checkpoint.ckpt --test-size 1000 --json'],
@@ -32,6 +33,7 @@ export const evalCommand: Command = {
     if (args.flags['test-size'] !== undefined) overrides.testSize = args.flags['test-size'];
     if (args.flags['data-dir'] !== undefined) overrides.dataDir = args.flags['data-dir'];
     if (args.flags.backend !== undefined) overrides.backend = args.flags.backend;
+    const { evaluateCheckpoint } = await import('../runner.js');
     const r = await evaluateCheckpoint(args.positionals[0], overrides);
     const result = { checkpoint: r.checkpointPath, dataset: r.config.dataset, epoch: r.epoch, samples: r.samples, accuracy: r.accuracy, seconds: r.seconds };
     if (args.flags.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
@@ -148,7 +150,7 @@ export const surrogatesCommand: Command = {
       io.out(args.flags.json ? `${JSON.stringify(sg.listSurrogates(), null, 2)}\n` : `${sg.formatSurrogateList()}\n`);
       return 0;
     }
-    const accuracy = args.flags.sweep ? sweepAccuracy(resolve(String(args.flags.sweep))) : undefined;
+    const accuracy = args.flags.sweep ? await sweepAccuracy(resolve(String(args.flags.sweep))) : undefined;
     const names = (args.flags.names as string[] | undefined) ?? accuracy?.map((r) => r.surrogate);
     const cmp = sg.surrogateComparison({
       xMin: args.flags['x-min'] as number, xMax: args.flags['x-max'] as number, points: args.flags.points as number,
@@ -167,7 +169,8 @@ export const surrogatesCommand: Command = {
 };
 
 /** Accuracy rows (one per surrogate, seeds and final test accuracies) from a sweep folder's finished points. */
-export function sweepAccuracy(sweepDir: string): SurrogateAccuracyRow[] {
+export async function sweepAccuracy(sweepDir: string): Promise<SurrogateAccuracyRow[]> {
+  const { collectSweep } = await import('./sweep.js');
   const rows = collectSweep(sweepDir).filter((r) => r.status === 'complete' && r.surrogate !== undefined && r.testAccuracy !== undefined);
   if (!rows.length) throw new SigpropError(`${sweepDir} has no finished runs with a surrogate; run sigprop sweep --surrogates ... first`, 'sweep');
   const by = new Map<string, SurrogateAccuracyRow>();

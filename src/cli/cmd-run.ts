@@ -2,60 +2,10 @@
  * `sigprop run`: train a config file, a named experiment (preset) or an experiment script;
  * `--resume DIR` continues an interrupted run bit for bit.
  */
-import { existsSync } from 'node:fs';
-import { applyOverrides, loadConfigFile, resolveConfig } from '../config/resolve.js';
-import { getPreset, hasPreset, presetNames } from '../config/presets.js';
-import type { ResolvedConfig } from '../config/types.js';
-import { resumeRun, runExperiment, type RunResult } from '../runner.js';
+import type { RunResult } from '../runner.js';
 import { UsageError, type ParsedArgs } from './args.js';
 import { lineLogger, type CliIO, type Command } from './command.js';
 import { experimentScripts, findExperimentScript, runScript } from './scripts.js';
-
-/** Set a nested field from a `path=value` string, e.g. 'layers[0].size=100' (value parsed as JSON when it can be). */
-export function setPath(target: Record<string, unknown>, assignment: string): void {
-  const eq = assignment.indexOf('=');
-  if (eq <= 0) throw new UsageError(`--set ${JSON.stringify(assignment)} must look like field.path=value, e.g. layers[0].size=100`);
-  const path = assignment.slice(0, eq);
-  const text = assignment.slice(eq + 1);
-  let value: unknown = text;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // a bare string
-  }
-  const keys = path.split(/\.|\[(\d+)\]/).filter((k) => k !== undefined && k !== '');
-  let obj: Record<string, unknown> = target;
-  for (let i = 0; i < keys.length - 1; i++) {
-    const k = keys[i];
-    if (typeof obj[k] !== 'object' || obj[k] === null) obj[k] = /^\d+$/.test(keys[i + 1]) ? [] : {};
-    obj = obj[k] as Record<string, unknown>;
-  }
-  obj[keys[keys.length - 1]] = value;
-}
-
-/**
- * The raw (unvalidated) config named by a positional: a JSON file path or a preset name.
- * Returns undefined when it is neither (the caller may try an experiment script).
- */
-export function rawConfigFor(source: string): Record<string, unknown> | undefined {
-  if (existsSync(source) || source.endsWith('.json')) return loadConfigFile(source) as Record<string, unknown>;
-  if (hasPreset(source)) return getPreset(source) as unknown as Record<string, unknown>;
-  return undefined;
-}
-
-/** Resolve the config of a run/sweep command line: source + --set + override flags. */
-export function configFromArgs(source: string, args: ParsedArgs): ResolvedConfig {
-  const raw = rawConfigFor(source);
-  if (!raw) {
-    const scripts = experimentScripts();
-    throw new UsageError(
-      `${JSON.stringify(source)} is not a config file, a named experiment or an experiment script`,
-      `named experiments: ${presetNames().join(', ')}${scripts.length ? `; scripts: ${scripts.join(', ')}` : ''}`,
-    );
-  }
-  for (const s of (args.flags.set as string[] | undefined) ?? []) setPath(raw, s);
-  return resolveConfig(applyOverrides(raw, args.overrides), existsSync(source) ? source : `experiment ${source}`);
-}
 
 /** One line summarising a finished run. */
 export function resultLine(r: RunResult): string {
@@ -99,6 +49,9 @@ export const runCommand: Command = {
       if (scripts.length) io.out(`Experiment scripts (experiments/): ${scripts.join(', ')}\n`);
       return 0;
     }
+    // The implementation is loaded here, not at start-up, so that `sigprop --help` stays quick.
+    const { configFromArgs, rawConfigFor } = await import('./run-config.js');
+    const { resumeRun, runExperiment } = await import('../runner.js');
     const common = { progress: args.flags.quiet ? (false as const) : io.progress, log: lineLogger(args, io), report: args.flags.report !== false, handleSigint: io.handleSigint };
     if (args.flags.resume) {
       const extra = Object.keys(args.overrides).filter((k) => k !== 'epochs');
