@@ -63,7 +63,7 @@ export const tracesCommand: Command = {
     { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: "output HTML file; its raw recordings go next to it as <name>.before.json, .after.csv, ... (default: traces.html in the run folder, or traces-2.html, traces-3.html, ... when that name is taken, e.g. by the run's own recordings)" },
     { name: 'force', type: 'boolean', description: 'replace existing output files (without it an existing file is never overwritten)' },
     { name: 'samples', type: 'list', placeholder: 'I,J,...', default: '0,1', description: 'test-split indices of the samples to record' },
-    { name: 'neurons', type: 'list', placeholder: 'I,J,...', description: 'neurons whose voltage is traced in each layer (default the config\'s record.neurons or 0,1,2)' },
+    { name: 'neurons', type: 'list', placeholder: 'I,J,...', description: 'neurons whose voltage is traced in each layer (default the config\'s record.neurons or 0,1,2); a layer too small for some is traced without them, with a warning' },
     { name: 'layers', type: 'list', placeholder: 'I,J,...', description: 'layers to record (default all)' },
     { name: 'steps', type: 'number', unit: 'time steps', description: "time steps per sample (default the run's)" },
     { name: 'before', type: 'boolean', default: true, description: 'leave out the untrained (before training) traces; by default both are recorded' }, // help: --no-before
