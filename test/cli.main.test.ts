@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, registerCommand, commandNames } from '../src/cli/main.js';
-import { parseArgs, splitListArg, UsageError } from '../src/cli/args.js';
+import { parseArgs, prepareSpec, splitListArg, UsageError } from '../src/cli/args.js';
 import type { CliIO } from '../src/cli/command.js';
-import { setPath } from '../src/cli/cmd-run.js';
+import { setPath } from '../src/cli/run-config.js';
 
 function io(): CliIO & { stdout: string; stderr: string } {
   const r = {
@@ -229,7 +229,8 @@ describe('list flags (splitListArg)', () => {
 
 describe('argument parser', () => {
   const spec = { command: 't', positionals: [{ name: 'a', description: '' }], flags: [{ name: 'n', type: 'number' as const, description: '', default: 3 }, { name: 'l', type: 'list' as const, description: '' }, { name: 'b', type: 'boolean' as const, description: '', default: true }], configFlags: true };
-  it('parses forms and defaults', () => {
+  it('parses forms and defaults', async () => {
+    await prepareSpec(spec); // loads the config-override flags (main() does this before parsing)
     const p = parseArgs(['x', '--n=5', '--l', 'a,b', '--l', 'c', '--no-b', '--learningRate', '0.1', '--batch-size', '8'], spec);
     expect(p.positionals).toEqual(['x']);
     expect(p.flags).toMatchObject({ n: 5, l: ['a', 'b', 'c'], b: false });

@@ -4,7 +4,6 @@
  * and `--help` text with units and defaults.
  */
 import { closest } from '../config/didyoumean.js';
-import { overridableFields } from '../config/experiment-schema.js';
 import { describeAllowed, type Schema } from '../config/schema.js';
 import { SigpropError } from '../errors.js';
 
@@ -35,7 +34,50 @@ export interface FlagSpec {
   short?: string;
   /** Placeholder in help, e.g. 'DIR'. */
   placeholder?: string;
+  /** A registry whose names help lists after the description ('; one of: ...'); see prepareSpec. */
+  choices?: Choices;
 }
+
+/** Registries whose names a flag's help can list. */
+export type Choices = 'backend' | 'encoder' | 'dataset';
+
+/** Loaders of each registry's names (imported on demand: the registries load a lot of code). */
+const CHOICE_LOADERS: Record<Choices, () => Promise<() => readonly string[]>> = {
+  backend: async () => {
+    const { backendNames } = await import('../backend/registry.js');
+    return () => ['auto', ...backendNames()];
+  },
+  encoder: async () => (await import('../encoders.js')).encoderNames,
+  dataset: async () => (await import('../data/index.js')).datasetNames,
+};
+
+/** Config fields whose values are registry names: their help lists the registry, not a fixed text. */
+const CONFIG_CHOICES: Readonly<Record<string, Choices>> = { dataset: 'dataset', encoder: 'encoder', backend: 'backend' };
+
+const loadedChoices = new Map<Choices, () => readonly string[]>();
+let overridable: (() => [string, Schema][]) | undefined;
+
+/**
+ * Load what parsing and help of a command need beyond its flag specs: the experiment schema for
+ * the config-override flags, and the registries that help lists. main() awaits this before
+ * parseArgs / formatHelp, so that `sigprop --help` loads none of it.
+ */
+export async function prepareSpec(spec: Pick<ParseSpec, 'flags' | 'configFlags'>): Promise<void> {
+  const keys = new Set<Choices>(spec.flags.flatMap((f) => (f.choices ? [f.choices] : [])));
+  if (spec.configFlags) {
+    overridable ??= (await import('../config/experiment-schema.js')).overridableFields;
+    for (const k of Object.values(CONFIG_CHOICES)) keys.add(k);
+  }
+  for (const k of keys) if (!loadedChoices.has(k)) loadedChoices.set(k, await CHOICE_LOADERS[k]());
+}
+
+/** The names of a registry, once prepareSpec loaded it. */
+export function choiceNames(c: Choices): readonly string[] | undefined {
+  return loadedChoices.get(c)?.();
+}
+
+/** A description without a hand-written list of names ("input encoder: 'rate', 'latency' or ..." → "input encoder"). */
+const withoutNameList = (d: string): string => /^(.*?):\s*'/.exec(d)?.[1] ?? d;
 
 export interface PositionalSpec {
   name: string;
@@ -65,17 +107,27 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
 export const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 export const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-/** Config fields that can be overridden from the command line, as flag specs (kebab-case). */
+/**
+ * Config fields that can be overridden from the command line, as flag specs (kebab-case).
+ * Needs `await prepareSpec({ flags: [], configFlags: true })` first (main() does it).
+ */
 export function configFlagSpecs(): (FlagSpec & { field: string; schema: Schema })[] {
-  return overridableFields().map(([field, schema]) => ({
-    name: kebab(field),
-    field,
-    schema,
-    type: schema.type === 'number' ? 'number' : schema.type === 'boolean' ? 'boolean' : 'string',
-    description: describeAllowed(schema) === 'a string' ? (schema.description ?? field) : `${schema.description ?? field}; ${describeAllowed(schema)}`,
-    default: schema.default as string | number | boolean | undefined,
-    unit: schema.type === 'number' ? schema.unit : undefined,
-  }));
+  if (!overridable) throw new Error('configFlagSpecs: the experiment schema is not loaded; await prepareSpec(spec) first');
+  return overridable().map(([field, schema]) => {
+    const choices = CONFIG_CHOICES[field];
+    const text = schema.description ?? field;
+    const description = choices ? withoutNameList(text) : describeAllowed(schema) === 'a string' ? text : `${text}; ${describeAllowed(schema)}`;
+    return {
+      name: kebab(field),
+      field,
+      schema,
+      type: schema.type === 'number' ? 'number' : schema.type === 'boolean' ? 'boolean' : 'string',
+      description,
+      default: schema.default as string | number | boolean | undefined,
+      unit: schema.type === 'number' ? schema.unit : undefined,
+      choices,
+    };
+  });
 }
 
 export interface ParseSpec {
@@ -221,7 +273,9 @@ function flagLine(f: FlagSpec): [string, string] {
   const extras: string[] = [];
   if (f.unit && !f.description.includes(`(${f.unit})`)) extras.push(`unit: ${f.unit}`);
   if (f.default !== undefined && f.type !== 'boolean') extras.push(`default: ${f.default}`);
-  return [left, `${f.description}${extras.length ? ` [${extras.join(', ')}]` : ''}`];
+  const names = f.choices ? choiceNames(f.choices) : undefined;
+  const description = names?.length ? `${f.description}; one of: ${names.join(', ')}` : f.description;
+  return [left, `${description}${extras.length ? ` [${extras.join(', ')}]` : ''}`];
 }
 
 /** Two-column text with wrapped right column. */

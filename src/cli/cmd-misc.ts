@@ -1,15 +1,17 @@
 /**
  * `sigprop eval`, `sigprop traces`, `sigprop surrogates` and `sigprop bench`.
  */
-import { join, resolve } from 'node:path';
-import { writeJsonAtomic } from '../io.js';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { SigpropError } from '../errors.js';
-import { evaluateCheckpoint } from '../runner.js';
+import { writeJsonAtomic } from '../io.js';
 import { UsageError, type ParsedArgs } from './args.js';
 import type { CliIO, Command } from './command.js';
 import { findExperimentScript, runScript } from './scripts.js';
-import { collectSweep } from './sweep.js';
 import type { SurrogateAccuracyRow } from '../report/index.js';
+
+// The implementations (runner, reports, surrogates, sweep) are imported inside each `run`, not
+// here, so that `sigprop --help` loads no more than the flag specs.
 
 const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
 
@@ -22,7 +24,7 @@ export const evalCommand: Command = {
   flags: [
     { name: 'test-size', type: 'number', unit: 'samples', description: 'evaluate on N test samples instead of the run\'s test split: a class-balanced subset drawn with the run\'s seed (not the first N); N generated samples for synthetic tasks' },
     { name: 'data-dir', type: 'string', placeholder: 'DIR', description: 'directory with the dataset files (CIFAR, or IDX files)' },
-    { name: 'backend', type: 'string', placeholder: 'NAME', description: "compute backend ('auto', 'reference', 'wasm', 'gpu'); default: the run's" },
+    { name: 'backend', type: 'string', placeholder: 'NAME', choices: 'backend', description: "compute backend, default the run's" },
     { name: 'json', type: 'boolean', description: 'print the result as JSON' },
   ],
   examples: ['sigprop eval runs/mnist-lif-20260101-120000', 'sigprop eval runs/x/checkpoint.ckpt --test-size 1000 --json'],
@@ -31,6 +33,7 @@ export const evalCommand: Command = {
     if (args.flags['test-size'] !== undefined) overrides.testSize = args.flags['test-size'];
     if (args.flags['data-dir'] !== undefined) overrides.dataDir = args.flags['data-dir'];
     if (args.flags.backend !== undefined) overrides.backend = args.flags.backend;
+    const { evaluateCheckpoint } = await import('../runner.js');
     const r = await evaluateCheckpoint(args.positionals[0], overrides);
     const result = { checkpoint: r.checkpointPath, dataset: r.config.dataset, epoch: r.epoch, samples: r.samples, accuracy: r.accuracy, seconds: r.seconds };
     if (args.flags.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
@@ -57,30 +60,67 @@ export const tracesCommand: Command = {
     'HTML page with voltage traces, spike marks, rasters and firing rates, plus the raw recordings as JSON and CSV next to it.',
   positionals: [{ name: 'checkpoint', description: 'a checkpoint file or a run folder holding checkpoint.ckpt', required: true }],
   flags: [
-    { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'output HTML file (default traces.html in the run folder)' },
+    { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: "output HTML file; its raw recordings go next to it as <name>.before.json, .after.csv, ... (default: traces.html in the run folder, or traces-2.html, traces-3.html, ... when that name is taken, e.g. by the run's own recordings)" },
+    { name: 'force', type: 'boolean', description: 'replace existing output files (without it an existing file is never overwritten)' },
     { name: 'samples', type: 'list', placeholder: 'I,J,...', default: '0,1', description: 'test-split indices of the samples to record' },
-    { name: 'neurons', type: 'list', placeholder: 'I,J,...', description: 'neurons whose voltage is traced in each layer (default the config\'s record.neurons or 0,1,2)' },
+    { name: 'neurons', type: 'list', placeholder: 'I,J,...', description: 'neurons whose voltage is traced in each layer (default the config\'s record.neurons or 0,1,2); a layer too small for some is traced without them, with a warning' },
     { name: 'layers', type: 'list', placeholder: 'I,J,...', description: 'layers to record (default all)' },
     { name: 'steps', type: 'number', unit: 'time steps', description: "time steps per sample (default the run's)" },
     { name: 'before', type: 'boolean', default: true, description: 'leave out the untrained (before training) traces; by default both are recorded' }, // help: --no-before
   ],
   examples: ['sigprop traces runs/mnist-lif-20260101-120000 --samples 0,1,2 --neurons 0,5,9'],
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
-    const { writeTracesReport } = await import('../report/inspect.js');
-    const { checkpointPathOf } = await import('../runner.js');
-    const ckPath = checkpointPathOf(args.positionals[0]);
-    const out = resolve((args.flags.out as string | undefined) ?? join(ckPath, '..', 'traces.html'));
     const steps = args.flags.steps as number | undefined;
     if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new UsageError(`--steps = ${steps} must be an integer >= 1`);
+    const samples = indexList('samples', args.flags.samples);
+    const neurons = indexList('neurons', args.flags.neurons);
+    const layers = indexList('layers', args.flags.layers);
+    const { tracesReportFiles, writeTracesReport } = await import('../report/inspect.js');
+    const { checkpointPathOf } = await import('../runner.js');
+    const ckPath = checkpointPathOf(args.positionals[0]);
+    const out = tracesOutFile(ckPath, args.flags.out as string | undefined, args.flags.force === true, tracesReportFiles);
     const w = await writeTracesReport({
-      checkpoint: ckPath, outFile: out, samples: indexList('samples', args.flags.samples), steps, before: args.flags.before !== false,
-      record: { neurons: indexList('neurons', args.flags.neurons), layers: indexList('layers', args.flags.layers) },
+      checkpoint: ckPath, outFile: out, samples, steps, before: args.flags.before !== false, record: { neurons, layers },
     });
     for (const warning of w.warnings) io.err(`warning: ${warning}\n`);
     io.out(`traces report: ${w.path} (${w.figureCount} figures)\n${w.rawFiles.length ? `raw recordings: ${w.rawFiles.join(', ')}\n` : ''}`);
+    if (args.flags.out === undefined && basename(out) !== 'traces.html') {
+      io.out(`(${join(dirname(out), 'traces.*')} already exist, e.g. the run's own recordings that its report.html names; they were kept)\n`);
+    }
     return 0;
   },
 };
+
+/**
+ * The traces page to write. Given `-o FILE`: FILE, refused when it is a folder, or when it or its
+ * raw recordings exist (unless `force`). Without: traces.html next to the checkpoint, or the
+ * first of traces-2.html, traces-3.html, ... whose files are all free, so the run's own
+ * recordings (traces.before.json, ..., which its report.html names) are never replaced.
+ */
+export function tracesOutFile(ckPath: string, given: string | undefined, force: boolean, filesOf: (outFile: string) => string[]): string {
+  if (given !== undefined) {
+    const out = resolve(given);
+    if (isFolder(out)) throw new SigpropError(`-o ${out} is a folder, not a file; give a file name, e.g. ${join(out, 'traces.html')}`, 'io');
+    const taken = filesOf(out).filter((f) => existsSync(f));
+    if (taken.length && !force) {
+      throw new SigpropError(`traces: ${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''}; choose another -o FILE, or pass --force to replace ${taken.length === 1 ? 'it' : 'them'}`, 'io');
+    }
+    return out;
+  }
+  const dir = resolve(dirname(ckPath));
+  for (let i = 1; ; i++) {
+    const out = join(dir, i === 1 ? 'traces.html' : `traces-${i}.html`);
+    if (force || !filesOf(out).some((f) => existsSync(f))) return out;
+  }
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 export const surrogatesCommand: Command = {
   command: 'surrogates',
@@ -110,7 +150,7 @@ export const surrogatesCommand: Command = {
       io.out(args.flags.json ? `${JSON.stringify(sg.listSurrogates(), null, 2)}\n` : `${sg.formatSurrogateList()}\n`);
       return 0;
     }
-    const accuracy = args.flags.sweep ? sweepAccuracy(resolve(String(args.flags.sweep))) : undefined;
+    const accuracy = args.flags.sweep ? await sweepAccuracy(resolve(String(args.flags.sweep))) : undefined;
     const names = (args.flags.names as string[] | undefined) ?? accuracy?.map((r) => r.surrogate);
     const cmp = sg.surrogateComparison({
       xMin: args.flags['x-min'] as number, xMax: args.flags['x-max'] as number, points: args.flags.points as number,
@@ -129,7 +169,8 @@ export const surrogatesCommand: Command = {
 };
 
 /** Accuracy rows (one per surrogate, seeds and final test accuracies) from a sweep folder's finished points. */
-export function sweepAccuracy(sweepDir: string): SurrogateAccuracyRow[] {
+export async function sweepAccuracy(sweepDir: string): Promise<SurrogateAccuracyRow[]> {
+  const { collectSweep } = await import('./sweep.js');
   const rows = collectSweep(sweepDir).filter((r) => r.status === 'complete' && r.surrogate !== undefined && r.testAccuracy !== undefined);
   if (!rows.length) throw new SigpropError(`${sweepDir} has no finished runs with a surrogate; run sigprop sweep --surrogates ... first`, 'sweep');
   const by = new Map<string, SurrogateAccuracyRow>();

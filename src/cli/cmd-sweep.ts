@@ -4,8 +4,7 @@
 import { join, resolve } from 'node:path';
 import { UsageError, type ParsedArgs } from './args.js';
 import { lineLogger, type CliIO, type Command } from './command.js';
-import { configFromArgs } from './cmd-run.js';
-import { checkSweepAxes, parseNumberList, parseShard, runSweep, shardPoints, sweepGrid, writeSweepSummary, type SweepAxes } from './sweep.js';
+import type { SweepAxes } from './sweep.js';
 
 export const sweepCommand: Command = {
   command: 'sweep',
@@ -35,6 +34,9 @@ export const sweepCommand: Command = {
     'sigprop sweep --summarize /scratch/sw1',
   ],
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
+    // The implementation is loaded here, not at start-up, so that `sigprop --help` stays quick.
+    const { checkSweepAxes, parseNumberList, parseShard, runSweep, shardPoints, sweepGrid, writeSweepSummary } = await import('./sweep.js');
+    const { configFromArgs } = await import('./run-config.js');
     if (args.flags.summarize) {
       const rows = writeSweepSummary(resolve(String(args.flags.summarize)));
       for (const r of rows) io.out(`${r.point.padEnd(40)} ${r.status.padEnd(12)} ${r.testAccuracy !== undefined ? `${(100 * r.testAccuracy).toFixed(2)}%` : ''}\n`);

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closest } from '../config/didyoumean.js';
 import { SigpropError } from '../errors.js';
-import { columns, formatHelp, GLOBAL_FLAGS, parseArgs, UsageError } from './args.js';
+import { columns, formatHelp, GLOBAL_FLAGS, parseArgs, prepareSpec, UsageError } from './args.js';
 import type { CliIO, Command } from './command.js';
 import { benchCommand, evalCommand, surrogatesCommand, tracesCommand } from './cmd-misc.js';
 import { runCommand } from './cmd-run.js';
@@ -79,6 +79,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     const [name, ...rest] = argv;
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
       if (name === 'help' && rest[0] && commands.has(rest[0])) {
+        await prepareSpec(commands.get(rest[0])!);
         io.out(formatHelp(commands.get(rest[0])!));
         return 0;
       }
@@ -95,6 +96,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       const what = name.startsWith('-') ? `unknown option ${name} (a command comes first)` : `unknown command '${name}'`;
       throw new UsageError(`${what}${hint ? ` (did you mean '${hint}'?)` : ''}`, `commands: ${commandNames().join(', ')}; run 'sigprop --help'`);
     }
+    await prepareSpec(cmd);
     const args = parseArgs(rest, cmd);
     if (args.flags.help) {
       io.out(formatHelp(cmd));

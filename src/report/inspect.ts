@@ -59,6 +59,25 @@ export interface TracesReportResult extends WrittenReport {
   warnings: string[];
 }
 
+/** The raw recording files of one set: '<stem>.<tag>.json' / '.csv' (tag 'before', 'after') and '<stem>.input.json'. */
+function rawFile(dir: string, stem: string, tag: 'before' | 'after' | 'input', ext: 'json' | 'csv'): string {
+  return join(dir, `${stem}.${tag}.${ext}`);
+}
+
+/**
+ * Every file writeTracesReport may write for `outFile`: the page and, next to it (or in
+ * `rawDir`), the raw recordings '<stem>.before.json', '.before.csv', '.after.json', '.after.csv'
+ * and '<stem>.input.json'. Callers check these before writing to keep existing files.
+ */
+export function tracesReportFiles(outFile: string, rawDir: string = dirname(outFile)): string[] {
+  const stem = basename(outFile, extname(outFile));
+  return [
+    outFile,
+    ...(['before', 'after'] as const).flatMap((tag) => [rawFile(rawDir, stem, tag, 'json'), rawFile(rawDir, stem, tag, 'csv')]),
+    rawFile(rawDir, stem, 'input', 'json'),
+  ];
+}
+
 async function ruleFor(cfg: ResolvedConfig, dataset: Dataset, backend: Backend): Promise<TrainingRule | undefined> {
   try {
     const { setupRule } = await import('../runner.js');
@@ -149,11 +168,20 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
   phases.push([o.checkpoint ? `after training (${basename(source.split(' (')[0])})` : 'after training', tensors]);
   for (const [label, t] of phases) {
     const net = networkFromTensors(cfg, K, t, backend, cfg.seed);
-    const targetX = targetInputs(t, labels, K);
-    const { set, recorder, input } = recordNetworkTraces(net, {
-      samples: { x, labels, ids }, targetX, steps, encoder, encoderParams: cfg.encoderParams, seed: cfg.seed, record, label, predictions: predict(t),
-    });
-    net.free();
+    let recorded: ReturnType<typeof recordNetworkTraces>;
+    try {
+      const targetX = targetInputs(t, labels, K);
+      recorded = recordNetworkTraces(net, {
+        samples: { x, labels, ids }, targetX, steps, encoder, encoderParams: cfg.encoderParams, seed: cfg.seed, record, label, predictions: predict(t),
+      });
+    } catch (err) {
+      rule?.dispose?.();
+      throw err;
+    } finally {
+      net.free();
+    }
+    const { set, recorder, input, warnings: recordWarnings } = recorded;
+    for (const w of recordWarnings) if (!warnings.includes(w)) warnings.push(w);
     sets.push(set);
     recorders.push(recorder);
     inputSpikes = input;
@@ -165,15 +193,15 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
     const stem = basename(o.outFile, extname(o.outFile));
     recorders.forEach((r, i) => {
       const tag = sets[i].label.startsWith('before') ? 'before' : 'after';
-      const json = join(dir, `${stem}.${tag}.json`);
-      const csv = join(dir, `${stem}.${tag}.csv`);
+      const json = rawFile(dir, stem, tag, 'json');
+      const csv = rawFile(dir, stem, tag, 'csv');
       r.writeJson(json);
       r.writeCsv(csv);
       rawFiles.push(json, csv);
     });
     if (inputSpikes) {
       // Same seed before and after: one input file serves both sets.
-      const f = join(dir, `${stem}.input.json`);
+      const f = rawFile(dir, stem, 'input', 'json');
       writeFileAtomic(f, JSON.stringify(inputSpikes));
       rawFiles.push(f);
     }

@@ -99,7 +99,7 @@ export function tracesToRecordings(traces: readonly Trace[], n: number, hasTarge
  * (layer INPUT_LAYER = −1 in the TraceSet). Returns the TraceSet, the recorder (for the raw
  * JSON/CSV export) and the input spikes (sparse, for their own JSON file).
  */
-export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { set: TraceSet; recorder: Recorder; input?: InputSpikes } {
+export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { set: TraceSet; recorder: Recorder; input?: InputSpikes; warnings: string[] } {
   const K = net.inputSize;
   const n = o.samples.labels.length;
   if (o.targetX && o.targetX.length !== n * K) throw new ParameterError(`inspect: targetX has ${o.targetX.length} values but needs ${n * K}`);
@@ -119,8 +119,11 @@ export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { se
   const allRows = Array.from({ length: rows }, (_, i) => i);
   const info = layerInfoOf(net);
   for (const li of layers) {
+    if (!net.layers[li]) throw new ParameterError(`inspect: layer ${li} does not exist; the network has layers 0..${net.layers.length - 1}`);
+  }
+  const warnings = o.record?.neurons ? checkTracedNeurons(net, layers, info, o.record.neurons) : [];
+  for (const li of layers) {
     const layer = net.layers[li];
-    if (!layer) throw new ParameterError(`inspect: layer ${li} does not exist; the network has layers 0..${net.layers.length - 1}`);
     if (info[li].kind === 'readout') {
       specs.push({ layer: li, vars: ['voltage'], neurons: 'all', samples: Array.from({ length: n }, (_, i) => i) });
       continue;
@@ -180,7 +183,38 @@ export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { se
     sampleLabels,
     samplePredictions: predictions ? samplePredictions : undefined,
   };
-  return { set, recorder, input };
+  return { set, recorder, input, warnings };
+}
+
+/**
+ * Chosen neurons (record.neurons, `sigprop traces --neurons`) against the sizes of the recorded
+ * layers (the readout records all its units and does not count). A neuron that is in none of
+ * them is an error naming the range; one that only some layers lack is left out there, with a
+ * warning per layer (one list of neurons serves layers of different sizes).
+ */
+function checkTracedNeurons(net: Network, layers: readonly number[], info: Record<number, TraceLayerInfo>, neurons: readonly number[]): string[] {
+  const traced = layers.filter((li) => info[li].kind !== 'readout');
+  if (!traced.length) return [];
+  const sizes = traced.map((li) => net.layers[li].size);
+  const largest = Math.max(...sizes);
+  const outside = neurons.filter((j) => j >= largest);
+  if (outside.length) {
+    const have = traced.map((li, k) => `${sizes[k]} (layer ${li})`);
+    const list = have.length > 1 ? `${have.slice(0, -1).join(', ')} and ${have.at(-1)}` : have[0];
+    throw new ParameterError(
+      `inspect: neuron${outside.length > 1 ? 's' : ''} ${outside.join(', ')} out of range: the recorded layer${traced.length > 1 ? 's have' : ' has'} ${list} neurons; choose neurons in 0..${largest - 1}`,
+    );
+  }
+  const warnings: string[] = [];
+  traced.forEach((li, k) => {
+    const missing = neurons.filter((j) => j >= sizes[k]);
+    if (!missing.length) return;
+    const none = missing.length === neurons.length;
+    warnings.push(
+      `layer ${li} has ${sizes[k]} neurons (0..${sizes[k] - 1}): neuron${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not traced there${none ? ', so it has no voltage traces' : ''}`,
+    );
+  });
+  return warnings;
 }
 
 /** Dense 0/1 spike series (layer INPUT_LAYER, var 'spikes') of the first `channels` input channels of every row. */
