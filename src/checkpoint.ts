@@ -16,8 +16,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileError, SigpropError } from './errors.js';
-import { writeFileAtomic } from './io.js';
+import { SigpropError } from './errors.js';
+import { fileSystemError, writeFileAtomic } from './io.js';
 import type { RngState } from './rng.js';
 
 /** Magic bytes at the start of every checkpoint. */
@@ -161,7 +161,7 @@ export function saveCheckpoint(path: string, ck: Checkpoint): void {
   try {
     writeFileAtomic(path, bytes);
   } catch (err) {
-    throw fileError(err, path, 'write checkpoint');
+    throw fileSystemError(err, path, 'write checkpoint');
   }
 }
 

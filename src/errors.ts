@@ -82,27 +82,3 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
   }
   return value as T;
 }
-
-/** What a user can do about the file-system errors they can cause (full disk, read-only folder, a file where a folder belongs). */
-const FILE_ERROR_REASONS: Record<string, string> = {
-  ENOSPC: 'no space left on the device; free some space or write to another disk',
-  EDQUOT: 'the disk quota is exhausted; free some space or write to another disk',
-  EACCES: 'permission denied; choose a folder you can write to',
-  EPERM: 'operation not permitted; choose a folder you can write to',
-  EROFS: 'the file system is read-only; choose a writable folder',
-  ENOTDIR: 'a part of the path is a file, not a folder; choose another path',
-  EEXIST: 'a file of that name already exists where a folder is needed; choose another path',
-  EISDIR: 'it is a folder; remove it or choose another path',
-};
-
-/**
- * Map a Node file-system error met while trying to `action` (e.g. 'write checkpoint') `path` to
- * a SigpropError naming the path, the reason and the fix. Errors that are already SigpropErrors,
- * and codes a user cannot act on, are returned unchanged (callers rethrow the result).
- */
-export function fileError(err: unknown, path: string, action: string): unknown {
-  if (err instanceof SigpropError) return err;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const reason = code ? FILE_ERROR_REASONS[code] : undefined;
-  return reason ? new SigpropError(`cannot ${action} ${path}: ${reason} (${code})`, 'io') : err;
-}

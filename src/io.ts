@@ -121,6 +121,22 @@ export function ensureDir(dir: string): string {
   return abs;
 }
 
+/**
+ * Create the folder `dir`, which must not exist yet (its parent is made with ensureDir). Returns
+ * false when something of that name exists already, so callers can claim a fresh name by trying
+ * the next one; other problems are FileSystemErrors naming the path.
+ */
+export function createNewDir(dir: string): boolean {
+  ensureDir(dirname(resolve(dir)));
+  try {
+    mkdirSync(dir);
+    return true;
+  } catch (err) {
+    if (codeOf(err) === 'EEXIST') return false;
+    throw fileSystemError(err, dir, 'create folder');
+  }
+}
+
 let counter = 0;
 
 /** Write `data` to `path` atomically (temp file in the same directory, then rename). */

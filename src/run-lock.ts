@@ -10,11 +10,12 @@
  * Default run folders (`<outDir>/<name>-<UTC time>`) are claimed with an exclusive mkdir, adding
  * `-2`, `-3`, ... when the name is taken, so runs started within the same second never share one.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { fileError, SigpropError } from './errors.js';
+import { SigpropError } from './errors.js';
+import { createNewDir, ensureDir, fileSystemError } from './io.js';
 
 /** Name of the lock file inside a run folder. */
 export const LOCK_FILE = 'run.lock';
@@ -109,11 +110,7 @@ function ensureFolder(dir: string, create: boolean): boolean {
   if (isDir === false) throw new SigpropError(`run folder ${dir} is a file, not a folder; choose another path for --run-dir`, 'run');
   if (isDir) return false;
   if (!create) throw new SigpropError(`run folder ${dir} does not exist; pass the folder of a run started by sigprop run`, 'run');
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw fileError(err, dir, 'create run folder');
-  }
+  ensureDir(dir);
   return true;
 }
 
@@ -125,12 +122,7 @@ export function createUniqueFolder(parent: string, base: string): string {
   ensureFolder(parent, true);
   for (let i = 1; i <= 10_000; i++) {
     const dir = join(parent, i === 1 ? base : `${base}-${i}`);
-    try {
-      mkdirSync(dir);
-      return dir;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(err, dir, 'create run folder');
-    }
+    if (createNewDir(dir)) return dir;
   }
   throw new SigpropError(`cannot find a free run folder name ${join(parent, base)}-N; clean up ${parent} or pass --run-dir`, 'run');
 }
@@ -150,7 +142,7 @@ export function acquireRunLock(dir: string, opts: { create: boolean; createdDir?
     try {
       fd = openSync(path, 'wx');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(err, path, 'create run lock');
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileSystemError(err, path, 'create run lock');
       const other = readLock(path);
       const why = staleReason(path, other);
       if (why === undefined || attempt > 0) throw inUse(dir, path, other);
@@ -171,7 +163,7 @@ export function acquireRunLock(dir: string, opts: { create: boolean; createdDir?
       } catch {
         // nothing to clean up
       }
-      throw fileError(err, path, 'write run lock');
+      throw fileSystemError(err, path, 'write run lock');
     }
     closeSync(fd);
     held.set(path, info.token);

@@ -39,8 +39,8 @@ import { outputSizeIssues, resolveConfig, saveResolvedConfig } from './config/re
 import { ConfigError } from './config/schema.js';
 import type { ResolvedConfig } from './config/types.js';
 import { epochOrder, loadDataset, numBatches, type Dataset, type Split } from './data/index.js';
-import { fileError, SigpropError } from './errors.js';
-import { toCsv, writeFileAtomic, writeJsonAtomic } from './io.js';
+import { SigpropError } from './errors.js';
+import { fileSystemError, toCsv, writeFileAtomic, writeJsonAtomic } from './io.js';
 import { createRule, DivergenceError, LOSS_EXPLOSION_FACTOR, lossDivergence, type RuleFactory, type TrainingRule } from './learning/rule.js';
 import { scheduledLearningRate } from './learning/index.js'; // importing it registers the built-in rules
 import { resolveRuleSettings } from './learning/settings.js';
@@ -294,7 +294,7 @@ function writeConfig(runDir: string, cfg: ResolvedConfig): void {
   try {
     saveResolvedConfig(runDir, cfg);
   } catch (err) {
-    throw fileError(err, join(runDir, RUN_FILES.config), 'write');
+    throw fileSystemError(err, join(runDir, RUN_FILES.config), 'write');
   }
 }
 
@@ -430,7 +430,7 @@ async function trainLoop(
       }
       return out;
     } catch (err) {
-      reportError = (fileError(err, join(runDir, RUN_FILES.report), 'write report') as Error).message;
+      reportError = (fileSystemError(err, join(runDir, RUN_FILES.report), 'write report') as Error).message;
       warn(`report not written: ${reportError}`);
       return undefined;
     }

@@ -26,7 +26,7 @@ describe('disk full', () => {
     const r = await cli('run', moonsConfigFile(root), '--run-dir', dir, '-q');
     expect(r.code).toBe(1);
     const ck = join(dir, 'checkpoint.ckpt');
-    expect(r.err).toBe(`error: cannot write checkpoint ${ck}: no space left on the device; free some space or write to another disk (ENOSPC)\n`);
+    expect(r.err).toBe(`error: cannot write checkpoint ${ck}: no space left on the device (the disk is full); free some space or write to another disk (ENOSPC)\n`);
     const st = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
     expect(st.status).toBe('failed');
     expect(st.error).toContain(`cannot write checkpoint ${ck}: no space left`);
