@@ -46,7 +46,7 @@ import { scheduledLearningRate } from './learning/index.js'; // importing it reg
 import { resolveRuleSettings } from './learning/settings.js';
 import { accuracy } from './learning/train.js';
 import { CtrlCGate } from './interrupt.js';
-import { createProgress, type ProgressStream } from './progress.js';
+import { createProgress, formatDuration, type Progress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
 import { acquireRunLock, createUniqueFolder, type RunLock } from './run-lock.js';
 
@@ -206,6 +206,16 @@ export function accuracyText(accuracy: number | undefined, samples: number | und
 function epochSummary(m: RunEpochMetrics, trainAccSamples: number): string {
   const train = m.trainAccuracy !== undefined ? `, train acc ${accuracyText(m.trainAccuracy, trainAccSamples)}` : '';
   return `train loss ${m.trainLoss.toPrecision(4)}${train}, test acc ${accuracyText(m.testAccuracy, m.testSamples)}`;
+}
+
+/**
+ * With epochs after this one, the training time left in the whole run at the bar's current rate
+ * (`run-ETA=h:mm:ss`, evaluation not counted); nothing in the last epoch, whose ETA the bar shows.
+ */
+function runEta(bar: Progress, laterEpochs: number, samplesPerEpoch: number): Record<string, string> {
+  const rate = bar.rate();
+  if (laterEpochs <= 0 || !(rate > 0)) return {};
+  return { 'run-ETA': formatDuration(bar.etaSeconds() + (laterEpochs * samplesPerEpoch) / rate) };
 }
 
 /** Sums of the current (incomplete) epoch, checkpointed so a resumed epoch reports the same means. */
@@ -500,7 +510,7 @@ async function trainLoop(
           sums.correct += res.accuracy * idx.length;
           sums.withAccuracy += idx.length;
         }
-        bar?.tick(1, { loss: (sums.loss / sums.samples).toPrecision(4) }, idx.length);
+        bar?.tick(1, { loss: (sums.loss / sums.samples).toPrecision(4), ...runEta(bar, cfg.epochs - epoch - 1, dataset.train.n) }, idx.length);
         await new Promise<void>((r) => setImmediate(r)); // let Ctrl-C and abort signals in
         if (stop && batch + 1 < nb) {
           sums.timeS += (Date.now() - t0) / 1000;

@@ -70,6 +70,15 @@ describe('progress', () => {
     expect(last).toMatch(/^epoch 1\/1 100% batch 4\/4 (\d+|[\d.]+) samples\/s elapsed \d+:\d\d loss=/);
   });
 
+  it('before the last epoch, the line also gives the training time left in the whole run', async () => {
+    const s = sink(false);
+    const cfg = resolveConfig({ name: 'p2', dataset: 'moons', trainSize: 100, testSize: 20, layers: [{ size: 8 }, { size: 2 }], rule: 'sigprop', mode: 'rate', epochs: 2, batchSize: 32, seed: 1, backend: 'reference' });
+    await runExperiment(cfg, { runDir: join(mkdtempSync(join(tmpdir(), 'sigprop-progress-')), 'run'), progress: s, log: () => {}, report: false });
+    const lines = s.out.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('epoch 1/2')).at(-1)).toMatch(/ run-ETA=\d+:\d\d/);
+    expect(lines.filter((l) => l.startsWith('epoch 2/2')).at(-1)).not.toContain('run-ETA');
+  });
+
   it('detects interactive terminals and honours CI=true', () => {
     expect(isInteractive({ write() {}, isTTY: true }, {})).toBe(true);
     expect(isInteractive({ write() {}, isTTY: true }, { CI: 'true' })).toBe(false);
