@@ -63,7 +63,8 @@ const RESET_CODES: Readonly<Record<string, number>> = { subtract: 0, zero: 1, no
 
 /**
  * The thread count that `threads: 0` stands for: one per core the process may use, at most
- * AUTO_THREADS_MAX. On 2 cores, 2 threads train mnist-lif about 1.5x faster than 1 (`npm run bench`).
+ * AUTO_THREADS_MAX. On 2 cores, 2 threads trained mnist-lif 1.14x faster than 1 (median samples/s of
+ * 5 interleaved experiments/bench-train.ts runs each: 669 vs 586; see experiments/RESULTS.md).
  */
 export const AUTO_THREADS_MAX = 4;
 export function autoThreads(): number {
