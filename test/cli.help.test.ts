@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { commandNames, main } from '../src/cli/main.js';
 import { parseArgs, prepareSpec, splitListArg } from '../src/cli/args.js';
-import type { CliIO, Command } from '../src/cli/command.js';
+import type { Command } from '../src/cli/command.js';
+import { captureIO as quiet } from './cli.helpers.js';
 import { runCommand } from '../src/cli/cmd-run.js';
 import { sweepCommand } from '../src/cli/cmd-sweep.js';
 import { benchCommand, evalCommand, surrogatesCommand, tracesCommand } from '../src/cli/cmd-misc.js';
@@ -22,17 +23,6 @@ import { getSurrogate, surrogateNames } from '../surrogates/index.js';
 import { modelNames } from '../models/registry.js';
 import { hasPreset, presetNames } from '../src/config/presets.js';
 
-function quiet(): CliIO & { stdout: string; stderr: string } {
-  const r = {
-    stdout: '',
-    stderr: '',
-    out(t: string) { r.stdout += t; },
-    err(t: string) { r.stderr += t; },
-    progress: false as const,
-    handleSigint: false,
-  };
-  return r;
-}
 
 async function help(...argv: string[]): Promise<string> {
   const o = quiet();

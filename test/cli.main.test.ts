@@ -2,28 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, registerCommand, commandNames } from '../src/cli/main.js';
+import { registerCommand, commandNames } from '../src/cli/main.js';
 import { parseArgs, prepareSpec, splitListArg, UsageError } from '../src/cli/args.js';
-import type { CliIO } from '../src/cli/command.js';
+import { captureIO as io, cli } from './cli.helpers.js';
 import { setPath } from '../src/cli/run-config.js';
 
-function io(): CliIO & { stdout: string; stderr: string } {
-  const r = {
-    stdout: '',
-    stderr: '',
-    out(t: string) { r.stdout += t; },
-    err(t: string) { r.stderr += t; },
-    progress: false as const,
-    handleSigint: false,
-  };
-  return r;
-}
 
-async function cli(...argv: string[]) {
-  const o = io();
-  const code = await main(argv, o);
-  return { code, out: o.stdout, err: o.stderr };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'sigprop-cli-'));
 const tiny = { name: 'tiny', dataset: 'moons', trainSize: 64, testSize: 32, layers: [{ size: 8 }, { size: 2 }], rule: 'sigprop', mode: 'rate', epochs: 2, batchSize: 16, learningRate: 0.01, backend: 'reference', outDir: join(dir, 'runs') };

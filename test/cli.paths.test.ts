@@ -8,8 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
-import type { CliIO } from '../src/cli/command.js';
+import { cli } from './cli.helpers.js';
 import { SigpropError } from '../src/errors.js';
 import { ensureDir, FileSystemError, writeFileAtomic, writeJsonAtomic } from '../src/io.js';
 
@@ -29,23 +28,7 @@ afterEach(() => {
   fail.match = undefined;
 });
 
-function quiet(): CliIO & { stdout: string; stderr: string } {
-  const r = {
-    stdout: '',
-    stderr: '',
-    out(t: string) { r.stdout += t; },
-    err(t: string) { r.stderr += t; },
-    progress: false as const,
-    handleSigint: false,
-  };
-  return r;
-}
 
-async function cli(...argv: string[]) {
-  const o = quiet();
-  const code = await main(argv, o);
-  return { code, out: o.stdout, err: o.stderr };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'sigprop-paths-'));
 const aFile = join(dir, 'a-file');

@@ -6,26 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
-import type { CliIO } from '../src/cli/command.js';
+import { cli } from './cli.helpers.js';
 
-function quiet(): CliIO & { stdout: string; stderr: string } {
-  const r = {
-    stdout: '',
-    stderr: '',
-    out(t: string) { r.stdout += t; },
-    err(t: string) { r.stderr += t; },
-    progress: false as const,
-    handleSigint: false,
-  };
-  return r;
-}
 
-async function cli(...argv: string[]) {
-  const o = quiet();
-  const code = await main(argv, o);
-  return { code, out: o.stdout, err: o.stderr };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'sigprop-traces-'));
 const spk = { name: 'spk', dataset: 'moons', trainSize: 32, testSize: 16, layers: [{ size: 6, model: 'lif' }, { size: 4, model: 'lif' }, { size: 2, model: 'lif' }], rule: 'sigprop', mode: 'spiking', steps: 6, epochs: 1, batchSize: 16, learningRate: 0.01, backend: 'reference', outDir: join(dir, 'runs') };

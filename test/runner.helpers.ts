@@ -1,12 +1,10 @@
 /**
  * Shared pieces of the test/runner.*.test.ts files: a tiny in-memory dataset, a tiny softmax
- * rule, rules whose loss misbehaves on purpose, a quiet CliIO for main(), and temp folders.
+ * rule, rules whose loss misbehaves on purpose, the in-process CLI (cli.helpers.ts), and temp folders.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
-import type { CliIO } from '../src/cli/command.js';
 import { resolveConfig } from '../src/config/resolve.js';
 import type { Dataset } from '../src/data/index.js';
 import type { RuleFactory, TrainingRule } from '../src/learning/rule.js';
@@ -95,13 +93,7 @@ export function quiet(extra: RunExperimentOptions & ResumeChanges = {}): RunExpe
   return { dataset: twoBlobs(), createRule: softmaxRule(), progress: false, log: () => {}, warn: () => {}, report: false, ...extra };
 }
 
-/** Run the CLI in-process with captured output. */
-export async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), progress: false, handleSigint: false };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+export { cli } from './cli.helpers.js';
 
 /** A tiny rate-sigprop config file on the moons task (reference backend); returns its path. */
 export function moonsConfigFile(dir: string, extra: Record<string, unknown> = {}): string {
