@@ -46,6 +46,7 @@ import { scheduledLearningRate } from './learning/index.js'; // importing it reg
 import { resolveRuleSettings } from './learning/settings.js';
 import { accuracy } from './learning/train.js';
 import { CtrlCGate } from './interrupt.js';
+import { cliCommand } from './invocation.js';
 import { createProgress, formatDuration, type Progress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
 import { acquireRunLock, createUniqueFolder, type RunLock } from './run-lock.js';
@@ -457,7 +458,7 @@ async function trainLoop(
     const first = epoch === 0 && batch === 0 && e.layer === 'the train loss';
     const advice = first
       ? 'the loss is not finite on the initial weights, before any update, so the learning rate is not the cause: check that the last layer has as many units as the dataset has classes, and that the data hold no NaN'
-      : `lower the learning rate${setting === 'learningRate' ? '' : ` (${setting})`} and ${from}: sigprop run --resume ${runDir} ${flag}`;
+      : `lower the learning rate${setting === 'learningRate' ? '' : ` (${setting})`} and ${from}: ${cliCommand()} run --resume ${runDir} ${flag}`;
     return new DivergenceError(e.layer, e.step, e.learningRate, e.detail, { what: e.what, rateSetting: e.rateSetting, where: `at epoch ${epoch + 1}, batch ${batch + 1} of ${nb} (step ${e.step})`, advice });
   };
 
@@ -519,7 +520,7 @@ async function trainLoop(
           writeMetrics();
           const rep = await writeReport(`after training (${epoch} epochs + ${batch + 1} of ${nb} batches)`);
           state('interrupted', epoch, batch + 1);
-          log(`interrupted at epoch ${epoch + 1}, batch ${batch + 1}/${nb}; continue with: sigprop run --resume ${runDir}`);
+          log(`interrupted at epoch ${epoch + 1}, batch ${batch + 1}/${nb}; continue with: ${cliCommand()} run --resume ${runDir}`);
           return result('interrupted', rep);
         }
       }
@@ -549,7 +550,7 @@ async function trainLoop(
       if (stop && !last) {
         const rep = await writeReport(`after training (${epoch + 1} of ${cfg.epochs} epochs)`);
         state('interrupted', epoch + 1, 0);
-        log(`interrupted after epoch ${epoch + 1}; continue with: sigprop run --resume ${runDir}`);
+        log(`interrupted after epoch ${epoch + 1}; continue with: ${cliCommand()} run --resume ${runDir}`);
         return result('interrupted', rep);
       }
     }

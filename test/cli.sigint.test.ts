@@ -15,7 +15,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../src/checkpoint.js';
-import { relaunch, shouldRelaunch, underTsxCli, withoutTsxPreflight } from '../src/cli/launch.js';
+import { relaunch, withoutTsxPreflight } from '../src/cli/launch.js';
+import { shouldRelaunch, underTsxCli } from '../src/invocation.js';
 import { main } from '../src/cli/main.js';
 import { resolveConfig } from '../src/config/resolve.js';
 import { CtrlCGate } from '../src/interrupt.js';
@@ -58,7 +59,7 @@ async function ctrlCFromTerminal(cmd: string, args: readonly string[], runDir: s
 }
 
 /** What a Ctrl-C must leave behind: exit 130, the message, an interrupted (resumable) run folder with checkpoint and report. */
-function expectInterrupted(r: Awaited<ReturnType<typeof ctrlCFromTerminal>>, runDir: string): void {
+function expectInterrupted(r: Awaited<ReturnType<typeof ctrlCFromTerminal>>, runDir: string, command: string): void {
   const output = `exit code ${r.code}, signal ${r.signal}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
   // a launcher (npm) may end by the signal itself after its child exits 130; a shell's $? is 130 either way
   expect(r.code ?? (r.signal === 'SIGINT' ? 130 : r.signal), output).toBe(130);
@@ -68,7 +69,8 @@ function expectInterrupted(r: Awaited<ReturnType<typeof ctrlCFromTerminal>>, run
   expect(existsSync(join(runDir, 'report.html')), output).toBe(true);
   const ck = loadCheckpoint(join(runDir, 'checkpoint.ckpt'));
   expect([ck.epoch, ck.batch], output).toEqual([state.epoch, state.batch]);
-  expect(r.stdout, output).toContain(`continue with: sigprop run --resume ${runDir}`);
+  // the resume command is the one that works where the user is (npm, tsx in a checkout)
+  expect(r.stdout, output).toContain(`continue with: ${command} run --resume ${runDir}`);
 }
 const quiet = () => ({ out() {}, err() {}, progress: false as const, handleSigint: false });
 
@@ -103,7 +105,7 @@ describe('sigprop as a program', () => {
     const code = await exited;
     expect(code, stderr).toBe(130);
     expect(stderr).toContain('stopping after this batch');
-    expect(stdout).toContain(`continue with: sigprop run --resume ${runDir}`);
+    expect(stdout).toContain(`continue with: node --import tsx src/cli/main.ts run --resume ${runDir}`);
     const state = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
     expect(state.status).toBe('interrupted');
     expect(existsSync(join(runDir, 'report.html')), stdout).toBe(true);
@@ -120,7 +122,7 @@ describe('sigprop as a program', () => {
     it('npm start -- <flags> (the mnist-lif preset)', async () => {
       const runDir = join(mkdtempSync(join(tmpdir(), 'sigprop-sigint-npm-')), 'run');
       const r = await ctrlCFromTerminal('npm', ['start', '--', '--train-size', '4000', '--test-size', '32', '--backend', 'reference', '--set', 'layers[0].size=100', '--run-dir', runDir], runDir);
-      expectInterrupted(r, runDir);
+      expectInterrupted(r, runDir, 'npm run sigprop --');
     }, 60000);
 
     // with bash as the script shell (as where /bin/sh is bash), `bash -c` execs node, so npm's forwarded
@@ -130,7 +132,7 @@ describe('sigprop as a program', () => {
       writeFileSync(join(dir, 'slow.json'), JSON.stringify(slowConfig));
       const runDir = join(dir, 'run');
       const r = await ctrlCFromTerminal('npm', ['run', 'sigprop', '--', 'run', join(dir, 'slow.json'), '--run-dir', runDir], runDir, { npm_config_script_shell: '/bin/bash' });
-      expectInterrupted(r, runDir);
+      expectInterrupted(r, runDir, 'npm run sigprop --');
     }, 60000);
 
     it('npx tsx src/cli/main.ts run <config>', async () => {
@@ -138,7 +140,7 @@ describe('sigprop as a program', () => {
       writeFileSync(join(dir, 'slow.json'), JSON.stringify(slowConfig));
       const runDir = join(dir, 'run');
       const r = await ctrlCFromTerminal('npx', ['tsx', 'src/cli/main.ts', 'run', join(dir, 'slow.json'), '--run-dir', runDir], runDir);
-      expectInterrupted(r, runDir);
+      expectInterrupted(r, runDir, 'npx tsx src/cli/main.ts');
     }, 60000);
   });
 
@@ -159,7 +161,7 @@ describe('sigprop as a program', () => {
     child.kill('SIGINT'); // the launcher's copy
     const code = await exited;
     await sleep(100);
-    expectInterrupted({ code, signal: null, stdout, stderr }, runDir);
+    expectInterrupted({ code, signal: null, stdout, stderr }, runDir, 'node --import tsx src/cli/main.ts');
   }, 60000);
 });
 

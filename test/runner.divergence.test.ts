@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint.js';
+import { cliCommand } from '../src/invocation.js';
 import { LOSS_EXPLOSION_FACTOR, lossDivergence } from '../src/learning/rule.js';
 import { resumeRun, runExperiment } from '../src/runner.js';
 import { blobConfig, cli, moonsConfigFile, quiet, softmaxRule, tempDir } from './runner.helpers.js';
@@ -40,7 +41,7 @@ describe('loss divergence', () => {
     expect(err).toBeInstanceOf(Error);
     const msg = (err as Error).message;
     expect(msg).toMatch(/^training diverged: the train loss is \S+ \(more than 10000 × the first batch's loss, \S+\) at epoch 3, batch \d of 4 \(step \d+\) \(learning rate 0\.1\)/);
-    expect(msg).toContain(`lower the learning rate and continue from the last good checkpoint (epoch 2): sigprop run --resume ${dir} --learning-rate 0.01`);
+    expect(msg).toContain(`lower the learning rate and continue from the last good checkpoint (epoch 2): ${cliCommand()} run --resume ${dir} --learning-rate 0.01`);
     const st = readJson(join(dir, 'run.json'));
     expect(st.status).toBe('diverged');
     expect(st.error).toBe(msg);
@@ -97,7 +98,7 @@ describe('loss divergence', () => {
     };
     const err = await runExperiment(blobConfig(), quiet({ runDir: dir, createRule: rule })).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/^training diverged: layer0 has NaN or infinite weights at epoch 2, batch 3 of 4 \(step 7\)/);
-    expect((err as Error).message).toContain(`continue from the last good checkpoint (epoch 1): sigprop run --resume ${dir} --learning-rate 0.01`);
+    expect((err as Error).message).toContain(`continue from the last good checkpoint (epoch 1): ${cliCommand()} run --resume ${dir} --learning-rate 0.01`);
   });
 
   it('a real rule with a far too high learning rate diverges through the CLI, and the command it names completes the run', async () => {

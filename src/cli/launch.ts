@@ -7,25 +7,16 @@
  * acknowledgement it sends the signal itself, waits 30 ms more and SIGKILLs the child. A training
  * batch blocks the event loop for longer than that, so the run died without its checkpoint.
  *
- * So when main.ts finds itself in such a child and the command trains (run, sweep), it runs the
- * command in a plain node child instead (the same loader, no preflight: exactly `node --import
- * tsx`) and only waits for it. Its own event loop stays idle, so tsx gets its acknowledgement at
+ * So when main.ts finds itself in such a child and the command trains (shouldRelaunch in
+ * src/invocation.ts: run, sweep), it runs the command in a plain node child instead (the same
+ * loader, no preflight: exactly `node --import tsx`) and only waits for it. Its own event loop stays idle, so tsx gets its acknowledgement at
  * once. The trainer gets the terminal's SIGINT (same process group), and this process forwards
  * SIGINT/SIGTERM it receives (so `kill -INT <tsx pid>` still stops the run); the runner counts
  * copies that arrive together as one Ctrl-C (src/interrupt.ts). The exit code is the child's.
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-
-/** Commands that train for long and stop gracefully on Ctrl-C. */
-export const TRAINING_COMMANDS: ReadonlySet<string> = new Set(['run', 'sweep']);
-
-const isTsxPreflight = (arg: string): boolean => /[\\/]tsx[\\/]dist[\\/](preflight|patch-repl)\.cjs$/.test(arg);
-
-/** Whether `execArgv` is that of a child of the tsx CLI (it loads tsx's preflight). */
-export function underTsxCli(execArgv: readonly string[] = process.execArgv): boolean {
-  return execArgv.some((a) => isTsxPreflight(a.replace(/^--require=/, '')));
-}
+import { CLI_COMMAND_ENV, cliCommand, isTsxPreflight } from '../invocation.js';
 
 /** `execArgv` without tsx's preflight (and REPL patch) `--require`s; the loader stays. */
 export function withoutTsxPreflight(execArgv: readonly string[]): string[] {
@@ -42,20 +33,15 @@ export function withoutTsxPreflight(execArgv: readonly string[]): string[] {
   return out;
 }
 
-/** Whether the CLI invocation `argv` (without node and script) should run in a plain child. */
-export function shouldRelaunch(argv: readonly string[], execArgv: readonly string[] = process.execArgv): boolean {
-  if (!underTsxCli(execArgv)) return false;
-  const [name, ...rest] = argv;
-  return name !== undefined && TRAINING_COMMANDS.has(name) && !rest.some((a) => a === '--help' || a === '-h');
-}
-
 /**
  * Run this script again (`process.argv[1]` with `argv`) in a plain node child that shares the
  * terminal and process group; resolves to its exit code (128 + signal number when a signal
  * ended it). SIGINT and SIGTERM received meanwhile are forwarded, not acted on.
  */
 export function relaunch(argv: readonly string[]): Promise<number> {
-  const child = spawn(process.execPath, [...withoutTsxPreflight(process.execArgv), process.argv[1], ...argv], { stdio: 'inherit' });
+  // the child's messages name the command the user typed (npx tsx …), not the plain node it runs as
+  const env = { ...process.env, [CLI_COMMAND_ENV]: cliCommand() };
+  const child = spawn(process.execPath, [...withoutTsxPreflight(process.execArgv), process.argv[1], ...argv], { stdio: 'inherit', env });
   const forward = (signal: NodeJS.Signals): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };

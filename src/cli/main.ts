@@ -134,9 +134,9 @@ function invokedDirectly(): boolean {
 if (invokedDirectly()) {
   const argv = process.argv.slice(2);
   // under the tsx CLI, training runs in a plain child so that Ctrl-C stops it gracefully (see launch.ts)
-  const exitCode = import('./launch.js').then((l) =>
-    l.shouldRelaunch(argv)
-      ? l.relaunch(argv).catch((err: Error) => {
+  const exitCode = import('../invocation.js').then(async (inv) =>
+    inv.shouldRelaunch(argv)
+      ? (await import('./launch.js')).relaunch(argv).catch((err: Error) => {
           process.stderr.write(`error: could not start the training process (${process.execPath}): ${err.message}\n`);
           return 1;
         })

@@ -12,6 +12,7 @@ import type { Backend } from '../backend/backend.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { Dataset } from '../data/types.js';
 import type { SurrogateComparisonJson, TraceSet } from './types.js';
+import { cliCommand } from '../invocation.js';
 
 /** Options of spikingRunExtras. */
 export interface RunExtrasOptions {
@@ -110,7 +111,7 @@ export async function spikingRunExtras(cfg: ResolvedConfig, runDir: string, o: R
     out.warnings.push(...r.warnings.map((w) => `traces: ${w}`));
     out.notes.push(
       `Traces: test samples ${samples?.join(', ') ?? ''} run through the saved network before and after training (${o.backend?.name ?? 'reference'} backend, same input spikes, seed ${cfg.seed}). ` +
-        `Raw recordings in the run folder: ${r.rawFiles.map((f) => basename(f)).join(', ')}; more samples or neurons: sigprop traces ${runDir} --samples 0,1,2 --neurons 0,5,9.`,
+        `Raw recordings in the run folder: ${r.rawFiles.map((f) => basename(f)).join(', ')}; more samples or neurons: ${cliCommand()} traces ${runDir} --samples 0,1,2 --neurons 0,5,9.`,
     );
   } catch (err) {
     out.warnings.push(`voltage traces not recorded: ${message(err)}`);
