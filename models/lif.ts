@@ -7,6 +7,11 @@
  *   S[t] = H(U[t] − θ)  (strictly greater than θ)
  *   U[t] ← max(U[t], vMin)             (only with the optional membrane floor vMin < θ)
  * β is given directly or from a membrane time constant: β = exp(−dtMs/tauMs).
+ * Where this differs from snnTorch's Leaky: with resetDelay false, the reset by subtraction is
+ * applied once, right after the spike (U[t] = A[t] − θ with A[t] = β·U[t−1] + I[t]); snnTorch's
+ * reset_delay=False subtracts again at the next step while U stays above θ. The BPTT baseline's
+ * gradient keeps the path through that immediate reset, as snnTorch's non-detached spike does
+ * (src/learning/bptt.ts).
  * State: u (membrane voltage) and s (spikes of the last step), each [batch, n].
  * The step runs through the backend's fused `lifStep` kernel.
  */

@@ -1,11 +1,15 @@
 /**
- * Synaptic (second-order) LIF, snnTorch `Synaptic` semantics (discrete time, dimensionless):
+ * Synaptic (second-order) LIF after snnTorch's `Synaptic` (discrete time, dimensionless):
  *   I_syn[t] = α·I_syn[t−1] + I[t]
  *   U[t]     = β·U[t−1] + I_syn[t] − R[t]·θ   (reset as in the LIF model: subtract | zero | none,
  *                                             delayed to t+1 by default)
  *   S[t]     = H(U[t] − θ)
  *   U[t]     ← max(U[t], vMin)                (optional membrane floor, as in the LIF model)
  * α from `alpha` or `tauSynMs` (α = exp(−dtMs/tauSynMs)), β from `beta` or `tauMs`.
+ * Where this differs from snnTorch: the reset to zero clears the decayed membrane and keeps the
+ * step's synaptic input, U[t] = β·(1 − R[t])·U[t−1] + I_syn[t] (the LIF model's rule), while
+ * snnTorch's Synaptic zeroes the whole new membrane, input included; the immediate reset
+ * (resetDelay false) differs as in the LIF model (models/lif.ts).
  * State: u (voltage), isyn (synaptic current), s (spikes), each [batch, n].
  * The step runs through the backend's fused `synapticStep` kernel.
  */

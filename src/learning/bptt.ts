@@ -5,9 +5,18 @@
  *   spiking sigprop (LIF hidden layers, leaky-integrator readout with per-step softmax CE on its
  *   membrane, loss averaged over T). The forward pass stores x[t], U[t] and S[t] of every layer
  *   at every step, so its memory grows linearly with T: that is the point of the comparison.
- *   Backward (reset detached, as snnTorch does):
- *     dU_o[t] = ∂L_t/∂U_o[t] + β_o·dU_o[t+1];  dS_ℓ[t] = dU_{ℓ+1}[t]·W_{ℓ+1}ᵀ;
- *     dU_ℓ[t] = dS_ℓ[t] ⊙ f'(U_ℓ[t] − θ) + β·dU_ℓ[t+1];  ∂L/∂W_ℓ = Σ_t x_ℓ[t]ᵀ·dU_ℓ[t].
+ *   Backward:
+ *     dU_o[t] = ∂L_t/∂U_o[t] + β_o·dU_o[t+1];  dS_ℓ[t] = dU_{ℓ+1}[t]·W_{ℓ+1}ᵀ;  ∂L/∂W_ℓ = Σ_t x_ℓ[t]ᵀ·dU_ℓ[t]
+ *   with dU_ℓ[t] the gradient of the membrane the spike is decided on:
+ *   - delayed reset (resetDelay true, the default; U[t] = β·U[t−1] + I[t] − θ·S[t−1]): the reset
+ *     term is detached, as snnTorch's Leaky detaches its reset signal:
+ *       dU_ℓ[t] = dS_ℓ[t] ⊙ f'(U_ℓ[t] − θ) + β·dU_ℓ[t+1];
+ *   - immediate reset by subtraction (resetDelay false; A[t] = β·U[t−1] + I[t], S[t] = H(A[t] − θ),
+ *     U[t] = A[t] − θ·S[t]): the surrogate is taken at the pre-reset A[t], and the gradient flows
+ *     through the reset, as with snnTorch's reset_delay=False (its spike is not detached):
+ *       dA_ℓ[t] = dS_ℓ[t] ⊙ f'(A_ℓ[t] − θ) + β·dA_ℓ[t+1] ⊙ (1 − θ·f'(A_ℓ[t] − θ)).
+ *   Both are checked against autodiff of the forward in test/learning.bptt-grad.test.ts. Where a
+ *   membrane floor vMin held U, the path to U[t−1] and W is cut (gateThroughFloor).
  * - 'bp' (mode 'rate'): the backprop MLP with the same activation and readout as the rate sigprop.
  */
 import { getActivation, type Activation } from '../../models/activations.js';
@@ -60,6 +69,8 @@ export class BpttRule extends BaselineBase implements TrainingRule {
   readonly readout: DenseParams;
   readonly lif: LifResolved[];
   readonly readoutBeta: number;
+  /** Per hidden layer: reset by subtraction right after the spike (the backward then needs the pre-reset membrane). */
+  private readonly immediateReset: boolean[];
   private readonly sc: Scratch;
   /** Per-step stores (index t): grows with T by design. */
   private readonly store: Scratch;
@@ -72,6 +83,7 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     if (s.hidden.length < 1) throw new ParameterError('bptt needs at least one hidden layer: layers = [{ size: 1000 }, { size: 10 }]');
     if (s.encoder === 'raster') throw new ParameterError("bptt: encoder 'raster' is not supported; use 'rate'");
     this.lif = s.hidden.map((l, i) => resolveSpikingLayer(l, s.dtMs, i));
+    this.immediateReset = this.lif.map((p) => !p.resetDelay && p.reset === 'subtract');
     this.readoutBeta = s.readoutBeta ?? this.lif[this.lif.length - 1].beta;
     ({ layers: this.layers, readout: this.readout } = makeLayers(ctx, s, ctx.inputSize));
     this.sc = new Scratch(ctx.backend);
@@ -107,6 +119,12 @@ export class BpttRule extends BaselineBase implements TrainingRule {
       for (let i = 0; i < L; i++) {
         be.spikeMatmul(I[i], x_t, this.layers[i].W.value);
         be.addRow(I[i], this.layers[i].b.value);
+        // immediate subtract reset: keep the pre-reset membrane A[t] = β·U[t−1] + I[t], where the spike is decided
+        if (this.immediateReset[i]) {
+          const at = this.store.get(`a${i}.${t}`, u[i].shape);
+          be.copy(at, I[i]);
+          be.axpby(at, u[i], this.lif[i].beta, 1);
+        }
         be.lifStep(u[i], sp[i], I[i], this.lif[i]);
         be.copy(this.store.get(`u${i}.${t}`, u[i].shape), u[i]);
         be.copy(this.store.get(`s${i}.${t}`, sp[i].shape), sp[i]);
@@ -134,11 +152,22 @@ export class BpttRule extends BaselineBase implements TrainingRule {
       for (let i = L - 1; i >= 0; i--) {
         be.matmul(dS[i], above, aboveW, { transB: true });
         const ut = this.store.get(`u${i}.${t}`, u[i].shape);
-        be.surrogate(fp[i], ut, this.lif[i].threshold, s.surrogate, true);
-        be.mul(dS[i], dS[i], fp[i]);
-        be.axpby(dU[i], dS[i], 1, this.lif[i].beta);
-        // dU now holds ∂L/∂(U[t] before the floor): zero where the floor held U (no path to W or U[t−1])
-        gateThroughFloor(dU[i].data, ut.data, this.lif[i].vMin);
+        const lif = this.lif[i];
+        if (this.immediateReset[i]) {
+          // dA[t] = dS ⊙ f'(A − θ) + g ⊙ (1 − θ·f'(A − θ)), g = β·dA[t+1] gated where the floor held U[t]
+          const at = this.store.get(`a${i}.${t}`, u[i].shape);
+          be.surrogate(fp[i], at, lif.threshold, s.surrogate, true);
+          const g = dU[i].data, D = dS[i].data, F = fp[i].data;
+          for (let k = 0; k < g.length; k++) g[k] *= lif.beta;
+          gateThroughFloor(g, ut.data, lif.vMin);
+          for (let k = 0; k < g.length; k++) g[k] = D[k] * F[k] + g[k] * (1 - lif.threshold * F[k]);
+        } else {
+          be.surrogate(fp[i], ut, lif.threshold, s.surrogate, true);
+          be.mul(dS[i], dS[i], fp[i]);
+          be.axpby(dU[i], dS[i], 1, lif.beta);
+          // dU now holds ∂L/∂(U[t] before the floor): zero where the floor held U (no path to W or U[t−1])
+          gateThroughFloor(dU[i].data, ut.data, lif.vMin);
+        }
         const xin = i === 0 ? this.store.get(`x${t}`, [B, this.ctx.inputSize]) : this.store.get(`s${i - 1}.${t}`, sp[i - 1].shape);
         be.spikeOuter(this.layers[i].W.grad, xin, dU[i], 1);
         be.sumRows(this.layers[i].b.grad, dU[i], 1, 1);
