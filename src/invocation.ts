@@ -4,7 +4,7 @@
  * npm, `node --import tsx src/cli/main.ts` or `npx tsx src/cli/main.ts` in a source checkout,
  * `npx sigprop` for a project that installed the package, `sigprop` for a global install.
  */
-import { relative } from 'node:path';
+import { dirname, isAbsolute, relative } from 'node:path';
 
 /** Set by a launcher that re-runs the CLI in a child (src/cli/launch.ts): the command the user typed. */
 export const CLI_COMMAND_ENV = 'SIGPROP_CLI_COMMAND';
@@ -43,9 +43,13 @@ export function cliCommand(inv: Invocation = {}): string {
   if (env[CLI_COMMAND_ENV]) return env[CLI_COMMAND_ENV]!;
   if (env.npm_package_name === 'sigprop' && (env.npm_lifecycle_event === 'start' || env.npm_lifecycle_event === 'sigprop')) return 'npm run sigprop --';
   if (/[\\/]src[\\/]cli[\\/]main\.ts$/.test(script)) {
-    const rel = relative(inv.cwd ?? process.cwd(), script);
-    const path = rel && !rel.startsWith('..') ? rel : script;
-    return underTsxCli(inv.execArgv ?? process.execArgv) ? `npx tsx ${path}` : `node --import tsx ${path}`;
+    const tsx = underTsxCli(inv.execArgv ?? process.execArgv) ? 'npx tsx' : 'node --import tsx';
+    const cwd = inv.cwd ?? process.cwd();
+    const root = dirname(dirname(dirname(script)));
+    const fromRoot = relative(root, cwd);
+    // tsx is found from the working folder up: inside the checkout the path is relative, outside it a cd comes first
+    if (!fromRoot.startsWith('..') && !isAbsolute(fromRoot)) return `${tsx} ${relative(cwd, script)}`;
+    return `cd ${root} && ${tsx} ${relative(root, script)}`;
   }
   return /[\\/]node_modules[\\/]/.test(script) ? 'npx sigprop' : 'sigprop';
 }

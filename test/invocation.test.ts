@@ -13,7 +13,9 @@ describe('cliCommand', () => {
   it('in a checkout: node --import tsx or npx tsx with the script path relative to the working folder', () => {
     expect(cliCommand({ env: {}, argv: ['node', '/repo/src/cli/main.ts'], execArgv: ['--import', 'tsx'], cwd: '/repo' })).toBe('node --import tsx src/cli/main.ts');
     expect(cliCommand({ env: {}, argv: ['node', '/repo/src/cli/main.ts'], execArgv: preflight, cwd: '/repo' })).toBe('npx tsx src/cli/main.ts');
-    expect(cliCommand({ env: {}, argv: ['node', '/repo/src/cli/main.ts'], execArgv: ['--import', 'tsx'], cwd: '/elsewhere' })).toBe('node --import tsx /repo/src/cli/main.ts');
+    expect(cliCommand({ env: {}, argv: ['node', '/repo/src/cli/main.ts'], execArgv: ['--import', 'tsx'], cwd: '/repo/runs' })).toBe('node --import tsx ../src/cli/main.ts');
+    // tsx resolves from the working folder: outside the checkout, cd there first
+    expect(cliCommand({ env: {}, argv: ['node', '/repo/src/cli/main.ts'], execArgv: ['--import', 'tsx'], cwd: '/elsewhere' })).toBe('cd /repo && node --import tsx src/cli/main.ts');
   });
   it('installed: npx sigprop in a project, sigprop globally', () => {
     expect(cliCommand({ env: {}, argv: ['node', '/p/node_modules/.bin/sigprop'], execArgv: [], cwd: '/p' })).toBe('npx sigprop');
