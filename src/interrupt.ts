@@ -55,3 +55,39 @@ export class CtrlCGate {
     else this.opened.push(f);
   }
 }
+
+/**
+ * A long job's stop request: set by `signal` (an AbortSignal) or, with `handleSigint`, by the
+ * first Ctrl-C, which prints what happens next; a second Ctrl-C (CtrlCGate 'again') exits at
+ * once with 130. `dispose()` removes the listeners (the SIGINT handler once copies of a Ctrl-C
+ * can no longer arrive).
+ */
+export class StopRequest {
+  requested = false;
+  private readonly gate = new CtrlCGate();
+  private readonly onAbort = (): void => {
+    this.requested = true;
+  };
+  private readonly onSigint = (): void => {
+    const press = this.gate.press();
+    if (press === 'again') process.exit(130);
+    if (press === 'same') return;
+    this.requested = true;
+    process.stderr.write(`\n${this.message}\n`);
+  };
+
+  constructor(
+    private readonly opts: { signal?: AbortSignal; handleSigint?: boolean },
+    private readonly message = 'stopping after this batch: writing checkpoint and report (Ctrl-C again to quit at once)',
+  ) {
+    opts.signal?.addEventListener('abort', this.onAbort);
+    if (opts.signal?.aborted) this.requested = true;
+    if (opts.handleSigint) process.on('SIGINT', this.onSigint);
+  }
+
+  dispose(): void {
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    // copies of a Ctrl-C may still be on their way: absorb them until its window closes, then restore the default
+    if (this.opts.handleSigint) this.gate.whenOpen(() => process.off('SIGINT', this.onSigint));
+  }
+}

@@ -45,7 +45,7 @@ import { createRule, DivergenceError, LOSS_EXPLOSION_FACTOR, lossDivergence, typ
 import { scheduledLearningRate } from './learning/index.js'; // importing it registers the built-in rules
 import { resolveRuleSettings } from './learning/settings.js';
 import { accuracy } from './learning/train.js';
-import { CtrlCGate } from './interrupt.js';
+import { StopRequest } from './interrupt.js';
 import { cliCommand } from './invocation.js';
 import { createProgress, formatDuration, type Progress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
@@ -356,6 +356,52 @@ function readRunState(path: string): Partial<RunState> {
   }
 }
 
+/**
+ * A run's report.html. `after` (label of the trained weights, e.g. 'after training (3 epochs)') is
+ * given when a checkpoint of them exists: a spiking run then adds before/after traces and its
+ * surrogate. Returns the path, or why it could not be written (the run goes on either way).
+ */
+async function writeRunReportFile(
+  cfg: ResolvedConfig, runDir: string, backendName: string, dataset: Dataset, metrics: RunEpochMetrics[], after: string | undefined, log: (line: string) => void,
+): Promise<{ path?: string; error?: string }> {
+  const out = join(runDir, RUN_FILES.report);
+  try {
+    const { writeRunReport, spikingRunExtras } = await import('./report/index.js');
+    const data = { title: cfg.name, subtitle: `${cfg.rule} on ${cfg.dataset}, ${cfg.mode}, backend ${backendName}, seed ${cfg.seed}`, config: cfg as unknown as Record<string, unknown>, epochs: metrics };
+    const extras = after && cfg.mode === 'spiking' ? await spikingRunExtras(cfg, runDir, { dataset, afterLabel: after }) : undefined;
+    for (const w of extras?.warnings ?? []) log(`warning: ${w}`);
+    const notes = [...(extras?.notes ?? []), ...(extras?.warnings ?? []).map((w) => `Warning: ${w}`)];
+    try {
+      writeRunReport(out, { ...data, notes, traces: extras?.traces, surrogates: extras?.surrogates }, { maxRows: 12 }); // 12: 4 samples × 3 neurons
+    } catch (err) {
+      if (!extras?.traces && !extras?.surrogates) throw err;
+      const why = `traces and surrogate left out of the report: ${(err as Error).message}`;
+      log(`warning: ${why}`);
+      writeRunReport(out, { ...data, notes: [`Warning: ${why}`] });
+    }
+    return { path: out };
+  } catch (err) {
+    return { error: (fileSystemError(err, out, 'write report') as Error).message };
+  }
+}
+
+/** A run's DivergenceError with where it happened and the command that continues from the last good state. */
+function withDivergenceAdvice(
+  e: DivergenceError, cfg: ResolvedConfig, runDir: string, at: { epoch: number; batch: number; nb: number }, lastCheckpoint: { epoch: number; batch: number } | undefined,
+): DivergenceError {
+  const { setting, value } = rateSetting(cfg);
+  const lower = Number((value / 10).toPrecision(3));
+  const flag = setting === 'learningRate' ? `--learning-rate ${lower}` : `--set ruleParams.eta=${lower}`;
+  const from = lastCheckpoint
+    ? `continue from the last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.batch ? `, batch ${lastCheckpoint.batch}` : ''})`
+    : 'start it over (no checkpoint was written before it diverged)';
+  const first = at.epoch === 0 && at.batch === 0 && e.layer === 'the train loss';
+  const advice = first
+    ? 'the loss is not finite on the initial weights, before any update, so the learning rate is not the cause: check that the last layer has as many units as the dataset has classes, and that the data hold no NaN'
+    : `lower the learning rate${setting === 'learningRate' ? '' : ` (${setting})`} and ${from}: ${cliCommand()} run --resume ${runDir} ${flag}`;
+  return new DivergenceError(e.layer, e.step, e.learningRate, e.detail, { what: e.what, rateSetting: e.rateSetting, where: `at epoch ${at.epoch + 1}, batch ${at.batch + 1} of ${at.nb} (step ${e.step})`, advice });
+}
+
 async function trainLoop(
   cfg: ResolvedConfig,
   runDir: string,
@@ -417,67 +463,15 @@ async function trainLoop(
     saveCheckpoint(paths.ck, ck);
     lastCheckpoint = { epoch, batch };
   };
-  /**
-   * report.html. `after` (label of the trained weights, e.g. 'after training (3 epochs)') is given
-   * when a checkpoint of them exists: a spiking run then adds before/after traces and its surrogate.
-   */
   const writeReport = async (after?: string): Promise<string | undefined> => {
     if (opts.report === false) return undefined;
-    reportError = undefined;
-    try {
-      const { writeRunReport, spikingRunExtras } = await import('./report/index.js');
-      const out = join(runDir, RUN_FILES.report);
-      const data = { title: cfg.name, subtitle: `${cfg.rule} on ${cfg.dataset}, ${cfg.mode}, backend ${backend.name}, seed ${cfg.seed}`, config: cfg as unknown as Record<string, unknown>, epochs: metrics };
-      const extras = after && cfg.mode === 'spiking' ? await spikingRunExtras(cfg, runDir, { dataset, afterLabel: after }) : undefined;
-      for (const w of extras?.warnings ?? []) log(`warning: ${w}`);
-      const notes = [...(extras?.notes ?? []), ...(extras?.warnings ?? []).map((w) => `Warning: ${w}`)];
-      try {
-        writeRunReport(out, { ...data, notes, traces: extras?.traces, surrogates: extras?.surrogates }, { maxRows: 12 }); // 12: 4 samples × 3 neurons
-      } catch (err) {
-        if (!extras?.traces && !extras?.surrogates) throw err;
-        const why = `traces and surrogate left out of the report: ${(err as Error).message}`;
-        log(`warning: ${why}`);
-        writeRunReport(out, { ...data, notes: [`Warning: ${why}`] });
-      }
-      return out;
-    } catch (err) {
-      reportError = (fileSystemError(err, join(runDir, RUN_FILES.report), 'write report') as Error).message;
-      warn(`report not written: ${reportError}`);
-      return undefined;
-    }
+    const r = await writeRunReportFile(cfg, runDir, backend.name, dataset, metrics, after, log);
+    reportError = r.error;
+    if (r.error) warn(`report not written: ${r.error}`);
+    return r.path;
   };
   const factor = opts.lossExplosionFactor ?? LOSS_EXPLOSION_FACTOR;
-  /** The DivergenceError of a run: where it happened and the command that continues from the last good state. */
-  const diverged = (e: DivergenceError, epoch: number, batch: number, nb: number): DivergenceError => {
-    const { setting, value } = rateSetting(cfg);
-    const lower = Number((value / 10).toPrecision(3));
-    const flag = setting === 'learningRate' ? `--learning-rate ${lower}` : `--set ruleParams.eta=${lower}`;
-    const from = lastCheckpoint
-      ? `continue from the last good checkpoint (epoch ${lastCheckpoint.epoch}${lastCheckpoint.batch ? `, batch ${lastCheckpoint.batch}` : ''})`
-      : 'start it over (no checkpoint was written before it diverged)';
-    const first = epoch === 0 && batch === 0 && e.layer === 'the train loss';
-    const advice = first
-      ? 'the loss is not finite on the initial weights, before any update, so the learning rate is not the cause: check that the last layer has as many units as the dataset has classes, and that the data hold no NaN'
-      : `lower the learning rate${setting === 'learningRate' ? '' : ` (${setting})`} and ${from}: ${cliCommand()} run --resume ${runDir} ${flag}`;
-    return new DivergenceError(e.layer, e.step, e.learningRate, e.detail, { what: e.what, rateSetting: e.rateSetting, where: `at epoch ${epoch + 1}, batch ${batch + 1} of ${nb} (step ${e.step})`, advice });
-  };
-
-  let stop = false;
-  const onAbort = (): void => {
-    stop = true;
-  };
-  opts.signal?.addEventListener('abort', onAbort);
-  if (opts.signal?.aborted) stop = true;
-  // One Ctrl-C may arrive as several SIGINTs (terminal + launcher); CtrlCGate tells copies from a second press.
-  const ctrlC = new CtrlCGate();
-  const onSigint = (): void => {
-    const press = ctrlC.press();
-    if (press === 'again') process.exit(130);
-    if (press === 'same') return;
-    stop = true;
-    process.stderr.write('\nstopping after this batch: writing checkpoint and report (Ctrl-C again to quit at once)\n');
-  };
-  if (opts.handleSigint) process.on('SIGINT', onSigint);
+  const stop = new StopRequest(opts);
   const result = (status: RunStatus, reportPath?: string): RunResult => ({ runDir, config: cfg, metrics, status, checkpointPath: paths.ck, reportPath, ...(reportError ? { reportError } : {}) });
   let epoch = startEpoch;
   let batch = startBatch;
@@ -513,7 +507,7 @@ async function trainLoop(
         }
         bar?.tick(1, { loss: (sums.loss / sums.samples).toPrecision(4), ...runEta(bar, cfg.epochs - epoch - 1, dataset.train.n) }, idx.length);
         await new Promise<void>((r) => setImmediate(r)); // let Ctrl-C and abort signals in
-        if (stop && batch + 1 < nb) {
+        if (stop.requested && batch + 1 < nb) {
           sums.timeS += (Date.now() - t0) / 1000;
           bar?.finish({ stopped: 'yes' });
           checkpoint(epoch, batch + 1, dataStart);
@@ -544,10 +538,10 @@ async function trainLoop(
       sums = emptySums();
       batch = 0;
       const last = epoch + 1 === cfg.epochs;
-      if (last || stop || (cfg.checkpointEvery > 0 && (epoch + 1) % cfg.checkpointEvery === 0)) checkpoint(epoch + 1, 0, dataRng.getState(), evalRng);
+      if (last || stop.requested || (cfg.checkpointEvery > 0 && (epoch + 1) % cfg.checkpointEvery === 0)) checkpoint(epoch + 1, 0, dataRng.getState(), evalRng);
       writeMetrics();
       state(last ? 'complete' : 'running', epoch + 1, 0);
-      if (stop && !last) {
+      if (stop.requested && !last) {
         const rep = await writeReport(`after training (${epoch + 1} of ${cfg.epochs} epochs)`);
         state('interrupted', epoch + 1, 0);
         log(`interrupted after epoch ${epoch + 1}; continue with: ${cliCommand()} run --resume ${runDir}`);
@@ -558,7 +552,7 @@ async function trainLoop(
     state('complete', cfg.epochs, 0);
     return result('complete', rep);
   } catch (caught) {
-    const err = caught instanceof DivergenceError ? diverged(caught, epoch, batch, numBatches(dataset.train.n, cfg.batchSize)) : caught;
+    const err = caught instanceof DivergenceError ? withDivergenceAdvice(caught, cfg, runDir, { epoch, batch, nb: numBatches(dataset.train.n, cfg.batchSize) }, lastCheckpoint) : caught;
     const status: RunStatus = err instanceof DivergenceError ? 'diverged' : 'failed';
     try {
       writeMetrics();
@@ -569,9 +563,7 @@ async function trainLoop(
     }
     throw err;
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    // copies of a Ctrl-C may still be on their way: absorb them until its window closes, then restore the default
-    if (opts.handleSigint) ctrlC.whenOpen(() => process.off('SIGINT', onSigint));
+    stop.dispose();
     rule.dispose?.();
   }
 }
