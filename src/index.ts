@@ -59,3 +59,4 @@ export type { SurrogateCurve as ReportSurrogateCurve } from './report/index.js';
 export type { EpochMetrics } from './report/index.js';
 export type { EpochMetrics as TrainEpochMetrics } from './learning/index.js';
 export { writeTracesReport, type TracesReportOptions, type TracesReportResult } from './report/inspect.js';
+export { readNir, describeNir, recurrentEdges, recurrentNodes, loadH5wasm, nirSize, NirError, type NirArray, type NirDocument, type NirEdge, type NirGraph, type NirNode } from './interop/nir.js';

@@ -1,0 +1,75 @@
+/**
+ * `sigprop nir info|simulate <file>`: NIR (Neuromorphic Intermediate Representation) graphs.
+ * The implementation (src/interop, h5wasm) is imported inside `run`, so that `sigprop --help`
+ * loads none of it.
+ */
+import { resolve } from 'node:path';
+import { UsageError, type ParsedArgs } from './args.js';
+import type { CliIO, Command } from './command.js';
+
+const ACTIONS = ['info', 'simulate'] as const;
+
+export const nirCommand: Command = {
+  command: 'nir',
+  summary: 'NIR graphs (neuromorphic interchange format): describe or simulate a .nir file',
+  usage: 'sigprop nir info <file.nir> | sigprop nir simulate <file.nir> --dt-ms X --input in.csv -o out.csv',
+  description:
+    "nir info prints the nodes (type and parameter shapes), the edges and the nodes that form cycles (recurrence). " +
+    "nir simulate runs a feed-forward chain Input -> (Affine|Linear|Scale) -> (LIF|CubaLIF|LI|IF) -> ... -> Output on the engine " +
+    'with step --dt-ms (NIR files carry no dt; NIR time constants are in seconds). The input CSV holds one row per step and one ' +
+    'column per input channel (a header line is allowed); the output CSV holds, per step, the voltage and spikes of every neuron ' +
+    'of the node feeding the Output, with a header.',
+  positionals: [
+    { name: 'action', description: `what to do: ${ACTIONS.join(' or ')}`, required: true },
+    { name: 'file', description: 'a .nir file (HDF5)', required: true },
+  ],
+  flags: [
+    { name: 'dt-ms', type: 'number', unit: 'ms', description: 'simulate: the time step (required; e.g. 0.1)' },
+    { name: 'input', type: 'string', placeholder: 'FILE', description: 'simulate: input CSV, one row per step, one column per input channel' },
+    { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'simulate: output CSV (default: print to stdout)' },
+    { name: 'node', type: 'string', placeholder: 'NAME', description: 'simulate: record this neuron node instead of the one feeding the Output' },
+  ],
+  examples: [
+    'sigprop nir info two_lif_neurons.nir',
+    'sigprop nir simulate two_lif_neurons.nir --dt-ms 0.1 --input in.csv -o out.csv',
+  ],
+  async run(args: ParsedArgs, io: CliIO): Promise<number> {
+    const [action, file] = args.positionals;
+    if (!(ACTIONS as readonly string[]).includes(action)) {
+      throw new UsageError(`unknown nir action '${action}'`, `use one of: ${ACTIONS.join(', ')}; run 'sigprop nir --help'`);
+    }
+    const { readNir, describeNir } = await import('../interop/nir.js');
+    if (action === 'info') {
+      const doc = await readNir(resolve(file));
+      io.out(describeNir(doc, file));
+      return 0;
+    }
+    const dtMs = args.flags['dt-ms'] as number | undefined;
+    if (dtMs === undefined) throw new UsageError("'sigprop nir simulate' needs --dt-ms X (NIR files carry no time step)", 'e.g. --dt-ms 0.1');
+    if (!(dtMs > 0)) throw new UsageError(`--dt-ms = ${dtMs} must be > 0`);
+    const inputFile = args.flags.input as string | undefined;
+    if (inputFile === undefined) throw new UsageError("'sigprop nir simulate' needs --input FILE (CSV: one row per step, one column per input channel)");
+    const { readFileSync } = await import('node:fs');
+    const { fileSystemError, writeFileAtomic } = await import('../io.js');
+    const { parseNirInputCsv, planNir, simulateNir, nirTraceCsv } = await import('../interop/nir-sim.js');
+    const doc = await readNir(resolve(file));
+    const plan = planNir(doc.graph, dtMs);
+    let text: string;
+    try {
+      text = readFileSync(resolve(inputFile), 'utf8');
+    } catch (err) {
+      throw fileSystemError(err, resolve(inputFile), 'read');
+    }
+    const input = parseNirInputCsv(text, plan.inputSize, inputFile);
+    const sim = simulateNir(doc.graph, input, { dtMs });
+    const csv = nirTraceCsv(sim, (args.flags.node as string | undefined) ?? sim.outputNode);
+    const out = args.flags.out as string | undefined;
+    if (out === undefined) io.out(csv);
+    else {
+      writeFileAtomic(resolve(out), csv);
+      const spikes = sim.nodes.map((t) => `${t.node} ${t.spikes ? t.spikes.reduce((a, b) => a + b, 0) : '-'}`).join(', ');
+      io.out(`simulated ${sim.steps} steps of ${dtMs} ms (${(sim.steps * dtMs).toPrecision(6)} ms); spikes per node: ${spikes}\nwrote ${resolve(out)}\n`);
+    }
+    return 0;
+  },
+};
