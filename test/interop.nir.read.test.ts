@@ -4,7 +4,7 @@
  * written by the NIR reference library, snnTorch and Sinabs.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeNir, NirError, readNir, recurrentEdges, recurrentNodes, SigpropError, type NirGraph } from '../src/index.js';
@@ -71,13 +71,16 @@ describe('readNir', () => {
     expect(recurrentNodes(g)).toEqual(['b', 'c', 'd']);
   });
 
-  it('a missing, non-HDF5 or non-NIR file is a NirError naming the file', async () => {
+  it('a missing, non-HDF5 or truncated file is a NirError naming the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sigprop-nir-'));
     const text = join(dir, 'net.nir');
     writeFileSync(text, 'not a network\n');
     await expect(readNir(text)).rejects.toThrow(new RegExp(`${text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not a NIR file: it is not HDF5`));
     await expect(readNir(join(dir, 'missing.nir'))).rejects.toThrow(/missing\.nir: no such file/);
     await expect(readNir(dir)).rejects.toThrow(/is not a file/);
+    const cut = join(dir, 'cut.nir');
+    writeFileSync(cut, readFileSync(fixture('two_lif_neurons')).subarray(0, 5000));
+    await expect(readNir(cut)).rejects.toThrow(/cut\.nir is truncated: its HDF5 header declares 21280 bytes but the file has 5000/);
     const err = await readNir(text).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NirError);
     expect(err).toBeInstanceOf(SigpropError);

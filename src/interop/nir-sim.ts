@@ -96,13 +96,13 @@ function uniform(name: string, node: NirNode, key: string, n: number, fallback?:
   let lo = Infinity, hi = -Infinity;
   for (const x of v) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
   if (hi - lo > 1e-6 * Math.max(1, Math.abs(hi))) {
-    fail(`node ${name} of type ${node.type}: parameter ${key} differs between neurons (${lo} to ${hi}); one value per node is supported, not per-neuron values yet`);
+    fail(`node ${name} of type ${node.type}: parameter ${key} differs between neurons (${+lo.toPrecision(6)} to ${+hi.toPrecision(6)}); one value per node is supported, not per-neuron values yet`);
   }
   return v[0];
 }
 
 function positive(name: string, node: NirNode, key: string, v: number): number {
-  if (!(v > 0) || !Number.isFinite(v)) fail(`node ${name} of type ${node.type}: parameter ${key} = ${v} must be a finite number > 0`);
+  if (!(v > 0) || !Number.isFinite(v)) fail(`node ${name} of type ${node.type}: parameter ${key} = ${+v.toPrecision(6)} must be a finite number > 0`);
   return v;
 }
 

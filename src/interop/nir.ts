@@ -77,15 +77,28 @@ export async function loadH5wasm(): Promise<H5> {
 
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** True when the file has the HDF5 signature at offset 0, 512, 1024, 2048, ... (the user-block sizes). */
-function hasHdf5Signature(path: string, size: number): boolean {
+/**
+ * Where the HDF5 signature is (offset 0, 512, 1024, 2048, ...: the user-block sizes), and the
+ * file length the superblock declares (its end-of-file address), or undefined when unknown.
+ * Returns null when the file has no signature (not HDF5).
+ */
+function hdf5Header(path: string, size: number): { offset: number; declaredSize?: number } | null {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.alloc(8);
+    const buf = Buffer.alloc(64);
     for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
-      if (readSync(fd, buf, 0, 8, off) === 8 && buf.equals(HDF5_SIGNATURE)) return true;
+      const got = readSync(fd, buf, 0, 64, off);
+      if (got < 8 || !buf.subarray(0, 8).equals(HDF5_SIGNATURE)) continue;
+      const version = buf[8];
+      // superblock v0/v1: size of offsets at byte 13, end-of-file address after base and free-space addresses
+      // (v1 has 4 more bytes before them); v2/v3: size of offsets at byte 9, after base and extension addresses
+      const o = version <= 1 ? buf[13] : buf[9];
+      const eofAt = version === 0 ? 24 + 2 * o : version === 1 ? 28 + 2 * o : 12 + 2 * o;
+      if (o !== 8 || eofAt + 8 > got) return { offset: off };
+      const base = version <= 1 ? Number(buf.readBigUInt64LE(eofAt - 2 * o)) : Number(buf.readBigUInt64LE(12));
+      return { offset: off, declaredSize: base + Number(buf.readBigUInt64LE(eofAt)) };
     }
-    return false;
+    return null;
   } finally {
     closeSync(fd);
   }
@@ -192,8 +205,12 @@ function readNode(h: H5, g: H5Group, where: string, file: string): NirNode {
  */
 export async function readNir(path: string): Promise<NirDocument> {
   const size = checkFile(path);
-  if (!hasHdf5Signature(path, size)) {
+  const header = hdf5Header(path, size);
+  if (!header) {
     throw new NirError(`${path} is not a NIR file: it is not HDF5 (no HDF5 signature; ${size} bytes); a .nir file is HDF5 written by a NIR exporter (nir.write in Python)`);
+  }
+  if (header.declaredSize !== undefined && header.declaredSize > size) {
+    throw new NirError(`${path} is truncated: its HDF5 header declares ${header.declaredSize} bytes but the file has ${size}; copy or download it again`);
   }
   const h = await loadH5wasm();
   let f;
