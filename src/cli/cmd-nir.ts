@@ -7,12 +7,12 @@ import { resolve } from 'node:path';
 import { UsageError, type ParsedArgs } from './args.js';
 import type { CliIO, Command } from './command.js';
 
-const ACTIONS = ['info', 'simulate'] as const;
+const ACTIONS = ['info', 'simulate', 'export'] as const;
 
 export const nirCommand: Command = {
   command: 'nir',
-  summary: 'NIR graphs (neuromorphic interchange format): describe or simulate a .nir file',
-  usage: 'sigprop nir info <file.nir> | sigprop nir simulate <file.nir> --dt-ms X --input in.csv -o out.csv',
+  summary: 'NIR graphs (neuromorphic interchange format): describe or simulate a .nir file, export a trained run',
+  usage: 'sigprop nir info <file.nir> | sigprop nir simulate <file.nir> --dt-ms X --input in.csv -o out.csv | sigprop nir export <run-dir> -o net.nir --dt-ms X',
   description:
     "nir info prints the nodes (type and parameter shapes), the edges and the nodes that form cycles (recurrence). " +
     "nir simulate runs a feed-forward chain Input -> (Affine|Linear|Scale) -> (LIF|CubaLIF|LI|IF) -> ... -> Output on the engine " +
@@ -21,32 +21,33 @@ export const nirCommand: Command = {
     'of the node feeding the Output, with a header.',
   positionals: [
     { name: 'action', description: `what to do: ${ACTIONS.join(' or ')}`, required: true },
-    { name: 'file', description: 'a .nir file (HDF5)', required: true },
+    { name: 'file', description: 'a .nir file (HDF5); for export, a run folder or checkpoint file', required: true },
   ],
   flags: [
     { name: 'dt-ms', type: 'number', unit: 'ms', description: 'simulate: the time step (required; e.g. 0.1)' },
     { name: 'input', type: 'string', placeholder: 'FILE', description: 'simulate: input CSV, one row per step, one column per input channel' },
-    { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'simulate: output CSV (default: print to stdout)' },
+    { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'simulate: output CSV (default: print to stdout); export: the .nir file to write (required)' },
+    { name: 'force', type: 'boolean', description: 'export: replace an existing output file' },
     { name: 'node', type: 'string', placeholder: 'NAME', description: 'simulate: record this neuron node instead of the one feeding the Output' },
   ],
   examples: [
     'sigprop nir info two_lif_neurons.nir',
     'sigprop nir simulate two_lif_neurons.nir --dt-ms 0.1 --input in.csv -o out.csv',
+    'sigprop nir export runs/mnist-lif-20260101-120000 -o mnist-lif.nir --dt-ms 1',
   ],
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
     const [action, file] = args.positionals;
     if (!(ACTIONS as readonly string[]).includes(action)) {
       throw new UsageError(`unknown nir action '${action}'`, `use one of: ${ACTIONS.join(', ')}; run 'sigprop nir --help'`);
     }
+    if (action === 'export') return exportRun(args, io, file);
     const { readNir, describeNir } = await import('../interop/nir.js');
     if (action === 'info') {
       const doc = await readNir(resolve(file));
       io.out(describeNir(doc, file));
       return 0;
     }
-    const dtMs = args.flags['dt-ms'] as number | undefined;
-    if (dtMs === undefined) throw new UsageError("'sigprop nir simulate' needs --dt-ms X (NIR files carry no time step)", 'e.g. --dt-ms 0.1');
-    if (!(dtMs > 0)) throw new UsageError(`--dt-ms = ${dtMs} must be > 0`);
+    const dtMs = dtFlag(args, 'simulate');
     const inputFile = args.flags.input as string | undefined;
     if (inputFile === undefined) throw new UsageError("'sigprop nir simulate' needs --input FILE (CSV: one row per step, one column per input channel)");
     const { readFileSync } = await import('node:fs');
@@ -73,3 +74,27 @@ export const nirCommand: Command = {
     return 0;
   },
 };
+
+function dtFlag(args: ParsedArgs, action: string): number {
+  const dtMs = args.flags['dt-ms'] as number | undefined;
+  if (dtMs === undefined) throw new UsageError(`'sigprop nir ${action}' needs --dt-ms X (NIR files carry no time step)`, 'e.g. --dt-ms 0.1');
+  if (!(dtMs > 0)) throw new UsageError(`--dt-ms = ${dtMs} must be > 0`);
+  return dtMs;
+}
+
+async function exportRun(args: ParsedArgs, io: CliIO, source: string): Promise<number> {
+  const dtMs = dtFlag(args, 'export');
+  const out = args.flags.out as string | undefined;
+  if (out === undefined) throw new UsageError("'sigprop nir export' needs -o FILE (the .nir file to write)", 'e.g. -o net.nir');
+  const { existsSync } = await import('node:fs');
+  const { SigpropError } = await import('../errors.js');
+  if (existsSync(resolve(out)) && args.flags.force !== true) {
+    throw new SigpropError(`${resolve(out)} already exists; choose another -o FILE, or pass --force to replace it`, 'io');
+  }
+  const { exportRunToNir } = await import('../interop/nir-export.js');
+  const r = await exportRunToNir(resolve(source), resolve(out), { dtMs });
+  for (const w of r.warnings) io.err(`warning: ${w}\n`);
+  const nodes = Object.entries(r.doc.graph.nodes).map(([n, node]) => `${n} (${node.type})`).join(' -> ');
+  io.out(`wrote ${r.path}: ${nodes}\n`);
+  return 0;
+}

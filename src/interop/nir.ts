@@ -5,7 +5,7 @@
  *   /node               the root graph: `type` "NIRGraph", `nodes/<name>/` (one group per node,
  *                       each with a `type` string and parameter arrays), `edges` [E, 2] names
  * Graphs nest (a node of type NIRGraph has its own nodes and edges). Parameters keep their
- * stored shape; floating-point arrays become Float32Array, integer arrays number[].
+ * stored shape; float32 arrays become Float32Array, float64 Float64Array, integer arrays number[].
  * Time constants are in seconds in NIR (e.g. LIF tau 0.01 = 10 ms).
  *
  * HDF5 is read with the `h5wasm` package (HDF5 compiled to WebAssembly), imported on first use
@@ -17,8 +17,11 @@ import { SigpropError } from '../errors.js';
 /** A parameter array of a NIR node, with its shape ([] for a scalar). */
 export interface NirArray {
   shape: number[];
-  /** Row-major values: Float32Array for floating-point data, number[] for integers. */
-  data: Float32Array | number[];
+  /**
+   * Row-major values: Float32Array for 32-bit floating-point data, Float64Array for 64-bit
+   * (kept at full precision: NIR writes time constants as float64), number[] for integers.
+   */
+  data: Float32Array | Float64Array | number[];
 }
 
 /** One node of a NIR graph. */
@@ -130,11 +133,10 @@ function datasetToArray(ds: H5Dataset): NirArray | string | string[] {
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
   if (typeof v === 'number' || typeof v === 'bigint') {
     const dt = typeof ds.dtype === 'string' ? ds.dtype : '';
-    const isFloat = dt.includes('f') || dt.includes('d');
-    return { shape, data: isFloat ? Float32Array.of(Number(v)) : [toNumber(v)] };
+    return { shape, data: dt.includes('d') ? Float64Array.of(Number(v)) : dt.includes('f') ? Float32Array.of(Number(v)) : [toNumber(v)] };
   }
   if (v instanceof Float32Array) return { shape, data: v };
-  if (v instanceof Float64Array) return { shape, data: Float32Array.from(v) };
+  if (v instanceof Float64Array) return { shape, data: v };
   if (ArrayBuffer.isView(v)) return { shape, data: Array.from(v as unknown as ArrayLike<number | bigint>, toNumber) };
   if (typeof v === 'boolean') return { shape, data: [v ? 1 : 0] };
   throw new Error(`unsupported dataset value (dtype ${JSON.stringify(ds.dtype)})`);
