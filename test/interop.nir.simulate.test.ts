@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planNir, readNir, simulateNir, type NirArray, type NirGraph, type NirNode } from '../src/index.js';
+import { nirNeuronTypes, planNir, readNir, simulateNir, type NirArray, type NirGraph, type NirNode } from '../src/index.js';
 import { cli } from './cli.helpers.js';
 
 const fixture = (name: string): string => join(import.meta.dirname, 'fixtures', 'nir', `${name}.nir`);
@@ -153,7 +153,8 @@ describe('what cannot be represented is refused, naming node, parameter and reas
     const braille = await readNir(fixture('braille_noDelay_bias_zero'));
     expect(() => planNir(braille.graph, 1)).toThrow(/recurrent edge lif1\.w_rec -> lif1\.lif: recurrent layers are not supported yet/);
     const cnn = await readNir(fixture('cnn_sinabs'));
-    expect(() => planNir(cnn.graph, 1)).toThrow(/node 0 of type Conv2d: not supported yet/);
+    expect(() => planNir(cnn.graph, 1)).toThrow(/node 0 of type Conv2d: not supported yet \(supported: Affine, Linear, Scale, LIF, IF, LI, CubaLIF, Input, Output\)/);
+    expect(nirNeuronTypes()).toEqual(['LIF', 'IF', 'LI', 'CubaLIF']);
   });
 
   it('per-neuron time constants, a nonzero v_reset, a missing parameter, mismatched sizes, branches, no dt', () => {

@@ -18,13 +18,15 @@ export const nirCommand: Command = {
     "nir simulate runs a feed-forward chain Input -> (Affine|Linear|Scale) -> (LIF|CubaLIF|LI|IF) -> ... -> Output on the engine " +
     'with step --dt-ms (NIR files carry no dt; NIR time constants are in seconds). The input CSV holds one row per step and one ' +
     'column per input channel (a header line is allowed); the output CSV holds, per step, the voltage and spikes of every neuron ' +
-    'of the node feeding the Output, with a header.',
+    'of the node feeding the Output, with a header. ' +
+    'nir export writes a trained spiking sigprop run (its LIF layers and leaky readout, from checkpoint.ckpt) as a NIR graph with the time ' +
+    'constants for step --dt-ms; what NIR cannot keep (reset by subtraction, a membrane floor) is printed as a warning.',
   positionals: [
     { name: 'action', description: `what to do: ${ACTIONS.join(' or ')}`, required: true },
     { name: 'file', description: 'a .nir file (HDF5); for export, a run folder or checkpoint file', required: true },
   ],
   flags: [
-    { name: 'dt-ms', type: 'number', unit: 'ms', description: 'simulate: the time step (required; e.g. 0.1)' },
+    { name: 'dt-ms', type: 'number', unit: 'ms', description: 'simulate, export: the time step (required; e.g. 0.1)' },
     { name: 'input', type: 'string', placeholder: 'FILE', description: 'simulate: input CSV, one row per step, one column per input channel' },
     { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'simulate: output CSV (default: print to stdout); export: the .nir file to write (required)' },
     { name: 'force', type: 'boolean', description: 'export: replace an existing output file' },

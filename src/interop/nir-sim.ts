@@ -29,7 +29,8 @@
  *        v_leak must be 0 (a constant leak cannot enter the synaptic model's voltage directly).
  * Parameters must be the same for every neuron of a node (the engine's models take one value per
  * layer), except r, w_in and v_leak, which enter the per-neuron weights and bias. Anything else is
- * refused with an error naming the node, the parameter and the reason.
+ * refused with an error naming the node, the parameter and the reason. Neuron types are a registry
+ * (registerNirNeuron), so a new type is one mapping, not a new branch.
  */
 import { ParameterError } from '../errors.js';
 import { ReferenceBackend } from '../backend/reference.js';
@@ -41,8 +42,6 @@ import { NirError, nirSize, recurrentEdges, type NirArray, type NirGraph, type N
 
 /** NIR node types that compose into a layer's weights. */
 export const NIR_LINEAR_TYPES = ['Affine', 'Linear', 'Scale'] as const;
-/** NIR neuron types that become engine layers. */
-export const NIR_NEURON_TYPES = ['LIF', 'CubaLIF', 'LI', 'IF'] as const;
 
 /** One engine layer made from a NIR neuron node and the linear nodes before it. */
 export interface NirLayerPlan {
@@ -78,95 +77,134 @@ function param(name: string, node: NirNode, key: string, required = true): NirAr
   return p;
 }
 
-/** Values of a per-neuron parameter broadcast to n neurons (a scalar or a single value broadcasts). */
-function perNeuron(name: string, node: NirNode, key: string, n: number, fallback?: number): Float64Array {
-  const p = param(name, node, key, fallback === undefined);
-  const out = new Float64Array(n);
-  if (!p) return out.fill(fallback as number);
-  const d = p.data;
-  if (d.length === 1) return out.fill(Number(d[0]));
-  if (d.length !== n) fail(`node ${name} of type ${node.type}: parameter ${key} has ${d.length} values but the node has ${n} neurons`);
-  for (let i = 0; i < n; i++) out[i] = Number(d[i]);
-  return out;
+/** Reads the parameters of one neuron node of n neurons; every error names the node and parameter. */
+export interface NirParamReader {
+  readonly name: string;
+  readonly node: NirNode;
+  readonly n: number;
+  /** Values per neuron (one value broadcasts); `fallback` when the parameter is absent, else required. */
+  perNeuron(key: string, fallback?: number): Float64Array;
+  /** The one value the engine takes per layer; refuses values that differ between neurons. */
+  uniform(key: string, fallback?: number): number;
+  /** uniform(), and finite > 0. */
+  positive(key: string): number;
+  /** Refuse a nonzero v_reset (the engine resets to zero). */
+  zeroReset(): void;
+  /** Throw a NirError naming the node, the parameter and the reason. */
+  fail(key: string, reason: string): never;
 }
 
-/** The one value of a parameter that the engine takes per layer; refuses differing values. */
-function uniform(name: string, node: NirNode, key: string, n: number, fallback?: number): number {
-  const v = perNeuron(name, node, key, n, fallback);
-  let lo = Infinity, hi = -Infinity;
-  for (const x of v) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
-  if (hi - lo > 1e-6 * Math.max(1, Math.abs(hi))) {
-    fail(`node ${name} of type ${node.type}: parameter ${key} differs between neurons (${+lo.toPrecision(6)} to ${+hi.toPrecision(6)}); one value per node is supported, not per-neuron values yet`);
-  }
-  return v[0];
-}
-
-function positive(name: string, node: NirNode, key: string, v: number): number {
-  if (!(v > 0) || !Number.isFinite(v)) fail(`node ${name} of type ${node.type}: parameter ${key} = ${+v.toPrecision(6)} must be a finite number > 0`);
-  return v;
-}
-
-function neuronCount(name: string, node: NirNode): number {
-  const key = node.type === 'CubaLIF' ? 'tau_mem' : node.type === 'IF' ? 'r' : 'tau';
-  const p = param(name, node, key) as NirArray;
-  return nirSize(p.shape);
-}
-
-function noReset(name: string, node: NirNode, n: number): void {
-  if (!node.params.v_reset) return;
-  const v = perNeuron(name, node, 'v_reset', n);
-  if (v.some((x) => x !== 0)) fail(`node ${name} of type ${node.type}: parameter v_reset is not 0; a reset to a nonzero potential is not supported yet`);
+function paramReader(name: string, node: NirNode, n: number): NirParamReader {
+  const r: NirParamReader = {
+    name, node, n,
+    fail: (key, reason) => fail(`node ${name} of type ${node.type}: parameter ${key} ${reason}`),
+    perNeuron(key, fallback) {
+      const p = param(name, node, key, fallback === undefined);
+      const out = new Float64Array(n);
+      if (!p) return out.fill(fallback as number);
+      const d = p.data;
+      if (d.length === 1) return out.fill(Number(d[0]));
+      if (d.length !== n) r.fail(key, `has ${d.length} values but the node has ${n} neurons`);
+      for (let i = 0; i < n; i++) out[i] = Number(d[i]);
+      return out;
+    },
+    uniform(key, fallback) {
+      const v = r.perNeuron(key, fallback);
+      let lo = Infinity, hi = -Infinity;
+      for (const x of v) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
+      if (hi - lo > 1e-6 * Math.max(1, Math.abs(hi))) {
+        r.fail(key, `differs between neurons (${+lo.toPrecision(6)} to ${+hi.toPrecision(6)}); one value per node is supported, not per-neuron values yet`);
+      }
+      return v[0];
+    },
+    positive(key) {
+      const v = r.uniform(key);
+      if (!(v > 0) || !Number.isFinite(v)) r.fail(key, `= ${+v.toPrecision(6)} must be a finite number > 0`);
+      return v;
+    },
+    zeroReset() {
+      if (node.params.v_reset && r.perNeuron('v_reset').some((x) => x !== 0)) r.fail('v_reset', 'is not 0; a reset to a nonzero potential is not supported yet');
+    },
+  };
+  return r;
 }
 
 /**
- * The neuron layer for one NIR neuron node: the model spec and, per neuron j, the gain g_j that
- * scales the incoming weights and bias and the constant c_j added to the bias (see the file comment).
+ * How a NIR neuron type becomes an engine layer: the model spec and, per neuron j, the gain g_j
+ * that scales the incoming weights and bias and the constant c_j added to the bias, so that the
+ * layer computes the NIR equation's solution for step dtMs (see the file comment).
  */
-function neuronLayer(name: string, node: NirNode, n: number, dtMs: number): { spec: LayerSpec; gain: Float64Array; constant: Float64Array } {
-  const dtS = dtMs / 1000;
-  const gain = new Float64Array(n), constant = new Float64Array(n);
-  const r = perNeuron(name, node, 'r', n, 1);
-  switch (node.type) {
-    case 'LIF': {
-      const tau = positive(name, node, 'tau', uniform(name, node, 'tau', n));
-      const threshold = positive(name, node, 'v_threshold', uniform(name, node, 'v_threshold', n));
-      noReset(name, node, n);
-      const vLeak = perNeuron(name, node, 'v_leak', n, 0);
-      const oneMinusBeta = -Math.expm1(-dtS / tau);
-      for (let j = 0; j < n; j++) { gain[j] = oneMinusBeta * r[j]; constant[j] = oneMinusBeta * vLeak[j]; }
-      return { spec: { size: n, model: 'lif', params: { tauMs: tau * 1000, threshold, reset: 'zero', resetDelay: false } }, gain, constant };
-    }
-    case 'IF': {
-      const threshold = positive(name, node, 'v_threshold', uniform(name, node, 'v_threshold', n));
-      noReset(name, node, n);
-      for (let j = 0; j < n; j++) gain[j] = dtS * r[j];
-      return { spec: { size: n, model: 'lif', params: { beta: 1, threshold, reset: 'zero', resetDelay: false } }, gain, constant };
-    }
-    case 'LI': {
-      const tau = positive(name, node, 'tau', uniform(name, node, 'tau', n));
-      const vLeak = perNeuron(name, node, 'v_leak', n, 0);
-      for (let j = 0; j < n; j++) { gain[j] = r[j]; constant[j] = vLeak[j]; }
-      return { spec: { size: n, model: 'leaky', params: { tauMs: tau * 1000, activation: 'identity', method: 'exact' } }, gain, constant };
-    }
-    case 'CubaLIF': {
-      const tauMem = positive(name, node, 'tau_mem', uniform(name, node, 'tau_mem', n));
-      const tauSyn = positive(name, node, 'tau_syn', uniform(name, node, 'tau_syn', n));
-      const threshold = positive(name, node, 'v_threshold', uniform(name, node, 'v_threshold', n));
-      noReset(name, node, n);
-      const vLeak = perNeuron(name, node, 'v_leak', n, 0);
-      if (vLeak.some((x) => x !== 0)) fail(`node ${name} of type CubaLIF: parameter v_leak is not 0; a nonzero leak voltage in CubaLIF is not supported yet`);
-      const wIn = perNeuron(name, node, 'w_in', n, 1);
-      const g = -Math.expm1(-dtS / tauSyn) * -Math.expm1(-dtS / tauMem);
-      for (let j = 0; j < n; j++) gain[j] = g * r[j] * wIn[j];
-      return {
-        spec: { size: n, model: 'synaptic', params: { tauMs: tauMem * 1000, tauSynMs: tauSyn * 1000, threshold, reset: 'zero', resetDelay: false } },
-        gain, constant,
-      };
-    }
-    default:
-      return fail(`node ${name} of type ${node.type}: not supported yet`);
-  }
+export interface NirNeuronMapping {
+  /** The parameter whose shape gives the number of neurons. */
+  sizeParam: string;
+  /** False for non-spiking types (LI). */
+  spikes: boolean;
+  map(p: NirParamReader, dtMs: number): { spec: LayerSpec; gain: Float64Array; constant: Float64Array };
 }
+
+const neuronMappings = new Map<string, NirNeuronMapping>();
+
+/** Register (or replace) how a NIR neuron type is simulated. */
+export function registerNirNeuron(type: string, mapping: NirNeuronMapping): void {
+  neuronMappings.set(type, mapping);
+}
+
+/** The NIR neuron types that can be simulated. */
+export function nirNeuronTypes(): string[] {
+  return [...neuronMappings.keys()];
+}
+
+registerNirNeuron('LIF', {
+  sizeParam: 'tau', spikes: true,
+  map(p, dtMs) {
+    const tau = p.positive('tau'), threshold = p.positive('v_threshold');
+    p.zeroReset();
+    const r = p.perNeuron('r', 1), vLeak = p.perNeuron('v_leak', 0);
+    const oneMinusBeta = -Math.expm1(-dtMs / 1000 / tau);
+    return {
+      spec: { size: p.n, model: 'lif', params: { tauMs: tau * 1000, threshold, reset: 'zero', resetDelay: false } },
+      gain: r.map((x) => oneMinusBeta * x), constant: vLeak.map((x) => oneMinusBeta * x),
+    };
+  },
+});
+
+registerNirNeuron('IF', {
+  sizeParam: 'r', spikes: true,
+  map(p, dtMs) {
+    const threshold = p.positive('v_threshold');
+    p.zeroReset();
+    return {
+      spec: { size: p.n, model: 'lif', params: { beta: 1, threshold, reset: 'zero', resetDelay: false } },
+      gain: p.perNeuron('r', 1).map((x) => (dtMs / 1000) * x), constant: new Float64Array(p.n),
+    };
+  },
+});
+
+registerNirNeuron('LI', {
+  sizeParam: 'tau', spikes: false,
+  map(p) {
+    const tau = p.positive('tau');
+    return {
+      spec: { size: p.n, model: 'leaky', params: { tauMs: tau * 1000, activation: 'identity', method: 'exact' } },
+      gain: p.perNeuron('r', 1), constant: p.perNeuron('v_leak', 0),
+    };
+  },
+});
+
+registerNirNeuron('CubaLIF', {
+  sizeParam: 'tau_mem', spikes: true,
+  map(p, dtMs) {
+    const tauMem = p.positive('tau_mem'), tauSyn = p.positive('tau_syn'), threshold = p.positive('v_threshold');
+    p.zeroReset();
+    if (p.perNeuron('v_leak', 0).some((x) => x !== 0)) p.fail('v_leak', 'is not 0; a nonzero leak voltage in CubaLIF is not supported yet');
+    const r = p.perNeuron('r', 1), wIn = p.perNeuron('w_in', 1);
+    const g = -Math.expm1(-dtMs / 1000 / tauSyn) * -Math.expm1(-dtMs / 1000 / tauMem);
+    return {
+      spec: { size: p.n, model: 'synaptic', params: { tauMs: tauMem * 1000, tauSynMs: tauSyn * 1000, threshold, reset: 'zero', resetDelay: false } },
+      gain: r.map((x, j) => g * x * wIn[j]), constant: new Float64Array(p.n),
+    };
+  },
+});
 
 /**
  * Map a NIR graph onto engine layers for step size dtMs. Throws a NirError naming the node (or
@@ -210,7 +248,7 @@ export function planNir(graph: NirGraph, dtMs: number): NirPlan {
     const name = next[0];
     const node = graph.nodes[name];
     if (node.type === 'Output') {
-      if (linear.length) fail(`node ${linear[linear.length - 1]} of type ${graph.nodes[linear[linear.length - 1]].type} feeds the Output: the Output must be fed by a neuron node (${NIR_NEURON_TYPES.join(', ')}) for now`);
+      if (linear.length) fail(`node ${linear[linear.length - 1]} of type ${graph.nodes[linear[linear.length - 1]].type} feeds the Output: the Output must be fed by a neuron node (${nirNeuronTypes().join(', ')}) for now`);
       if (!layers.length) fail(`the graph has no neuron node between ${inputNode} and ${name}; nothing to simulate`);
       const shape = node.params.shape;
       if (shape && nirSize(Array.from(shape.data, Number)) !== width) fail(`node ${name} of type Output: shape [${Array.from(shape.data).join(', ')}] does not match the ${width} neurons of ${layers[layers.length - 1].node}`);
@@ -240,14 +278,15 @@ export function planNir(graph: NirGraph, dtMs: number): NirPlan {
       m = wm; b = nb; width = o;
       linear.push(name);
     } else if (node.type === 'Scale') {
-      const s = perNeuron(name, node, 'scale', width);
+      const s = paramReader(name, node, width).perNeuron('scale');
       for (let r = 0; r < mIn; r++) for (let c = 0; c < width; c++) m[r * width + c] *= s[c];
       for (let c = 0; c < width; c++) b[c] *= s[c];
       linear.push(name);
-    } else if ((NIR_NEURON_TYPES as readonly string[]).includes(node.type)) {
-      const n = neuronCount(name, node);
+    } else if (neuronMappings.has(node.type)) {
+      const mapping = neuronMappings.get(node.type)!;
+      const n = nirSize((param(name, node, mapping.sizeParam) as NirArray).shape);
       if (n !== width) fail(`node ${name} of type ${node.type}: it has ${n} neurons but receives ${width} values (from ${cur})`);
-      const { spec, gain, constant } = neuronLayer(name, node, n, dtMs);
+      const { spec, gain, constant } = mapping.map(paramReader(name, node, n), dtMs);
       const w = new Float32Array(mIn * n), bias = new Float32Array(n);
       for (let r = 0; r < mIn; r++) for (let c = 0; c < n; c++) w[r * n + c] = m[r * n + c] * gain[c];
       for (let c = 0; c < n; c++) bias[c] = b[c] * gain[c] + constant[c];
@@ -256,7 +295,7 @@ export function planNir(graph: NirGraph, dtMs: number): NirPlan {
     } else if (node.type === 'Input') {
       fail(`node ${name} of type Input has an incoming edge from ${cur}`);
     } else {
-      fail(`node ${name} of type ${node.type}: not supported yet (supported: ${[...NIR_LINEAR_TYPES, ...NIR_NEURON_TYPES, 'Input', 'Output'].join(', ')})`);
+      fail(`node ${name} of type ${node.type}: not supported yet (supported: ${[...NIR_LINEAR_TYPES, ...nirNeuronTypes(), 'Input', 'Output'].join(', ')})`);
     }
     cur = name;
   }
@@ -320,7 +359,7 @@ export function simulateNir(graph: NirGraph, input: Float32Array | readonly (rea
   net.reset(1);
   const traces: NirNodeTrace[] = plan.layers.map((l) => ({
     node: l.node, type: l.type, size: l.size, voltage: new Float32Array(steps * l.size),
-    ...(l.type === 'LI' ? {} : { spikes: new Float32Array(steps * l.size) }),
+    ...(neuronMappings.get(l.type)?.spikes === false ? {} : { spikes: new Float32Array(steps * l.size) }),
   }));
   const x = net.inputTensor();
   for (let t = 0; t < steps; t++) {
