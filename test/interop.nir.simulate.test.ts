@@ -209,6 +209,10 @@ describe('sigprop nir simulate', () => {
     expect(lines).toHaveLength(401);
     expect(lines[1].startsWith('0,0.1,0,0')).toBe(true);
     expect(Number(lines[180].split(',')[2])).toBeCloseTo(1 - Math.exp(-0.01), 6); // step 179: lif1's first spike arrives
+    const again = await cli('nir', 'simulate', fixture('two_lif_neurons'), '--dt-ms', '0.1', '--input', inFile, '-o', outFile);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('out.csv already exists; choose another -o FILE, or pass --force');
+    expect((await cli('nir', 'simulate', fixture('two_lif_neurons'), '--dt-ms', '0.1', '--input', inFile, '-o', outFile, '--force')).code).toBe(0);
     const n1 = await cli('nir', 'simulate', fixture('two_lif_neurons'), '--dt-ms', '0.1', '--input', inFile, '--node', 'lif1');
     expect(n1.out.split('\n')[0]).toBe('step,time_ms,lif1.v[0],lif1.s[0]');
     expect(n1.out.split('\n')[180].endsWith(',1')).toBe(true);

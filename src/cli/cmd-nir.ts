@@ -29,7 +29,7 @@ export const nirCommand: Command = {
     { name: 'dt-ms', type: 'number', unit: 'ms', description: 'simulate, export: the time step (required; e.g. 0.1)' },
     { name: 'input', type: 'string', placeholder: 'FILE', description: 'simulate: input CSV, one row per step, one column per input channel' },
     { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'simulate: output CSV (default: print to stdout); export: the .nir file to write (required)' },
-    { name: 'force', type: 'boolean', description: 'export: replace an existing output file' },
+    { name: 'force', type: 'boolean', description: 'replace an existing output file (simulate -o, export); without it an existing file is never overwritten' },
     { name: 'node', type: 'string', placeholder: 'NAME', description: 'simulate: record this neuron node instead of the one feeding the Output' },
   ],
   examples: [
@@ -50,6 +50,8 @@ export const nirCommand: Command = {
       return 0;
     }
     const dtMs = dtFlag(args, 'simulate');
+    const out = args.flags.out as string | undefined;
+    if (out !== undefined) await refuseExisting(args, out);
     const inputFile = args.flags.input as string | undefined;
     if (inputFile === undefined) throw new UsageError("'sigprop nir simulate' needs --input FILE (CSV: one row per step, one column per input channel)");
     const { readFileSync } = await import('node:fs');
@@ -66,7 +68,6 @@ export const nirCommand: Command = {
     const input = parseNirInputCsv(text, plan.inputSize, inputFile);
     const sim = simulateNir(doc.graph, input, { dtMs });
     const csv = nirTraceCsv(sim, (args.flags.node as string | undefined) ?? sim.outputNode);
-    const out = args.flags.out as string | undefined;
     if (out === undefined) io.out(csv);
     else {
       writeFileAtomic(resolve(out), csv);
@@ -88,15 +89,20 @@ async function exportRun(args: ParsedArgs, io: CliIO, source: string): Promise<n
   const dtMs = dtFlag(args, 'export');
   const out = args.flags.out as string | undefined;
   if (out === undefined) throw new UsageError("'sigprop nir export' needs -o FILE (the .nir file to write)", 'e.g. -o net.nir');
-  const { existsSync } = await import('node:fs');
-  const { SigpropError } = await import('../errors.js');
-  if (existsSync(resolve(out)) && args.flags.force !== true) {
-    throw new SigpropError(`${resolve(out)} already exists; choose another -o FILE, or pass --force to replace it`, 'io');
-  }
+  await refuseExisting(args, out);
   const { exportRunToNir } = await import('../interop/nir-export.js');
   const r = await exportRunToNir(resolve(source), resolve(out), { dtMs });
   for (const w of r.warnings) io.err(`warning: ${w}\n`);
   const nodes = Object.entries(r.doc.graph.nodes).map(([n, node]) => `${n} (${node.type})`).join(' -> ');
   io.out(`wrote ${r.path}: ${nodes}\n`);
   return 0;
+}
+
+/** An existing -o file is replaced only with --force. */
+async function refuseExisting(args: ParsedArgs, out: string): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const { SigpropError } = await import('../errors.js');
+  if (existsSync(resolve(out)) && args.flags.force !== true) {
+    throw new SigpropError(`${resolve(out)} already exists; choose another -o FILE, or pass --force to replace it`, 'io');
+  }
 }
