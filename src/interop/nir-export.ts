@@ -194,9 +194,10 @@ export async function runToNir(runDirOrCheckpoint: string, opts: { dtMs: number 
   const hiddenCfg = cfg.layers.slice(0, -1);
   const hidden: ExportLifLayer[] = hiddenCfg.map((l, i) => {
     const p = resolveLif(l.params as never, runDt);
-    const W = tensor(`layer${i}.W`);
     if (p.reset !== 'zero' || p.resetDelay) {
-      warnings.push(`layer${i}: the run's LIF resets ${p.reset === 'subtract' ? 'by subtracting θ' : p.reset === 'none' ? 'never' : 'to zero'}${p.resetDelay ? ' at the step after a spike' : ''}; NIR's LIF resets to 0 in the spike's step, so spike trains can differ after the first spike`);
+      const when = p.resetDelay ? ' at the step after a spike' : '';
+      const how = p.reset === 'none' ? 'does not reset' : p.reset === 'subtract' ? `resets by subtracting θ${when}` : `resets to zero${when}`;
+      warnings.push(`layer${i}: the run's LIF ${how}; NIR's LIF resets to 0 in the spike's step, so spike trains can differ after the first spike`);
     }
     if (p.vMin !== undefined) warnings.push(`layer${i}: the membrane floor vMin = ${p.vMin} has no NIR equivalent and is left out`);
     return { ...dense(`layer${i}`, l.size), beta: p.beta, threshold: p.threshold };
