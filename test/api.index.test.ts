@@ -24,6 +24,8 @@ describe('src/index.ts', () => {
       // config, checkpoints, run loop, progress, reports
       'resolveConfig', 'loadConfig', 'ConfigError', 'experimentSchema', 'getPreset', 'saveCheckpoint', 'loadCheckpoint', 'CheckpointError',
       'runExperiment', 'resumeRun', 'evaluateCheckpoint', 'createProgress', 'writeRunReport', 'writeTracesReport',
+      // interop (NIR)
+      'readNir', 'describeNir', 'NirError', 'simulateNir', 'planNir', 'writeNir', 'exportRunToNir',
     ];
     const missing = names.filter((n) => !(n in api));
     expect(missing).toEqual([]);

@@ -15,6 +15,7 @@ import type { CliIO, Command } from './command.js';
 import { benchCommand, evalCommand, surrogatesCommand, tracesCommand } from './cmd-misc.js';
 import { runCommand } from './cmd-run.js';
 import { sweepCommand } from './cmd-sweep.js';
+import { nirCommand } from './cmd-nir.js';
 
 const commands = new Map<string, Command>();
 
@@ -28,7 +29,7 @@ export function commandNames(): string[] {
   return [...commands.keys()];
 }
 
-for (const c of [runCommand, evalCommand, tracesCommand, surrogatesCommand, benchCommand, sweepCommand]) registerCommand(c);
+for (const c of [runCommand, evalCommand, tracesCommand, surrogatesCommand, benchCommand, sweepCommand, nirCommand]) registerCommand(c);
 
 /** The package version (from the nearest package.json named sigprop). */
 export function version(): string {

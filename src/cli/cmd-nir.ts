@@ -1,0 +1,108 @@
+/**
+ * `sigprop nir info|simulate <file>`: NIR (Neuromorphic Intermediate Representation) graphs.
+ * The implementation (src/interop, h5wasm) is imported inside `run`, so that `sigprop --help`
+ * loads none of it.
+ */
+import { resolve } from 'node:path';
+import { UsageError, type ParsedArgs } from './args.js';
+import type { CliIO, Command } from './command.js';
+
+const ACTIONS = ['info', 'simulate', 'export'] as const;
+
+export const nirCommand: Command = {
+  command: 'nir',
+  summary: 'NIR graphs (neuromorphic interchange format): describe or simulate a .nir file, export a trained run',
+  usage: 'sigprop nir info <file.nir> | sigprop nir simulate <file.nir> --dt-ms X --input in.csv -o out.csv | sigprop nir export <run-dir> -o net.nir --dt-ms X',
+  description:
+    "nir info prints the nodes (type and parameter shapes), the edges and the nodes that form cycles (recurrence). " +
+    "nir simulate runs a feed-forward chain Input -> (Affine|Linear|Scale) -> (LIF|CubaLIF|LI|IF) -> ... -> Output on the engine " +
+    'with step --dt-ms (NIR files carry no dt; NIR time constants are in seconds). The input CSV holds one row per step and one ' +
+    'column per input channel (a header line is allowed); the output CSV holds, per step, the voltage and spikes of every neuron ' +
+    'of the node feeding the Output, with a header. ' +
+    'nir export writes a trained spiking sigprop run (its LIF layers and leaky readout, from checkpoint.ckpt) as a NIR graph with the time ' +
+    'constants for step --dt-ms; what NIR cannot keep (reset by subtraction, a membrane floor) is printed as a warning.',
+  positionals: [
+    { name: 'action', description: `what to do: ${ACTIONS.join(' or ')}`, required: true },
+    { name: 'file', description: 'a .nir file (HDF5); for export, a run folder or checkpoint file', required: true },
+  ],
+  flags: [
+    { name: 'dt-ms', type: 'number', unit: 'ms', description: 'simulate, export: the time step (required; e.g. 0.1)' },
+    { name: 'input', type: 'string', placeholder: 'FILE', description: 'simulate: input CSV, one row per step, one column per input channel' },
+    { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'simulate: output CSV (default: print to stdout); export: the .nir file to write (required)' },
+    { name: 'force', type: 'boolean', description: 'replace an existing output file (simulate -o, export); without it an existing file is never overwritten' },
+    { name: 'node', type: 'string', placeholder: 'NAME', description: 'simulate: record this neuron node instead of the one feeding the Output' },
+  ],
+  examples: [
+    'sigprop nir info two_lif_neurons.nir',
+    'sigprop nir simulate two_lif_neurons.nir --dt-ms 0.1 --input in.csv -o out.csv',
+    'sigprop nir export runs/mnist-lif-20260101-120000 -o mnist-lif.nir --dt-ms 1',
+  ],
+  async run(args: ParsedArgs, io: CliIO): Promise<number> {
+    const [action, file] = args.positionals;
+    if (!(ACTIONS as readonly string[]).includes(action)) {
+      throw new UsageError(`unknown nir action '${action}'`, `use one of: ${ACTIONS.join(', ')}; run 'sigprop nir --help'`);
+    }
+    if (action === 'export') return exportRun(args, io, file);
+    const { readNir, describeNir } = await import('../interop/nir.js');
+    if (action === 'info') {
+      const doc = await readNir(resolve(file));
+      io.out(describeNir(doc, file));
+      return 0;
+    }
+    const dtMs = dtFlag(args, 'simulate');
+    const out = args.flags.out as string | undefined;
+    if (out !== undefined) await refuseExisting(args, out);
+    const inputFile = args.flags.input as string | undefined;
+    if (inputFile === undefined) throw new UsageError("'sigprop nir simulate' needs --input FILE (CSV: one row per step, one column per input channel)");
+    const { readFileSync } = await import('node:fs');
+    const { fileSystemError, writeFileAtomic } = await import('../io.js');
+    const { parseNirInputCsv, planNir, simulateNir, nirTraceCsv } = await import('../interop/nir-sim.js');
+    const doc = await readNir(resolve(file));
+    const plan = planNir(doc.graph, dtMs);
+    let text: string;
+    try {
+      text = readFileSync(resolve(inputFile), 'utf8');
+    } catch (err) {
+      throw fileSystemError(err, resolve(inputFile), 'read');
+    }
+    const input = parseNirInputCsv(text, plan.inputSize, inputFile);
+    const sim = simulateNir(doc.graph, input, { dtMs });
+    const csv = nirTraceCsv(sim, (args.flags.node as string | undefined) ?? sim.outputNode);
+    if (out === undefined) io.out(csv);
+    else {
+      writeFileAtomic(resolve(out), csv);
+      const spikes = sim.nodes.map((t) => `${t.node} ${t.spikes ? t.spikes.reduce((a, b) => a + b, 0) : '-'}`).join(', ');
+      io.out(`simulated ${sim.steps} steps of ${dtMs} ms (${(sim.steps * dtMs).toPrecision(6)} ms); spikes per node: ${spikes}\nwrote ${resolve(out)}\n`);
+    }
+    return 0;
+  },
+};
+
+function dtFlag(args: ParsedArgs, action: string): number {
+  const dtMs = args.flags['dt-ms'] as number | undefined;
+  if (dtMs === undefined) throw new UsageError(`'sigprop nir ${action}' needs --dt-ms X (NIR files carry no time step)`, 'e.g. --dt-ms 0.1');
+  if (!(dtMs > 0)) throw new UsageError(`--dt-ms = ${dtMs} must be > 0`);
+  return dtMs;
+}
+
+async function exportRun(args: ParsedArgs, io: CliIO, source: string): Promise<number> {
+  const dtMs = dtFlag(args, 'export');
+  const out = args.flags.out as string | undefined;
+  if (out === undefined) throw new UsageError("'sigprop nir export' needs -o FILE (the .nir file to write)", 'e.g. -o net.nir');
+  await refuseExisting(args, out);
+  const { exportRunToNir } = await import('../interop/nir-export.js');
+  const r = await exportRunToNir(resolve(source), resolve(out), { dtMs });
+  for (const w of r.warnings) io.err(`warning: ${w}\n`);
+  const nodes = Object.entries(r.doc.graph.nodes).map(([n, node]) => `${n} (${node.type})`).join(' -> ');
+  io.out(`wrote ${r.path}: ${nodes}\n`);
+  return 0;
+}
+
+/** An existing -o file is replaced only with --force. */
+async function refuseExisting(args: ParsedArgs, out: string): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const { SigpropError } = await import('../errors.js');
+  if (existsSync(resolve(out)) && args.flags.force !== true) {
+    throw new SigpropError(`${resolve(out)} already exists; choose another -o FILE, or pass --force to replace it`, 'io');
+  }
+}
