@@ -47,8 +47,8 @@ export {
 } from './checkpoint.js';
 export { createProgress, Progress, type ProgressOptions, type ProgressStream } from './progress.js';
 export {
-  runExperiment, resumeRun, evaluate, evaluateCheckpoint, restoreFromCheckpoint, setupRule, loadConfigDataset, RUN_FILES,
-  type RunExperimentOptions, type RunResult, type RunEpochMetrics, type RunState, type RunStatus, type ResumeChanges, type ConfigChange,
+  runExperiment, resumeRun, evaluate, accuracy, alternativePredictMethod, evaluateCheckpoint, restoreFromCheckpoint, setupRule, loadConfigDataset, RUN_FILES,
+  type RunExperimentOptions, type RunResult, type RunEpochMetrics, type PredictMethod, type RunState, type RunStatus, type ResumeChanges, type ConfigChange,
 } from './runner.js';
 
 // reports
@@ -57,7 +57,6 @@ export * from './report/index.js';
 export type { SurrogateCurve } from '../surrogates/index.js';
 export type { SurrogateCurve as ReportSurrogateCurve } from './report/index.js';
 export type { EpochMetrics } from './report/index.js';
-export type { EpochMetrics as TrainEpochMetrics } from './learning/index.js';
 export { writeTracesReport, type TracesReportOptions, type TracesReportResult } from './report/inspect.js';
 export { readNir, describeNir, recurrentEdges, recurrentNodes, loadH5wasm, nirSize, NirError, type NirArray, type NirDocument, type NirEdge, type NirGraph, type NirNode } from './interop/nir.js';
 export { planNir, simulateNir, nirNetwork, nirTraceCsv, parseNirInputCsv, NIR_LINEAR_TYPES, registerNirNeuron, nirNeuronTypes, type NirNeuronMapping, type NirParamReader, type NirPlan, type NirLayerPlan, type NirSimulation, type NirNodeTrace } from './interop/nir-sim.js';

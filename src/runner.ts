@@ -44,7 +44,6 @@ import { fileSystemError, toCsv, writeFileAtomic, writeJsonAtomic } from './io.j
 import { createRule, DivergenceError, LOSS_EXPLOSION_FACTOR, lossDivergence, type RuleFactory, type TrainingRule } from './learning/rule.js';
 import { scheduledLearningRate } from './learning/index.js'; // importing it registers the built-in rules
 import { resolveRuleSettings } from './learning/settings.js';
-import { accuracy } from './learning/train.js';
 import { StopRequest } from './interrupt.js';
 import { cliCommand } from './invocation.js';
 import { createProgress, formatDuration, type Progress, type ProgressStream } from './progress.js';
@@ -69,7 +68,16 @@ export interface RunEpochMetrics {
   learningRate: number;
   /** Wall-clock seconds of the epoch (training + evaluation); the one non-deterministic field. */
   timeS: number;
+  /**
+   * Test accuracy of the rule's other prediction method (nearest class signal when it predicts with
+   * its readout, and the reverse), on the same test inputs; only with the altPrediction option and a
+   * rule that has both methods.
+   */
+  testAccuracyAlt?: { method: PredictMethod; accuracy: number };
 }
+
+/** The two ways a sigprop rule can classify: its readout layer, or the nearest class signal. */
+export type PredictMethod = 'readout' | 'classSignal';
 
 export type RunStatus = 'running' | 'complete' | 'interrupted' | 'diverged' | 'failed';
 
@@ -141,6 +149,13 @@ export interface RunExperimentOptions {
   createRule?: RuleFactory;
   /** Use this backend instead of creating `config.backend`. */
   backend?: Backend;
+  /**
+   * Also measure, after each epoch, the test accuracy of the rule's other prediction method
+   * (RunEpochMetrics.testAccuracyAlt) for rules that have two (sigprop's readout and nearest class
+   * signal). Off by default: it doubles evaluation time. It does not change training: the
+   * evaluation's random stream is restored afterwards.
+   */
+  altPrediction?: boolean;
 }
 
 export interface RunResult {
@@ -162,9 +177,32 @@ export function loadConfigDataset(cfg: ResolvedConfig): Dataset {
   return loadDataset(cfg.dataset, { dataDir: cfg.dataDir, trainSize: cfg.trainSize, testSize: cfg.testSize, seed: cfg.seed, standardize: cfg.standardize, params: cfg.datasetParams });
 }
 
+/** A rule that can predict with either method (sigprop's rate and spiking rules). */
+type WithAltPredict = TrainingRule & { predictWith?(x: Float32Array, B: number, mode: PredictMethod): Int32Array; settings?: { predict?: string } };
+
+/** The prediction method a rule does not use by default, when it has two; else undefined. */
+export function alternativePredictMethod(rule: TrainingRule): PredictMethod | undefined {
+  const r = rule as WithAltPredict;
+  if (!r.predictWith || !r.settings?.predict) return undefined;
+  return r.settings.predict === 'readout' ? 'classSignal' : 'readout';
+}
+
+/** Fraction of `split` classified correctly, predicting in batches of `batchSize` (with `mode`, when the rule supports predictWith). */
+export function accuracy(rule: TrainingRule, split: Split, batchSize = 500, mode?: PredictMethod): number {
+  let correct = 0;
+  const r = rule as WithAltPredict;
+  const predict = mode && r.predictWith ? (x: Float32Array, b: number) => r.predictWith!(x, b, mode) : (x: Float32Array, b: number) => rule.predict(x, b);
+  for (let start = 0; start < split.n; start += batchSize) {
+    const size = Math.min(batchSize, split.n - start);
+    const pred = predict(split.images.subarray(start * split.inputSize, (start + size) * split.inputSize), size);
+    for (let i = 0; i < size; i++) if (pred[i] === split.labels[start + i]) correct++;
+  }
+  return correct / split.n;
+}
+
 /** Fraction of `split` that `rule` classifies correctly, predicting in batches of `batchSize`. */
-export function evaluate(rule: TrainingRule, split: Split, batchSize: number): number {
-  return split.n === 0 ? NaN : accuracy(rule, split, batchSize);
+export function evaluate(rule: TrainingRule, split: Split, batchSize: number, mode?: PredictMethod): number {
+  return split.n === 0 ? NaN : accuracy(rule, split, batchSize, mode);
 }
 
 /** Copy the rows `indices` of a split into a batch. x: [size, inputSize]. */
@@ -187,6 +225,10 @@ function utcStamp(): string {
 export function metricsRows(metrics: readonly RunEpochMetrics[]): Record<string, unknown>[] {
   return metrics.map((m) => {
     const row: Record<string, unknown> = { epoch: m.epoch, trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, trainSamples: m.trainSamples, testAccuracy: m.testAccuracy, testSamples: m.testSamples, learningRate: m.learningRate, timeS: m.timeS };
+    if (m.testAccuracyAlt) {
+      row.testAccuracyAlt = m.testAccuracyAlt.accuracy;
+      row.testAccuracyAltMethod = m.testAccuracyAlt.method;
+    }
     m.layerLosses.forEach((l, i) => (row[`layer${i}.loss`] = l));
     for (const s of m.layers ?? []) {
       if (s.weightNorm !== undefined) row[`layer${s.layer}.weightNorm`] = s.weightNorm;
@@ -206,7 +248,8 @@ export function accuracyText(accuracy: number | undefined, samples: number | und
 /** 'train loss 0.4123, train acc 81.25% on 96 samples, test acc 75.00% on 32 samples' (one epoch). */
 function epochSummary(m: RunEpochMetrics, trainAccSamples: number): string {
   const train = m.trainAccuracy !== undefined ? `, train acc ${accuracyText(m.trainAccuracy, trainAccSamples)}` : '';
-  return `train loss ${m.trainLoss.toPrecision(4)}${train}, test acc ${accuracyText(m.testAccuracy, m.testSamples)}`;
+  const alt = m.testAccuracyAlt ? ` (${m.testAccuracyAlt.method}: ${accuracyText(m.testAccuracyAlt.accuracy, undefined)})` : '';
+  return `train loss ${m.trainLoss.toPrecision(4)}${train}, test acc ${accuracyText(m.testAccuracy, m.testSamples)}${alt}`;
 }
 
 /**
@@ -451,7 +494,8 @@ async function trainLoop(
     } satisfies RunState);
   const writeMetrics = (): void => {
     writeJsonAtomic(join(runDir, RUN_FILES.metrics), metrics);
-    writeFileAtomic(join(runDir, RUN_FILES.csv), toCsv(metricsRows(metrics)));
+    const rows = metricsRows(metrics);
+    writeFileAtomic(join(runDir, RUN_FILES.csv), toCsv(rows, [...new Set(rows.flatMap((r) => Object.keys(r)))])); // all columns, e.g. testAccuracyAlt of a resumed epoch
   };
   const checkpoint = (epoch: number, batch: number, dataEpochStart: ReturnType<Rng['getState']>, evalRng?: ReturnType<Rng['getState']>): void => {
     const ck: Checkpoint = {
@@ -521,6 +565,15 @@ async function trainLoop(
       bar?.finish();
       const evalRng = ruleRng.getState();
       const testAccuracy = evaluate(rule, dataset.test, cfg.batchSize);
+      const altMethod = opts.altPrediction ? alternativePredictMethod(rule) : undefined;
+      let testAccuracyAlt: RunEpochMetrics['testAccuracyAlt'];
+      if (altMethod) {
+        // same test inputs (the rule stream as before the evaluation), and training goes on as without it
+        const afterEval = ruleRng.getState();
+        ruleRng.setState(evalRng);
+        testAccuracyAlt = { method: altMethod, accuracy: evaluate(rule, dataset.test, cfg.batchSize, altMethod) };
+        ruleRng.setState(afterEval);
+      }
       const m: RunEpochMetrics = {
         epoch: epoch + 1,
         trainLoss: sums.loss / sums.samples,
@@ -532,6 +585,7 @@ async function trainLoop(
         ...(rule.layerStats ? { layers: rule.layerStats() } : {}),
         learningRate: scheduledLearningRate(cfg.learningRate, epoch, cfg.schedule),
         timeS: sums.timeS + (Date.now() - t0) / 1000,
+        ...(testAccuracyAlt ? { testAccuracyAlt } : {}),
       };
       metrics.push(m);
       log(`epoch ${m.epoch}/${cfg.epochs}: ${epochSummary(m, sums.withAccuracy)} (${m.timeS.toFixed(1)} s)`);

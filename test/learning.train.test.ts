@@ -1,46 +1,58 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../src/backend/reference.js';
+import { scheduleFromFlags } from '../src/cli/script-flags.js';
+import { resolveConfig } from '../src/config/resolve.js';
 import type { ExperimentConfig } from '../src/config/types.js';
-import { loadDataset } from '../src/data/index.js';
+import { loadDataset, type Dataset } from '../src/data/index.js';
 import { createRule } from '../src/learning/index.js';
 import { BpttRule } from '../src/learning/bptt.js';
 import { SpikingSigprop } from '../src/learning/sigprop-spiking.js';
-import { scheduleFromFlags, trainAndEvaluate } from '../src/learning/train.js';
+import { runExperiment } from '../src/runner.js';
 import { Rng } from '../src/rng.js';
 
 const be = new ReferenceBackend();
-const quiet = () => {};
+
+/** Train through the run loop (a run folder in a temp dir, no report), quietly. */
+async function train(config: ExperimentConfig, dataset?: Dataset) {
+  const outDir = mkdtempSync(join(tmpdir(), 'sigprop-learn-'));
+  const r = await runExperiment(resolveConfig({ ...config, outDir }), { backend: be, dataset, log: () => {}, progress: false, report: false });
+  expect(r.status).toBe('complete');
+  return { epochs: r.metrics, finalTestAccuracy: r.metrics.at(-1)!.testAccuracy };
+}
 
 describe('sigprop learns synthetic tasks quickly', () => {
-  it('spiking sigprop (surrogate, exact trace) on spike-pattern rasters: >= 90% test accuracy in 3 epochs', () => {
+  it('spiking sigprop (surrogate, exact trace) on spike-pattern rasters: >= 90% test accuracy in 3 epochs', async () => {
     const ds = loadDataset('spike-patterns', { trainSize: 300, testSize: 200, seed: 1, params: { classes: 5, inputs: 40, timeSteps: 20 } });
     const t0 = Date.now();
-    const r = trainAndEvaluate({
-      dataset: 'spike-patterns', rule: 'sigprop', mode: 'spiking', layers: [{ size: 32, params: { beta: 0.9 } }, { size: 5 }],
+    const r = await train({
+      dataset: 'spike-patterns', datasetParams: { classes: 5, inputs: 40, timeSteps: 20 }, rule: 'sigprop', mode: 'spiking', layers: [{ size: 32, params: { beta: 0.9 } }, { size: 5 }],
       steps: 20, encoder: 'raster', learningRate: 0.01, epochs: 3, batchSize: 32, seed: 1,
-    }, { backend: be, dataset: ds, log: quiet });
+    }, ds);
     expect(r.finalTestAccuracy).toBeGreaterThanOrEqual(0.9);
     // the hidden layer's own local loss went down (index 0 is the target generator's loss, 1 the hidden layer)
     expect(r.epochs[2].layerLosses[1]).toBeLessThan(r.epochs[0].layerLosses[1]);
     expect(Date.now() - t0).toBeLessThan(15000);
   });
 
-  it('non-spiking sigprop MLP (T = 1) learns an MNIST subset well above chance while its hidden layer local loss falls', () => {
+  it('non-spiking sigprop MLP (T = 1) learns an MNIST subset well above chance while its hidden layer local loss falls', async () => {
     const ds = loadDataset('mnist', { trainSize: 1000, testSize: 500, seed: 3 });
     const cfg: ExperimentConfig = {
       dataset: 'mnist', rule: 'sigprop', mode: 'rate', layers: [{ size: 64 }, { size: 10 }],
       learningRate: 0.003, epochs: 3, batchSize: 32, seed: 2, ruleParams: { initScale: 0.3 },
     };
-    const r = trainAndEvaluate(cfg, { backend: be, dataset: ds, log: quiet });
+    const r = await train(cfg, ds);
     expect(r.finalTestAccuracy).toBeGreaterThanOrEqual(0.8);
     expect(r.epochs[2].layerLosses[1]).toBeLessThan(r.epochs[0].layerLosses[1]);
   });
 
-  it('backprop MLP baseline learns the same task', () => {
-    const r = trainAndEvaluate({
+  it('backprop MLP baseline learns the same task', async () => {
+    const r = await train({
       dataset: 'circles', rule: 'bp', mode: 'rate', layers: [{ size: 32 }, { size: 2 }],
       learningRate: 0.03, epochs: 40, batchSize: 32, seed: 2, trainSize: 400, testSize: 200,
-    }, { backend: be, log: quiet });
+    });
     expect(r.finalTestAccuracy).toBeGreaterThanOrEqual(0.9);
   });
 });

@@ -35,6 +35,10 @@ function lookup(get: (name: string) => unknown, names: () => readonly string[], 
   };
 }
 
+/** A registered encoder spec, or 'raster' (samples that are already spike rasters; the spiking sigprop rule feeds them step by step). */
+const registeredEncoder = lookup((v) => getEncoderEntry(parseEncoderSpec(v).name), encoderNames, (v) => v.split(':')[0]);
+const encoderCheck = (v: string): string | undefined => (v === 'raster' ? undefined : registeredEncoder(v));
+
 const layerSchema: ObjectSchema = {
   type: 'object',
   description: 'one layer: size, neuron model and its parameters',
@@ -73,7 +77,7 @@ export const experimentSchema: ObjectSchema = {
     targetProjection: { type: 'string', enum: ['learned', 'fixed'], default: 'fixed', description: 'sigprop target projection S: learned or fixed random' },
     steps: { type: 'number', integer: true, min: 1, max: 100000, default: 25, unit: 'time steps', description: 'time steps per sample' },
     dtMs: { type: 'number', min: 0, minExclusive: true, max: 1000, default: 1, unit: 'ms', description: 'simulation time step' },
-    encoder: { type: 'string', minLength: 1, default: 'rate', check: lookup((v) => getEncoderEntry(parseEncoderSpec(v).name), encoderNames, (v) => v.split(':')[0]), description: "input encoder: 'rate', 'latency', 'current' or 'delta'" },
+    encoder: { type: 'string', minLength: 1, default: 'rate', check: encoderCheck, description: "input encoder: 'rate', 'latency', 'current' or 'delta', or 'raster' when the dataset's samples are already spike rasters [steps, inputs] (e.g. spike-patterns; sigprop's spiking mode)" },
     encoderParams: { type: 'record', values: { type: 'number' }, description: 'encoder options, e.g. {"gain": 1}' },
     optimizer: { type: 'string', enum: ['sgd', 'momentum', 'adam'], default: 'adam', description: 'optimiser' },
     learningRate: { type: 'number', min: 0, minExclusive: true, max: 100, default: 0.001, description: 'learning rate' },

@@ -21,7 +21,6 @@ export { RateSigprop } from './sigprop-rate.js';
 export { SpikingSigprop } from './sigprop-spiking.js';
 export { BackpropMlp, BpttRule } from './bptt.js';
 export { HebbianSigprop } from './hebbian.js';
-export { trainAndEvaluate, accuracy, parseFlags, scheduleFromFlags, type TrainResult, type EpochMetrics } from './train.js';
 
 /** Sigprop variants by config.mode. */
 export const sigpropModes = new Map<string, RuleFactory>([
