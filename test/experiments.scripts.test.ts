@@ -1,0 +1,106 @@
+/**
+ * The experiment scripts (experiments/sigprop-mnist.ts, ct-hebbian.ts, surrogate-compare.ts,
+ * memory-vs-T.ts) run end to end on tiny settings: the training scripts through the run loop of
+ * `sigprop run` (a run folder per run), each writing its results JSON; `--help` works and an
+ * unknown flag exits 2 with a message.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const repo = join(import.meta.dirname, '..');
+const tsx = join(repo, 'node_modules', '.bin', 'tsx');
+const tiny = ['--train-size', '64', '--test-size', '32', '--epochs', '1', '--hidden', '16', '--backend', 'reference', '--quiet'];
+
+function script(name: string, args: string[], cwd: string) {
+  const p = spawnSync(tsx, [join(repo, 'experiments', `${name}.ts`), ...args], { cwd, encoding: 'utf8', timeout: 60000 });
+  return { code: p.status, stdout: p.stdout, stderr: p.stderr };
+}
+
+/** The run folders a script left under <cwd>/runs, each complete with its files. */
+function runFolders(cwd: string): string[] {
+  const dirs = readdirSync(join(cwd, 'runs'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(cwd, 'runs', d.name));
+  for (const d of dirs) {
+    for (const f of ['config.json', 'run.json', 'metrics.json', 'metrics.csv', 'checkpoint.ckpt', 'report.html']) expect(existsSync(join(d, f)), `${d}/${f}`).toBe(true);
+    expect(JSON.parse(readFileSync(join(d, 'run.json'), 'utf8')).status).toBe('complete');
+  }
+  return dirs;
+}
+
+const temp = () => mkdtempSync(join(tmpdir(), 'sigprop-script-'));
+
+describe('experiment scripts run through the run loop', () => {
+  it('sigprop-mnist: one run folder, results JSON with per-epoch metrics and the other prediction method', () => {
+    const cwd = temp();
+    const r = script('sigprop-mnist', [...tiny, '--steps', '5', '--out', 'r.json'], cwd);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/final test accuracy \d+\.\d\d% \(best \d+\.\d\d%\), classSignal \d+\.\d\d%, wall \d+s, peak RSS \d+ MiB -> r\.json/);
+    const dirs = runFolders(cwd);
+    expect(dirs).toHaveLength(1);
+    const res = JSON.parse(readFileSync(join(cwd, 'r.json'), 'utf8'));
+    expect(res.command).toMatch(/^npx tsx experiments\/sigprop-mnist\.ts --train-size 64/);
+    expect(res.runDir).toBe(dirs[0]);
+    expect(res.config).toMatchObject({ dataset: 'mnist', rule: 'sigprop', steps: 5, trainSize: 64, testSize: 32, backend: 'reference', layers: [{ size: 16 }, { size: 10 }] });
+    expect(res.epochs).toHaveLength(1);
+    expect(res.epochs[0].testAccuracyAlt.method).toBe('classSignal');
+    expect(res.finalTestAccuracy).toBe(res.epochs[0].testAccuracy);
+    expect(res.bestTestAccuracy).toBe(res.finalTestAccuracy);
+    expect(res).toMatchObject({ trainSize: 64, testSize: 32, backend: 'reference' });
+    expect(res.wallS).toBeGreaterThan(0);
+    expect(res.peakRssMiB).toBeGreaterThan(10);
+    expect(readFileSync(join(dirs[0], 'metrics.csv'), 'utf8').split('\n')[0]).toMatch(/testAccuracyAlt,testAccuracyAltMethod/);
+  }, 60000);
+
+  it('ct-hebbian: one run per η of the sweep', () => {
+    const cwd = temp();
+    const r = script('ct-hebbian', [...tiny, '--steps', '3', '--etas', '0.001,0.003', '--out', 'h.json'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/η = 0\.001: final test accuracy/);
+    expect(r.stdout).toMatch(/η = 0\.003: final test accuracy/);
+    const dirs = runFolders(cwd);
+    expect(dirs).toHaveLength(2);
+    const res = JSON.parse(readFileSync(join(cwd, 'h.json'), 'utf8'));
+    expect(res.results.map((x: { eta: number }) => x.eta)).toEqual([0.001, 0.003]);
+    expect(res.results.map((x: { runDir: string }) => x.runDir).sort()).toEqual(dirs.sort());
+    expect(res.results[1].config.ruleParams.eta).toBe(0.003);
+    expect(res.results[0].epochs).toHaveLength(1);
+  }, 60000);
+
+  it('surrogate-compare: one run per (surrogate, seed) and the table', () => {
+    const cwd = temp();
+    const r = script('surrogate-compare', [...tiny, '--steps', '3', '--surrogates', 'atan,erf', '--seeds', '1,2', '--out', 's.json'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| atan \| \d+\.\d\d ± \d+\.\d\d% \|/);
+    expect(runFolders(cwd)).toHaveLength(4);
+    const res = JSON.parse(readFileSync(join(cwd, 's.json'), 'utf8'));
+    expect(res.runs).toHaveLength(4);
+    expect(res.table.map((t: { surrogate: string }) => t.surrogate)).toEqual(['atan', 'erf']);
+  }, 60000);
+
+  it('memory-vs-T: measures each (rule, T) and writes its JSON (flags parsed by args.ts)', () => {
+    const out = join(temp(), 'm.json');
+    const r = script('memory-vs-T', ['--steps', '3,6', '--rules', 'sigprop', '--hidden', '8', '--batch', '4', '--batches', '1', '--backend', 'reference', '--out', out], repo);
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(readFileSync(out, 'utf8'));
+    expect(res.rows.map((x: { steps: number }) => x.steps)).toEqual([3, 6]);
+  }, 60000);
+
+  it.each(['sigprop-mnist', 'ct-hebbian', 'surrogate-compare', 'memory-vs-T'])('%s: --help prints the flags; an unknown flag exits 2 with a message', (name) => {
+    const cwd = temp();
+    const help = script(name, ['--help'], cwd);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(new RegExp(`^npx tsx experiments/${name}\\.ts — `));
+    expect(help.stdout).toMatch(/--out VALUE/);
+    const bad = script(name, ['--bogus-flag', '1'], cwd);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(new RegExp(`error: unknown flag --bogus-flag for experiments/${name}\\.ts`));
+    expect(bad.stderr).toMatch(/--help' for the accepted flags/);
+    const notNumber = script(name, ['--batch', 'x'], cwd);
+    expect(notNumber.code).toBe(2);
+    expect(notNumber.stderr).toMatch(/--batch = "x" is not a number/);
+    expect(existsSync(join(cwd, 'runs'))).toBe(false);
+  }, 30000);
+});
