@@ -9,6 +9,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { getPreset } from '../src/config/presets.js';
+import { resolveConfig } from '../src/config/resolve.js';
+import { runExperiment, type RunEpochMetrics } from '../src/runner.js';
 
 const repo = join(import.meta.dirname, '..');
 const tsx = join(repo, 'node_modules', '.bin', 'tsx');
@@ -52,6 +55,21 @@ describe('experiment scripts run through the run loop', () => {
     expect(res.wallS).toBeGreaterThan(0);
     expect(res.peakRssMiB).toBeGreaterThan(10);
     expect(readFileSync(join(dirs[0], 'metrics.csv'), 'utf8').split('\n')[0]).toMatch(/testAccuracyAlt,testAccuracyAltMethod/);
+  }, 60000);
+
+  it('sigprop-mnist with the mnist-lif settings gives the metrics of sigprop run mnist-lif (the same loop)', async () => {
+    const cwd = temp();
+    const r = script('sigprop-mnist', [
+      '--surrogate', 'fastSigmoid:k=5', '--loss', 'classce', '--temperature', '0.05', '--input-dropout', '0.2', '--lr', '0.003', '--milestones', '6,8', '--gamma', '0.3',
+      '--hidden', '16', '--steps', '5', '--train-size', '128', '--test-size', '40', '--epochs', '1', '--backend', 'reference', '--seed', '1', '--quiet', '--out', 'r.json',
+    ], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(readFileSync(join(cwd, 'r.json'), 'utf8'));
+    const preset = getPreset('mnist-lif');
+    const cfg = resolveConfig({ ...preset, layers: [{ ...preset.layers[0], size: 16 }, preset.layers[1]], steps: 5, trainSize: 128, testSize: 40, epochs: 1, backend: 'reference', seed: 1, outDir: temp() });
+    const cli = await runExperiment(cfg, { log: () => {}, progress: false, report: false });
+    const strip = (ms: RunEpochMetrics[]) => ms.map(({ timeS: _t, testAccuracyAlt: _a, ...m }) => m);
+    expect(strip(res.epochs)).toEqual(strip(cli.metrics));
   }, 60000);
 
   it('ct-hebbian: one run per η of the sweep', () => {
