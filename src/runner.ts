@@ -1,7 +1,8 @@
 /**
  * The training run loop: epochs of shuffled mini-batches through a TrainingRule, evaluation on
  * the test split after each epoch, metrics (JSON + CSV), checkpoints, the HTML report, progress
- * and Ctrl-C handling. Used by `sigprop run`, `sigprop sweep` and library users:
+ * and Ctrl-C handling. Used by `sigprop run`, `sigprop sweep`, the experiment scripts in experiments/
+ * (flags parsed by src/cli/script-flags.ts) and library users:
  *
  *   const result = await runExperiment(resolveConfig({ dataset: 'xor', layers: [{ size: 16 }, { size: 2 }], rule: 'sigprop' }));
  *   console.log(result.metrics.at(-1)?.testAccuracy, result.runDir);
