@@ -55,7 +55,7 @@ exitWith(runScriptMain(process.argv.slice(2), {
     'test-size': [0, 'test samples (0 = all)'],
     seed: [1, 'random seed'],
     backend: ['auto', "backend: 'auto', 'wasm' or 'reference'"],
-    threads: [1, 'wasm worker threads'],
+    threads: [0, 'wasm worker threads (0: one per core, at most 4, as the config default; results do not depend on it)'],
     'log-every': [50, 'progress: 0 for none, else a progress bar on stderr (the run loop\'s)'],
     out: ['', 'results JSON path (default runs/sigprop-<dataset>-<mode>-<representation>-<time>.json)'],
   },
