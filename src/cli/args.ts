@@ -76,9 +76,6 @@ export function choiceNames(c: Choices): readonly string[] | undefined {
   return loadedChoices.get(c)?.();
 }
 
-/** A description without a hand-written list of names ("input encoder: 'rate', 'latency' or ..." → "input encoder"). */
-const withoutNameList = (d: string): string => /^(.*?):\s*'/.exec(d)?.[1] ?? d;
-
 export interface PositionalSpec {
   name: string;
   description: string;
@@ -116,7 +113,7 @@ export function configFlagSpecs(): (FlagSpec & { field: string; schema: Schema }
   return overridable().map(([field, schema]) => {
     const choices = CONFIG_CHOICES[field];
     const text = schema.description ?? field;
-    const description = choices ? withoutNameList(text) : describeAllowed(schema) === 'a string' ? text : `${text}; ${describeAllowed(schema)}`;
+    const description = choices || describeAllowed(schema) === 'a string' ? text : `${text}; ${describeAllowed(schema)}`;
     return {
       name: kebab(field),
       field,

