@@ -50,6 +50,7 @@ export {
   runExperiment, resumeRun, evaluate, accuracy, alternativePredictMethod, evaluateCheckpoint, restoreFromCheckpoint, setupRule, loadConfigDataset, RUN_FILES,
   type RunExperimentOptions, type RunResult, type RunEpochMetrics, type PredictMethod, type RunState, type RunStatus, type ResumeChanges, type ConfigChange,
 } from './runner.js';
+export type { RuleSetup, SetupOptions } from './run-setup.js';
 
 // reports
 export * from './report/index.js';

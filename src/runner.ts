@@ -33,16 +33,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Backend } from './backend/backend.js';
-import { createBackend } from './backend/registry.js';
-import { architectureOf, loadCheckpoint, saveCheckpoint, type Checkpoint, type SavedTensor } from './checkpoint.js';
-import { outputSizeIssues, resolveConfig, saveResolvedConfig } from './config/resolve.js';
-import { ConfigError } from './config/schema.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint, type SavedTensor } from './checkpoint.js';
+import { resolveConfig, saveResolvedConfig } from './config/resolve.js';
 import type { ResolvedConfig } from './config/types.js';
-import { epochOrder, loadDataset, numBatches, type Dataset, type Split } from './data/index.js';
+import { epochOrder, numBatches, type Dataset, type Split } from './data/index.js';
 import { SigpropError } from './errors.js';
 import { fileSystemError, toCsv, writeFileAtomic, writeJsonAtomic } from './io.js';
-import { createRule, DivergenceError, LOSS_EXPLOSION_FACTOR, lossDivergence, type RuleFactory, type TrainingRule } from './learning/rule.js';
+import { DivergenceError, LOSS_EXPLOSION_FACTOR, lossDivergence, type TrainingRule } from './learning/rule.js';
 import { scheduledLearningRate } from './learning/index.js'; // importing it registers the built-in rules
 import { resolveRuleSettings } from './learning/settings.js';
 import { StopRequest } from './interrupt.js';
@@ -50,6 +47,9 @@ import { cliCommand } from './invocation.js';
 import { createProgress, formatDuration, type Progress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
 import { acquireRunLock, createUniqueFolder, type RunLock } from './run-lock.js';
+import { checkpointPathOf, loadConfigDataset, RUN_FILES, setupRule, type RuleSetup, type SetupOptions } from './run-setup.js';
+
+export { checkpointPathOf, loadConfigDataset, RUN_FILES, setupRule };
 
 /** One epoch's metrics (assignable to src/report's EpochMetrics). Fractions in [0, 1]. */
 export interface RunEpochMetrics {
@@ -124,7 +124,8 @@ export interface ResumeChanges {
   eta?: number;
 }
 
-export interface RunExperimentOptions {
+/** Options of a run; `backend`, `dataset` and `createRule` (SetupOptions) replace what the config names. */
+export interface RunExperimentOptions extends SetupOptions {
   /** Run folder; default `<outDir>/<name>-<UTC timestamp>`. Must not hold a run unless resuming. */
   runDir?: string;
   /** Abort → finish the current batch, write a checkpoint, metrics and the report, then return. */
@@ -144,12 +145,6 @@ export interface RunExperimentOptions {
   lossExplosionFactor?: number;
   /** Write report.html at the end (default true). */
   report?: boolean;
-  /** Use this dataset instead of loading `config.dataset` (tests, custom data). */
-  dataset?: Dataset;
-  /** Use this rule factory instead of the registry's `config.rule`. */
-  createRule?: RuleFactory;
-  /** Use this backend instead of creating `config.backend`. */
-  backend?: Backend;
   /**
    * Also measure, after each epoch, the test accuracy of the rule's other prediction method
    * (RunEpochMetrics.testAccuracyAlt) for rules that have two (sigprop's readout and nearest class
@@ -170,13 +165,7 @@ export interface RunResult {
   reportError?: string;
 }
 
-/** Names of the files in a run folder. */
-export const RUN_FILES = { config: 'config.json', state: 'run.json', metrics: 'metrics.json', csv: 'metrics.csv', checkpoint: 'checkpoint.ckpt', report: 'report.html', lock: 'run.lock' } as const;
 
-/** Load the dataset a config names (subsets seeded by config.seed). */
-export function loadConfigDataset(cfg: ResolvedConfig): Dataset {
-  return loadDataset(cfg.dataset, { dataDir: cfg.dataDir, trainSize: cfg.trainSize, testSize: cfg.testSize, seed: cfg.seed, standardize: cfg.standardize, params: cfg.datasetParams });
-}
 
 /** A rule that can predict with either method (sigprop's rate and spiking rules). */
 type WithAltPredict = TrainingRule & { predictWith?(x: Float32Array, B: number, mode: PredictMethod): Int32Array; settings?: { predict?: string } };
@@ -373,23 +362,6 @@ function ruleTensors(rule: TrainingRule): Record<string, SavedTensor> {
   return out;
 }
 
-/** Set up backend, dataset, RNG streams and rule for a config (shared by training and eval). */
-export async function setupRule(cfg: ResolvedConfig, opts: Pick<RunExperimentOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
-  const backend = opts.backend ?? (await createBackend(cfg.backend, { threads: cfg.threads }));
-  const dataset = opts.dataset ?? loadConfigDataset(cfg);
-  if (opts.dataset) {
-    // resolution checked a registered dataset's class count; a supplied dataset is checked here
-    const issues = outputSizeIssues(cfg, dataset.numClasses);
-    if (issues.length) throw new ConfigError(issues, 'config (with the supplied dataset)');
-  }
-  const root = new Rng(cfg.seed);
-  const ruleRng = root.fork();
-  const dataRng = root.fork();
-  const rule = (opts.createRule ?? createRule)(cfg, { backend, rng: ruleRng, inputSize: dataset.inputSize, numClasses: dataset.numClasses });
-  return { backend, dataset, rule, ruleRng, dataRng, architecture: architectureOf(cfg, dataset.inputSize) };
-}
-
-type RuleSetup = Awaited<ReturnType<typeof setupRule>>;
 
 /** run.json of a folder, if readable (a resume keeps its configChanges). */
 function readRunState(path: string): Partial<RunState> {
@@ -623,16 +595,12 @@ async function trainLoop(
   }
 }
 
-/** Locate the checkpoint of a run folder or accept a checkpoint file path. */
-export function checkpointPathOf(pathOrRunDir: string): string {
-  return existsSync(join(pathOrRunDir, RUN_FILES.checkpoint)) ? join(pathOrRunDir, RUN_FILES.checkpoint) : pathOrRunDir;
-}
 
 /**
  * Rebuild the rule saved in a checkpoint (config from the checkpoint, weights and RNG state
  * restored). `overrides` may change the dataset subset or backend used for evaluation.
  */
-export async function restoreFromCheckpoint(path: string, overrides: Partial<ResolvedConfig> = {}, opts: Pick<RunExperimentOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
+export async function restoreFromCheckpoint(path: string, overrides: Partial<ResolvedConfig> = {}, opts: SetupOptions = {}) {
   const ckPath = checkpointPathOf(path);
   const ck = loadCheckpoint(ckPath);
   if (!ck.meta.config) throw new SigpropError(`checkpoint ${ckPath} has no saved config; it was not written by the run loop`, 'checkpoint');
@@ -647,7 +615,7 @@ export async function restoreFromCheckpoint(path: string, overrides: Partial<Res
 }
 
 /** Accuracy of a checkpoint on its dataset's test split (or `overrides`' dataset subset). */
-export async function evaluateCheckpoint(path: string, overrides: Partial<ResolvedConfig> = {}, opts: Pick<RunExperimentOptions, 'backend' | 'dataset' | 'createRule'> = {}) {
+export async function evaluateCheckpoint(path: string, overrides: Partial<ResolvedConfig> = {}, opts: SetupOptions = {}) {
   const r = await restoreFromCheckpoint(path, overrides, opts);
   const t0 = Date.now();
   const accuracy = evaluate(r.rule, r.dataset.test, r.config.batchSize);

@@ -80,7 +80,7 @@ export function tracesReportFiles(outFile: string, rawDir: string = dirname(outF
 
 async function ruleFor(cfg: ResolvedConfig, dataset: Dataset, backend: Backend): Promise<TrainingRule | undefined> {
   try {
-    const { setupRule } = await import('../runner.js');
+    const { setupRule } = await import('../run-setup.js');
     return (await setupRule(cfg, { backend, dataset })).rule;
   } catch {
     return undefined;
@@ -98,7 +98,7 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
   // A caller-supplied Dataset may carry a name the dataset registry does not know.
   const skip = { skipChecks: o.dataset ? ['dataset'] : [] };
   if (o.checkpoint) {
-    const { checkpointPathOf } = await import('../runner.js');
+    const { checkpointPathOf } = await import('../run-setup.js');
     const path = checkpointPathOf(o.checkpoint);
     const ck = loadCheckpoint(path);
     if (!ck.meta.config) throw new SigpropError(`checkpoint ${path} has no saved config; it was not written by the run loop`, 'checkpoint');
@@ -116,7 +116,7 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
   const backend = o.backend ?? (await createBackend('reference'));
   let dataset = o.dataset;
   if (!dataset) {
-    const { loadConfigDataset } = await import('../runner.js');
+    const { loadConfigDataset } = await import('../run-setup.js');
     dataset = loadConfigDataset(cfg);
   }
   const test = dataset.test;
