@@ -7,7 +7,7 @@ import type { ExperimentConfig } from '../src/config/types.js';
 import type { Dataset } from '../src/data/types.js';
 import { ParameterError, SigpropError } from '../src/errors.js';
 import { writeTracesReport } from '../src/report/inspect.js';
-import { networkFromTensors, recordNetworkTraces, targetInputs, tracesToRecordings } from '../src/report/record.js';
+import { networkFromTensors, pickInformativeNeurons, recordNetworkTraces, targetInputs, tracesToRecordings } from '../src/report/record.js';
 import { ReferenceBackend } from '../src/backend/reference.js';
 import { Rng } from '../src/rng.js';
 
@@ -200,5 +200,41 @@ describe('inspect helpers', () => {
     }
     expect(input!.rows.map((r) => r.stream)).toEqual(['input', 'input', 'target', 'target']);
     expect(() => recordNetworkTraces(net, { samples: { x: new Float32Array(K), labels: [0] }, steps: T, encoder: 'raster', seed: 1, label: 'x' })).toThrow(/steps × inputSize/);
+  });
+});
+
+describe('default traced neurons: ones a reader learns from', () => {
+  it('pickInformativeNeurons: the most active, then the most class-selective; never silent ones', () => {
+    // 6 neurons × 4 samples of classes 0..3: n0 silent, n1 and n4 busy everywhere, n2 steady (total 8),
+    // n3 fires for class 2 only (total 6: less active than n2, but selective)
+    const act = [
+      [0, 10, 2, 0, 9, 1],
+      [0, 10, 2, 0, 9, 1],
+      [0, 10, 2, 6, 9, 1],
+      [0, 10, 2, 0, 9, 1],
+    ];
+    expect(pickInformativeNeurons(act, [0, 1, 2, 3])).toEqual([1, 3, 4]);
+    // one class only: selectivity is undefined, so the next most active (n2)
+    expect(pickInformativeNeurons(act, [0, 0, 0, 0])).toEqual([1, 2, 4]);
+    expect(pickInformativeNeurons([[0, 0, 0, 0, 5, 0]], [0], { active: 2, selective: 1 })).toEqual([4]);
+    expect(pickInformativeNeurons([[0, 0, 0, 0]], [0])).toEqual([0, 1, 2]);
+  });
+
+  it('writeTracesReport traces active neurons by default, names them, and keeps given neurons', async () => {
+    const w = weights(0.5, 1);
+    // silence neurons 0..3 (strong negative drive): the old default 0, 1, 2 would show flat lines
+    for (let k = 0; k < K; k++) for (let j = 0; j < 4; j++) w['layer0.W'][k * H + j] = -5;
+    const r = await writeTracesReport({ weights: { config, tensors: w }, before: false, dataset: dataset(), outFile: join(dir, 'auto.html'), rawDir: false, samples: [0, 1, 2] });
+    const recs = r.sets[0].recordings.filter((x) => x.layer === 0 && x.stream === 'input');
+    const traced = [...new Set(recs.filter((x) => x.var === 'voltage').map((x) => x.neuron))];
+    expect(traced.length).toBe(3);
+    expect(traced.every((j) => j >= 4)).toBe(true);
+    // each traced neuron spikes on the traced samples
+    for (const j of traced) expect(recs.filter((x) => x.var === 'spikes' && x.neuron === j).some((x) => Array.from(x.values).some((v) => v > 0)), `neuron ${j}`).toBe(true);
+    expect(r.neuronChoice).toContain(`layer 0: ${traced.join(', ')}`);
+    expect(html(join(dir, 'auto.html'))).toContain('most active');
+    const given = await writeTracesReport({ weights: { config, tensors: w }, before: false, dataset: dataset(), outFile: join(dir, 'given.html'), rawDir: false, samples: [0], record: { neurons: [0, 1] } });
+    expect([...new Set(given.sets[0].recordings.filter((x) => x.var === 'voltage' && x.layer === 0).map((x) => x.neuron))]).toEqual([0, 1]);
+    expect(given.neuronChoice).toBeUndefined();
   });
 });

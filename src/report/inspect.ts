@@ -19,7 +19,7 @@ import { ParameterError, SigpropError } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
 import type { TrainingRule } from '../learning/rule.js';
 import type { Recorder } from '../recorder.js';
-import { networkFromTensors, recordNetworkTraces, targetInputs, type InputSpikes, type InspectRecordSpec } from './record.js';
+import { chooseTraceNeurons, DEFAULT_TRACED, networkFromTensors, recordNetworkTraces, targetInputs, type InputSpikes, type InspectRecordSpec } from './record.js';
 import { writeTracesPage, type WrittenReport } from './run.js';
 import type { TraceFigureOptions } from './traces.js';
 import type { TraceSet } from './types.js';
@@ -57,6 +57,8 @@ export interface TracesReportResult extends WrittenReport {
   sets: TraceSet[];
   /** Notes about what could not be done (e.g. no initial weights available). */
   warnings: string[];
+  /** Which neurons were traced and why, when they were chosen by default (not given). */
+  neuronChoice?: string;
 }
 
 /** The raw recording files of one set: '<stem>.<tag>.json' / '.csv' (tag 'before', 'after') and '<stem>.input.json'. */
@@ -142,6 +144,21 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
     layers: o.record?.layers ?? cfg.record?.layers,
   };
   const warnings: string[] = [];
+  let neuronChoice: string | undefined;
+  if (!record.neurons) {
+    // by default, neurons a reader learns from: the most active and the most class-selective of each layer after training
+    const net = networkFromTensors(cfg, K, tensors, backend, cfg.seed);
+    try {
+      record.neuronsByLayer = chooseTraceNeurons(net, { samples: { x, labels, ids }, steps, encoder, encoderParams: cfg.encoderParams, seed: cfg.seed, record });
+    } finally {
+      net.free();
+    }
+    const listed = Object.entries(record.neuronsByLayer).map(([li, js]) => `layer ${li}: ${js.join(', ')}`);
+    if (listed.length) {
+      neuronChoice = `Neurons traced (the ${DEFAULT_TRACED.active} most active and the ${DEFAULT_TRACED.selective === 1 ? 'most class-selective' : `${DEFAULT_TRACED.selective} most class-selective`} ` +
+        `of each layer on these samples after training, the same indices in every set): ${listed.join('; ')}.`;
+    }
+  }
 
   const rule = o.before === false && !o.checkpoint ? undefined : await ruleFor(cfg, dataset, backend);
   let initial = o.weights?.initialTensors;
@@ -212,9 +229,10 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
       ? 'Target stream: the class signal t0 = sigmoid(S[c] + d) of each sample\u2019s label, run through the same layers (sigprop).'
       : 'No target stream in these weights (no target.W): only the input stream is shown.',
     rawFiles.length ? `Raw recordings (batch rows ${ids.length} and up are the target stream): ${rawFiles.map((f) => basename(f)).join(', ')}.` : '',
+    neuronChoice ?? '',
     ...warnings,
   ].filter(Boolean);
-  if (o.page === false) return { path: '', figureCount: 0, bytes: 0, rawFiles, sets, warnings };
+  if (o.page === false) return { path: '', figureCount: 0, bytes: 0, rawFiles, sets, warnings, neuronChoice };
   const w = writeTracesPage(o.outFile, sets, { title: `${cfg.name}: voltage traces`, subtitle: source, notes, config: cfg as unknown as Record<string, unknown> }, o.figures);
-  return { ...w, rawFiles, sets, warnings };
+  return { ...w, rawFiles, sets, warnings, neuronChoice };
 }

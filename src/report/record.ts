@@ -27,8 +27,10 @@ const VOLTAGE_UNITS: Record<string, string> = { izhikevich: 'mV', adex: 'mV' };
 export interface InspectRecordSpec {
   /** Layer indices (default: every reconstructed layer). */
   layers?: number[];
-  /** Neurons whose voltage is traced, per layer (default config.record.neurons or [0, 1, 2]). */
+  /** Neurons whose voltage is traced, in every layer (default config.record.neurons, else `neuronsByLayer`, else [0, 1, 2]). */
   neurons?: number[];
+  /** Neurons traced per layer index when `neurons` is not given (e.g. from chooseTraceNeurons). */
+  neuronsByLayer?: Record<number, number[]>;
   /** Spikes of the first N neurons of each layer go into the raster (default 100). */
   rasterNeurons?: number;
   /** Record the encoded input spikes too (default true; skipped for current inputs such as 'direct'). */
@@ -128,7 +130,7 @@ export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { se
       specs.push({ layer: li, vars: ['voltage'], neurons: 'all', samples: Array.from({ length: n }, (_, i) => i) });
       continue;
     }
-    const neurons = (o.record?.neurons ?? [0, 1, 2]).filter((j) => j < layer.size);
+    const neurons = (o.record?.neurons ?? o.record?.neuronsByLayer?.[li] ?? [0, 1, 2]).filter((j) => j < layer.size);
     if (neurons.length) specs.push({ layer: li, vars: ['voltage'], neurons, samples: allRows });
     if (layer.model.spikeVar) {
       const r = Math.min(layer.size, o.record?.rasterNeurons ?? 100);
@@ -276,6 +278,87 @@ function stepSource(o: RecordNetworkOptions, x: Float32Array, n: number, rows: n
       return buf;
     },
   };
+}
+
+/** How many neurons of each layer the default choice traces: the most active, then the most class-selective. */
+export const DEFAULT_TRACED = { active: 2, selective: 1 } as const;
+
+/**
+ * The neurons a reader learns from in one layer, from `activity[s][j]` (neuron j's spike count,
+ * or mean |voltage| in a layer without spikes, on sample s of class `labels[s]`): the `active`
+ * ones with the most activity summed over the samples, then the `selective` ones of the rest
+ * whose activity is most concentrated on one class, (max_c m_c − mean_c m_c) / (mean_c m_c + 1)
+ * with m_c the neuron's mean activity on class c (needs samples of two classes or more, else
+ * the next most active). Silent neurons are never chosen; a silent layer gives [0, 1, 2].
+ * Ties go to the lower index.
+ */
+export function pickInformativeNeurons(activity: readonly ArrayLike<number>[], labels: ArrayLike<number>, counts: { active: number; selective: number } = DEFAULT_TRACED): number[] {
+  const size = activity[0]?.length ?? 0;
+  const total = new Float64Array(size);
+  for (const a of activity) for (let j = 0; j < size; j++) total[j] += a[j];
+  const live = Array.from({ length: size }, (_, j) => j).filter((j) => total[j] > 0);
+  if (!live.length) return [0, 1, 2].filter((j) => j < size);
+  const byActivity = [...live].sort((a, b) => total[b] - total[a] || a - b);
+  const chosen = byActivity.slice(0, counts.active);
+  const classes = [...new Set(Array.from(labels))];
+  const rest = byActivity.filter((j) => !chosen.includes(j));
+  if (classes.length > 1) {
+    const selectivity = (j: number): number => {
+      const means = classes.map((c) => {
+        let sum = 0, n = 0;
+        activity.forEach((a, s) => {
+          if (labels[s] === c) {
+            sum += a[j];
+            n++;
+          }
+        });
+        return sum / n;
+      });
+      const mean = means.reduce((x, y) => x + y, 0) / means.length;
+      return (Math.max(...means) - mean) / (mean + 1);
+    };
+    const sel = new Map(rest.map((j) => [j, selectivity(j)]));
+    rest.sort((a, b) => sel.get(b)! - sel.get(a)! || a - b);
+  }
+  chosen.push(...rest.slice(0, counts.selective));
+  return chosen.sort((a, b) => a - b);
+}
+
+/**
+ * Default neurons to trace in each recorded layer of `net` (readouts excepted, which show all
+ * their units): run the samples' input stream for `steps` steps, count each neuron's spikes per
+ * sample (mean |voltage| where the model has no spikes), and pick with pickInformativeNeurons.
+ */
+export function chooseTraceNeurons(net: Network, o: Omit<RecordNetworkOptions, 'label' | 'targetX' | 'predictions'>): Record<number, number[]> {
+  const K = net.inputSize;
+  const n = o.samples.labels.length;
+  const layers = o.record?.layers ?? net.layers.map((_, i) => i);
+  const info = layerInfoOf(net);
+  const specs: RecordSpec[] = [];
+  const probed = layers.filter((li) => net.layers[li] && info[li].kind !== 'readout');
+  for (const li of probed) {
+    const layer = net.layers[li];
+    specs.push({ layer: li, vars: [layer.model.spikeVar ?? 'voltage'], neurons: 'all', samples: Array.from({ length: n }, (_, i) => i) });
+  }
+  if (!specs.length) return {};
+  const x = o.encoder === 'raster' ? o.samples.x : o.samples.x.subarray(0, n * K);
+  const recorder = new Recorder(specs, o.steps);
+  const src = stepSource({ ...o, label: '', targetX: undefined }, x, n, n, K);
+  net.reset(n);
+  net.run({ steps: o.steps, encoder: { kind: src.kind, encode: (t, out, backend) => backend.write(out, src.host(t)) }, recorder });
+  const out: Record<number, number[]> = {};
+  for (const li of probed) {
+    const size = net.layers[li].size;
+    const activity = Array.from({ length: n }, () => new Float64Array(size));
+    for (const tr of recorder.traces()) {
+      if (tr.layer !== li) continue;
+      let a = 0;
+      for (const v of tr.values) a += Math.abs(v);
+      activity[tr.sample][tr.neuron] = net.layers[li].model.spikeVar ? a : a / tr.values.length;
+    }
+    out[li] = pickInformativeNeurons(activity, o.samples.labels);
+  }
+  return out;
 }
 
 /** Layer index under which the encoded network input appears in a TraceSet. */

@@ -113,6 +113,7 @@ export async function spikingRunExtras(cfg: ResolvedConfig, runDir: string, o: R
       `Traces: test samples ${samples?.join(', ') ?? ''} run through the saved network before and after training (${o.backend?.name ?? 'reference'} backend, same input spikes, seed ${cfg.seed}). ` +
         `Raw recordings in the run folder: ${r.rawFiles.map((f) => basename(f)).join(', ')}; more samples or neurons: ${cliCommand()} traces ${runDir} --samples 0,1,2 --neurons 0,5,9.`,
     );
+    if (r.neuronChoice) out.notes.push(r.neuronChoice);
   } catch (err) {
     out.warnings.push(`voltage traces not recorded: ${message(err)}`);
   }
