@@ -105,6 +105,14 @@ describe('importNirRun', () => {
     expect((r.config.ruleParams as { readoutBeta: number }).readoutBeta).toBeCloseTo(betaO, 10);
   });
 
+  it('an IF hidden node becomes a LIF layer with β = 1 and input gain dt·R', async () => {
+    const ifNode: NirNode = { type: 'IF', params: { r: arr(3, 200), v_threshold: arr(3, 0.5) } };
+    const r = await importNirRun(await nirOf(chain(2, [['fc', affine(3, 2, 0.5)], ['i', ifNode], ['fo', affine(2, 3)], ['ro', li(2)]], 2)), importOpts('if'));
+    expect(r.config.layers[0].params).toEqual({ beta: 1, threshold: 0.5, reset: 'subtract' });
+    expect(loadCheckpoint(r.checkpointPath).tensors['layer0.W'].data[0]).toBeCloseTo(0.001 * 200 * 0.5, 6);
+    expect(r.warnings.join('\n')).toMatch(/^i: NIR's IF resets to 0 in the spike's step; the imported layers reset by subtracting θ/);
+  });
+
   it('refuses what spiking sigprop cannot train, naming the node, the parameter and the reason', async () => {
     const refused = async (graph: NirGraph | string, dir: string, opts: Partial<Parameters<typeof importNirRun>[1]> = {}) => {
       const file = typeof graph === 'string' ? graph : await nirOf(graph);
@@ -158,13 +166,13 @@ describe('importNirRun', () => {
 describe('sigprop nir import', () => {
   it('imports, prints the reset warning, and `run --resume --epochs 2` fine-tunes the run to completion', async () => {
     const dir = join(root, 'cli');
-    const r = await cli('nir', 'import', nirFile, '--dt-ms', '1', '--dataset', 'moons', '-o', dir, '--epochs', '1', '--seed', '5', '--learning-rate', '0.005', '--backend', 'reference');
+    const r = await cli('nir', 'import', nirFile, '--dt-ms', '1', '--dataset', 'moons', '-o', dir, '--epochs', '1', '--seed', '5', '--learning-rate', '0.005', '--backend', 'reference', '--steps', '6', '--encoder', 'direct');
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/^warning: lif0: NIR's LIF resets to 0/);
     expect(r.out).toContain('imported lif0 -> readout (16-2) as a spiking sigprop run at epoch 0');
     expect(r.out).toMatch(/fine-tune it with: .*run --resume .*cli --epochs N/);
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    expect(cfg).toMatchObject({ dataset: 'moons', rule: 'sigprop', mode: 'spiking', dtMs: 1, epochs: 1, seed: 5, learningRate: 0.005, backend: 'reference' });
+    expect(cfg).toMatchObject({ dataset: 'moons', rule: 'sigprop', mode: 'spiking', dtMs: 1, epochs: 1, seed: 5, learningRate: 0.005, backend: 'reference', steps: 6, encoder: 'direct' });
     const before = loadCheckpoint(join(dir, 'checkpoint.ckpt')).tensors;
     const res = await cli('run', '--resume', dir, '--epochs', '2', '--no-report');
     expect(res.code, res.err).toBe(0);

@@ -13,7 +13,7 @@ export const nirCommand: Command = {
   command: 'nir',
   summary: 'NIR graphs (neuromorphic interchange format): describe or simulate a .nir file, export a trained run, import a network to fine-tune',
   usage: 'sigprop nir info <file.nir> | sigprop nir simulate <file.nir> --dt-ms X --input in.csv -o out.csv | sigprop nir export <run-dir> -o net.nir --dt-ms X\n' +
-    '       sigprop nir import <file.nir> --dt-ms X --dataset NAME -o <run-dir> [--epochs N] [--learning-rate LR] [--seed N] [--backend NAME]',
+    '       sigprop nir import <file.nir> --dt-ms X --dataset NAME -o <run-dir> [--epochs N] [--learning-rate LR] [--seed N] [--backend NAME] [--steps T] [--encoder SPEC]',
   description:
     "nir info prints the nodes (type and parameter shapes), the edges and the nodes that form cycles (recurrence). " +
     "nir simulate runs a feed-forward chain Input -> (Affine|Linear|Scale) -> (LIF|CubaLIF|LI|IF) -> ... -> Output on the engine " +
@@ -41,6 +41,8 @@ export const nirCommand: Command = {
     { name: 'learning-rate', type: 'number', description: 'import: base learning rate of the fine-tuning' },
     { name: 'seed', type: 'number', description: 'import: seed of the target projection, data order and encoder' },
     { name: 'backend', type: 'string', placeholder: 'NAME', description: "import: compute backend ('reference', 'wasm', 'auto')" },
+    { name: 'steps', type: 'number', description: 'import: time steps per sample (NIR files carry none; default 25, as in a config)' },
+    { name: 'encoder', type: 'string', placeholder: 'SPEC', description: "import: input encoder, e.g. 'rate' (default) or 'direct'" },
   ],
   examples: [
     'sigprop nir info two_lif_neurons.nir',
@@ -125,6 +127,8 @@ async function importRun(args: ParsedArgs, io: CliIO, source: string): Promise<n
     ...(f['learning-rate'] !== undefined ? { learningRate: f['learning-rate'] as number } : {}),
     ...(f.seed !== undefined ? { seed: f.seed as number } : {}),
     ...(f.backend !== undefined ? { backend: f.backend as string } : {}),
+    ...(f.steps !== undefined ? { steps: f.steps as number } : {}),
+    ...(f.encoder !== undefined ? { encoder: f.encoder as string } : {}),
   });
   for (const w of r.warnings) io.err(`warning: ${w}\n`);
   const sizes = r.config.layers.map((l) => l.size).join('-');

@@ -125,9 +125,9 @@ export async function importNirRun(nirPath: string, opts: NirImportOptions): Pro
   if (classes !== undefined && classes !== readout.size) throw classError(classes);
 
   const warnings: string[] = [];
-  const warnedReset = hidden.filter((l) => l.type === 'LIF').map((l) => l.node);
+  const warnedReset = hidden.map((l) => l.node);
   if (warnedReset.length) {
-    warnings.push(`${warnedReset.join(', ')}: NIR's LIF resets to 0 in the spike's step; the imported layers reset by subtracting θ (spiking sigprop trains that reset), so spike trains can differ after the first spike`);
+    warnings.push(`${warnedReset.join(', ')}: NIR's ${[...new Set(hidden.map((l) => l.type))].join(' and ')} resets to 0 in the spike's step; the imported layers reset by subtracting θ (spiking sigprop trains that reset), so spike trains can differ after the first spike`);
   }
   if (readout.type === 'LIF') {
     warnings.push(`${readout.node}: the LIF readout becomes a leaky integrator without threshold or spikes (spiking sigprop's readout); prediction is the class with the largest summed voltage`);
