@@ -27,7 +27,7 @@
  * target projection and optimiser state from setupRule), run.json with status 'interrupted' and
  * nir-import.json (the source, dt, node mapping and warnings).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { saveCheckpoint, type SavedTensor } from '../checkpoint.js';
 import { resolveConfig, saveResolvedConfig } from '../config/resolve.js';
@@ -67,6 +67,9 @@ export interface NirImportResult {
   warnings: string[];
   checkpointPath: string;
 }
+
+/** The file in the run folder that records where the network came from (source, dt, node mapping, warnings). */
+export const IMPORT_FILE = 'nir-import.json';
 
 /** The node types an import accepts (the linear ones compose into a layer's weights). */
 const IMPORT_TYPES = ['Input', 'Output', 'Affine', 'Linear', 'Scale', 'LIF', 'IF', 'LI'];
@@ -169,6 +172,7 @@ export async function importNirRun(nirPath: string, opts: NirImportOptions): Pro
 
   const runDir = resolve(dirOpt);
   const lock = acquireRunLock(runDir, { create: true });
+  if (lock.replacedStale) warnings.push(lock.replacedStale);
   let written = false;
   try {
     if (existsSync(join(runDir, RUN_FILES.state)) || existsSync(join(runDir, RUN_FILES.checkpoint))) {
@@ -185,26 +189,33 @@ export async function importNirRun(nirPath: string, opts: NirImportOptions): Pro
       const tensors: Record<string, SavedTensor> = {};
       for (const [k, v] of Object.entries(setup.rule.state())) tensors[k] = { shape: [v.length], data: Float32Array.from(v) };
       const now = new Date().toISOString();
-      written = true;
-      try {
-        saveResolvedConfig(runDir, cfg);
-      } catch (err) {
-        throw fileSystemError(err, join(runDir, RUN_FILES.config), 'write');
-      }
       const checkpointPath = join(runDir, RUN_FILES.checkpoint);
-      saveCheckpoint(checkpointPath, {
-        epoch: 0, batch: 0, architecture: setup.architecture, tensors,
-        rng: { rule: setup.ruleRng.getState(), data: setup.dataRng.getState() },
-        meta: { config: cfg, metrics: [], startedAt: now, backend: setup.backend.name, importedFrom: file },
-      });
-      writeJsonAtomic(join(runDir, 'nir-import.json'), {
-        source: file, nirVersion: doc.version, dtMs, importedAt: now,
-        layers: [...hidden.map((l, i) => ({ layer: `layer${i}`, node: l.node, type: l.type, linear: l.linear })), { layer: 'readout', node: readout.node, type: readout.type, linear: readout.linear }],
-        warnings,
-      });
-      writeJsonAtomic(join(runDir, RUN_FILES.state), {
-        status: 'interrupted', name: cfg.name, epoch: 0, batch: 0, epochs: cfg.epochs, backend: setup.backend.name, startedAt: now, updatedAt: now,
-      } satisfies RunState);
+      const files = [checkpointPath, join(runDir, RUN_FILES.config), join(runDir, IMPORT_FILE), join(runDir, RUN_FILES.state)];
+      try {
+        // the checkpoint first (as the run loop does): a folder with config.json but no checkpoint would resume from random weights
+        saveCheckpoint(checkpointPath, {
+          epoch: 0, batch: 0, architecture: setup.architecture, tensors,
+          rng: { rule: setup.ruleRng.getState(), data: setup.dataRng.getState() },
+          meta: { config: cfg, metrics: [], startedAt: now, backend: setup.backend.name, importedFrom: file },
+        });
+        try {
+          saveResolvedConfig(runDir, cfg);
+        } catch (err) {
+          throw fileSystemError(err, files[1], 'write');
+        }
+        writeJsonAtomic(files[2], {
+          source: file, nirVersion: doc.version, dtMs, importedAt: now,
+          layers: [...hidden.map((l, i) => ({ layer: `layer${i}`, node: l.node, type: l.type, linear: l.linear })), { layer: 'readout', node: readout.node, type: readout.type, linear: readout.linear }],
+          warnings,
+        });
+        writeJsonAtomic(files[3], {
+          status: 'interrupted', name: cfg.name, epoch: 0, batch: 0, epochs: cfg.epochs, backend: setup.backend.name, startedAt: now, updatedAt: now,
+        } satisfies RunState);
+      } catch (err) {
+        for (const f of files) rmSync(f, { force: true }); // no half-written import
+        throw err;
+      }
+      written = true;
       return { runDir, config: cfg, hiddenNodes: hidden.map((l) => l.node), readoutNode: readout.node, warnings, checkpointPath };
     } finally {
       setup.rule.dispose?.();
