@@ -25,7 +25,7 @@ describe('src/index.ts', () => {
       'resolveConfig', 'loadConfig', 'ConfigError', 'experimentSchema', 'getPreset', 'saveCheckpoint', 'loadCheckpoint', 'CheckpointError',
       'runExperiment', 'resumeRun', 'evaluateCheckpoint', 'createProgress', 'writeRunReport', 'writeTracesReport',
       // interop (NIR)
-      'readNir', 'describeNir', 'NirError', 'simulateNir', 'planNir', 'writeNir', 'exportRunToNir',
+      'readNir', 'describeNir', 'NirError', 'simulateNir', 'planNir', 'writeNir', 'exportRunToNir', 'importNirRun',
     ];
     const missing = names.filter((n) => !(n in api));
     expect(missing).toEqual([]);

@@ -7,12 +7,13 @@ import { resolve } from 'node:path';
 import { UsageError, type ParsedArgs } from './args.js';
 import type { CliIO, Command } from './command.js';
 
-const ACTIONS = ['info', 'simulate', 'export'] as const;
+const ACTIONS = ['info', 'simulate', 'export', 'import'] as const;
 
 export const nirCommand: Command = {
   command: 'nir',
-  summary: 'NIR graphs (neuromorphic interchange format): describe or simulate a .nir file, export a trained run',
-  usage: 'sigprop nir info <file.nir> | sigprop nir simulate <file.nir> --dt-ms X --input in.csv -o out.csv | sigprop nir export <run-dir> -o net.nir --dt-ms X',
+  summary: 'NIR graphs (neuromorphic interchange format): describe or simulate a .nir file, export a trained run, import a network to fine-tune',
+  usage: 'sigprop nir info <file.nir> | sigprop nir simulate <file.nir> --dt-ms X --input in.csv -o out.csv | sigprop nir export <run-dir> -o net.nir --dt-ms X\n' +
+    '       sigprop nir import <file.nir> --dt-ms X --dataset NAME -o <run-dir> [--epochs N] [--learning-rate LR] [--seed N] [--backend NAME] [--steps T] [--encoder SPEC]',
   description:
     "nir info prints the nodes (type and parameter shapes), the edges and the nodes that form cycles (recurrence). " +
     "nir simulate runs a feed-forward chain Input -> (Affine|Linear|Scale) -> (LIF|CubaLIF|LI|IF) -> ... -> Output on the engine " +
@@ -20,22 +21,34 @@ export const nirCommand: Command = {
     'column per input channel (a header line is allowed); the output CSV holds, per step, the voltage and spikes of every neuron ' +
     'of the node feeding the Output, with a header. ' +
     'nir export writes a trained spiking sigprop run (its LIF layers and leaky readout, from checkpoint.ckpt) as a NIR graph with the time ' +
-    'constants for step --dt-ms; what NIR cannot keep (reset by subtraction, a membrane floor) is printed as a warning.',
+    'constants for step --dt-ms; what NIR cannot keep (reset by subtraction, a membrane floor) is printed as a warning. ' +
+    'nir import turns a feed-forward chain Input -> (Affine|Linear|Scale) -> LIF (or IF) -> ... -> Affine -> LI (or LIF) -> Output into a spiking ' +
+    'sigprop run folder at epoch 0 (the NIR weights, a fresh target projection and optimiser), trained at step --dt-ms on --dataset; ' +
+    "fine-tune it with 'sigprop run --resume <run-dir> --epochs N'. NIR's reset to zero becomes a reset by subtraction (printed as a warning); " +
+    'recurrent graphs, convolutions, CubaLIF, per-neuron time constants or thresholds and sizes that do not fit the dataset are refused.',
   positionals: [
     { name: 'action', description: `what to do: ${ACTIONS.join(' or ')}`, required: true },
     { name: 'file', description: 'a .nir file (HDF5); for export, a run folder or checkpoint file', required: true },
   ],
   flags: [
-    { name: 'dt-ms', type: 'number', unit: 'ms', description: 'simulate, export: the time step (required; e.g. 0.1)' },
+    { name: 'dt-ms', type: 'number', unit: 'ms', description: 'simulate, export, import: the time step (required; e.g. 0.1)' },
     { name: 'input', type: 'string', placeholder: 'FILE', description: 'simulate: input CSV, one row per step, one column per input channel' },
-    { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'simulate: output CSV (default: print to stdout); export: the .nir file to write (required)' },
+    { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'simulate: output CSV (default: print to stdout); export: the .nir file to write (required); import: the run folder to create (required)' },
     { name: 'force', type: 'boolean', description: 'replace an existing output file (simulate -o, export); without it an existing file is never overwritten' },
     { name: 'node', type: 'string', placeholder: 'NAME', description: 'simulate: record this neuron node instead of the one feeding the Output' },
+    { name: 'dataset', type: 'string', placeholder: 'NAME', description: 'import: the dataset the run fine-tunes on (required; its input size and class count must match the network)' },
+    { name: 'epochs', type: 'number', description: 'import: epochs of the run (a later --resume may change it)' },
+    { name: 'learning-rate', type: 'number', description: 'import: base learning rate of the fine-tuning' },
+    { name: 'seed', type: 'number', description: 'import: seed of the target projection, data order and encoder' },
+    { name: 'backend', type: 'string', placeholder: 'NAME', description: "import: compute backend ('reference', 'wasm', 'auto')" },
+    { name: 'steps', type: 'number', description: 'import: time steps per sample (NIR files carry none; default 25, as in a config)' },
+    { name: 'encoder', type: 'string', placeholder: 'SPEC', description: "import: input encoder, e.g. 'rate' (default) or 'direct'" },
   ],
   examples: [
     'sigprop nir info two_lif_neurons.nir',
     'sigprop nir simulate two_lif_neurons.nir --dt-ms 0.1 --input in.csv -o out.csv',
     'sigprop nir export runs/mnist-lif-20260101-120000 -o mnist-lif.nir --dt-ms 1',
+    'sigprop nir import mnist-lif.nir --dt-ms 1 --dataset mnist -o runs/mnist-lif-tuned && sigprop run --resume runs/mnist-lif-tuned --epochs 3',
   ],
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
     const [action, file] = args.positionals;
@@ -43,6 +56,7 @@ export const nirCommand: Command = {
       throw new UsageError(`unknown nir action '${action}'`, `use one of: ${ACTIONS.join(', ')}; run 'sigprop nir --help'`);
     }
     if (action === 'export') return exportRun(args, io, file);
+    if (action === 'import') return importRun(args, io, file);
     const { readNir, describeNir } = await import('../interop/nir.js');
     if (action === 'info') {
       const doc = await readNir(resolve(file));
@@ -95,6 +109,31 @@ async function exportRun(args: ParsedArgs, io: CliIO, source: string): Promise<n
   for (const w of r.warnings) io.err(`warning: ${w}\n`);
   const nodes = Object.entries(r.doc.graph.nodes).map(([n, node]) => `${n} (${node.type})`).join(' -> ');
   io.out(`wrote ${r.path}: ${nodes}\n`);
+  return 0;
+}
+
+async function importRun(args: ParsedArgs, io: CliIO, source: string): Promise<number> {
+  const dtMs = dtFlag(args, 'import');
+  const out = args.flags.out as string | undefined;
+  if (out === undefined) throw new UsageError("'sigprop nir import' needs -o DIR (the run folder to create)", 'e.g. -o runs/imported');
+  const dataset = args.flags.dataset as string | undefined;
+  if (dataset === undefined) throw new UsageError("'sigprop nir import' needs --dataset NAME (the data the run fine-tunes on)", 'e.g. --dataset mnist');
+  const f = args.flags;
+  const { importNirRun } = await import('../interop/nir-import.js');
+  const { cliCommand } = await import('../invocation.js');
+  const r = await importNirRun(resolve(source), {
+    dtMs, dataset, runDir: out,
+    ...(f.epochs !== undefined ? { epochs: f.epochs as number } : {}),
+    ...(f['learning-rate'] !== undefined ? { learningRate: f['learning-rate'] as number } : {}),
+    ...(f.seed !== undefined ? { seed: f.seed as number } : {}),
+    ...(f.backend !== undefined ? { backend: f.backend as string } : {}),
+    ...(f.steps !== undefined ? { steps: f.steps as number } : {}),
+    ...(f.encoder !== undefined ? { encoder: f.encoder as string } : {}),
+  });
+  for (const w of r.warnings) io.err(`warning: ${w}\n`);
+  const sizes = r.config.layers.map((l) => l.size).join('-');
+  io.out(`imported ${r.hiddenNodes.join(', ')} -> ${r.readoutNode} (${sizes}) as a spiking sigprop run at epoch 0: ${r.runDir}\n` +
+    `fine-tune it with: ${cliCommand()} run --resume ${r.runDir} --epochs N\n`);
   return 0;
 }
 
