@@ -166,18 +166,18 @@ describe('importNirRun', () => {
 describe('sigprop nir import', () => {
   it('imports, prints the reset warning, and `run --resume --epochs 2` fine-tunes the run to completion', async () => {
     const dir = join(root, 'cli');
-    const r = await cli('nir', 'import', nirFile, '--dt-ms', '1', '--dataset', 'moons', '-o', dir, '--epochs', '1', '--seed', '5', '--learning-rate', '0.005', '--backend', 'reference', '--steps', '6', '--encoder', 'direct');
+    const r = await cli('nir', 'import', nirFile, '--dt-ms', '1', '--dataset', 'moons', '-o', dir, '--epochs', '1', '--seed', '5', '--learning-rate', '0.005', '--backend', 'reference', '--steps', '6', '--encoder', 'direct', '--test-size', '200', '--batch-size', '32');
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/^warning: lif0: NIR's LIF resets to 0/);
     expect(r.out).toContain('imported lif0 -> readout (16-2) as a spiking sigprop run at epoch 0');
     expect(r.out).toMatch(/fine-tune it with: .*run --resume .*cli --epochs N/);
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    expect(cfg).toMatchObject({ dataset: 'moons', rule: 'sigprop', mode: 'spiking', dtMs: 1, epochs: 1, seed: 5, learningRate: 0.005, backend: 'reference', steps: 6, encoder: 'direct' });
+    expect(cfg).toMatchObject({ dataset: 'moons', rule: 'sigprop', mode: 'spiking', dtMs: 1, epochs: 1, seed: 5, learningRate: 0.005, backend: 'reference', steps: 6, encoder: 'direct', testSize: 200, batchSize: 32 });
     const before = loadCheckpoint(join(dir, 'checkpoint.ckpt')).tensors;
     const res = await cli('run', '--resume', dir, '--epochs', '2', '--no-report');
     expect(res.code, res.err).toBe(0);
     expect(res.out).toMatch(/resuming .* at epoch 1, batch 1/);
-    expect(res.out).toMatch(/run complete: .*cli, test accuracy \d+\.\d\d% on 500 samples/);
+    expect(res.out).toMatch(/run complete: .*cli, test accuracy \d+\.\d\d% on 200 samples/);
     const state = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
     expect(state).toMatchObject({ status: 'complete', epoch: 2, epochs: 2 });
     const after = loadCheckpoint(join(dir, 'checkpoint.ckpt'));

@@ -43,6 +43,9 @@ export const nirCommand: Command = {
     { name: 'backend', type: 'string', placeholder: 'NAME', description: "import: compute backend ('reference', 'wasm', 'auto')" },
     { name: 'steps', type: 'number', description: 'import: time steps per sample (NIR files carry none; default 25, as in a config)' },
     { name: 'encoder', type: 'string', placeholder: 'SPEC', description: "import: input encoder, e.g. 'rate' (default) or 'direct'" },
+    { name: 'train-size', type: 'number', description: 'import: train on a seeded class-balanced subset of this many samples (default: all)' },
+    { name: 'test-size', type: 'number', description: 'import: evaluate on this many test samples (default: all)' },
+    { name: 'batch-size', type: 'number', description: 'import: samples per batch (default 64, as in a config)' },
   ],
   examples: [
     'sigprop nir info two_lif_neurons.nir',
@@ -129,6 +132,9 @@ async function importRun(args: ParsedArgs, io: CliIO, source: string): Promise<n
     ...(f.backend !== undefined ? { backend: f.backend as string } : {}),
     ...(f.steps !== undefined ? { steps: f.steps as number } : {}),
     ...(f.encoder !== undefined ? { encoder: f.encoder as string } : {}),
+    ...(f['train-size'] !== undefined ? { trainSize: f['train-size'] as number } : {}),
+    ...(f['test-size'] !== undefined ? { testSize: f['test-size'] as number } : {}),
+    ...(f['batch-size'] !== undefined ? { batchSize: f['batch-size'] as number } : {}),
   });
   for (const w of r.warnings) io.err(`warning: ${w}\n`);
   const sizes = r.config.layers.map((l) => l.size).join('-');
