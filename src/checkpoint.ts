@@ -39,6 +39,18 @@ export interface SavedTensor {
   data: Float32Array;
 }
 
+/** A checkpoint's tensors as a rule state (for rule.loadState): the inverse of stateTensors. */
+export function checkpointState(ck: Pick<Checkpoint, 'tensors'>): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, t.data]));
+}
+
+/** A rule's state (rule.state()) as checkpoint tensors: 1-D copies (the rule knows its shapes). */
+export function stateTensors(state: Record<string, Float32Array>): Record<string, SavedTensor> {
+  const out: Record<string, SavedTensor> = {};
+  for (const [k, v] of Object.entries(state)) out[k] = { shape: [v.length], data: Float32Array.from(v) };
+  return out;
+}
+
 /** Everything a checkpoint holds. */
 export interface Checkpoint {
   /** Epochs fully completed. */

@@ -33,7 +33,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadCheckpoint, saveCheckpoint, type Checkpoint, type SavedTensor } from './checkpoint.js';
+import { checkpointState, loadCheckpoint, saveCheckpoint, stateTensors, type Checkpoint } from './checkpoint.js';
 import { resolveConfig, saveResolvedConfig } from './config/resolve.js';
 import type { ResolvedConfig } from './config/types.js';
 import { epochOrder, numBatches, type Dataset, type Split } from './data/index.js';
@@ -280,7 +280,7 @@ export async function runExperiment(config: ResolvedConfig, opts: RunExperimentO
     }
     const setup = await setupRule(cfg, opts); // before any write: a run that cannot start leaves no folder behind
     started = true;
-    writeConfig(runDir, cfg);
+    saveResolvedConfig(runDir, cfg); // io.ts names the file on a full disk or read-only folder
     return await trainLoop(cfg, runDir, null, opts, setup);
   } finally {
     lock.release({ removeDir: !started });
@@ -313,7 +313,7 @@ export async function resumeRun(runDir: string, opts: RunExperimentOptions & Res
     ] as const).filter(([, from, to]) => from !== to).map(([setting, from, to]) => ({ setting, from, to }));
     const ckPath = join(dir, RUN_FILES.checkpoint);
     const setup = await setupRule(cfg, opts); // before any write: a resume that cannot start leaves the folder as it was
-    if (changes.length) writeConfig(dir, cfg);
+    if (changes.length) saveResolvedConfig(dir, cfg);
     if (!existsSync(ckPath)) {
       // stopped before its first checkpoint: nothing to continue, so train from the start in the same folder
       (opts.log ?? ((l: string) => process.stdout.write(`${l}\n`)))(`${dir} has no checkpoint yet; starting it from epoch 1`);
@@ -333,15 +333,6 @@ function noteStaleLock(lock: RunLock, opts: RunExperimentOptions): void {
   if (lock.replacedStale) warner(opts)(lock.replacedStale);
 }
 
-/** config.json, with file-system errors named (full disk, read-only folder). */
-function writeConfig(runDir: string, cfg: ResolvedConfig): void {
-  try {
-    saveResolvedConfig(runDir, cfg);
-  } catch (err) {
-    throw fileSystemError(err, join(runDir, RUN_FILES.config), 'write');
-  }
-}
-
 /** The setting that scales a config's weight updates, and its base value (for divergence advice). */
 function rateSetting(cfg: ResolvedConfig): { setting: 'learningRate' | 'ruleParams.eta'; value: number } {
   if (cfg.mode === 'continuous') {
@@ -353,13 +344,6 @@ function rateSetting(cfg: ResolvedConfig): { setting: 'learningRate' | 'rulePara
     }
   }
   return { setting: 'learningRate', value: cfg.learningRate };
-}
-
-/** Rule state as checkpoint tensors (1-D; the rule knows its shapes). */
-function ruleTensors(rule: TrainingRule): Record<string, SavedTensor> {
-  const out: Record<string, SavedTensor> = {};
-  for (const [k, v] of Object.entries(rule.state())) out[k] = { shape: [v.length], data: Float32Array.from(v) };
-  return out;
 }
 
 
@@ -441,7 +425,7 @@ async function trainLoop(
   let lastCheckpoint: { epoch: number; batch: number } | undefined;
   if (ckPath) {
     const ck = loadCheckpoint(ckPath, { architecture });
-    rule.loadState(Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, t.data])));
+    rule.loadState(checkpointState(ck));
     ruleRng.setState(ck.rng.rule);
     dataRng.setState(ck.rng.data);
     metrics = (ck.meta.metrics as RunEpochMetrics[]) ?? [];
@@ -472,7 +456,7 @@ async function trainLoop(
   };
   const checkpoint = (epoch: number, batch: number, dataEpochStart: ReturnType<Rng['getState']>, evalRng?: ReturnType<Rng['getState']>): void => {
     const ck: Checkpoint = {
-      epoch, batch, architecture, tensors: ruleTensors(rule),
+      epoch, batch, architecture, tensors: stateTensors(rule.state()),
       // 'eval': the rule stream just before this epoch's evaluation, so evaluateCheckpoint reproduces it exactly
       rng: { rule: ruleRng.getState(), data: dataEpochStart, ...(evalRng ? { eval: evalRng } : {}) },
       meta: { config: cfg, metrics, partial: sums, startedAt, backend: backend.name, ...(lossReference !== undefined ? { lossReference } : {}) },
@@ -609,7 +593,7 @@ export async function restoreFromCheckpoint(path: string, overrides: Partial<Res
   if (setup.architecture !== ck.architecture) {
     throw new SigpropError(`checkpoint ${ckPath} was saved for a different network (${ck.architecture}) than its config now builds (${setup.architecture}); do not change dataset or layers when evaluating`, 'checkpoint');
   }
-  setup.rule.loadState(Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, t.data])));
+  setup.rule.loadState(checkpointState(ck));
   setup.ruleRng.setState(ck.rng.eval ?? ck.rng.rule); // eval stream: the epoch's test accuracy is reproduced exactly
   return { ...setup, config: cfg, checkpoint: ck, checkpointPath: ckPath };
 }

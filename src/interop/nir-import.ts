@@ -29,12 +29,12 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { saveCheckpoint, type SavedTensor } from '../checkpoint.js';
+import { saveCheckpoint, stateTensors } from '../checkpoint.js';
 import { resolveConfig, saveResolvedConfig } from '../config/resolve.js';
 import type { ExperimentConfig, ResolvedConfig } from '../config/types.js';
 import { datasetClassCount, type Dataset } from '../data/index.js';
 import { SigpropError } from '../errors.js';
-import { fileSystemError, writeJsonAtomic } from '../io.js';
+import { writeJsonAtomic } from '../io.js';
 import type { Backend } from '../backend/backend.js';
 import { acquireRunLock } from '../run-lock.js';
 import { loadConfigDataset, RUN_FILES, setupRule, type RunState } from '../runner.js';
@@ -186,8 +186,7 @@ export async function importNirRun(nirPath: string, opts: NirImportOptions): Pro
         state[k] = v;
       }
       setup.rule.loadState(state);
-      const tensors: Record<string, SavedTensor> = {};
-      for (const [k, v] of Object.entries(setup.rule.state())) tensors[k] = { shape: [v.length], data: Float32Array.from(v) };
+      const tensors = stateTensors(setup.rule.state());
       const now = new Date().toISOString();
       const checkpointPath = join(runDir, RUN_FILES.checkpoint);
       const files = [checkpointPath, join(runDir, RUN_FILES.config), join(runDir, IMPORT_FILE), join(runDir, RUN_FILES.state)];
@@ -198,11 +197,7 @@ export async function importNirRun(nirPath: string, opts: NirImportOptions): Pro
           rng: { rule: setup.ruleRng.getState(), data: setup.dataRng.getState() },
           meta: { config: cfg, metrics: [], startedAt: now, backend: setup.backend.name, importedFrom: file },
         });
-        try {
-          saveResolvedConfig(runDir, cfg);
-        } catch (err) {
-          throw fileSystemError(err, files[1], 'write');
-        }
+        saveResolvedConfig(runDir, cfg); // io.ts names the file on a full disk or read-only folder
         writeJsonAtomic(files[2], {
           source: file, nirVersion: doc.version, dtMs, importedAt: now,
           layers: [...hidden.map((l, i) => ({ layer: `layer${i}`, node: l.node, type: l.type, linear: l.linear })), { layer: 'readout', node: readout.node, type: readout.type, linear: readout.linear }],

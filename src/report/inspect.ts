@@ -11,7 +11,7 @@
 import { basename, dirname, extname, join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { createBackend } from '../backend/registry.js';
-import { loadCheckpoint } from '../checkpoint.js';
+import { checkpointState, loadCheckpoint } from '../checkpoint.js';
 import { resolveConfig } from '../config/resolve.js';
 import type { ExperimentConfig, ResolvedConfig } from '../config/types.js';
 import type { Dataset } from '../data/types.js';
@@ -105,7 +105,7 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
     const ck = loadCheckpoint(path);
     if (!ck.meta.config) throw new SigpropError(`checkpoint ${path} has no saved config; it was not written by the run loop`, 'checkpoint');
     cfg = resolveConfig(ck.meta.config, `${path} (saved config)`, skip);
-    tensors = Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, t.data]));
+    tensors = checkpointState(ck);
     source = `${path} (epoch ${ck.epoch})`;
   } else if (o.weights) {
     cfg = resolveConfig(o.weights.config, 'weights.config', skip);
