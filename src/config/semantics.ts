@@ -106,7 +106,7 @@ export interface HiddenLayerModels {
   why: string;
 }
 
-/** Parameter defaults of the continuous-time Hebbian layers (src/learning/hebbian.ts). */
+/** Parameter defaults of the continuous-time Hebbian layers: hebbian.ts builds its layers with them, and resolution validates layers against them. */
 export const CONTINUOUS_LAYER_DEFAULTS: Readonly<Record<string, unknown>> = { activation: 'sigmoid', tauMs: 5 };
 
 /** What the hidden layers of this config may be; undefined when the rule reads no layer models (rate). */

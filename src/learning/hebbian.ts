@@ -39,6 +39,7 @@ import { DivergenceError, type BatchResult, type LayerStats, type RuleContext, t
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import { TargetGenerator } from './target.js';
+import { CONTINUOUS_LAYER_DEFAULTS } from '../config/semantics.js';
 
 export class HebbianSigprop implements TrainingRule {
   readonly name = 'sigprop';
@@ -60,7 +61,7 @@ export class HebbianSigprop implements TrainingRule {
       if ((l.model ?? 'leaky') !== 'leaky') {
         throw new ParameterError(`layers[${i}].model = "${l.model}": continuous-time Hebbian sigprop uses 'leaky' integrator layers`);
       }
-      return resolveLeaky({ activation: 'sigmoid', tauMs: 5, ...(l.params ?? {}) } as never, s.dtMs);
+      return resolveLeaky({ ...CONTINUOUS_LAYER_DEFAULTS, ...(l.params ?? {}) } as never, s.dtMs);
     });
     this.phi = this.leaky.map((p) => getActivation(p.activation));
     if (s.hebbPost === 'similarity' && s.hebbPre !== 'both') {
