@@ -16,9 +16,10 @@ import { loadDataset, type Dataset } from './data/index.js';
 import './learning/index.js'; // registers the built-in rules
 import { createRule, type RuleFactory } from './learning/rule.js';
 import { Rng } from './rng.js';
+import { LOCK_FILE } from './run-lock.js';
 
 /** Names of the files in a run folder. */
-export const RUN_FILES = { config: 'config.json', state: 'run.json', metrics: 'metrics.json', csv: 'metrics.csv', checkpoint: 'checkpoint.ckpt', report: 'report.html', lock: 'run.lock' } as const;
+export const RUN_FILES = { config: 'config.json', state: 'run.json', metrics: 'metrics.json', csv: 'metrics.csv', checkpoint: 'checkpoint.ckpt', report: 'report.html', lock: LOCK_FILE } as const;
 
 /** Load the dataset a config names (subsets seeded by config.seed). */
 export function loadConfigDataset(cfg: ResolvedConfig): Dataset {
