@@ -92,6 +92,10 @@ export const lif: NeuronModel<LifResolved> = {
   init: (backend, batch, n) => allocState(backend, batch, n, { u: 0, s: 0 }),
   step: lifStep,
   threshold: (p) => p.threshold,
+  inputResponse: (p) =>
+    p.reset === 'zero'
+      ? { decays: [p.beta], gain: 1, exact: false, approximation: 'reset to zero ignored: the trace runs on through the zeroing' }
+      : { decays: [p.beta], gain: 1, exact: true },
 };
 
 registerModel(lif);

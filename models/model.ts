@@ -12,6 +12,23 @@ import type { Tensor } from '../src/tensor.js';
 /** State of a population: named tensors, each [batch, n]. */
 export type NeuronState = Record<string, Tensor>;
 
+/**
+ * How a model's voltage responds to its input current, for the presynaptic eligibility traces of
+ * online learning rules: with I[t] = x[t]·W, ∂V[t]/∂W_kj = gain · e_k[t] where the input x passes
+ * a chain of first-order filters e⁽¹⁾[t] = d₁·e⁽¹⁾[t−1] + x[t], e⁽ᵐ⁾[t] = dₘ·e⁽ᵐ⁾[t−1] + e⁽ᵐ⁻¹⁾[t],
+ * e = e⁽last⁾ (resets detached). Memory O(rows × inputs), independent of the number of steps.
+ */
+export interface InputResponse {
+  /** Decays d₁..dₘ of the filter chain from the input current to the voltage (LIF [β]; synaptic LIF [α, β]). */
+  decays: number[];
+  /** ∂V/∂(last filter's output) (1 for LIF; 1 − e^{−dt/τ} for the exact leaky integrator). */
+  gain: number;
+  /** true when gain·e is the exact derivative (between threshold crossings, resets detached); false for a factorised approximation. */
+  exact: boolean;
+  /** For approximations: one line saying what was linearised, shown to users. */
+  approximation?: string;
+}
+
 export interface NeuronModel<P = Record<string, unknown>> {
   /** Registry name, e.g. 'lif'. */
   readonly name: string;
@@ -34,4 +51,6 @@ export interface NeuronModel<P = Record<string, unknown>> {
   step(backend: Backend, p: P, state: NeuronState, input: Tensor): void;
   /** The firing threshold θ used for surrogate x = U − θ, where the model has one. */
   threshold?(p: P): number;
+  /** How the voltage responds to the input current (online learning's eligibility traces); absent: the model cannot be trained online. */
+  inputResponse?(p: P): InputResponse;
 }

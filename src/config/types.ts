@@ -15,6 +15,10 @@ export interface LayerConfig {
   model?: string;
   /** Model parameters (e.g. { beta: 0.95, threshold: 1, reset: 'subtract' }). */
   params?: Record<string, unknown>;
+  /** Recurrent projection from the layer's own spikes at t−1: 'all-to-all' or 'one-to-one' (snnTorch RLeaky / RSynaptic). Hidden layers of spiking rules. */
+  recurrent?: 'all-to-all' | 'one-to-one';
+  /** Synaptic delay of the layer's input projection in steps (integer ≥ 0). Hidden layers of spiking sigprop. */
+  delays?: number;
 }
 
 export interface ExperimentConfig {

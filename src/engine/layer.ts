@@ -15,10 +15,19 @@ import { shapeString, type Tensor } from '../tensor.js';
 import { getModel, type AnyNeuronModel } from '../../models/registry.js';
 import type { NeuronState } from '../../models/model.js';
 import { checkDelays, DelayLine, type DelaySpec } from './delays.js';
+import { InputTrace, type EligibilityMode } from './eligibility.js';
 
 /** How a layer's input is propagated: 'event' (spikeMatmul), 'dense' (matmul), 'auto' (decide from the input kind). */
 export type Propagation = 'auto' | 'event' | 'dense';
 export const PROPAGATIONS: readonly Propagation[] = ['auto', 'event', 'dense'];
+
+/**
+ * A recurrent projection from the layer's own output at t−1 (its spikes, for spiking models) back
+ * into its input current, as snnTorch RLeaky / RSynaptic: 'all-to-all' (a learned [size, size]
+ * matrix) or 'one-to-one' (each neuron its own learned weight, the diagonal of that matrix).
+ */
+export type Recurrence = 'all-to-all' | 'one-to-one';
+export const RECURRENCES: readonly Recurrence[] = ['all-to-all', 'one-to-one'];
 
 /** Weight initialisation: uniform in ±scale/√in (PyTorch Linear default at scale 1) or normal with std scale/√in. */
 export type WeightInit = 'uniform' | 'normal';
@@ -41,8 +50,23 @@ export interface LayerSpec {
   init?: WeightInit;
   /** Multiplies the initial weight range (uniform bound or normal std, both ∝ 1/√in). Default 1. */
   weightScale?: number;
+  /** Recurrent projection from the layer's own output at t−1. Default none. */
+  recurrent?: Recurrence;
   /** Display name (recordings, checkpoints). Default `layer<i>`. */
   name?: string;
+}
+
+/**
+ * Parameter tensors owned by the caller (a learning rule and its optimiser) that the layer uses
+ * instead of allocating and initialising its own; the layer never frees them.
+ */
+export interface LayerTensors {
+  /** [in, size] */
+  w: Tensor;
+  /** [size], or null for no bias. */
+  bias: Tensor | null;
+  /** [size, size] (recurrent layers only; for 'one-to-one' only the diagonal is used). */
+  recurrent?: Tensor;
 }
 
 /** Checkpoint form of one layer's parameters. */
@@ -54,10 +78,12 @@ export interface LayerWeights {
   w: Float32Array;
   /** [out], when the layer has a bias. */
   bias?: Float32Array;
+  /** [out, out] row-major, when the layer is recurrent. */
+  recurrent?: Float32Array;
 }
 
 /** What setWeights accepts: w (and bias) with an optional shape check. */
-export type LayerWeightsInput = Pick<LayerWeights, 'w'> & { bias?: Float32Array; shape?: readonly number[] };
+export type LayerWeightsInput = Pick<LayerWeights, 'w'> & { bias?: Float32Array; recurrent?: Float32Array; shape?: readonly number[] };
 
 /**
  * The output variable of a model, what the next layer receives: the spikes (spikeVar) when the
@@ -87,6 +113,14 @@ export class Layer {
   readonly outputVar: string;
   /** Delay ring buffer, or null when the layer has no delays. */
   readonly delayLine: DelayLine | null;
+  /** Recurrent projection kind, or null. */
+  readonly recurrence: Recurrence | null;
+  /** Recurrent weights [size, size] (one-to-one: off-diagonal entries stay 0), or null. */
+  readonly wRec: Tensor | null;
+  /** Presynaptic eligibility trace of the feed-forward input (after enableTraces), or null. */
+  trace: InputTrace | null = null;
+  /** Eligibility trace of the recurrent input (the layer's own output at t−1), or null. */
+  recTrace: InputTrace | null = null;
   /** Model state, each tensor [batch, size]. Empty until reset(). */
   state: NeuronState = {};
   /** Batch size of the current state (0 before reset). */
@@ -97,6 +131,16 @@ export class Layer {
   private initState: NeuronState = {};
   private current: Tensor | null = null;
   private ownCurrent: Tensor | null = null;
+  private readonly external: boolean;
+  private traceMode: EligibilityMode | null = null;
+  /** The layer's output at t−1, copied before the step (recurrent layers), [batch, size]. */
+  private prevOut: Tensor | null = null;
+  /** One-to-one recurrence: the identity mask [size, size] applied to its gradient. */
+  private diagMask: Tensor | null = null;
+  /** Whether steps update the eligibility traces (off for inference passes of a training network). */
+  tracing = true;
+  /** Delayed layers with traces: the last d + 1 inputs [batch, in]. */
+  private inputRing: Tensor[] = [];
 
   constructor(
     readonly backend: Backend,
@@ -106,6 +150,7 @@ export class Layer {
     dtMs: number,
     rng: Rng,
     inputIsSpikes: boolean,
+    tensors?: LayerTensors,
   ) {
     const where = spec.name ?? `layer${index}`;
     this.name = where;
@@ -121,14 +166,27 @@ export class Layer {
     const prop = checkOneOf(`${where}.propagation`, spec.propagation ?? 'auto', PROPAGATIONS);
     this.eventDriven = prop === 'auto' ? inputIsSpikes : prop === 'event';
 
-    const init = checkOneOf(`${where}.init`, spec.init ?? 'uniform', ['uniform', 'normal'] as const);
-    const scale = checkNumber(`${where}.weightScale`, spec.weightScale ?? 1, { min: 0 });
-    const bound = scale / Math.sqrt(inSize);
-    const wHost = new Float32Array(inSize * this.size);
-    if (init === 'uniform') rng.fillUniform(wHost, -bound, bound);
-    else rng.fillNormal(wHost, 0, bound);
-    this.w = backend.fromArray([inSize, this.size], wHost);
-    this.bias = spec.bias ? backend.fromArray([this.size], rng.fillUniform(new Float32Array(this.size), -bound, bound)) : null;
+    this.recurrence = spec.recurrent === undefined ? null : checkOneOf(`${where}.recurrent`, spec.recurrent, RECURRENCES);
+    this.external = tensors !== undefined;
+    if (tensors) {
+      checkTensorShape(`${where}: W`, tensors.w, [inSize, this.size]);
+      if (tensors.bias) checkTensorShape(`${where}: bias`, tensors.bias, [this.size]);
+      if (this.recurrence && !tensors.recurrent) throw new ShapeError(`${where}: a recurrent layer needs its recurrent weights [${this.size}, ${this.size}]`);
+      if (tensors.recurrent) checkTensorShape(`${where}: recurrent weights`, tensors.recurrent, [this.size, this.size]);
+      this.w = tensors.w;
+      this.bias = tensors.bias;
+      this.wRec = this.recurrence ? (tensors.recurrent as Tensor) : null;
+    } else {
+      const init = checkOneOf(`${where}.init`, spec.init ?? 'uniform', ['uniform', 'normal'] as const);
+      const scale = checkNumber(`${where}.weightScale`, spec.weightScale ?? 1, { min: 0 });
+      const bound = scale / Math.sqrt(inSize);
+      const wHost = new Float32Array(inSize * this.size);
+      if (init === 'uniform') rng.fillUniform(wHost, -bound, bound);
+      else rng.fillNormal(wHost, 0, bound);
+      this.w = backend.fromArray([inSize, this.size], wHost);
+      this.bias = spec.bias ? backend.fromArray([this.size], rng.fillUniform(new Float32Array(this.size), -bound, bound)) : null;
+      this.wRec = this.recurrence ? backend.fromArray([this.size, this.size], initRecurrent(rng, this.size, this.recurrence, scale)) : null;
+    }
 
     this.delayLine =
       spec.delays === undefined ? null : new DelayLine(backend, inSize, this.size, checkDelays(where, spec.delays, inSize, this.size));
@@ -147,14 +205,57 @@ export class Layer {
         this.state[k] = c;
       }
       if (!this.delayLine) this.ownCurrent = this.backend.tensor([batch, this.size]);
+      if (this.recurrence) this.prevOut = this.backend.tensor([batch, this.size]);
       this.batch = batch;
+      this.allocTraces();
     } else {
       for (const k of Object.keys(this.state)) this.backend.copy(this.state[k], this.initState[k]);
       if (this.ownCurrent) this.backend.fill(this.ownCurrent, 0);
     }
     this.delayLine?.reset(batch);
+    this.trace?.reset();
+    this.recTrace?.reset();
+    for (const r of this.inputRing) this.backend.fill(r, 0);
     this.current = this.ownCurrent;
     this.presynaptic = null;
+  }
+
+  /**
+   * Keep presynaptic eligibility traces from now on (see eligibility.ts): `trace` for the
+   * feed-forward input and `recTrace` for the recurrent input. Needs the model's inputResponse.
+   * null switches them off.
+   */
+  enableTraces(mode: EligibilityMode | null): void {
+    if (mode !== null) {
+      if (!this.model.inputResponse) {
+        throw new ParameterError(
+          `${this.name}: model "${this.model.name}" does not declare how its voltage responds to its input (inputResponse), so it cannot be trained online`,
+        );
+      }
+      if (this.delayLine && typeof this.delayLine.delays() !== 'number') {
+        throw new ParameterError(`${this.name}: per-connection delays cannot be trained online yet; give one delay for the whole projection (delays: d)`);
+      }
+    }
+    this.traceMode = mode;
+    this.freeTraces();
+    if (this.batch > 0) this.allocTraces();
+  }
+
+  private allocTraces(): void {
+    if (this.traceMode === null || this.trace) return;
+    const response = (this.model.inputResponse as (p: unknown) => import('../../models/model.js').InputResponse)(this.params);
+    this.trace = new InputTrace(this.backend, this.batch, this.inSize, response, this.traceMode);
+    const d = this.delayLine ? (this.delayLine.delays() as number) : 0;
+    for (let i = 0; d > 0 && i <= d; i++) this.inputRing.push(this.backend.tensor([this.batch, this.inSize]));
+    if (this.recurrence) this.recTrace = new InputTrace(this.backend, this.batch, this.size, response, this.traceMode);
+  }
+
+  private freeTraces(): void {
+    this.trace?.free();
+    this.recTrace?.free();
+    this.trace = this.recTrace = null;
+    for (const r of this.inputRing) this.backend.free(r);
+    this.inputRing = [];
   }
 
   /**
@@ -176,9 +277,51 @@ export class Layer {
       else this.backend.matmul(cur, x, this.w);
     }
     if (this.bias) this.backend.addRow(cur, this.bias);
+    if (this.wRec) {
+      const prev = this.prevOut as Tensor;
+      this.backend.copy(prev, this.output());
+      if (this.model.spikeVar !== undefined && this.outputVar === this.model.spikeVar) this.backend.spikeMatmul(cur, prev, this.wRec, 1);
+      else this.backend.matmul(cur, prev, this.wRec, { beta: 1 });
+      if (this.tracing) this.recTrace?.update(prev);
+    }
     this.current = cur;
     this.presynaptic = x;
+    if (this.tracing && this.trace) this.trace.update(this.delayedInput(x, t));
     this.model.step(this.backend, this.params, this.state, cur);
+  }
+
+  /**
+   * The input whose contribution arrives now: x itself without delays; with one delay d for the
+   * projection, x[t − d] from a ring of the last d + 1 inputs (zeros before step d).
+   */
+  private delayedInput(x: Tensor, t: number): Tensor {
+    const D = this.inputRing.length;
+    if (D === 0) return x;
+    this.backend.copy(this.inputRing[t % D], x);
+    return this.inputRing[(t + 1) % D];
+  }
+
+  /**
+   * Accumulate this step's gradient of the layer's parameters from the postsynaptic factor
+   * g = ∂L/∂V [batch, size] (every row of every stream) through the eligibility traces
+   * (enableTraces first):
+   *   W += alpha·gain·eᵀ·g,   bias += alpha·gain·e_b·Σ_rows g,   recurrent += alpha·gain·e_recᵀ·g.
+   * For a 'one-to-one' recurrence the off-diagonal part is removed by `finishGrad`.
+   */
+  accumulateGrad(g: Tensor, alpha: number, grads: LayerGrads): void {
+    const tr = this.trace;
+    if (!tr) throw new ParameterError(`${this.name}: call enableTraces before accumulateGrad`);
+    const a = alpha * tr.gain;
+    this.backend.spikeOuter(grads.w, tr.value(), g, a);
+    if (grads.bias) this.backend.sumRows(grads.bias, g, a * tr.biasValue(), 1);
+    if (grads.recurrent && this.recTrace) this.backend.spikeOuter(grads.recurrent, this.recTrace.value(), g, a);
+  }
+
+  /** End of a window: keep only the diagonal of a one-to-one recurrent gradient. */
+  finishGrad(grads: LayerGrads): void {
+    if (this.recurrence !== 'one-to-one' || !grads.recurrent) return;
+    if (!this.diagMask) this.diagMask = this.backend.fromArray([this.size, this.size], initRecurrentMask(this.size));
+    this.backend.mul(grads.recurrent, grads.recurrent, this.diagMask);
   }
 
   /** The layer's output [batch, size]: spikes for spiking models, activity (or voltage) otherwise. */
@@ -209,10 +352,11 @@ export class Layer {
     return t;
   }
 
-  /** A copy of the weights (and bias) for checkpoints. */
+  /** A copy of the weights (and bias, recurrent weights) for checkpoints. */
   getWeights(): LayerWeights {
     const out: LayerWeights = { name: this.name, shape: [this.inSize, this.size], w: this.backend.read(this.w) };
     if (this.bias) out.bias = this.backend.read(this.bias);
+    if (this.wRec) out.recurrent = this.backend.read(this.wRec);
     return out;
   }
 
@@ -233,23 +377,72 @@ export class Layer {
     } else if (lw.bias) {
       throw new ShapeError(`${this.name}: a bias was given but the layer has none (set bias: true in its spec)`);
     }
+    if (this.wRec) {
+      if (!lw.recurrent || lw.recurrent.length !== this.size * this.size) {
+        throw new ShapeError(`${this.name}: recurrent weights have ${lw.recurrent?.length ?? 0} values but the layer needs ${this.size * this.size}`);
+      }
+      this.backend.write(this.wRec, lw.recurrent);
+    } else if (lw.recurrent) {
+      throw new ShapeError(`${this.name}: recurrent weights were given but the layer is not recurrent (set recurrent in its spec)`);
+    }
   }
 
   private freeState(): void {
     for (const t of Object.values(this.state)) this.backend.free(t);
     for (const t of Object.values(this.initState)) this.backend.free(t);
     if (this.ownCurrent) this.backend.free(this.ownCurrent);
-    this.ownCurrent = null;
+    if (this.prevOut) this.backend.free(this.prevOut);
+    this.ownCurrent = this.prevOut = null;
     this.state = {};
     this.initState = {};
+    this.freeTraces();
   }
 
-  /** Release every tensor of the layer. */
+  /** Release every tensor of the layer (parameter tensors given by the caller stay theirs). */
   free(): void {
     this.freeState();
     this.delayLine?.free();
-    this.backend.free(this.w);
-    if (this.bias) this.backend.free(this.bias);
+    if (this.diagMask) this.backend.free(this.diagMask);
+    this.diagMask = null;
+    if (!this.external) {
+      this.backend.free(this.w);
+      if (this.bias) this.backend.free(this.bias);
+      if (this.wRec) this.backend.free(this.wRec);
+    }
     this.batch = 0;
   }
+}
+
+/** Gradient accumulators of a layer's parameters (same shapes as the parameters). */
+export interface LayerGrads {
+  w: Tensor;
+  bias?: Tensor | null;
+  recurrent?: Tensor | null;
+}
+
+/** The identity matrix [n, n] as a mask. */
+function initRecurrentMask(n: number): Float32Array {
+  const m = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) m[i * n + i] = 1;
+  return m;
+}
+
+/** Check a caller-given tensor's shape. */
+function checkTensorShape(what: string, t: Tensor, shape: readonly number[]): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new ShapeError(`${what} has shape ${shapeString(t.shape)} but ${shapeString(shape)} is needed`);
+  }
+}
+
+/**
+ * Initial recurrent weights [n, n]: uniform in ±scale/√n (all-to-all), or the same range on the
+ * diagonal only (one-to-one; off-diagonal entries 0 and never updated).
+ */
+export function initRecurrent(rng: Rng, n: number, kind: Recurrence, scale = 1): Float32Array {
+  const bound = scale / Math.sqrt(n);
+  const w = new Float32Array(n * n);
+  if (kind === 'all-to-all') return rng.fillUniform(w, -bound, bound);
+  const d = rng.fillUniform(new Float32Array(n), -bound, bound);
+  for (let i = 0; i < n; i++) w[i * n + i] = d[i];
+  return w;
 }

@@ -16,7 +16,8 @@ import type { Backend } from '../backend/backend.js';
 import { checkNumber, checkOneOf, ParameterError, ShapeError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import { shapeString, type Tensor } from '../tensor.js';
-import { Layer, type LayerSpec, type LayerWeights, type LayerWeightsInput } from './layer.js';
+import type { EligibilityMode } from './eligibility.js';
+import { Layer, type LayerSpec, type LayerTensors, type LayerWeights, type LayerWeightsInput } from './layer.js';
 
 /** Whether the network input is spikes (0/1 or signed events) or currents/rates. */
 export type InputKind = 'spikes' | 'current';
@@ -45,6 +46,31 @@ export interface RunObserver {
   record(t: number, net: Network): void;
 }
 
+/**
+ * Plug-in points of a learning rule (or any observer) on the step loop. `afterLayer` runs right
+ * after layer ℓ's neuron step and before layer ℓ+1 reads its output; it may read the layer's
+ * input, state and eligibility traces and accumulate that layer's own update, and may return the
+ * tensor layer ℓ+1 receives instead of the layer's output (e.g. after a dropout mask).
+ */
+export interface StepHooks {
+  /** Before the first layer of step t, after the input of step t was written. */
+  beforeStep?(t: number, input: Tensor): void;
+  afterLayer?(layer: Layer, t: number): Tensor | void;
+  /** After every layer stepped, before recorders. */
+  afterStep?(t: number): void;
+}
+
+/** A named group of consecutive batch rows, each row with its own neuron state (see reset). */
+export interface Stream {
+  name: string;
+  rows: number;
+}
+
+/** A stream's rows in the batch: [offset, offset + rows). */
+export interface StreamRows extends Stream {
+  offset: number;
+}
+
 export interface RunOptions {
   /** Number of steps (integer >= 0). */
   steps: number;
@@ -52,6 +78,10 @@ export interface RunOptions {
   input?: (t: number) => Tensor;
   /** Or an encoder whose input was set beforehand (see src/encoders.ts). */
   encoder?: StepInput;
+  /** Or a writer of the input of step t into the network's input tensor [batch, inputSize]. */
+  write?: (t: number, out: Tensor) => void;
+  /** A learning rule's hooks on the step loop. */
+  hooks?: StepHooks;
   /** Recorder(s) called after every step. */
   recorder?: RunObserver | RunObserver[];
   /** Called after every step (after the recorders). */
@@ -75,12 +105,20 @@ export class Network {
   batch = 0;
   /** Index of the next step (number of steps taken since reset). */
   t = 0;
+  /** The streams of the current batch (one stream 'input' of all rows unless reset was given streams). */
+  streams: StreamRows[] = [];
   private inputBuf: Tensor | null = null;
+  private readonly attached: RunObserver[] = [];
 
+  /**
+   * @param tensors parameter tensors owned by the caller (a rule's weights and optimiser), one per
+   *   layer; the layers use them instead of allocating and initialising their own (no random draw).
+   */
   constructor(
     readonly backend: Backend,
     spec: NetworkSpec,
     rng: Rng,
+    tensors?: LayerTensors[],
   ) {
     if (!spec || typeof spec !== 'object') throw new ParameterError('Network: spec must be an object { inputSize, layers, dtMs }');
     this.inputSize = checkNumber('inputSize', spec.inputSize, { min: 1, integer: true });
@@ -93,7 +131,7 @@ export class Network {
     let inSize = this.inputSize;
     let spikes = this.inputKind === 'spikes';
     spec.layers.forEach((ls, i) => {
-      const layer = new Layer(backend, i, inSize, ls, this.dtMs, rng, spikes);
+      const layer = new Layer(backend, i, inSize, ls, this.dtMs, rng, spikes, tensors?.[i]);
       this.layers.push(layer);
       inSize = layer.size;
       spikes = layer.model.spikeVar !== undefined && layer.outputVar === layer.model.spikeVar;
@@ -111,8 +149,19 @@ export class Network {
     return `${[String(this.inputSize), ...layers].join('-')} dt=${this.dtMs}ms input=${this.inputKind}`;
   }
 
-  /** Put every layer at rest for `batch` rows (allocates only when the batch size changes); t = 0. */
-  reset(batch: number): void {
+  /**
+   * Put every layer at rest for `batch` rows (allocates only when the batch size changes); t = 0.
+   * `batch` may be a list of streams (e.g. sigprop's input and target rows), stacked in order.
+   */
+  reset(batch: number | Stream[]): void {
+    const streams = typeof batch === 'number' ? [{ name: 'input', rows: batch }] : batch;
+    let offset = 0;
+    this.streams = streams.map((s) => {
+      const r = { name: s.name, rows: checkNumber(`stream ${s.name} rows`, s.rows, { min: 0, integer: true }), offset };
+      offset += r.rows;
+      return r;
+    });
+    batch = offset;
     checkNumber('batch', batch, { min: 1, integer: true });
     for (const l of this.layers) l.reset(batch);
     if (this.batch !== batch) {
@@ -127,21 +176,51 @@ export class Network {
    * Advance every layer by one step with input x [batch, inputSize]. `afterLayer(layer)` is
    * called right after each layer's step (hook for online learning rules). Increments t.
    */
-  step(x: Tensor, afterLayer?: (layer: Layer, t: number) => void): void {
+  step(x: Tensor, hooks?: StepHooks | ((layer: Layer, t: number) => Tensor | void)): void {
     if (this.batch === 0) throw new ShapeError('Network: call reset(batch) before step()');
     if (x.shape.length !== 2 || x.shape[0] !== this.batch || x.shape[1] !== this.inputSize) {
       throw new ShapeError(
         `Network: input x has shape ${shapeString(x.shape)} but ${shapeString([this.batch, this.inputSize])} ([batch, inputSize]) is needed`,
       );
     }
+    const h: StepHooks | undefined = typeof hooks === 'function' ? { afterLayer: hooks } : hooks;
     let cur = x;
     const t = this.t;
+    h?.beforeStep?.(t, x);
     for (const layer of this.layers) {
       layer.step(cur, t);
-      if (afterLayer) afterLayer(layer, t);
-      cur = layer.output();
+      cur = h?.afterLayer?.(layer, t) || layer.output();
     }
+    h?.afterStep?.(t);
     this.t = t + 1;
+  }
+
+  /** The rows of a stream by name; throws naming the streams there are. */
+  stream(name: string): StreamRows {
+    const s = this.streams.find((x) => x.name === name);
+    if (!s) throw new ParameterError(`no stream "${name}" in this batch; streams: ${this.streams.map((x) => x.name).join(', ')}`);
+    return s;
+  }
+
+  /** Keep presynaptic eligibility traces in every layer (Layer.enableTraces), or stop (null). */
+  enableTraces(mode: EligibilityMode | null): void {
+    for (const l of this.layers) l.enableTraces(mode);
+  }
+
+  /** Whether steps update the eligibility traces (false for inference passes of a training network). */
+  setTracing(on: boolean): void {
+    for (const l of this.layers) l.tracing = on;
+  }
+
+  /** Attach a recorder called after every step of every run (training windows included) until detached. */
+  attach(recorder: RunObserver): void {
+    this.attached.push(recorder);
+  }
+
+  /** Detach a recorder given to attach. */
+  detach(recorder: RunObserver): void {
+    const i = this.attached.indexOf(recorder);
+    if (i >= 0) this.attached.splice(i, 1);
   }
 
   /** A reusable input tensor [batch, inputSize] (allocated once per batch size). */
@@ -157,19 +236,24 @@ export class Network {
    */
   run(opts: RunOptions): void {
     const steps = checkNumber('steps', opts.steps, { min: 0, integer: true });
-    if (!opts.input === !opts.encoder) throw new ParameterError('run: give exactly one of input (t) => Tensor or encoder');
+    if ([opts.input, opts.encoder, opts.write].filter((o) => o !== undefined).length !== 1) {
+      throw new ParameterError('run: give exactly one of input (t) => Tensor, encoder or write (t, out) => void');
+    }
     if (this.batch === 0) throw new ShapeError('Network: call reset(batch) before run()');
-    if (opts.reset) this.reset(this.batch);
-    const recs = opts.recorder === undefined ? [] : Array.isArray(opts.recorder) ? opts.recorder : [opts.recorder];
-    const buf = opts.encoder ? this.inputTensor() : null;
+    if (opts.reset) this.reset(this.streams);
+    const recs = [...this.attached, ...(opts.recorder === undefined ? [] : Array.isArray(opts.recorder) ? opts.recorder : [opts.recorder])];
+    const buf = opts.encoder || opts.write ? this.inputTensor() : null;
     for (let i = 0; i < steps; i++) {
       const t = this.t;
       let x: Tensor;
-      if (buf) {
-        (opts.encoder as StepInput).encode(t, buf, this.backend);
-        x = buf;
+      if (opts.encoder) {
+        opts.encoder.encode(t, buf as Tensor, this.backend);
+        x = buf as Tensor;
+      } else if (opts.write) {
+        opts.write(t, buf as Tensor);
+        x = buf as Tensor;
       } else x = (opts.input as (t: number) => Tensor)(t);
-      this.step(x);
+      this.step(x, opts.hooks);
       for (const r of recs) r.record(t, this);
       opts.onStep?.(t, this);
     }

@@ -4,6 +4,7 @@
  * Nothing here can see another layer's gradient: each DenseParams owns its optimiser state.
  */
 import type { Backend } from '../backend/backend.js';
+import type { Tensor } from '../tensor.js';
 import { ParameterError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import { createOptimizer, scheduledLearningRate, type Optimizer, type Param } from './optimizers.js';
@@ -13,6 +14,8 @@ import type { RuleSettings } from './settings.js';
 export class DenseParams {
   readonly W: Param;
   readonly b: Param;
+  /** Recurrent weights [out, out] of a recurrent layer (see src/engine/layer.ts initRecurrent), or null. */
+  readonly R: Param | null;
   readonly opt: Optimizer;
   private readonly baseLr: number;
 
@@ -29,35 +32,51 @@ export class DenseParams {
     readonly outSize: number,
     readonly settings: RuleSettings,
     lr = settings.learningRate,
+    recurrent?: Float32Array,
   ) {
     const be = backend;
     const bound = settings.initScale / Math.sqrt(inSize);
     const w = rng.fillUniform(new Float32Array(inSize * outSize), -bound, bound);
     this.W = { name: `${name}.W`, value: be.fromArray([inSize, outSize], w), grad: be.tensor([inSize, outSize]) };
     this.b = { name: `${name}.b`, value: be.tensor([outSize]), grad: be.tensor([outSize]), decay: false };
+    this.R = recurrent ? { name: `${name}.R`, value: be.fromArray([outSize, outSize], recurrent), grad: be.tensor([outSize, outSize]) } : null;
     this.baseLr = lr;
-    this.opt = createOptimizer(settings.optimizer, [this.W, this.b], {
+    this.opt = createOptimizer(settings.optimizer, this.params(), {
       learningRate: lr,
       momentum: settings.momentum,
       weightDecay: settings.weightDecay,
     });
   }
 
-  zeroGrad(): void {
-    this.backend.fill(this.W.grad, 0);
-    this.backend.fill(this.b.grad, 0);
+  /** The trained parameters: W, b and (recurrent layers) R. */
+  params(): Param[] {
+    return this.R ? [this.W, this.b, this.R] : [this.W, this.b];
   }
 
-  /** Scale both gradients (e.g. 1/T to average per-step losses). */
+  /** The gradient accumulators as an engine layer takes them (Layer.accumulateGrad). */
+  grads(): { w: Tensor; bias: Tensor; recurrent: Tensor | null } {
+    return { w: this.W.grad, bias: this.b.grad, recurrent: this.R?.grad ?? null };
+  }
+
+  /** The parameter tensors as an engine layer uses them (Network constructor). */
+  tensors(): { w: Tensor; bias: Tensor; recurrent?: Tensor } {
+    return this.R ? { w: this.W.value, bias: this.b.value, recurrent: this.R.value } : { w: this.W.value, bias: this.b.value };
+  }
+
+  zeroGrad(): void {
+    for (const p of this.params()) this.backend.fill(p.grad, 0);
+  }
+
+  /** Scale every gradient (e.g. 1/T to average per-step losses). */
   scaleGrad(s: number): void {
-    this.backend.axpby(this.W.grad, this.W.grad, 0, s);
-    this.backend.axpby(this.b.grad, this.b.grad, 0, s);
+    for (const p of this.params()) this.backend.axpby(p.grad, p.grad, 0, s);
   }
 
   /** Apply the optimiser, then check the weights are finite (DivergenceError names layer, step, lr). */
   step(stepIndex: number): void {
     this.opt.step();
-    const ss = this.backend.sumSquares(this.W.value) + this.backend.sumSquares(this.b.value);
+    let ss = 0;
+    for (const p of this.params()) ss += this.backend.sumSquares(p.value);
     if (!Number.isFinite(ss)) throw new DivergenceError(this.name, stepIndex, this.opt.learningRate);
   }
 
@@ -73,12 +92,13 @@ export class DenseParams {
     return {
       [this.W.name]: this.backend.read(this.W.value),
       [this.b.name]: this.backend.read(this.b.value),
+      ...(this.R ? { [this.R.name]: this.backend.read(this.R.value) } : {}),
       ...this.opt.state(),
     };
   }
 
   loadState(s: Record<string, Float32Array>): void {
-    for (const p of [this.W, this.b]) {
+    for (const p of this.params()) {
       const v = s[p.name];
       if (!v) throw new ParameterError(`checkpoint has no "${p.name}"; it was written for another network`);
       if (v.length !== p.value.size) {
@@ -90,6 +110,9 @@ export class DenseParams {
   }
 
   dispose(): void {
-    for (const t of [this.W.value, this.W.grad, this.b.value, this.b.grad]) this.backend.free(t);
+    for (const p of this.params()) {
+      this.backend.free(p.value);
+      this.backend.free(p.grad);
+    }
   }
 }

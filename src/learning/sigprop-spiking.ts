@@ -1,27 +1,33 @@
 /**
- * Spiking sigprop, online in time (config mode 'spiking').
+ * Spiking sigprop, online in time (config mode 'spiking'), as hooks on the engine's step loop.
  *
  * Input rows x and target rows t0 = g(S·c + d) are encoded the same way (rate coding by
- * default) and concatenated on the batch axis; every row has its own LIF state. At each step t,
- * layer ℓ integrates U[t] = β·U[t−1] + x[t]·W + b − S[t−1]·θ (snnTorch Leaky, reset detached),
- * its representation r[t] is f(U[t] − θ) (surrogate mode) or U[t] (voltage mode), and the per-step
- * local loss L[t](h[t], t[t]) gives g[t] = ∂L[t]/∂r[t]. Because ∂U[t]/∂W = e[t] with the
- * presynaptic eligibility trace e[t] = β·e[t−1] + x[t] (or x[t] itself for the 'instant'
- * variant), the update is accumulated online into one fixed-size buffer:
- *     ΔW ∝ Σ_t e[t]ᵀ·(g[t] ⊙ f'(U[t] − θ))          (f' ≡ 1 in voltage mode)
- * With a membrane floor (LIF vMin) the gradient is zeroed where the floor holds U (∂U/∂W = 0 there);
- * the presynaptic trace then runs on through clamped steps, an approximation of the same kind as the
- * detached reset. Memory holds one step of state per layer, never all T steps. Each layer's output spikes feed
- * the next layer as constants (stop-gradient). The readout is a non-spiking leaky integrator
- * U_o[t] = β_o·U_o[t−1] + s[t]·W_o + b_o trained the same way with per-step softmax CE on the
- * input rows; prediction is argmax Σ_t U_o[t] (or the nearest class signal).
+ * default) and run through the engine's Network as two streams of one batch ('input' and
+ * 'target'); every row has its own neuron state. At each step t the engine advances layer ℓ
+ * (synapses, then the neuron model) and keeps the presynaptic eligibility trace e[t] of the
+ * layer's input from the model's input response (LIF: e[t] = β·e[t−1] + x[t], exact with a
+ * detached reset; synaptic LIF: two filters α then β; models nonlinear in their state: a
+ * factorised approximation, see models/model.ts InputResponse). The rule's per-layer hook then
+ * takes the representation r[t] = f(U[t] − θ) (surrogate mode) or U[t] (voltage mode), the
+ * per-step local loss L[t](h[t], t[t]) and g[t] = ∂L[t]/∂r[t], and accumulates
+ *     ΔW ∝ Σ_t gain·e[t]ᵀ·(g[t] ⊙ f'(U[t] − θ))          (f' ≡ 1 in voltage mode)
+ * into one fixed-size buffer (recurrent weights the same way from the trace of the layer's own
+ * output at t−1). With a membrane floor (LIF vMin) the gradient is zeroed where the floor holds U
+ * (∂U/∂W = 0 there); the presynaptic trace then runs on through clamped steps, an approximation
+ * of the same kind as the detached reset. Memory holds one step of state per layer, never all T
+ * steps. Each layer's output spikes feed the next layer as constants (stop-gradient): no hook
+ * reads another layer's loss. The readout is the engine's last layer, a non-spiking leaky
+ * integrator ('li') U_o[t] = β_o·U_o[t−1] + s[t]·W_o + b_o trained the same way with per-step
+ * softmax CE on the input rows; prediction is argmax Σ_t U_o[t] (or the nearest class signal).
  * Losses and gradients are averaged over the T steps.
  */
-import { getModel } from '../../models/registry.js';
+import { getModel, modelNames } from '../../models/registry.js';
 import { gateThroughFloor, resolveLif, type LifResolved } from '../../models/lif.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { createEncoder, parseEncoderSpec, type Encoder } from '../encoders.js';
 import { ParameterError } from '../errors.js';
+import { Network } from '../engine/network.js';
+import { initRecurrent, type LayerSpec, type Recurrence } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
 import { argmaxRows, softmaxCE } from './losses.js';
@@ -78,7 +84,7 @@ export function makeStepSource(
 }
 
 /** Voltage-mode representation r = U − shift (shift 0: U itself; θ: voltage relative to threshold). */
-function voltageRepresentation(be: RuleContext['backend'], r: Tensor, u: Tensor, shift: number): void {
+export function voltageRepresentation(be: RuleContext['backend'], r: Tensor, u: Tensor, shift: number): void {
   be.copy(r, u);
   if (shift !== 0) {
     const R = r.data;
@@ -98,12 +104,12 @@ export function rasterRates(x: Float32Array, B: number, T: number, n: number): F
   return out;
 }
 
-/** Resolve LIF parameters of a hidden layer and check the eligibility trace is exact for them. */
+/** Resolve LIF parameters of a hidden layer and check the eligibility trace is exact for them (the BPTT baseline's LIF layers). */
 export function resolveSpikingLayer(layer: ExperimentConfig['layers'][number], dtMs: number, index: number): LifResolved {
   const model = layer.model ?? 'lif';
   getModel(model); // unknown model names fail here with the list of known ones
   if (model !== 'lif') {
-    throw new ParameterError(`layers[${index}].model = "${model}": online sigprop eligibility traces are implemented for 'lif' layers; use model 'lif'`);
+    throw new ParameterError(`layers[${index}].model = "${model}": this rule is implemented for 'lif' layers; use model 'lif' (spiking sigprop trains every model)`);
   }
   const p = resolveLif(layer.params as never, dtMs);
   if (p.reset === 'zero') {
@@ -112,13 +118,33 @@ export function resolveSpikingLayer(layer: ExperimentConfig['layers'][number], d
   return p;
 }
 
+/** Engine layer specs of spiking sigprop's hidden layers (every layer event-driven, as spikes feed it). */
+function hiddenSpecs(s: RuleSettings): LayerSpec[] {
+  return s.hidden.map((l, i) => {
+    const model = l.model ?? 'lif';
+    if (typeof model === 'string') getModel(model); // unknown names fail with the list of known ones
+    return {
+      size: l.size, model, params: l.params, propagation: 'event', name: `layer${i}`,
+      ...(l.recurrent ? { recurrent: l.recurrent } : {}), ...(l.delays !== undefined ? { delays: l.delays } : {}),
+    };
+  });
+}
+
+/** Per-layer constants of the hook: threshold, membrane floor. */
+interface HiddenLayerInfo {
+  threshold: number;
+  vMin: number | undefined;
+  label: string;
+}
+
 export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
   readonly name = 'sigprop';
   readonly settings: RuleSettings;
   readonly layers: DenseParams[];
   readonly readout: DenseParams;
   readonly target: TargetGenerator;
-  readonly lif: LifResolved[];
+  /** The engine network: the hidden layers and the readout ('li'), on the rule's parameter tensors. */
+  readonly net: Network;
   readonly readoutBeta: number;
   /** Per-step input size (inputSize, or inputSize / T for pre-encoded rasters). */
   readonly stepInputSize: number;
@@ -126,47 +152,82 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
   lossWeights: number[];
   protected readonly sc: Scratch;
   private readonly encoders = new Map<string, Encoder>();
+  private readonly info: HiddenLayerInfo[];
   private stepIndex = 0;
 
   constructor(config: ExperimentConfig, readonly ctx: RuleContext) {
     super();
     const s = (this.settings = resolveRuleSettings(config));
     if (s.hidden.length < 1) throw new ParameterError('spiking sigprop needs at least one hidden layer: layers = [{ size: 1000 }, { size: 10 }]');
-    this.lif = s.hidden.map((l, i) => resolveSpikingLayer(l, s.dtMs, i));
-    this.readoutBeta = s.readoutBeta ?? this.lif[this.lif.length - 1].beta;
     if (s.encoder === 'raster' && ctx.inputSize % s.steps !== 0) {
       throw new ParameterError(`encoder 'raster' needs inputSize (${ctx.inputSize}) to be steps (${s.steps}) × channels; set steps to the dataset's time steps`);
     }
+    const specs = hiddenSpecs(s);
     this.stepInputSize = s.encoder === 'raster' ? ctx.inputSize / s.steps : ctx.inputSize;
     this.sc = new Scratch(ctx.backend);
     this.target = new TargetGenerator(ctx.backend, ctx.rng, ctx.numClasses, this.stepInputSize, s);
     let fanIn = this.stepInputSize;
     this.layers = s.hidden.map((l, i) => {
-      const d = new DenseParams(ctx.backend, ctx.rng, `layer${i}`, fanIn, l.size, s);
+      const rec = specs[i].recurrent ? initRecurrent(ctx.rng, l.size, specs[i].recurrent as Recurrence, s.initScale) : undefined;
+      const d = new DenseParams(ctx.backend, ctx.rng, `layer${i}`, fanIn, l.size, s, s.learningRate, rec);
       fanIn = l.size;
       return d;
     });
     this.readout = new DenseParams(ctx.backend, ctx.rng, 'readout', fanIn, s.outputSize, s);
+    const lastParams = specsParams(specs[specs.length - 1], s.dtMs);
+    this.readoutBeta = s.readoutBeta ?? (typeof lastParams.beta === 'number' ? lastParams.beta : 0.9);
+    const tensors = [...this.layers, this.readout].map((d) => d.tensors());
+    this.net = new Network(
+      ctx.backend,
+      { inputSize: this.stepInputSize, dtMs: s.dtMs, layers: [...specs, { size: s.outputSize, model: 'li', params: { beta: this.readoutBeta }, propagation: 'event', name: 'readout' }] },
+      ctx.rng,
+      tensors,
+    );
+    this.info = this.net.layers.slice(0, -1).map((layer, i) => {
+      const where = `layers[${i}]`;
+      if (!layer.model.inputResponse) {
+        throw new ParameterError(`${where}.model = "${layer.model.name}" does not declare how its voltage responds to its input, so spiking sigprop cannot train it; models that can: ${trainableModels()}`);
+      }
+      if (s.representation === 'surrogate' && !layer.model.threshold) {
+        throw new ParameterError(`${where}.model = "${layer.model.name}" has no firing threshold for the surrogate f(U − θ); use representation 'voltage'`);
+      }
+      const p = layer.params as { vMin?: number };
+      return { threshold: layer.model.threshold ? layer.model.threshold(layer.params as never) : 0, vMin: p.vMin, label: `${layer.name} (${layer.model.name}, ${layer.size})` };
+    });
+    this.net.enableTraces(s.eligibility);
     this.lossWeights = this.layers.map(() => 1);
   }
 
   describe(): string {
     const s = this.settings;
-    return `sigprop (spiking LIF β=${this.lif.map((p) => p.beta).join('/')}, T=${s.steps}) ` +
+    const models = this.net.layers.slice(0, -1).map((l) => `${l.model.name}${l.recurrence ? `+${l.recurrence}` : ''}${l.delayLine ? '+delays' : ''}`);
+    const betas = this.net.layers.slice(0, -1).map((l) => (l.params as { beta?: number }).beta);
+    return `sigprop (spiking ${[...new Set(models)].join('/')}${betas.every((b) => typeof b === 'number') ? ` β=${betas.join('/')}` : ''}, T=${s.steps}) ` +
       `${[this.stepInputSize, ...s.hidden.map((l) => l.size), s.outputSize].join('-')} representation=${s.representation}` +
       `${s.representation === 'surrogate' ? ` surrogate=${s.surrogate.spec}` : ''} eligibility=${s.eligibility} loss=${s.loss} ` +
       `encoder=${s.encoder} target=${s.targetProjection} predict=${s.predict} ${s.optimizer} lr=${s.learningRate}`;
   }
 
-  /** Bytes of backend memory the rule's work tensors hold now (independent of T by construction). */
+  /** Bytes of backend memory the rule's work tensors and the engine's traces hold now (independent of T by construction). */
   workBytes(): number {
-    return this.sc.bytes();
+    return this.sc.bytes() + this.net.layers.reduce((n, l) => n + (l.trace?.bytes() ?? 0) + (l.recTrace?.bytes() ?? 0), 0);
   }
 
   private targetRates(labels: ArrayLike<number>): Float32Array {
     const t0 = new Float32Array(labels.length * this.stepInputSize);
     this.target.write(labels, t0);
     return t0;
+  }
+
+  /** A dropout mask as a [rows, n] tensor (1 on the target rows), or null when p = 0 (no random draw). */
+  private maskTensor(name: string, B: number, rows: number, n: number, p: number): Tensor | null {
+    const m = dropoutMask(this.ctx.rng, B, n, p);
+    if (!m) return null;
+    const full = new Float32Array(rows * n).fill(1);
+    full.set(m);
+    const t = this.sc.get(name, [rows, n]);
+    this.ctx.backend.write(t, full);
+    return t;
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
@@ -177,120 +238,92 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     const tl = targetRowLabels(s.loss, labels, this.ctx.numClasses);
     const nt = tl.length, rows = B + nt, n0 = this.stepInputSize;
     const src = makeStepSource(s, this.ctx, x, B, this.targetRates(tl), nt, n0, this.encoders);
-    const input = sc.get('in', [rows, n0]);
     const L = this.layers.length, C = this.readout.outSize;
     const surrogate = s.representation === 'surrogate';
-    // one step of state per layer: u, s, trace e (of the layer's input), current, representation, gradient
+    const net = this.net;
+    net.reset([{ name: 'input', rows: B }, { name: 'target', rows: nt }]);
+    // work tensors of the hooks: representation, gradient, surrogate derivative, spike counts
     const st = this.layers.map((layer, i) => ({
-      u: sc.zeros(`u${i}`, [rows, layer.outSize]),
-      s: sc.zeros(`s${i}`, [rows, layer.outSize]),
-      e: sc.zeros(`e${i}`, [rows, layer.inSize]),
-      I: sc.get(`I${i}`, [rows, layer.outSize]),
       r: sc.get(`r${i}`, [rows, layer.outSize]),
       g: sc.get(`g${i}`, [rows, layer.outSize]),
       d: sc.get(`d${i}`, [rows, layer.outSize]),
       // dropout: one mask per sample over the whole window; the dropped spikes feed the next layer
-      mask: dropoutMask(this.ctx.rng, B, layer.outSize, s.dropout),
+      mask: this.maskTensor(`m${i}`, B, rows, layer.outSize, s.dropout),
       sd: s.dropout > 0 ? sc.get(`sd${i}`, [rows, layer.outSize]) : null,
-      eb: 0,
-      spikesH: 0,
-      spikesT: 0,
+      count: sc.zeros(`n${i}`, [rows, layer.outSize]),
     }));
-    const ro = {
-      u: sc.zeros('ro.u', [B, C]),
-      e: sc.zeros('ro.e', [B, this.readout.inSize]),
-      h: sc.get('ro.h', [B, this.readout.inSize]),
-      dz: sc.get('ro.dz', [B, C]),
-      zsum: new Float32Array(B * C),
-      eb: 0,
-    };
+    const dz = sc.zeros('ro.dz', [rows, C]);
+    const zsum = sc.zeros('ro.zsum', [rows, C]);
     for (const l of [...this.layers, this.readout]) l.zeroGrad();
-    const inputMask = dropoutMask(this.ctx.rng, B, n0, s.inputDropout);
+    const inputMask = this.maskTensor('m.in', B, rows, n0, s.inputDropout);
     const P0 = firstLayerTargets(labels, tl);
     const lossSum = new Float64Array(L + 1);
-    for (let t = 0; t < T; t++) {
-      src.write(t, input);
-      applyMask(input.data, inputMask);
-      let x_t: Tensor = input;
-      let P = P0;
-      for (let i = 0; i < L; i++) {
-        const layer = this.layers[i], p = this.lif[i], q = st[i];
-        be.spikeMatmul(q.I, x_t, layer.W.value);
-        be.addRow(q.I, layer.b.value);
-        be.lifStep(q.u, q.s, q.I, p);
-        // presynaptic eligibility trace of this layer's input: e = β·e + x (exact) or x (instant)
-        let elig: Tensor = x_t;
-        if (s.eligibility === 'trace') {
-          be.axpby(q.e, x_t, 1, p.beta);
-          elig = q.e;
-          q.eb = p.beta * q.eb + 1;
-        } else q.eb = 1;
-        if (surrogate) be.surrogate(q.r, q.u, p.threshold, s.surrogate, false);
-        else voltageRepresentation(be, q.r, q.u, s.voltageRelative ? p.threshold : 0);
-        applyMask(q.r.data, q.mask);
-        lossSum[i] += localLosses[s.loss](be, sc, q.r, B, P, q.g, s.sim);
-        if (s.detachTarget) zeroTargetRows(q.g, B);
-        applyMask(q.g.data, q.mask);
-        if (surrogate) {
-          be.surrogate(q.d, q.u, p.threshold, s.surrogate, true);
-          be.mul(q.g, q.g, q.d);
-        }
-        gateThroughFloor(q.g.data, q.u.data, p.vMin);
-        const w = this.lossWeights[i];
-        if (w !== 0) {
-          be.spikeOuter(layer.W.grad, elig, q.g, w);
-          be.sumRows(layer.b.grad, q.g, w * q.eb, 1);
-        }
-        P = i + 1 < L ? nextLayerTargets(s.loss, be, sc, q.r, B, P, s.sim) : P;
-        this.countSpikes(q, B);
-        x_t = q.s;
-        if (q.sd) {
-          be.copy(q.sd, q.s);
-          applyMask(q.sd.data, q.mask);
-          x_t = q.sd;
-        }
-      }
-      // readout: leaky integrator on the last hidden layer's input-row spikes, per-step CE
-      const h = ro.h;
-      h.data.set(x_t.data.subarray(0, B * this.readout.inSize));
-      be.spikeMatmul(ro.u, h, this.readout.W.value, this.readoutBeta);
-      be.addRow(ro.u, this.readout.b.value);
-      be.axpby(ro.e, h, 1, this.readoutBeta);
-      ro.eb = this.readoutBeta * ro.eb + 1;
-      const U = ro.u.data, dz = ro.dz.data;
-      for (let k = 0; k < U.length; k++) ro.zsum[k] += U[k];
-      lossSum[L] += softmaxCE(U, labels, C, dz).loss;
-      be.spikeOuter(this.readout.W.grad, ro.e, ro.dz, 1);
-      be.sumRows(this.readout.b.grad, ro.dz, ro.eb, 1);
-    }
+    let P = P0;
+    net.run({
+      steps: T,
+      write: (t, out) => {
+        src.write(t, out);
+        if (inputMask) be.mul(out, out, inputMask);
+      },
+      hooks: {
+        beforeStep: () => {
+          P = P0;
+        },
+        afterLayer: (layer) => {
+          const i = layer.index;
+          if (i === L) {
+            // readout: leaky integrator on the last hidden layer's spikes, per-step CE on the input rows
+            const U = layer.voltage();
+            be.axpby(zsum, U, 1, 1);
+            lossSum[L] += softmaxCE(U.data, labels, C, dz.data).loss;
+            layer.accumulateGrad(dz, 1, this.readout.grads());
+            return;
+          }
+          const q = st[i], info = this.info[i], u = layer.voltage();
+          if (surrogate) be.surrogate(q.r, u, info.threshold, s.surrogate, false);
+          else voltageRepresentation(be, q.r, u, s.voltageRelative ? info.threshold : 0);
+          if (q.mask) be.mul(q.r, q.r, q.mask);
+          lossSum[i] += localLosses[s.loss](be, sc, q.r, B, P, q.g, s.sim);
+          if (s.detachTarget) zeroTargetRows(q.g, B);
+          if (q.mask) be.mul(q.g, q.g, q.mask);
+          if (surrogate) {
+            be.surrogate(q.d, u, info.threshold, s.surrogate, true);
+            be.mul(q.g, q.g, q.d);
+          }
+          gateThroughFloor(q.g.data, u.data, info.vMin);
+          const w = this.lossWeights[i];
+          if (w !== 0) layer.accumulateGrad(q.g, w, this.layers[i].grads());
+          if (i + 1 < L) P = nextLayerTargets(s.loss, be, sc, q.r, B, P, s.sim);
+          const out = layer.output();
+          be.axpby(q.count, out, 1, 1);
+          if (!q.sd || !q.mask) return;
+          be.copy(q.sd, out);
+          be.mul(q.sd, q.sd, q.mask);
+          return q.sd;
+        },
+      },
+    });
     this.stats = [];
     this.layers.forEach((layer, i) => {
+      this.net.layers[i].finishGrad(layer.grads());
       layer.scaleGrad(1 / T);
       layer.step(step);
-      const q = st[i];
+      const [h, all] = headSum(be.read(st[i].count), B * layer.outSize);
       this.stats.push({
-        layer: i, label: `${layer.name} (lif, ${layer.outSize})`, weightNorm: layer.weightNorm(),
-        firingRate: q.spikesH / (T * B * layer.outSize), targetFiringRate: q.spikesT / (T * nt * layer.outSize),
+        layer: i, label: this.info[i].label, weightNorm: layer.weightNorm(),
+        firingRate: h / (T * B * layer.outSize), targetFiringRate: (all - h) / (T * nt * layer.outSize),
         learningRate: layer.opt.learningRate,
       });
     });
     this.readout.scaleGrad(1 / T);
     this.readout.step(step);
     this.stats.push({ layer: L, label: `readout (leaky, ${C})`, weightNorm: this.readout.weightNorm(), learningRate: this.readout.opt.learningRate });
-    const pred = argmaxRows(ro.zsum, B, C);
+    const pred = argmaxRows(be.read(zsum).subarray(0, B * C), B, C);
     let correct = 0;
     for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
     const layerLosses = Array.from(lossSum, (v) => v / T);
     if (targetLoss) layerLosses.unshift(targetLoss);
     return { loss: layerLosses.reduce((a, b) => a + b, 0), layerLosses, accuracy: correct / B };
-  }
-
-  private countSpikes(q: { s: Tensor; spikesH: number; spikesT: number }, B: number): void {
-    const S = q.s.data, split = B * q.s.shape[1];
-    let h = 0;
-    for (let k = 0; k < split; k++) h += S[k];
-    q.spikesH += h;
-    q.spikesT += this.ctx.backend.sum(q.s) - h;
   }
 
   predict(x: Float32Array, B: number): Int32Array {
@@ -299,13 +332,64 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
 
   /** Predict with an explicit method ('readout' or 'classSignal'), whatever the configured one. */
   predictWith(x: Float32Array, B: number, mode: 'readout' | 'classSignal'): Int32Array {
-    const s = this.settings, n0 = this.stepInputSize, C = this.ctx.numClasses;
+    const s = this.settings, n0 = this.stepInputSize, C = this.ctx.numClasses, be = this.ctx.backend;
     const nt = mode === 'classSignal' ? C : 0;
     const tl = Int32Array.from({ length: nt }, (_, c) => c);
     const src = makeStepSource(s, this.ctx, x, B, this.targetRates(tl), nt, n0, this.encoders);
-    return predictSpiking(this.ctx, this.sc, s, this.layers, this.lif, this.readout, this.readoutBeta, src, B, nt);
+    const net = this.net, L = this.layers.length, rows = B + nt;
+    const last = this.layers[L - 1].outSize, info = this.info[L - 1];
+    const acc = nt ? this.sc.zeros('p.acc', [rows, last]) : null;
+    const r = nt ? this.sc.get('p.r', [rows, last]) : null;
+    const zsum = this.sc.zeros('p.zsum', [rows, C]);
+    net.reset([{ name: 'input', rows: B }, { name: 'target', rows: nt }]);
+    net.setTracing(false);
+    try {
+      net.run({
+        steps: s.steps,
+        write: (t, out) => src.write(t, out),
+        hooks: {
+          afterLayer: (layer) => {
+            if (layer.index === L) be.axpby(zsum, layer.voltage(), 1, 1);
+            else if (layer.index === L - 1 && acc && r) {
+              if (s.representation === 'surrogate') be.surrogate(r, layer.voltage(), info.threshold, s.surrogate, false);
+              else voltageRepresentation(be, r, layer.voltage(), s.voltageRelative ? info.threshold : 0);
+              be.axpby(acc, r, 1, 1);
+            }
+          },
+        },
+      });
+    } finally {
+      net.setTracing(true);
+    }
+    if (acc) return nearestClassSignal(be.read(acc), B, nt, last);
+    return argmaxRows(be.read(zsum).subarray(0, B * C), B, C);
   }
 
+  override dispose(): void {
+    this.net.free();
+    super.dispose();
+  }
+}
+
+/** Sum of the first `head` values and of all values (f64). */
+function headSum(v: Float32Array, head: number): [number, number] {
+  let h = 0, all = 0;
+  for (let k = 0; k < v.length; k++) {
+    all += v[k];
+    if (k < head) h += v[k];
+  }
+  return [h, all];
+}
+
+/** A layer spec's resolved model parameters (for defaults taken from them, e.g. the readout β). */
+function specsParams(spec: LayerSpec, dtMs: number): Record<string, unknown> {
+  const model = typeof spec.model === 'string' || spec.model === undefined ? getModel(spec.model ?? 'lif') : spec.model;
+  return model.resolve(spec.params as never, dtMs) as Record<string, unknown>;
+}
+
+/** Names of the registered models spiking sigprop can train (those declaring an input response). */
+function trainableModels(): string {
+  return modelNames().filter((n) => getModel(n).inputResponse).join(', ');
 }
 
 /**
