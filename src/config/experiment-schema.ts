@@ -51,6 +51,11 @@ const layerSchema: ObjectSchema = {
       description: "neuron model registry name ('lif', 'synaptic', 'leaky', ...); default from the mode",
     },
     params: { type: 'record', values: { type: 'any' }, description: 'model parameters, e.g. {"beta": 0.95}' },
+    recurrent: {
+      type: 'string', enum: ['all-to-all', 'one-to-one'],
+      description: "recurrent projection from the layer's own spikes at t-1 (snnTorch RLeaky/RSynaptic): a learned all-to-all matrix or one weight per neuron; spiking sigprop",
+    },
+    delays: { type: 'number', integer: true, min: 0, max: 1000, unit: 'steps', description: 'synaptic delay of the layer\'s input projection; spiking sigprop' },
   },
 };
 

@@ -9,7 +9,7 @@
  * resolveSpikingLayer, a leaky readout whose decay is ruleParams.readoutBeta), hebbian.ts
  * (leaky integrators, the output layer built from the last hidden layer's parameters).
  */
-import { getModel } from '../../models/registry.js';
+import { getModel, modelNames } from '../../models/registry.js';
 import { UnknownParameterError } from '../../models/common.js';
 import type { ResolvedConfig } from './types.js';
 
@@ -115,10 +115,12 @@ export function hiddenLayerModels(cfg: ResolvedConfig): HiddenLayerModels | unde
     case 'rate':
       return undefined;
     case 'spiking':
-      return {
-        allowed: ['lif'], default: 'lif',
-        why: cfg.rule === 'bptt' ? 'the bptt baseline is implemented for LIF layers' : 'online sigprop eligibility traces are implemented for LIF layers',
-      };
+      return cfg.rule === 'bptt'
+        ? { allowed: ['lif'], default: 'lif', why: 'the bptt baseline is implemented for LIF layers' }
+        : {
+          allowed: modelNames().filter((m) => getModel(m).inputResponse), default: 'lif',
+          why: 'online sigprop needs a model that declares how its voltage responds to its input (inputResponse, models/model.ts)',
+        };
     case 'continuous':
       return { allowed: ['leaky'], default: 'leaky', paramDefaults: CONTINUOUS_LAYER_DEFAULTS, why: 'continuous-time Hebbian sigprop uses leaky integrator layers' };
   }
@@ -138,8 +140,8 @@ export interface LayerIssue {
  */
 export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
   const spec = hiddenLayerModels(cfg);
-  if (!spec) return [];
-  const issues: LayerIssue[] = [];
+  const issues = projectionIssues(cfg);
+  if (!spec) return issues;
   cfg.layers.slice(0, -1).forEach((layer, i) => {
     const model = layer.model ?? spec.default;
     if (!spec.allowed.includes(model)) {
@@ -158,12 +160,25 @@ export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
       issues.push({ path: where, value: layer.params, message: paramMessage(err, where, model, given) });
       return;
     }
-    // resolveSpikingLayer (src/learning/sigprop-spiking.ts): the presynaptic trace needs a reset that keeps it exact
-    if (networkKind(cfg) === 'spiking' && resolved.reset === 'zero') {
+    // resolveSpikingLayer (src/learning/sigprop-spiking.ts): the BPTT baseline's LIF layers need a reset the gradient is exact for
+    if (cfg.rule === 'bptt' && resolved.reset === 'zero') {
       issues.push({
         path: `${where}.reset`, value: 'zero',
-        message: `${where}.reset = "zero" cannot be used with ${described(cfg)}: the presynaptic trace is exact only for reset "subtract" or "none"; use one of those`,
+        message: `${where}.reset = "zero" cannot be used with ${described(cfg)}: the gradient is implemented for reset "subtract" or "none"; use one of those`,
       });
+    }
+  });
+  return issues;
+}
+
+/** Recurrent and delayed projections: the engine trains them with spiking sigprop, on hidden layers. */
+function projectionIssues(cfg: ResolvedConfig): LayerIssue[] {
+  const issues: LayerIssue[] = [];
+  cfg.layers.forEach((layer, i) => {
+    for (const key of ['recurrent', 'delays'] as const) {
+      if (layer[key] === undefined) continue;
+      const why = i === cfg.layers.length - 1 ? 'the output layer is the readout' : networkKind(cfg) !== 'spiking' || cfg.rule !== 'sigprop' ? `${described(cfg)} does not train them` : undefined;
+      if (why) issues.push({ path: `layers[${i}].${key}`, value: layer[key], message: `layers[${i}].${key} cannot be used with ${described(cfg)}: ${why}; use rule "sigprop" with mode "spiking" on a hidden layer` });
     }
   });
   return issues;

@@ -231,10 +231,40 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
-    const s = this.settings, be = this.ctx.backend, sc = this.sc, B = labels.length, T = s.steps;
+    const s = this.settings, be = this.ctx.backend, B = labels.length, T = s.steps;
     const step = ++this.stepIndex;
     const xr = s.encoder === 'raster' ? rasterRates(x, B, T, this.stepInputSize) : x;
-    const targetLoss = this.target.update(sc, xr, labels, step);
+    const targetLoss = this.target.update(this.sc, xr, labels, step);
+    const w = this.window(x, labels);
+    this.stats = [];
+    this.layers.forEach((layer, i) => {
+      layer.step(step);
+      const [h, all] = headSum(be.read(w.counts[i]), B * layer.outSize);
+      this.stats.push({
+        layer: i, label: this.info[i].label, weightNorm: layer.weightNorm(),
+        firingRate: h / (T * B * layer.outSize), targetFiringRate: (all - h) / (T * w.targetRows * layer.outSize),
+        learningRate: layer.opt.learningRate,
+      });
+    });
+    const L = this.layers.length, C = this.readout.outSize;
+    this.readout.step(step);
+    this.stats.push({ layer: L, label: `readout (leaky, ${C})`, weightNorm: this.readout.weightNorm(), learningRate: this.readout.opt.learningRate });
+    const pred = argmaxRows(be.read(w.zsum).subarray(0, B * C), B, C);
+    let correct = 0;
+    for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
+    const layerLosses = [...w.layerLosses];
+    if (targetLoss) layerLosses.unshift(targetLoss);
+    return { loss: layerLosses.reduce((a, b) => a + b, 0), layerLosses, accuracy: correct / B };
+  }
+
+  /**
+   * One window of T steps on a batch without changing a weight: every layer's (and the readout's)
+   * gradient accumulates in its DenseParams grads, averaged over the steps; returns each layer's
+   * time-averaged local loss (the readout's last), the spike counts [rows, n] per hidden layer and
+   * the readout's Σ_t U_o [rows, C]. trainBatch is this followed by each layer's optimiser step.
+   */
+  window(x: Float32Array, labels: ArrayLike<number>): { layerLosses: number[]; counts: Tensor[]; zsum: Tensor; targetRows: number } {
+    const s = this.settings, be = this.ctx.backend, sc = this.sc, B = labels.length, T = s.steps;
     const tl = targetRowLabels(s.loss, labels, this.ctx.numClasses);
     const nt = tl.length, rows = B + nt, n0 = this.stepInputSize;
     const src = makeStepSource(s, this.ctx, x, B, this.targetRates(tl), nt, n0, this.encoders);
@@ -303,27 +333,12 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
         },
       },
     });
-    this.stats = [];
     this.layers.forEach((layer, i) => {
       this.net.layers[i].finishGrad(layer.grads());
       layer.scaleGrad(1 / T);
-      layer.step(step);
-      const [h, all] = headSum(be.read(st[i].count), B * layer.outSize);
-      this.stats.push({
-        layer: i, label: this.info[i].label, weightNorm: layer.weightNorm(),
-        firingRate: h / (T * B * layer.outSize), targetFiringRate: (all - h) / (T * nt * layer.outSize),
-        learningRate: layer.opt.learningRate,
-      });
     });
     this.readout.scaleGrad(1 / T);
-    this.readout.step(step);
-    this.stats.push({ layer: L, label: `readout (leaky, ${C})`, weightNorm: this.readout.weightNorm(), learningRate: this.readout.opt.learningRate });
-    const pred = argmaxRows(be.read(zsum).subarray(0, B * C), B, C);
-    let correct = 0;
-    for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
-    const layerLosses = Array.from(lossSum, (v) => v / T);
-    if (targetLoss) layerLosses.unshift(targetLoss);
-    return { loss: layerLosses.reduce((a, b) => a + b, 0), layerLosses, accuracy: correct / B };
+    return { layerLosses: Array.from(lossSum, (v) => v / T), counts: st.map((q) => q.count), zsum, targetRows: nt };
   }
 
   predict(x: Float32Array, B: number): Int32Array {
