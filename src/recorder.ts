@@ -28,8 +28,8 @@ export interface RecordSpec {
   vars?: string[];
   /** Neuron indices, or 'all'. Default 'all'. */
   neurons?: number[] | 'all';
-  /** Batch rows, or 'all'. Default [0]. */
-  samples?: number[] | 'all';
+  /** Batch rows, or 'all', or a function of the network choosing them when the recorder binds (e.g. from net.streams). Default [0]. */
+  samples?: number[] | 'all' | ((net: Network) => number[]);
 }
 
 /** One recorded time series. */
@@ -158,7 +158,7 @@ export class Recorder implements RunObserver {
       const [layer, li] = resolveLayer(net, spec.layer);
       const vars = spec.vars ?? (layer.model.spikeVar ? ['voltage', 'spikes'] : ['voltage']);
       const neurons = indexList('neurons', spec.neurons, layer.size, 'all');
-      const samples = indexList('samples', spec.samples, net.batch, [0]);
+      const samples = indexList('samples', typeof spec.samples === 'function' ? spec.samples(net) : spec.samples, net.batch, [0]);
       for (const v of vars) {
         const get = variableGetter(layer, v);
         const idx = new Int32Array(samples.length * neurons.length);

@@ -46,6 +46,8 @@ import { StopRequest } from './interrupt.js';
 import { cliCommand } from './invocation.js';
 import { createProgress, formatDuration, type Progress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
+import { recordTrainingWindow, type TrainingWindow } from './report/training-traces.js';
+import type { TraceSet } from './report/types.js';
 import { acquireRunLock, createUniqueFolder, type RunLock } from './run-lock.js';
 import { checkpointPathOf, loadConfigDataset, RUN_FILES, setupRule, type RuleSetup, type SetupOptions } from './run-setup.js';
 
@@ -347,6 +349,9 @@ function rateSetting(cfg: ResolvedConfig): { setting: 'learningRate' | 'rulePara
 }
 
 
+/** Stem of the raw recordings of training windows in a run folder: traces.training-first.json, traces.training-last.json. */
+const RUN_TRACES_TRAINING = 'traces.training';
+
 /** run.json of a folder, if readable (a resume keeps its configChanges). */
 function readRunState(path: string): Partial<RunState> {
   try {
@@ -363,6 +368,7 @@ function readRunState(path: string): Partial<RunState> {
  */
 async function writeRunReportFile(
   cfg: ResolvedConfig, runDir: string, backendName: string, dataset: Dataset, metrics: RunEpochMetrics[], after: string | undefined, log: (line: string) => void,
+  windows: readonly TraceSet[] = [],
 ): Promise<{ path?: string; error?: string }> {
   const out = join(runDir, RUN_FILES.report);
   try {
@@ -371,8 +377,15 @@ async function writeRunReportFile(
     const extras = after && cfg.mode === 'spiking' ? await spikingRunExtras(cfg, runDir, { dataset, afterLabel: after }) : undefined;
     for (const w of extras?.warnings ?? []) log(`warning: ${w}`);
     const notes = [...(extras?.notes ?? []), ...(extras?.warnings ?? []).map((w) => `Warning: ${w}`)];
+    if (windows.length) {
+      notes.push(
+        `Traces during training: recorded from the training network itself in the windows named (${windows.map((w) => w.label.replace(/^during training: /, '')).join('; ')}), ` +
+          `both streams of the first samples of the batch (raw recordings: ${RUN_TRACES_TRAINING}-*.json).`,
+      );
+    }
+    const traces = extras?.traces || windows.length ? [...(extras?.traces ?? []).filter((t) => t.label.startsWith('before')), ...windows, ...(extras?.traces ?? []).filter((t) => !t.label.startsWith('before'))] : undefined;
     try {
-      writeRunReport(out, { ...data, notes, traces: extras?.traces, surrogates: extras?.surrogates }, { maxRows: 12 }); // 12: 4 samples × 3 neurons
+      writeRunReport(out, { ...data, notes, traces, surrogates: extras?.surrogates }, { maxRows: 12 }); // 12: 4 samples × 3 neurons
     } catch (err) {
       if (!extras?.traces && !extras?.surrogates) throw err;
       const why = `traces and surrogate left out of the report: ${(err as Error).message}`;
@@ -466,10 +479,30 @@ async function trainLoop(
   };
   const writeReport = async (after?: string): Promise<string | undefined> => {
     if (opts.report === false) return undefined;
-    const r = await writeRunReportFile(cfg, runDir, backend.name, dataset, metrics, after, log);
+    const r = await writeRunReportFile(cfg, runDir, backend.name, dataset, metrics, after, log, windows);
     reportError = r.error;
     if (r.error) warn(`report not written: ${r.error}`);
     return r.path;
+  };
+  // traces of the training network during the run's first window and the last window of its last epoch
+  const windows: TraceSet[] = [];
+  let first: TrainingWindow | null = null;
+  const traceWindow = (epoch: number, batch: number, nb: number): TrainingWindow | null => {
+    if (opts.report === false || cfg.mode !== 'spiking' || !rule.network) return null;
+    const isFirst = epoch === 0 && batch === 0, isLast = epoch === cfg.epochs - 1 && batch === nb - 1;
+    if (!isFirst && !isLast) return null;
+    const w = recordTrainingWindow(rule.network, `during training: epoch ${epoch + 1}, batch ${batch + 1} of ${nb}`);
+    if (isFirst) first = w;
+    return w;
+  };
+  const keepWindow = (r: ReturnType<TrainingWindow['finish']>, tag: string): void => {
+    if (!r) return;
+    windows.push(r.set);
+    try {
+      r.recorder.writeJson(join(runDir, `${RUN_TRACES_TRAINING}-${tag}.json`));
+    } catch (err) {
+      warn(`training traces not written: ${(fileSystemError(err, runDir, 'write training traces') as Error).message}`);
+    }
   };
   const factor = opts.lossExplosionFactor ?? LOSS_EXPLOSION_FACTOR;
   const stop = new StopRequest(opts);
@@ -492,7 +525,9 @@ async function trainLoop(
       for (; batch < nb; batch++) {
         const idx = order.subarray(batch * cfg.batchSize, Math.min(dataset.train.n, (batch + 1) * cfg.batchSize));
         const { x, labels } = gather(dataset.train, idx);
+        const window = traceWindow(epoch, batch, nb);
         const res = rule.trainBatch(x, labels);
+        if (window) keepWindow(window.finish(labels), window === first ? 'first' : 'last');
         if (lossReference === undefined && Number.isFinite(res.loss)) lossReference = res.loss;
         const bad = lossDivergence(res.loss, lossReference, factor);
         if (bad) {

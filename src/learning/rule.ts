@@ -11,6 +11,7 @@
  * ('bp', 'bptt'), which exist for the comparison table.
  */
 import type { Backend } from '../backend/backend.js';
+import type { Network } from '../engine/network.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { ParameterError, SigpropError } from '../errors.js';
 import type { Rng } from '../rng.js';
@@ -62,6 +63,11 @@ export interface LayerStats {
 export interface TrainingRule {
   /** Registry name ('sigprop', 'bp', 'bptt', ...). */
   readonly name: string;
+  /**
+   * The engine network the rule trains and predicts with (its layers use the rule's parameter
+   * tensors): recorders attach here to record training windows and evaluations.
+   */
+  readonly network?: Network;
   /** Short description of the resolved settings (for logs and reports). */
   describe(): string;
   /**

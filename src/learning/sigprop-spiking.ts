@@ -155,6 +155,10 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
   private readonly info: HiddenLayerInfo[];
   private stepIndex = 0;
 
+  get network(): Network {
+    return this.net;
+  }
+
   constructor(config: ExperimentConfig, readonly ctx: RuleContext) {
     super();
     const s = (this.settings = resolveRuleSettings(config));

@@ -70,7 +70,7 @@ export function layerInfoOf(net: Network): Record<number, TraceLayerInfo> {
   net.layers.forEach((l, i) => {
     const m = l.model as { name: string; threshold?: (p: unknown) => number };
     const theta = m.threshold ? m.threshold(l.params) : undefined;
-    if (l.name === 'readout' && theta === READOUT_THRESHOLD) {
+    if (l.name === 'readout' && (theta === READOUT_THRESHOLD || m.name === 'li')) {
       out[i] = { name: `readout (leaky integrator, ${l.size})`, kind: 'readout', voltageUnit: 'a.u.', size: l.size };
       return;
     }
