@@ -7,7 +7,8 @@ import type { ExperimentConfig } from '../src/config/types.js';
 import type { Dataset } from '../src/data/types.js';
 import { ParameterError, SigpropError } from '../src/errors.js';
 import { writeTracesReport } from '../src/report/inspect.js';
-import { networkFromTensors, pickInformativeNeurons, recordNetworkTraces, targetInputs, tracesToRecordings } from '../src/report/record.js';
+import { Network } from '../src/engine/network.js';
+import { pickInformativeNeurons, recordNetworkTraces, targetInputs, tracesToRecordings } from '../src/report/record.js';
 import { ReferenceBackend } from '../src/backend/reference.js';
 import { Rng } from '../src/rng.js';
 
@@ -186,7 +187,10 @@ describe('inspect helpers', () => {
   it("feeds pre-encoded rasters ('raster' encoder) step by step and rate-codes the target rows", () => {
     const T = 6, n = 2;
     const w = weights(0.5, 1);
-    const net = networkFromTensors({ ...config, steps: T }, K, w, new ReferenceBackend());
+    const net = new Network(new ReferenceBackend(), {
+      inputSize: K, dtMs: 1, layers: [{ size: H, model: 'lif', params: { beta: 0.9 }, bias: true }, { size: C, model: 'li', bias: true, name: 'readout' }],
+    }, new Rng(1));
+    net.setWeights([{ w: w['layer0.W'], bias: w['layer0.b'] }, { w: w['readout.W'], bias: w['readout.b'] }]);
     const rng = new Rng(9);
     const x = Float32Array.from({ length: n * T * K }, () => (rng.uniform() < 0.3 ? 1 : 0));
     const { set, input } = recordNetworkTraces(net, {

@@ -54,7 +54,18 @@ describe('run report of a training run', () => {
     const ids = figureIds(html);
     expect(ids).toEqual(expect.arrayContaining(['m-accuracy', 'm-loss', 't0-v0', 't0-r0', 't1-v0', 't1-r0', 't-rates', 'sg-shape']));
     expect(ids).not.toContain('sg-grid'); // one surrogate: the detailed figure, not the comparison
-    expect(sectionTitles(html)).toEqual(['Summary', 'Training', 'Traces: before training', 'Traces: after training (1 epoch)', 'Firing rates: before training vs after training (1 epoch)', 'Surrogates', 'Configuration']);
+    const during = ['during training: epoch 1, batch 1 of 4', 'during training: epoch 1, batch 4 of 4'];
+    expect(sectionTitles(html)).toEqual([
+      'Summary', 'Training', 'Traces: before training', ...during.map((d) => `Traces: ${d}`), 'Traces: after training (1 epoch)',
+      `Firing rates: before training vs ${during.join(' vs ')} vs after training (1 epoch)`, 'Surrogates', 'Configuration',
+    ]);
+    // the training windows come from the training network itself: both streams, raw recordings in the run folder
+    for (const tag of ['first', 'last']) {
+      const rec = JSON.parse(readFileSync(join(r.runDir, `traces.training-${tag}.json`), 'utf8')) as { steps: number; traces: { layerName: string; sample: number }[] };
+      expect(rec.steps).toBe(8);
+      expect(new Set(rec.traces.filter((t) => t.layerName === 'layer0').map((t) => t.sample)).size).toBe(4); // 2 input rows + 2 target rows
+    }
+    expect(html).toContain('during training: epoch 1, batch 4 of 4, target');
     expect(html).toContain('membrane voltage, after training (1 epoch)');
     expect(html).toContain('threshold θ = 1 a.u.');
     expect(html).toContain('Surrogate used in this run: fastSigmoid:k=25');
@@ -123,7 +134,8 @@ describe('run report of a training run', () => {
     const ids = figureIds(html);
     expect(ids).toContain('m-accuracy');
     expect(ids).toContain('sg-shape');
-    expect(ids.filter((id) => id.startsWith('t'))).toEqual([]);
+    // the checkpoint's traces are missing; the training windows, recorded from the training network itself, are not
+    expect(sectionTitles(html).filter((t) => t.startsWith('Traces'))).toEqual(['Traces: during training: epoch 1, batch 1 of 4', 'Traces: during training: epoch 1, batch 4 of 4']);
   });
 });
 

@@ -10,7 +10,7 @@ export { voltageFigure, rasterFigure, readoutFigure, firingRates, rateComparison
 export { sampleSurrogates, surrogateOverlayFigure, surrogateGridFigure, surrogateShapeFigure, surrogateAccuracyTable, surrogateAccuracyFigure, meanStd, toSurrogateData, type SurrogateLike } from './surrogates.js';
 export { writeTracesReport, type TracesReportOptions, type TracesReportResult } from './inspect.js';
 export {
-  recordNetworkTraces, networkFromTensors, targetInputs, tracesToRecordings, layerInfoOf, inputRecordings, readoutPredictions, INPUT_LAYER,
+  recordNetworkTraces, targetInputs, tracesToRecordings, layerInfoOf, inputRecordings, readoutPredictions, INPUT_LAYER,
   type InspectRecordSpec, type InspectSamples, type RecordNetworkOptions, type InputSpikes,
 } from './record.js';
 export {

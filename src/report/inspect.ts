@@ -8,6 +8,7 @@
  * ([in, out] row-major, as the rules store them) and bias 'layer<i>.b'; spiking sigprop's
  * 'readout.W' becomes a non-spiking leaky integrator; other tensors are ignored.
  */
+import type { Network } from '../engine/network.js';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { createBackend } from '../backend/registry.js';
@@ -19,7 +20,7 @@ import { ParameterError, SigpropError } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
 import type { TrainingRule } from '../learning/rule.js';
 import type { Recorder } from '../recorder.js';
-import { chooseTraceNeurons, DEFAULT_TRACED, networkFromTensors, recordNetworkTraces, targetInputs, type InputSpikes, type InspectRecordSpec } from './record.js';
+import { chooseTraceNeurons, DEFAULT_TRACED, recordNetworkTraces, targetInputs, type InputSpikes, type InspectRecordSpec } from './record.js';
 import { writeTracesPage, type WrittenReport } from './run.js';
 import type { TraceFigureOptions } from './traces.js';
 import type { TraceSet } from './types.js';
@@ -80,13 +81,28 @@ export function tracesReportFiles(outFile: string, rawDir: string = dirname(outF
   ];
 }
 
-async function ruleFor(cfg: ResolvedConfig, dataset: Dataset, backend: Backend): Promise<TrainingRule | undefined> {
-  try {
-    const { setupRule } = await import('../run-setup.js');
-    return (await setupRule(cfg, { backend, dataset })).rule;
-  } catch {
-    return undefined;
+/**
+ * Give the rule these weights: every parameter tensor of the rule ('….W', '….b', '….R') must be
+ * there; optimiser state not given keeps its values (weights passed in memory carry none).
+ */
+function loadWeights(rule: TrainingRule, t: Record<string, Float32Array>): void {
+  const own = rule.state();
+  const missing = Object.keys(own).filter((k) => /\.(W|b|R)$/.test(k) && !t[k]);
+  if (missing.length) {
+    throw new SigpropError(`inspect: the weights lack ${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ', …' : ''} of rule "${rule.name}"; names found: ${Object.keys(t).slice(0, 8).join(', ')}`, 'checkpoint');
   }
+  rule.loadState({ ...own, ...t });
+}
+
+/** The run's rule with its initial weights (same seed as the run) and the engine network it trains. */
+async function ruleFor(cfg: ResolvedConfig, dataset: Dataset, backend: Backend): Promise<{ rule: TrainingRule; net: Network }> {
+  const { setupRule } = await import('../run-setup.js');
+  const rule = (await setupRule(cfg, { backend, dataset })).rule;
+  if (!rule.network) {
+    rule.dispose?.();
+    throw new ParameterError(`inspect: rule "${cfg.rule}" in mode "${cfg.mode}" does not run on the engine network, so it has no voltage traces`);
+  }
+  return { rule, net: rule.network };
 }
 
 /**
@@ -145,65 +161,43 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
   };
   const warnings: string[] = [];
   let neuronChoice: string | undefined;
-  if (!record.neurons) {
-    // by default, neurons a reader learns from: the most active and the most class-selective of each layer after training
-    const net = networkFromTensors(cfg, K, tensors, backend, cfg.seed);
-    try {
-      record.neuronsByLayer = chooseTraceNeurons(net, { samples: { x, labels, ids }, steps, encoder, encoderParams: cfg.encoderParams, seed: cfg.seed, record });
-    } finally {
-      net.free();
-    }
-    const listed = Object.entries(record.neuronsByLayer).map(([li, js]) => `layer ${li}: ${js.join(', ')}`);
-    if (listed.length) {
-      neuronChoice = `Neurons traced (the ${DEFAULT_TRACED.active} most active and the ${DEFAULT_TRACED.selective === 1 ? 'most class-selective' : `${DEFAULT_TRACED.selective} most class-selective`} ` +
-        `of each layer on these samples after training, the same indices in every set): ${listed.join('; ')}.`;
-    }
-  }
-
-  const rule = o.before === false && !o.checkpoint ? undefined : await ruleFor(cfg, dataset, backend);
-  let initial = o.weights?.initialTensors;
-  if (!initial && o.before !== false) {
-    if (rule) initial = rule.state();
-    else warnings.push(`no initial weights: the rule "${cfg.rule}" could not be created here, so the before-training traces are left out`);
-  }
-  // The rule's own predict() encodes with its own random stream; used only where the network has
-  // no readout integrator to read the prediction from (see readoutPredictions).
-  const predict = (t: Record<string, Float32Array>): Int32Array | undefined => {
-    if (!rule || t['readout.W']) return undefined;
-    try {
-      rule.loadState(t);
-      return rule.predict(x, ids.length);
-    } catch {
-      return undefined;
-    }
-  };
+  const { rule, net } = await ruleFor(cfg, dataset, backend);
+  const initial = o.before === false ? undefined : o.weights?.initialTensors ?? rule.state();
+  net.setTracing(false);
   const sets: TraceSet[] = [];
   const recorders: Recorder[] = [];
   let inputSpikes: InputSpikes | undefined;
-  const phases: [string, Record<string, Float32Array>][] = [];
-  if (initial && o.before !== false) phases.push(['before training', initial]);
-  phases.push([o.checkpoint ? `after training (${basename(source.split(' (')[0])})` : 'after training', tensors]);
-  for (const [label, t] of phases) {
-    const net = networkFromTensors(cfg, K, t, backend, cfg.seed);
-    let recorded: ReturnType<typeof recordNetworkTraces>;
-    try {
-      const targetX = targetInputs(t, labels, K);
-      recorded = recordNetworkTraces(net, {
-        samples: { x, labels, ids }, targetX, steps, encoder, encoderParams: cfg.encoderParams, seed: cfg.seed, record, label, predictions: predict(t),
-      });
-    } catch (err) {
-      rule?.dispose?.();
-      throw err;
-    } finally {
-      net.free();
+  try {
+    if (!record.neurons) {
+      // by default, neurons a reader learns from: the most active and the most class-selective of each layer after training
+      loadWeights(rule, tensors);
+      record.neuronsByLayer = chooseTraceNeurons(net, { samples: { x, labels, ids }, steps, encoder, encoderParams: cfg.encoderParams, seed: cfg.seed, record });
+      const listed = Object.entries(record.neuronsByLayer).map(([li, js]) => `layer ${li}: ${js.join(', ')}`);
+      if (listed.length) {
+        neuronChoice = `Neurons traced (the ${DEFAULT_TRACED.active} most active and the ${DEFAULT_TRACED.selective === 1 ? 'most class-selective' : `${DEFAULT_TRACED.selective} most class-selective`} ` +
+          `of each layer on these samples after training, the same indices in every set): ${listed.join('; ')}.`;
+      }
     }
-    const { set, recorder, input, warnings: recordWarnings } = recorded;
-    for (const w of recordWarnings) if (!warnings.includes(w)) warnings.push(w);
-    sets.push(set);
-    recorders.push(recorder);
-    inputSpikes = input;
+    const phases: [string, Record<string, Float32Array>][] = [];
+    if (initial) phases.push(['before training', initial]);
+    phases.push([o.checkpoint ? `after training (${basename(source.split(' (')[0])})` : 'after training', tensors]);
+    for (const [label, t] of phases) {
+      // the rule's own engine network with these weights; without a readout integrator the prediction is the rule's
+      loadWeights(rule, t);
+      const predictions = t['readout.W'] ? undefined : rule.predict(x, ids.length);
+      const targetX = targetInputs(t, labels, K);
+      const recorded = recordNetworkTraces(net, {
+        samples: { x, labels, ids }, targetX, steps, encoder, encoderParams: cfg.encoderParams, seed: cfg.seed, record, label, predictions,
+      });
+      for (const w of recorded.warnings) if (!warnings.includes(w)) warnings.push(w);
+      sets.push(recorded.set);
+      recorders.push(recorded.recorder);
+      inputSpikes = recorded.input;
+    }
+  } finally {
+    net.setTracing(true);
+    rule.dispose?.();
   }
-  rule?.dispose?.();
   const rawFiles: string[] = [];
   if (o.rawDir !== false) {
     const dir = o.rawDir ?? dirname(o.outFile);

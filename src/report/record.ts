@@ -70,7 +70,7 @@ export function layerInfoOf(net: Network): Record<number, TraceLayerInfo> {
   net.layers.forEach((l, i) => {
     const m = l.model as { name: string; threshold?: (p: unknown) => number };
     const theta = m.threshold ? m.threshold(l.params) : undefined;
-    if (l.name === 'readout' && (theta === READOUT_THRESHOLD || m.name === 'li')) {
+    if (l.name === 'readout' && m.name === 'li') {
       out[i] = { name: `readout (leaky integrator, ${l.size})`, kind: 'readout', voltageUnit: 'a.u.', size: l.size };
       return;
     }
@@ -375,45 +375,6 @@ export interface InputSpikes {
   rows: { sample: number; stream: 'input' | 'target' }[];
   /** [row, channel, step] of every input spike (value != 0; the value itself is ±1 for spike encoders). */
   events: [number, number, number][];
-}
-
-/** Network layers with weights in `tensors` ('layer<i>.W'), built from the config's layer specs. */
-export function networkFromTensors(cfg: ExperimentConfig, inputSize: number, tensors: Record<string, Float32Array>, backend: Backend, seed = 0): Network {
-  const layers: LayerSpec[] = [];
-  let inSize = inputSize;
-  for (let i = 0; i < cfg.layers.length && tensors[`layer${i}.W`]; i++) {
-    const l = cfg.layers[i];
-    const w = tensors[`layer${i}.W`];
-    if (w.length !== inSize * l.size) {
-      throw new SigpropError(`inspect: layer${i}.W has ${w.length} values but [${inSize}, ${l.size}] needs ${inSize * l.size}; the checkpoint does not match its config`, 'checkpoint');
-    }
-    layers.push({ size: l.size, model: l.model ?? 'lif', params: l.params, bias: !!tensors[`layer${i}.b`], name: `layer${i}` });
-    inSize = l.size;
-  }
-  if (!layers.length) {
-    throw new SigpropError(`inspect: the weights hold no 'layer0.W'; names found: ${Object.keys(tensors).slice(0, 12).join(', ')}`, 'checkpoint');
-  }
-  const names = layers.map((_, i) => `layer${i}`);
-  // Spiking sigprop's readout: a non-spiking leaky integrator U_o[t] = β_o·U_o[t−1] + s[t]·W_o + b_o,
-  // which is exactly a LIF with reset 'none' and a threshold it never reaches.
-  const ro = tensors['readout.W'];
-  const C = cfg.layers[cfg.layers.length - 1].size;
-  if (cfg.mode === 'spiking' && ro && layers.length === cfg.layers.length - 1 && ro.length === inSize * C) {
-    const hiddenBeta = Number((layers[layers.length - 1].params as { beta?: number } | undefined)?.beta ?? 0.9);
-    const beta = Number((cfg.ruleParams as { readoutBeta?: number } | undefined)?.readoutBeta ?? hiddenBeta);
-    layers.push({ size: C, model: 'lif', params: { beta, threshold: READOUT_THRESHOLD, reset: 'none' }, bias: !!tensors['readout.b'], name: 'readout' });
-    names.push('readout');
-  }
-  const net = new Network(backend, { inputSize, dtMs: cfg.dtMs ?? 1, layers, inputKind: encoderKind(cfg.encoder) }, new Rng(seed));
-  net.setWeights(names.map((n) => ({ w: tensors[`${n}.W`], bias: tensors[`${n}.b`] })));
-  return net;
-}
-
-/** Threshold given to the readout integrator so that it never spikes (it has no spikes in the rule). */
-const READOUT_THRESHOLD = 1e30;
-
-function encoderKind(spec: string | undefined): 'spikes' | 'current' {
-  return (spec ?? 'rate').startsWith('direct') ? 'current' : 'spikes';
 }
 
 /** Sigprop target-stream inputs t0 = sigmoid(S[c] + d) for `labels`, or undefined without 'target.W'. */
