@@ -8,6 +8,7 @@ import { closest, editDistance } from '../src/config/didyoumean.js';
 import { SigpropError } from '../src/errors.js';
 import { getPreset, listPresets } from '../src/config/presets.js';
 import { resolveRuleSettings } from '../src/learning/settings.js';
+import { getModel, registerModel } from '../models/registry.js';
 
 const minimal = { dataset: 'moons', layers: [{ size: 8 }, { size: 2 }], rule: 'sigprop' };
 
@@ -66,11 +67,11 @@ describe('config validation', () => {
   });
 
   it('checks registry names: dataset, surrogate, encoder, model', () => {
-    const msgs = issuesOf({ ...minimal, dataset: 'mnsit', surrogate: 'atn', encoder: 'ratee', layers: [{ size: 2, model: 'lfi' }] });
+    const msgs = issuesOf({ ...minimal, dataset: 'mnsit', surrogate: 'atn', encoder: 'ratee', layers: [{ size: 2, model: 'lifx' }] });
     expect(msgs.some((m) => m.startsWith('dataset = "mnsit" is not valid') && m.includes('mnist'))).toBe(true);
     expect(msgs.some((m) => m.startsWith('surrogate = "atn" is not valid') && m.includes('atan'))).toBe(true);
     expect(msgs.some((m) => m.startsWith('encoder = "ratee" is not valid'))).toBe(true);
-    expect(msgs.some((m) => m.includes('layers[0].model = "lfi"') && m.includes('did you mean "lif"'))).toBe(true);
+    expect(msgs.some((m) => m.includes('layers[0].model = "lifx"') && m.includes('did you mean "lif"'))).toBe(true);
     expect(issuesOf({ ...minimal, surrogate: 'atan:alpha=-1' })[0]).toMatch(/alpha = -1 is out of range/);
     expect(resolveConfig({ ...minimal, dataset: 'mine' }, 'x', { skipChecks: ['dataset'] }).dataset).toBe('mine');
   });
@@ -120,15 +121,26 @@ describe('layer models and parameters are checked at resolution, naming the laye
       .toMatch(/^layers\[0\]\.params \(model "leaky"\): method 'euler' is unstable for dtMs\/tauMs = 2\.000/);
   });
 
-  it('a model or reset the rule cannot train, and every bad layer at once', () => {
-    const msgs = issuesOf({ ...minimal, layers: [{ size: 8, model: 'synaptic' }, { size: 8, params: { reset: 'zero' } }, { size: 8, params: { beta: -1 } }, { size: 2 }] });
-    expect(msgs).toEqual([
-      'layers[0].model = "synaptic" cannot be used with mode "spiking": online sigprop eligibility traces are implemented for LIF layers; use model "lif"',
-      'layers[1].params.reset = "zero" cannot be used with mode "spiking": the presynaptic trace is exact only for reset "subtract" or "none"; use one of those',
-      'layers[2].params.beta = -1 is out of range; layers[2].params.beta must be a finite number with 0 <= value <= 1',
+  it('a model, reset or projection the rule cannot train, and every bad layer at once', () => {
+    // a model that does not declare its input response cannot be trained online
+    registerModel({ ...getModel('lif'), name: 'lif-no-response', inputResponse: undefined }, true);
+    const msgs = issuesOf({ ...minimal, layers: [{ size: 8, model: 'lif-no-response' }, { size: 8, params: { reset: 'zero' } }, { size: 8, params: { beta: -1 } }, { size: 2 }] });
+    expect(msgs).toHaveLength(2);
+    expect(msgs[0]).toMatch(/^layers\[0\]\.model = "lif-no-response" cannot be used with mode "spiking": online sigprop needs a model that declares how its voltage responds to its input .*and, in surrogate mode, a firing threshold; use model .*"lif"/);
+    expect(msgs[1]).toBe('layers[2].params.beta = -1 is out of range; layers[2].params.beta must be a finite number with 0 <= value <= 1');
+    // reset to zero: spiking sigprop trains it (its trace is an approximation there); the BPTT baseline refuses it
+    expect(issuesOf({ ...minimal, rule: 'bptt', layers: [{ size: 8, params: { reset: 'zero' } }, { size: 2 }] })).toEqual([
+      'layers[0].params.reset = "zero" cannot be used with rule "bptt" (backprop through time on LIF layers): the gradient is implemented for reset "subtract" or "none"; use one of those',
     ]);
     expect(issuesOf({ ...minimal, rule: 'bptt', layers: [{ size: 8, model: 'leaky' }, { size: 2 }] })[0]).toMatch(/layers\[0\]\.model = "leaky" cannot be used with rule "bptt".*use model "lif"/);
     expect(issuesOf({ ...minimal, mode: 'continuous', layers: [{ size: 8, model: 'lif' }, { size: 2 }] })[0]).toMatch(/layers\[0\]\.model = "lif" cannot be used with mode "continuous".*use model "leaky"/);
+    // recurrent and delayed projections: hidden layers of spiking sigprop only
+    expect(issuesOf({ ...minimal, layers: [{ size: 8, recurrent: 'all-to-all', delays: 3 }, { size: 2 }] })).toEqual([]);
+    expect(issuesOf({ ...minimal, mode: 'rate', layers: [{ size: 8, recurrent: 'one-to-one' }, { size: 2 }] })).toEqual([
+      'layers[0].recurrent cannot be used with mode "rate" (a non-spiking MLP: no time steps, no spikes): mode "rate" (a non-spiking MLP: no time steps, no spikes) does not train them; use rule "sigprop" with mode "spiking" on a hidden layer',
+    ]);
+    expect(issuesOf({ ...minimal, layers: [{ size: 8 }, { size: 2, delays: 1 }] })[0]).toMatch(/^layers\[1\]\.delays cannot be used with mode "spiking": the output layer is the readout/);
+    expect(issuesOf({ ...minimal, layers: [{ size: 8, recurrent: 'all' }, { size: 2 }] })[0]).toMatch(/layers\[0\]\.recurrent.*all-to-all, one-to-one/);
   });
 
   it('valid layers pass; rate mode reads no layer models (warned about instead)', () => {

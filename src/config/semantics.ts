@@ -118,8 +118,8 @@ export function hiddenLayerModels(cfg: ResolvedConfig): HiddenLayerModels | unde
       return cfg.rule === 'bptt'
         ? { allowed: ['lif'], default: 'lif', why: 'the bptt baseline is implemented for LIF layers' }
         : {
-          allowed: modelNames().filter((m) => getModel(m).inputResponse), default: 'lif',
-          why: 'online sigprop needs a model that declares how its voltage responds to its input (inputResponse, models/model.ts)',
+          allowed: modelNames().filter((m) => getModel(m).inputResponse && (cfg.representation === 'voltage' || getModel(m).threshold)), default: 'lif',
+          why: `online sigprop needs a model that declares how its voltage responds to its input (inputResponse, models/model.ts)${cfg.representation === 'voltage' ? '' : ' and, in surrogate mode, a firing threshold'}`,
         };
     case 'continuous':
       return { allowed: ['leaky'], default: 'leaky', paramDefaults: CONTINUOUS_LAYER_DEFAULTS, why: 'continuous-time Hebbian sigprop uses leaky integrator layers' };

@@ -1,0 +1,65 @@
+/**
+ * The per-step path runs only through Backend kernels: a training window of every engine rule on
+ * a backend whose tensors refuse host access (test/guarded-backend.ts) must not touch tensor.data
+ * between its first and last step. Metrics, recordings and checkpoints read back with
+ * backend.read at the window's end.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ExperimentConfig } from '../src/config/types.js';
+import type { Network } from '../src/engine/network.js';
+import { createRule } from '../src/learning/index.js';
+import { Rng } from '../src/rng.js';
+import { guardedBackend, HostAccessError } from './guarded-backend.js';
+
+const K = 6, C = 3, B = 4;
+
+function tiny(over: Partial<ExperimentConfig>): ExperimentConfig {
+  return {
+    dataset: 'synthetic', rule: 'sigprop', mode: 'spiking', layers: [{ size: 5, params: { beta: 0.9, threshold: 0.5 } }, { size: C }],
+    steps: 6, encoder: 'rate', optimizer: 'adam', learningRate: 0.01, ...over,
+  };
+}
+
+/** Train one batch with host access refused inside every engine run; returns the refusal, if any. */
+function stepPathViolation(cfg: ExperimentConfig): string | undefined {
+  const g = guardedBackend();
+  const rule = createRule(cfg, { backend: g.backend, rng: new Rng(3), inputSize: K, numClasses: C });
+  const net = rule.network as Network;
+  expect(net, `rule ${cfg.rule} (${cfg.mode}) has an engine network`).toBeDefined();
+  const run = net.run.bind(net);
+  net.run = (o) => g.armed(() => run(o));
+  const x = new Rng(1).fillUniform(new Float32Array(B * K));
+  try {
+    rule.trainBatch(x, Int32Array.from([0, 1, 2, 1]));
+    rule.predict(x, B);
+  } catch (err) {
+    if (err instanceof HostAccessError) return err.message;
+    throw err;
+  }
+  return undefined;
+}
+
+describe('the per-step path touches no host memory (a guarded backend refuses tensor.data inside engine windows)', () => {
+  it('the guard catches a host read inside a window', () => {
+    const g = guardedBackend();
+    const t = g.backend.tensor([2, 2]);
+    expect(() => g.armed(() => t.data[0])).toThrow(HostAccessError);
+    expect(g.armed(() => g.backend.read(t))).toHaveLength(4); // read-back through the backend is allowed
+  });
+
+  const cases: [string, Partial<ExperimentConfig>][] = [
+    ['spiking sigprop, surrogate mode', {}],
+    ['spiking sigprop, voltage mode relative to θ', { representation: 'voltage', ruleParams: { voltageRelative: true } }],
+    ['spiking sigprop with dropout', { ruleParams: { dropout: 0.2, inputDropout: 0.1 } }],
+    ['spiking sigprop, class-signal loss', { loss: 'classce' }],
+    ['spiking sigprop, L2 loss', { loss: 'l2' }],
+    ['spiking sigprop, learned target projection', { targetProjection: 'learned' }],
+    ['spiking sigprop with a membrane floor', { layers: [{ size: 5, params: { beta: 0.9, threshold: 0.5, vMin: -0.5 } }, { size: C }] }],
+    ['spiking sigprop, recurrent and delayed layers', { layers: [{ size: 5, recurrent: 'all-to-all', delays: 2 }, { size: C }] }],
+  ];
+  for (const [name, over] of cases) {
+    it(name, () => {
+      expect(stepPathViolation(tiny(over))).toBeUndefined();
+    });
+  }
+});
