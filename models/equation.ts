@@ -28,6 +28,19 @@
  * snnTorch-style reset is written), the constants pi and e, and the functions listed in
  * EQUATION_FUNCTIONS. Anything else is rejected when the model is defined, with a
  * ParameterError that quotes the equation and names the problem.
+ *
+ * Input response (inputResponse, for presynaptic eligibility traces): mathjs `derivative` of the
+ * voltage equation's right-hand side f with respect to the voltage (A = ∂f/∂v) and to I
+ * (B = ∂f/∂I), evaluated at the resting state (the init values, I = 0, s = 0, t = 0), mapped
+ * through the integration scheme: discrete 'v = f' gives decay A and gain B; method 'euler'
+ * decay 1 + dt·A and gain dt·B; method 'exponential' decay e^{A·dt} and gain B·(e^{A·dt} − 1)/A.
+ * It is exact (between threshold crossings) when A and B are constants (f linear in v and I),
+ * no other state variable appears in f (the previous spikes s, a detached reset term, may), and
+ * every reset of the voltage is a shift ('v -= vth', d(new v)/dv = 1). Otherwise it is the
+ * linearisation at rest with the other state variables held fixed and resets ignored (exact
+ * false, the approximation line says what was linearised). Coupled chains (I entering another
+ * variable that feeds v, e.g. a synaptic current) are not followed: then B = 0 and the gain is
+ * 0. Absent when mathjs cannot differentiate f.
  */
 import type { MathNode } from 'mathjs';
 import { mathjs } from '../src/lazy-mathjs.js'; // loaded when the first equation model is defined
@@ -37,7 +50,7 @@ import type { Tensor } from '../src/tensor.js';
 import { registerModel } from './catalog.js';
 import { allocState, checkDt, checkKnownKeys, checkStep } from './common.js';
 import { CODEGEN_PRELUDE, CodegenError, emitJs, EQUATION_CONSTANTS, symbolsOf } from './equation-codegen.js';
-import type { NeuronModel, NeuronState } from './model.js';
+import type { InputResponse, NeuronModel, NeuronState } from './model.js';
 
 /** A user's description of an equation-defined model. */
 export interface EquationModelSpec {
@@ -266,7 +279,65 @@ export function defineEquationModel(spec: EquationModelSpec): NeuronModel<Equati
   };
   const thr = simpleThreshold(spec.threshold, voltage, params);
   if (thr) model.threshold = thr;
+  const response = equationInputResponse(eqs.find((e) => e.target === voltage)!, method, vars, paramNames, init,
+    hasThreshold ? splitStatements(spec.reset).map((r) => parseReset(name, r, vars)) : []);
+  if (response) model.inputResponse = response;
   return model;
+}
+
+/**
+ * The input response of an equation model's voltage equation (see the file comment), or
+ * undefined when mathjs cannot differentiate it. Derivatives are taken once; each call evaluates
+ * them at rest with the resolved parameters.
+ */
+function equationInputResponse(
+  eq: ParsedEq,
+  method: 'euler' | 'exponential',
+  vars: readonly string[],
+  paramNames: readonly string[],
+  init: Readonly<Record<string, number>>,
+  resets: readonly { text: string; target: string; rhs: MathNode }[],
+): ((p: EquationResolved) => InputResponse) | undefined {
+  const v = eq.target;
+  let dv: MathNode, dI: MathNode;
+  const shifts: boolean[] = [];
+  try {
+    dv = mathjs().derivative(eq.rhs, v);
+    dI = mathjs().derivative(eq.rhs, 'I');
+    for (const r of resets.filter((r) => r.target === v)) {
+      const d = mathjs().derivative(r.rhs, v);
+      shifts.push(d.type === 'ConstantNode' && Number((d as unknown as { value: unknown }).value) === 1);
+    }
+  } catch {
+    return undefined;
+  }
+  const constant = (n: MathNode): boolean => [...symbolsOf(n)].every((x) => paramNames.includes(x) || x === 'dt' || x in EQUATION_CONSTANTS);
+  const others = vars.filter((x) => x !== v && symbolsOf(eq.rhs).has(x));
+  const linear = constant(dv) && constant(dI);
+  const resetShift = shifts.every(Boolean);
+  const exact = linear && others.length === 0 && resetShift;
+  const dvf = dv.compile(), dIf = dI.compile();
+  const scheme = eq.kind === 'discrete' ? 'discrete update' : method === 'euler' ? 'Euler step' : 'exponential Euler step';
+  return (p) => {
+    const scope: Record<string, number> = { ...init, s: 0, t: 0, I: 0, dt: p.dtMs };
+    for (const k of paramNames) scope[k] = p[k];
+    const A = Number(dvf.evaluate({ ...scope }));
+    const B = Number(dIf.evaluate({ ...scope }));
+    const dt = p.dtMs;
+    let decay: number, gain: number;
+    if (eq.kind === 'discrete') [decay, gain] = [A, B];
+    else if (method === 'euler') [decay, gain] = [1 + dt * A, dt * B];
+    else [decay, gain] = [Math.exp(A * dt), A !== 0 ? (B * Math.expm1(A * dt)) / A : B * dt];
+    if (exact) return { decays: [decay], gain, exact };
+    const what: string[] = [];
+    if (!linear) {
+      const at = [v, ...others].map((x) => `${x} = ${init[x]}`).join(', ');
+      what.push(`'${eq.text}' linearised at rest (${at}, I = 0): d/d${v} = ${A.toPrecision(4)}, d/dI = ${B.toPrecision(4)}`);
+    }
+    if (others.length) what.push(`${others.join(', ')} held fixed`);
+    if (!resetShift) what.push(`reset of ${v} ignored (treated as detached)`);
+    return { decays: [decay], gain, exact, approximation: `${what.join('; ')} (${scheme})` };
+  };
 }
 
 /** For thresholds of the form 'v > X' / 'v >= X' (X a parameter or number): θ for surrogates. */
