@@ -66,11 +66,11 @@ describe('config validation', () => {
   });
 
   it('checks registry names: dataset, surrogate, encoder, model', () => {
-    const msgs = issuesOf({ ...minimal, dataset: 'mnsit', surrogate: 'atn', encoder: 'ratee', layers: [{ size: 2, model: 'lfi' }] });
+    const msgs = issuesOf({ ...minimal, dataset: 'mnsit', surrogate: 'atn', encoder: 'ratee', layers: [{ size: 2, model: 'liff' }] });
     expect(msgs.some((m) => m.startsWith('dataset = "mnsit" is not valid') && m.includes('mnist'))).toBe(true);
     expect(msgs.some((m) => m.startsWith('surrogate = "atn" is not valid') && m.includes('atan'))).toBe(true);
     expect(msgs.some((m) => m.startsWith('encoder = "ratee" is not valid'))).toBe(true);
-    expect(msgs.some((m) => m.includes('layers[0].model = "lfi"') && m.includes('did you mean "lif"'))).toBe(true);
+    expect(msgs.some((m) => m.includes('layers[0].model = "liff"') && m.includes('did you mean "lif"'))).toBe(true);
     expect(issuesOf({ ...minimal, surrogate: 'atan:alpha=-1' })[0]).toMatch(/alpha = -1 is out of range/);
     expect(resolveConfig({ ...minimal, dataset: 'mine' }, 'x', { skipChecks: ['dataset'] }).dataset).toBe('mine');
   });
@@ -271,5 +271,24 @@ describe('named experiments (src/config/presets.ts)', () => {
     expect(online.hebbApply).toBe('online');
     expect(online.sim.normEps).toBe(0.01);
     expect(resolveConfig(getPreset('fashion-lif-voltage')).ruleParams).toEqual({ temperature: 0.1 });
+  });
+});
+
+describe('inline equation models in layers[i].model', () => {
+  const eqlif = { equations: 'dv/dt = (-v + I)/tau', threshold: 'v > vth', reset: 'v -= vth', parameters: { tau: 10, vth: 1 } };
+
+  it('an inline model object resolves and is kept as written; a rule that cannot train it says so', () => {
+    const cfg = resolveConfig({ ...minimal, layers: [{ size: 8 }, { size: 2, model: eqlif }] });
+    expect(cfg.layers[1].model).toEqual(eqlif);
+    expect(issuesOf({ ...minimal, layers: [{ size: 8, model: eqlif }, { size: 2 }] })[0])
+      .toMatch(/^layers\[0\]\.model = an inline equation model \("inline"\) cannot be used with mode "spiking"/);
+  });
+
+  it('a broken equation or an unknown field is an error naming layers[i].model and the problem', () => {
+    const broken = issuesOf({ ...minimal, layers: [{ size: 8 }, { size: 2, model: { ...eqlif, equations: 'dv/dt = (-v + I)/tua' } }] });
+    expect(broken).toHaveLength(1);
+    expect(broken[0]).toMatch(/^layers\[1\]\.model = .* is not valid: equation 'dv\/dt = \(-v \+ I\)\/tua': unknown symbol 'tua'/);
+    expect(issuesOf({ ...minimal, layers: [{ size: 8 }, { size: 2, model: { ...eqlif, treshold: 'v > 1' } }] })[0])
+      .toMatch(/^layers\[1\]\.model = .* is not valid: "treshold" is not a field of an inline equation model \(did you mean "threshold"\?\)/);
   });
 });

@@ -11,6 +11,7 @@
  */
 import { getModel } from '../../models/registry.js';
 import { UnknownParameterError } from '../../models/common.js';
+import { modelLabel } from './inline-model.js';
 import type { ResolvedConfig } from './types.js';
 
 /** The network a (rule, mode) pair trains. */
@@ -142,10 +143,10 @@ export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
   const issues: LayerIssue[] = [];
   cfg.layers.slice(0, -1).forEach((layer, i) => {
     const model = layer.model ?? spec.default;
-    if (!spec.allowed.includes(model)) {
+    if (typeof model !== 'string' || !spec.allowed.includes(model)) {
       issues.push({
         path: `layers[${i}].model`, value: model,
-        message: `layers[${i}].model = "${model}" cannot be used with ${described(cfg)}: ${spec.why}; use model ${spec.allowed.map((m) => `"${m}"`).join(' or ')}`,
+        message: `layers[${i}].model = ${modelLabel(model)} cannot be used with ${described(cfg)}: ${spec.why}; use model ${spec.allowed.map((m) => `"${m}"`).join(' or ')}`,
       });
       return;
     }

@@ -19,6 +19,7 @@
  */
 import { getModel } from '../../models/registry.js';
 import { gateThroughFloor, resolveLif, type LifResolved } from '../../models/lif.js';
+import { modelLabel } from '../config/inline-model.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { createEncoder, parseEncoderSpec, type Encoder } from '../encoders.js';
 import { ParameterError } from '../errors.js';
@@ -101,9 +102,9 @@ export function rasterRates(x: Float32Array, B: number, T: number, n: number): F
 /** Resolve LIF parameters of a hidden layer and check the eligibility trace is exact for them. */
 export function resolveSpikingLayer(layer: ExperimentConfig['layers'][number], dtMs: number, index: number): LifResolved {
   const model = layer.model ?? 'lif';
-  getModel(model); // unknown model names fail here with the list of known ones
+  if (typeof model === 'string') getModel(model); // unknown model names fail here with the list of known ones
   if (model !== 'lif') {
-    throw new ParameterError(`layers[${index}].model = "${model}": online sigprop eligibility traces are implemented for 'lif' layers; use model 'lif'`);
+    throw new ParameterError(`layers[${index}].model = ${modelLabel(model)}: online sigprop eligibility traces are implemented for 'lif' layers; use model 'lif'`);
   }
   const p = resolveLif(layer.params as never, dtMs);
   if (p.reset === 'zero') {

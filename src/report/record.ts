@@ -10,6 +10,7 @@
  * stream t). Both streams are encoded with the same encoder and seed.
  */
 import type { Backend } from '../backend/backend.js';
+import { layerModel } from '../config/inline-model.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { createEncoder, parseEncoderSpec } from '../encoders.js';
 import { Network, type StepInput } from '../engine/network.js';
@@ -387,7 +388,7 @@ export function networkFromTensors(cfg: ExperimentConfig, inputSize: number, ten
     if (w.length !== inSize * l.size) {
       throw new SigpropError(`inspect: layer${i}.W has ${w.length} values but [${inSize}, ${l.size}] needs ${inSize * l.size}; the checkpoint does not match its config`, 'checkpoint');
     }
-    layers.push({ size: l.size, model: l.model ?? 'lif', params: l.params, bias: !!tensors[`layer${i}.b`], name: `layer${i}` });
+    layers.push({ size: l.size, model: layerModel(l.model ?? 'lif'), params: l.params, bias: !!tensors[`layer${i}.b`], name: `layer${i}` });
     inSize = l.size;
   }
   if (!layers.length) {
