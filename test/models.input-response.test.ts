@@ -189,6 +189,23 @@ describe('inputResponse: exact models match finite differences between threshold
     expect(getModel('leaky').inputResponse!(getModel('leaky').resolve({ tauMs: 10 }, 1)).gain).toBeCloseTo(1 - Math.exp(-0.1), 6);
   });
 
+  it('li: U[t] = β·U[t−1] + I[t], no spikes, output u', () => {
+    const m = getModel('li');
+    expect(m.stateVars).toEqual(['u']);
+    expect([m.voltageVar, m.outputVar, m.spikeVar]).toEqual(['u', 'u', undefined]);
+    const p = m.resolve({ beta: 0.5 }, 1);
+    const st = m.init(backend, 1, 1, p);
+    const x = backend.tensor([1, 1]);
+    const u: number[] = [];
+    for (const i of [1, 1, 1, -2]) {
+      backend.write(x, [i]);
+      m.step(backend, p, st, x);
+      u.push(st.u.data[0]);
+    }
+    expect(u).toEqual([1, 1.5, 1.75, -1.125]);
+    expect(() => m.resolve({ betta: 0.5 }, 1)).toThrow(/did you mean "beta"/);
+  });
+
   it('li: decays [β], gain 1', () => {
     const c = check(getModel('li'), { tauMs: 5 }, currentDrive);
     expect(c.response.decays[0]).toBeCloseTo(Math.exp(-1 / 5), 12);
@@ -266,5 +283,22 @@ describe('inputResponse: linearised models (cosine similarity with finite differ
     report('equation EIF', c);
     const sub = check(eif, {}, { inputs: 'current', wLo: 0, wHi: 0.5, eps: 1e-3 });
     report('equation EIF subthreshold (R·I ≈ 0–15 mV)', sub);
+  });
+
+  it('an equation model with a synaptic current (the chain I → g → v, one step lag ignored)', () => {
+    const syn = defineEquationModel({
+      name: 'ir-eq-syn', equations: ['dv/dt = (-v + g)/tau', 'dg/dt = -g/taus + I'], threshold: 'v > 1', reset: 'v -= 1',
+      parameters: { tau: 5, taus: 2 },
+    });
+    const r = syn.inputResponse!(syn.resolve({}, 1));
+    expect(r.decays).toEqual([1 - 1 / 2, 1 - 1 / 5]); // input first: g, then v
+    expect(r.gain).toBeCloseTo(1 / 5, 12); // dt·1 (into g) × dt/tau (g into v)
+    expect(r.approximation).toMatch(/chain I → g → v/);
+    report('equation synaptic chain', check(syn, {}, { inputs: 'spikes', wLo: 0, wHi: 2, eps: 1e-3 }));
+  });
+
+  it('no input response when I does not reach the voltage', () => {
+    const m = defineEquationModel({ name: 'ir-eq-deaf', equations: ['dv/dt = -v/tau', 'dg/dt = -g + I'], parameters: { tau: 5 } });
+    expect(m.inputResponse).toBeUndefined();
   });
 });
