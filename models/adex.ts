@@ -16,13 +16,20 @@
  * clamped at (Vpeak − VT)/ΔT, so exp never overflows: V beyond Vpeak is a spike anyway. A spike
  * resets at once inside the substep; the stored V at a spike step is the post-reset value.
  * State: v, w, s (spikes of the last step), each [batch, n].
+ *
+ * Input response (inputResponse, an approximation, exact false): the V equation is linearised
+ * around the resting potential V_r (the fixed point of V and w with I = 0 below VT, found by
+ * Newton's method from EL; ≈ EL for the presets) with the adaptation current w held fixed:
+ * dV/dt ≈ λ·V + I/C, λ = gL·(exp((V_r − VT)/ΔT) − 1)/C; the nSub Euler substeps of hMs give
+ * decays [(1 + hMs·λ)^nSub] (at most 1) and gain (hMs/C)·Σ_k (1 + hMs·λ)^k (mV per pA). The
+ * feedback through w, the exponential's growth away from rest and the reset V ← Vr are ignored.
  */
 import type { Backend } from '../src/backend/backend.js';
 import { checkNumber, checkOneOf, ParameterError } from '../src/errors.js';
 import type { Tensor } from '../src/tensor.js';
 import { registerModel } from './catalog.js';
-import { allocState, checkDt, checkKnownKeys, checkStep, checkTau } from './common.js';
-import type { NeuronModel, NeuronState } from './model.js';
+import { allocState, checkDt, checkKnownKeys, checkStep, checkTau, eulerSubstepResponse } from './common.js';
+import type { InputResponse, NeuronModel, NeuronState } from './model.js';
 
 /** Physical AdEx parameters (pF, nS, mV, ms, pA). */
 export interface AdexPhysical {
@@ -134,6 +141,35 @@ export function adexStep(_backend: Backend, p: AdexResolved, state: NeuronState,
   }
 }
 
+/** Resting potential: the fixed point of (V, w) at I = 0 below VT (Newton from EL); EL when Newton fails. */
+export function adexRest(p: AdexResolved): number {
+  const { gL, EL, deltaT, VT, a } = p;
+  let v = EL;
+  for (let k = 0; k < 50; k++) {
+    const ex = Math.exp((v - VT) / deltaT);
+    const f = -(gL + a) * (v - EL) + gL * deltaT * ex;
+    const df = -(gL + a) + gL * ex;
+    if (df === 0) break;
+    const next = v - f / df;
+    if (!Number.isFinite(next)) break;
+    if (Math.abs(next - v) < 1e-12) return next;
+    v = next;
+  }
+  return Number.isFinite(v) && v < VT ? v : EL;
+}
+
+/** Linearised input response of the V equation at rest, w held fixed (see the file comment). */
+export function adexInputResponse(p: AdexResolved): InputResponse {
+  const vr = adexRest(p);
+  const arg = Math.min((vr - p.VT) / p.deltaT, (p.Vpeak - p.VT) / p.deltaT);
+  const lambda = (p.gL * (Math.exp(arg) - 1)) / p.C;
+  const { decay, gain } = eulerSubstepResponse(lambda, 1 / p.C, p.hMs, p.nSub);
+  return {
+    decays: [Math.min(1, Math.max(0, decay))], gain, exact: false,
+    approximation: `V equation linearised at rest (V = ${vr.toPrecision(4)} mV, dV'/dV = ${lambda.toPrecision(3)}/ms) with w held fixed; spike resets ignored`,
+  };
+}
+
 /** The AdEx model, registered as 'adex'. */
 export const adex: NeuronModel<AdexResolved> = {
   name: 'adex',
@@ -144,6 +180,7 @@ export const adex: NeuronModel<AdexResolved> = {
   init: (backend, batch, n, p) => allocState(backend, batch, n, { v: p.v0, w: 0, s: 0 }),
   step: adexStep,
   threshold: (p) => p.Vpeak,
+  inputResponse: adexInputResponse,
 };
 
 registerModel(adex);

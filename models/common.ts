@@ -126,3 +126,19 @@ export function checkStep(model: string, state: NeuronState, vars: readonly stri
   }
   return out;
 }
+
+/**
+ * Decay and gain over one step of `nSub` forward-Euler substeps of length hMs of the linear
+ * equation dv/dt = λ·v + c·I (I constant over the step): each substep multiplies v by
+ * m = 1 + hMs·λ, so v[t] = m^nSub·v[t−1] + c·hMs·(1 + m + … + m^(nSub−1))·I[t].
+ * Used to linearise the voltage equations of the substepped models (izhikevich, adex).
+ */
+export function eulerSubstepResponse(lambda: number, c: number, hMs: number, nSub: number): { decay: number; gain: number } {
+  const m = 1 + hMs * lambda;
+  let decay = 1, sum = 0;
+  for (let k = 0; k < nSub; k++) {
+    sum += decay;
+    decay *= m;
+  }
+  return { decay, gain: c * hMs * sum };
+}

@@ -28,6 +28,22 @@
  * snnTorch-style reset is written), the constants pi and e, and the functions listed in
  * EQUATION_FUNCTIONS. Anything else is rejected when the model is defined, with a
  * ParameterError that quotes the equation and names the problem.
+ *
+ * Input response (inputResponse, for presynaptic eligibility traces): mathjs `derivative` of the
+ * voltage equation's right-hand side f with respect to the voltage (A = ∂f/∂v) and to I
+ * (B = ∂f/∂I), evaluated at the resting state (the init values, I = 0, s = 0, t = 0), mapped
+ * through the integration scheme: discrete 'v = f' gives decay A and gain B; method 'euler'
+ * decay 1 + dt·A and gain dt·B; method 'exponential' decay e^{A·dt} and gain B·(e^{A·dt} − 1)/A.
+ * It is exact (between threshold crossings) when A and B are constants (f linear in v and I),
+ * no other state variable appears in f (the previous spikes s, a detached reset term, may), and
+ * every reset of the voltage is a shift ('v -= vth', d(new v)/dv = 1). Otherwise it is the
+ * linearisation at rest with the other state variables held fixed and resets ignored (exact
+ * false, the approximation line says what was linearised). When I does not enter f but reaches
+ * v through other variables (e.g. a synaptic current: 'dv/dt = (-v + g)/tau', 'dg/dt = -g/taus + I'),
+ * the chain I → g → v is followed, each link linearised the same way (the coupling ∂f_v/∂g
+ * scales the gain), giving one decay per variable; that is an approximation too, since the
+ * synchronous update delays each link by one step. Absent when I does not reach v or mathjs
+ * cannot differentiate an equation.
  */
 import type { MathNode } from 'mathjs';
 import { mathjs } from '../src/lazy-mathjs.js'; // loaded when the first equation model is defined
@@ -37,7 +53,7 @@ import type { Tensor } from '../src/tensor.js';
 import { registerModel } from './catalog.js';
 import { allocState, checkDt, checkKnownKeys, checkStep } from './common.js';
 import { CODEGEN_PRELUDE, CodegenError, emitJs, EQUATION_CONSTANTS, symbolsOf } from './equation-codegen.js';
-import type { NeuronModel, NeuronState } from './model.js';
+import type { InputResponse, NeuronModel, NeuronState } from './model.js';
 
 /** A user's description of an equation-defined model. */
 export interface EquationModelSpec {
@@ -266,7 +282,106 @@ export function defineEquationModel(spec: EquationModelSpec): NeuronModel<Equati
   };
   const thr = simpleThreshold(spec.threshold, voltage, params);
   if (thr) model.threshold = thr;
+  const response = equationInputResponse(eqs, voltage, method, vars, paramNames, init,
+    hasThreshold ? splitStatements(spec.reset).map((r) => parseReset(name, r, vars)) : []);
+  if (response) model.inputResponse = response;
   return model;
+}
+
+/** One link of the chain from the input current to the voltage: the equation of `eq.target`, fed by `from`. */
+interface Link {
+  eq: ParsedEq;
+  /** ∂f/∂target and ∂f/∂from (from = I, or the upstream state variable). */
+  dSelf: MathNode;
+  dFrom: MathNode;
+  from: string;
+}
+
+const isZero = (n: MathNode): boolean => n.type === 'ConstantNode' && Number((n as unknown as { value: unknown }).value) === 0;
+
+/**
+ * The input response of an equation model (see the file comment): the chain of equations from
+ * I to the voltage, each linearised at rest, or undefined when I does not reach the voltage or
+ * mathjs cannot differentiate an equation. Derivatives are taken once; each call evaluates them
+ * at rest with the resolved parameters.
+ */
+function equationInputResponse(
+  eqs: readonly ParsedEq[],
+  voltage: string,
+  method: 'euler' | 'exponential',
+  vars: readonly string[],
+  paramNames: readonly string[],
+  init: Readonly<Record<string, number>>,
+  resets: readonly { text: string; target: string; rhs: MathNode }[],
+): ((p: EquationResolved) => InputResponse) | undefined {
+  const eqOf = (x: string): ParsedEq => eqs.find((e) => e.target === x)!;
+  const feeds = (x: string): string[] => vars.filter((y) => y !== x && symbolsOf(eqOf(x).rhs).has(y));
+  // does I reach x through equations not yet in the chain?
+  const reachesI = (x: string, seen: Set<string>): boolean =>
+    symbolsOf(eqOf(x).rhs).has('I') || feeds(x).some((y) => !seen.has(y) && reachesI(y, new Set([...seen, x])));
+  const links: Link[] = [];
+  const shifts: boolean[] = [];
+  try {
+    const seen = new Set<string>([voltage]);
+    let cur = eqOf(voltage);
+    for (;;) {
+      const dSelf = mathjs().derivative(cur.rhs, cur.target);
+      const dI = mathjs().derivative(cur.rhs, 'I');
+      if (!isZero(dI)) {
+        links.push({ eq: cur, dSelf, dFrom: dI, from: 'I' });
+        break;
+      }
+      const up = feeds(cur.target).find((y) => !seen.has(y) && reachesI(y, new Set(seen)));
+      if (up === undefined) return undefined; // the input current does not reach the voltage
+      links.push({ eq: cur, dSelf, dFrom: mathjs().derivative(cur.rhs, up), from: up });
+      seen.add(up);
+      cur = eqOf(up);
+    }
+    for (const r of resets.filter((r) => links.some((l) => l.eq.target === r.target))) {
+      const d = mathjs().derivative(r.rhs, r.target);
+      shifts.push(d.type === 'ConstantNode' && Number((d as unknown as { value: unknown }).value) === 1);
+    }
+  } catch {
+    return undefined;
+  }
+  const chain = links.map((l) => l.eq.target);
+  const constant = (n: MathNode): boolean => [...symbolsOf(n)].every((x) => paramNames.includes(x) || x === 'dt' || x in EQUATION_CONSTANTS);
+  const others = vars.filter((x) => !chain.includes(x) && links.some((l) => symbolsOf(l.eq.rhs).has(x)));
+  const linear = links.every((l) => constant(l.dSelf) && constant(l.dFrom));
+  const resetShift = shifts.every(Boolean);
+  const exact = links.length === 1 && linear && others.length === 0 && resetShift;
+  const compiled = links.map((l) => ({ self: l.dSelf.compile(), from: l.dFrom.compile() }));
+  const schemeOf = (e: ParsedEq): string => (e.kind === 'discrete' ? 'discrete update' : method === 'euler' ? 'Euler step' : 'exponential Euler step');
+  const schemes = [...new Set(links.map((l) => schemeOf(l.eq)))].join(', ');
+  return (p) => {
+    const scope: Record<string, number> = { ...init, s: 0, t: 0, I: 0, dt: p.dtMs };
+    for (const k of paramNames) scope[k] = p[k];
+    const dt = p.dtMs;
+    const decays: number[] = [];
+    const slopes: string[] = [];
+    let gain = 1;
+    links.forEach((l, i) => {
+      const A = Number(compiled[i].self.evaluate({ ...scope }));
+      const C = Number(compiled[i].from.evaluate({ ...scope }));
+      slopes.push(`d/d${l.eq.target} = ${A.toPrecision(4)}, d/d${l.from} = ${C.toPrecision(4)}`);
+      let decay: number, g: number;
+      if (l.eq.kind === 'discrete') [decay, g] = [A, C];
+      else if (method === 'euler') [decay, g] = [1 + dt * A, dt * C];
+      else [decay, g] = [Math.exp(A * dt), A !== 0 ? (C * Math.expm1(A * dt)) / A : C * dt];
+      decays.unshift(decay); // decays run from the input to the voltage
+      gain *= g;
+    });
+    if (exact) return { decays, gain, exact };
+    const what: string[] = [];
+    if (!linear) {
+      const at = [...chain, ...others].map((x) => `${x} = ${init[x]}`).join(', ');
+      what.push(`linearised at rest (${at}, I = 0): ${slopes.join('; ')}`);
+    }
+    if (links.length > 1) what.push(`chain I → ${[...chain].reverse().join(' → ')} followed, ignoring the one-step lag of the synchronous update between variables`);
+    if (others.length) what.push(`${others.join(', ')} held fixed`);
+    if (!resetShift) what.push(`reset of ${chain.filter((x) => resets.some((r) => r.target === x)).join(', ')} ignored (treated as detached)`);
+    return { decays, gain, exact, approximation: `${what.join('; ')} (${schemes})` };
+  };
 }
 
 /** For thresholds of the form 'v > X' / 'v >= X' (X a parameter or number): θ for surrogates. */

@@ -14,6 +14,13 @@
  * use the spike variable s to mark spikes in traces. dtMs should be ≤ 1 ms.
  * State: v, u, s (spikes of the last step), each [batch, n].
  *
+ * Input response (inputResponse, an approximation, exact false): the v equation is linearised
+ * around the resting potential v_r (the stable fixed point of v and u with I = 0, the lower root
+ * of 0.04·v² + (5 − b)·v + 140 = 0, e.g. −70 mV for RS; v0 when there is none) with the recovery
+ * variable u held fixed: dv/dt ≈ λ·v + I, λ = 0.08·v_r + 5; the nSub Euler substeps of hMs give
+ * decays [(1 + hMs·λ)^nSub] (at most 1) and gain hMs·Σ_k (1 + hMs·λ)^k. The feedback through u
+ * and the reset v ← c are ignored.
+ *
  * Presets (paper Fig. 2): RS regular spiking, IB intrinsically bursting, CH chattering,
  * FS fast spiking, LTS low-threshold spiking, TC thalamo-cortical, RZ resonator.
  */
@@ -21,8 +28,8 @@ import type { Backend } from '../src/backend/backend.js';
 import { checkNumber, checkOneOf } from '../src/errors.js';
 import type { Tensor } from '../src/tensor.js';
 import { registerModel } from './catalog.js';
-import { allocState, checkDt, checkKnownKeys, checkStep } from './common.js';
-import type { NeuronModel, NeuronState } from './model.js';
+import { allocState, checkDt, checkKnownKeys, checkStep, eulerSubstepResponse } from './common.js';
+import type { InputResponse, NeuronModel, NeuronState } from './model.js';
 
 /** The four dimensionless Izhikevich parameters. */
 export interface IzhikevichABCD {
@@ -114,6 +121,23 @@ export function izhikevichStep(_backend: Backend, p: IzhikevichResolved, state: 
   }
 }
 
+/** Resting potential: the stable fixed point of (v, u) at I = 0, or v0 when there is none (b too large). */
+export function izhikevichRest(p: IzhikevichResolved): number {
+  const disc = (5 - p.b) ** 2 - 4 * 0.04 * 140;
+  return disc >= 0 ? (-(5 - p.b) - Math.sqrt(disc)) / (2 * 0.04) : p.v0;
+}
+
+/** Linearised input response of the v equation at rest, u held fixed (see the file comment). */
+export function izhikevichInputResponse(p: IzhikevichResolved): InputResponse {
+  const vr = izhikevichRest(p);
+  const lambda = 0.08 * vr + 5;
+  const { decay, gain } = eulerSubstepResponse(lambda, 1, p.hMs, p.nSub);
+  return {
+    decays: [Math.min(1, Math.max(0, decay))], gain, exact: false,
+    approximation: `v equation linearised at rest (v = ${vr.toPrecision(4)} mV, dv'/dv = ${lambda.toPrecision(3)}/ms) with u held fixed; spike resets ignored`,
+  };
+}
+
 /** The Izhikevich model, registered as 'izhikevich'. */
 export const izhikevich: NeuronModel<IzhikevichResolved> = {
   name: 'izhikevich',
@@ -124,6 +148,7 @@ export const izhikevich: NeuronModel<IzhikevichResolved> = {
   init: (backend, batch, n, p) => allocState(backend, batch, n, { v: p.v0, u: p.b * p.v0, s: 0 }),
   step: izhikevichStep,
   threshold: (p) => p.vPeak,
+  inputResponse: izhikevichInputResponse,
 };
 
 registerModel(izhikevich);

@@ -12,6 +12,8 @@
  *            stable for x < about 2.78.
  * Each integrator is written as its literal scalar one-step rule (`stepScalar`); the gain is
  * obtained once per resolve by stepping h = 0 towards I = 1 (valid because the ODE is linear).
+ * Input response (inputResponse): h[t] = (1 − g)·h[t−1] + g·I[t], so ∂h[t]/∂W_kj = g·e_k[t] with
+ * e[t] = (1 − g)·e[t−1] + x[t] (decays [1 − g], gain g), exact for every integrator.
  */
 import type { Backend } from '../src/backend/backend.js';
 import { checkNumber, checkOneOf, ParameterError } from '../src/errors.js';
@@ -117,6 +119,7 @@ export const leaky: NeuronModel<LeakyResolved> = {
   resolve: (params, dtMs) => resolveLeaky(params, dtMs),
   init: (backend, batch, n, p) => allocState(backend, batch, n, { h: p.h0, a: getActivation(p.activation).f(p.h0) }),
   step: leakyStep,
+  inputResponse: (p) => ({ decays: [1 - p.gain], gain: p.gain, exact: true }),
 };
 
 registerModel(leaky);

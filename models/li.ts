@@ -1,9 +1,11 @@
 /**
- * Discrete leaky integrator (non-spiking), the readout of spiking networks and NIR's LI in
- * discrete time (dimensionless units):
+ * Discrete leaky integrator without spikes (snnTorch-style readout neuron):
  *   U[t] = β·U[t−1] + I[t]
- * β is given directly or from a time constant: β = exp(−dtMs/tauMs). Default β = 0.9.
- * State: u (the membrane, also the layer's output), [batch, n]. No spikes, no threshold.
+ * β is given directly or from a time constant: β = exp(−dtMs/tauMs) (default β = 0.9).
+ * State: u (the voltage and the output), [batch, n]. No threshold, no reset.
+ * The step runs through the backend's `axpby` kernel (u ← 1·I + β·u).
+ * Input response (inputResponse): ∂U[t]/∂W_kj = e_k[t] with e[t] = β·e[t−1] + x[t]
+ * (decays [β], gain 1), exact.
  */
 import type { Backend } from '../src/backend/backend.js';
 import type { Tensor } from '../src/tensor.js';
@@ -11,7 +13,7 @@ import { registerModel } from './catalog.js';
 import { allocState, checkDt, checkKnownKeys, checkStep, resolveDecay } from './common.js';
 import type { NeuronModel, NeuronState } from './model.js';
 
-/** User parameters of the discrete leaky integrator: `beta` or `tauMs` (or both, if they agree). */
+/** User parameters of the leaky integrator 'li'. Give `beta` or `tauMs` (or both, if they agree); default β = 0.9. */
 export interface LiParams {
   /** Decay per step, in [0, 1]. */
   beta?: number;
@@ -19,23 +21,27 @@ export interface LiParams {
   tauMs?: number;
 }
 
-/** Resolved parameters of the discrete leaky integrator. */
+/** Resolved 'li' parameters. */
 export interface LiResolved {
   beta: number;
+  /** Time constant in ms implied by β and dtMs (0 when β = 0, Infinity when β = 1). */
   tauMs: number;
+  /** Step size in ms these parameters were resolved for. */
   dtMs: number;
 }
 
-/** Validate and fill the leaky integrator's parameters for step size dtMs. */
-export function resolveLi(params: LiParams | Partial<LiResolved> | undefined, dtMs: number): LiResolved {
+const LI_KEYS = ['beta', 'tauMs', 'dtMs'] as const;
+
+/** Validate and fill 'li' parameters for step size dtMs. Throws ParameterError naming the bad parameter. */
+export function resolveLi(params: Partial<LiResolved> | LiParams | undefined, dtMs: number): LiResolved {
   const dt = checkDt(dtMs);
-  checkKnownKeys('li', params, ['beta', 'tauMs', 'dtMs']);
+  checkKnownKeys('li', params, LI_KEYS);
   const p = (params ?? {}) as Partial<LiResolved>;
   const [beta, tauMs] = resolveDecay('li', 'beta', 'tauMs', p.beta, p.tauMs, dt, 0.9);
   return { beta, tauMs, dtMs: dt };
 }
 
-/** Pure step: U ← β·U + I through the backend's axpby kernel. */
+/** Pure 'li' step: u ← β·u + I through `backend.axpby`. */
 export function liStep(backend: Backend, p: LiResolved, state: NeuronState, input: Tensor): void {
   const [u] = checkStep('li', state, ['u'], input);
   backend.axpby(u, input, 1, p.beta);

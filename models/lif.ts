@@ -14,13 +14,17 @@
  * (src/learning/bptt.ts).
  * State: u (membrane voltage) and s (spikes of the last step), each [batch, n].
  * The step runs through the backend's fused `lifStep` kernel.
+ * Input response (inputResponse): ∂U[t]/∂W_kj = e_k[t] with e[t] = β·e[t−1] + x[t] (decays [β],
+ * gain 1), exact between threshold crossings for reset 'subtract' and 'none' (the reset detached);
+ * for reset 'zero' an approximation that ignores the zeroing (exact false). The membrane floor
+ * vMin is not part of it: the learning rules gate the trace through the floor (gateThroughFloor).
  */
 import type { Backend, LifKernelParams, ResetMode } from '../src/backend/backend.js';
 import { checkNumber, checkOneOf } from '../src/errors.js';
 import type { Tensor } from '../src/tensor.js';
 import { registerModel } from './catalog.js';
 import { allocState, checkBool, checkDt, checkKnownKeys, checkStep, resolveDecay } from './common.js';
-import type { NeuronModel, NeuronState } from './model.js';
+import type { InputResponse, NeuronModel, NeuronState } from './model.js';
 
 export const RESET_MODES: readonly ResetMode[] = ['subtract', 'zero', 'none'];
 
@@ -82,6 +86,20 @@ export function lifStep(backend: Backend, p: LifResolved, state: NeuronState, in
   backend.lifStep(u, s, input, p);
 }
 
+/**
+ * Input response of the LIF-style reset on a filter chain `decays` with gain 1: exact for reset
+ * 'subtract' and 'none' (the reset detached); for 'zero' the zeroing is ignored (approximation).
+ */
+export function lifInputResponse(p: Pick<LifResolved, 'reset'>, decays: number[]): InputResponse {
+  if (p.reset === 'zero') {
+    return {
+      decays, gain: 1, exact: false,
+      approximation: "reset 'zero' is ignored: the trace keeps the pre-spike history that the zeroing clears (exact for reset 'subtract' or 'none')",
+    };
+  }
+  return { decays, gain: 1, exact: true };
+}
+
 /** The LIF model, registered as 'lif'. */
 export const lif: NeuronModel<LifResolved> = {
   name: 'lif',
@@ -92,10 +110,7 @@ export const lif: NeuronModel<LifResolved> = {
   init: (backend, batch, n) => allocState(backend, batch, n, { u: 0, s: 0 }),
   step: lifStep,
   threshold: (p) => p.threshold,
-  inputResponse: (p) =>
-    p.reset === 'zero'
-      ? { decays: [p.beta], gain: 1, exact: false, approximation: 'reset to zero ignored: the trace runs on through the zeroing' }
-      : { decays: [p.beta], gain: 1, exact: true },
+  inputResponse: (p) => lifInputResponse(p, [p.beta]),
 };
 
 registerModel(lif);

@@ -10,24 +10,24 @@ import type { Backend } from '../src/backend/backend.js';
 import type { Tensor } from '../src/tensor.js';
 
 /** State of a population: named tensors, each [batch, n]. */
-export type NeuronState = Record<string, Tensor>;
-
 /**
- * How a model's voltage responds to its input current, for the presynaptic eligibility traces of
- * online learning rules: with I[t] = x[t]·W, ∂V[t]/∂W_kj = gain · e_k[t] where the input x passes
- * a chain of first-order filters e⁽¹⁾[t] = d₁·e⁽¹⁾[t−1] + x[t], e⁽ᵐ⁾[t] = dₘ·e⁽ᵐ⁾[t−1] + e⁽ᵐ⁻¹⁾[t],
- * e = e⁽last⁾ (resets detached). Memory O(rows × inputs), independent of the number of steps.
+ * How the voltage responds to the input current I[t] = x[t]·W (+ bias), as a chain of
+ * first-order filters: with the presynaptic traces
+ *   e⁽¹⁾[t] = d₁·e⁽¹⁾[t−1] + x[t],   e⁽ᵐ⁾[t] = d_m·e⁽ᵐ⁾[t−1] + e⁽ᵐ⁻¹⁾[t],   e = e⁽ᵐᵃˣ⁾,
+ * the eligibility ∂V[t]/∂W_kj is gain·e_k[t] (memory O(rows × inputs), independent of T).
+ * Resets are treated as detached (the reset term carries no gradient).
  */
 export interface InputResponse {
-  /** Decays d₁..dₘ of the filter chain from the input current to the voltage (LIF [β]; synaptic LIF [α, β]). */
+  /** Decays d_1..d_m of the chain of first-order filters from the input current to the voltage (LIF [β]; synaptic LIF [α, β]). */
   decays: number[];
-  /** ∂V/∂(last filter's output) (1 for LIF; 1 − e^{−dt/τ} for the exact leaky integrator). */
+  /** ∂V/∂I of the last filter's output (1 for LIF; 1−e^{−dt/τ} for the exact leaky integrator; per-step Euler gain for ODE models). */
   gain: number;
   /** true when gain·e is the exact derivative (between threshold crossings, resets detached); false for a factorised approximation. */
   exact: boolean;
   /** For approximations: one line saying what was linearised, shown to users. */
   approximation?: string;
 }
+export type NeuronState = Record<string, Tensor>;
 
 export interface NeuronModel<P = Record<string, unknown>> {
   /** Registry name, e.g. 'lif'. */
@@ -51,6 +51,9 @@ export interface NeuronModel<P = Record<string, unknown>> {
   step(backend: Backend, p: P, state: NeuronState, input: Tensor): void;
   /** The firing threshold θ used for surrogate x = U − θ, where the model has one. */
   threshold?(p: P): number;
-  /** How the voltage responds to the input current (online learning's eligibility traces); absent: the model cannot be trained online. */
+  /**
+   * The presynaptic eligibility of the voltage (voltageVar) as a chain of first-order filters
+   * (see InputResponse), for online learning rules. Absent when the model cannot give one.
+   */
   inputResponse?(p: P): InputResponse;
 }

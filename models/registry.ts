@@ -1,6 +1,6 @@
 /**
  * The neuron-model registry and the one import for everything in models/. Importing this module
- * registers every built-in model ('lif', 'synaptic', 'leaky', 'izhikevich', 'adex');
+ * registers every built-in model ('lif', 'synaptic', 'leaky', 'li', 'izhikevich', 'adex');
  * equation-defined models are registered by the user with `registerEquationModel(spec)` (or
  * `registerModel(defineEquationModel(spec))`).
  *
@@ -11,10 +11,11 @@
  *   lif.step(backend, p, state, input);               // input [batch, n]
  */
 export { registerModel, getModel, hasModel, modelNames, type AnyNeuronModel } from './catalog.js';
-export type { NeuronModel, NeuronState } from './model.js';
+export type { InputResponse, NeuronModel, NeuronState } from './model.js';
 export * from './lif.js';
 export * from './synaptic.js';
 export * from './leaky.js';
+export * from './li.js';
 export * from './izhikevich.js';
 export * from './adex.js';
 export * from './li.js';

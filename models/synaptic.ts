@@ -12,12 +12,15 @@
  * (resetDelay false) differs as in the LIF model (models/lif.ts).
  * State: u (voltage), isyn (synaptic current), s (spikes), each [batch, n].
  * The step runs through the backend's fused `synapticStep` kernel.
+ * Input response (inputResponse): decays [α, β], gain 1, i.e. e¹[t] = α·e¹[t−1] + x[t],
+ * e[t] = β·e[t−1] + e¹[t] and ∂U[t]/∂W_kj = e_k[t]; exact (between threshold crossings) for
+ * reset 'subtract' and 'none', an approximation ignoring the zeroing for reset 'zero'.
  */
 import type { Backend, SynapticKernelParams } from '../src/backend/backend.js';
 import type { Tensor } from '../src/tensor.js';
 import { registerModel } from './catalog.js';
 import { checkKnownKeys, checkStep, resolveDecay, allocState, checkDt } from './common.js';
-import { resolveLif, type LifParams, type LifResolved } from './lif.js';
+import { lifInputResponse, resolveLif, type LifParams, type LifResolved } from './lif.js';
 import type { NeuronModel, NeuronState } from './model.js';
 
 /** User parameters of the synaptic LIF. Default α = 0.8, β = 0.9. */
@@ -62,6 +65,7 @@ export const synaptic: NeuronModel<SynapticResolved> = {
   init: (backend, batch, n) => allocState(backend, batch, n, { u: 0, isyn: 0, s: 0 }),
   step: synapticStep,
   threshold: (p) => p.threshold,
+  inputResponse: (p) => lifInputResponse(p, [p.alpha, p.beta]),
 };
 
 registerModel(synaptic);

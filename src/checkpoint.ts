@@ -201,10 +201,11 @@ export function loadCheckpoint(path: string, expect: CheckpointExpectation = {})
  * the same names and shapes.
  */
 export function architectureOf(
-  cfg: { rule: string; mode?: string; layers: readonly { size: number; model?: string }[] },
+  cfg: { rule: string; mode?: string; layers: readonly { size: number; model?: string | object }[] },
   inputSize: number,
 ): string {
-  const layers = cfg.layers.map((l) => `${l.model ?? 'default'}:${l.size}`).join(',');
+  // an inline equation model (config layers[i].model as an object) is fingerprinted by its JSON
+  const layers = cfg.layers.map((l) => `${typeof l.model === 'object' ? JSON.stringify(l.model) : l.model ?? 'default'}:${l.size}`).join(',');
   return `rule=${cfg.rule};mode=${cfg.mode ?? 'spiking'};in=${inputSize};layers=${layers}`;
 }
 

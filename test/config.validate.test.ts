@@ -285,3 +285,22 @@ describe('named experiments (src/config/presets.ts)', () => {
     expect(resolveConfig(getPreset('fashion-lif-voltage')).ruleParams).toEqual({ temperature: 0.1 });
   });
 });
+
+describe('inline equation models in layers[i].model', () => {
+  const eqlif = { equations: 'dv/dt = (-v + I)/tau', threshold: 'v > vth', reset: 'v -= vth', parameters: { tau: 10, vth: 1 } };
+
+  it('an inline model object resolves and is kept as written; spiking sigprop trains it, a rule that cannot says so', () => {
+    const cfg = resolveConfig({ ...minimal, layers: [{ size: 8, model: eqlif }, { size: 2 }] });
+    expect(cfg.layers[0].model).toEqual(eqlif);
+    expect(issuesOf({ ...minimal, rule: 'bptt', layers: [{ size: 8, model: eqlif }, { size: 2 }] })[0])
+      .toMatch(/^layers\[0\]\.model = an inline equation model \("inline"\) cannot be used with rule "bptt"/);
+  });
+
+  it('a broken equation or an unknown field is an error naming layers[i].model and the problem', () => {
+    const broken = issuesOf({ ...minimal, layers: [{ size: 8 }, { size: 2, model: { ...eqlif, equations: 'dv/dt = (-v + I)/tua' } }] });
+    expect(broken).toHaveLength(1);
+    expect(broken[0]).toMatch(/^layers\[1\]\.model = .* is not valid: equation 'dv\/dt = \(-v \+ I\)\/tua': unknown symbol 'tua'/);
+    expect(issuesOf({ ...minimal, layers: [{ size: 8 }, { size: 2, model: { ...eqlif, treshold: 'v > 1' } }] })[0])
+      .toMatch(/^layers\[1\]\.model = .* is not valid: "treshold" is not a field of an inline equation model \(did you mean "threshold"\?\)/);
+  });
+});

@@ -4,6 +4,7 @@
  * the CLI's override flags and `sigprop run --help` all come from this one table.
  */
 import { modelNames } from '../../models/registry.js'; // importing the registry registers the built-in models
+import { inlineModelIssue } from './inline-model.js';
 import { getSurrogate } from '../../surrogates/index.js';
 import { datasetNames, getDatasetEntry } from '../data/index.js';
 import { encoderNames, getEncoderEntry, parseEncoderSpec } from '../encoders.js';
@@ -48,7 +49,8 @@ const layerSchema: ObjectSchema = {
     model: {
       type: 'string',
       enumFrom: namesOrUndefined(modelNames),
-      description: "neuron model registry name ('lif', 'synaptic', 'leaky', ...); default from the mode",
+      orObject: { hint: 'an inline equation model {"equations", "threshold", "reset", "parameters", ...}', check: inlineModelIssue },
+      description: "neuron model registry name ('lif', 'synaptic', 'leaky', ...) or an inline equation model object; default from the mode",
     },
     params: { type: 'record', values: { type: 'any' }, description: 'model parameters, e.g. {"beta": 0.95}' },
     recurrent: {

@@ -38,6 +38,11 @@ export interface StringSchema extends Base {
   pattern?: RegExp;
   patternHint?: string;
   minLength?: number;
+  /**
+   * Also accept a plain object (e.g. an inline equation model instead of a model name): `hint`
+   * says what it is in messages, `check` returns an error message or undefined when it is fine.
+   */
+  orObject?: { hint: string; check(value: Record<string, unknown>): string | undefined };
 }
 
 export interface BooleanSchema extends Base {
@@ -119,9 +124,10 @@ export function describeAllowed(schema: Schema): string {
     }
     case 'string': {
       const allowed = schema.enum ?? schema.enumFrom?.();
-      if (allowed) return `one of: ${allowed.join(', ')}`;
-      if (schema.patternHint) return `a string ${schema.patternHint}`;
-      return 'a string';
+      const or = schema.orObject ? `, or ${schema.orObject.hint}` : '';
+      if (allowed) return `one of: ${allowed.join(', ')}${or}`;
+      if (schema.patternHint) return `a string ${schema.patternHint}${or}`;
+      return `a string${or}`;
     }
     case 'boolean':
       return 'true or false';
@@ -174,6 +180,16 @@ export function validate(schema: Schema, value: unknown, path = '', skipChecks: 
       break;
     }
     case 'string': {
+      if (schema.orObject && isPlainObject(value)) {
+        let msg: string | undefined;
+        try {
+          msg = schema.orObject.check(value);
+        } catch (err) {
+          msg = (err as Error).message;
+        }
+        if (msg) issues.push({ path, value, message: `${name} = ${show(value)} is not valid: ${msg}` });
+        return issues;
+      }
       if (typeof value !== 'string') {
         bad(`is ${typeOf(value)}`);
         break;

@@ -9,8 +9,9 @@
  * resolveSpikingLayer, a leaky readout whose decay is ruleParams.readoutBeta), hebbian.ts
  * (leaky integrators, the output layer built from the last hidden layer's parameters).
  */
-import { getModel, modelNames } from '../../models/registry.js';
+import { getModel, hasModel, modelNames, type AnyNeuronModel } from '../../models/registry.js';
 import { UnknownParameterError } from '../../models/common.js';
+import { layerModel, modelLabel } from './inline-model.js';
 import type { ResolvedConfig } from './types.js';
 
 /** The network a (rule, mode) pair trains. */
@@ -98,7 +99,10 @@ export function ignoredSettingWarnings(raw: unknown, cfg: ResolvedConfig): strin
 
 /** The neuron models a config's hidden layers may use, the default and the parameter defaults the rule adds. */
 export interface HiddenLayerModels {
+  /** The registered models allowed (listed in messages). */
   allowed: readonly string[];
+  /** Whether a model (registered or inline) is allowed, where that is decided by what the model declares. */
+  accepts?: (m: AnyNeuronModel) => boolean;
   default: string;
   /** Parameters the rule fills in before the model's own defaults (hebbian.ts: sigmoid, τ = 5 ms). */
   paramDefaults?: Record<string, unknown>;
@@ -109,6 +113,11 @@ export interface HiddenLayerModels {
 /** Parameter defaults of the continuous-time Hebbian layers: hebbian.ts builds its layers with them, and resolution validates layers against them. */
 export const CONTINUOUS_LAYER_DEFAULTS: Readonly<Record<string, unknown>> = { activation: 'sigmoid', tauMs: 5 };
 
+/** Whether spiking sigprop can train a model online: it declares its input response and, in surrogate mode, has a threshold. */
+function onlineTrainable(m: AnyNeuronModel, cfg: ResolvedConfig): boolean {
+  return !!m.inputResponse && (cfg.representation === 'voltage' || !!m.threshold);
+}
+
 /** What the hidden layers of this config may be; undefined when the rule reads no layer models (rate). */
 export function hiddenLayerModels(cfg: ResolvedConfig): HiddenLayerModels | undefined {
   switch (networkKind(cfg)) {
@@ -118,7 +127,7 @@ export function hiddenLayerModels(cfg: ResolvedConfig): HiddenLayerModels | unde
       return cfg.rule === 'bptt'
         ? { allowed: ['lif'], default: 'lif', why: 'the bptt baseline is implemented for LIF layers' }
         : {
-          allowed: modelNames().filter((m) => getModel(m).inputResponse && (cfg.representation === 'voltage' || getModel(m).threshold)), default: 'lif',
+          allowed: modelNames().filter((m) => onlineTrainable(getModel(m), cfg)), accepts: (m) => onlineTrainable(m, cfg), default: 'lif',
           why: `online sigprop needs a model that declares how its voltage responds to its input (inputResponse, models/model.ts)${cfg.representation === 'voltage' ? '' : ' and, in surrogate mode, a firing threshold'}`,
         };
     case 'continuous':
@@ -144,10 +153,18 @@ export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
   if (!spec) return issues;
   cfg.layers.slice(0, -1).forEach((layer, i) => {
     const model = layer.model ?? spec.default;
-    if (!spec.allowed.includes(model)) {
+    let built: AnyNeuronModel | undefined;
+    try {
+      const m = layerModel(model);
+      built = typeof m === 'string' ? (hasModel(m) ? getModel(m) : undefined) : m;
+    } catch {
+      built = undefined; // an inline model that does not build is reported by the schema check
+    }
+    const ok = spec.accepts ? !!built && spec.accepts(built) : typeof model === 'string' && spec.allowed.includes(model);
+    if (!ok || !built) {
       issues.push({
         path: `layers[${i}].model`, value: model,
-        message: `layers[${i}].model = "${model}" cannot be used with ${described(cfg)}: ${spec.why}; use model ${spec.allowed.map((m) => `"${m}"`).join(' or ')}`,
+        message: `layers[${i}].model = ${modelLabel(model)} cannot be used with ${described(cfg)}: ${spec.why}; use model ${spec.allowed.map((m) => `"${m}"`).join(' or ')}`,
       });
       return;
     }
@@ -155,9 +172,9 @@ export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
     const given = (layer.params ?? {}) as Record<string, unknown>;
     let resolved: Record<string, unknown>;
     try {
-      resolved = getModel(model).resolve({ ...spec.paramDefaults, ...given } as never, cfg.dtMs) as Record<string, unknown>;
+      resolved = built.resolve({ ...spec.paramDefaults, ...given } as never, cfg.dtMs) as Record<string, unknown>;
     } catch (err) {
-      issues.push({ path: where, value: layer.params, message: paramMessage(err, where, model, given) });
+      issues.push({ path: where, value: layer.params, message: paramMessage(err, where, built.name, given) });
       return;
     }
     // resolveSpikingLayer (src/learning/sigprop-spiking.ts): the BPTT baseline's LIF layers need a reset the gradient is exact for

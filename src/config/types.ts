@@ -5,14 +5,22 @@
  *
  * Extend by adding optional fields; keep this the one place where a run's settings are typed.
  */
+import type { EquationModelSpec } from '../../models/equation.js';
+
 /** The implemented learning rules (src/learning registers them). PEPITA, Forward-Forward, FA and DFA are not built yet. */
 export type RuleName = 'sigprop' | 'bp' | 'bptt';
+
+/** An equation-defined model written inline in a config (models/equation.ts EquationModelSpec; name optional). */
+export type InlineModelSpec = Omit<EquationModelSpec, 'name'> & { name?: string };
 
 export interface LayerConfig {
   /** Number of neurons. */
   size: number;
-  /** Neuron model registry name: 'lif' | 'synaptic' | 'leaky' | ... (models/registry.ts). */
-  model?: string;
+  /**
+   * Neuron model registry name: 'lif' | 'synaptic' | 'leaky' | ... (models/registry.ts), or an
+   * inline equation model: what defineEquationModel (models/equation.ts) accepts, name optional.
+   */
+  model?: string | InlineModelSpec;
   /** Model parameters (e.g. { beta: 0.95, threshold: 1, reset: 'subtract' }). */
   params?: Record<string, unknown>;
   /** Recurrent projection from the layer's own spikes at t−1: 'all-to-all' or 'one-to-one' (snnTorch RLeaky / RSynaptic). Hidden layers of spiking rules. */

@@ -23,6 +23,7 @@
  */
 import { getModel, modelNames } from '../../models/registry.js';
 import { gateThroughFloor, resolveLif, type LifResolved } from '../../models/lif.js';
+import { layerModel, modelLabel } from '../config/inline-model.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { createEncoder, parseEncoderSpec, type Encoder } from '../encoders.js';
 import { ParameterError } from '../errors.js';
@@ -107,9 +108,9 @@ export function rasterRates(x: Float32Array, B: number, T: number, n: number): F
 /** Resolve LIF parameters of a hidden layer and check the eligibility trace is exact for them (the BPTT baseline's LIF layers). */
 export function resolveSpikingLayer(layer: ExperimentConfig['layers'][number], dtMs: number, index: number): LifResolved {
   const model = layer.model ?? 'lif';
-  getModel(model); // unknown model names fail here with the list of known ones
+  if (typeof model === 'string') getModel(model); // unknown model names fail here with the list of known ones
   if (model !== 'lif') {
-    throw new ParameterError(`layers[${index}].model = "${model}": this rule is implemented for 'lif' layers; use model 'lif' (spiking sigprop trains every model)`);
+    throw new ParameterError(`layers[${index}].model = ${modelLabel(model)}: this rule is implemented for 'lif' layers; use model 'lif' (spiking sigprop trains every model)`);
   }
   const p = resolveLif(layer.params as never, dtMs);
   if (p.reset === 'zero') {
@@ -121,8 +122,8 @@ export function resolveSpikingLayer(layer: ExperimentConfig['layers'][number], d
 /** Engine layer specs of spiking sigprop's hidden layers (every layer event-driven, as spikes feed it). */
 function hiddenSpecs(s: RuleSettings): LayerSpec[] {
   return s.hidden.map((l, i) => {
-    const model = l.model ?? 'lif';
-    if (typeof model === 'string') getModel(model); // unknown names fail with the list of known ones
+    const model = layerModel(l.model ?? 'lif'); // a registered name (unknown ones fail with the list) or an inline equation model
+    if (typeof model === 'string') getModel(model);
     return {
       size: l.size, model, params: l.params, propagation: 'event', name: `layer${i}`,
       ...(l.recurrent ? { recurrent: l.recurrent } : {}), ...(l.delays !== undefined ? { delays: l.delays } : {}),

@@ -10,6 +10,7 @@
  * stream t). Both streams are encoded with the same encoder and seed.
  */
 import type { Backend } from '../backend/backend.js';
+import { layerModel } from '../config/inline-model.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { createEncoder, parseEncoderSpec } from '../encoders.js';
 import { Network, type StepInput } from '../engine/network.js';
