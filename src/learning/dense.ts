@@ -36,7 +36,7 @@ export class DenseParams {
     this.W = { name: `${name}.W`, value: be.fromArray([inSize, outSize], w), grad: be.tensor([inSize, outSize]) };
     this.b = { name: `${name}.b`, value: be.tensor([outSize]), grad: be.tensor([outSize]), decay: false };
     this.baseLr = lr;
-    this.opt = createOptimizer(settings.optimizer, [this.W, this.b], {
+    this.opt = createOptimizer(be, settings.optimizer, [this.W, this.b], {
       learningRate: lr,
       momentum: settings.momentum,
       weightDecay: settings.weightDecay,
@@ -91,5 +91,6 @@ export class DenseParams {
 
   dispose(): void {
     for (const t of [this.W.value, this.W.grad, this.b.value, this.b.grad]) this.backend.free(t);
+    this.opt.dispose();
   }
 }

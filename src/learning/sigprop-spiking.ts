@@ -24,7 +24,7 @@ import { createEncoder, parseEncoderSpec, type Encoder } from '../encoders.js';
 import { ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
-import { argmaxRows, softmaxCE } from './losses.js';
+import { argmaxRows, lossAccumulator, oneHotTargets, readLoss, softmaxCE } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -206,8 +206,8 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     };
     for (const l of [...this.layers, this.readout]) l.zeroGrad();
     const inputMask = dropoutMask(this.ctx.rng, B, n0, s.inputDropout);
-    const P0 = firstLayerTargets(labels, tl);
-    const lossSum = new Float64Array(L + 1);
+    const P0 = firstLayerTargets(sc, labels, tl), roP = oneHotTargets(sc, labels, C);
+    const lossAcc = Array.from({ length: L + 1 }, (_, i) => lossAccumulator(sc, `loss${i}`));
     for (let t = 0; t < T; t++) {
       src.write(t, input);
       applyMask(input.data, inputMask);
@@ -228,7 +228,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
         if (surrogate) be.surrogate(q.r, q.u, p.threshold, s.surrogate, false);
         else voltageRepresentation(be, q.r, q.u, s.voltageRelative ? p.threshold : 0);
         applyMask(q.r.data, q.mask);
-        lossSum[i] += localLosses[s.loss](be, sc, q.r, B, P, q.g, s.sim);
+        localLosses[s.loss](be, sc, q.r, B, P, q.g, s.sim, lossAcc[i]);
         if (s.detachTarget) zeroTargetRows(q.g, B);
         applyMask(q.g.data, q.mask);
         if (surrogate) {
@@ -257,9 +257,9 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
       be.addRow(ro.u, this.readout.b.value);
       be.axpby(ro.e, h, 1, this.readoutBeta);
       ro.eb = this.readoutBeta * ro.eb + 1;
-      const U = ro.u.data, dz = ro.dz.data;
+      const U = ro.u.data;
       for (let k = 0; k < U.length; k++) ro.zsum[k] += U[k];
-      lossSum[L] += softmaxCE(U, labels, C, dz).loss;
+      softmaxCE(be, ro.u, roP, ro.dz, lossAcc[L]);
       be.spikeOuter(this.readout.W.grad, ro.e, ro.dz, 1);
       be.sumRows(this.readout.b.grad, ro.dz, ro.eb, 1);
     }
@@ -280,6 +280,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     const pred = argmaxRows(ro.zsum, B, C);
     let correct = 0;
     for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
+    const lossSum = lossAcc.map((t) => readLoss(be, t));
     const layerLosses = Array.from(lossSum, (v) => v / T);
     if (targetLoss) layerLosses.unshift(targetLoss);
     return { loss: layerLosses.reduce((a, b) => a + b, 0), layerLosses, accuracy: correct / B };
