@@ -9,6 +9,9 @@ import { ShapeError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
 import type { Tensor } from '../src/tensor.js';
 import { registerActivation } from '../models/activations.js';
+import { l2Loss, lossValue, oneHotTargets, sameClassTargets, similarityCE, similarityTargets, softmaxCE } from '../src/learning/losses.js';
+import { createOptimizer } from '../src/learning/optimizers.js';
+import { Scratch } from '../src/learning/scratch.js';
 
 const ref = new ReferenceBackend();
 let wasm: WasmBackend;
@@ -212,6 +215,55 @@ describe('loss kernels: wasm matches reference', () => {
           be.adamStep(w, g, m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, c1: 1 - 0.9 ** t, c2: 1 - 0.999 ** t, weightDecay: wd });
         }
       });
+    }
+  });
+});
+
+describe('losses.ts and optimizers.ts on wasm match reference', () => {
+  it('similarityCE, similarityTargets, l2Loss, softmaxCE', () => {
+    const rng = new Rng(5);
+    const nh = 6, n = 9, C = 4;
+    const rData = rng.fillNormal(new Float32Array(2 * nh * n));
+    const labels = [0, 1, 2, 0, 3, 1];
+    const run = (be: Backend): Float32Array[] => {
+      const sc = new Scratch(be);
+      const r = be.fromArray([2 * nh, n], rData), g = be.tensor([2 * nh, n]);
+      const out: Float32Array[] = [];
+      for (const normalize of [true, false]) {
+        const P = sameClassTargets(sc, labels, labels);
+        out.push(Float32Array.of(lossValue(sc, (acc) => similarityCE(be, sc, r, nh, P, g, { temperature: 0.4, normalize }, acc))), be.read(g));
+        out.push(be.read(similarityTargets(be, sc, r, nh, { temperature: 0.4, normalize })));
+      }
+      out.push(Float32Array.of(lossValue(sc, (acc) => l2Loss(be, r, nh, g, acc))), be.read(g));
+      const z = be.fromArray([nh, C], rData.subarray(0, nh * C)), dz = be.tensor([nh, C]);
+      out.push(Float32Array.of(lossValue(sc, (acc) => softmaxCE(be, z, oneHotTargets(sc, labels, C), dz, acc))), be.read(dz));
+      return out;
+    };
+    const a = run(ref), b = run(wasm);
+    a.forEach((x, i) => expectClose(b[i], x));
+  });
+
+  it('optimisers: same updates, state round-trips through checkpoints', () => {
+    const rng = new Rng(9);
+    const w0 = rng.fillNormal(new Float32Array(10)), g0 = rng.fillNormal(new Float32Array(10));
+    for (const kind of ['sgd', 'momentum', 'adam']) {
+      const run = (be: Backend): Float32Array[] => {
+        const p = { name: 'w', value: be.fromArray([2, 5], w0), grad: be.fromArray([2, 5], g0) };
+        const o = createOptimizer(be, kind, [p], { learningRate: 0.05, weightDecay: 0.01 });
+        o.step();
+        const st = o.state();
+        const q = { name: 'w', value: be.fromArray([2, 5], be.read(p.value)), grad: be.fromArray([2, 5], g0) };
+        const o2 = createOptimizer(be, kind, [q], { learningRate: 0.05, weightDecay: 0.01 });
+        o2.loadState(st);
+        o.step();
+        o2.step();
+        expect(Array.from(be.read(q.value))).toEqual(Array.from(be.read(p.value)));
+        o.dispose();
+        o2.dispose();
+        return [be.read(p.value), ...Object.values(st)];
+      };
+      const a = run(ref), b = run(wasm);
+      a.forEach((x, i) => expectClose(b[i], x));
     }
   });
 });
