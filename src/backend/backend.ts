@@ -142,6 +142,82 @@ export interface Backend {
   sum(x: Tensor): number;
   /** Σ x². */
   sumSquares(x: Tensor): number;
+  /** x += c (every element). */
+  addScalar(x: Tensor, c: number): void;
+  /** Rows [from, to) of x [R, N] = value. */
+  fillRows(x: Tensor, from: number, to: number, value: number): void;
+  /** g[k] = 0 where u[k] ≤ vMin (gradient gated through a membrane floor); g, u same size. */
+  gateBelow(g: Tensor, u: Tensor, vMin: number): void;
+  /**
+   * out = φ(x) (deriv false) or φ'(x) (deriv true) for a rate activation of models/activations.ts
+   * by name ('identity', 'tanh', 'sigmoid', 'relu' natively; any other registered name through its
+   * scalar functions). out, x same size (may alias).
+   */
+  activation(out: Tensor, x: Tensor, name: string, deriv: boolean): void;
+  /** out [C, R] = xᵀ for x [R, C]. */
+  transpose(out: Tensor, x: Tensor): void;
+
+  // ---- loss kernels (float64 accumulators, float32 stores) ----
+  /**
+   * Row L2 normalisation of rows [row0, row0 + R) of x [*, N]: with s_i = Σ_k x[row0+i,k]² (f64),
+   * n_i = √(s_i + eps) (normalize) or 1 (normalize false), norms[i] = n_i and
+   * out[i,k] = x[row0+i,k]·(1/n_i). out: [R, N], norms: [R].
+   */
+  normalizeRows(out: Tensor, norms: Tensor, x: Tensor, row0: number, normalize: boolean, eps: number): void;
+  /**
+   * Backward of normalizeRows: for rows i of dhat [R, N] (∂L/∂out) and norms [R] written by it,
+   * g[row0+i,k] = dhat[i,k]/n_i − (Σ_k' x[row0+i,k']·dhat[i,k'])/n_i³ · x[row0+i,k]
+   * (normalize false: g[row0+i,:] = dhat[i,:]). g and x: [*, N] (same shape); other rows of g untouched.
+   */
+  normalizeRowsBackward(g: Tensor, x: Tensor, row0: number, dhat: Tensor, norms: Tensor, normalize: boolean): void;
+  /**
+   * Soft-target softmax cross-entropy over the rows of logits y [R, C] with targets p [R, C]:
+   * lz_i = max_j y_ij + log Σ_j exp(y_ij − max), loss[0] += (Σ_i Σ_{j: p_ij > 0} −p_ij·(y_ij − lz_i)) / lossDivisor
+   * (loss: 1 element, accumulated on the device), and, if dy is given, dy_ij = (exp(y_ij − lz_i) − p_ij)·gradScale/gradDivisor.
+   * dy may alias y. Every row of y takes part (one-hot p gives the usual CE on labels).
+   */
+  softmaxCrossEntropy(loss: Tensor, dy: Tensor | null, y: Tensor, p: Tensor, scales?: SoftmaxCEScales): void;
+  /**
+   * Row softmax: out[i,j] = e_ij / Σ_j e_ij with e_ij = exp(x_ij − max_j x_ij) (the sum of the
+   * unrounded exponentials in f64). out, x: [R, C] (may alias).
+   */
+  softmaxRows(out: Tensor, x: Tensor): void;
+  /**
+   * L2 loss between the two halves of r [2·nh, N]: d = r[i] − r[nh·N + i] over the first nh·N values,
+   * loss[0] += (0.5·Σ d²)/nh (loss: 1 element), and if g is given (shape of r) g[i] = d/nh,
+   * g[nh·N + i] = −d/nh.
+   */
+  l2PairLoss(loss: Tensor, g: Tensor | null, r: Tensor, nh: number): void;
+
+  // ---- optimiser steps (w, g and state slots: same size; gd = g + wd·w when wd ≠ 0, else g) ----
+  /** SGD: w −= lr·gd. */
+  sgdStep(w: Tensor, g: Tensor, lr: number, weightDecay: number): void;
+  /** SGD with momentum: v = μ·v + gd; w −= lr·v. */
+  momentumStep(w: Tensor, g: Tensor, v: Tensor, lr: number, momentum: number, weightDecay: number): void;
+  /** Adam with L2 decay: m = β1·m + (1 − β1)·gd; v = β2·v + (1 − β2)·gd²; w −= lr·(m/c1) / (√(v/c2) + eps). */
+  adamStep(w: Tensor, g: Tensor, m: Tensor, v: Tensor, p: AdamStepParams): void;
+}
+
+/** Scales of `softmaxCrossEntropy` (see there). */
+export interface SoftmaxCEScales {
+  /** The loss sum is divided by it before it is added to loss[0] (default 1). */
+  lossDivisor?: number;
+  /** dy = (q − p)·gradScale / gradDivisor (defaults 1, 1). */
+  gradScale?: number;
+  gradDivisor?: number;
+}
+
+/** One optimiser update's settings (see adamStep). */
+export interface AdamStepParams {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Bias corrections 1 − β1^t and 1 − β2^t of this step. */
+  c1: number;
+  c2: number;
+  /** L2 weight decay added to the gradient (0: none). */
+  weightDecay: number;
 }
 
 /** Factory registry: backends register themselves by name (as tfjs registers kernels). */

@@ -38,3 +38,38 @@ export function matmulDims(out: Tensor, a: Tensor, b: Tensor, opts: MatmulOption
   expectShape('matmul', 'out', out, [M, N]);
   return [M, K, N];
 }
+
+/** Rows [from, to) must lie in [0, R]. */
+export function expectRowRange(kernel: string, from: number, to: number, R: number): void {
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from || to > R) {
+    throw new ShapeError(`${kernel}: rows [${from}, ${to}) are not a range of the ${R} rows`);
+  }
+}
+
+/** normalizeRows(Backward): rows [row0, row0 + R) of x [*, N] against a [R, N] tensor and norms [R]. Returns [R, N]. */
+export function normalizeDims(kernel: string, rowsT: Tensor, norms: Tensor, x: Tensor, row0: number): [number, number] {
+  const [xr, n] = expect2d(kernel, 'x', x);
+  const [rows] = expect2d(kernel, 'out / dhat', rowsT);
+  expectShape(kernel, 'out / dhat', rowsT, [rows, n]);
+  expectShape(kernel, 'norms', norms, [rows]);
+  expectRowRange(kernel, row0, row0 + rows, xr);
+  return [rows, n];
+}
+
+/** softmaxCrossEntropy: loss [1], y and p (and dy) [R, C]. Returns [R, C]. */
+export function softmaxCEDims(loss: Tensor, dy: Tensor | null, y: Tensor, p: Tensor): [number, number] {
+  const [R, C] = expect2d('softmaxCrossEntropy', 'y', y);
+  expectShape('softmaxCrossEntropy', 'p', p, [R, C]);
+  if (dy) expectShape('softmaxCrossEntropy', 'dy', dy, [R, C]);
+  if (loss.size !== 1) throw new ShapeError(`softmaxCrossEntropy: loss must have 1 element, got shape ${shapeString(loss.shape)}`);
+  return [R, C];
+}
+
+/** l2PairLoss: r [2·nh, N], g like r, loss [1]. Returns N. */
+export function l2PairDims(loss: Tensor, g: Tensor | null, r: Tensor, nh: number): number {
+  const [rows, n] = expect2d('l2PairLoss', 'r', r);
+  if (rows !== 2 * nh) throw new ShapeError(`l2PairLoss: r has ${rows} rows, expected 2×${nh} (one target row per input row)`);
+  if (g) expectShape('l2PairLoss', 'g', g, r.shape);
+  if (loss.size !== 1) throw new ShapeError(`l2PairLoss: loss must have 1 element, got shape ${shapeString(loss.shape)}`);
+  return n;
+}

@@ -3,10 +3,16 @@
  * right; it is the oracle every other backend is tested against.
  */
 import { HostTensor, shapeSize, type Tensor } from '../tensor.js';
+import {
+  hostActivation, hostAdamStep, hostL2PairLoss, hostMomentumStep, hostNormalizeRows, hostNormalizeRowsBackward, hostSgdStep,
+  hostSoftmaxCE, hostSoftmaxRows,
+} from './host-kernels.js';
 import type {
-  Backend, FusedStepOutputs, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
+  AdamStepParams, Backend, FusedStepOutputs, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
 } from './backend.js';
-import { expect2d, expectSameSize, expectShape, matmulDims } from './checks.js';
+import {
+  expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims, softmaxCEDims,
+} from './checks.js';
 import { ParameterError } from '../errors.js';
 
 export class ReferenceBackend implements Backend {
@@ -179,6 +185,77 @@ export class ReferenceBackend implements Backend {
     const X = x.data;
     for (let i = 0; i < X.length; i++) acc += X[i] * X[i];
     return acc;
+  }
+
+  addScalar(x: Tensor, c: number): void {
+    const X = x.data;
+    for (let i = 0; i < X.length; i++) X[i] += c;
+  }
+
+  fillRows(x: Tensor, from: number, to: number, value: number): void {
+    const [R, N] = expect2d('fillRows', 'x', x);
+    expectRowRange('fillRows', from, to, R);
+    x.data.fill(value, from * N, to * N);
+  }
+
+  gateBelow(g: Tensor, u: Tensor, vMin: number): void {
+    expectSameSize('gateBelow', ['g', 'u'], [g, u]);
+    const G = g.data, U = u.data;
+    for (let k = 0; k < G.length; k++) if (U[k] <= vMin) G[k] = 0;
+  }
+
+  activation(out: Tensor, x: Tensor, name: string, deriv: boolean): void {
+    expectSameSize('activation', ['out', 'x'], [out, x]);
+    hostActivation(out.data, x.data, name, deriv);
+  }
+
+  transpose(out: Tensor, x: Tensor): void {
+    const [R, C] = expect2d('transpose', 'x', x);
+    expectShape('transpose', 'out', out, [C, R]);
+    const O = out.data, X = x.data;
+    for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) O[j * R + i] = X[i * C + j];
+  }
+
+  normalizeRows(out: Tensor, norms: Tensor, x: Tensor, row0: number, normalize: boolean, eps: number): void {
+    const [rows, n] = normalizeDims('normalizeRows', out, norms, x, row0);
+    hostNormalizeRows(out.data, norms.data, x.data, row0, rows, n, normalize, eps);
+  }
+
+  normalizeRowsBackward(g: Tensor, x: Tensor, row0: number, dhat: Tensor, norms: Tensor, normalize: boolean): void {
+    const [rows, n] = normalizeDims('normalizeRowsBackward', dhat, norms, x, row0);
+    expectShape('normalizeRowsBackward', 'g', g, x.shape);
+    hostNormalizeRowsBackward(g.data, x.data, row0, rows, n, dhat.data, norms.data, normalize);
+  }
+
+  softmaxCrossEntropy(loss: Tensor, dy: Tensor | null, y: Tensor, p: Tensor, scales?: SoftmaxCEScales): void {
+    const [R, C] = softmaxCEDims(loss, dy, y, p);
+    loss.data[0] += hostSoftmaxCE(dy ? dy.data : null, y.data, p.data, R, C, scales);
+  }
+
+  softmaxRows(out: Tensor, x: Tensor): void {
+    const [R, C] = expect2d('softmaxRows', 'x', x);
+    expectShape('softmaxRows', 'out', out, [R, C]);
+    hostSoftmaxRows(out.data, x.data, R, C);
+  }
+
+  l2PairLoss(loss: Tensor, g: Tensor | null, r: Tensor, nh: number): void {
+    const n = l2PairDims(loss, g, r, nh);
+    loss.data[0] += hostL2PairLoss(g ? g.data : null, r.data, nh, n);
+  }
+
+  sgdStep(w: Tensor, g: Tensor, lr: number, weightDecay: number): void {
+    expectSameSize('sgdStep', ['w', 'g'], [w, g]);
+    hostSgdStep(w.data, g.data, lr, weightDecay);
+  }
+
+  momentumStep(w: Tensor, g: Tensor, v: Tensor, lr: number, momentum: number, weightDecay: number): void {
+    expectSameSize('momentumStep', ['w', 'g', 'v'], [w, g, v]);
+    hostMomentumStep(w.data, g.data, v.data, lr, momentum, weightDecay);
+  }
+
+  adamStep(w: Tensor, g: Tensor, m: Tensor, v: Tensor, p: AdamStepParams): void {
+    expectSameSize('adamStep', ['w', 'g', 'm', 'v'], [w, g, m, v]);
+    hostAdamStep(w.data, g.data, m.data, v.data, p);
   }
 }
 

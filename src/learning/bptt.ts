@@ -26,7 +26,7 @@ import type { Encoder } from '../encoders.js';
 import { ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
-import { argmaxRows, softmaxCE } from './losses.js';
+import { argmaxRows, lossAccumulator, oneHotTargets, readLoss, softmaxCE, softmaxCELabels } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -110,7 +110,7 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     const I = this.layers.map((l, i) => this.sc.get(`I${i}`, [B, l.outSize]));
     const uo = this.sc.zeros('uo', [B, C]);
     const zsum = new Float32Array(B * C);
-    let lossSum = 0;
+    const lossAcc = lossAccumulator(this.sc, 'loss'), roP = oneHotTargets(this.sc, labels, C);
     // forward, storing every step
     for (let t = 0; t < T; t++) {
       const xin = this.store.get(`x${t}`, [B, this.ctx.inputSize]);
@@ -135,7 +135,7 @@ export class BpttRule extends BaselineBase implements TrainingRule {
       const U = uo.data;
       for (let k = 0; k < U.length; k++) zsum[k] += U[k];
       const dz = this.store.get(`dz${t}`, [B, C]);
-      lossSum += softmaxCE(U, labels, C, dz.data).loss;
+      softmaxCE(be, uo, roP, dz, lossAcc);
     }
     // backward through time
     for (const l of [...this.layers, this.readout]) l.zeroGrad();
@@ -185,6 +185,7 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     const pred = argmaxRows(zsum, B, C);
     let correct = 0;
     for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
+    const lossSum = readLoss(be, lossAcc);
     return { loss: lossSum / T, layerLosses: [lossSum / T], accuracy: correct / B };
   }
 
@@ -241,7 +242,7 @@ export class BackpropMlp extends BaselineBase implements TrainingRule {
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
     const be = this.ctx.backend, B = labels.length, step = ++this.stepIndex, L = this.layers.length;
     const { zs, as, logits } = this.forward(x, B, 'f');
-    const res = softmaxCE(logits.data, labels, this.readout.outSize, logits.data);
+    const res = softmaxCELabels(be, this.sc, logits, labels, logits);
     let delta = logits;
     const chain = [...this.layers, this.readout];
     for (const l of chain) l.zeroGrad();

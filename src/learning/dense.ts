@@ -41,7 +41,7 @@ export class DenseParams {
     this.b = { name: `${name}.b`, value: be.tensor([outSize]), grad: be.tensor([outSize]), decay: false };
     this.R = recurrent ? { name: `${name}.R`, value: be.fromArray([outSize, outSize], recurrent), grad: be.tensor([outSize, outSize]) } : null;
     this.baseLr = lr;
-    this.opt = createOptimizer(settings.optimizer, this.params(), {
+    this.opt = createOptimizer(be, settings.optimizer, this.params(), {
       learningRate: lr,
       momentum: settings.momentum,
       weightDecay: settings.weightDecay,
@@ -114,5 +114,6 @@ export class DenseParams {
       this.backend.free(p.value);
       this.backend.free(p.grad);
     }
+    this.opt.dispose();
   }
 }

@@ -33,7 +33,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import { ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
-import { argmaxRows, sameClassTargets, similarityCE, softmaxCE } from './losses.js';
+import { argmaxRows, lossValue, sameClassTargets, similarityCE, softmaxCEHost, softmaxCELabels } from './losses.js';
 import { scheduledLearningRate } from './optimizers.js';
 import { DivergenceError, type BatchResult, type LayerStats, type RuleContext, type TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
@@ -129,14 +129,14 @@ export class HebbianSigprop implements TrainingRule {
     let correct = 0;
     if (viaOpt) this.layers.forEach((l) => l.zeroGrad());
     else if (s.predict === 'readout') this.layers[L - 1].zeroGrad();
-    const P = s.hebbPost === 'similarity' ? sameClassTargets(labels, Int32Array.from({ length: C }, (_, c) => c)) : null;
+    const P = s.hebbPost === 'similarity' ? sameClassTargets(this.sc, labels, Int32Array.from({ length: C }, (_, c) => c)) : null;
     this.integrate(x, B, (i, aPrev, a, I, h) => {
       const layer = this.layers[i], n = layer.outSize, A = a.data;
       if (i === L - 1 && s.predict === 'readout') {
         // local delta-rule readout: dW/dt = η·a_{L−1}^hᵀ·(onehot − softmax(I)) on the input rows
         const z = this.sc.get('ro.z', [B, n]);
         z.data.set(I.data.subarray(0, B * n));
-        const r = softmaxCE(z.data, labels, n, z.data);
+        const r = softmaxCELabels(be, this.sc, z, labels, z);
         correct = r.correct;
         mismatch[i] += r.loss;
         const K = aPrev.shape[1];
@@ -151,7 +151,7 @@ export class HebbianSigprop implements TrainingRule {
         // similarity: every row's factor −∂L/∂a ⊙ φ'(h) (B × the batch-averaged gradient, as alpha
         // divides by B), with every row's own presynaptic activity
         const Dall = this.sc.get(`Dall${i}`, [B + C, n]), phi = this.phi[i];
-        mismatch[i] += similarityCE(be, this.sc, a, B, P, Dall, s.sim);
+        mismatch[i] += lossValue(this.sc, (loss) => similarityCE(be, this.sc, a, B, P, Dall, s.sim, loss));
         const X = Dall.data, Hd = h.data; // host views taken after similarityCE's allocations
         for (let k = 0; k < X.length; k++) X[k] *= -B * phi.df(Hd[k]);
         be.spikeOuter(dst.W, aPrev, Dall, alpha);
@@ -301,7 +301,7 @@ function classWeights(A: Float32Array, B: number, C: number, n: number, labels: 
       w[b * C + j] = -d2 / (n * tau);
     }
   }
-  softmaxCE(w, labels, C, w);
+  softmaxCEHost(w, labels, C, w);
   for (let k = 0; k < w.length; k++) w[k] *= -B;
   return w;
 }

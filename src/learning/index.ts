@@ -15,7 +15,10 @@ import { HebbianSigprop } from './hebbian.js';
 
 export * from './rule.js';
 export { createOptimizer, optimizerNames, registerOptimizer, scheduledLearningRate, type Optimizer, type Param } from './optimizers.js';
-export { similarityCE, l2Loss, softmaxCE, sameClassTargets, similarityTargets, type SimilarityOptions } from './losses.js';
+export {
+  similarityCE, l2Loss, softmaxCE, softmaxCELabels, sameClassTargets, oneHotTargets, similarityTargets, lossAccumulator, readLoss, lossValue,
+  type SimilarityOptions,
+} from './losses.js';
 export { resolveRuleSettings, RULE_PARAM_DOCS, type RuleSettings } from './settings.js';
 export { RateSigprop } from './sigprop-rate.js';
 export { SpikingSigprop } from './sigprop-spiking.js';

@@ -3,8 +3,9 @@
  *
  * A layer's representation of both streams sits in one tensor r [Bh + Bt, N]: rows 0..Bh−1 are
  * the input stream h, rows Bh.. the target stream t (the two streams are concatenated on the
- * batch axis). Each loss returns its value and writes ∂L/∂r into g (same shape; rows of both
- * streams, since both pass through the layer's weights).
+ * batch axis). Each loss adds its value to a 1-element accumulator tensor (so that the number is
+ * read back only when a caller wants it) and writes ∂L/∂r into g (same shape; rows of both
+ * streams, since both pass through the layer's weights). All arithmetic runs in Backend kernels.
  *
  * - Similarity cross-entropy: logits Y = ĥ·t̂ᵀ/τ (ĥ, t̂ rows L2-normalised when `normalize`),
  *   L = −(1/Bh) Σ_i Σ_j P_ij log softmax_j(Y_i), with soft targets P (rows sum to 1): the
@@ -34,109 +35,58 @@ export interface SimilarityOptions {
 /** Default ε of the row norm (SimilarityOptions.normEps). */
 export const DEFAULT_NORM_EPS = 1e-8;
 
-/** Copy rows [r0, r0+rows) of r into out [rows, N], row-normalised if opts asks; returns the norms. */
-function normalizedRows(r: Float32Array, r0: number, rows: number, n: number, out: Float32Array, opts: SimilarityOptions): Float32Array {
-  const norms = new Float32Array(rows);
-  const normalize = opts.normalize, eps = opts.normEps ?? DEFAULT_NORM_EPS;
-  for (let i = 0; i < rows; i++) {
-    const off = (r0 + i) * n;
-    let s = 0;
-    for (let k = 0; k < n; k++) s += r[off + k] * r[off + k];
-    const nrm = normalize ? Math.sqrt(s + eps) : 1;
-    norms[i] = nrm;
-    const inv = 1 / nrm;
-    for (let k = 0; k < n; k++) out[i * n + k] = r[off + k] * inv;
-  }
-  return norms;
-}
-
-/** Write ∂L/∂r rows from ∂L/∂r̂ through r̂ = r/‖r‖ (or identity). */
-function backNormalize(
-  r: Float32Array, r0: number, rows: number, n: number, dhat: Float32Array, norms: Float32Array,
-  g: Float32Array, normalize: boolean,
-): void {
-  for (let i = 0; i < rows; i++) {
-    const off = (r0 + i) * n;
-    if (!normalize) {
-      for (let k = 0; k < n; k++) g[off + k] = dhat[i * n + k];
-      continue;
-    }
-    const nrm = norms[i];
-    let dot = 0;
-    for (let k = 0; k < n; k++) dot += r[off + k] * dhat[i * n + k];
-    const a = 1 / nrm, b = dot / (nrm * nrm * nrm);
-    for (let k = 0; k < n; k++) g[off + k] = a * dhat[i * n + k] - b * r[off + k];
-  }
+/** Check r [nh + nt, N] has rows in both streams; returns [nt, N]. */
+function streams(kernel: string, r: Tensor, nh: number): [number, number] {
+  const [rows, n] = r.shape;
+  const nt = rows - nh;
+  if (nt <= 0 || nh <= 0) throw new ShapeError(`${kernel}: r has ${rows} rows but ${nh} input rows; both streams need rows`);
+  return [nt, n];
 }
 
 /**
  * Similarity cross-entropy between the two streams of r [Bh+Bt, N] with soft targets
- * P [Bh, Bt] (rows sum to 1). Writes ∂L/∂r into g (if given). Returns L.
+ * P [Bh, Bt] (rows sum to 1). Adds L to loss[0] (a 1-element accumulator tensor, read by the
+ * caller when it wants the number) and writes ∂L/∂r into g (if given).
  */
 export function similarityCE(
-  be: Backend, sc: Scratch, r: Tensor, nh: number, P: Float32Array, g: Tensor | null, opts: SimilarityOptions,
-): number {
-  const [rows, n] = r.shape;
-  const nt = rows - nh;
-  if (nt <= 0 || nh <= 0) throw new ShapeError(`similarityCE: r has ${rows} rows but ${nh} input rows; both streams need rows`);
-  if (P.length !== nh * nt) throw new ShapeError(`similarityCE: soft targets have ${P.length} values, expected ${nh}×${nt}`);
-  // allocate every work tensor first: no host view below is kept across an allocation
+  be: Backend, sc: Scratch, r: Tensor, nh: number, P: Tensor, g: Tensor | null, opts: SimilarityOptions, loss: Tensor,
+): void {
+  const [nt, n] = streams('similarityCE', r, nh);
+  if (P.size !== nh * nt) throw new ShapeError(`similarityCE: soft targets have ${P.size} values, expected ${nh}×${nt}`);
   const hHat = sc.get('sim.h', [nh, n]), tHat = sc.get('sim.t', [nt, n]);
-  const Y = sc.get('sim.Y', [nh, nt]), YT = sc.get('sim.YT', [nt, nh]);
-  const dhHat = g ? sc.get('sim.dh', [nh, n]) : null, dtHat = g ? sc.get('sim.dt', [nt, n]) : null;
-  const R = r.data;
-  const nH = normalizedRows(R, 0, nh, n, hHat.data, opts);
-  const nT = normalizedRows(R, nh, nt, n, tHat.data, opts);
+  const nH = sc.get('sim.nh', [nh]), nT = sc.get('sim.nt', [nt]);
+  const Y = sc.get('sim.Y', [nh, nt]);
+  const eps = opts.normEps ?? DEFAULT_NORM_EPS;
+  be.normalizeRows(hHat, nH, r, 0, opts.normalize, eps);
+  be.normalizeRows(tHat, nT, r, nh, opts.normalize, eps);
   be.matmul(Y, hHat, tHat, { transB: true, alpha: 1 / opts.temperature });
-  const y = Y.data;
-  let loss = 0;
-  const scale = 1 / (nh * opts.temperature);
-  for (let i = 0; i < nh; i++) {
-    const off = i * nt;
-    let mx = -Infinity;
-    for (let j = 0; j < nt; j++) mx = Math.max(mx, y[off + j]);
-    let z = 0;
-    for (let j = 0; j < nt; j++) z += Math.exp(y[off + j] - mx);
-    const lz = mx + Math.log(z);
-    for (let j = 0; j < nt; j++) {
-      const p = P[off + j];
-      const logq = y[off + j] - lz;
-      if (p > 0) loss -= p * logq;
-      y[off + j] = (Math.exp(logq) - p) * scale; // dL/dY · (1/τ), ready for the two matmuls
-    }
-  }
-  loss /= nh;
-  if (!g || !dhHat || !dtHat) return loss;
+  // L = −(1/Bh) Σ P log softmax(Y); Y becomes dL/dY · (1/τ), ready for the two matmuls
+  be.softmaxCrossEntropy(loss, g ? Y : null, Y, P, { lossDivisor: nh, gradScale: 1 / (nh * opts.temperature) });
+  if (!g) return;
+  const YT = sc.get('sim.YT', [nt, nh]);
+  const dhHat = sc.get('sim.dh', [nh, n]), dtHat = sc.get('sim.dt', [nt, n]);
   be.spikeMatmul(dhHat, Y, tHat); // dY·t̂
-  const yt = YT.data;
-  for (let i = 0; i < nh; i++) for (let j = 0; j < nt; j++) yt[j * nh + i] = y[i * nt + j];
+  be.transpose(YT, Y);
   be.spikeMatmul(dtHat, YT, hHat); // dYᵀ·ĥ
-  const G = g.data;
-  backNormalize(R, 0, nh, n, dhHat.data, nH, G, opts.normalize);
-  backNormalize(R, nh, nt, n, dtHat.data, nT, G, opts.normalize);
-  return loss;
+  be.normalizeRowsBackward(g, r, 0, dhHat, nH, opts.normalize);
+  be.normalizeRowsBackward(g, r, nh, dtHat, nT, opts.normalize);
 }
 
-/** L2 loss between the streams of r [2B, N] (row i of h against row i of t). Writes ∂L/∂r into g. */
-export function l2Loss(r: Tensor, nh: number, g: Tensor | null): number {
-  const [rows, n] = r.shape;
+/**
+ * L2 loss between the streams of r [2B, N] (row i of h against row i of t): adds L to loss[0]
+ * (1-element accumulator) and writes ∂L/∂r into g (if given).
+ */
+export function l2Loss(be: Backend, r: Tensor, nh: number, g: Tensor | null, loss: Tensor): void {
+  const rows = r.shape[0];
   if (rows !== 2 * nh) throw new ShapeError(`l2Loss: r has ${rows} rows, expected 2×${nh} (one target row per input row)`);
-  const R = r.data, G = g?.data;
-  let loss = 0;
-  const inv = 1 / nh;
-  for (let i = 0; i < nh * n; i++) {
-    const d = R[i] - R[nh * n + i];
-    loss += d * d;
-    if (G) {
-      G[i] = d * inv;
-      G[nh * n + i] = -d * inv;
-    }
-  }
-  return (0.5 * loss) / nh;
+  be.l2PairLoss(loss, g, r, nh);
 }
 
-/** Same-class soft targets P [B, Bt]: P_ij ∝ [labels_i = targetLabels_j], rows normalised. */
-export function sameClassTargets(labels: ArrayLike<number>, targetLabels: ArrayLike<number>): Float32Array {
+/**
+ * Same-class soft targets P [B, Bt]: P_ij ∝ [labels_i = targetLabels_j], rows normalised, as the
+ * scratch tensor `name` (built on the host from the labels and written once).
+ */
+export function sameClassTargets(sc: Scratch, labels: ArrayLike<number>, targetLabels: ArrayLike<number>, name = 'sim.P'): Tensor {
   const nh = labels.length, nt = targetLabels.length;
   const P = new Float32Array(nh * nt);
   for (let i = 0; i < nh; i++) {
@@ -145,37 +95,87 @@ export function sameClassTargets(labels: ArrayLike<number>, targetLabels: ArrayL
     if (c === 0) continue;
     for (let j = 0; j < nt; j++) if (labels[i] === targetLabels[j]) P[i * nt + j] = 1 / c;
   }
-  return P;
+  const t = sc.get(name, [nh, nt]);
+  sc.backend.write(t, P);
+  return t;
+}
+
+/** One-hot targets [B, C] of integer labels as the scratch tensor `name` (written once). */
+export function oneHotTargets(sc: Scratch, labels: ArrayLike<number>, C: number, name = 'ce.P'): Tensor {
+  const P = new Float32Array(labels.length * C);
+  for (let b = 0; b < labels.length; b++) P[b * C + labels[b]] = 1;
+  const t = sc.get(name, [labels.length, C]);
+  sc.backend.write(t, P);
+  return t;
 }
 
 /**
  * Soft targets from a layer's target-stream similarity: P = rowsoftmax(t̂·t̂ᵀ/τ) over the
  * target rows [nh.., ) of r (r has nh input rows then nt target rows; requires nt = nh).
+ * Returns the scratch tensor 'simT.S' [nt, nt] (overwritten by the next call).
  */
-export function similarityTargets(be: Backend, sc: Scratch, r: Tensor, nh: number, opts: SimilarityOptions): Float32Array {
-  const [rows, n] = r.shape;
-  const nt = rows - nh;
-  const tHat = sc.get('simT.t', [nt, n]);
+export function similarityTargets(be: Backend, sc: Scratch, r: Tensor, nh: number, opts: SimilarityOptions): Tensor {
+  const [nt, n] = streams('similarityTargets', r, nh);
+  const tHat = sc.get('simT.t', [nt, n]), norms = sc.get('simT.n', [nt]);
   const S = sc.get('simT.S', [nt, nt]);
-  normalizedRows(r.data, nh, nt, n, tHat.data, opts);
+  be.normalizeRows(tHat, norms, r, nh, opts.normalize, opts.normEps ?? DEFAULT_NORM_EPS);
   be.matmul(S, tHat, tHat, { transB: true, alpha: 1 / opts.temperature });
-  const P = S.data.slice();
-  for (let i = 0; i < nt; i++) {
-    const off = i * nt;
-    let mx = -Infinity;
-    for (let j = 0; j < nt; j++) mx = Math.max(mx, P[off + j]);
-    let z = 0;
-    for (let j = 0; j < nt; j++) z += P[off + j] = Math.exp(P[off + j] - mx);
-    for (let j = 0; j < nt; j++) P[off + j] /= z;
-  }
-  return P;
+  be.softmaxRows(S, S);
+  return S;
 }
 
 /**
- * Softmax cross-entropy on logits z [B, C] (row-major) with integer labels; mean over B.
- * Writes ∂L/∂z into dz if given (may alias z). Returns the loss and the number correct.
+ * Softmax cross-entropy on logits z [B, C] with targets P [B, C] (one-hot: `oneHotTargets`), mean
+ * over B: adds L to loss[0] (1-element accumulator) and writes ∂L/∂z = (softmax(z) − P)/B into dz
+ * if given (may alias z). Every row of z takes part.
  */
-export function softmaxCE(
+export function softmaxCE(be: Backend, z: Tensor, P: Tensor, dz: Tensor | null, loss: Tensor): void {
+  const B = z.shape[0];
+  be.softmaxCrossEntropy(loss, dz, z, P, { lossDivisor: B, gradDivisor: B });
+}
+
+/**
+ * softmaxCE with integer labels for a once-per-batch readout: returns the loss and the number of
+ * rows whose argmax is the label (one read of z before the kernel, one of the accumulator after).
+ */
+export function softmaxCELabels(
+  be: Backend, sc: Scratch, z: Tensor, labels: ArrayLike<number>, dz: Tensor | null,
+): { loss: number; correct: number } {
+  const [B, C] = z.shape;
+  const pred = argmaxRows(be.read(z), B, C);
+  let correct = 0;
+  for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
+  const loss = lossAccumulator(sc, 'ce.loss');
+  softmaxCE(be, z, oneHotTargets(sc, labels, C), dz, loss);
+  return { loss: readLoss(be, loss), correct };
+}
+
+/** A zeroed 1-element loss accumulator (scratch tensor `name`). */
+export function lossAccumulator(sc: Scratch, name: string): Tensor {
+  return sc.zeros(name, [1]);
+}
+
+/** The value of a loss accumulator (one device read). */
+export function readLoss(be: Backend, loss: Tensor): number {
+  return be.read(loss)[0];
+}
+
+/**
+ * Run a loss into a fresh accumulator and return its value (one device read), for callers that
+ * need the number at every call.
+ */
+export function lossValue(sc: Scratch, run: (loss: Tensor) => void, name = 'loss.value'): number {
+  const loss = lossAccumulator(sc, name);
+  run(loss);
+  return readLoss(sc.backend, loss);
+}
+
+/**
+ * Softmax cross-entropy on a host array z [B, C] with integer labels; mean over B. Writes ∂L/∂z
+ * into dz if given (may alias z). For values that live on the host already (hebbian class
+ * weights); device tensors use softmaxCE.
+ */
+export function softmaxCEHost(
   z: Float32Array, labels: ArrayLike<number>, C: number, dz: Float32Array | null,
 ): { loss: number; correct: number } {
   const B = labels.length;

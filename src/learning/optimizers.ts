@@ -5,9 +5,11 @@
  * gradient, as torch.optim does). The learning rate follows a milestone schedule
  * (lr · gamma^(number of milestones ≤ epoch)).
  *
- * Parameters and gradients are backend tensors; the element-wise update runs over their
- * `data` views (O(parameters) per batch, small next to the matmuls that produced the gradient).
+ * Parameters, gradients and the optimiser state are backend tensors; the element-wise update is a
+ * Backend kernel (sgdStep / momentumStep / adamStep), so the tensors never leave the device
+ * except for checkpoints (state / loadState).
  */
+import type { Backend } from '../backend/backend.js';
 import { checkNumber, ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 
@@ -46,9 +48,11 @@ export interface Optimizer {
   /** Optimiser state by `${param.name}.${slot}` (for checkpoints). */
   state(): Record<string, Float32Array>;
   loadState(s: Record<string, Float32Array>): void;
+  /** Release the state tensors. */
+  dispose(): void;
 }
 
-type OptimizerFactory = (params: Param[], opts: OptimizerOptions) => Optimizer;
+type OptimizerFactory = (be: Backend, params: Param[], opts: OptimizerOptions) => Optimizer;
 const registry = new Map<string, OptimizerFactory>();
 
 /** Register an optimiser factory by name. */
@@ -61,14 +65,14 @@ export function optimizerNames(): string[] {
   return [...registry.keys()];
 }
 
-/** Create an optimiser by name ('sgd' | 'momentum' | 'adam'). */
-export function createOptimizer(kind: string, params: Param[], opts: OptimizerOptions): Optimizer {
+/** Create an optimiser by name ('sgd' | 'momentum' | 'adam') over parameters of backend `be`. */
+export function createOptimizer(be: Backend, kind: string, params: Param[], opts: OptimizerOptions): Optimizer {
   const f = registry.get(kind);
   if (!f) throw new ParameterError(`optimizer = "${kind}" is not known; optimizer must be one of: ${optimizerNames().join(', ')}`);
   checkNumber('learningRate', opts.learningRate, { min: 0, minExclusive: true });
   if (opts.weightDecay !== undefined) checkNumber('weightDecay', opts.weightDecay, { min: 0 });
   if (opts.momentum !== undefined) checkNumber('momentum', opts.momentum, { min: 0, max: 1, maxExclusive: true });
-  return f(params, opts);
+  return f(be, params, opts);
 }
 
 /** Learning rate at `epoch` (0-based) for a milestone schedule. */
@@ -83,99 +87,97 @@ export function scheduledLearningRate(
   return lr;
 }
 
-function gradWithDecay(p: Param, wd: number, i: number, g: Float32Array, w: Float32Array): number {
-  return wd !== 0 && p.decay !== false ? g[i] + wd * w[i] : g[i];
+/** The weight decay that applies to p (0 for parameters with decay: false). */
+function decayOf(p: Param, wd: number): number {
+  return p.decay !== false ? wd : 0;
 }
 
-function slotState(params: Param[], slots: Map<string, Float32Array[]>): Record<string, Float32Array> {
+/** Zero-filled state tensors shaped like each parameter. */
+function slotTensors(be: Backend, params: Param[]): Tensor[] {
+  return params.map((p) => be.tensor(p.value.shape));
+}
+
+function slotState(be: Backend, params: Param[], slots: Map<string, Tensor[]>): Record<string, Float32Array> {
   const out: Record<string, Float32Array> = {};
-  for (const [slot, arrs] of slots) params.forEach((p, i) => (out[`${p.name}.${slot}`] = arrs[i].slice()));
+  for (const [slot, ts] of slots) params.forEach((p, i) => (out[`${p.name}.${slot}`] = be.read(ts[i])));
   return out;
 }
 
-function loadSlots(params: Param[], slots: Map<string, Float32Array[]>, s: Record<string, Float32Array>): void {
-  for (const [slot, arrs] of slots) {
+function loadSlots(be: Backend, params: Param[], slots: Map<string, Tensor[]>, s: Record<string, Float32Array>): void {
+  for (const [slot, ts] of slots) {
     params.forEach((p, i) => {
       const key = `${p.name}.${slot}`;
       const v = s[key];
       if (!v) throw new ParameterError(`optimizer state is missing "${key}"; the checkpoint was written with another optimizer`);
-      if (v.length !== arrs[i].length) throw new ParameterError(`optimizer state "${key}" has ${v.length} values, expected ${arrs[i].length}`);
-      arrs[i].set(v);
+      if (v.length !== ts[i].size) throw new ParameterError(`optimizer state "${key}" has ${v.length} values, expected ${ts[i].size}`);
+      be.write(ts[i], v);
     });
   }
 }
 
-registerOptimizer('sgd', (params, opts) => {
+function freeSlots(be: Backend, slots: Map<string, Tensor[]>): void {
+  for (const ts of slots.values()) for (const t of ts) be.free(t);
+}
+
+registerOptimizer('sgd', (be, params, opts) => {
   const wd = opts.weightDecay ?? 0;
   return {
     kind: 'sgd',
     learningRate: opts.learningRate,
     step() {
-      for (const p of params) {
-        const w = p.value.data, g = p.grad.data, lr = this.learningRate;
-        for (let i = 0; i < w.length; i++) w[i] -= lr * gradWithDecay(p, wd, i, g, w);
-      }
+      for (const p of params) be.sgdStep(p.value, p.grad, this.learningRate, decayOf(p, wd));
     },
     state: () => ({}),
     loadState: () => {},
+    dispose: () => {},
   };
 });
 
-registerOptimizer('momentum', (params, opts) => {
+registerOptimizer('momentum', (be, params, opts) => {
   const wd = opts.weightDecay ?? 0;
   const mu = opts.momentum ?? 0.9;
-  const vel = params.map((p) => new Float32Array(p.value.size));
+  const vel = slotTensors(be, params);
   const slots = new Map([['velocity', vel]]);
   return {
     kind: 'momentum',
     learningRate: opts.learningRate,
     step() {
-      params.forEach((p, k) => {
-        const w = p.value.data, g = p.grad.data, v = vel[k], lr = this.learningRate;
-        for (let i = 0; i < w.length; i++) {
-          v[i] = mu * v[i] + gradWithDecay(p, wd, i, g, w);
-          w[i] -= lr * v[i];
-        }
-      });
+      params.forEach((p, k) => be.momentumStep(p.value, p.grad, vel[k], this.learningRate, mu, decayOf(p, wd)));
     },
-    state: () => slotState(params, slots),
-    loadState: (s) => loadSlots(params, slots, s),
+    state: () => slotState(be, params, slots),
+    loadState: (s) => loadSlots(be, params, slots, s),
+    dispose: () => freeSlots(be, slots),
   };
 });
 
-registerOptimizer('adam', (params, opts) => {
+registerOptimizer('adam', (be, params, opts) => {
   const wd = opts.weightDecay ?? 0;
   const b1 = opts.beta1 ?? 0.9, b2 = opts.beta2 ?? 0.999, eps = opts.eps ?? 1e-8;
-  const m = params.map((p) => new Float32Array(p.value.size));
-  const v = params.map((p) => new Float32Array(p.value.size));
-  const count = [new Float32Array(1)];
+  const m = slotTensors(be, params);
+  const v = slotTensors(be, params);
+  const count = new Float32Array(1); // the step counter stays on the host (it sets the bias corrections)
   const slots = new Map([['adam.m', m], ['adam.v', v]]);
   return {
     kind: 'adam',
     learningRate: opts.learningRate,
     step() {
-      const t = ++count[0][0];
+      const t = ++count[0];
       const c1 = 1 - Math.pow(b1, t), c2 = 1 - Math.pow(b2, t);
       const lr = this.learningRate;
       params.forEach((p, k) => {
-        const w = p.value.data, g = p.grad.data, mk = m[k], vk = v[k];
-        for (let i = 0; i < w.length; i++) {
-          const gi = gradWithDecay(p, wd, i, g, w);
-          mk[i] = b1 * mk[i] + (1 - b1) * gi;
-          vk[i] = b2 * vk[i] + (1 - b2) * gi * gi;
-          w[i] -= (lr * (mk[i] / c1)) / (Math.sqrt(vk[i] / c2) + eps);
-        }
+        be.adamStep(p.value, p.grad, m[k], v[k], { lr, beta1: b1, beta2: b2, eps, c1, c2, weightDecay: decayOf(p, wd) });
       });
     },
     state() {
-      const out = slotState(params, slots);
-      out[`${params[0]?.name ?? 'opt'}.adam.t`] = count[0].slice();
+      const out = slotState(be, params, slots);
+      out[`${params[0]?.name ?? 'opt'}.adam.t`] = count.slice();
       return out;
     },
     loadState(s) {
-      loadSlots(params, slots, s);
+      loadSlots(be, params, slots, s);
       const t = s[`${params[0]?.name ?? 'opt'}.adam.t`];
-      if (t) count[0].set(t);
+      if (t) count.set(t);
     },
+    dispose: () => freeSlots(be, slots),
   };
 });

@@ -5,21 +5,33 @@
 import type { Backend } from '../backend/backend.js';
 import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
-import { l2Loss, sameClassTargets, similarityCE, similarityTargets, type SimilarityOptions } from './losses.js';
+import { l2Loss, lossValue, sameClassTargets, similarityCE, similarityTargets, type SimilarityOptions } from './losses.js';
 import type { DenseParams } from './dense.js';
 import type { LayerStats } from './rule.js';
 import type { Scratch } from './scratch.js';
 import type { TargetGenerator } from './target.js';
 
-/** A local loss on r = [h; t] ([nh + nt, N]) writing ∂L/∂r into g (if given). */
-export type LocalLoss = (be: Backend, sc: Scratch, r: Tensor, nh: number, P: Float32Array, g: Tensor | null, opts: SimilarityOptions) => number;
+/**
+ * A local loss on r = [h; t] ([nh + nt, N]) adding L to loss[0] (a 1-element accumulator tensor)
+ * and writing ∂L/∂r into g (if given).
+ */
+export type LocalLoss = (
+  be: Backend, sc: Scratch, r: Tensor, nh: number, P: Tensor, g: Tensor | null, opts: SimilarityOptions, loss: Tensor,
+) => void;
 
 /** Registry of local losses by config name. */
 export const localLosses: Record<string, LocalLoss> = {
   simce: similarityCE,
   classce: similarityCE,
-  l2: (_be, _sc, r, nh, _P, g) => l2Loss(r, nh, g),
+  l2: (be, _sc, r, nh, _P, g, _opts, loss) => l2Loss(be, r, nh, g, loss),
 };
+
+/** A local loss's value on its own (a fresh accumulator, read once). */
+export function localLossValue(
+  name: string, be: Backend, sc: Scratch, r: Tensor, nh: number, P: Tensor, g: Tensor | null, opts: SimilarityOptions,
+): number {
+  return lossValue(sc, (loss) => localLosses[name](be, sc, r, nh, P, g, opts, loss));
+}
 
 /**
  * Labels of the target-stream rows: one per sample (simce, l2) or one per class (classce).
@@ -28,16 +40,16 @@ export function targetRowLabels(loss: string, labels: ArrayLike<number>, numClas
   return loss === 'classce' ? Int32Array.from({ length: numClasses }, (_, c) => c) : Int32Array.from(labels);
 }
 
-/** Soft targets of the first layer: the same-class matrix [B, nt]. */
-export function firstLayerTargets(labels: ArrayLike<number>, targetLabels: ArrayLike<number>): Float32Array {
-  return sameClassTargets(labels, targetLabels);
+/** Soft targets of the first layer: the same-class matrix [B, nt] (scratch tensor 'sim.P'). */
+export function firstLayerTargets(sc: Scratch, labels: ArrayLike<number>, targetLabels: ArrayLike<number>): Tensor {
+  return sameClassTargets(sc, labels, targetLabels);
 }
 
 /**
  * Soft targets for the layer after the one whose representation is r: simce uses r's
  * target-stream similarity; classce keeps the one-hot targets; l2 needs none.
  */
-export function nextLayerTargets(loss: string, be: Backend, sc: Scratch, r: Tensor, nh: number, P: Float32Array, opts: SimilarityOptions): Float32Array {
+export function nextLayerTargets(loss: string, be: Backend, sc: Scratch, r: Tensor, nh: number, P: Tensor, opts: SimilarityOptions): Tensor {
   return loss === 'simce' ? similarityTargets(be, sc, r, nh, opts) : P;
 }
 

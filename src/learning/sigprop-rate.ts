@@ -12,12 +12,12 @@ import { getActivation, type Activation } from '../../models/activations.js';
 import type { ExperimentConfig } from '../config/types.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
-import { argmaxRows, softmaxCE } from './losses.js';
+import { argmaxRows, softmaxCELabels } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import {
-  SigpropBlocks, applyMask, dropoutMask, firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
+  SigpropBlocks, applyMask, dropoutMask, firstLayerTargets, localLossValue, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
 } from './sigprop-common.js';
 import { TargetGenerator } from './target.js';
 
@@ -86,7 +86,7 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
     a.data.set(x.subarray(0, B * K));
     applyMask(a.data, dropoutMask(this.ctx.rng, B, K, s.inputDropout));
     this.target.write(tl, a.data, B);
-    let P = firstLayerTargets(labels, tl);
+    let P = firstLayerTargets(sc, labels, tl);
     const layerLosses: number[] = [];
     this.stats = [];
     this.layers.forEach((layer, i) => {
@@ -94,7 +94,7 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
       const mask = dropoutMask(this.ctx.rng, B, layer.outSize, s.dropout);
       applyMask(out.data, mask); // the loss, the next layer and the readout see the dropped units
       const g = sc.get(`g.${i}`, [rows, layer.outSize]);
-      const loss = localLosses[s.loss](be, sc, out, B, P, g, s.sim);
+      const loss = localLossValue(s.loss, be, sc, out, B, P, g, s.sim);
       layerLosses.push(loss);
       if (s.detachTarget) zeroTargetRows(g, B);
       applyMask(g.data, mask);
@@ -119,7 +119,7 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
     const z = this.sc.get('ro.z', [B, C]);
     be.spikeMatmul(z, h, ro.W.value);
     be.addRow(z, ro.b.value);
-    const res = softmaxCE(z.data, labels, C, z.data);
+    const res = softmaxCELabels(be, this.sc, z, labels, z);
     ro.zeroGrad();
     be.spikeOuter(ro.W.grad, h, z, 1);
     be.sumRows(ro.b.grad, z);

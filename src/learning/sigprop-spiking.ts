@@ -22,7 +22,7 @@
  * Losses and gradients are averaged over the T steps.
  */
 import { getModel, modelNames } from '../../models/registry.js';
-import { gateThroughFloor, resolveLif, type LifResolved } from '../../models/lif.js';
+import { resolveLif, type LifResolved } from '../../models/lif.js';
 import { layerModel, modelLabel } from '../config/inline-model.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { createEncoder, parseEncoderSpec, type Encoder } from '../encoders.js';
@@ -31,7 +31,7 @@ import { Network } from '../engine/network.js';
 import { initRecurrent, type LayerSpec, type Recurrence } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
-import { argmaxRows, softmaxCE } from './losses.js';
+import { argmaxRows, lossAccumulator, readLoss } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -75,11 +75,12 @@ export function makeStepSource(
   const rate = get('targets', 'rate');
   if (nt > 0) rate.setInput(t0.subarray(0, nt * n), nt, n);
   const T = s.steps;
+  const host = new Float32Array((B + nt) * n);
   return {
     write(t, out) {
-      const o = out.data;
-      for (let b = 0; b < B; b++) o.set(x.subarray(b * T * n + t * n, b * T * n + (t + 1) * n), b * n);
-      if (nt > 0) o.set(rate.encodeHost(t), B * n);
+      for (let b = 0; b < B; b++) host.set(x.subarray(b * T * n + t * n, b * T * n + (t + 1) * n), b * n);
+      if (nt > 0) host.set(rate.encodeHost(t), B * n);
+      be.write(out, host);
     },
   };
 }
@@ -87,10 +88,7 @@ export function makeStepSource(
 /** Voltage-mode representation r = U − shift (shift 0: U itself; θ: voltage relative to threshold). */
 export function voltageRepresentation(be: RuleContext['backend'], r: Tensor, u: Tensor, shift: number): void {
   be.copy(r, u);
-  if (shift !== 0) {
-    const R = r.data;
-    for (let k = 0; k < R.length; k++) R[k] -= shift;
-  }
+  if (shift !== 0) be.addScalar(r, -shift);
 }
 
 /** Time-averaged rates [B, n] of rasters x [B, T·n]. */
@@ -291,8 +289,13 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     const zsum = sc.zeros('ro.zsum', [rows, C]);
     for (const l of [...this.layers, this.readout]) l.zeroGrad();
     const inputMask = this.maskTensor('m.in', B, rows, n0, s.inputDropout);
-    const P0 = firstLayerTargets(labels, tl);
-    const lossSum = new Float64Array(L + 1);
+    const P0 = firstLayerTargets(sc, labels, tl);
+    const lossAcc = Array.from({ length: L + 1 }, (_, i) => lossAccumulator(sc, `loss${i}`));
+    // the readout's CE targets: one-hot rows of the input stream; the target stream's rows take no part
+    const roP = sc.get('ro.P', [rows, C]);
+    const oneHot = new Float32Array(rows * C);
+    for (let b = 0; b < B; b++) oneHot[b * C + labels[b]] = 1;
+    be.write(roP, oneHot);
     let P = P0;
     net.run({
       steps: T,
@@ -310,7 +313,8 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
             // readout: leaky integrator on the last hidden layer's spikes, per-step CE on the input rows
             const U = layer.voltage();
             be.axpby(zsum, U, 1, 1);
-            lossSum[L] += softmaxCE(U.data, labels, C, dz.data).loss;
+            be.softmaxCrossEntropy(lossAcc[L], dz, U, roP, { lossDivisor: B, gradDivisor: B });
+            be.fillRows(dz, B, rows, 0);
             layer.accumulateGrad(dz, 1, this.readout.grads());
             return;
           }
@@ -318,14 +322,14 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
           if (surrogate) be.surrogate(q.r, u, info.threshold, s.surrogate, false);
           else voltageRepresentation(be, q.r, u, s.voltageRelative ? info.threshold : 0);
           if (q.mask) be.mul(q.r, q.r, q.mask);
-          lossSum[i] += localLosses[s.loss](be, sc, q.r, B, P, q.g, s.sim);
-          if (s.detachTarget) zeroTargetRows(q.g, B);
+          localLosses[s.loss](be, sc, q.r, B, P, q.g, s.sim, lossAcc[i]);
+          if (s.detachTarget) be.fillRows(q.g, B, rows, 0); // stop-gradient through the target stream
           if (q.mask) be.mul(q.g, q.g, q.mask);
           if (surrogate) {
             be.surrogate(q.d, u, info.threshold, s.surrogate, true);
             be.mul(q.g, q.g, q.d);
           }
-          gateThroughFloor(q.g.data, u.data, info.vMin);
+          if (info.vMin !== undefined) be.gateBelow(q.g, u, info.vMin); // ∂U/∂W = 0 where the membrane floor holds U
           const w = this.lossWeights[i];
           if (w !== 0) layer.accumulateGrad(q.g, w, this.layers[i].grads());
           if (i + 1 < L) P = nextLayerTargets(s.loss, be, sc, q.r, B, P, s.sim);
@@ -343,7 +347,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
       layer.scaleGrad(1 / T);
     });
     this.readout.scaleGrad(1 / T);
-    return { layerLosses: Array.from(lossSum, (v) => v / T), counts: st.map((q) => q.count), zsum, targetRows: nt };
+    return { layerLosses: lossAcc.map((t) => readLoss(be, t) / T), counts: st.map((q) => q.count), zsum, targetRows: nt };
   }
 
   predict(x: Float32Array, B: number): Int32Array {

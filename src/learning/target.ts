@@ -9,7 +9,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Rng } from '../rng.js';
-import { sameClassTargets, similarityCE } from './losses.js';
+import { lossValue, sameClassTargets, similarityCE } from './losses.js';
 import { DenseParams } from './dense.js';
 import type { Scratch } from './scratch.js';
 import type { RuleSettings } from './settings.js';
@@ -57,7 +57,8 @@ export class TargetGenerator {
     R.set(x.subarray(0, B * n));
     this.write(this.classLabels, R, B);
     const g = sc.get('target.g', [B + C, n]);
-    const loss = similarityCE(be, sc, r, B, sameClassTargets(labels, this.classLabels), g, { ...this.settings.sim, normalize: true });
+    const P = sameClassTargets(sc, labels, this.classLabels, 'target.P');
+    const loss = lossValue(sc, (acc) => similarityCE(be, sc, r, B, P, g, { ...this.settings.sim, normalize: true }, acc));
     // back through the sigmoid: only the class rows carry parameters
     this.proj.zeroGrad();
     const G = g.data, gW = this.proj.W.grad.data, gb = this.proj.b.grad.data;

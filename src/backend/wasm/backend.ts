@@ -18,10 +18,13 @@ import { availableParallelism } from 'node:os';
 import { checkNumber, ParameterError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { shapeSize } from '../../tensor.js';
+import { hostActivation } from '../host-kernels.js';
 import type {
-  Backend, FusedStepOutputs, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
+  AdamStepParams, Backend, FusedStepOutputs, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
 } from '../backend.js';
-import { expect2d, expectSameSize, expectShape, matmulDims } from '../checks.js';
+import {
+  expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims, softmaxCEDims,
+} from '../checks.js';
 import { WasmHeap, WasmTensor } from './memory.js';
 import { instantiateKernels, loadKernelModule, MAX_PAGES, type ThreadedOp, type WasmKernels } from './module.js';
 import { chunkCuts, densityRuns } from './split.js';
@@ -433,7 +436,97 @@ export class WasmBackend implements Backend {
   sumSquares(x: Tensor): number {
     return this.elementwise('sumSquares', [this.own(x, 'sumSquares', 'x')], x.size);
   }
+
+  // ---------------------------------------------------------------- loss and optimiser kernels (single-threaded)
+
+  addScalar(x: Tensor, c: number): void {
+    this.k.addScalar(this.own(x, 'addScalar', 'x'), c, 0, x.size);
+  }
+
+  fillRows(x: Tensor, from: number, to: number, value: number): void {
+    const [R, N] = expect2d('fillRows', 'x', x);
+    expectRowRange('fillRows', from, to, R);
+    this.k.fill(this.own(x, 'fillRows', 'x'), value, from * N, to * N);
+  }
+
+  gateBelow(g: Tensor, u: Tensor, vMin: number): void {
+    expectSameSize('gateBelow', ['g', 'u'], [g, u]);
+    this.k.gateBelow(this.own(g, 'gateBelow', 'g'), this.own(u, 'gateBelow', 'u'), vMin, 0, g.size);
+  }
+
+  /** Built-in activations run natively; any other registered name through its scalar functions on the memory views. */
+  activation(out: Tensor, x: Tensor, name: string, deriv: boolean): void {
+    expectSameSize('activation', ['out', 'x'], [out, x]);
+    const po = this.own(out, 'activation', 'out'), px = this.own(x, 'activation', 'x');
+    const kind = ACTIVATION_KINDS.get(name);
+    if (kind === undefined) hostActivation(out.data, x.data, name, deriv);
+    else this.k.activation(po, px, kind, deriv ? 1 : 0, 0, x.size);
+  }
+
+  transpose(out: Tensor, x: Tensor): void {
+    const [R, C] = expect2d('transpose', 'x', x);
+    expectShape('transpose', 'out', out, [C, R]);
+    this.k.transpose(this.own(out, 'transpose', 'out'), this.own(x, 'transpose', 'x'), R, C);
+  }
+
+  normalizeRows(out: Tensor, norms: Tensor, x: Tensor, row0: number, normalize: boolean, eps: number): void {
+    const [rows, n] = normalizeDims('normalizeRows', out, norms, x, row0);
+    const k = 'normalizeRows';
+    this.k.normalizeRows(this.own(out, k, 'out'), this.own(norms, k, 'norms'), this.own(x, k, 'x'), row0, rows, n, normalize ? 1 : 0, eps);
+  }
+
+  normalizeRowsBackward(g: Tensor, x: Tensor, row0: number, dhat: Tensor, norms: Tensor, normalize: boolean): void {
+    const k = 'normalizeRowsBackward';
+    const [rows, n] = normalizeDims(k, dhat, norms, x, row0);
+    expectShape(k, 'g', g, x.shape);
+    this.k.normalizeRowsBackward(
+      this.own(g, k, 'g'), this.own(x, k, 'x'), row0, rows, n, this.own(dhat, k, 'dhat'), this.own(norms, k, 'norms'), normalize ? 1 : 0,
+    );
+  }
+
+  softmaxCrossEntropy(loss: Tensor, dy: Tensor | null, y: Tensor, p: Tensor, scales: SoftmaxCEScales = {}): void {
+    const [R, C] = softmaxCEDims(loss, dy, y, p);
+    const k = 'softmaxCrossEntropy';
+    this.k.softmaxCE(
+      this.own(loss, k, 'loss'), dy ? this.own(dy, k, 'dy') : 0, this.own(y, k, 'y'), this.own(p, k, 'p'), R, C,
+      scales.gradScale ?? 1, scales.gradDivisor ?? 1, scales.lossDivisor ?? 1,
+    );
+  }
+
+  softmaxRows(out: Tensor, x: Tensor): void {
+    const [R, C] = expect2d('softmaxRows', 'x', x);
+    expectShape('softmaxRows', 'out', out, [R, C]);
+    this.k.softmaxRows(this.own(out, 'softmaxRows', 'out'), this.own(x, 'softmaxRows', 'x'), R, C);
+  }
+
+  l2PairLoss(loss: Tensor, g: Tensor | null, r: Tensor, nh: number): void {
+    const n = l2PairDims(loss, g, r, nh);
+    this.k.l2PairLoss(this.own(loss, 'l2PairLoss', 'loss'), g ? this.own(g, 'l2PairLoss', 'g') : 0, this.own(r, 'l2PairLoss', 'r'), nh, n);
+  }
+
+  sgdStep(w: Tensor, g: Tensor, lr: number, weightDecay: number): void {
+    expectSameSize('sgdStep', ['w', 'g'], [w, g]);
+    this.k.sgdStep(this.own(w, 'sgdStep', 'w'), this.own(g, 'sgdStep', 'g'), lr, weightDecay, 0, w.size);
+  }
+
+  momentumStep(w: Tensor, g: Tensor, v: Tensor, lr: number, momentum: number, weightDecay: number): void {
+    expectSameSize('momentumStep', ['w', 'g', 'v'], [w, g, v]);
+    const k = 'momentumStep';
+    this.k.momentumStep(this.own(w, k, 'w'), this.own(g, k, 'g'), this.own(v, k, 'v'), lr, momentum, weightDecay, 0, w.size);
+  }
+
+  adamStep(w: Tensor, g: Tensor, m: Tensor, v: Tensor, p: AdamStepParams): void {
+    expectSameSize('adamStep', ['w', 'g', 'm', 'v'], [w, g, m, v]);
+    const k = 'adamStep';
+    this.k.adamStep(
+      this.own(w, k, 'w'), this.own(g, k, 'g'), this.own(m, k, 'm'), this.own(v, k, 'v'),
+      p.lr, p.beta1, p.beta2, p.eps, p.c1, p.c2, p.weightDecay, 0, w.size,
+    );
+  }
 }
+
+/** Native activation kernels by name (assembly/losses.ts `activation`). */
+const ACTIVATION_KINDS: ReadonlyMap<string, number> = new Map([['identity', 0], ['tanh', 1], ['sigmoid', 2], ['relu', 3]]);
 
 function resetCode(kernel: string, p: LifKernelParams): number {
   const code = RESET_CODES[p.reset];

@@ -43,6 +43,21 @@ export interface WasmKernels {
     kind: number, p: number, q: number, fOut: number, dfOut: number, lo: number, hi: number,
   ): void;
   rowNonZero(x: number, B: number, K: number, counts: number): void;
+  addScalar(x: number, c: number, lo: number, hi: number): void;
+  gateBelow(g: number, u: number, vMin: number, lo: number, hi: number): void;
+  activation(out: number, x: number, kind: number, deriv: number, lo: number, hi: number): void;
+  transpose(out: number, x: number, R: number, C: number): void;
+  normalizeRows(out: number, norms: number, x: number, row0: number, rows: number, n: number, normalize: number, eps: number): void;
+  normalizeRowsBackward(g: number, x: number, row0: number, rows: number, n: number, dhat: number, norms: number, normalize: number): void;
+  softmaxCE(loss: number, dy: number, y: number, p: number, R: number, C: number, gs: number, gd: number, lossDiv: number): void;
+  softmaxRows(out: number, x: number, R: number, C: number): void;
+  l2PairLoss(loss: number, g: number, r: number, nh: number, n: number): void;
+  sgdStep(w: number, g: number, lr: number, wd: number, lo: number, hi: number): void;
+  momentumStep(w: number, g: number, v: number, lr: number, mu: number, wd: number, lo: number, hi: number): void;
+  adamStep(
+    w: number, g: number, m: number, v: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number, wd: number,
+    lo: number, hi: number,
+  ): void;
 }
 
 /** Kernels a worker thread can run, by index (the op id sent over the shared control block). */

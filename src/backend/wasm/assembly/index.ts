@@ -12,3 +12,7 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { neuronFused } from './fused';
+export {
+  addScalar, gateBelow, activation, transpose, normalizeRows, normalizeRowsBackward, softmaxCE, softmaxRows, l2PairLoss,
+  sgdStep, momentumStep, adamStep,
+} from './losses';

@@ -1,0 +1,116 @@
+/**
+ * Loss, optimiser and small elementwise kernels as plain loops over Float32Arrays: the `reference`
+ * backend's implementation of them (and the wasm backend's path for activations it has no native
+ * kernel for). The arithmetic is exactly the host code the learning rules ran before these were
+ * kernels (same operation order, float64 accumulators, float32 stores), so that training results
+ * on `reference` stay bit-identical.
+ */
+import { getActivation } from '../../models/activations.js';
+import type { AdamStepParams, SoftmaxCEScales } from './backend.js';
+
+export function hostNormalizeRows(
+  out: Float32Array, norms: Float32Array, r: Float32Array, r0: number, rows: number, n: number, normalize: boolean, eps: number,
+): void {
+  for (let i = 0; i < rows; i++) {
+    const off = (r0 + i) * n;
+    let s = 0;
+    for (let k = 0; k < n; k++) s += r[off + k] * r[off + k];
+    const nrm = normalize ? Math.sqrt(s + eps) : 1;
+    norms[i] = nrm;
+    const inv = 1 / nrm;
+    for (let k = 0; k < n; k++) out[i * n + k] = r[off + k] * inv;
+  }
+}
+
+export function hostNormalizeRowsBackward(
+  g: Float32Array, r: Float32Array, r0: number, rows: number, n: number, dhat: Float32Array, norms: Float32Array, normalize: boolean,
+): void {
+  for (let i = 0; i < rows; i++) {
+    const off = (r0 + i) * n;
+    if (!normalize) {
+      for (let k = 0; k < n; k++) g[off + k] = dhat[i * n + k];
+      continue;
+    }
+    const nrm = norms[i];
+    let dot = 0;
+    for (let k = 0; k < n; k++) dot += r[off + k] * dhat[i * n + k];
+    const a = 1 / nrm, b = dot / (nrm * nrm * nrm);
+    for (let k = 0; k < n; k++) g[off + k] = a * dhat[i * n + k] - b * r[off + k];
+  }
+}
+
+/** Returns the loss sum divided by lossDivisor (the caller adds it to loss[0]). */
+export function hostSoftmaxCE(
+  dy: Float32Array | null, y: Float32Array, P: Float32Array, R: number, C: number, scales: SoftmaxCEScales = {},
+): number {
+  const gs = scales.gradScale ?? 1, gd = scales.gradDivisor ?? 1;
+  let loss = 0;
+  for (let i = 0; i < R; i++) {
+    const off = i * C;
+    let mx = -Infinity;
+    for (let j = 0; j < C; j++) mx = Math.max(mx, y[off + j]);
+    let z = 0;
+    for (let j = 0; j < C; j++) z += Math.exp(y[off + j] - mx);
+    const lz = mx + Math.log(z);
+    for (let j = 0; j < C; j++) {
+      const p = P[off + j];
+      const logq = y[off + j] - lz;
+      if (p > 0) loss -= p * logq;
+      if (dy) dy[off + j] = ((Math.exp(logq) - p) * gs) / gd;
+    }
+  }
+  return loss / (scales.lossDivisor ?? 1);
+}
+
+export function hostSoftmaxRows(out: Float32Array, x: Float32Array, R: number, C: number): void {
+  for (let i = 0; i < R; i++) {
+    const off = i * C;
+    let mx = -Infinity;
+    for (let j = 0; j < C; j++) mx = Math.max(mx, x[off + j]);
+    let z = 0;
+    for (let j = 0; j < C; j++) z += out[off + j] = Math.exp(x[off + j] - mx);
+    for (let j = 0; j < C; j++) out[off + j] /= z;
+  }
+}
+
+/** Returns (0.5·Σ d²)/nh (the caller adds it to loss[0]). */
+export function hostL2PairLoss(G: Float32Array | null, R: Float32Array, nh: number, n: number): number {
+  let loss = 0;
+  const inv = 1 / nh;
+  for (let i = 0; i < nh * n; i++) {
+    const d = R[i] - R[nh * n + i];
+    loss += d * d;
+    if (G) {
+      G[i] = d * inv;
+      G[nh * n + i] = -d * inv;
+    }
+  }
+  return (0.5 * loss) / nh;
+}
+
+export function hostActivation(out: Float32Array, x: Float32Array, name: string, deriv: boolean): void {
+  const a = getActivation(name);
+  if (deriv) for (let k = 0; k < x.length; k++) out[k] = a.df(x[k]);
+  else for (let k = 0; k < x.length; k++) out[k] = a.f(x[k]);
+}
+
+export function hostSgdStep(w: Float32Array, g: Float32Array, lr: number, wd: number): void {
+  for (let i = 0; i < w.length; i++) w[i] -= lr * (wd !== 0 ? g[i] + wd * w[i] : g[i]);
+}
+
+export function hostMomentumStep(w: Float32Array, g: Float32Array, v: Float32Array, lr: number, mu: number, wd: number): void {
+  for (let i = 0; i < w.length; i++) {
+    v[i] = mu * v[i] + (wd !== 0 ? g[i] + wd * w[i] : g[i]);
+    w[i] -= lr * v[i];
+  }
+}
+
+export function hostAdamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, p: AdamStepParams): void {
+  const { lr, beta1: b1, beta2: b2, eps, c1, c2, weightDecay: wd } = p;
+  for (let i = 0; i < w.length; i++) {
+    const gi = wd !== 0 ? g[i] + wd * w[i] : g[i];
+    m[i] = b1 * m[i] + (1 - b1) * gi;
+    v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+    w[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+  }
+}

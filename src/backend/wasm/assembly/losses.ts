@@ -1,0 +1,167 @@
+// Loss, optimiser and small elementwise kernels of the learning rules (AssemblyScript, scalar).
+// They follow the reference arithmetic (src/backend/host-kernels.ts): float64 for every
+// intermediate and accumulator, float32 only where a value is stored. Single-threaded (small next
+// to the matmuls); elementwise ones still take a range [lo, hi). A pointer 0 means "not given".
+
+@inline function at(base: usize, index: i32): usize {
+  return base + (<usize>index << 2);
+}
+
+@inline function ld(base: usize, index: i32): f64 {
+  return <f64>load<f32>(at(base, index));
+}
+
+@inline function st(base: usize, index: i32, v: f64): void {
+  store<f32>(at(base, index), <f32>v);
+}
+
+/** x += c on [lo, hi). */
+export function addScalar(x: usize, c: f64, lo: i32, hi: i32): void {
+  for (let i = lo; i < hi; i++) st(x, i, ld(x, i) + c);
+}
+
+/** g[k] = 0 where u[k] ≤ vMin, on [lo, hi). */
+export function gateBelow(g: usize, u: usize, vMin: f64, lo: i32, hi: i32): void {
+  for (let i = lo; i < hi; i++) if (ld(u, i) <= vMin) store<f32>(at(g, i), 0);
+}
+
+@inline function sigmoid64(h: f64): f64 {
+  if (h >= 0) return 1 / (1 + Math.exp(-h));
+  const e = Math.exp(h);
+  return e / (1 + e);
+}
+
+/** Rate activations: kind 0 identity, 1 tanh, 2 sigmoid, 3 relu; out = φ(x) or φ'(x) on [lo, hi). */
+export function activation(out: usize, x: usize, kind: i32, deriv: i32, lo: i32, hi: i32): void {
+  for (let i = lo; i < hi; i++) {
+    const h = ld(x, i);
+    let v: f64;
+    if (kind == 0) v = deriv ? 1 : h;
+    else if (kind == 1) {
+      const y = Math.tanh(h);
+      v = deriv ? 1 - y * y : y;
+    } else if (kind == 2) {
+      const y = sigmoid64(h);
+      v = deriv ? y * (1 - y) : y;
+    } else v = deriv ? (h > 0 ? 1 : 0) : h > 0 ? h : 0;
+    st(out, i, v);
+  }
+}
+
+/** out [C, R] = xᵀ, x [R, C]. */
+export function transpose(out: usize, x: usize, R: i32, C: i32): void {
+  for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) store<f32>(at(out, j * R + i), load<f32>(at(x, i * C + j)));
+}
+
+/** out[i,:] = x[row0+i,:]/n_i, norms[i] = n_i = √(Σ x² + eps) (or 1), for i < rows. */
+export function normalizeRows(out: usize, norms: usize, x: usize, row0: i32, rows: i32, n: i32, normalize: i32, eps: f64): void {
+  for (let i = 0; i < rows; i++) {
+    const off = (row0 + i) * n;
+    let s: f64 = 0;
+    for (let k = 0; k < n; k++) {
+      const v = ld(x, off + k);
+      s += v * v;
+    }
+    const nrm: f64 = normalize ? Math.sqrt(s + eps) : 1;
+    st(norms, i, nrm);
+    const inv = 1 / nrm;
+    for (let k = 0; k < n; k++) st(out, i * n + k, ld(x, off + k) * inv);
+  }
+}
+
+/** Backward of normalizeRows into rows [row0, row0 + rows) of g. */
+export function normalizeRowsBackward(g: usize, x: usize, row0: i32, rows: i32, n: i32, dhat: usize, norms: usize, normalize: i32): void {
+  for (let i = 0; i < rows; i++) {
+    const off = (row0 + i) * n;
+    if (!normalize) {
+      for (let k = 0; k < n; k++) store<f32>(at(g, off + k), load<f32>(at(dhat, i * n + k)));
+      continue;
+    }
+    const nrm = ld(norms, i);
+    let dot: f64 = 0;
+    for (let k = 0; k < n; k++) dot += ld(x, off + k) * ld(dhat, i * n + k);
+    const a = 1 / nrm, b = dot / (nrm * nrm * nrm);
+    for (let k = 0; k < n; k++) st(g, off + k, a * ld(dhat, i * n + k) - b * ld(x, off + k));
+  }
+}
+
+/** Soft-target softmax CE over rows of y [R, C] with p [R, C]; loss[0] += Σ/lossDiv; dy (0: none) = (q − p)·gs/gd. */
+export function softmaxCE(loss: usize, dy: usize, y: usize, p: usize, R: i32, C: i32, gs: f64, gd: f64, lossDiv: f64): void {
+  let acc: f64 = 0;
+  for (let i = 0; i < R; i++) {
+    const off = i * C;
+    let mx: f64 = -Infinity;
+    for (let j = 0; j < C; j++) mx = Math.max(mx, ld(y, off + j));
+    let z: f64 = 0;
+    for (let j = 0; j < C; j++) z += Math.exp(ld(y, off + j) - mx);
+    const lz = mx + Math.log(z);
+    for (let j = 0; j < C; j++) {
+      const pj = ld(p, off + j);
+      const logq = ld(y, off + j) - lz;
+      if (pj > 0) acc -= pj * logq;
+      if (dy) st(dy, off + j, ((Math.exp(logq) - pj) * gs) / gd);
+    }
+  }
+  st(loss, 0, ld(loss, 0) + acc / lossDiv);
+}
+
+/** Row softmax out = softmax(x) over rows of [R, C] (may alias). */
+export function softmaxRows(out: usize, x: usize, R: i32, C: i32): void {
+  for (let i = 0; i < R; i++) {
+    const off = i * C;
+    let mx: f64 = -Infinity;
+    for (let j = 0; j < C; j++) mx = Math.max(mx, ld(x, off + j));
+    let z: f64 = 0;
+    for (let j = 0; j < C; j++) {
+      const e = Math.exp(ld(x, off + j) - mx);
+      st(out, off + j, e);
+      z += e;
+    }
+    for (let j = 0; j < C; j++) st(out, off + j, ld(out, off + j) / z);
+  }
+}
+
+/** L2 loss between the halves of r [2·nh, n]; loss[0] += (0.5·Σ d²)/nh; g (0: none) = ±d/nh. */
+export function l2PairLoss(loss: usize, g: usize, r: usize, nh: i32, n: i32): void {
+  let acc: f64 = 0;
+  const inv: f64 = 1 / <f64>nh;
+  const half = nh * n;
+  for (let i = 0; i < half; i++) {
+    const d = ld(r, i) - ld(r, half + i);
+    acc += d * d;
+    if (g) {
+      st(g, i, d * inv);
+      st(g, half + i, -d * inv);
+    }
+  }
+  st(loss, 0, ld(loss, 0) + (0.5 * acc) / <f64>nh);
+}
+
+@inline function decayed(g: usize, w: usize, wd: f64, i: i32): f64 {
+  return wd != 0 ? ld(g, i) + wd * ld(w, i) : ld(g, i);
+}
+
+/** SGD on [lo, hi): w −= lr·(g + wd·w). */
+export function sgdStep(w: usize, g: usize, lr: f64, wd: f64, lo: i32, hi: i32): void {
+  for (let i = lo; i < hi; i++) st(w, i, ld(w, i) - lr * decayed(g, w, wd, i));
+}
+
+/** SGD with momentum on [lo, hi): v = μ·v + gd; w −= lr·v. */
+export function momentumStep(w: usize, g: usize, v: usize, lr: f64, mu: f64, wd: f64, lo: i32, hi: i32): void {
+  for (let i = lo; i < hi; i++) {
+    st(v, i, mu * ld(v, i) + decayed(g, w, wd, i));
+    st(w, i, ld(w, i) - lr * ld(v, i));
+  }
+}
+
+/** Adam with L2 decay on [lo, hi). */
+export function adamStep(
+  w: usize, g: usize, m: usize, v: usize, lr: f64, b1: f64, b2: f64, eps: f64, c1: f64, c2: f64, wd: f64, lo: i32, hi: i32,
+): void {
+  for (let i = lo; i < hi; i++) {
+    const gi = decayed(g, w, wd, i);
+    st(m, i, b1 * ld(m, i) + (1 - b1) * gi);
+    st(v, i, b2 * ld(v, i) + (1 - b2) * gi * gi);
+    st(w, i, ld(w, i) - (lr * (ld(m, i) / c1)) / (Math.sqrt(ld(v, i) / c2) + eps));
+  }
+}
