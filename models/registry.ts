@@ -19,6 +19,7 @@ export * from './li.js';
 export * from './izhikevich.js';
 export * from './adex.js';
 export * from './li.js';
+export * from './rate.js';
 export * from './activations.js';
 export { defineEquationModel, registerEquationModel, type EquationModelSpec, type EquationResolved } from './equation.js';
 export { EQUATION_FUNCTIONS, EQUATION_CONSTANTS } from './equation-codegen.js';

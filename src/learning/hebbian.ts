@@ -26,10 +26,16 @@
  * local delta rule: the CE gradient a_{L−1}^hᵀ·(softmax(z) − onehot) of its own input is
  * accumulated over the T steps and applied once per batch by the layer's optimiser
  * (config.optimizer / learningRate); prediction is argmax z at the last step.
+ * The layers are the engine's Network of 'leaky' layers on the rule's own W and b (input and class
+ * signals as two streams of one batch); time advances only in Network.run, and the rule is the hook
+ * after each layer's step (an online update of W takes effect at the next step, the engine using
+ * the same tensor).
  */
 import { getActivation, type Activation } from '../../models/activations.js';
 import { resolveLeaky, type LeakyResolved } from '../../models/leaky.js';
 import type { ExperimentConfig } from '../config/types.js';
+import type { Layer } from '../engine/layer.js';
+import { Network } from '../engine/network.js';
 import { ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
@@ -48,6 +54,8 @@ export class HebbianSigprop implements TrainingRule {
   readonly layers: DenseParams[];
   readonly target: TargetGenerator;
   readonly leaky: LeakyResolved[];
+  /** The engine network of leaky integrators (models/leaky.ts) on the layers' parameter tensors. */
+  readonly net: Network;
   private readonly phi: Activation[];
   private readonly sc: Scratch;
   private eta: number;
@@ -79,6 +87,17 @@ export class HebbianSigprop implements TrainingRule {
     // the readout starts at the usual ±1/√fanIn whatever initScale the integrator layers use
     if (s.predict === 'readout') scaleWeights(this.layers[this.layers.length - 1], 1 / s.initScale);
     if (s.hebbNorm) this.layers.forEach((l, i) => this.renormalize(l, i)); // records the initial column norms
+    // the leaky integrators on the rule's own W and b (zero-initialised biases), every projection
+    // event-driven (spikeMatmul skips the zeros of ReLU activity)
+    this.net = new Network(
+      ctx.backend,
+      {
+        inputSize: ctx.inputSize, dtMs: s.dtMs, inputKind: 'current',
+        layers: all.map((l, i) => ({ size: l.size, model: 'leaky', params: { ...CONTINUOUS_LAYER_DEFAULTS, ...(l.params ?? {}) }, propagation: 'event' as const, name: this.layers[i].name })),
+      },
+      ctx.rng,
+      this.layers.map((d) => d.tensors()),
+    );
   }
 
   describe(): string {
@@ -87,32 +106,22 @@ export class HebbianSigprop implements TrainingRule {
       `T=${s.steps}×${s.dtMs}ms) ${[this.ctx.inputSize, ...this.layers.map((l) => l.outSize)].join('-')} η=${this.eta}/ms pre=${s.hebbPre} post=${s.hebbPost} target=${s.targetProjection}`;
   }
 
-  /** Run T steps over rows [x (B rows); class signals (C rows)]; calls `learn` after each layer step. */
-  private integrate(x: Float32Array, B: number, learn: ((i: number, aPrev: Tensor, a: Tensor, I: Tensor, h: Tensor) => void) | null): { a: Tensor; I: Tensor } {
-    const s = this.settings, be = this.ctx.backend, C = this.ctx.numClasses, K = this.ctx.inputSize, rows = B + C;
-    const a0 = this.sc.get('input', [rows, K]);
+  /**
+   * Run T steps of the network over rows [x (B rows); class signals (C rows)] (streams 'input' and
+   * 'target'); calls `learn` after each layer's step. Returns the last layer.
+   */
+  private integrate(x: Float32Array, B: number, learn: ((i: number, aPrev: Tensor, a: Tensor, I: Tensor, h: Tensor) => void) | null): Layer {
+    const s = this.settings, C = this.ctx.numClasses, K = this.ctx.inputSize, net = this.net;
+    const a0 = this.sc.get('input', [B + C, K]);
     a0.data.set(x.subarray(0, B * K));
     this.target.write(Int32Array.from({ length: C }, (_, c) => c), a0.data, B);
-    const st = this.layers.map((l, i) => ({
-      h: this.sc.zeros(`h${i}`, [rows, l.outSize]),
-      a: this.sc.get(`a${i}`, [rows, l.outSize]),
-      I: this.sc.get(`I${i}`, [rows, l.outSize]),
-    }));
-    st.forEach((q, i) => be.fill(q.a, this.phi[i].f(0)));
-    for (let t = 0; t < s.steps; t++) {
-      let aPrev: Tensor = a0;
-      this.layers.forEach((layer, i) => {
-        const q = st[i], g = this.leaky[i].gain, phi = this.phi[i];
-        be.spikeMatmul(q.I, aPrev, layer.W.value);
-        be.addRow(q.I, layer.b.value);
-        be.axpby(q.h, q.I, g, 1 - g); // h ← h + g·(I − h)
-        const H = q.h.data, A = q.a.data;
-        for (let k = 0; k < H.length; k++) A[k] = phi.f(H[k]);
-        learn?.(i, aPrev, q.a, q.I, q.h);
-        aPrev = q.a;
-      });
-    }
-    return { a: st[st.length - 1].a, I: st[st.length - 1].I };
+    net.reset([{ name: 'input', rows: B }, { name: 'target', rows: C }]);
+    net.run({
+      steps: s.steps,
+      input: () => a0, // a constant current over the window
+      hooks: learn ? { afterLayer: (l) => learn(l.index, l.presynaptic as Tensor, l.output(), l.inputCurrent(), l.voltage()) } : undefined,
+    });
+    return net.layers[net.layers.length - 1];
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
@@ -240,8 +249,8 @@ export class HebbianSigprop implements TrainingRule {
   predict(x: Float32Array, B: number): Int32Array {
     const C = this.ctx.numClasses, n = this.layers[this.layers.length - 1].outSize;
     const last = this.integrate(x, B, null);
-    if (this.settings.predict === 'readout') return argmaxRows(last.I.data, B, n);
-    const a = last.a.data;
+    if (this.settings.predict === 'readout') return argmaxRows(last.inputCurrent().data, B, n);
+    const a = last.output().data;
     const out = new Int32Array(B);
     for (let b = 0; b < B; b++) {
       let best = Infinity;
@@ -275,6 +284,7 @@ export class HebbianSigprop implements TrainingRule {
   }
 
   dispose(): void {
+    this.net.free();
     for (const l of [this.target.proj, ...this.layers]) l.dispose();
     this.sc.dispose();
   }

@@ -7,9 +7,16 @@
  * ∂L/∂W_ℓ = a_{ℓ−1}ᵀ·(∂L/∂a_ℓ ⊙ φ'(z_ℓ)), with a_{ℓ−1} treated as a constant (stop-gradient).
  * The readout layer learns with softmax cross-entropy on the last hidden layer's input rows only
  * (also local). Prediction: the readout's argmax or the nearest class signal.
+ *
+ * The layers (and the readout) are the engine's Network of stateless 'rate' units (models/rate.ts:
+ * h = I, a = φ(h)) on the rule's parameter tensors, run for one step; the rule is the hook after
+ * each layer (engine StepHooks.afterLayer): dropout on the layer's activity, its local loss and its
+ * optimiser step, before the next layer reads the activity.
  */
 import { getActivation, type Activation } from '../../models/activations.js';
 import type { ExperimentConfig } from '../config/types.js';
+import { Network } from '../engine/network.js';
+import type { Layer, LayerSpec } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
 import { argmaxRows, softmaxCELabels } from './losses.js';
@@ -47,6 +54,8 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
   readonly layers: DenseParams[];
   readonly readout: DenseParams;
   readonly target: TargetGenerator;
+  /** The engine network: the hidden 'rate' layers and the linear readout, on the rule's parameter tensors. */
+  readonly net: Network;
   /** Multiplier of each hidden layer's local loss (ablations; 0 switches a layer's learning off). */
   lossWeights: number[];
   private readonly phi: Activation;
@@ -68,6 +77,12 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
     });
     this.readout = new DenseParams(ctx.backend, rng, 'readout', fanIn, s.outputSize, s);
     this.lossWeights = this.layers.map(() => 1);
+    // every layer event-driven (spikeMatmul skips the zeros of ReLU activity and of dropped units)
+    const specs: LayerSpec[] = [
+      ...s.hidden.map((l, i) => ({ size: l.size, model: 'rate', params: { activation: s.activation }, propagation: 'event' as const, name: `layer${i}` })),
+      { size: s.outputSize, model: 'rate', params: { activation: 'identity' }, propagation: 'event', name: 'readout' },
+    ];
+    this.net = new Network(ctx.backend, { inputSize: ctx.inputSize, dtMs: s.dtMs, inputKind: 'current', layers: specs }, rng, [...this.layers, this.readout].map((d) => d.tensors()));
   }
 
   describe(): string {
@@ -82,43 +97,55 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
     const targetLoss = this.target.update(sc, x, labels, step);
     const tl = targetRowLabels(s.loss, labels, this.ctx.numClasses);
     const rows = B + tl.length;
-    let a = sc.get('a.in', [rows, K]);
-    a.data.set(x.subarray(0, B * K));
-    applyMask(a.data, dropoutMask(this.ctx.rng, B, K, s.inputDropout));
-    this.target.write(tl, a.data, B);
+    const input = sc.get('a.in', [rows, K]);
+    input.data.set(x.subarray(0, B * K));
+    applyMask(input.data, dropoutMask(this.ctx.rng, B, K, s.inputDropout));
+    this.target.write(tl, input.data, B);
     let P = firstLayerTargets(sc, labels, tl);
     const layerLosses: number[] = [];
     this.stats = [];
-    this.layers.forEach((layer, i) => {
-      const { z, a: out } = denseForward(sc, layer, a, this.phi, String(i));
-      const mask = dropoutMask(this.ctx.rng, B, layer.outSize, s.dropout);
-      applyMask(out.data, mask); // the loss, the next layer and the readout see the dropped units
-      const g = sc.get(`g.${i}`, [rows, layer.outSize]);
-      const loss = localLossValue(s.loss, be, sc, out, B, P, g, s.sim);
-      layerLosses.push(loss);
-      if (s.detachTarget) zeroTargetRows(g, B);
-      applyMask(g.data, mask);
-      const G = g.data, Z = z.data, w = this.lossWeights[i];
-      for (let k = 0; k < G.length; k++) G[k] *= w * this.phi.df(Z[k]);
-      layer.zeroGrad();
-      be.spikeOuter(layer.W.grad, a, g, 1);
-      be.sumRows(layer.b.grad, g);
-      layer.step(step);
-      this.stats.push({ layer: i, label: `${layer.name} (${s.activation}, ${layer.outSize})`, weightNorm: layer.weightNorm(), meanActivity: be.sum(out) / out.size, learningRate: layer.opt.learningRate });
-      P = nextLayerTargets(s.loss, be, sc, out, B, P, s.sim);
-      a = out;
+    const L = this.layers.length;
+    let ro = { loss: 0, correct: 0 };
+    this.net.reset([{ name: 'input', rows: B }, { name: 'target', rows: tl.length }]);
+    this.net.run({
+      steps: 1,
+      input: () => input,
+      hooks: {
+        afterLayer: (l: Layer) => {
+          const i = l.index;
+          if (i === L) {
+            ro = this.trainReadout(headRows(sc, l.presynaptic as Tensor, B, 'last'), l.voltage(), labels, step);
+            return;
+          }
+          const layer = this.layers[i], a = l.presynaptic as Tensor, z = l.voltage(), out = l.output();
+          const mask = dropoutMask(this.ctx.rng, B, layer.outSize, s.dropout);
+          applyMask(out.data, mask); // the loss, the next layer and the readout see the dropped units
+          const g = sc.get(`g.${i}`, [rows, layer.outSize]);
+          const loss = localLossValue(s.loss, be, sc, out, B, P, g, s.sim);
+          layerLosses.push(loss);
+          if (s.detachTarget) zeroTargetRows(g, B);
+          applyMask(g.data, mask);
+          const G = g.data, Z = z.data, w = this.lossWeights[i];
+          for (let k = 0; k < G.length; k++) G[k] *= w * this.phi.df(Z[k]);
+          layer.zeroGrad();
+          be.spikeOuter(layer.W.grad, a, g, 1);
+          be.sumRows(layer.b.grad, g);
+          layer.step(step);
+          this.stats.push({ layer: i, label: `${layer.name} (${s.activation}, ${layer.outSize})`, weightNorm: layer.weightNorm(), meanActivity: be.sum(out) / out.size, learningRate: layer.opt.learningRate });
+          P = nextLayerTargets(s.loss, be, sc, out, B, P, s.sim);
+        },
+      },
     });
-    const { loss: roLoss, correct } = this.trainReadout(headRows(sc, a, B, 'last'), labels, step);
-    layerLosses.push(roLoss);
+    layerLosses.push(ro.loss);
     if (targetLoss) layerLosses.unshift(targetLoss);
-    return { loss: layerLosses.reduce((p, q) => p + q, 0), layerLosses, accuracy: correct / B };
+    return { loss: layerLosses.reduce((p, q) => p + q, 0), layerLosses, accuracy: ro.correct / B };
   }
 
-  private trainReadout(h: Tensor, labels: ArrayLike<number>, step: number): { loss: number; correct: number } {
+  /** Local CE step of the readout from its input h [B, K] (input rows) and its output zAll [rows, C] (first B rows used). */
+  private trainReadout(h: Tensor, zAll: Tensor, labels: ArrayLike<number>, step: number): { loss: number; correct: number } {
     const be = this.ctx.backend, ro = this.readout, B = labels.length, C = ro.outSize;
     const z = this.sc.get('ro.z', [B, C]);
-    be.spikeMatmul(z, h, ro.W.value);
-    be.addRow(z, ro.b.value);
+    z.data.set(zAll.data.subarray(0, B * C));
     const res = softmaxCELabels(be, this.sc, z, labels, z);
     ro.zeroGrad();
     be.spikeOuter(ro.W.grad, h, z, 1);
@@ -134,17 +161,22 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
 
   /** Predict with an explicit method ('readout' or 'classSignal'), whatever the configured one. */
   predictWith(x: Float32Array, B: number, mode: 'readout' | 'classSignal'): Int32Array {
-    const s = this.settings, sc = this.sc, K = this.ctx.inputSize, C = this.ctx.numClasses;
+    const sc = this.sc, K = this.ctx.inputSize, C = this.ctx.numClasses, net = this.net;
     const classRows = mode === 'classSignal' ? C : 0;
-    let a = sc.get('p.in', [B + classRows, K]);
-    a.data.set(x.subarray(0, B * K));
-    if (classRows) this.target.write(Int32Array.from({ length: C }, (_, c) => c), a.data, B);
-    this.layers.forEach((layer, i) => (a = denseForward(sc, layer, a, this.phi, `p${i}`).a));
-    if (classRows) return nearestClassSignal(a.data, B, C, a.shape[1]);
-    const z = sc.get('p.z', [B, this.readout.outSize]);
-    this.ctx.backend.spikeMatmul(z, headRows(sc, a, B, 'plast'), this.readout.W.value);
-    this.ctx.backend.addRow(z, this.readout.b.value);
-    return argmaxRows(z.data, B, this.readout.outSize);
+    const input = sc.get('p.in', [B + classRows, K]);
+    input.data.set(x.subarray(0, B * K));
+    if (classRows) this.target.write(Int32Array.from({ length: C }, (_, c) => c), input.data, B);
+    net.reset([{ name: 'input', rows: B }, { name: 'target', rows: classRows }]);
+    net.run({ steps: 1, input: () => input });
+    if (classRows) {
+      const a = this.layers.length ? net.layers[this.layers.length - 1].output() : input;
+      return nearestClassSignal(a.data, B, C, a.shape[1]);
+    }
+    return argmaxRows(net.layers[this.layers.length].voltage().data, B, this.readout.outSize);
   }
 
+  override dispose(): void {
+    this.net.free();
+    super.dispose();
+  }
 }
