@@ -56,6 +56,7 @@ export const li: NeuronModel<LiResolved> = {
   resolve: (params, dtMs) => resolveLi(params, dtMs),
   init: (backend, batch, n) => allocState(backend, batch, n, { u: 0 }),
   step: liStep,
+  integrator: (p) => ({ stateVar: 'u', decay: p.beta }),
   inputResponse: (p) => ({ decays: [p.beta], gain: 1, exact: true }),
 };
 

@@ -17,7 +17,7 @@
  * Input response (inputResponse): ∂U[t]/∂W_kj = e_k[t] with e[t] = β·e[t−1] + x[t] (decays [β],
  * gain 1), exact between threshold crossings for reset 'subtract' and 'none' (the reset detached);
  * for reset 'zero' an approximation that ignores the zeroing (exact false). The membrane floor
- * vMin is not part of it: the learning rules gate the trace through the floor (gateThroughFloor).
+ * vMin is not part of it: the learning rules gate the gradient through the floor (Backend.gateBelow).
  */
 import type { Backend, LifKernelParams, ResetMode } from '../src/backend/backend.js';
 import { checkNumber, checkOneOf } from '../src/errors.js';
@@ -69,15 +69,6 @@ export function resolveLif(params: Partial<LifResolved> | LifParams | undefined,
   const out: LifResolved = { beta, tauMs, threshold, reset, resetDelay, dtMs: dt };
   if (p.vMin !== undefined) out.vMin = checkNumber('vMin', p.vMin, { max: threshold, maxExclusive: true });
   return out;
-}
-
-/**
- * Gate a gradient with respect to the clamped membrane through the floor: ∂U[t]/∂(pre-floor U) is
- * 0 where the floor held U (U ≤ vMin) and 1 elsewhere, so g is zeroed there. No-op without a floor.
- */
-export function gateThroughFloor(g: Float32Array, u: Float32Array, vMin: number | undefined): void {
-  if (vMin === undefined) return;
-  for (let k = 0; k < g.length; k++) if (u[k] <= vMin) g[k] = 0;
 }
 
 /** Pure LIF step: reads (u, s, input), writes new u and s through `backend.lifStep`. */

@@ -56,4 +56,10 @@ export interface NeuronModel<P = Record<string, unknown>> {
    * (see InputResponse), for online learning rules. Absent when the model cannot give one.
    */
   inputResponse?(p: P): InputResponse;
+  /**
+   * For models whose whole step is one variable updated as v ← decay·v + I (the discrete leaky
+   * integrator): that variable and the decay. The engine then propagates the input straight into
+   * it (β·v + Σ_k x_k·W_k + b in one pass) instead of forming I first; same equation.
+   */
+  integrator?(p: P): { stateVar: string; decay: number };
 }

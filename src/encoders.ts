@@ -328,3 +328,56 @@ registerEncoder({
   defaults: { threshold: 0.1, off: 0, padding: 0 },
   create: (p) => new DeltaEncoder(p),
 });
+
+/** Per-row input of every step of a learning rule's window: an encoder over [x; t0] rows, or pre-encoded rasters. */
+export interface StepSource {
+  /** Write the input of step t into out [rows, n]. */
+  write(t: number, out: Tensor): void;
+}
+
+/** What makeStepSource reads of a rule's settings: the encoder spec ('raster': x is pre-encoded), its parameters, T. */
+export interface StepSourceSettings {
+  encoder: string;
+  encoderParams?: Record<string, number>;
+  steps: number;
+}
+
+/**
+ * Build the step source for `rows` = B + nt rows of per-step size n (the spiking rules' input,
+ * see src/learning/sigprop-spiking.ts and bptt.ts): x holds [B, n] intensities (or [B, T·n]
+ * rasters when encoder = 'raster'), t0 [nt, n] target rates (always rate-coded like x; for
+ * 'raster' the targets are rate-coded). Encoders are created once per key in `enc` and reused.
+ */
+export function makeStepSource(
+  s: StepSourceSettings, ctx: { backend: Backend; rng: Rng }, x: Float32Array, B: number, t0: Float32Array, nt: number, n: number,
+  enc: Map<string, Encoder>,
+): StepSource {
+  const be = ctx.backend;
+  const get = (key: string, spec: string, params?: Record<string, number>): Encoder => {
+    let e = enc.get(key);
+    if (!e) {
+      const parsed = parseEncoderSpec(spec);
+      enc.set(key, (e = createEncoder({ name: parsed.name, params: { ...parsed.params, ...(params ?? {}) } }, { rng: ctx.rng, steps: s.steps })));
+    }
+    return e;
+  };
+  if (s.encoder !== 'raster') {
+    const e = get('main', s.encoder, s.encoderParams);
+    const both = new Float32Array((B + nt) * n);
+    both.set(x.subarray(0, B * n));
+    both.set(t0.subarray(0, nt * n), B * n);
+    e.setInput(both, B + nt, n);
+    return { write: (t, out) => e.encode(t, out, be) };
+  }
+  const rate = get('targets', 'rate');
+  if (nt > 0) rate.setInput(t0.subarray(0, nt * n), nt, n);
+  const T = s.steps;
+  const host = new Float32Array((B + nt) * n);
+  return {
+    write(t, out) {
+      for (let b = 0; b < B; b++) host.set(x.subarray(b * T * n + t * n, b * T * n + (t + 1) * n), b * n);
+      if (nt > 0) host.set(rate.encodeHost(t), B * n);
+      be.write(out, host);
+    },
+  };
+}

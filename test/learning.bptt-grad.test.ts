@@ -8,8 +8,11 @@
  *   U[t] = A[t] − θ·S[t] with the gradient flowing through S[t] (as snnTorch's reset_delay=False,
  *   whose spike is not detached); the surrogate is taken at the pre-reset A[t], where the spike
  *   was decided.
- * Network: 3 inputs (direct current) → 4 LIF → leaky readout of 2 units, softmax CE on the readout
- * membrane at every step averaged over T = 6, batch 2, reference backend.
+ * Synaptic LIF hidden layers (I_syn[t] = α·I_syn[t−1] + I[t] in place of I[t] in the membrane
+ * equation) are checked the same way, with both resets: the tape differentiates through both state
+ * variables.
+ * Network: 3 inputs (direct current) → 4 LIF (or synaptic LIF) → leaky readout of 2 units, softmax
+ * CE on the readout membrane at every step averaged over T = 6, batch 2, reference backend.
  */
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../src/backend/reference.js';
@@ -51,10 +54,11 @@ function backward(out: V): void {
   for (let i = order.length - 1; i >= 0; i--) for (const [p, d] of order[i].parents) p.grad += order[i].grad * d;
 }
 
-function check(resetDelay: boolean): void {
-  const K = 3, H = 4, C = 2, T = 6, B = 2, beta = 0.9, theta = 1, betaO = 0.8;
+function check(resetDelay: boolean, model: 'lif' | 'synaptic' = 'lif'): void {
+  const K = 3, H = 4, C = 2, T = 6, B = 2, beta = 0.9, theta = 1, betaO = 0.8, alpha = 0.7;
+  const params = model === 'synaptic' ? { alpha, beta, threshold: theta, resetDelay } : { beta, threshold: theta, resetDelay };
   const cfg = resolveConfig({
-    dataset: 'xor', layers: [{ size: H, model: 'lif', params: { beta, threshold: theta, resetDelay } }, { size: C }], rule: 'bptt', mode: 'spiking',
+    dataset: 'xor', layers: [{ size: H, model, params }, { size: C }], rule: 'bptt', mode: 'spiking',
     steps: T, encoder: 'direct', surrogate: 'fastSigmoid:k=5', optimizer: 'sgd', learningRate: 1e-30, ruleParams: { readoutBeta: betaO }, backend: 'reference',
   }, 'test', { skipChecks: ['dataset'] });
   const be = new ReferenceBackend();
@@ -70,6 +74,7 @@ function check(resetDelay: boolean): void {
   const Wo = Array.from(rule.readout.W.value.data), bo = Array.from(rule.readout.b.value.data);
   rule.trainBatch(x, labels);
   const gotW1 = Array.from(rule.layers[0].W.grad.data), gotWo = Array.from(rule.readout.W.grad.data);
+  const gotB1 = Array.from(rule.layers[0].b.grad.data);
 
   // the same forward on the tape
   const w1 = W1.map(c), vb1 = b1.map(c), wo = Wo.map(c), vbo = bo.map(c);
@@ -78,9 +83,13 @@ function check(resetDelay: boolean): void {
   for (let b = 0; b < B; b++) {
     let u: V[] = Array.from({ length: H }, () => c(0));
     let s: V[] = Array.from({ length: H }, () => c(0));
+    let isyn: V[] = Array.from({ length: H }, () => c(0));
     let uo: V[] = Array.from({ length: C }, () => c(0));
     for (let t = 0; t < T; t++) {
-      const I = Array.from({ length: H }, (_, j) => add(vb1[j], ...Array.from({ length: K }, (_, k) => scale(w1[k * H + j], x[b * K + k]))));
+      const Iin = Array.from({ length: H }, (_, j) => add(vb1[j], ...Array.from({ length: K }, (_, k) => scale(w1[k * H + j], x[b * K + k]))));
+      // synaptic LIF: the membrane is driven by I_syn[t] = α·I_syn[t−1] + I[t]
+      if (model === 'synaptic') isyn = Iin.map((v, j) => add(scale(isyn[j], alpha), v));
+      const I = model === 'synaptic' ? isyn : Iin;
       const nu: V[] = [], ns: V[] = [];
       for (let j = 0; j < H; j++) {
         if (resetDelay) {
@@ -106,8 +115,9 @@ function check(resetDelay: boolean): void {
   expect(spikesSeen, 'the case must have spikes for the reset to matter').toBeGreaterThan(4);
   const rel = (a: number[], e: number[]) => Math.sqrt(a.reduce((s, v, i) => s + (v - e[i]) ** 2, 0) / e.reduce((s, v) => s + v * v, 0));
   // both the rule's loss and the tape's are means over the T steps and the B samples
-  const want1 = w1.map((v) => v.grad), wantO = wo.map((v) => v.grad);
+  const want1 = w1.map((v) => v.grad), wantO = wo.map((v) => v.grad), wantB1 = vb1.map((v) => v.grad);
   expect(want1.some((g) => g !== 0)).toBe(true);
+  expect(rel(gotB1, wantB1), `hidden bias: ${gotB1} vs ${wantB1}`).toBeLessThan(1e-5);
   expect(rel(gotWo, wantO), `readout: ${gotWo} vs ${wantO}`).toBeLessThan(1e-5);
   expect(rel(gotW1, want1), `hidden: ${gotW1} vs ${want1}`).toBeLessThan(1e-5);
 }
@@ -115,4 +125,6 @@ function check(resetDelay: boolean): void {
 describe('BPTT gradient against autodiff of the same forward', () => {
   it('delayed reset (default): exact', () => check(true));
   it('immediate reset by subtraction: surrogate at the pre-reset membrane, gradient through the reset', () => check(false));
+  it('synaptic LIF, delayed reset: through the synaptic current and the membrane', () => check(true, 'synaptic'));
+  it('synaptic LIF, immediate reset by subtraction', () => check(false, 'synaptic'));
 });

@@ -125,7 +125,7 @@ export function hiddenLayerModels(cfg: ResolvedConfig): HiddenLayerModels | unde
       return undefined;
     case 'spiking':
       return cfg.rule === 'bptt'
-        ? { allowed: ['lif'], default: 'lif', why: 'the bptt baseline is implemented for LIF layers' }
+        ? { allowed: ['lif', 'synaptic'], default: 'lif', why: 'the bptt baseline is implemented for LIF and synaptic LIF layers' }
         : {
           allowed: modelNames().filter((m) => onlineTrainable(getModel(m), cfg)), accepts: (m) => onlineTrainable(m, cfg), default: 'lif',
           why: `online sigprop needs a model that declares how its voltage responds to its input (inputResponse, models/model.ts)${cfg.representation === 'voltage' ? '' : ' and, in surrogate mode, a firing threshold'}`,
@@ -177,7 +177,7 @@ export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
       issues.push({ path: where, value: layer.params, message: paramMessage(err, where, built.name, given) });
       return;
     }
-    // resolveSpikingLayer (src/learning/sigprop-spiking.ts): the BPTT baseline's LIF layers need a reset the gradient is exact for
+    // resolveSpikingLayer (src/learning/bptt.ts): the BPTT baseline's layers need a reset the gradient is exact for
     if (cfg.rule === 'bptt' && resolved.reset === 'zero') {
       issues.push({
         path: `${where}.reset`, value: 'zero',

@@ -269,6 +269,16 @@ export class Layer {
         `${this.name}: input x has shape ${shapeString(x.shape)} but ${shapeString([this.batch, this.inSize])} ([batch, in]) is needed to multiply W ${shapeString(this.w.shape)}`,
       );
     }
+    const direct = this.directTarget;
+    if (direct) {
+      // v ← decay·v + x·W + b in one pass (models with an `integrator`, e.g. the 'li' readout)
+      if (this.eventDriven) this.backend.spikeMatmul(direct.v, x, this.w, direct.decay);
+      else this.backend.matmul(direct.v, x, this.w, { beta: direct.decay });
+      if (this.bias) this.backend.addRow(direct.v, this.bias);
+      this.presynaptic = x;
+      if (this.tracing && this.trace) this.trace.update(x);
+      return;
+    }
     let cur: Tensor;
     if (this.delayLine) cur = this.delayLine.push(t, x, this.w, this.eventDriven);
     else {
@@ -334,8 +344,22 @@ export class Layer {
     return this.stateVar(this.model.voltageVar);
   }
 
+  /**
+   * A layer whose model is a plain integrator (NeuronModel.integrator, no delays, no recurrence)
+   * propagates its input straight into that variable: the variable and its decay, else null.
+   */
+  private get directTarget(): { v: Tensor; decay: number } | null {
+    const integ = this.model.integrator;
+    if (!integ || this.delayLine || this.wRec) return null;
+    const { stateVar, decay } = integ(this.params as never);
+    return { v: this.state[stateVar], decay };
+  }
+
   /** The synaptic input current I = x·W (+ bias) given to the model at the last step, [batch, size]. */
   inputCurrent(): Tensor {
+    if (this.directTarget) {
+      throw new ParameterError(`${this.name}: model "${this.model.name}" integrates its input straight into its state, so there is no separate input current; record 'voltage'`);
+    }
     if (!this.current) throw new ShapeError(`${this.name}: call reset(batch) before reading the input current`);
     return this.current;
   }

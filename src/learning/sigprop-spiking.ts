@@ -22,10 +22,9 @@
  * Losses and gradients are averaged over the T steps.
  */
 import { getModel, modelNames } from '../../models/registry.js';
-import { resolveLif, type LifResolved } from '../../models/lif.js';
-import { layerModel, modelLabel } from '../config/inline-model.js';
+import { layerModel } from '../config/inline-model.js';
 import type { ExperimentConfig } from '../config/types.js';
-import { createEncoder, parseEncoderSpec, type Encoder } from '../encoders.js';
+import { makeStepSource, type Encoder } from '../encoders.js';
 import { ParameterError } from '../errors.js';
 import { Network } from '../engine/network.js';
 import { initRecurrent, type LayerSpec, type Recurrence } from '../engine/layer.js';
@@ -40,50 +39,6 @@ import {
 } from './sigprop-common.js';
 import { headRows } from './sigprop-rate.js';
 import { TargetGenerator } from './target.js';
-
-/** Per-row input of every step: an encoder over [x; t0] rows, or pre-encoded rasters. */
-export interface StepSource {
-  /** Write the input of step t into out [rows, n]. */
-  write(t: number, out: Tensor): void;
-}
-
-/**
- * Build the step source for `rows` rows of per-step size n: x holds [B, n] intensities (or
- * [B, T·n] rasters when encoder = 'raster'), t0 [nt, n] target rates (always rate-coded like x;
- * for 'raster' the targets are rate-coded).
- */
-export function makeStepSource(
-  s: RuleSettings, ctx: RuleContext, x: Float32Array, B: number, t0: Float32Array, nt: number, n: number, enc: Map<string, Encoder>,
-): StepSource {
-  const be = ctx.backend;
-  const get = (key: string, spec: string, params?: Record<string, number>): Encoder => {
-    let e = enc.get(key);
-    if (!e) {
-      const parsed = parseEncoderSpec(spec);
-      enc.set(key, (e = createEncoder({ name: parsed.name, params: { ...parsed.params, ...(params ?? {}) } }, { rng: ctx.rng, steps: s.steps })));
-    }
-    return e;
-  };
-  if (s.encoder !== 'raster') {
-    const e = get('main', s.encoder, s.encoderParams);
-    const both = new Float32Array((B + nt) * n);
-    both.set(x.subarray(0, B * n));
-    both.set(t0.subarray(0, nt * n), B * n);
-    e.setInput(both, B + nt, n);
-    return { write: (t, out) => e.encode(t, out, be) };
-  }
-  const rate = get('targets', 'rate');
-  if (nt > 0) rate.setInput(t0.subarray(0, nt * n), nt, n);
-  const T = s.steps;
-  const host = new Float32Array((B + nt) * n);
-  return {
-    write(t, out) {
-      for (let b = 0; b < B; b++) host.set(x.subarray(b * T * n + t * n, b * T * n + (t + 1) * n), b * n);
-      if (nt > 0) host.set(rate.encodeHost(t), B * n);
-      be.write(out, host);
-    },
-  };
-}
 
 /** Voltage-mode representation r = U − shift (shift 0: U itself; θ: voltage relative to threshold). */
 export function voltageRepresentation(be: RuleContext['backend'], r: Tensor, u: Tensor, shift: number): void {
@@ -101,20 +56,6 @@ export function rasterRates(x: Float32Array, B: number, T: number, n: number): F
     }
   }
   return out;
-}
-
-/** Resolve LIF parameters of a hidden layer and check the eligibility trace is exact for them (the BPTT baseline's LIF layers). */
-export function resolveSpikingLayer(layer: ExperimentConfig['layers'][number], dtMs: number, index: number): LifResolved {
-  const model = layer.model ?? 'lif';
-  if (typeof model === 'string') getModel(model); // unknown model names fail here with the list of known ones
-  if (model !== 'lif') {
-    throw new ParameterError(`layers[${index}].model = ${modelLabel(model)}: this rule is implemented for 'lif' layers; use model 'lif' (spiking sigprop trains every model)`);
-  }
-  const p = resolveLif(layer.params as never, dtMs);
-  if (p.reset === 'zero') {
-    throw new ParameterError(`layers[${index}].params.reset = "zero": the presynaptic trace is exact only for reset 'subtract' or 'none'; use one of those`);
-  }
-  return p;
 }
 
 /** Engine layer specs of spiking sigprop's hidden layers (every layer event-driven, as spikes feed it). */
@@ -414,53 +355,4 @@ function specsParams(spec: LayerSpec, dtMs: number): Record<string, unknown> {
 /** Names of the registered models spiking sigprop can train (those declaring an input response). */
 function trainableModels(): string {
   return modelNames().filter((n) => getModel(n).inputResponse).join(', ');
-}
-
-/**
- * Forward-only pass of a spiking LIF stack with its leaky-integrator readout over T steps.
- * Returns argmax Σ_t U_o[t] per input row, or (nt = numClasses class-signal rows after the B
- * input rows) the nearest class signal of the last hidden layer's time-summed representation.
- */
-export function predictSpiking(
-  ctx: RuleContext, sc: Scratch, s: RuleSettings, layers: DenseParams[], lif: LifResolved[], readout: DenseParams,
-  readoutBeta: number, src: StepSource, B: number, nt: number,
-): Int32Array {
-  const be = ctx.backend, T = s.steps, rows = B + nt, C = readout.outSize;
-  const input = sc.get('p.in', [rows, layers[0].inSize]);
-  const st = layers.map((layer, i) => ({
-    u: sc.zeros(`p.u${i}`, [rows, layer.outSize]),
-    s: sc.zeros(`p.s${i}`, [rows, layer.outSize]),
-    I: sc.get(`p.I${i}`, [rows, layer.outSize]),
-  }));
-  const last = layers[layers.length - 1].outSize;
-  const acc = new Float32Array(nt ? rows * last : 0);
-  const uo = sc.zeros('p.ro.u', [B, C]);
-  const h = sc.get('p.ro.h', [B, last]);
-  const r = nt ? sc.get('p.r', [rows, last]) : null;
-  const zsum = new Float32Array(B * C);
-  for (let t = 0; t < T; t++) {
-    src.write(t, input);
-    let x_t: Tensor = input;
-    layers.forEach((layer, i) => {
-      be.spikeMatmul(st[i].I, x_t, layer.W.value);
-      be.addRow(st[i].I, layer.b.value);
-      be.lifStep(st[i].u, st[i].s, st[i].I, lif[i]);
-      x_t = st[i].s;
-    });
-    if (r) {
-      const L = layers.length - 1;
-      if (s.representation === 'surrogate') be.surrogate(r, st[L].u, lif[L].threshold, s.surrogate, false);
-      else voltageRepresentation(be, r, st[L].u, s.voltageRelative ? lif[L].threshold : 0);
-      const R = r.data;
-      for (let k = 0; k < R.length; k++) acc[k] += R[k];
-      continue;
-    }
-    h.data.set(x_t.data.subarray(0, B * last));
-    be.spikeMatmul(uo, h, readout.W.value, readoutBeta);
-    be.addRow(uo, readout.b.value);
-    const U = uo.data;
-    for (let k = 0; k < U.length; k++) zsum[k] += U[k];
-  }
-  if (nt) return nearestClassSignal(acc, B, nt, last);
-  return argmaxRows(zsum, B, C);
 }
