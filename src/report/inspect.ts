@@ -82,16 +82,19 @@ export function tracesReportFiles(outFile: string, rawDir: string = dirname(outF
 }
 
 /**
- * Give the rule these weights: every parameter tensor of the rule ('….W', '….b', '….R') must be
- * there; optimiser state not given keeps its values (weights passed in memory carry none).
+ * Give the rule these weights. Every hidden layer's 'layer<i>.W' must be there; other parameter
+ * tensors not given (a readout, a target projection, biases) and optimiser state keep their
+ * values, and their names are returned so that the caller can say so.
  */
-function loadWeights(rule: TrainingRule, t: Record<string, Float32Array>): void {
+function loadWeights(rule: TrainingRule, t: Record<string, Float32Array>): string[] {
   const own = rule.state();
   const missing = Object.keys(own).filter((k) => /\.(W|b|R)$/.test(k) && !t[k]);
-  if (missing.length) {
-    throw new SigpropError(`inspect: the weights lack ${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ', …' : ''} of rule "${rule.name}"; names found: ${Object.keys(t).slice(0, 8).join(', ')}`, 'checkpoint');
+  const hidden = missing.filter((k) => /^layer\d+\.W$/.test(k));
+  if (hidden.length) {
+    throw new SigpropError(`inspect: the weights lack ${hidden.slice(0, 4).join(', ')}${hidden.length > 4 ? ', …' : ''} of rule "${rule.name}"; names found: ${Object.keys(t).slice(0, 8).join(', ')}`, 'checkpoint');
   }
   rule.loadState({ ...own, ...t });
+  return missing;
 }
 
 /** The run's rule with its initial weights (same seed as the run) and the engine network it trains. */
@@ -183,7 +186,11 @@ export async function writeTracesReport(o: TracesReportOptions): Promise<TracesR
     phases.push([o.checkpoint ? `after training (${basename(source.split(' (')[0])})` : 'after training', tensors]);
     for (const [label, t] of phases) {
       // the rule's own engine network with these weights; without a readout integrator the prediction is the rule's
-      loadWeights(rule, t);
+      const kept = loadWeights(rule, t);
+      if (kept.length) {
+        const w = `${label}: ${kept.join(', ')} not in the weights given; they keep the rule's initial values`;
+        if (!warnings.includes(w)) warnings.push(w);
+      }
       const predictions = t['readout.W'] ? undefined : rule.predict(x, ids.length);
       const targetX = targetInputs(t, labels, K);
       const recorded = recordNetworkTraces(net, {
