@@ -273,6 +273,18 @@ async function main(): Promise<void> {
     : 'skipped (--no-train)';
 
   const trainingSummary = Array.isArray(training) ? summarizeTraining(training) : training;
+  // LIF simulation (experiments/bench-sim.ts), each in its own child: 1000 Poisson inputs at 20 Hz -> 1000 LIF, 10 s at 1 ms
+  const simulation = (['wasm', 'reference'] as const).map((backend) => {
+    process.stderr.write(`bench: simulation ${backend}\n`);
+    const steps = args.quick ? 2000 : 10_000;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(fileURLToPath(new URL('.', import.meta.url)), 'bench-sim.ts'), JSON.stringify({ backend, threads: 1, steps })], { encoding: 'utf8' });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    try {
+      return JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return { backend, error: (r.stderr || line || `exit ${r.status}`).trim().slice(0, 300) };
+    }
+  });
   const targets = {
     'matmul >= 20 GFLOP/s on one thread (128x784x1000)': (matmul['128x784x1000']['wasm-1thread'].best ?? 0) >= 20,
     'matmul >= 20 GFLOP/s on one thread (256x1000x1000)': (matmul['256x1000x1000']['wasm-1thread'].best ?? 0) >= 20,
@@ -298,13 +310,14 @@ async function main(): Promise<void> {
       twoThreadCpuPerWall: [capacityBefore, capacityAfter],
     },
     statistic: `best of ${args.reps} timed repetitions after warm-up (reference: best of ${Math.min(args.reps, 3)}); median alongside`,
-    units: { matmul: 'GFLOP/s (2·M·K·N)', spike: 'synaptic events/s', spikeOuter: 'weight updates/s (non-zero inputs × outputs)', lif: 'neuron-steps/s' },
+    units: { simulation: 'wall seconds for the run (10 s of simulated time at dt 1 ms unless --quick: 2 s)', matmul: 'GFLOP/s (2·M·K·N)', spike: 'synaptic events/s', spikeOuter: 'weight updates/s (non-zero inputs × outputs)', lif: 'neuron-steps/s' },
     matmul,
     spike,
     spikeOuter,
     lif,
     training,
     trainingSummary,
+    simulation,
     targets,
   };
   const text = JSON.stringify(result, null, 2);
