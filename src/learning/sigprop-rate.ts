@@ -20,7 +20,7 @@ import type { Layer, LayerSpec } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
 import { argmaxRows, softmaxCELabels } from './losses.js';
-import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
+import type { BatchResult, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import {

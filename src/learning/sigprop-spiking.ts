@@ -31,13 +31,12 @@ import { initRecurrent, type LayerSpec, type Recurrence } from '../engine/layer.
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
 import { argmaxRows, lossAccumulator, readLoss } from './losses.js';
-import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
+import type { BatchResult, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import {
-  SigpropBlocks, applyMask, dropoutMask, firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
+  SigpropBlocks, dropoutMask, firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels,
 } from './sigprop-common.js';
-import { headRows } from './sigprop-rate.js';
 import { TargetGenerator } from './target.js';
 
 /** Voltage-mode representation r = U − shift (shift 0: U itself; θ: voltage relative to threshold). */

@@ -10,12 +10,9 @@
  * stream t). Both streams are encoded with the same encoder and seed.
  */
 import type { Backend } from '../backend/backend.js';
-import { layerModel } from '../config/inline-model.js';
-import type { ExperimentConfig } from '../config/types.js';
 import { createEncoder, parseEncoderSpec } from '../encoders.js';
 import { Network, type StepInput } from '../engine/network.js';
-import type { LayerSpec } from '../engine/layer.js';
-import { ParameterError, SigpropError } from '../errors.js';
+import { ParameterError } from '../errors.js';
 import { Recorder, type RecordSpec, type Trace } from '../recorder.js';
 import { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
