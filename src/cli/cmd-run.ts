@@ -31,6 +31,7 @@ export const runCommand: Command = {
     'sigprop run quick',
     'sigprop run exp.json --epochs 10 --learning-rate 0.0005 --backend reference',
     'sigprop run mnist-lif --surrogate atan:alpha=2 --seed 3 --run-dir runs/atan-3',
+    'sigprop run mnist-lif --set layers[0].model=synaptic --set layers[0].recurrent=all-to-all --set layers[0].delays=2',
     'sigprop run --resume runs/atan-3',
   ],
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
