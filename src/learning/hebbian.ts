@@ -100,6 +100,10 @@ export class HebbianSigprop implements TrainingRule {
     );
   }
 
+  get network(): Network {
+    return this.net;
+  }
+
   describe(): string {
     const s = this.settings;
     return `sigprop (continuous-time Hebbian, leaky τ=${this.leaky.map((p) => p.tauMs).join('/')}ms φ=${this.leaky[0].activation}, ` +
