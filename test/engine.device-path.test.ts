@@ -20,7 +20,10 @@ function tiny(over: Partial<ExperimentConfig>): ExperimentConfig {
   };
 }
 
-/** Train one batch with host access refused inside every engine run; returns the refusal, if any. */
+/**
+ * Train one batch with host access refused inside every engine run; returns the refusal, if any,
+ * or the device-to-host reads (backend.read, sum, sumSquares) made inside a run.
+ */
 function stepPathViolation(cfg: ExperimentConfig): string | undefined {
   const g = guardedBackend();
   const rule = createRule(cfg, { backend: g.backend, rng: new Rng(3), inputSize: K, numClasses: C });
@@ -36,7 +39,7 @@ function stepPathViolation(cfg: ExperimentConfig): string | undefined {
     if (err instanceof HostAccessError) return err.message;
     throw err;
   }
-  return undefined;
+  return g.reads.length ? `device-to-host reads inside an engine window: ${g.reads.join(', ')}` : undefined;
 }
 
 describe('the per-step path touches no host memory (a guarded backend refuses tensor.data inside engine windows)', () => {

@@ -132,12 +132,13 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
           layer.zeroGrad();
           be.spikeOuter(layer.W.grad, a, q.g, 1);
           be.sumRows(layer.b.grad, q.g);
-          layer.step(step);
+          layer.step(step, false); // finiteness checked after the window
           P = nextLayerTargets(s.loss, be, sc, out, B, P, s.sim);
         },
       },
     });
-    // metrics, read back once the window is over
+    // divergence check and metrics, read back once the window is over
+    for (const l of [...this.layers, this.readout]) l.checkFinite(step);
     this.stats = this.layers.map((layer, i) => {
       const out = this.net.layers[i].output();
       return { layer: i, label: `${layer.name} (${s.activation}, ${layer.outSize})`, weightNorm: layer.weightNorm(), meanActivity: be.sum(out) / out.size, learningRate: layer.opt.learningRate };
@@ -163,7 +164,7 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
     ro.zeroGrad();
     be.spikeOuter(ro.W.grad, h, dz, 1);
     be.sumRows(ro.b.grad, dz);
-    ro.step(step);
+    ro.step(step, false); // finiteness checked after the window
   }
 
   predict(x: Float32Array, B: number): Int32Array {
