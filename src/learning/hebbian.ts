@@ -29,7 +29,9 @@
  * The layers are the engine's Network of 'leaky' layers on the rule's own W and b (input and class
  * signals as two streams of one batch); time advances only in Network.run, and the rule is the hook
  * after each layer's step (an online update of W takes effect at the next step, the engine using
- * the same tensor).
+ * the same tensor). The hook runs only Backend kernels: the factors are products of the layer's
+ * activity with per-batch selection matrices written before the window (HebbianSigprop.selections),
+ * and the mismatch, the readout's loss and its accuracy are read back after it.
  */
 import { resolveLeaky, type LeakyResolved } from '../../models/leaky.js';
 import type { ExperimentConfig } from '../config/types.js';
