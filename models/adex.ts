@@ -114,31 +114,10 @@ export function resolveAdex(params: Partial<AdexResolved> | AdexParams | undefin
   return { preset, C, gL, EL, deltaT, VT, tauWMs, a, b, Vr, Vpeak, v0, substepMs, dtMs: dt, nSub, hMs: dt / nSub };
 }
 
-/** Pure AdEx step over dtMs (nSub Euler substeps); input I in pA; writes v, w, s. */
-export function adexStep(_backend: Backend, p: AdexResolved, state: NeuronState, input: Tensor): void {
+/** Pure AdEx step over dtMs (nSub Euler substeps) through `backend.adexStep`; input I in pA; writes v, w, s. */
+export function adexStep(backend: Backend, p: AdexResolved, state: NeuronState, input: Tensor): void {
   const [vt, wt, st] = checkStep('adex', state, ['v', 'w', 's'], input);
-  const V = vt.data, W = wt.data, S = st.data, I = input.data;
-  const { C, gL, EL, deltaT, VT, tauWMs, a, b, Vr, Vpeak, nSub, hMs: h } = p;
-  const maxArg = (Vpeak - VT) / deltaT;
-  for (let i = 0; i < V.length; i++) {
-    let v = V[i], w = W[i], spk = 0;
-    const x = I[i];
-    for (let k = 0; k < nSub; k++) {
-      const arg = Math.min((v - VT) / deltaT, maxArg);
-      const dv = (-gL * (v - EL) + gL * deltaT * Math.exp(arg) - w + x) / C;
-      const dw = (a * (v - EL) - w) / tauWMs;
-      v += h * dv;
-      w += h * dw;
-      if (v > Vpeak) {
-        v = Vr;
-        w += b;
-        spk = 1;
-      }
-    }
-    V[i] = v;
-    W[i] = w;
-    S[i] = spk;
-  }
+  backend.adexStep(vt, wt, st, input, p);
 }
 
 /** Resting potential: the fixed point of (V, w) at I = 0 below VT (Newton from EL); EL when Newton fails. */

@@ -3,6 +3,11 @@
  * strings, mathjs parses them once, they are validated once and compiled once into a
  * JavaScript kernel that loops over the [batch, n] population.
  *
+ * Host-only: the compiled kernel runs in JavaScript over `tensor.data`, not through a Backend
+ * kernel (every built-in model's step does). On `reference` and `wasm` that is direct memory
+ * access; a device backend would copy the state and the input to the host and back at every
+ * step, so equation models are for exploration and small networks, not for device runs.
+ *
  *   const eqLif = defineEquationModel({
  *     name: 'eqlif',
  *     equations: 'dv/dt = (-(v - vrest) + R*I)/tau',

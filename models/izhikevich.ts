@@ -98,27 +98,10 @@ export function resolveIzhikevich(params: Partial<IzhikevichResolved> | Izhikevi
   return { preset, a, b, c, d, vPeak, v0, substepMs, dtMs: dt, nSub, hMs: dt / nSub };
 }
 
-/** Pure Izhikevich step over dtMs (nSub Euler substeps); writes v, u, s. */
-export function izhikevichStep(_backend: Backend, p: IzhikevichResolved, state: NeuronState, input: Tensor): void {
+/** Pure Izhikevich step over dtMs (nSub Euler substeps) through `backend.izhikevichStep`; writes v, u, s. */
+export function izhikevichStep(backend: Backend, p: IzhikevichResolved, state: NeuronState, input: Tensor): void {
   const [vt, ut, st] = checkStep('izhikevich', state, ['v', 'u', 's'], input);
-  const V = vt.data, U = ut.data, S = st.data, I = input.data;
-  const { a, b, c, d, vPeak, nSub, hMs: h } = p;
-  for (let i = 0; i < V.length; i++) {
-    let v = V[i], u = U[i], spk = 0;
-    const x = I[i];
-    for (let k = 0; k < nSub; k++) {
-      v += h * (0.04 * v * v + 5 * v + 140 - u + x);
-      u += h * a * (b * v - u);
-      if (v >= vPeak) {
-        v = c;
-        u += d;
-        spk = 1;
-      }
-    }
-    V[i] = v;
-    U[i] = u;
-    S[i] = spk;
-  }
+  backend.izhikevichStep(vt, ut, st, input, p);
 }
 
 /** Resting potential: the stable fixed point of (v, u) at I = 0, or v0 when there is none (b too large). */

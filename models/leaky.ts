@@ -18,7 +18,7 @@
 import type { Backend } from '../src/backend/backend.js';
 import { checkNumber, checkOneOf, ParameterError } from '../src/errors.js';
 import type { Tensor } from '../src/tensor.js';
-import { getActivation, type Activation } from './activations.js';
+import { getActivation } from './activations.js';
 import { registerModel } from './catalog.js';
 import { allocState, checkDt, checkKnownKeys, checkStep, checkTau } from './common.js';
 import type { NeuronModel, NeuronState } from './model.js';
@@ -98,16 +98,10 @@ export function resolveLeaky(params: Partial<LeakyResolved> | LeakyParams | unde
   return { tauMs, activation, method, h0, dtMs: dt, gain };
 }
 
-/** Pure leaky-integrator step: h ← h + g·(I − h), a ← φ(h). */
-export function leakyStep(_backend: Backend, p: LeakyResolved, state: NeuronState, input: Tensor): void {
+/** Pure leaky-integrator step: h ← h + g·(I − h), a ← φ(h), through `backend.leakyStep`. */
+export function leakyStep(backend: Backend, p: LeakyResolved, state: NeuronState, input: Tensor): void {
   const [h, a] = checkStep('leaky', state, ['h', 'a'], input);
-  const phi: Activation = getActivation(p.activation);
-  const H = h.data, A = a.data, I = input.data;
-  const g = p.gain;
-  for (let i = 0; i < H.length; i++) {
-    H[i] = H[i] + g * (I[i] - H[i]);
-    A[i] = phi.f(H[i]);
-  }
+  backend.leakyStep(h, a, input, p.gain, p.activation);
 }
 
 /** The continuous-time leaky integrator, registered as 'leaky'. */

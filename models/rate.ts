@@ -8,7 +8,7 @@
  */
 import type { Backend } from '../src/backend/backend.js';
 import type { Tensor } from '../src/tensor.js';
-import { getActivation, type Activation } from './activations.js';
+import { getActivation } from './activations.js';
 import { registerModel } from './catalog.js';
 import { allocState, checkDt, checkKnownKeys, checkStep } from './common.js';
 import type { NeuronModel, NeuronState } from './model.js';
@@ -33,13 +33,11 @@ export function resolveRate(params: RateParams | Partial<RateResolved> | undefin
   return { activation: getActivation(p.activation ?? 'relu').name, dtMs: dt };
 }
 
-/** Pure step: h ← I, a ← φ(h). */
+/** Pure step: h ← I, a ← φ(h), through `backend.copy` and `backend.activation`. */
 export function rateStep(backend: Backend, p: RateResolved, state: NeuronState, input: Tensor): void {
   const [h, a] = checkStep('rate', state, ['h', 'a'], input);
   backend.copy(h, input);
-  const phi: Activation = getActivation(p.activation);
-  const H = h.data, A = a.data;
-  for (let i = 0; i < H.length; i++) A[i] = phi.f(H[i]);
+  backend.activation(a, h, p.activation, false);
 }
 
 /** The stateless rate unit, registered as 'rate'. */

@@ -20,7 +20,10 @@ function tiny(over: Partial<ExperimentConfig>): ExperimentConfig {
   };
 }
 
-/** Train one batch with host access refused inside every engine run; returns the refusal, if any. */
+/**
+ * Train one batch with host access refused inside every engine run; returns the refusal, if any,
+ * or the device-to-host reads (backend.read, sum, sumSquares) made inside a run.
+ */
 function stepPathViolation(cfg: ExperimentConfig): string | undefined {
   const g = guardedBackend();
   const rule = createRule(cfg, { backend: g.backend, rng: new Rng(3), inputSize: K, numClasses: C });
@@ -36,7 +39,7 @@ function stepPathViolation(cfg: ExperimentConfig): string | undefined {
     if (err instanceof HostAccessError) return err.message;
     throw err;
   }
-  return undefined;
+  return g.reads.length ? `device-to-host reads inside an engine window: ${g.reads.join(', ')}` : undefined;
 }
 
 describe('the per-step path touches no host memory (a guarded backend refuses tensor.data inside engine windows)', () => {
@@ -56,6 +59,28 @@ describe('the per-step path touches no host memory (a guarded backend refuses te
     ['spiking sigprop, learned target projection', { targetProjection: 'learned' }],
     ['spiking sigprop with a membrane floor', { layers: [{ size: 5, params: { beta: 0.9, threshold: 0.5, vMin: -0.5 } }, { size: C }] }],
     ['spiking sigprop, recurrent and delayed layers', { layers: [{ size: 5, recurrent: 'all-to-all', delays: 2 }, { size: C }] }],
+    ['spiking sigprop, synaptic LIF layers', { layers: [{ size: 5, model: 'synaptic', params: { alpha: 0.8, beta: 0.9, threshold: 0.5 } }, { size: C }] }],
+    ['spiking sigprop, Izhikevich layers (voltage)', { representation: 'voltage', layers: [{ size: 5, model: 'izhikevich' }, { size: C }] }],
+    ['spiking sigprop, AdEx layers (voltage)', { representation: 'voltage', layers: [{ size: 5, model: 'adex' }, { size: C }] }],
+    ['spiking sigprop, leaky-integrator (li) layers (voltage)', { representation: 'voltage', layers: [{ size: 5, model: 'li', params: { beta: 0.8 } }, { size: C }] }],
+    ['rate sigprop', { mode: 'rate', layers: [{ size: 5 }, { size: C }] }],
+    ['rate sigprop, tanh, dropout, class-signal loss', { mode: 'rate', layers: [{ size: 5 }, { size: 4 }, { size: C }], loss: 'classce', ruleParams: { activation: 'tanh', dropout: 0.2, inputDropout: 0.1 } }],
+    ['rate sigprop, L2 loss, learned targets', { mode: 'rate', layers: [{ size: 5 }, { size: C }], loss: 'l2', targetProjection: 'learned' }],
+    ['rate sigprop, class-signal prediction', { mode: 'rate', layers: [{ size: 5 }, { size: C }], ruleParams: { predict: 'classSignal' } }],
+    ['bptt', { rule: 'bptt' }],
+    ['bptt, synaptic LIF with an immediate reset', { rule: 'bptt', layers: [{ size: 5, model: 'synaptic', params: { alpha: 0.8, beta: 0.9, threshold: 0.5, resetDelay: false } }, { size: C }] }],
+    ...([
+      ['delta, target presynaptic factor, online', {}],
+      ['delta, input presynaptic factor', { hebbPre: 'input' }],
+      ['delta, both streams, via the optimiser', { hebbPre: 'both', hebbApply: 'optimizer' }],
+      ['similarity, both streams, readout', { hebbPre: 'both', hebbPost: 'similarity', hebbApply: 'optimizer', predict: 'readout' }],
+      ['similarity, both streams, online', { hebbPre: 'both', hebbPost: 'similarity' }],
+      ['contrastive, target presynaptic factor', { hebbPost: 'contrastive' }],
+      ['contrastive, both streams, readout', { hebbPost: 'contrastive', hebbPre: 'both', predict: 'readout' }],
+    ] as [string, Record<string, unknown>][]).map(([name, rp]): [string, Partial<ExperimentConfig>] => [
+      `continuous-time Hebbian sigprop, ${name}`,
+      { mode: 'continuous', layers: [{ size: 5, model: 'leaky', params: { tauMs: 5, activation: 'relu' } }, { size: C }], ruleParams: rp },
+    ]),
   ];
   for (const [name, over] of cases) {
     it(name, () => {

@@ -14,11 +14,20 @@ export interface GuardedBackend {
   backend: Backend;
   /** Run fn with host access refused; returns what fn returns. */
   armed<T>(fn: () => T): T;
+  /**
+   * Device-to-host reads made while armed: backend methods that return tensor contents to the
+   * host (read, sum, sumSquares), by name. A step path without any keeps every value on the device.
+   */
+  readonly reads: string[];
 }
+
+/** Backend methods whose result is tensor contents on the host (a device backend's copy back). */
+const HOST_READS = new Set(['read', 'sum', 'sumSquares']);
 
 export function guardedBackend(): GuardedBackend {
   let armed = false;
   let depth = 0;
+  const reads: string[] = [];
   class GuardedTensor implements Tensor {
     readonly size: number;
     readonly #data: Float32Array;
@@ -41,6 +50,7 @@ export function guardedBackend(): GuardedBackend {
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== 'function') return v;
       return (...args: unknown[]) => {
+        if (armed && depth === 0 && HOST_READS.has(String(prop))) reads.push(String(prop));
         depth++;
         try {
           return (v as (...a: unknown[]) => unknown).apply(target, args);
@@ -52,6 +62,7 @@ export function guardedBackend(): GuardedBackend {
   }) as Backend;
   return {
     backend,
+    reads,
     armed<T>(fn: () => T): T {
       armed = true;
       try {

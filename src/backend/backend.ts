@@ -35,6 +35,35 @@ export interface SynapticKernelParams extends LifKernelParams {
   alpha: number;
 }
 
+/** Parameters of the Izhikevich step (models/izhikevich.ts; v, c, vPeak in mV, time in ms). */
+export interface IzhikevichKernelParams {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  vPeak: number;
+  /** Number of Euler substeps per step and their length in ms. */
+  nSub: number;
+  hMs: number;
+}
+
+/** Parameters of the AdEx step (models/adex.ts; pF, nS, mV, ms, pA). */
+export interface AdexKernelParams {
+  C: number;
+  gL: number;
+  EL: number;
+  deltaT: number;
+  VT: number;
+  tauWMs: number;
+  a: number;
+  b: number;
+  Vr: number;
+  Vpeak: number;
+  /** Number of Euler substeps per step and their length in ms. */
+  nSub: number;
+  hMs: number;
+}
+
 /** A surrogate as a backend kernel sees it: scalar functions plus an id for native kernels. */
 export interface SurrogateKernelSpec {
   /** Registry name, e.g. 'fastSigmoid'. Native kernels dispatch on it. */
@@ -114,6 +143,27 @@ export interface Backend {
   lifStep(u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams): void;
   /** Synaptic LIF: I_syn = α·I_syn + I, then the LIF step with I_syn as input. */
   synapticStep(u: Tensor, isyn: Tensor, s: Tensor, input: Tensor, p: SynapticKernelParams): void;
+
+  /**
+   * Continuous-time leaky integrator (models/leaky.ts): per element, h = h + gain·(I − h) (in
+   * float64, stored as float32), then a = φ(h) of the stored h, φ a rate activation of
+   * models/activations.ts by name (as `activation`). h, a, input: same size.
+   */
+  leakyStep(h: Tensor, a: Tensor, input: Tensor, gain: number, activation: string): void;
+  /**
+   * Izhikevich step (models/izhikevich.ts): per element, nSub forward-Euler substeps of hMs in
+   * float64 from the stored v, u: v += h·(0.04·v² + 5·v + 140 − u + I); u += h·a·(b·v − u) (from the
+   * new v); if v ≥ vPeak: v = c, u += d and the step's spike is 1. Writes v, u and s (1 when any
+   * substep spiked, else 0). v, u, s, input: same size.
+   */
+  izhikevichStep(v: Tensor, u: Tensor, s: Tensor, input: Tensor, p: IzhikevichKernelParams): void;
+  /**
+   * AdEx step (models/adex.ts): per element, nSub forward-Euler substeps of hMs in float64 from the
+   * stored v, w, both derivatives taken at the start of the substep:
+   * dv = (−gL·(v − EL) + gL·ΔT·exp(min((v − VT)/ΔT, (Vpeak − VT)/ΔT)) − w + I)/C, dw = (a·(v − EL) − w)/τw;
+   * v += h·dv, w += h·dw; if v > Vpeak: v = Vr, w += b and the step's spike is 1. Writes v, w, s.
+   */
+  adexStep(v: Tensor, w: Tensor, s: Tensor, input: Tensor, p: AdexKernelParams): void;
 
   /**
    * OPTIONAL fused form: lifStep, then the FusedStepOutputs (surrogate f / f' of the new U − θ,

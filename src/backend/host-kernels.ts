@@ -6,7 +6,7 @@
  * on `reference` stay bit-identical.
  */
 import { getActivation } from '../../models/activations.js';
-import type { AdamStepParams, SoftmaxCEScales } from './backend.js';
+import type { AdamStepParams, AdexKernelParams, IzhikevichKernelParams, SoftmaxCEScales } from './backend.js';
 
 export function hostNormalizeRows(
   out: Float32Array, norms: Float32Array, r: Float32Array, r0: number, rows: number, n: number, normalize: boolean, eps: number,
@@ -92,6 +92,61 @@ export function hostActivation(out: Float32Array, x: Float32Array, name: string,
   const a = getActivation(name);
   if (deriv) for (let k = 0; k < x.length; k++) out[k] = a.df(x[k]);
   else for (let k = 0; k < x.length; k++) out[k] = a.f(x[k]);
+}
+
+/** Leaky-integrator step (the arithmetic models/leaky.ts ran): h ← h + g·(I − h), a ← φ(h). */
+export function hostLeakyStep(H: Float32Array, A: Float32Array, I: Float32Array, g: number, name: string): void {
+  const phi = getActivation(name);
+  for (let i = 0; i < H.length; i++) {
+    H[i] = H[i] + g * (I[i] - H[i]);
+    A[i] = phi.f(H[i]);
+  }
+}
+
+/** Izhikevich step over nSub Euler substeps (the arithmetic models/izhikevich.ts ran). */
+export function hostIzhikevichStep(V: Float32Array, U: Float32Array, S: Float32Array, I: Float32Array, p: IzhikevichKernelParams): void {
+  const { a, b, c, d, vPeak, nSub, hMs: h } = p;
+  for (let i = 0; i < V.length; i++) {
+    let v = V[i], u = U[i], spk = 0;
+    const x = I[i];
+    for (let k = 0; k < nSub; k++) {
+      v += h * (0.04 * v * v + 5 * v + 140 - u + x);
+      u += h * a * (b * v - u);
+      if (v >= vPeak) {
+        v = c;
+        u += d;
+        spk = 1;
+      }
+    }
+    V[i] = v;
+    U[i] = u;
+    S[i] = spk;
+  }
+}
+
+/** AdEx step over nSub Euler substeps (the arithmetic models/adex.ts ran). */
+export function hostAdexStep(V: Float32Array, W: Float32Array, S: Float32Array, I: Float32Array, p: AdexKernelParams): void {
+  const { C, gL, EL, deltaT, VT, tauWMs, a, b, Vr, Vpeak, nSub, hMs: h } = p;
+  const maxArg = (Vpeak - VT) / deltaT;
+  for (let i = 0; i < V.length; i++) {
+    let v = V[i], w = W[i], spk = 0;
+    const x = I[i];
+    for (let k = 0; k < nSub; k++) {
+      const arg = Math.min((v - VT) / deltaT, maxArg);
+      const dv = (-gL * (v - EL) + gL * deltaT * Math.exp(arg) - w + x) / C;
+      const dw = (a * (v - EL) - w) / tauWMs;
+      v += h * dv;
+      w += h * dw;
+      if (v > Vpeak) {
+        v = Vr;
+        w += b;
+        spk = 1;
+      }
+    }
+    V[i] = v;
+    W[i] = w;
+    S[i] = spk;
+  }
 }
 
 export function hostSgdStep(w: Float32Array, g: Float32Array, lr: number, wd: number): void {

@@ -4,11 +4,11 @@
  */
 import { HostTensor, shapeSize, type Tensor } from '../tensor.js';
 import {
-  hostActivation, hostAdamStep, hostL2PairLoss, hostMomentumStep, hostNormalizeRows, hostNormalizeRowsBackward, hostSgdStep,
+  hostActivation, hostAdamStep, hostAdexStep, hostIzhikevichStep, hostLeakyStep, hostL2PairLoss, hostMomentumStep, hostNormalizeRows, hostNormalizeRowsBackward, hostSgdStep,
   hostSoftmaxCE, hostSoftmaxRows,
 } from './host-kernels.js';
 import type {
-  AdamStepParams, Backend, FusedStepOutputs, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
+  AdamStepParams, AdexKernelParams, Backend, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
 } from './backend.js';
 import {
   expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims, softmaxCEDims,
@@ -115,6 +115,21 @@ export class ReferenceBackend implements Backend {
     const J = isyn.data, I = input.data;
     for (let i = 0; i < J.length; i++) J[i] = p.alpha * J[i] + I[i];
     this.lifStep(u, s, isyn, p);
+  }
+
+  leakyStep(h: Tensor, a: Tensor, input: Tensor, gain: number, activation: string): void {
+    expectSameSize('leakyStep', ['h', 'a', 'input'], [h, a, input]);
+    hostLeakyStep(h.data, a.data, input.data, gain, activation);
+  }
+
+  izhikevichStep(v: Tensor, u: Tensor, s: Tensor, input: Tensor, p: IzhikevichKernelParams): void {
+    expectSameSize('izhikevichStep', ['v', 'u', 's', 'input'], [v, u, s, input]);
+    hostIzhikevichStep(v.data, u.data, s.data, input.data, p);
+  }
+
+  adexStep(v: Tensor, w: Tensor, s: Tensor, input: Tensor, p: AdexKernelParams): void {
+    expectSameSize('adexStep', ['v', 'w', 's', 'input'], [v, w, s, input]);
+    hostAdexStep(v.data, w.data, s.data, input.data, p);
   }
 
   lifStepFused(u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams, out: FusedStepOutputs): void {

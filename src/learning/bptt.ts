@@ -152,6 +152,10 @@ export class BpttRule extends BaselineBase implements TrainingRule {
       `${[this.ctx.inputSize, ...s.hidden.map((l) => l.size), s.outputSize].join('-')} encoder=${s.encoder} ${s.optimizer} lr=${s.learningRate}`;
   }
 
+  get network(): Network {
+    return this.net;
+  }
+
   /** Bytes held by the per-step stores and work tensors (grows with T). */
   workBytes(): number {
     return this.sc.bytes() + this.store.bytes();

@@ -72,9 +72,18 @@ export class DenseParams {
     for (const p of this.params()) this.backend.axpby(p.grad, p.grad, 0, s);
   }
 
-  /** Apply the optimiser, then check the weights are finite (DivergenceError names layer, step, lr). */
-  step(stepIndex: number): void {
+  /**
+   * Apply the optimiser, then check the weights are finite (DivergenceError names layer, step, lr).
+   * check false: the optimiser step alone (kernels only, for a hook inside an engine window); the
+   * caller runs checkFinite once the window is over.
+   */
+  step(stepIndex: number, check = true): void {
     this.opt.step();
+    if (check) this.checkFinite(stepIndex);
+  }
+
+  /** Throw a DivergenceError when a weight is not finite (one device read of Σ w²). */
+  checkFinite(stepIndex: number): void {
     let ss = 0;
     for (const p of this.params()) ss += this.backend.sumSquares(p.value);
     if (!Number.isFinite(ss)) throw new DivergenceError(this.name, stepIndex, this.opt.learningRate);

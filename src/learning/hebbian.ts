@@ -29,9 +29,10 @@
  * The layers are the engine's Network of 'leaky' layers on the rule's own W and b (input and class
  * signals as two streams of one batch); time advances only in Network.run, and the rule is the hook
  * after each layer's step (an online update of W takes effect at the next step, the engine using
- * the same tensor).
+ * the same tensor). The hook runs only Backend kernels: the factors are products of the layer's
+ * activity with per-batch selection matrices written before the window (HebbianSigprop.selections),
+ * and the mismatch, the readout's loss and its accuracy are read back after it.
  */
-import { getActivation, type Activation } from '../../models/activations.js';
 import { resolveLeaky, type LeakyResolved } from '../../models/leaky.js';
 import type { ExperimentConfig } from '../config/types.js';
 import type { Layer } from '../engine/layer.js';
@@ -39,7 +40,8 @@ import { Network } from '../engine/network.js';
 import { ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
-import { argmaxRows, lossValue, sameClassTargets, similarityCE, softmaxCEHost, softmaxCELabels } from './losses.js';
+import { argmaxRows, lossAccumulator, readLoss, sameClassTargets, similarityCE } from './losses.js';
+import { inputRowTargets } from './sigprop-common.js';
 import { scheduledLearningRate } from './optimizers.js';
 import { DivergenceError, type BatchResult, type LayerStats, type RuleContext, type TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
@@ -56,7 +58,6 @@ export class HebbianSigprop implements TrainingRule {
   readonly leaky: LeakyResolved[];
   /** The engine network of leaky integrators (models/leaky.ts) on the layers' parameter tensors. */
   readonly net: Network;
-  private readonly phi: Activation[];
   private readonly sc: Scratch;
   private eta: number;
   private stepIndex = 0;
@@ -71,7 +72,6 @@ export class HebbianSigprop implements TrainingRule {
       }
       return resolveLeaky({ ...CONTINUOUS_LAYER_DEFAULTS, ...(l.params ?? {}) } as never, s.dtMs);
     });
-    this.phi = this.leaky.map((p) => getActivation(p.activation));
     if (s.hebbPost === 'similarity' && s.hebbPre !== 'both') {
       throw new ParameterError(`ruleParams.hebbPost = 'similarity' gives every row (input and class signal) its own factor and its own presynaptic activity; ruleParams.hebbPre = '${s.hebbPre}' does not fit it: set ruleParams.hebbPre to 'both'`);
     }
@@ -100,6 +100,10 @@ export class HebbianSigprop implements TrainingRule {
     );
   }
 
+  get network(): Network {
+    return this.net;
+  }
+
   describe(): string {
     const s = this.settings;
     return `sigprop (continuous-time Hebbian, leaky τ=${this.leaky.map((p) => p.tauMs).join('/')}ms φ=${this.leaky[0].activation}, ` +
@@ -125,100 +129,94 @@ export class HebbianSigprop implements TrainingRule {
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
-    const s = this.settings, be = this.ctx.backend, B = labels.length, C = this.ctx.numClasses;
+    const s = this.settings, be = this.ctx.backend, sc = this.sc, B = labels.length, C = this.ctx.numClasses, rows = B + C;
     const step = ++this.stepIndex;
-    const targetLoss = this.target.update(this.sc, x, labels, step);
-    const mismatch = new Float64Array(this.layers.length);
+    const targetLoss = this.target.update(sc, x, labels, step);
     // 'online': W follows dW/dt at every Euler step; 'optimizer': the same dW, integrated over the
     // window, is handed to the layer's optimiser (config.optimizer / learningRate) once per batch
     const viaOpt = s.hebbApply === 'optimizer';
     const alpha = viaOpt ? -1 / (s.steps * B) : (this.eta * s.dtMs) / B;
     const dest = (l: DenseParams) => (viaOpt ? { W: l.W.grad, b: l.b.grad } : { W: l.W.value, b: l.b.value });
     const L = this.layers.length;
-    let correct = 0;
     if (viaOpt) this.layers.forEach((l) => l.zeroGrad());
     else if (s.predict === 'readout') this.layers[L - 1].zeroGrad();
-    const P = s.hebbPost === 'similarity' ? sameClassTargets(this.sc, labels, Int32Array.from({ length: C }, (_, c) => c)) : null;
+    const P = s.hebbPost === 'similarity' ? sameClassTargets(sc, labels, Int32Array.from({ length: C }, (_, c) => c)) : null;
+    const sel = P ? null : this.selections(labels, C);
+    const lossAcc = this.layers.map((_, i) => lossAccumulator(sc, `mm${i}`));
+    const readout = s.predict === 'readout' ? this.layers[L - 1] : null;
+    const roP = readout ? inputRowTargets(be, sc, 'ro.P', labels, rows, readout.outSize) : null;
     this.integrate(x, B, (i, aPrev, a, I, h) => {
-      const layer = this.layers[i], n = layer.outSize, A = a.data;
-      if (i === L - 1 && s.predict === 'readout') {
-        // local delta-rule readout: dW/dt = η·a_{L−1}^hᵀ·(onehot − softmax(I)) on the input rows
-        const z = this.sc.get('ro.z', [B, n]);
-        z.data.set(I.data.subarray(0, B * n));
-        const r = softmaxCELabels(be, this.sc, z, labels, z);
-        correct = r.correct;
-        mismatch[i] += r.loss;
-        const K = aPrev.shape[1];
-        const pre = this.sc.get(`preh${i}`, [B, K]);
-        pre.data.set(aPrev.data.subarray(0, B * K));
-        be.spikeOuter(layer.W.grad, pre, z, 1 / s.steps);
-        be.sumRows(layer.b.grad, z, 1 / s.steps, 1);
+      const layer = this.layers[i], n = layer.outSize;
+      if (i === L - 1 && roP) {
+        // local delta-rule readout: dW/dt = η·a_{L−1}^hᵀ·(onehot − softmax(I)) on the input rows (the target rows' gradient zeroed)
+        const dz = sc.get('ro.dz', [rows, n]);
+        be.softmaxCrossEntropy(lossAcc[i], dz, I, roP, { lossDivisor: B, gradDivisor: B });
+        be.fillRows(dz, B, rows, 0);
+        be.spikeOuter(layer.W.grad, aPrev, dz, 1 / s.steps);
+        be.sumRows(layer.b.grad, dz, 1 / s.steps, 1);
         return;
       }
-      const K = aPrev.shape[1], dst = dest(layer);
+      const dst = dest(layer);
       if (P) {
         // similarity: every row's factor −∂L/∂a ⊙ φ'(h) (B × the batch-averaged gradient, as alpha
         // divides by B), with every row's own presynaptic activity
-        const Dall = this.sc.get(`Dall${i}`, [B + C, n]), phi = this.phi[i];
-        mismatch[i] += lossValue(this.sc, (loss) => similarityCE(be, this.sc, a, B, P, Dall, s.sim, loss));
-        const X = Dall.data, Hd = h.data; // host views taken after similarityCE's allocations
-        for (let k = 0; k < X.length; k++) X[k] *= -B * phi.df(Hd[k]);
+        const Dall = sc.get(`Dall${i}`, [rows, n]), d = sc.get(`dphi${i}`, [rows, n]);
+        similarityCE(be, sc, a, B, P, Dall, s.sim, lossAcc[i]);
+        be.activation(d, h, this.leaky[i].activation, true);
+        be.axpby(d, d, -B, 0);
+        be.mul(Dall, Dall, d);
         be.spikeOuter(dst.W, aPrev, Dall, alpha);
         be.sumRows(dst.b, Dall, alpha, 1);
         return;
       }
-      // D[b] = a^t[c_b] − a^h[b] (delta) or Σ_j w_bj a^t[j] (contrastive); per-class sums Dc for the 'target' presynaptic factor
-      const D = this.sc.get(`D${i}`, [B, n]), Dd = D.data;
-      const Dc = this.sc.zeros(`Dc${i}`, [C, n]), Dcd = Dc.data;
-      // w_bj = y_bj − p_bj (contrastive) or y_bj (delta): how much sample b pulls toward class signal j
+      const m = sel as Selections;
+      // the squared mismatch Σ (a^t[c_b] − a^h_b)², as 2 × the pair loss of [a^t[c_b]; a^h_b]
+      const pairs = sc.get(`pairs${i}`, [2 * B, n]);
+      be.spikeMatmul(pairs, m.pairs, a);
+      be.l2PairLoss(lossAcc[i], null, pairs, B);
+      // D [rows, n]: D[b] = a^t[c_b] − a^h[b] (delta) or Σ_j w_bj a^t[j] (contrastive) on the input rows, 0 on the target rows
+      const D = sc.get(`D${i}`, [rows, n]);
       const contrastive = s.hebbPost === 'contrastive';
-      const w = classWeights(A, B, C, n, labels, contrastive, s.sim.temperature);
-      let mm = 0;
-      for (let b = 0; b < B; b++) {
-        const c = labels[b], ob = b * n, ot = (B + c) * n;
-        for (let k = 0; k < n; k++) {
-          const d = A[ot + k] - A[ob + k];
-          mm += d * d;
-          if (!contrastive) Dd[ob + k] = d;
-          else {
-            // a^t[c] − Σ_j p_bj a^t[j] = Σ_j w_bj a^t[j]
-            let e = 0;
-            for (let j = 0; j < C; j++) e += w[b * C + j] * A[(B + j) * n + k];
-            Dd[ob + k] = e;
-          }
-          Dcd[c * n + k] += Dd[ob + k];
-        }
+      const w = contrastive ? this.contrastiveWeights(i, a, B, C, m) : null;
+      if (!w) be.spikeMatmul(D, m.delta, a);
+      else {
+        be.matmul(D, w, sc.get(`at${i}`, [C, n])); // a^t written by contrastiveWeights
       }
-      mismatch[i] += mm / B;
       if (s.hebbPre === 'target') {
-        const pre = this.sc.get(`pre${i}`, [C, K]);
-        pre.data.set(aPrev.data.subarray(B * K, (B + C) * K));
-        be.spikeOuter(dst.W, pre, Dc, alpha);
+        // per-class sums Dc on the target rows (the target stream's presynaptic activity), 0 on the input rows
+        const Dc = sc.get(`Dc${i}`, [rows, n]);
+        be.spikeMatmul(Dc, m.classSum, D);
+        be.spikeOuter(dst.W, aPrev, Dc, alpha);
         be.sumRows(dst.b, D, alpha, 1);
       } else if (s.hebbPre === 'input') {
-        const pre = this.sc.get(`preh${i}`, [B, K]);
-        pre.data.set(aPrev.data.subarray(0, B * K));
-        be.spikeOuter(dst.W, pre, D, alpha);
+        be.spikeOuter(dst.W, aPrev, D, alpha);
         be.sumRows(dst.b, D, alpha, 1);
       } else {
         // 'both': every row learns from its own presynaptic activity; the target rows' factor is
         // the same mismatch's negative gradient with respect to a^t[j]:
         //   delta: Σ_{b: c_b = j} (a^h_b − a^t[j]);  contrastive: Σ_b (y_bj − p_bj)(a^h_b − a^t[j])
-        const Dall = this.sc.get(`Dall${i}`, [B + C, n]), X = Dall.data;
-        X.set(Dd.subarray(0, B * n));
-        X.fill(0, B * n);
-        for (let b = 0; b < B; b++) {
-          for (let j = 0; j < C; j++) {
-            const wbj = w[b * C + j];
-            if (wbj === 0) continue;
-            const ob = b * n, ot = (B + j) * n;
-            for (let k = 0; k < n; k++) X[ot + k] += wbj * (A[ob + k] - A[ot + k]);
-          }
+        const Dall = sc.get(`Dall${i}`, [rows, n]);
+        if (!w) be.spikeMatmul(Dall, m.both, a);
+        else {
+          // Σ_b w_bj a^h_b − (Σ_b w_bj)·a^t[j] into the target rows
+          const xt = sc.get(`xt${i}`, [C, n]), cs = sc.get(`cs${i}`, [C, n]), at = sc.get(`at${i}`, [C, n]);
+          be.matmul(xt, w, a, { transA: true });
+          be.matmul(cs, w, this.ones(`ones${i}`, rows, n), { transA: true });
+          be.mul(cs, cs, at);
+          be.axpby(xt, cs, -1, 1);
+          be.copy(Dall, D);
+          be.spikeMatmul(Dall, m.toTargetRows, xt, 1);
         }
         be.spikeOuter(dst.W, aPrev, Dall, alpha);
         be.sumRows(dst.b, Dall, alpha, 1);
       }
     });
+    let correct = 0;
+    if (readout) {
+      const n = readout.outSize;
+      const pred = argmaxRows(be.read(this.net.layers[L - 1].inputCurrent()).subarray(0, B * n), B, n);
+      for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
+    }
     if (viaOpt) this.layers.forEach((l) => l.step(step));
     else if (s.predict === 'readout') this.layers[L - 1].step(step);
     if (s.hebbNorm) this.layers.forEach((l, i) => (i < L - 1 || s.predict !== 'readout') && this.renormalize(l, i));
@@ -227,9 +225,86 @@ export class HebbianSigprop implements TrainingRule {
       if (!Number.isFinite(ss)) throw new DivergenceError(layer.name, step, this.eta, 'Hebbian rate η per ms');
       return { layer: i, label: `${layer.name} (leaky, ${layer.outSize})`, weightNorm: Math.sqrt(be.sumSquares(layer.W.value)), learningRate: this.eta };
     });
-    const layerLosses = Array.from(mismatch, (v) => v / s.steps);
+    // the pair loss is half the squared mismatch
+    const layerLosses = lossAcc.map((t, i) => (readLoss(be, t) * (P || (i === L - 1 && readout) ? 1 : 2)) / s.steps);
     if (targetLoss) layerLosses.unshift(targetLoss);
     return { loss: layerLosses.reduce((p, q) => p + q, 0), layerLosses, ...(s.predict === 'readout' ? { accuracy: correct / B } : {}) };
+  }
+
+  /**
+   * The batch's selection matrices (written once per batch, before the window), which turn the
+   * layer activity a [rows, n] (rows = B input rows, then one row per class) into the Hebbian
+   * factors by spikeMatmul (event-driven: two or a few non-zeros per row).
+   */
+  private selections(labels: ArrayLike<number>, C: number): Selections {
+    const be = this.ctx.backend, sc = this.sc, B = labels.length, rows = B + C;
+    const delta = new Float32Array(rows * rows), both = new Float32Array(rows * rows), classSum = new Float32Array(rows * rows);
+    const pairs = new Float32Array(2 * B * rows), targetRows = new Float32Array(C * rows), toTargetRows = new Float32Array(rows * C);
+    const count = new Float32Array(C);
+    for (let b = 0; b < B; b++) {
+      const c = labels[b];
+      delta[b * rows + b] = -1;
+      delta[b * rows + B + c] = 1;
+      both[b * rows + b] = -1;
+      both[b * rows + B + c] = 1;
+      both[(B + c) * rows + b] = 1;
+      classSum[(B + c) * rows + b] = 1;
+      pairs[b * rows + B + c] = 1;
+      pairs[(B + b) * rows + b] = 1;
+      count[c]++;
+    }
+    for (let c = 0; c < C; c++) {
+      both[(B + c) * rows + B + c] = -count[c];
+      targetRows[c * rows + B + c] = 1;
+      toTargetRows[(B + c) * C + c] = 1;
+    }
+    const put = (name: string, shape: number[], data: Float32Array): Tensor => {
+      const t = sc.get(name, shape);
+      be.write(t, data);
+      return t;
+    };
+    const needContrastive = this.settings.hebbPost === 'contrastive';
+    return {
+      delta: put('sel.delta', [rows, rows], delta),
+      both: put('sel.both', [rows, rows], both),
+      classSum: put('sel.classSum', [rows, rows], classSum),
+      pairs: put('sel.pairs', [2 * B, rows], pairs),
+      targetRows: put('sel.targetRows', [C, rows], targetRows),
+      toTargetRows: put('sel.toTargetRows', [rows, C], toTargetRows),
+      oneHot: needContrastive ? inputRowTargets(be, sc, 'sel.oneHot', labels, rows, C) : null,
+    };
+  }
+
+  /** A [rows, n] tensor of ones (scratch `name`, written when first asked for at this shape). */
+  private ones(name: string, rows: number, n: number): Tensor {
+    const fresh = !this.onesShapes.has(name) || this.onesShapes.get(name) !== `${rows}x${n}`;
+    const t = this.sc.get(name, [rows, n]);
+    if (fresh) {
+      this.ctx.backend.fill(t, 1);
+      this.onesShapes.set(name, `${rows}x${n}`);
+    }
+    return t;
+  }
+
+  private readonly onesShapes = new Map<string, string>();
+
+  /**
+   * Contrastive class weights w [rows, C] (zero on the target rows) with kernels: w_bj = y_bj − p_bj,
+   * p_b = softmax_j(−‖a^h_b − a^t[j]‖²/(n·τ)), the per-row constant ‖a^h_b‖² dropped (softmax is
+   * invariant to it): logits (2·a^h_b·a^t[j] − ‖a^t[j]‖²)/(n·τ), then softmax CE's gradient scaled by −B.
+   */
+  private contrastiveWeights(i: number, a: Tensor, B: number, C: number, m: Selections): Tensor {
+    const be = this.ctx.backend, sc = this.sc, rows = B + C, n = a.shape[1], tau = this.settings.sim.temperature;
+    const at = sc.get(`at${i}`, [C, n]), sq = sc.get(`atsq${i}`, [C, n]);
+    be.spikeMatmul(at, m.targetRows, a);
+    be.mul(sq, at, at);
+    const z = sc.get(`cw.z${i}`, [rows, C]), w = sc.get(`cw.w${i}`, [rows, C]);
+    be.matmul(z, a, at, { transB: true, alpha: 2 / (n * tau) });
+    be.matmul(z, this.ones(`ones${i}`, rows, n), sq, { transB: true, alpha: -1 / (n * tau), beta: 1 });
+    const dummy = lossAccumulator(sc, 'cw.loss');
+    be.softmaxCrossEntropy(dummy, w, z, m.oneHot as Tensor, { gradScale: -B, gradDivisor: B });
+    be.fillRows(w, B, rows, 0);
+    return w;
   }
 
   /** Column norms of each layer's W at initialisation (targets of the optional renormalisation). */
@@ -290,32 +365,24 @@ export class HebbianSigprop implements TrainingRule {
   }
 }
 
-/**
- * Per-sample class weights w [B, C] of the Hebbian factors, from the activities A ([B input rows;
- * C class-signal rows] × n): the one-hot labels y (delta rule), or y − p (contrastive) with p the
- * softmax over classes of −mean_k (a^h_k − a^t[j]_k)²/τ, taken from softmaxCE's gradient (p − y)/B.
- */
-function classWeights(A: Float32Array, B: number, C: number, n: number, labels: ArrayLike<number>, contrastive: boolean, tau: number): Float32Array {
-  const w = new Float32Array(B * C);
-  if (!contrastive) {
-    for (let b = 0; b < B; b++) w[b * C + labels[b]] = 1;
-    return w;
-  }
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < C; j++) {
-      let d2 = 0;
-      for (let k = 0; k < n; k++) {
-        const v = A[b * n + k] - A[(B + j) * n + k];
-        d2 += v * v;
-      }
-      w[b * C + j] = -d2 / (n * tau);
-    }
-  }
-  softmaxCEHost(w, labels, C, w);
-  for (let k = 0; k < w.length; k++) w[k] *= -B;
-  return w;
-}
-
 function scaleWeights(layer: DenseParams, k: number): void {
   layer.backend.axpby(layer.W.value, layer.W.value, 0, k);
+}
+
+/** Per-batch selection matrices of the Hebbian factors (see HebbianSigprop.selections); rows = B + C. */
+interface Selections {
+  /** [rows, rows]: row b picks a^t[c_b] − a^h_b; target rows zero. */
+  delta: Tensor;
+  /** [rows, rows]: delta's rows, and row B + j picks Σ_{b: c_b = j} a^h_b − count_j·a^t[j]. */
+  both: Tensor;
+  /** [rows, rows]: row B + c sums the input rows of class c. */
+  classSum: Tensor;
+  /** [2B, rows]: rows b pick a^t[c_b], rows B + b pick a^h_b. */
+  pairs: Tensor;
+  /** [C, rows]: row j picks a^t[j]. */
+  targetRows: Tensor;
+  /** [rows, C]: row B + j picks row j. */
+  toTargetRows: Tensor;
+  /** One-hot labels of the input rows [rows, C] (contrastive only). */
+  oneHot: Tensor | null;
 }

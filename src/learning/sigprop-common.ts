@@ -53,10 +53,9 @@ export function nextLayerTargets(loss: string, be: Backend, sc: Scratch, r: Tens
   return loss === 'simce' ? similarityTargets(be, sc, r, nh, opts) : P;
 }
 
-/** Zero the target-stream rows [nh, rows) of g (stop-gradient through the target stream). */
-export function zeroTargetRows(g: Tensor, nh: number): void {
-  const n = g.shape[1];
-  g.data.fill(0, nh * n);
+/** Zero the target-stream rows [nh, rows) of g (stop-gradient through the target stream), with backend.fillRows. */
+export function zeroTargetRows(be: Backend, g: Tensor, nh: number): void {
+  be.fillRows(g, nh, g.shape[0], 0);
 }
 
 /**
@@ -70,6 +69,34 @@ export function dropoutMask(rng: Rng, rows: number, n: number, p: number): Float
   const keep = 1 / (1 - p);
   for (let k = 0; k < m.length; k++) m[k] = rng.uniform() < p ? 0 : keep;
   return m;
+}
+
+/**
+ * A dropout mask (dropoutMask over the first `nh` rows) as the scratch tensor `name` [rows, n] with
+ * ones on the target-stream rows, written once with backend.write, so that hooks apply it with
+ * backend.mul; null when p = 0 (no random draw).
+ */
+export function dropoutMaskTensor(be: Backend, sc: Scratch, rng: Rng, name: string, nh: number, rows: number, n: number, p: number): Tensor | null {
+  const m = dropoutMask(rng, nh, n, p);
+  if (!m) return null;
+  const full = new Float32Array(rows * n).fill(1);
+  full.set(m);
+  const t = sc.get(name, [rows, n]);
+  be.write(t, full);
+  return t;
+}
+
+/**
+ * One-hot targets [rows, C] of the input-stream rows (row b: labels[b]); the target-stream rows
+ * [labels.length, rows) stay zero, so that a softmax CE over every row takes only the input rows'
+ * loss. Written once with backend.write into the scratch tensor `name`.
+ */
+export function inputRowTargets(be: Backend, sc: Scratch, name: string, labels: ArrayLike<number>, rows: number, C: number): Tensor {
+  const P = new Float32Array(rows * C);
+  for (let b = 0; b < labels.length; b++) P[b * C + labels[b]] = 1;
+  const t = sc.get(name, [rows, C]);
+  be.write(t, P);
+  return t;
 }
 
 /** Multiply the leading mask.length values of t (the input-stream rows) by the mask; no-op for null. */

@@ -11,41 +11,35 @@
  * The layers (and the readout) are the engine's Network of stateless 'rate' units (models/rate.ts:
  * h = I, a = φ(h)) on the rule's parameter tensors, run for one step; the rule is the hook after
  * each layer (engine StepHooks.afterLayer): dropout on the layer's activity, its local loss and its
- * optimiser step, before the next layer reads the activity.
+ * optimiser step, before the next layer reads the activity. The hooks run only Backend kernels
+ * (dropout masks and the readout's one-hot targets are written before the window; losses, accuracy
+ * and layer statistics are read back after it).
  */
-import { getActivation, type Activation } from '../../models/activations.js';
+import type { Activation } from '../../models/activations.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { Network } from '../engine/network.js';
 import type { Layer, LayerSpec } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
-import { argmaxRows, softmaxCELabels } from './losses.js';
+import { argmaxRows, lossAccumulator, readLoss } from './losses.js';
 import type { BatchResult, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import {
-  SigpropBlocks, applyMask, dropoutMask, firstLayerTargets, localLossValue, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
+  SigpropBlocks, applyMask, dropoutMask, dropoutMaskTensor, firstLayerTargets, inputRowTargets, localLosses, nearestClassSignal, nextLayerTargets,
+  targetRowLabels, zeroTargetRows,
 } from './sigprop-common.js';
 import { TargetGenerator } from './target.js';
 
-/** Forward one dense layer over all rows: z = a·W + b, a' = φ(z). */
+/** Forward one dense layer over all rows: z = a·W + b, a' = φ(z) (backend kernels). */
 export function denseForward(sc: Scratch, layer: DenseParams, aPrev: Tensor, phi: Activation, tag: string): { z: Tensor; a: Tensor } {
   const be = layer.backend, rows = aPrev.shape[0];
   const z = sc.get(`z.${tag}`, [rows, layer.outSize]);
   be.spikeMatmul(z, aPrev, layer.W.value);
   be.addRow(z, layer.b.value);
   const a = sc.get(`a.${tag}`, [rows, layer.outSize]);
-  const Z = z.data, A = a.data;
-  for (let i = 0; i < Z.length; i++) A[i] = phi.f(Z[i]);
+  be.activation(a, z, phi.name, false);
   return { z, a };
-}
-
-/** Copy the first B rows of r into a [B, N] scratch tensor. */
-export function headRows(sc: Scratch, r: Tensor, B: number, tag: string): Tensor {
-  const n = r.shape[1];
-  const h = sc.get(`head.${tag}`, [B, n]);
-  h.data.set(r.data.subarray(0, B * n));
-  return h;
 }
 
 export class RateSigprop extends SigpropBlocks implements TrainingRule {
@@ -58,14 +52,12 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
   readonly net: Network;
   /** Multiplier of each hidden layer's local loss (ablations; 0 switches a layer's learning off). */
   lossWeights: number[];
-  private readonly phi: Activation;
   protected readonly sc: Scratch;
   private stepIndex = 0;
 
   constructor(config: ExperimentConfig, readonly ctx: RuleContext) {
     super();
     const s = (this.settings = resolveRuleSettings(config));
-    this.phi = getActivation(s.activation);
     this.sc = new Scratch(ctx.backend);
     const rng = ctx.rng;
     this.target = new TargetGenerator(ctx.backend, rng, ctx.numClasses, ctx.inputSize, s);
@@ -91,6 +83,10 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
       `loss=${s.loss} φ=${s.activation} target=${s.targetProjection} predict=${s.predict} ${s.optimizer} lr=${s.learningRate}`;
   }
 
+  get network(): Network {
+    return this.net;
+  }
+
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
     const s = this.settings, be = this.ctx.backend, sc = this.sc, B = labels.length, K = this.ctx.inputSize;
     const step = ++this.stepIndex;
@@ -102,10 +98,16 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
     applyMask(input.data, dropoutMask(this.ctx.rng, B, K, s.inputDropout));
     this.target.write(tl, input.data, B);
     let P = firstLayerTargets(sc, labels, tl);
-    const layerLosses: number[] = [];
-    this.stats = [];
-    const L = this.layers.length;
-    let ro = { loss: 0, correct: 0 };
+    const L = this.layers.length, C = this.readout.outSize;
+    // work tensors of the hooks, and the dropout masks (drawn in layer order, as the hooks used to)
+    const st = this.layers.map((layer, i) => ({
+      g: sc.get(`g.${i}`, [rows, layer.outSize]),
+      d: sc.get(`d.${i}`, [rows, layer.outSize]),
+      mask: dropoutMaskTensor(be, sc, this.ctx.rng, `m.${i}`, B, rows, layer.outSize, s.dropout),
+    }));
+    const lossAcc = Array.from({ length: L + 1 }, (_, i) => lossAccumulator(sc, `loss.${i}`));
+    const roP = inputRowTargets(be, sc, 'ro.P', labels, rows, C);
+    const dz = sc.get('ro.dz', [rows, C]);
     this.net.reset([{ name: 'input', rows: B }, { name: 'target', rows: tl.length }]);
     this.net.run({
       steps: 1,
@@ -114,45 +116,55 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
         afterLayer: (l: Layer) => {
           const i = l.index;
           if (i === L) {
-            ro = this.trainReadout(headRows(sc, l.presynaptic as Tensor, B, 'last'), l.voltage(), labels, step);
+            this.trainReadout(l.presynaptic as Tensor, l.voltage(), roP, dz, lossAcc[L], B, step);
             return;
           }
-          const layer = this.layers[i], a = l.presynaptic as Tensor, z = l.voltage(), out = l.output();
-          const mask = dropoutMask(this.ctx.rng, B, layer.outSize, s.dropout);
-          applyMask(out.data, mask); // the loss, the next layer and the readout see the dropped units
-          const g = sc.get(`g.${i}`, [rows, layer.outSize]);
-          const loss = localLossValue(s.loss, be, sc, out, B, P, g, s.sim);
-          layerLosses.push(loss);
-          if (s.detachTarget) zeroTargetRows(g, B);
-          applyMask(g.data, mask);
-          const G = g.data, Z = z.data, w = this.lossWeights[i];
-          for (let k = 0; k < G.length; k++) G[k] *= w * this.phi.df(Z[k]);
+          const layer = this.layers[i], q = st[i], a = l.presynaptic as Tensor, z = l.voltage(), out = l.output();
+          if (q.mask) be.mul(out, out, q.mask); // the loss, the next layer and the readout see the dropped units
+          localLosses[s.loss](be, sc, out, B, P, q.g, s.sim, lossAcc[i]);
+          if (s.detachTarget) zeroTargetRows(be, q.g, B);
+          if (q.mask) be.mul(q.g, q.g, q.mask);
+          // g ⊙ w·φ'(z)
+          be.activation(q.d, z, s.activation, true);
+          const w = this.lossWeights[i];
+          if (w !== 1) be.axpby(q.d, q.d, w, 0);
+          be.mul(q.g, q.g, q.d);
           layer.zeroGrad();
-          be.spikeOuter(layer.W.grad, a, g, 1);
-          be.sumRows(layer.b.grad, g);
-          layer.step(step);
-          this.stats.push({ layer: i, label: `${layer.name} (${s.activation}, ${layer.outSize})`, weightNorm: layer.weightNorm(), meanActivity: be.sum(out) / out.size, learningRate: layer.opt.learningRate });
+          be.spikeOuter(layer.W.grad, a, q.g, 1);
+          be.sumRows(layer.b.grad, q.g);
+          layer.step(step, false); // finiteness checked after the window
           P = nextLayerTargets(s.loss, be, sc, out, B, P, s.sim);
         },
       },
     });
-    layerLosses.push(ro.loss);
+    // divergence check and metrics, read back once the window is over
+    for (const l of [...this.layers, this.readout]) l.checkFinite(step);
+    this.stats = this.layers.map((layer, i) => {
+      const out = this.net.layers[i].output();
+      return { layer: i, label: `${layer.name} (${s.activation}, ${layer.outSize})`, weightNorm: layer.weightNorm(), meanActivity: be.sum(out) / out.size, learningRate: layer.opt.learningRate };
+    });
+    this.stats.push({ layer: L, label: `readout (${C})`, weightNorm: this.readout.weightNorm(), learningRate: this.readout.opt.learningRate });
+    const pred = argmaxRows(be.read(this.net.layers[L].voltage()).subarray(0, B * C), B, C);
+    let correct = 0;
+    for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
+    const layerLosses = lossAcc.map((t) => readLoss(be, t));
     if (targetLoss) layerLosses.unshift(targetLoss);
-    return { loss: layerLosses.reduce((p, q) => p + q, 0), layerLosses, accuracy: ro.correct / B };
+    return { loss: layerLosses.reduce((p, q) => p + q, 0), layerLosses, accuracy: correct / B };
   }
 
-  /** Local CE step of the readout from its input h [B, K] (input rows) and its output zAll [rows, C] (first B rows used). */
-  private trainReadout(h: Tensor, zAll: Tensor, labels: ArrayLike<number>, step: number): { loss: number; correct: number } {
-    const be = this.ctx.backend, ro = this.readout, B = labels.length, C = ro.outSize;
-    const z = this.sc.get('ro.z', [B, C]);
-    z.data.set(zAll.data.subarray(0, B * C));
-    const res = softmaxCELabels(be, this.sc, z, labels, z);
+  /**
+   * Local CE step of the readout from its input h [rows, K] and its output zAll [rows, C]: softmax
+   * CE over the input rows (roP is zero on the target rows, whose gradient rows are then zeroed,
+   * so they add nothing to the update).
+   */
+  private trainReadout(h: Tensor, zAll: Tensor, roP: Tensor, dz: Tensor, loss: Tensor, B: number, step: number): void {
+    const be = this.ctx.backend, ro = this.readout;
+    be.softmaxCrossEntropy(loss, dz, zAll, roP, { lossDivisor: B, gradDivisor: B });
+    be.fillRows(dz, B, dz.shape[0], 0);
     ro.zeroGrad();
-    be.spikeOuter(ro.W.grad, h, z, 1);
-    be.sumRows(ro.b.grad, z);
-    ro.step(step);
-    this.stats.push({ layer: this.layers.length, label: `readout (${C})`, weightNorm: ro.weightNorm(), learningRate: ro.opt.learningRate });
-    return res;
+    be.spikeOuter(ro.W.grad, h, dz, 1);
+    be.sumRows(ro.b.grad, dz);
+    ro.step(step, false); // finiteness checked after the window
   }
 
   predict(x: Float32Array, B: number): Int32Array {

@@ -35,7 +35,7 @@ import type { BatchResult, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import {
-  SigpropBlocks, dropoutMask, firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels,
+  SigpropBlocks, dropoutMaskTensor, firstLayerTargets, localLosses, nearestClassSignal, nextLayerTargets, targetRowLabels, zeroTargetRows,
 } from './sigprop-common.js';
 import { TargetGenerator } from './target.js';
 
@@ -164,13 +164,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
 
   /** A dropout mask as a [rows, n] tensor (1 on the target rows), or null when p = 0 (no random draw). */
   private maskTensor(name: string, B: number, rows: number, n: number, p: number): Tensor | null {
-    const m = dropoutMask(this.ctx.rng, B, n, p);
-    if (!m) return null;
-    const full = new Float32Array(rows * n).fill(1);
-    full.set(m);
-    const t = this.sc.get(name, [rows, n]);
-    this.ctx.backend.write(t, full);
-    return t;
+    return dropoutMaskTensor(this.ctx.backend, this.sc, this.ctx.rng, name, B, rows, n, p);
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
@@ -263,7 +257,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
           else voltageRepresentation(be, q.r, u, s.voltageRelative ? info.threshold : 0);
           if (q.mask) be.mul(q.r, q.r, q.mask);
           localLosses[s.loss](be, sc, q.r, B, P, q.g, s.sim, lossAcc[i]);
-          if (s.detachTarget) be.fillRows(q.g, B, rows, 0); // stop-gradient through the target stream
+          if (s.detachTarget) zeroTargetRows(be, q.g, B); // stop-gradient through the target stream
           if (q.mask) be.mul(q.g, q.g, q.mask);
           if (surrogate) {
             be.surrogate(q.d, u, info.threshold, s.surrogate, true);

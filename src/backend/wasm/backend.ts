@@ -20,7 +20,7 @@ import type { Tensor } from '../../tensor.js';
 import { shapeSize } from '../../tensor.js';
 import { hostActivation } from '../host-kernels.js';
 import type {
-  AdamStepParams, Backend, FusedStepOutputs, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
+  AdamStepParams, AdexKernelParams, Backend, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
 } from '../backend.js';
 import {
   expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims, softmaxCEDims,
@@ -316,6 +316,33 @@ export class WasmBackend implements Backend {
       'synapticStep',
       [...args, p.alpha, p.beta, p.threshold, p.vMin ?? -Infinity, resetCode('synapticStep', p), p.resetDelay ? 1 : 0],
       u.size,
+    );
+  }
+
+  /** Native for the built-in activations; any other registered one runs on the memory views after the native h update. */
+  leakyStep(h: Tensor, a: Tensor, input: Tensor, gain: number, activation: string): void {
+    expectSameSize('leakyStep', ['h', 'a', 'input'], [h, a, input]);
+    const k = 'leakyStep';
+    const kind = ACTIVATION_KINDS.get(activation);
+    this.k.leakyStep(this.own(h, k, 'h'), this.own(a, k, 'a'), this.own(input, k, 'input'), gain, kind ?? -1, 0, h.size);
+    if (kind === undefined) hostActivation(a.data, h.data, activation, false);
+  }
+
+  izhikevichStep(v: Tensor, u: Tensor, s: Tensor, input: Tensor, p: IzhikevichKernelParams): void {
+    expectSameSize('izhikevichStep', ['v', 'u', 's', 'input'], [v, u, s, input]);
+    const k = 'izhikevichStep';
+    this.k.izhikevichStep(
+      this.own(v, k, 'v'), this.own(u, k, 'u'), this.own(s, k, 's'), this.own(input, k, 'input'),
+      p.a, p.b, p.c, p.d, p.vPeak, p.nSub, p.hMs, 0, v.size,
+    );
+  }
+
+  adexStep(v: Tensor, w: Tensor, s: Tensor, input: Tensor, p: AdexKernelParams): void {
+    expectSameSize('adexStep', ['v', 'w', 's', 'input'], [v, w, s, input]);
+    const k = 'adexStep';
+    this.k.adexStep(
+      this.own(v, k, 'v'), this.own(w, k, 'w'), this.own(s, k, 's'), this.own(input, k, 'input'),
+      p.C, p.gL, p.EL, p.deltaT, p.VT, p.tauWMs, p.a, p.b, p.Vr, p.Vpeak, p.nSub, p.hMs, 0, v.size,
     );
   }
 

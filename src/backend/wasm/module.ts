@@ -43,6 +43,15 @@ export interface WasmKernels {
     kind: number, p: number, q: number, fOut: number, dfOut: number, lo: number, hi: number,
   ): void;
   rowNonZero(x: number, B: number, K: number, counts: number): void;
+  leakyStep(h: number, a: number, inp: number, gain: number, kind: number, lo: number, hi: number): void;
+  izhikevichStep(
+    v: number, u: number, s: number, inp: number, a: number, b: number, c: number, d: number, vPeak: number, nSub: number, h: number,
+    lo: number, hi: number,
+  ): void;
+  adexStep(
+    v: number, w: number, s: number, inp: number, C: number, gL: number, EL: number, deltaT: number, VT: number, tauW: number,
+    a: number, b: number, Vr: number, Vpeak: number, nSub: number, h: number, lo: number, hi: number,
+  ): void;
   addScalar(x: number, c: number, lo: number, hi: number): void;
   gateBelow(g: number, u: number, vMin: number, lo: number, hi: number): void;
   activation(out: number, x: number, kind: number, deriv: number, lo: number, hi: number): void;

@@ -16,3 +16,4 @@ export {
   addScalar, gateBelow, activation, transpose, normalizeRows, normalizeRowsBackward, softmaxCE, softmaxRows, l2PairLoss,
   sgdStep, momentumStep, adamStep,
 } from './losses';
+export { leakyStep, izhikevichStep, adexStep } from './models';
