@@ -68,6 +68,7 @@ describe('the per-step path touches no host memory (a guarded backend refuses te
     ['rate sigprop, L2 loss, learned targets', { mode: 'rate', layers: [{ size: 5 }, { size: C }], loss: 'l2', targetProjection: 'learned' }],
     ['rate sigprop, class-signal prediction', { mode: 'rate', layers: [{ size: 5 }, { size: C }], ruleParams: { predict: 'classSignal' } }],
     ['bptt', { rule: 'bptt' }],
+    ['bp (backprop MLP, one engine step per batch)', { rule: 'bp', mode: 'rate', layers: [{ size: 5 }, { size: C }] }],
     ['bptt, synaptic LIF with an immediate reset', { rule: 'bptt', layers: [{ size: 5, model: 'synaptic', params: { alpha: 0.8, beta: 0.9, threshold: 0.5, resetDelay: false } }, { size: C }] }],
     ...([
       ['delta, target presynaptic factor, online', {}],

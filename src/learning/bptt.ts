@@ -43,7 +43,7 @@ import { argmaxRows, lossAccumulator, oneHotTargets, readLoss, softmaxCE, softma
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
-import { denseForward } from './sigprop-rate.js';
+import { rateNetwork } from './sigprop-rate.js';
 
 /** Hidden-layer models the BPTT baseline has a backward pass for. */
 export const BPTT_MODELS = ['lif', 'synaptic'] as const;
@@ -287,6 +287,8 @@ export class BackpropMlp extends BaselineBase implements TrainingRule {
   readonly settings: RuleSettings;
   readonly layers: DenseParams[];
   readonly readout: DenseParams;
+  /** The engine network (rate layers on this rule's tensors) the forward pass runs on. */
+  readonly net: Network;
   private readonly phi: Activation;
   private readonly sc: Scratch;
   private stepIndex = 0;
@@ -297,6 +299,7 @@ export class BackpropMlp extends BaselineBase implements TrainingRule {
     this.phi = getActivation(s.activation);
     ({ layers: this.layers, readout: this.readout } = makeLayers(ctx, s, ctx.inputSize));
     this.sc = new Scratch(ctx.backend);
+    this.net = rateNetwork(ctx, s, this.layers, this.readout, ctx.rng);
   }
 
   describe(): string {
@@ -304,25 +307,23 @@ export class BackpropMlp extends BaselineBase implements TrainingRule {
     return `bp (MLP) ${[this.ctx.inputSize, ...s.hidden.map((l) => l.size), s.outputSize].join('-')} φ=${s.activation} ${s.optimizer} lr=${s.learningRate}`;
   }
 
-  private forward(x: Float32Array, B: number, tag: string): { zs: Tensor[]; as: Tensor[]; logits: Tensor } {
-    const be = this.ctx.backend;
-    let a = this.sc.get(`${tag}.in`, [B, this.ctx.inputSize]);
-    a.data.set(x.subarray(0, B * this.ctx.inputSize));
-    const zs: Tensor[] = [], as: Tensor[] = [a];
-    this.layers.forEach((l, i) => {
-      const r = denseForward(this.sc, l, a, this.phi, `${tag}${i}`);
-      zs.push(r.z);
-      as.push((a = r.a));
-    });
-    const logits = this.sc.get(`${tag}.logits`, [B, this.readout.outSize]);
-    be.spikeMatmul(logits, a, this.readout.W.value);
-    be.addRow(logits, this.readout.b.value);
-    return { zs, as, logits };
+  get network(): Network {
+    return this.net;
+  }
+
+  /** One step of the rule's engine network on x: every layer's pre-activation z and activity a stay in its state until the next reset. */
+  private forward(x: Float32Array, B: number): { zs: Tensor[]; as: Tensor[]; logits: Tensor } {
+    const input = this.sc.get('in', [B, this.ctx.inputSize]);
+    this.ctx.backend.write(input, x.subarray(0, B * this.ctx.inputSize));
+    this.net.reset(B);
+    this.net.run({ steps: 1, input: () => input });
+    const hidden = this.net.layers.slice(0, -1);
+    return { zs: hidden.map((l) => l.voltage()), as: [input, ...hidden.map((l) => l.output())], logits: this.net.layers[hidden.length].output() };
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
     const be = this.ctx.backend, B = labels.length, step = ++this.stepIndex, L = this.layers.length;
-    const { zs, as, logits } = this.forward(x, B, 'f');
+    const { zs, as, logits } = this.forward(x, B);
     const res = softmaxCELabels(be, this.sc, logits, labels, logits);
     let delta = logits;
     const chain = [...this.layers, this.readout];
@@ -332,10 +333,10 @@ export class BackpropMlp extends BaselineBase implements TrainingRule {
       be.spikeOuter(layer.W.grad, as[i], delta, 1);
       be.sumRows(layer.b.grad, delta);
       if (i === 0) break;
-      const d = this.sc.get(`d${i - 1}`, [B, layer.inSize]);
+      const d = this.sc.get(`d${i - 1}`, [B, layer.inSize]), df = this.sc.get(`df${i - 1}`, [B, layer.inSize]);
       be.matmul(d, delta, layer.W.value, { transB: true });
-      const D = d.data, Z = zs[i - 1].data;
-      for (let k = 0; k < D.length; k++) D[k] *= this.phi.df(Z[k]);
+      be.activation(df, zs[i - 1], this.phi.name, true);
+      be.mul(d, d, df);
       delta = d;
     }
     this.stats = chain.map((l, i) => {
@@ -346,11 +347,12 @@ export class BackpropMlp extends BaselineBase implements TrainingRule {
   }
 
   predict(x: Float32Array, B: number): Int32Array {
-    const { logits } = this.forward(x, B, 'p');
-    return argmaxRows(logits.data, B, this.readout.outSize);
+    const { logits } = this.forward(x, B);
+    return argmaxRows(this.ctx.backend.read(logits), B, this.readout.outSize);
   }
 
   dispose(): void {
+    this.net.free();
     for (const l of [...this.layers, this.readout]) l.dispose();
     this.sc.dispose();
   }

@@ -15,10 +15,10 @@
  * (dropout masks and the readout's one-hot targets are written before the window; losses, accuracy
  * and layer statistics are read back after it).
  */
-import type { Activation } from '../../models/activations.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { Network } from '../engine/network.js';
 import type { Layer, LayerSpec } from '../engine/layer.js';
+import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
 import { argmaxRows, lossAccumulator, readLoss } from './losses.js';
@@ -31,16 +31,19 @@ import {
 } from './sigprop-common.js';
 import { TargetGenerator } from './target.js';
 
-/** Forward one dense layer over all rows: z = a·W + b, a' = φ(z) (backend kernels). */
-export function denseForward(sc: Scratch, layer: DenseParams, aPrev: Tensor, phi: Activation, tag: string): { z: Tensor; a: Tensor } {
-  const be = layer.backend, rows = aPrev.shape[0];
-  const z = sc.get(`z.${tag}`, [rows, layer.outSize]);
-  be.spikeMatmul(z, aPrev, layer.W.value);
-  be.addRow(z, layer.b.value);
-  const a = sc.get(`a.${tag}`, [rows, layer.outSize]);
-  be.activation(a, z, phi.name, false);
-  return { z, a };
+/**
+ * The engine network of a rate (T = 1) MLP on the rule's parameter tensors: hidden 'rate' layers
+ * h = W·x + b, a = φ(h), and a linear readout (a 'rate' layer with the identity), every projection
+ * through spikeMatmul (cost ∝ non-zero inputs, e.g. ReLU zeros and black pixels).
+ */
+export function rateNetwork(ctx: RuleContext, s: RuleSettings, layers: DenseParams[], readout: DenseParams, rng: Rng): Network {
+  const specs: LayerSpec[] = [
+    ...s.hidden.map((l, i) => ({ size: l.size, model: 'rate', params: { activation: s.activation }, propagation: 'event' as const, name: `layer${i}` })),
+    { size: s.outputSize, model: 'rate', params: { activation: 'identity' }, propagation: 'event', name: 'readout' },
+  ];
+  return new Network(ctx.backend, { inputSize: ctx.inputSize, dtMs: s.dtMs, inputKind: 'current', layers: specs }, rng, [...layers, readout].map((d) => d.tensors()));
 }
+
 
 export class RateSigprop extends SigpropBlocks implements TrainingRule {
   readonly name = 'sigprop';
@@ -70,11 +73,7 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
     this.readout = new DenseParams(ctx.backend, rng, 'readout', fanIn, s.outputSize, s);
     this.lossWeights = this.layers.map(() => 1);
     // every layer event-driven (spikeMatmul skips the zeros of ReLU activity and of dropped units)
-    const specs: LayerSpec[] = [
-      ...s.hidden.map((l, i) => ({ size: l.size, model: 'rate', params: { activation: s.activation }, propagation: 'event' as const, name: `layer${i}` })),
-      { size: s.outputSize, model: 'rate', params: { activation: 'identity' }, propagation: 'event', name: 'readout' },
-    ];
-    this.net = new Network(ctx.backend, { inputSize: ctx.inputSize, dtMs: s.dtMs, inputKind: 'current', layers: specs }, rng, [...this.layers, this.readout].map((d) => d.tensors()));
+    this.net = rateNetwork(ctx, s, this.layers, this.readout, rng);
   }
 
   describe(): string {
