@@ -207,6 +207,22 @@ describe('inspect helpers', () => {
   });
 });
 
+describe('spike ticks of traced neurons', () => {
+  it('a traced neuron beyond the raster\'s first neurons still has its spikes recorded (the ticks on its voltage trace)', () => {
+    const net = new Network(new ReferenceBackend(), { inputSize: K, dtMs: 1, layers: [{ size: H, model: 'lif', params: { beta: 0.9, threshold: 0.2 }, weightScale: 3 }] }, new Rng(2));
+    const x = new Rng(4).fillUniform(new Float32Array(K));
+    const { set } = recordNetworkTraces(net, { samples: { x, labels: [0] }, steps: 20, encoder: 'rate', seed: 1, label: 'x', record: { neurons: [12], rasterNeurons: 4 } });
+    const spikesOf = (j: number) => set.recordings.filter((r) => r.layer === 0 && r.var === 'spikes' && r.neuron === j);
+    expect(spikesOf(12)).toHaveLength(1);
+    expect(spikesOf(3)).toHaveLength(1);
+    expect(spikesOf(5)).toHaveLength(0);
+    const v = set.recordings.find((r) => r.layer === 0 && r.var === 'voltage' && r.neuron === 12)!;
+    // every step whose voltage crossed θ (reset by subtraction at t+1) is a recorded spike
+    const s = spikesOf(12)[0].values;
+    for (let t = 0; t < v.values.length; t++) expect(s[t]).toBe(v.values[t] > 0.2 ? 1 : 0);
+  });
+});
+
 describe('default traced neurons: ones a reader learns from', () => {
   it('pickInformativeNeurons: the most active, then the most class-selective; never silent ones', () => {
     // 6 neurons × 4 samples of classes 0..3: n0 silent, n1 and n4 busy everywhere, n2 steady (total 8),

@@ -131,8 +131,10 @@ export function recordNetworkTraces(net: Network, o: RecordNetworkOptions): { se
     const neurons = (o.record?.neurons ?? o.record?.neuronsByLayer?.[li] ?? [0, 1, 2]).filter((j) => j < layer.size);
     if (neurons.length) specs.push({ layer: li, vars: ['voltage'], neurons, samples: allRows });
     if (layer.model.spikeVar) {
+      // the raster's first neurons, and the traced ones beyond them (the spike ticks on their voltage traces)
       const r = Math.min(layer.size, o.record?.rasterNeurons ?? 100);
-      specs.push({ layer: li, vars: ['spikes'], neurons: Array.from({ length: r }, (_, j) => j), samples: allRows });
+      const spiking = [...Array.from({ length: r }, (_, j) => j), ...neurons.filter((j) => j >= r)];
+      specs.push({ layer: li, vars: ['spikes'], neurons: spiking, samples: allRows });
     }
   }
   const recorder = new Recorder(specs, o.steps);

@@ -72,7 +72,8 @@ export function recordTrainingWindow(net: Network, label: string, o: TrainingWin
         }
         const keep = o.neurons ?? chooseNeurons(mine, layer.model.spikeVar ? 'spikes' : 'voltage', layer.size, byRow, labels);
         for (const tr of mine) {
-          if ((tr.var === 'voltage' && keep.includes(tr.neuron)) || (tr.var === 'spikes' && tr.neuron < raster)) recordings.push(toRecording(tr, byRow));
+          // spikes: the raster's first neurons and the traced ones (their spike ticks)
+          if (keep.includes(tr.neuron) || (tr.var === 'spikes' && tr.neuron < raster)) recordings.push(toRecording(tr, byRow));
         }
       });
       const sampleLabels: Record<number, number | string> = {};
