@@ -46,7 +46,7 @@ import { StopRequest } from './interrupt.js';
 import { cliCommand } from './invocation.js';
 import { createProgress, formatDuration, type Progress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
-import { recordTrainingWindow, type TrainingWindow } from './report/training-traces.js';
+import { RUN_TRACES_TRAINING, TrainingTraceWindows } from './report/training-traces.js';
 import type { TraceSet } from './report/types.js';
 import { acquireRunLock, createUniqueFolder, type RunLock } from './run-lock.js';
 import { checkpointPathOf, loadConfigDataset, RUN_FILES, setupRule, type RuleSetup, type SetupOptions } from './run-setup.js';
@@ -349,9 +349,6 @@ function rateSetting(cfg: ResolvedConfig): { setting: 'learningRate' | 'rulePara
 }
 
 
-/** Stem of the raw recordings of training windows in a run folder: traces.training-first.json, traces.training-last.json. */
-const RUN_TRACES_TRAINING = 'traces.training';
-
 /** run.json of a folder, if readable (a resume keeps its configChanges). */
 function readRunState(path: string): Partial<RunState> {
   try {
@@ -479,31 +476,13 @@ async function trainLoop(
   };
   const writeReport = async (after?: string): Promise<string | undefined> => {
     if (opts.report === false) return undefined;
-    const r = await writeRunReportFile(cfg, runDir, backend.name, dataset, metrics, after, log, windows);
+    const r = await writeRunReportFile(cfg, runDir, backend.name, dataset, metrics, after, log, windows.sets);
     reportError = r.error;
     if (r.error) warn(`report not written: ${r.error}`);
     return r.path;
   };
   // traces of the training network during the run's first window and the last window of its last epoch
-  const windows: TraceSet[] = [];
-  let first: TrainingWindow | null = null;
-  const traceWindow = (epoch: number, batch: number, nb: number): TrainingWindow | null => {
-    if (opts.report === false || cfg.mode !== 'spiking' || !rule.network) return null;
-    const isFirst = epoch === 0 && batch === 0, isLast = epoch === cfg.epochs - 1 && batch === nb - 1;
-    if (!isFirst && !isLast) return null;
-    const w = recordTrainingWindow(rule.network, `during training: epoch ${epoch + 1}, batch ${batch + 1} of ${nb}`);
-    if (isFirst) first = w;
-    return w;
-  };
-  const keepWindow = (r: ReturnType<TrainingWindow['finish']>, tag: string): void => {
-    if (!r) return;
-    windows.push(r.set);
-    try {
-      r.recorder.writeJson(join(runDir, `${RUN_TRACES_TRAINING}-${tag}.json`));
-    } catch (err) {
-      warn(`training traces not written: ${(fileSystemError(err, runDir, 'write training traces') as Error).message}`);
-    }
-  };
+  const windows = new TrainingTraceWindows(opts.report === false || cfg.mode !== 'spiking' ? undefined : rule.network, cfg.epochs, runDir, warn);
   const factor = opts.lossExplosionFactor ?? LOSS_EXPLOSION_FACTOR;
   const stop = new StopRequest(opts);
   const result = (status: RunStatus, reportPath?: string): RunResult => ({ runDir, config: cfg, metrics, status, checkpointPath: paths.ck, reportPath, ...(reportError ? { reportError } : {}) });
@@ -525,9 +504,9 @@ async function trainLoop(
       for (; batch < nb; batch++) {
         const idx = order.subarray(batch * cfg.batchSize, Math.min(dataset.train.n, (batch + 1) * cfg.batchSize));
         const { x, labels } = gather(dataset.train, idx);
-        const window = traceWindow(epoch, batch, nb);
+        windows.begin(epoch, batch, nb);
         const res = rule.trainBatch(x, labels);
-        if (window) keepWindow(window.finish(labels), window === first ? 'first' : 'last');
+        windows.end(labels);
         if (lossReference === undefined && Number.isFinite(res.loss)) lossReference = res.loss;
         const bad = lossDivergence(res.loss, lossReference, factor);
         if (bad) {

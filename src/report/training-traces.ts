@@ -5,7 +5,9 @@
  * window the neurons a reader learns from are kept (the most active and the most class-selective
  * of each layer, pickInformativeNeurons) and the recording becomes a TraceSet for the report.
  */
+import { join } from 'node:path';
 import type { Network } from '../engine/network.js';
+import { fileSystemError } from '../io.js';
 import { Recorder, type RecordSpec, type Trace } from '../recorder.js';
 import { layerInfoOf, pickInformativeNeurons } from './record.js';
 import type { TraceRecording, TraceSet } from './types.js';
@@ -103,4 +105,50 @@ function chooseNeurons(
     activity[i][tr.neuron] = v === 'spikes' ? a : a / tr.values.length;
   }
   return pickInformativeNeurons(activity, input.map(([, r]) => labels[r.sample]));
+}
+
+/** Stem of the raw recordings of training windows in a run folder: traces.training-first.json, traces.training-last.json. */
+export const RUN_TRACES_TRAINING = 'traces.training';
+
+/**
+ * The run loop's training-window traces: the run's first window and the last window of its last
+ * epoch are recorded from the training network (recordTrainingWindow), kept as TraceSets for the
+ * report and written raw to the run folder. `net` undefined (no engine network, or no report
+ * wanted) records nothing.
+ */
+export class TrainingTraceWindows {
+  /** The recorded windows, in order. */
+  readonly sets: TraceSet[] = [];
+  private current: { window: TrainingWindow; tag: string } | null = null;
+
+  constructor(
+    private readonly net: Network | undefined,
+    private readonly epochs: number,
+    private readonly runDir: string,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /** Before training batch `batch` (of `nb`) of `epoch` (0-based). */
+  begin(epoch: number, batch: number, nb: number): void {
+    if (!this.net) return;
+    const first = epoch === 0 && batch === 0, last = epoch === this.epochs - 1 && batch === nb - 1;
+    if (!first && !last) return;
+    this.current = { window: recordTrainingWindow(this.net, `during training: epoch ${epoch + 1}, batch ${batch + 1} of ${nb}`), tag: first ? 'first' : 'last' };
+  }
+
+  /** After that batch, with its labels. */
+  end(labels: ArrayLike<number>): void {
+    if (!this.current) return;
+    const { window, tag } = this.current;
+    this.current = null;
+    const r = window.finish(labels);
+    if (!r) return;
+    this.sets.push(r.set);
+    const file = join(this.runDir, `${RUN_TRACES_TRAINING}-${tag}.json`);
+    try {
+      r.recorder.writeJson(file);
+    } catch (err) {
+      this.warn(`training traces not written: ${(fileSystemError(err, file, 'write training traces') as Error).message}`);
+    }
+  }
 }
