@@ -133,6 +133,21 @@ export interface Backend {
    * s: [B, K], g: [B, N], W: [K, N].
    */
   spikeOuter(w: Tensor, s: Tensor, g: Tensor, alpha: number): void;
+  /**
+   * Event-driven propagation with one delay per connection into a ring of pending input: for every
+   * non-zero s[b,k] and every n, ring[slot·B + b, n] += s[b,k]·W[k,n] with slot = (t + d[k,n]) mod D.
+   * ring: [D·B, N] (D slots of [B, N]), s: [B, K], W: [K, N], delays: [K, N] holding integers
+   * 0 <= d < D (as floats). Cost ∝ non-zero inputs × N. Arithmetic per element as the reference loop
+   * (the product and the sum in float64, stored as float32).
+   */
+  delayedSpikeMatmul(ring: Tensor, s: Tensor, w: Tensor, delays: Tensor, t: number): void;
+  /**
+   * Outer-product update through per-connection delays from a ring of presynaptic traces:
+   * W[k,n] += alpha·Σ_b E[slot·B + b, k]·g[b,n] with slot = (t − d[k,n]) mod D (the trace d steps
+   * ago). ring: [D·B, K], g: [B, N], W and delays: [K, N] (delays integers 0 <= d < D as floats).
+   * The sum over b is accumulated in float64.
+   */
+  delayedOuter(w: Tensor, ring: Tensor, g: Tensor, delays: Tensor, t: number, alpha: number): void;
 
   // ---- fused neuron steps (state written in place) ----
   /**
@@ -188,6 +203,18 @@ export interface Backend {
   sumRows(out: Tensor, x: Tensor, alpha?: number, beta?: number): void;
   fill(x: Tensor, value: number): void;
   copy(dst: Tensor, src: Tensor): void;
+  /** dst[dstOffset + i] = src[srcOffset + i] for i in [0, count) (flat element offsets; dst and src distinct). */
+  copySlice(dst: Tensor, dstOffset: number, src: Tensor, srcOffset: number, count: number): void;
+  /**
+   * Run a compiled per-element function over tensors of one size: kernel(arrays, params, 0, size),
+   * arrays[j] the contents of tensors[j] (read and written in place), params plain numbers. The
+   * function must treat element i independently of the others (it loops i over [lo, hi)), so a
+   * backend may cut the range. `reference` and `wasm` run it in JavaScript over their memory (on
+   * wasm the views of the shared memory, no copy); a device backend compiles the same function to a
+   * device kernel, as gpu.js does with a JavaScript function (one thread per element). Used by
+   * equation-defined models (models/equation.ts).
+   */
+  elementwise(kernel: ElementwiseKernel, tensors: readonly Tensor[], params: readonly number[]): void;
   /** Σ x. */
   sum(x: Tensor): number;
   /** Σ x². */
@@ -247,6 +274,12 @@ export interface Backend {
   /** Adam with L2 decay: m = β1·m + (1 − β1)·gd; v = β2·v + (1 − β2)·gd²; w −= lr·(m/c1) / (√(v/c2) + eps). */
   adamStep(w: Tensor, g: Tensor, m: Tensor, v: Tensor, p: AdamStepParams): void;
 }
+
+/**
+ * A compiled per-element function (Backend.elementwise): for i in [lo, hi) it reads and writes
+ * arrays[j][i] only, and reads params. Plain arithmetic and Math functions, no closures over host state.
+ */
+export type ElementwiseKernel = (arrays: Float32Array[], params: readonly number[], lo: number, hi: number) => void;
 
 /** Scales of `softmaxCrossEntropy` (see there). */
 export interface SoftmaxCEScales {

@@ -73,3 +73,43 @@ export function l2PairDims(loss: Tensor, g: Tensor | null, r: Tensor, nh: number
   if (loss.size !== 1) throw new ShapeError(`l2PairLoss: loss must have 1 element, got shape ${shapeString(loss.shape)}`);
   return n;
 }
+
+/**
+ * Dimensions of delayedSpikeMatmul (x = s [B, K], ring [D·B, N]) or delayedOuter (outer: x = g [B, N],
+ * ring [D·B, K]); W and delays [K, N]. Returns [B, K, N, D].
+ */
+export function delayedDims(
+  kernel: string, ring: Tensor, x: Tensor, w: Tensor, delays: Tensor, xName: string, ringName: string, outer = false,
+): [number, number, number, number] {
+  const [K, N] = expect2d(kernel, 'w', w);
+  expectShape(kernel, 'delays', delays, [K, N]);
+  const [B, c] = expect2d(kernel, xName, x);
+  if (c !== (outer ? N : K)) {
+    throw new ShapeError(`${kernel}: ${xName} has shape ${shapeString(x.shape)} but ${shapeString([B, outer ? N : K])} is needed for W ${shapeString(w.shape)}`);
+  }
+  const [rows, rc] = expect2d(kernel, ringName, ring);
+  const width = outer ? K : N;
+  if (rc !== width || B === 0 || rows % B !== 0 || rows === 0) {
+    throw new ShapeError(`${kernel}: ${ringName} has shape ${shapeString(ring.shape)} but [D·${B}, ${width}] (D slots of ${shapeString([B, width])}) is needed`);
+  }
+  return [B, K, N, rows / B];
+}
+
+/** Check a flat slice copy (copySlice). */
+export function copySliceDims(dst: Tensor, dstOffset: number, src: Tensor, srcOffset: number, count: number): void {
+  const ok = (o: number, size: number): boolean => Number.isInteger(o) && o >= 0 && o + count <= size;
+  if (!Number.isInteger(count) || count < 0 || !ok(dstOffset, dst.size) || !ok(srcOffset, src.size)) {
+    throw new ShapeError(
+      `copySlice: ${count} values from offset ${srcOffset} of src ${shapeString(src.shape)} to offset ${dstOffset} of dst ${shapeString(dst.shape)} do not fit`,
+    );
+  }
+}
+
+/** The common size of the tensors of Backend.elementwise. */
+export function elementwiseSize(ts: readonly Tensor[]): number {
+  if (ts.length === 0) throw new ShapeError('elementwise: no tensors given');
+  for (const t of ts) {
+    if (t.size !== ts[0].size) throw new ShapeError(`elementwise: tensors have shapes ${ts.map((u) => shapeString(u.shape)).join(', ')} but must have one size`);
+  }
+  return ts[0].size;
+}

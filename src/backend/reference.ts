@@ -8,10 +8,11 @@ import {
   hostSoftmaxCE, hostSoftmaxRows,
 } from './host-kernels.js';
 import type {
-  AdamStepParams, AdexKernelParams, Backend, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
+  AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
 } from './backend.js';
 import {
-  expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims, softmaxCEDims,
+  copySliceDims, delayedDims, elementwiseSize, expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims,
+  softmaxCEDims,
 } from './checks.js';
 import { ParameterError } from '../errors.js';
 
@@ -85,6 +86,33 @@ export class ReferenceBackend implements Backend {
         if (sv === 0) continue;
         const c = alpha * sv, wr = k * N, gr = b * N;
         for (let n = 0; n < N; n++) W[wr + n] += c * G[gr + n];
+      }
+    }
+  }
+
+  delayedSpikeMatmul(ring: Tensor, s: Tensor, w: Tensor, delays: Tensor, t: number): void {
+    const [B, K, N, D] = delayedDims('delayedSpikeMatmul', ring, s, w, delays, 's', 'ring');
+    const S = s.data, W = w.data, d = delays.data, R = ring.data, BN = B * N;
+    for (let b = 0; b < B; b++) {
+      const row = b * N;
+      for (let k = 0; k < K; k++) {
+        const xv = S[b * K + k];
+        if (xv === 0) continue;
+        const wr = k * N;
+        for (let n = 0; n < N; n++) R[((t + d[wr + n]) % D) * BN + row + n] += xv * W[wr + n];
+      }
+    }
+  }
+
+  delayedOuter(w: Tensor, ring: Tensor, g: Tensor, delays: Tensor, t: number, alpha: number): void {
+    const [B, K, N, D] = delayedDims('delayedOuter', ring, g, w, delays, 'g', 'ring', true);
+    const E = ring.data, G = g.data, W = w.data, d = delays.data, BK = B * K;
+    for (let k = 0; k < K; k++) {
+      for (let n = 0; n < N; n++) {
+        const base = (((t - d[k * N + n]) % D) + D) % D * BK + k;
+        let acc = 0;
+        for (let b = 0; b < B; b++) acc += E[base + b * K] * G[b * N + n];
+        W[k * N + n] += alpha * acc;
       }
     }
   }
@@ -186,6 +214,16 @@ export class ReferenceBackend implements Backend {
   copy(dst: Tensor, src: Tensor): void {
     expectSameSize('copy', ['dst', 'src'], [dst, src]);
     dst.data.set(src.data);
+  }
+
+  copySlice(dst: Tensor, dstOffset: number, src: Tensor, srcOffset: number, count: number): void {
+    copySliceDims(dst, dstOffset, src, srcOffset, count);
+    dst.data.set(src.data.subarray(srcOffset, srcOffset + count), dstOffset);
+  }
+
+  elementwise(kernel: ElementwiseKernel, tensors: readonly Tensor[], params: readonly number[]): void {
+    const n = elementwiseSize(tensors);
+    kernel(tensors.map((t) => t.data), params, 0, n);
   }
 
   sum(x: Tensor): number {

@@ -9,10 +9,12 @@
  * Two paths:
  * - one delay for the whole projection (`delays` a number): each step writes one slot through
  *   the backend's spikeMatmul / matmul kernel (no JS loop over weights);
- * - a delay per connection (`delays` an Int32Array [in, out]): an event-driven loop that touches
- *   only rows k of non-zero inputs and reads W directly, so weight updates take effect at once.
- *   Cost ∝ (active inputs) × out. The ring lives on the host ([D, batch, out] floats); the slot
- *   due at step t is copied into a backend tensor with one backend.write per step.
+ * - a delay per connection (`delays` an Int32Array [in, out]): the backend's delayedSpikeMatmul
+ *   kernel, event-driven (it touches only rows k of non-zero inputs; cost ∝ active inputs × out),
+ *   deposits into a ring tensor [D·batch, out]; the slot due at step t is copied into the tensor
+ *   handed to the model (copySlice) and cleared (fillRows). Everything stays in backend memory;
+ *   the delays live in a backend tensor [in, out] (integers as floats), also used by the online
+ *   gradient (Layer.accumulateGrad, Backend.delayedOuter).
  */
 import type { Backend } from '../backend/backend.js';
 import { checkNumber, ParameterError, ShapeError } from '../errors.js';
@@ -56,12 +58,11 @@ export class DelayLine {
   readonly slots: number;
   /** Uniform path: D backend tensors [batch, out]. */
   private readonly buf: Tensor[] = [];
-  /** Per-connection path: one host ring [D, batch, out], its slot views, and the tensor handed to the model. */
-  private ring = new Float32Array(0);
-  private ringSlots: Float32Array[] = [];
+  /** Per-connection path: the ring [D·batch, out] and the tensor handed to the model [batch, out]. */
+  private ring: Tensor | null = null;
   private due: Tensor | null = null;
-  /** Per-connection path: offset into `ring` of the slot each delay value lands in at the current step. */
-  private readonly offsets: Int32Array;
+  /** Per-connection path: the delays as a backend tensor [in, out] (allocated on first reset). */
+  private delayT: Tensor | null = null;
   private readonly uniform: number | null;
   private readonly perConnection: Int32Array | null;
   private batch = 0;
@@ -75,7 +76,11 @@ export class DelayLine {
     this.slots = maxDelay(delays) + 1;
     this.uniform = typeof delays === 'number' ? delays : null;
     this.perConnection = typeof delays === 'number' ? null : delays;
-    this.offsets = new Int32Array(this.slots);
+  }
+
+  /** Per-connection path: the delays as a backend tensor [in, out] (after reset), else null. */
+  delayTensor(): Tensor | null {
+    return this.delayT;
   }
 
   /** The delays per connection (a copy), or the single delay. */
@@ -85,20 +90,20 @@ export class DelayLine {
 
   /** (Re)allocate the slots for `batch` rows and clear all pending input. */
   reset(batch: number): void {
-    const D = this.slots, BN = batch * this.outSize;
+    const D = this.slots;
+    if (this.perConnection && !this.delayT) this.delayT = this.backend.fromArray([this.inSize, this.outSize], this.perConnection);
     if (batch !== this.batch) {
       this.freeTensors();
       if (this.uniform !== null) {
         for (let i = 0; i < D; i++) this.buf.push(this.backend.tensor([batch, this.outSize]));
       } else {
-        this.ring = new Float32Array(D * BN);
-        this.ringSlots = Array.from({ length: D }, (_, i) => this.ring.subarray(i * BN, (i + 1) * BN));
+        this.ring = this.backend.tensor([D * batch, this.outSize]);
         this.due = this.backend.tensor([batch, this.outSize]);
       }
       this.batch = batch;
     } else {
       for (const t of this.buf) this.backend.fill(t, 0);
-      this.ring.fill(0);
+      if (this.ring) this.backend.fill(this.ring, 0);
       if (this.due) this.backend.fill(this.due, 0);
     }
   }
@@ -117,46 +122,30 @@ export class DelayLine {
       else this.backend.matmul(target, x, w);
       return this.buf[t % D];
     }
-    this.depositPerConnection(t, x, w);
-    const slot = this.ringSlots[t % D];
-    const due = this.due as Tensor;
-    this.backend.write(due, slot);
-    slot.fill(0); // consumed; this slot is the target of delay D−1 at step t+1
+    const B = this.batch, BN = B * this.outSize, slot = t % D;
+    if (x.shape.length !== 2 || x.shape[0] !== B || x.shape[1] !== this.inSize) {
+      throw new ShapeError(`delays: input has shape ${shapeString(x.shape)} but ${shapeString([B, this.inSize])} is needed`);
+    }
+    const ring = this.ring as Tensor, due = this.due as Tensor;
+    this.backend.delayedSpikeMatmul(ring, x, w, this.delayT as Tensor, t);
+    this.backend.copySlice(due, 0, ring, slot * BN, BN);
+    this.backend.fillRows(ring, slot * B, (slot + 1) * B, 0); // consumed; this slot is the target of delay D−1 at step t+1
     return due;
-  }
-
-  private depositPerConnection(t: number, x: Tensor, w: Tensor): void {
-    const d = this.perConnection as Int32Array;
-    const D = this.slots, K = this.inSize, N = this.outSize, B = this.batch;
-    if (x.shape[0] !== B || x.shape[1] !== K) {
-      throw new ShapeError(`delays: input has shape ${shapeString(x.shape)} but ${shapeString([B, K])} is needed`);
-    }
-    const off = this.offsets, BN = B * N;
-    for (let dd = 0; dd < D; dd++) off[dd] = ((t + dd) % D) * BN;
-    const X = x.data, W = w.data, R = this.ring;
-    for (let b = 0; b < B; b++) {
-      const row = b * N;
-      for (let k = 0; k < K; k++) {
-        const xv = X[b * K + k];
-        if (xv === 0) continue;
-        const wr = k * N;
-        for (let n = 0; n < N; n++) R[off[d[wr + n]] + row + n] += xv * W[wr + n];
-      }
-    }
   }
 
   private freeTensors(): void {
     for (const t of this.buf) this.backend.free(t);
     this.buf.length = 0;
     if (this.due) this.backend.free(this.due);
-    this.due = null;
-    this.ring = new Float32Array(0);
-    this.ringSlots = [];
+    if (this.ring) this.backend.free(this.ring);
+    this.due = this.ring = null;
   }
 
   /** Release the buffers. */
   free(): void {
     this.freeTensors();
+    if (this.delayT) this.backend.free(this.delayT);
+    this.delayT = null;
     this.batch = 0;
   }
 }

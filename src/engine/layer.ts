@@ -141,6 +141,14 @@ export class Layer {
   tracing = true;
   /** Delayed layers with traces: the last d + 1 inputs [batch, in]. */
   private inputRing: Tensor[] = [];
+  /**
+   * Per-connection delays with traces: the traces of the last D = max delay + 1 steps, slot t mod D
+   * holding e[t] ([D·batch, in]); the trace of a delayed input is the delayed trace (the filters
+   * are linear and time-invariant), so ∂V_n[t]/∂W_kn = gain·e_k[t − d_kn]. Memory O(D·batch·in).
+   */
+  private traceRing: Tensor | null = null;
+  /** Index t of the last step (the per-connection gradient reads the trace ring relative to it). */
+  private lastStep = 0;
 
   constructor(
     readonly backend: Backend,
@@ -216,6 +224,7 @@ export class Layer {
     this.trace?.reset();
     this.recTrace?.reset();
     for (const r of this.inputRing) this.backend.fill(r, 0);
+    if (this.traceRing) this.backend.fill(this.traceRing, 0);
     this.current = this.ownCurrent;
     this.presynaptic = null;
   }
@@ -232,9 +241,6 @@ export class Layer {
           `${this.name}: model "${this.model.name}" does not declare how its voltage responds to its input (inputResponse), so it cannot be trained online`,
         );
       }
-      if (this.delayLine && typeof this.delayLine.delays() !== 'number') {
-        throw new ParameterError(`${this.name}: per-connection delays cannot be trained online yet; give one delay for the whole projection (delays: d)`);
-      }
     }
     this.traceMode = mode;
     this.freeTraces();
@@ -245,8 +251,12 @@ export class Layer {
     if (this.traceMode === null || this.trace) return;
     const response = (this.model.inputResponse as (p: unknown) => import('../../models/model.js').InputResponse)(this.params);
     this.trace = new InputTrace(this.backend, this.batch, this.inSize, response, this.traceMode);
-    const d = this.delayLine ? (this.delayLine.delays() as number) : 0;
-    for (let i = 0; d > 0 && i <= d; i++) this.inputRing.push(this.backend.tensor([this.batch, this.inSize]));
+    const delays = this.delayLine?.delays() ?? 0;
+    if (typeof delays === 'number') {
+      for (let i = 0; delays > 0 && i <= delays; i++) this.inputRing.push(this.backend.tensor([this.batch, this.inSize]));
+    } else {
+      this.traceRing = this.backend.tensor([(this.delayLine as DelayLine).slots * this.batch, this.inSize]);
+    }
     if (this.recurrence) this.recTrace = new InputTrace(this.backend, this.batch, this.size, response, this.traceMode);
   }
 
@@ -256,6 +266,8 @@ export class Layer {
     this.trace = this.recTrace = null;
     for (const r of this.inputRing) this.backend.free(r);
     this.inputRing = [];
+    if (this.traceRing) this.backend.free(this.traceRing);
+    this.traceRing = null;
   }
 
   /**
@@ -296,7 +308,15 @@ export class Layer {
     }
     this.current = cur;
     this.presynaptic = x;
-    if (this.tracing && this.trace) this.trace.update(this.delayedInput(x, t));
+    this.lastStep = t;
+    if (this.tracing && this.trace) {
+      if (this.traceRing) {
+        // per-connection delays: keep the last D traces; the gradient picks e[t − d] per connection
+        this.trace.update(x);
+        const n = this.batch * this.inSize;
+        this.backend.copySlice(this.traceRing, (t % (this.traceRing.shape[0] / this.batch)) * n, this.trace.value(), 0, n);
+      } else this.trace.update(this.delayedInput(x, t));
+    }
     this.model.step(this.backend, this.params, this.state, cur);
   }
 
@@ -316,13 +336,16 @@ export class Layer {
    * g = ∂L/∂V [batch, size] (every row of every stream) through the eligibility traces
    * (enableTraces first):
    *   W += alpha·gain·eᵀ·g,   bias += alpha·gain·e_b·Σ_rows g,   recurrent += alpha·gain·e_recᵀ·g.
-   * For a 'one-to-one' recurrence the off-diagonal part is removed by `finishGrad`.
+   * For a 'one-to-one' recurrence the off-diagonal part is removed by `finishGrad`. With one
+   * delay d for the projection e is the trace of x[t − d]; with a delay per connection
+   * W[k,n] += alpha·gain·Σ_b e_k[t − d_kn]·g_n (Backend.delayedOuter over the ring of traces).
    */
   accumulateGrad(g: Tensor, alpha: number, grads: LayerGrads): void {
     const tr = this.trace;
     if (!tr) throw new ParameterError(`${this.name}: call enableTraces before accumulateGrad`);
     const a = alpha * tr.gain;
-    this.backend.spikeOuter(grads.w, tr.value(), g, a);
+    if (this.traceRing) this.backend.delayedOuter(grads.w, this.traceRing, g, (this.delayLine as DelayLine).delayTensor() as Tensor, this.lastStep, a);
+    else this.backend.spikeOuter(grads.w, tr.value(), g, a);
     if (grads.bias) this.backend.sumRows(grads.bias, g, a * tr.biasValue(), 1);
     if (grads.recurrent && this.recTrace) this.backend.spikeOuter(grads.recurrent, this.recTrace.value(), g, a);
   }

@@ -20,10 +20,11 @@ import type { Tensor } from '../../tensor.js';
 import { shapeSize } from '../../tensor.js';
 import { hostActivation } from '../host-kernels.js';
 import type {
-  AdamStepParams, AdexKernelParams, Backend, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
+  AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
 } from '../backend.js';
 import {
-  expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims, softmaxCEDims,
+  copySliceDims, delayedDims, elementwiseSize, expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims,
+  softmaxCEDims,
 } from '../checks.js';
 import { WasmHeap, WasmTensor } from './memory.js';
 import { instantiateKernels, loadKernelModule, MAX_PAGES, type ThreadedOp, type WasmKernels } from './module.js';
@@ -211,7 +212,7 @@ export class WasmBackend implements Backend {
   }
 
   /** Elementwise kernel over [0, size): args ++ [lo, hi]. */
-  private elementwise(op: ThreadedOp, args: number[], size: number): number {
+  private elementwiseOp(op: ThreadedOp, args: number[], size: number): number {
     const T = this.fanout(size, PARALLEL_THRESHOLDS.elements);
     return this.ranged(op, () => [...args, 0, 0], args.length, args.length + 1, size, 16, T);
   }
@@ -298,12 +299,28 @@ export class WasmBackend implements Backend {
     this.ranged('spikeOuter', (t) => [B, K, N, ps, pg, pw, alpha, 0, 0, this.scratch[t]], 7, 8, K, 1, T);
   }
 
+  /** Per-connection delays: single-threaded scalar kernel (assembly/delays.ts), the reference's arithmetic. */
+  delayedSpikeMatmul(ring: Tensor, s: Tensor, w: Tensor, delays: Tensor, t: number): void {
+    const k = 'delayedSpikeMatmul';
+    const [B, K, N, D] = delayedDims(k, ring, s, w, delays, 's', 'ring');
+    this.k.delayedSpikeMatmul(this.own(ring, k, 'ring'), this.own(s, k, 's'), this.own(w, k, 'w'), this.own(delays, k, 'delays'), B, K, N, D, t);
+  }
+
+  /** Per-connection delays: single-threaded scalar kernel (assembly/delays.ts), float64 sums as the reference. */
+  delayedOuter(w: Tensor, ring: Tensor, g: Tensor, delays: Tensor, t: number, alpha: number): void {
+    const k = 'delayedOuter';
+    const [B, K, N, D] = delayedDims(k, ring, g, w, delays, 'g', 'ring', true);
+    this.k.delayedOuter(
+      this.own(w, k, 'w'), this.own(ring, k, 'ring'), this.own(g, k, 'g'), this.own(delays, k, 'delays'), B, K, N, D, t, alpha, 0, K,
+    );
+  }
+
   // ---------------------------------------------------------------- fused neuron steps
 
   lifStep(u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams): void {
     expectSameSize('lifStep', ['u', 's', 'input'], [u, s, input]);
     const args = [this.own(u, 'lifStep', 'u'), this.own(s, 'lifStep', 's'), this.own(input, 'lifStep', 'input')];
-    this.elementwise('lifStep', [...args, p.beta, p.threshold, p.vMin ?? -Infinity, resetCode('lifStep', p), p.resetDelay ? 1 : 0], u.size);
+    this.elementwiseOp('lifStep', [...args, p.beta, p.threshold, p.vMin ?? -Infinity, resetCode('lifStep', p), p.resetDelay ? 1 : 0], u.size);
   }
 
   synapticStep(u: Tensor, isyn: Tensor, s: Tensor, input: Tensor, p: SynapticKernelParams): void {
@@ -312,7 +329,7 @@ export class WasmBackend implements Backend {
       this.own(u, 'synapticStep', 'u'), this.own(isyn, 'synapticStep', 'isyn'),
       this.own(s, 'synapticStep', 's'), this.own(input, 'synapticStep', 'input'),
     ];
-    this.elementwise(
+    this.elementwiseOp(
       'synapticStep',
       [...args, p.alpha, p.beta, p.threshold, p.vMin ?? -Infinity, resetCode('synapticStep', p), p.resetDelay ? 1 : 0],
       u.size,
@@ -378,7 +395,7 @@ export class WasmBackend implements Backend {
       alpha, p.beta, p.threshold, p.vMin ?? -Infinity, resetCode(kernel, p), p.resetDelay ? 1 : 0, kind, param, param2,
       nf ? this.own(out.f!, kernel, 'out.f') : 0, nd ? this.own(out.df!, kernel, 'out.df') : 0,
     ];
-    this.elementwise('neuronFused', args, u.size);
+    this.elementwiseOp('neuronFused', args, u.size);
     if (out.f && !nf) this.surrogate(out.f, u, p.threshold, out.sg!, false);
     if (out.df && !nd) this.surrogate(out.df, u, p.threshold, out.sg!, true);
     if (out.trace) this.axpby(out.trace.e, out.trace.x, 1, out.trace.decay);
@@ -391,7 +408,7 @@ export class WasmBackend implements Backend {
     const po = this.own(out, 'surrogate', 'out'), pu = this.own(u, 'surrogate', 'u');
     const native = this.nativeSurrogate(sg, deriv);
     if (native) {
-      this.elementwise('surrogate', [po, pu, threshold, native.kind, native.param, native.param2, deriv ? 1 : 0], u.size);
+      this.elementwiseOp('surrogate', [po, pu, threshold, native.kind, native.param, native.param2, deriv ? 1 : 0], u.size);
       return;
     }
     const O = out.data, U = u.data;
@@ -422,12 +439,12 @@ export class WasmBackend implements Backend {
 
   axpby(y: Tensor, x: Tensor, alpha: number, beta: number): void {
     expectSameSize('axpby', ['y', 'x'], [y, x]);
-    this.elementwise('axpby', [this.own(y, 'axpby', 'y'), this.own(x, 'axpby', 'x'), alpha, beta], y.size);
+    this.elementwiseOp('axpby', [this.own(y, 'axpby', 'y'), this.own(x, 'axpby', 'x'), alpha, beta], y.size);
   }
 
   mul(out: Tensor, a: Tensor, b: Tensor): void {
     expectSameSize('mul', ['out', 'a', 'b'], [out, a, b]);
-    this.elementwise('mul', [this.own(out, 'mul', 'out'), this.own(a, 'mul', 'a'), this.own(b, 'mul', 'b')], out.size);
+    this.elementwiseOp('mul', [this.own(out, 'mul', 'out'), this.own(a, 'mul', 'a'), this.own(b, 'mul', 'b')], out.size);
   }
 
   addRow(x: Tensor, v: Tensor): void {
@@ -447,21 +464,34 @@ export class WasmBackend implements Backend {
   }
 
   fill(x: Tensor, value: number): void {
-    this.elementwise('fill', [this.own(x, 'fill', 'x'), value], x.size);
+    this.elementwiseOp('fill', [this.own(x, 'fill', 'x'), value], x.size);
   }
 
   copy(dst: Tensor, src: Tensor): void {
     expectSameSize('copy', ['dst', 'src'], [dst, src]);
     const pd = this.own(dst, 'copy', 'dst'), ps = this.own(src, 'copy', 'src');
-    if (pd !== ps) this.elementwise('copy', [pd, ps], dst.size);
+    if (pd !== ps) this.elementwiseOp('copy', [pd, ps], dst.size);
+  }
+
+  copySlice(dst: Tensor, dstOffset: number, src: Tensor, srcOffset: number, count: number): void {
+    copySliceDims(dst, dstOffset, src, srcOffset, count);
+    const pd = this.own(dst, 'copySlice', 'dst'), ps = this.own(src, 'copySlice', 'src');
+    this.k.copy(pd + dstOffset * 4, ps + srcOffset * 4, 0, count);
+  }
+
+  /** The compiled function runs on the calling thread over views of the shared memory (no copy). */
+  elementwise(kernel: ElementwiseKernel, tensors: readonly Tensor[], params: readonly number[]): void {
+    const n = elementwiseSize(tensors);
+    tensors.forEach((t, i) => this.own(t, 'elementwise', `tensors[${i}]`));
+    kernel(tensors.map((t) => t.data), params, 0, n);
   }
 
   sum(x: Tensor): number {
-    return this.elementwise('sum', [this.own(x, 'sum', 'x')], x.size);
+    return this.elementwiseOp('sum', [this.own(x, 'sum', 'x')], x.size);
   }
 
   sumSquares(x: Tensor): number {
-    return this.elementwise('sumSquares', [this.own(x, 'sumSquares', 'x')], x.size);
+    return this.elementwiseOp('sumSquares', [this.own(x, 'sumSquares', 'x')], x.size);
   }
 
   // ---------------------------------------------------------------- loss and optimiser kernels (single-threaded)

@@ -22,6 +22,10 @@ export interface WasmKernels {
   spikeLists(B: number, K: number, s: number, scratch: number): void;
   spikeColumns(B: number, K: number, N: number, w: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
   spikeOuter(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
+  delayedSpikeMatmul(ring: number, s: number, w: number, d: number, B: number, K: number, N: number, D: number, t: number): void;
+  delayedOuter(
+    w: number, ring: number, g: number, d: number, B: number, K: number, N: number, D: number, t: number, alpha: number, k0: number, k1: number,
+  ): void;
   axpby(y: number, x: number, alpha: number, beta: number, lo: number, hi: number): void;
   mul(out: number, a: number, b: number, lo: number, hi: number): void;
   addRow(x: number, v: number, N: number, r0: number, r1: number): void;

@@ -17,3 +17,4 @@ export {
   sgdStep, momentumStep, adamStep,
 } from './losses';
 export { leakyStep, izhikevichStep, adexStep } from './models';
+export { delayedSpikeMatmul, delayedOuter } from './delays';
