@@ -190,6 +190,65 @@ function lifCase(
   }
 }
 
+describe('wasm per-connection delay kernels, copySlice and elementwise vs reference (bitwise)', () => {
+  const rng = new Rng(23);
+  const delaysOf = (n: number, D: number) => Float32Array.from({ length: n }, () => rng.int(D));
+  for (const [B, K, N, D, density] of [[1, 1, 1, 1, 1], [3, 7, 5, 4, 0.3], [4, 33, 19, 6, 0.9], [2, 9, 40, 2, 0]] as const) {
+    it(`delayedSpikeMatmul and delayedOuter B=${B} K=${K} N=${N} D=${D} density=${density}`, () => {
+      const d = delaysOf(K * N, D), w = randn(rng, K * N), s = spikes(rng, B * K, density, true);
+      const [dr, dw] = pair([K, N], d), [wr, ww] = pair([K, N], w), [sr, sw] = pair([B, K], s);
+      const [rr, rw] = pair([D * B, N], randn(rng, D * B * N));
+      for (const t of [0, 1, D + 2]) {
+        ref.delayedSpikeMatmul(rr, sr, wr, dr, t);
+        wasm.delayedSpikeMatmul(rw, sw, ww, dw, t);
+      }
+      expect(wasm.read(rw)).toEqual(ref.read(rr));
+      const [er, ew] = pair([D * B, K], randn(rng, D * B * K)), [gr, gw] = pair([B, N], randn(rng, B * N));
+      for (const t of [0, 3, 2 * D + 1]) {
+        ref.delayedOuter(wr, er, gr, dr, t, 0.7);
+        wasm.delayedOuter(ww, ew, gw, dw, t, 0.7);
+      }
+      expect(wasm.read(ww)).toEqual(ref.read(wr));
+    });
+  }
+
+  it('delayedSpikeMatmul / delayedOuter equal a hand computation and check shapes', () => {
+    // B = 1, K = 2, N = 2, D = 3: x = [2, 0]; W = [[1, 2], [3, 4]], d = [[0, 2], [1, 1]]
+    for (const be of [ref, wasm] as Backend[]) {
+      const ring = be.tensor([3, 2]), w = be.fromArray([2, 2], [1, 2, 3, 4]), d = be.fromArray([2, 2], [0, 2, 1, 1]);
+      be.delayedSpikeMatmul(ring, be.fromArray([1, 2], [2, 0]), w, d, 1); // slots (1 + d) mod 3
+      expect(Array.from(be.read(ring))).toEqual([0, 4, 2, 0, 0, 0]);
+      const e = be.fromArray([3, 2], [1, 2, 3, 4, 5, 6]), gw = be.tensor([2, 2]);
+      be.delayedOuter(gw, e, be.fromArray([1, 2], [1, 10]), d, 4, 1); // slots (4 − d) mod 3 = [[1, 2], [0, 0]]
+      expect(Array.from(be.read(gw))).toEqual([3, 50, 2, 20]);
+      expect(() => be.delayedOuter(gw, be.tensor([3, 3]), be.tensor([1, 2]), d, 0, 1)).toThrow(ShapeError);
+      expect(() => be.delayedSpikeMatmul(be.tensor([4, 3]), be.tensor([1, 2]), w, d, 0)).toThrow(ShapeError);
+    }
+  });
+
+  it('copySlice copies a flat range and checks bounds', () => {
+    for (const be of [ref, wasm] as Backend[]) {
+      const dst = be.fromArray([2, 3], [0, 0, 0, 0, 0, 0]), src = be.fromArray([4], [1, 2, 3, 4]);
+      be.copySlice(dst, 2, src, 1, 3);
+      expect(Array.from(be.read(dst))).toEqual([0, 0, 2, 3, 4, 0]);
+      expect(() => be.copySlice(dst, 4, src, 0, 3)).toThrow(ShapeError);
+    }
+  });
+
+  it('elementwise runs a per-element function over the tensors in place', () => {
+    const fn = (A: Float32Array[], P: readonly number[], lo: number, hi: number) => {
+      for (let i = lo; i < hi; i++) A[0][i] = P[0] * A[0][i] + A[1][i];
+    };
+    const a = randn(rng, 37), b = randn(rng, 37);
+    const [ar, aw] = pair([37], a), [br, bw] = pair([37], b);
+    ref.elementwise(fn, [ar, br], [0.5]);
+    wasm.elementwise(fn, [aw, bw], [0.5]);
+    expect(wasm.read(aw)).toEqual(ref.read(ar));
+    expect(() => wasm.elementwise(fn, [aw, wasm.tensor([3])], [0.5])).toThrow(ShapeError);
+    expect(() => wasm.elementwise(fn, [ar], [0.5])).toThrow(ParameterError);
+  });
+});
+
 describe('wasm fused neuron steps vs reference', () => {
   const rng = new Rng(13);
   for (const reset of ['subtract', 'zero', 'none'] as const) {

@@ -110,6 +110,37 @@ describe('spiking sigprop on the engine: exact online gradients = finite differe
     });
   }
 
+  // Per-connection delays are a library feature (LayerSpec.delays as an Int32Array [in, out]); the
+  // experiment config accepts one number, so the array goes in through a cast to reach the rule.
+  const perConnection = (d: Int32Array): number => d as unknown as number;
+
+  for (const representation of ['voltage', 'surrogate'] as const) {
+    it(`LIF with a random delay (0..3 steps) per connection (${representation})`, () => {
+      const rng = new Rng(11);
+      const d = Int32Array.from({ length: K * lif.size }, () => rng.int(4));
+      expect(new Set(d).size).toBe(4);
+      const g = gradients(config({ ...lif, delays: perConnection(d) }, { representation }), 'layer0.W');
+      expect(g.rule.net.layers[0].delayLine!.slots).toBe(4);
+      expectExact(g);
+    });
+  }
+
+  it('per-connection delays all equal to d train as one delay d for the projection', () => {
+    const x = new Rng(1).fillUniform(new Float32Array(B * K));
+    const labels = Int32Array.from([0, 1, 2, 1]);
+    const run = (delays: number) => {
+      const rule = createRule(config({ ...lif, delays }, { representation: 'surrogate' }), { backend: be, rng: new Rng(7), inputSize: K, numClasses: C }) as SpikingSigprop;
+      const w0 = rule.state()['layer0.W'];
+      const losses: number[] = [];
+      for (let i = 0; i < 3; i++) losses.push(...rule.trainBatch(x, labels).layerLosses);
+      return { losses, w: rule.state()['layer0.W'], moved: rule.state()['layer0.W'].some((v, i) => v !== w0[i]) };
+    };
+    const uniform = run(2), each = run(perConnection(new Int32Array(K * lif.size).fill(2)));
+    expect(uniform.moved).toBe(true);
+    for (let i = 0; i < uniform.losses.length; i++) expect(each.losses[i]).toBeCloseTo(uniform.losses[i], 5);
+    for (let i = 0; i < uniform.w.length; i++) expect(each.w[i]).toBeCloseTo(uniform.w[i], 5);
+  });
+
 
   it('synaptic LIF (two filters, α then β)', () => {
     expectExact(gradients(config({ size: 5, model: 'synaptic', params: { alpha: 0.8, beta: 0.9, threshold: 0.5 } }, { representation: 'surrogate' }), 'layer0.W'));
