@@ -3,10 +3,11 @@
  * strings, mathjs parses them once, they are validated once and compiled once into a
  * JavaScript kernel that loops over the [batch, n] population.
  *
- * Host-only: the compiled kernel runs in JavaScript over `tensor.data`, not through a Backend
- * kernel (every built-in model's step does). On `reference` and `wasm` that is direct memory
- * access; a device backend would copy the state and the input to the host and back at every
- * step, so equation models are for exploration and small networks, not for device runs.
+ * The compiled per-element function steps through the Backend kernel `elementwise` (over the
+ * state variables, the spikes, the time and the input current, with the parameter values and dt):
+ * `reference` and `wasm` run it in JavaScript over their own memory (wasm: views of the shared
+ * memory, no copy); a device backend compiles the same function into a device kernel, as gpu.js
+ * does. The step touches no tensor.data itself.
  *
  *   const eqLif = defineEquationModel({
  *     name: 'eqlif',
@@ -52,7 +53,7 @@
  */
 import type { MathNode } from 'mathjs';
 import { mathjs } from '../src/lazy-mathjs.js'; // loaded when the first equation model is defined
-import type { Backend } from '../src/backend/backend.js';
+import type { Backend, ElementwiseKernel } from '../src/backend/backend.js';
 import { checkNumber, checkOneOf, ParameterError } from '../src/errors.js';
 import type { Tensor } from '../src/tensor.js';
 import { registerModel } from './catalog.js';
@@ -231,12 +232,18 @@ export function defineEquationModel(spec: EquationModelSpec): NeuronModel<Equati
   checkKnownKeys(`${name}: init`, spec.init, vars);
   for (const v of stateVars) init[v] = v === 's' || v === 't' ? 0 : checkNumber(`${name}: init.${v}`, spec.init?.[v] ?? 0);
 
+  // arrays: the state variables, then s (with a threshold), t (when used) and the input; params: the parameters, then dt
+  const nv = vars.length, spAt = nv, ttAt = nv + (hasThreshold ? 1 : 0), inAt = ttAt + (usesT ? 1 : 0);
   const src = [
     CODEGEN_PRELUDE,
-    'return function step(S, SP, TT, IN, P, dt_) {',
-    ...vars.map((v, k) => `  const S_${v} = S[${k}];`),
+    'return function step(A, P, lo_, hi_) {',
+    ...vars.map((v, k) => `  const S_${v} = A[${k}];`),
+    hasThreshold ? `  const SP = A[${spAt}];` : '',
+    usesT ? `  const TT = A[${ttAt}];` : '',
+    `  const IN = A[${inAt}];`,
     ...paramNames.map((p, k) => `  const p_${p} = P[${k}];`),
-    '  for (let i = 0; i < IN.length; i++) {',
+    `  const dt_ = P[${paramNames.length}];`,
+    '  for (let i = lo_; i < hi_; i++) {',
     ...vars.map((v) => `    const x_${v} = S_${v}[i];`),
     '    const in_ = IN[i];',
     hasThreshold ? '    const sp_ = SP[i];' : '',
@@ -248,22 +255,14 @@ export function defineEquationModel(spec: EquationModelSpec): NeuronModel<Equati
     '  }',
     '};',
   ].join('\n');
-  type Kernel = (S: Float32Array[], SP: Float32Array | null, TT: Float32Array | null, IN: Float32Array, P: number[], dt: number) => void;
-  const kernel = new Function(src)() as Kernel;
+  const kernel = new Function(src)() as ElementwiseKernel;
 
   const paramCache = new WeakMap<object, number[]>();
-  const step = (_b: Backend, p: EquationResolved, state: NeuronState, input: Tensor): void => {
+  const step = (b: Backend, p: EquationResolved, state: NeuronState, input: Tensor): void => {
     const ts = checkStep(name, state, stateVars, input);
     let pv = paramCache.get(p);
-    if (!pv) paramCache.set(p, (pv = paramNames.map((k) => p[k])));
-    kernel(
-      ts.slice(0, vars.length).map((t) => t.data),
-      hasThreshold ? state.s.data : null,
-      usesT ? state.t.data : null,
-      input.data,
-      pv,
-      p.dtMs,
-    );
+    if (!pv) paramCache.set(p, (pv = [...paramNames.map((k) => p[k]), p.dtMs]));
+    b.elementwise(kernel, [...ts.slice(0, vars.length), ...(hasThreshold ? [state.s] : []), ...(usesT ? [state.t] : []), input], pv);
   };
 
   const model: NeuronModel<EquationResolved> & { source: string; spec: EquationModelSpec } = {

@@ -42,6 +42,15 @@ function stepPathViolation(cfg: ExperimentConfig): string | undefined {
   return g.reads.length ? `device-to-host reads inside an engine window: ${g.reads.join(', ')}` : undefined;
 }
 
+/** One delay per connection of the first projection [K, 5], 0..3 steps (as the config's number type: see the cases). */
+function perConnectionDelays(): number {
+  const rng = new Rng(5);
+  return Int32Array.from({ length: K * 5 }, () => rng.int(4)) as unknown as number;
+}
+
+/** An inline equation-defined LIF (models/equation.ts; steps through Backend.elementwise). */
+const eqlif = { equations: 'dv/dt = (-v + I)/tau', threshold: 'v > vth', reset: 'v -= vth', parameters: { tau: 10, vth: 0.5 } };
+
 describe('the per-step path touches no host memory (a guarded backend refuses tensor.data inside engine windows)', () => {
   it('the guard catches a host read inside a window', () => {
     const g = guardedBackend();
@@ -59,6 +68,10 @@ describe('the per-step path touches no host memory (a guarded backend refuses te
     ['spiking sigprop, learned target projection', { targetProjection: 'learned' }],
     ['spiking sigprop with a membrane floor', { layers: [{ size: 5, params: { beta: 0.9, threshold: 0.5, vMin: -0.5 } }, { size: C }] }],
     ['spiking sigprop, recurrent and delayed layers', { layers: [{ size: 5, recurrent: 'all-to-all', delays: 2 }, { size: C }] }],
+    // per-connection delays are a library feature (LayerSpec.delays an Int32Array [in, out]); the array goes through the config by a cast
+    ['spiking sigprop, per-connection delays (0..3 steps), voltage mode', { representation: 'voltage', layers: [{ size: 5, delays: perConnectionDelays() }, { size: C }] }],
+    ['spiking sigprop, recurrent layers with per-connection delays', { layers: [{ size: 5, recurrent: 'all-to-all', delays: perConnectionDelays() }, { size: C }] }],
+    ['spiking sigprop, equation-defined LIF layers (voltage)', { representation: 'voltage', layers: [{ size: 5, model: eqlif as never }, { size: C }] }],
     ['spiking sigprop, synaptic LIF layers', { layers: [{ size: 5, model: 'synaptic', params: { alpha: 0.8, beta: 0.9, threshold: 0.5 } }, { size: C }] }],
     ['spiking sigprop, Izhikevich layers (voltage)', { representation: 'voltage', layers: [{ size: 5, model: 'izhikevich' }, { size: C }] }],
     ['spiking sigprop, AdEx layers (voltage)', { representation: 'voltage', layers: [{ size: 5, model: 'adex' }, { size: C }] }],
