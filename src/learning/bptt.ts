@@ -2,7 +2,8 @@
  * Baselines in the same engine, for the comparison table (not local learning rules):
  *
  * - 'bptt': backprop through time with a surrogate gradient on the same spiking network as
- *   spiking sigprop: LIF or synaptic LIF hidden layers and a leaky-integrator readout ('li') with
+ *   spiking sigprop: LIF, synaptic LIF, Izhikevich or AdEx hidden layers (with recurrent and
+ *   delayed projections) and a leaky-integrator readout ('li') with
  *   per-step softmax CE on its membrane, loss averaged over T. The forward pass is the rule's own
  *   engine Network (src/engine/network.ts) on the rule's parameter tensors; its afterLayer hook
  *   copies, at every step, each layer's input x_ℓ[t] (the spikes of the layer below, which are
@@ -24,7 +25,18 @@
  *   LIF: dJ_ℓ[t] = dU_ℓ[t] (or dA_ℓ[t]). Synaptic LIF (I_syn[t] = α·I_syn[t−1] + I[t] drives the
  *   membrane in place of I[t]): the gradient runs back through the second state variable too,
  *       dJ_ℓ[t] = dU_ℓ[t] + α·dJ_ℓ[t+1]   (dA_ℓ[t] in place of dU_ℓ[t] with an immediate reset).
- *   All are checked against autodiff of the forward in test/learning.bptt-grad.test.ts. Where a
+ *   Izhikevich and AdEx (Euler substeps with a reset, models/izhikevich.ts, models/adex.ts): the
+ *   hook keeps the input current I[t] and the state (v, u / w) at every step's end (and the initial
+ *   state); the backward recomputes the step's substeps from the state at its start and runs back
+ *   through them on the host (substepBackward), each substep adding dS_ℓ[t]·f'(v − vPeak) to its
+ *   post-update v, a reset detached (v = c carries no gradient to the past, u += d passes it).
+ *   Projections: with a recurrent projection (I[t] += S_ℓ[t−1]·R; 'one-to-one': R's diagonal)
+ *       dS_ℓ[t−1] += dJ_ℓ[t]·Rᵀ,  ∂L/∂R = Σ_t S_ℓ[t−1]ᵀ·dJ_ℓ[t]  (off-diagonal part removed for one-to-one);
+ *   with one delay d (I[t] = x_ℓ[t−d]·W + b)
+ *       dS_{ℓ−1}[t−d] += dJ_ℓ[t]·Wᵀ,  ∂L/∂W_ℓ = Σ_{t≥d} x_ℓ[t−d]ᵀ·dJ_ℓ[t];
+ *   those contributions to earlier steps wait in per-step buffers until the backward reaches them.
+ *   All are checked against autodiff of the forward in test/learning.bptt-grad.test.ts (the
+ *   substeps also against finite differences of the kernels). Where a
  *   membrane floor vMin held U, the path to U[t−1] and W is cut (Backend.gateBelow).
  * - 'bp' (mode 'rate'): the backprop MLP with the same activation and readout as the rate sigprop.
  */
