@@ -130,14 +130,18 @@ describe('layer models and parameters are checked at resolution, naming the laye
     expect(msgs[1]).toBe('layers[2].params.beta = -1 is out of range; layers[2].params.beta must be a finite number with 0 <= value <= 1');
     // reset to zero: spiking sigprop trains it (its trace is an approximation there); the BPTT baseline refuses it
     expect(issuesOf({ ...minimal, rule: 'bptt', layers: [{ size: 8, params: { reset: 'zero' } }, { size: 2 }] })).toEqual([
-      'layers[0].params.reset = "zero" cannot be used with rule "bptt" (backprop through time on LIF layers): the gradient is implemented for reset "subtract" or "none"; use one of those',
+      'layers[0].params.reset = "zero" cannot be used with rule "bptt" (backprop through time on spiking layers): the gradient is implemented for reset "subtract" or "none"; use one of those',
     ]);
     expect(issuesOf({ ...minimal, rule: 'bptt', layers: [{ size: 8, model: 'leaky' }, { size: 2 }] })[0]).toMatch(/layers\[0\]\.model = "leaky" cannot be used with rule "bptt".*use model "lif"/);
     expect(issuesOf({ ...minimal, mode: 'continuous', layers: [{ size: 8, model: 'lif' }, { size: 2 }] })[0]).toMatch(/layers\[0\]\.model = "lif" cannot be used with mode "continuous".*use model "leaky"/);
-    // recurrent and delayed projections: hidden layers of spiking sigprop only
+    // BPTT trains LIF, synaptic LIF, Izhikevich and AdEx hidden layers
+    expect(issuesOf({ ...minimal, rule: 'bptt', layers: [{ size: 8, model: 'izhikevich' }, { size: 8, model: 'adex' }, { size: 8, model: 'synaptic' }, { size: 2 }] })).toEqual([]);
+    // recurrent and delayed projections: hidden layers of spiking sigprop and of bptt
     expect(issuesOf({ ...minimal, layers: [{ size: 8, recurrent: 'all-to-all', delays: 3 }, { size: 2 }] })).toEqual([]);
+    expect(issuesOf({ ...minimal, rule: 'bptt', layers: [{ size: 8, recurrent: 'one-to-one' }, { size: 8, delays: 2 }, { size: 2 }] })).toEqual([]);
+    expect(issuesOf({ ...minimal, rule: 'bp', layers: [{ size: 8, recurrent: 'all-to-all' }, { size: 2 }] })[0]).toMatch(/^layers\[0\]\.recurrent cannot be used with rule "bp".*does not train them/);
     expect(issuesOf({ ...minimal, mode: 'rate', layers: [{ size: 8, recurrent: 'one-to-one' }, { size: 2 }] })).toEqual([
-      'layers[0].recurrent cannot be used with mode "rate" (a non-spiking MLP: no time steps, no spikes): mode "rate" (a non-spiking MLP: no time steps, no spikes) does not train them; use rule "sigprop" with mode "spiking" on a hidden layer',
+      'layers[0].recurrent cannot be used with mode "rate" (a non-spiking MLP: no time steps, no spikes): mode "rate" (a non-spiking MLP: no time steps, no spikes) does not train them; use rule "sigprop" (mode "spiking") or "bptt" on a hidden layer',
     ]);
     expect(issuesOf({ ...minimal, layers: [{ size: 8 }, { size: 2, delays: 1 }] })[0]).toMatch(/^layers\[1\]\.delays cannot be used with mode "spiking": the output layer is the readout/);
     expect(issuesOf({ ...minimal, layers: [{ size: 8, recurrent: 'all' }, { size: 2 }] })[0]).toMatch(/layers\[0\]\.recurrent.*all-to-all, one-to-one/);

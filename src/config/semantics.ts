@@ -5,7 +5,7 @@
  * readout layer's parameters, ...).
  *
  * The facts here mirror src/learning: sigprop-rate.ts and bptt.ts's BackpropMlp (dense layers,
- * φ = ruleParams.activation), sigprop-spiking.ts and bptt.ts's BpttRule (LIF hidden layers via
+ * φ = ruleParams.activation), sigprop-spiking.ts and bptt.ts's BpttRule (LIF, synaptic, Izhikevich or AdEx hidden layers via
  * resolveSpikingLayer, a leaky readout whose decay is ruleParams.readoutBeta), hebbian.ts
  * (leaky integrators, the output layer built from the last hidden layer's parameters).
  */
@@ -27,7 +27,7 @@ export function networkKind(cfg: Pick<ResolvedConfig, 'rule' | 'mode'>): Network
 /** One-phrase description of the network, for messages. */
 function described(cfg: Pick<ResolvedConfig, 'rule' | 'mode'>): string {
   if (cfg.rule === 'bp') return 'rule "bp" (the backprop MLP: no time steps, no spikes)';
-  if (cfg.rule === 'bptt') return 'rule "bptt" (backprop through time on LIF layers)';
+  if (cfg.rule === 'bptt') return 'rule "bptt" (backprop through time on spiking layers)';
   if (cfg.mode === 'rate') return 'mode "rate" (a non-spiking MLP: no time steps, no spikes)';
   if (cfg.mode === 'continuous') return 'mode "continuous" (leaky integrators, no spikes)';
   return 'mode "spiking"';
@@ -52,7 +52,7 @@ export function ignoredSettings(cfg: ResolvedConfig): IgnoredSetting[] {
   };
   const last = cfg.layers.length - 1;
   if (cfg.rule === 'bp' && cfg.mode !== 'rate') add(['mode'], 'rule "bp" is always the rate MLP; for a spiking baseline use rule "bptt"');
-  if (cfg.rule === 'bptt' && cfg.mode !== 'spiking') add(['mode'], 'rule "bptt" always trains the spiking LIF network');
+  if (cfg.rule === 'bptt' && cfg.mode !== 'spiking') add(['mode'], 'rule "bptt" always trains the spiking network');
   if (kind === 'rate') {
     add(['surrogate', 'representation', 'eligibility', 'steps', 'dtMs', 'encoder', 'encoderParams'], `${net} does not use it`);
     cfg.layers.forEach((_, i) => add([`layers[${i}].model`, `layers[${i}].params`], `${net} has no neuron models; its nonlinearity is ruleParams.activation`));
@@ -125,7 +125,7 @@ export function hiddenLayerModels(cfg: ResolvedConfig): HiddenLayerModels | unde
       return undefined;
     case 'spiking':
       return cfg.rule === 'bptt'
-        ? { allowed: ['lif', 'synaptic'], default: 'lif', why: 'the bptt baseline is implemented for LIF and synaptic LIF layers' }
+        ? { allowed: ['lif', 'synaptic', 'izhikevich', 'adex'], default: 'lif', why: 'the bptt baseline is implemented for LIF, synaptic LIF, Izhikevich and AdEx layers' }
         : {
           allowed: modelNames().filter((m) => onlineTrainable(getModel(m), cfg)), accepts: (m) => onlineTrainable(m, cfg), default: 'lif',
           why: `online sigprop needs a model that declares how its voltage responds to its input (inputResponse, models/model.ts)${cfg.representation === 'voltage' ? '' : ' and, in surrogate mode, a firing threshold'}`,
@@ -188,14 +188,15 @@ export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
   return issues;
 }
 
-/** Recurrent and delayed projections: the engine trains them with spiking sigprop, on hidden layers. */
+/** Recurrent and delayed projections: spiking sigprop and the bptt baseline train them, on hidden layers. */
 function projectionIssues(cfg: ResolvedConfig): LayerIssue[] {
   const issues: LayerIssue[] = [];
+  const trains = networkKind(cfg) === 'spiking' && (cfg.rule === 'sigprop' || cfg.rule === 'bptt');
   cfg.layers.forEach((layer, i) => {
     for (const key of ['recurrent', 'delays'] as const) {
       if (layer[key] === undefined) continue;
-      const why = i === cfg.layers.length - 1 ? 'the output layer is the readout' : networkKind(cfg) !== 'spiking' || cfg.rule !== 'sigprop' ? `${described(cfg)} does not train them` : undefined;
-      if (why) issues.push({ path: `layers[${i}].${key}`, value: layer[key], message: `layers[${i}].${key} cannot be used with ${described(cfg)}: ${why}; use rule "sigprop" with mode "spiking" on a hidden layer` });
+      const why = i === cfg.layers.length - 1 ? 'the output layer is the readout' : !trains ? `${described(cfg)} does not train them` : undefined;
+      if (why) issues.push({ path: `layers[${i}].${key}`, value: layer[key], message: `layers[${i}].${key} cannot be used with ${described(cfg)}: ${why}; use rule "sigprop" (mode "spiking") or "bptt" on a hidden layer` });
     }
   });
   return issues;

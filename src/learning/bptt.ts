@@ -2,7 +2,8 @@
  * Baselines in the same engine, for the comparison table (not local learning rules):
  *
  * - 'bptt': backprop through time with a surrogate gradient on the same spiking network as
- *   spiking sigprop: LIF or synaptic LIF hidden layers and a leaky-integrator readout ('li') with
+ *   spiking sigprop: LIF, synaptic LIF, Izhikevich or AdEx hidden layers (with recurrent and
+ *   delayed projections) and a leaky-integrator readout ('li') with
  *   per-step softmax CE on its membrane, loss averaged over T. The forward pass is the rule's own
  *   engine Network (src/engine/network.ts) on the rule's parameter tensors; its afterLayer hook
  *   copies, at every step, each layer's input x_ℓ[t] (the spikes of the layer below, which are
@@ -24,7 +25,18 @@
  *   LIF: dJ_ℓ[t] = dU_ℓ[t] (or dA_ℓ[t]). Synaptic LIF (I_syn[t] = α·I_syn[t−1] + I[t] drives the
  *   membrane in place of I[t]): the gradient runs back through the second state variable too,
  *       dJ_ℓ[t] = dU_ℓ[t] + α·dJ_ℓ[t+1]   (dA_ℓ[t] in place of dU_ℓ[t] with an immediate reset).
- *   All are checked against autodiff of the forward in test/learning.bptt-grad.test.ts. Where a
+ *   Izhikevich and AdEx (Euler substeps with a reset, models/izhikevich.ts, models/adex.ts): the
+ *   hook keeps the input current I[t] and the state (v, u / w) at every step's end (and the initial
+ *   state); the backward recomputes the step's substeps from the state at its start and runs back
+ *   through them on the host (substepBackward), each substep adding dS_ℓ[t]·f'(v − vPeak) to its
+ *   post-update v, a reset detached (v = c carries no gradient to the past, u += d passes it).
+ *   Projections: with a recurrent projection (I[t] += S_ℓ[t−1]·R; 'one-to-one': R's diagonal)
+ *       dS_ℓ[t−1] += dJ_ℓ[t]·Rᵀ,  ∂L/∂R = Σ_t S_ℓ[t−1]ᵀ·dJ_ℓ[t]  (off-diagonal part removed for one-to-one);
+ *   with one delay d (I[t] = x_ℓ[t−d]·W + b)
+ *       dS_{ℓ−1}[t−d] += dJ_ℓ[t]·Wᵀ,  ∂L/∂W_ℓ = Σ_{t≥d} x_ℓ[t−d]ᵀ·dJ_ℓ[t];
+ *   those contributions to earlier steps wait in per-step buffers until the backward reaches them.
+ *   All are checked against autodiff of the forward in test/learning.bptt-grad.test.ts (the
+ *   substeps also against finite differences of the kernels). Where a
  *   membrane floor vMin held U, the path to U[t−1] and W is cut (Backend.gateBelow).
  * - 'bp' (mode 'rate'): the backprop MLP with the same activation and readout as the rate sigprop.
  */
@@ -32,6 +44,10 @@ import { getActivation, type Activation } from '../../models/activations.js';
 import { resolveLif, type LifResolved } from '../../models/lif.js';
 import { getModel } from '../../models/registry.js';
 import { resolveSynaptic } from '../../models/synaptic.js';
+import { resolveIzhikevich, type IzhikevichResolved } from '../../models/izhikevich.js';
+import { resolveAdex, type AdexResolved } from '../../models/adex.js';
+import type { SurrogateKernelSpec } from '../backend/backend.js';
+import { initRecurrent, type Recurrence } from '../engine/layer.js';
 import { modelLabel } from '../config/inline-model.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { makeStepSource, type Encoder } from '../encoders.js';
@@ -46,35 +62,139 @@ import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import { rateNetwork } from './sigprop-rate.js';
 
 /** Hidden-layer models the BPTT baseline has a backward pass for. */
-export const BPTT_MODELS = ['lif', 'synaptic'] as const;
+export const BPTT_MODELS = ['lif', 'synaptic', 'izhikevich', 'adex'] as const;
 
-/** A BPTT hidden layer's resolved parameters: LIF, plus the synaptic current's decay α for 'synaptic'. */
-export interface SpikingLayerParams extends LifResolved {
-  model: (typeof BPTT_MODELS)[number];
+/** What every BPTT hidden layer has besides its model: its projection's recurrence and delay. */
+interface ProjectionParams {
+  /** Recurrent projection from the layer's own spikes at t−1, or absent. */
+  recurrent?: Recurrence;
+  /** One synaptic delay d (steps) for the feed-forward projection: x[t] arrives at t + d (0: none). */
+  delay: number;
+}
+
+/** A LIF or synaptic LIF BPTT hidden layer: LIF, plus the synaptic current's decay α for 'synaptic'. */
+export interface LifLayerParams extends LifResolved, ProjectionParams {
+  model: 'lif' | 'synaptic';
   /** Synaptic current decay α ('synaptic'), absent for 'lif'. */
   alpha?: number;
 }
 
+/** An Izhikevich or AdEx BPTT hidden layer: Euler substeps with a reset, backward through them (threshold = vPeak). */
+export type SubstepLayerParams = ProjectionParams & (
+  | { model: 'izhikevich'; p: IzhikevichResolved; threshold: number; beta?: undefined }
+  | { model: 'adex'; p: AdexResolved; threshold: number; beta?: undefined }
+);
+
+/** A BPTT hidden layer's resolved parameters. */
+export type SpikingLayerParams = LifLayerParams | SubstepLayerParams;
+
 /**
- * Resolve a BPTT hidden layer's parameters ('lif' or 'synaptic') and check the gradient is
- * implemented for them (reset 'subtract' or 'none'; no recurrent or delayed projection).
+ * Resolve a BPTT hidden layer's parameters ('lif', 'synaptic', 'izhikevich' or 'adex') and check
+ * the gradient is implemented for them (LIF: reset 'subtract' or 'none'; one delay for the
+ * projection, not one per connection).
  */
 export function resolveSpikingLayer(layer: ExperimentConfig['layers'][number], dtMs: number, index: number): SpikingLayerParams {
   const model = layer.model ?? 'lif';
   if (typeof model === 'string') getModel(model); // unknown model names fail here with the list of known ones
-  if (model !== 'lif' && model !== 'synaptic') {
-    throw new ParameterError(`layers[${index}].model = ${modelLabel(model)}: bptt is implemented for ${BPTT_MODELS.map((m) => `'${m}'`).join(' and ')} layers; use one of those (spiking sigprop trains every model)`);
+  if (typeof model !== 'string' || !(BPTT_MODELS as readonly string[]).includes(model)) {
+    throw new ParameterError(`layers[${index}].model = ${modelLabel(model)}: bptt is implemented for ${BPTT_MODELS.map((m) => `'${m}'`).join(', ')} layers; use one of those (spiking sigprop trains every model)`);
   }
-  for (const key of ['recurrent', 'delays'] as const) {
-    if (layer[key] !== undefined) throw new ParameterError(`layers[${index}].${key}: bptt does not train recurrent or delayed projections; use rule 'sigprop'`);
+  const delays = layer.delays as unknown;
+  if (delays !== undefined && (typeof delays !== 'number' || !Number.isInteger(delays) || delays < 0)) {
+    throw new ParameterError(`layers[${index}].delays: bptt trains one integer delay (steps) for the whole projection; give delays: d`);
   }
-  const p: SpikingLayerParams = model === 'lif'
-    ? { ...resolveLif(layer.params as never, dtMs), model }
-    : { ...resolveSynaptic(layer.params as never, dtMs), model };
+  const proj: ProjectionParams = { delay: (delays as number | undefined) ?? 0, ...(layer.recurrent !== undefined ? { recurrent: layer.recurrent } : {}) };
+  if (model === 'izhikevich') {
+    const p = resolveIzhikevich(layer.params as never, dtMs);
+    return { model, p, threshold: p.vPeak, ...proj };
+  }
+  if (model === 'adex') {
+    const p = resolveAdex(layer.params as never, dtMs);
+    return { model, p, threshold: p.Vpeak, ...proj };
+  }
+  const p: LifLayerParams = model === 'lif'
+    ? { ...resolveLif(layer.params as never, dtMs), model, ...proj }
+    : { ...resolveSynaptic(layer.params as never, dtMs), model: 'synaptic', ...proj };
   if (p.reset === 'zero') {
     throw new ParameterError(`layers[${index}].params.reset = "zero": the gradient is implemented for reset 'subtract' or 'none'; use one of those`);
   }
   return p;
+}
+
+/**
+ * Backward of one step of an Izhikevich or AdEx layer through its nSub Euler substeps, on the host
+ * in float64 (as the forward kernel runs them). From the state at the step's start (v0, w0: u for
+ * Izhikevich, w for AdEx) and the input current x, the substeps are recomputed; then, from
+ * dS (∂L/∂S[t]) and gv, gw (∂L/∂ of the state at the step's end, overwritten with ∂L/∂ of the
+ * state at its start), gx is written with ∂L/∂x. The step's spike S is 1 when any substep's
+ * post-update v reached the peak: each substep adds dS·f'(v − peak) to its v. A reset is detached:
+ * v = c (Vr) carries no gradient to the past, u (w) += d (b) passes it through unchanged.
+ */
+export function substepBackward(layer: SubstepLayerParams, sg: SurrogateKernelSpec, v0: Float32Array, w0: Float32Array, x: Float32Array, dS: Float32Array, gv: Float64Array, gw: Float64Array, gx: Float32Array): void {
+  const n = layer.p.nSub, h = layer.p.hMs, peak = layer.threshold;
+  const vs = new Float64Array(n), ws = new Float64Array(n), v1s = new Float64Array(n), sp = new Uint8Array(n);
+  for (let i = 0; i < v0.length; i++) {
+    let v = v0[i], w = w0[i];
+    const xi = x[i];
+    // forward, keeping each substep's starting state and post-update v
+    for (let k = 0; k < n; k++) {
+      vs[k] = v;
+      ws[k] = w;
+      if (layer.model === 'izhikevich') {
+        const q = layer.p;
+        v += h * (0.04 * v * v + 5 * v + 140 - w + xi);
+        w += h * q.a * (q.b * v - w);
+        v1s[k] = v;
+        sp[k] = v >= q.vPeak ? 1 : 0;
+        if (sp[k]) {
+          v = q.c;
+          w += q.d;
+        }
+      } else {
+        const q = layer.p;
+        const arg = Math.min((v - q.VT) / q.deltaT, (q.Vpeak - q.VT) / q.deltaT);
+        const dv = (-q.gL * (v - q.EL) + q.gL * q.deltaT * Math.exp(arg) - w + xi) / q.C;
+        const dw = (q.a * (v - q.EL) - w) / q.tauWMs;
+        v += h * dv;
+        w += h * dw;
+        v1s[k] = v;
+        sp[k] = v > q.Vpeak ? 1 : 0;
+        if (sp[k]) {
+          v = q.Vr;
+          w += q.b;
+        }
+      }
+    }
+    // backward through the substeps
+    let g1 = gv[i], g2 = gw[i], gxi = 0;
+    const ds = dS[i];
+    for (let k = n - 1; k >= 0; k--) {
+      // after the reset (detached): v = c gives no gradient; u += d passes it
+      let gv1 = sp[k] ? 0 : g1;
+      gv1 += ds * sg.df(v1s[k] - peak);
+      const gw1 = g2, v = vs[k];
+      if (layer.model === 'izhikevich') {
+        const q = layer.p;
+        // u1 = u + h·a·(b·v1 − u)
+        gv1 += gw1 * h * q.a * q.b;
+        // v1 = v + h·(0.04·v² + 5·v + 140 − u + x)
+        g1 = gv1 * (1 + h * (0.08 * v + 5));
+        g2 = gw1 * (1 - h * q.a) - h * gv1;
+        gxi += h * gv1;
+      } else {
+        const q = layer.p;
+        const z = (v - q.VT) / q.deltaT;
+        const dexp = z < (q.Vpeak - q.VT) / q.deltaT ? q.gL * Math.exp(z) : 0;
+        // v1 = v + h·(−gL·(v − EL) + gL·ΔT·exp(arg) − w + x)/C, w1 = w + h·(a·(v − EL) − w)/τw (both from the substep's start)
+        g1 = gv1 * (1 + (h * (-q.gL + dexp)) / q.C) + (gw1 * h * q.a) / q.tauWMs;
+        g2 = (-gv1 * h) / q.C + gw1 * (1 - h / q.tauWMs);
+        gxi += (h * gv1) / q.C;
+      }
+    }
+    gv[i] = g1;
+    gw[i] = g2;
+    gx[i] = gxi;
+  }
 }
 
 /** Shared parameter bookkeeping of the two baselines. */
@@ -111,7 +231,7 @@ export class BpttRule extends BaselineBase implements TrainingRule {
   readonly settings: RuleSettings;
   readonly layers: DenseParams[];
   readonly readout: DenseParams;
-  /** Per hidden layer: the resolved LIF (or synaptic LIF) parameters. */
+  /** Per hidden layer: the resolved model parameters (LIF, synaptic LIF, Izhikevich, AdEx) and projection. */
   readonly lif: SpikingLayerParams[];
   readonly readoutBeta: number;
   /** The forward pass: the hidden layers and the readout ('li'), on the rule's parameter tensors. */
@@ -130,12 +250,27 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     if (s.hidden.length < 1) throw new ParameterError('bptt needs at least one hidden layer: layers = [{ size: 1000 }, { size: 10 }]');
     if (s.encoder === 'raster') throw new ParameterError("bptt: encoder 'raster' is not supported; use 'rate'");
     this.lif = s.hidden.map((l, i) => resolveSpikingLayer(l, s.dtMs, i));
-    this.immediateReset = this.lif.map((p) => !p.resetDelay && p.reset === 'subtract');
-    this.readoutBeta = s.readoutBeta ?? this.lif[this.lif.length - 1].beta;
-    ({ layers: this.layers, readout: this.readout } = makeLayers(ctx, s, ctx.inputSize));
+    this.immediateReset = this.lif.map((p) => p.model !== 'izhikevich' && p.model !== 'adex' && !p.resetDelay && p.reset === 'subtract');
+    this.readoutBeta = s.readoutBeta ?? this.lif[this.lif.length - 1].beta ?? 0.9;
+    // as makeLayers, with recurrent weights (initialised as the engine's) where a layer has them
+    let fanIn = ctx.inputSize;
+    this.layers = s.hidden.map((l, i) => {
+      const r = this.lif[i].recurrent;
+      const rec = r ? initRecurrent(ctx.rng, l.size, r, s.initScale) : undefined;
+      const d = new DenseParams(ctx.backend, ctx.rng, `layer${i}`, fanIn, l.size, s, s.learningRate, rec);
+      fanIn = l.size;
+      return d;
+    });
+    this.readout = new DenseParams(ctx.backend, ctx.rng, 'readout', fanIn, s.outputSize, s);
     this.sc = new Scratch(ctx.backend);
     this.store = new Scratch(ctx.backend);
-    const hidden = s.hidden.map((l, i) => ({ size: l.size, model: this.lif[i].model, params: l.params, propagation: 'event' as const, name: `layer${i}` }));
+    const hidden = s.hidden.map((l, i) => {
+      const p = this.lif[i];
+      return {
+        size: l.size, model: p.model, params: l.params, propagation: 'event' as const, name: `layer${i}`,
+        ...(p.recurrent ? { recurrent: p.recurrent } : {}), ...(p.delay > 0 ? { delays: p.delay } : {}),
+      };
+    });
     this.net = new Network(
       ctx.backend,
       { inputSize: ctx.inputSize, dtMs: s.dtMs, layers: [...hidden, { size: s.outputSize, model: 'li', params: { beta: this.readoutBeta }, propagation: 'event', name: 'readout' }] },
@@ -146,9 +281,12 @@ export class BpttRule extends BaselineBase implements TrainingRule {
 
   describe(): string {
     const s = this.settings;
-    const models = [...new Set(this.lif.map((p) => (p.model === 'lif' ? 'LIF' : 'synaptic LIF')))].join('/');
-    const alphas = this.lif.some((p) => p.alpha !== undefined) ? ` α=${this.lif.map((p) => p.alpha ?? '-').join('/')}` : '';
-    return `bptt (spiking ${models} β=${this.lif.map((p) => p.beta).join('/')}${alphas}, T=${s.steps}, surrogate=${s.surrogate.spec}) ` +
+    const label = (p: SpikingLayerParams) => (p.model === 'lif' ? 'LIF' : p.model === 'synaptic' ? 'synaptic LIF' : p.model === 'izhikevich' ? 'Izhikevich' : 'AdEx') +
+      (p.recurrent ? `+${p.recurrent}` : '') + (p.delay > 0 ? `+delay ${p.delay}` : '');
+    const models = [...new Set(this.lif.map(label))].join('/');
+    const betas = this.lif.some((p) => p.beta !== undefined) ? ` β=${this.lif.map((p) => p.beta ?? '-').join('/')}` : '';
+    const alphas = this.lif.some((p) => 'alpha' in p && p.alpha !== undefined) ? ` α=${this.lif.map((p) => ('alpha' in p ? p.alpha : undefined) ?? '-').join('/')}` : '';
+    return `bptt (spiking ${models}${betas}${alphas}, T=${s.steps}, surrogate=${s.surrogate.spec}) ` +
       `${[this.ctx.inputSize, ...s.hidden.map((l) => l.size), s.outputSize].join('-')} encoder=${s.encoder} ${s.optimizer} lr=${s.learningRate}`;
   }
 
@@ -165,15 +303,26 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     const s = this.settings, be = this.ctx.backend, T = s.steps, B = labels.length, L = this.layers.length;
     const C = this.readout.outSize, step = ++this.stepIndex, store = this.store;
     const src = makeStepSource(s, this.ctx, x, B, new Float32Array(0), 0, this.ctx.inputSize, this.encoders);
-    // per-step stores: layer ℓ's input x_ℓ[t] (the readout's is the top layer's spikes), U_ℓ[t], A_ℓ[t], the readout's ∂L_t/∂U_o
+    // per-step stores: layer ℓ's input x_ℓ[t] (the readout's is the top layer's spikes), U_ℓ[t], A_ℓ[t], the readout's ∂L_t/∂U_o;
+    // Izhikevich / AdEx: v, u (w) at the end of step t (index −1: the initial state) and the input current I[t]
     const xs = (i: number, t: number) => store.get(`x${i}.${t}`, [B, this.net.layers[i].inSize]);
     const us = (i: number, t: number) => store.get(`u${i}.${t}`, [B, this.layers[i].outSize]);
     const as = (i: number, t: number) => store.get(`a${i}.${t}`, [B, this.layers[i].outSize]);
+    const ws = (i: number, t: number) => store.get(`w${i}.${t}`, [B, this.layers[i].outSize]);
+    const is = (i: number, t: number) => store.get(`i${i}.${t}`, [B, this.layers[i].outSize]);
     const dzs = (t: number) => store.get(`dz${t}`, [B, C]);
     const zsum = this.sc.zeros('zsum', [B, C]);
     const lossAcc = lossAccumulator(this.sc, 'loss'), roP = oneHotTargets(this.sc, labels, C);
+    const substep = this.lif.map((p) => p.model === 'izhikevich' || p.model === 'adex');
+    const recVar = (i: number) => (this.lif[i].model === 'izhikevich' ? 'u' : 'w');
     // forward on the engine, storing every step
     this.net.reset(B);
+    for (let i = 0; i < L; i++) {
+      if (!substep[i]) continue;
+      const layer = this.net.layers[i];
+      be.copy(us(i, -1), layer.voltage());
+      be.copy(ws(i, -1), layer.stateVar(recVar(i)));
+    }
     this.net.run({
       steps: T,
       write: (t, out) => src.write(t, out),
@@ -187,11 +336,15 @@ export class BpttRule extends BaselineBase implements TrainingRule {
             softmaxCE(be, U, roP, dzs(t), lossAcc);
             return;
           }
+          if (substep[i]) {
+            be.copy(is(i, t), layer.inputCurrent());
+            be.copy(ws(i, t), layer.stateVar(recVar(i)));
+          }
           // immediate subtract reset: keep the pre-reset membrane A[t] = β·U[t−1] + I[t] (synaptic: + I_syn[t]), where the spike is decided
           if (this.immediateReset[i]) {
             const at = as(i, t);
             be.copy(at, this.lif[i].model === 'synaptic' ? layer.stateVar('isyn') : layer.inputCurrent());
-            if (t > 0) be.axpby(at, us(i, t - 1), this.lif[i].beta, 1);
+            if (t > 0) be.axpby(at, us(i, t - 1), this.lif[i].beta as number, 1);
           }
           be.copy(us(i, t), layer.voltage());
         },
@@ -201,47 +354,85 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     for (const l of [...this.layers, this.readout]) l.zeroGrad();
     const dUo = this.sc.zeros('dUo', [B, C]);
     const dU = this.layers.map((l, i) => this.sc.zeros(`dU${i}`, [B, l.outSize]));
-    const dJ = this.layers.map((l, i) => (this.lif[i].alpha !== undefined ? this.sc.zeros(`dJ${i}`, [B, l.outSize]) : null));
+    const dJ = this.layers.map((l, i) => (this.lif[i].model === 'synaptic' ? this.sc.zeros(`dJ${i}`, [B, l.outSize]) : null));
     const dS = this.layers.map((l, i) => this.sc.get(`dS${i}`, [B, l.outSize]));
     const fp = this.layers.map((l, i) => this.sc.get(`fp${i}`, [B, l.outSize]));
     const oneMinus = this.layers.map((l, i) => (this.immediateReset[i] ? this.sc.get(`om${i}`, [B, l.outSize]) : null));
+    // delays of the projection into each layer (the readout's: 0); pending dS_ℓ[τ] from later steps
+    // (a recurrent layer's own dI[τ+1]·Rᵀ, a delayed layer above's dI[τ+d]·Wᵀ)
+    const delay = [...this.lif.map((p) => p.delay), 0];
+    const pending = this.layers.map((_, i) => !!this.lif[i].recurrent || delay[i + 1] > 0);
+    const pend = (i: number, t: number) => this.sc.get(`pend${i}.${t}`, [B, this.layers[i].outSize]);
+    for (let i = 0; i < L; i++) if (pending[i]) for (let t = 0; t < T; t++) be.fill(pend(i, t), 0);
+    // Izhikevich / AdEx: ∂L/∂(v, u) at the end of the step being processed (host, float64) and dI[t]
+    const gV = this.layers.map((l, i) => (substep[i] ? new Float64Array(B * l.outSize) : null));
+    const gW = this.layers.map((l, i) => (substep[i] ? new Float64Array(B * l.outSize) : null));
+    const gX = this.layers.map((l, i) => (substep[i] ? this.sc.get(`gx${i}`, [B, l.outSize]) : null));
+    const gXh = this.layers.map((l, i) => (substep[i] ? new Float32Array(B * l.outSize) : null));
     for (let t = T - 1; t >= 0; t--) {
       be.axpby(dUo, dzs(t), 1 / T, this.readoutBeta);
       be.spikeOuter(this.readout.W.grad, xs(L, t), dUo, 1);
       be.sumRows(this.readout.b.grad, dUo, 1, 1);
       let above: Tensor = dUo, aboveW = this.readout.W.value;
       for (let i = L - 1; i >= 0; i--) {
-        be.matmul(dS[i], above, aboveW, { transB: true });
+        // dS_ℓ[t]: from the layer above at t (undelayed projection) and what later steps left pending
+        if (delay[i + 1] === 0) {
+          be.matmul(dS[i], above, aboveW, { transB: true });
+          if (pending[i]) be.axpby(dS[i], pend(i, t), 1, 1);
+        } else be.copy(dS[i], pend(i, t));
         const ut = us(i, t);
         const lif = this.lif[i];
-        if (this.immediateReset[i]) {
-          // dA[t] = dS ⊙ f'(A − θ) + g ⊙ (1 − θ·f'(A − θ)), g = β·dA[t+1] gated where the floor held U[t]
-          be.surrogate(fp[i], as(i, t), lif.threshold, s.surrogate, true);
-          const g = dU[i], h = oneMinus[i] as Tensor;
-          be.axpby(g, g, 0, lif.beta);
-          if (lif.vMin !== undefined) be.gateBelow(g, ut, lif.vMin);
-          be.axpby(h, fp[i], -lif.threshold, 0);
-          be.addScalar(h, 1); // 1 − θ·f'(A − θ)
-          be.mul(g, g, h);
-          be.mul(dS[i], dS[i], fp[i]);
-          be.axpby(g, dS[i], 1, 1);
+        let g: Tensor;
+        if (lif.model === 'izhikevich' || lif.model === 'adex') {
+          const gx = gXh[i] as Float32Array;
+          substepBackward(lif, s.surrogate, be.read(us(i, t - 1)), be.read(ws(i, t - 1)), be.read(is(i, t)), be.read(dS[i]), gV[i] as Float64Array, gW[i] as Float64Array, gx);
+          g = gX[i] as Tensor;
+          be.write(g, gx);
         } else {
-          be.surrogate(fp[i], ut, lif.threshold, s.surrogate, true);
-          be.mul(dS[i], dS[i], fp[i]);
-          be.axpby(dU[i], dS[i], 1, lif.beta);
-          // dU now holds ∂L/∂(U[t] before the floor): zero where the floor held U (no path to W or U[t−1])
-          if (lif.vMin !== undefined) be.gateBelow(dU[i], ut, lif.vMin);
+          if (this.immediateReset[i]) {
+            // dA[t] = dS ⊙ f'(A − θ) + g ⊙ (1 − θ·f'(A − θ)), g = β·dA[t+1] gated where the floor held U[t]
+            be.surrogate(fp[i], as(i, t), lif.threshold, s.surrogate, true);
+            const gu = dU[i], h = oneMinus[i] as Tensor;
+            be.axpby(gu, gu, 0, lif.beta);
+            if (lif.vMin !== undefined) be.gateBelow(gu, ut, lif.vMin);
+            be.axpby(h, fp[i], -lif.threshold, 0);
+            be.addScalar(h, 1); // 1 − θ·f'(A − θ)
+            be.mul(gu, gu, h);
+            be.mul(dS[i], dS[i], fp[i]);
+            be.axpby(gu, dS[i], 1, 1);
+          } else {
+            be.surrogate(fp[i], ut, lif.threshold, s.surrogate, true);
+            be.mul(dS[i], dS[i], fp[i]);
+            be.axpby(dU[i], dS[i], 1, lif.beta);
+            // dU now holds ∂L/∂(U[t] before the floor): zero where the floor held U (no path to W or U[t−1])
+            if (lif.vMin !== undefined) be.gateBelow(dU[i], ut, lif.vMin);
+          }
+          // the gradient of the input current: dU itself (LIF), or through the synaptic current dJ[t] = dU[t] + α·dJ[t+1]
+          const dj = dJ[i];
+          if (dj) be.axpby(dj, dU[i], 1, lif.alpha as number);
+          g = dj ?? dU[i];
         }
-        // the gradient of the input current: dU itself (LIF), or through the synaptic current dJ[t] = dU[t] + α·dJ[t+1]
-        const dj = dJ[i];
-        if (dj) be.axpby(dj, dU[i], 1, lif.alpha as number);
-        const g = dj ?? dU[i];
-        be.spikeOuter(this.layers[i].W.grad, xs(i, t), g, 1);
+        // W: the input that arrives now, x_ℓ[t − d]; the layer below's spikes at t − d get dI[t]·Wᵀ
+        const d = delay[i];
+        if (t - d >= 0) {
+          be.spikeOuter(this.layers[i].W.grad, xs(i, t - d), g, 1);
+          if (d > 0 && i > 0) be.matmul(pend(i - 1, t - d), g, this.layers[i].W.value, { transB: true, beta: 1 });
+        }
         be.sumRows(this.layers[i].b.grad, g, 1, 1);
+        // recurrent input S_ℓ[t−1]·R (S_ℓ[t−1] is the layer above's stored input at t − 1)
+        const R = this.layers[i].R;
+        if (R && t > 0) {
+          be.spikeOuter(R.grad, xs(i + 1, t - 1), g, 1);
+          be.matmul(pend(i, t - 1), g, R.value, { transB: true, beta: 1 });
+        }
         above = g;
         aboveW = this.layers[i].W.value;
       }
     }
+    // one-to-one recurrence: only the diagonal is a parameter
+    this.layers.forEach((l, i) => {
+      if (l.R && this.lif[i].recurrent === 'one-to-one') be.mul(l.R.grad, l.R.grad, this.diagMask(l.outSize));
+    });
     this.stats = [];
     this.layers.forEach((l, i) => {
       l.step(step);
@@ -254,6 +445,15 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
     const lossSum = readLoss(be, lossAcc);
     return { loss: lossSum / T, layerLosses: [lossSum / T], accuracy: correct / B };
+  }
+
+  /** The identity [n, n] as a mask (one-to-one recurrent gradients). */
+  private diagMask(n: number): Tensor {
+    const m = this.sc.get(`eye${n}`, [n, n]);
+    const h = new Float32Array(n * n);
+    for (let k = 0; k < n; k++) h[k * n + k] = 1;
+    this.ctx.backend.write(m, h);
+    return m;
   }
 
   /** argmax_c Σ_t U_o[t]: the rule's own network run forward, a hook summing the readout. */
