@@ -24,36 +24,15 @@
  * decays [(1 + hMs·λ)^nSub] (at most 1) and gain (hMs/C)·Σ_k (1 + hMs·λ)^k (mV per pA). The
  * feedback through w, the exponential's growth away from rest and the reset V ← Vr are ignored.
  */
-import type { Backend } from '../src/backend/backend.js';
+import type { AdexKernelParams, Backend } from '../src/backend/backend.js';
 import { checkNumber, checkOneOf, ParameterError } from '../src/errors.js';
 import type { Tensor } from '../src/tensor.js';
 import { registerModel } from './catalog.js';
 import { allocState, checkDt, checkKnownKeys, checkStep, checkTau, eulerSubstepResponse } from './common.js';
 import type { InputResponse, NeuronModel, NeuronState } from './model.js';
 
-/** Physical AdEx parameters (pF, nS, mV, ms, pA). */
-export interface AdexPhysical {
-  /** Membrane capacitance (pF). */
-  C: number;
-  /** Leak conductance (nS). */
-  gL: number;
-  /** Leak reversal (mV). */
-  EL: number;
-  /** Threshold slope factor (mV). */
-  deltaT: number;
-  /** Effective threshold (mV). */
-  VT: number;
-  /** Adaptation time constant (ms). */
-  tauWMs: number;
-  /** Subthreshold adaptation (nS). */
-  a: number;
-  /** Spike-triggered adaptation (pA). */
-  b: number;
-  /** Reset potential (mV). */
-  Vr: number;
-  /** Spike cut-off (mV). */
-  Vpeak: number;
-}
+/** Physical AdEx parameters (pF, nS, mV, ms, pA): the step kernel's parameters without its substeps. */
+export type AdexPhysical = Omit<AdexKernelParams, 'nSub' | 'hMs'>;
 
 /**
  * Parameter sets by name. 'regular' is the paper's cortical pyramidal cell (the default);

@@ -49,15 +49,25 @@ export interface IzhikevichKernelParams {
 
 /** Parameters of the AdEx step (models/adex.ts; pF, nS, mV, ms, pA). */
 export interface AdexKernelParams {
+  /** Membrane capacitance (pF). */
   C: number;
+  /** Leak conductance (nS). */
   gL: number;
+  /** Leak reversal (mV). */
   EL: number;
+  /** Threshold slope factor (mV). */
   deltaT: number;
+  /** Effective threshold (mV). */
   VT: number;
+  /** Adaptation time constant (ms). */
   tauWMs: number;
+  /** Subthreshold adaptation (nS). */
   a: number;
+  /** Spike-triggered adaptation (pA). */
   b: number;
+  /** Reset potential (mV). */
   Vr: number;
+  /** Spike cut-off (mV). */
   Vpeak: number;
   /** Number of Euler substeps per step and their length in ms. */
   nSub: number;

@@ -2,9 +2,7 @@
 // and the weight-gradient outer product from a ring of presynaptic traces. Scalar loops with the
 // reference's arithmetic (product and sum in float64, stored as float32), so results are bitwise equal.
 
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
-}
+import { at } from './mem';
 
 /**
  * ring [D·B, N] += for every non-zero s[b,k]: s[b,k]·W[k,n] into slot (t + d[k,n]) mod D, row b.

@@ -3,17 +3,7 @@
 // intermediate and accumulator, float32 only where a value is stored. Single-threaded (small next
 // to the matmuls); elementwise ones still take a range [lo, hi). A pointer 0 means "not given".
 
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
-}
-
-@inline function ld(base: usize, index: i32): f64 {
-  return <f64>load<f32>(at(base, index));
-}
-
-@inline function st(base: usize, index: i32, v: f64): void {
-  store<f32>(at(base, index), <f32>v);
-}
+import { at, ld, st } from './mem';
 
 /** x += c on [lo, hi). */
 export function addScalar(x: usize, c: f64, lo: i32, hi: i32): void {

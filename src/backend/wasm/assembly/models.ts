@@ -4,17 +4,7 @@
 
 import { activation } from './losses';
 
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
-}
-
-@inline function ld(base: usize, index: i32): f64 {
-  return <f64>load<f32>(at(base, index));
-}
-
-@inline function st(base: usize, index: i32, v: f64): void {
-  store<f32>(at(base, index), <f32>v);
-}
+import { at, ld, st } from './mem';
 
 /**
  * Leaky integrator on [lo, hi): h = h + gain·(I − h); then, for kind ≥ 0 (a native activation of
