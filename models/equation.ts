@@ -409,3 +409,27 @@ export function registerEquationModel(spec: EquationModelSpec, replace = false):
   registerModel(m, replace);
   return m;
 }
+
+/** An equation model's parsed parts (the spec must build with defineEquationModel). */
+export interface EquationParts {
+  vars: string[];
+  eqs: { text: string; target: string; kind: 'ode' | 'discrete'; rhs: MathNode }[];
+  /** Reset statements in order, `x op= e` already rewritten as `x = x op (e)`. */
+  resets: { text: string; target: string; rhs: MathNode }[];
+  method: 'euler' | 'exponential';
+  voltage: string;
+  threshold: string | undefined;
+  paramNames: string[];
+}
+
+/** The parsed equations and resets of a spec, as defineEquationModel reads them (used by the BPTT backward, src/learning/bptt-equation.ts). */
+export function equationParts(spec: EquationModelSpec): EquationParts {
+  const name = spec.name || 'inline';
+  const eqs = splitStatements(spec.equations).map((e) => parseEquation(name, e));
+  const vars = eqs.map((e) => e.target);
+  const threshold = spec.threshold !== undefined && spec.threshold.trim() !== '' ? spec.threshold : undefined;
+  return {
+    vars, eqs, resets: threshold ? splitStatements(spec.reset).map((r) => parseReset(name, r, vars)) : [],
+    method: spec.method ?? 'euler', voltage: spec.voltage ?? vars[0], threshold, paramNames: Object.keys(spec.parameters ?? {}),
+  };
+}

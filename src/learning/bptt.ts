@@ -48,7 +48,8 @@ import { resolveIzhikevich, type IzhikevichResolved } from '../../models/izhikev
 import { resolveAdex, type AdexResolved } from '../../models/adex.js';
 import type { SurrogateKernelSpec } from '../backend/backend.js';
 import { initRecurrent, type Recurrence } from '../engine/layer.js';
-import { modelLabel } from '../config/inline-model.js';
+import { buildInlineModel, layerModel, modelLabel } from '../config/inline-model.js';
+import { compileEquationBackward, equationSpecOf, type EquationBackward } from './bptt-equation.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { makeStepSource, type Encoder } from '../encoders.js';
 import { Network } from '../engine/network.js';
@@ -64,12 +65,14 @@ import { rateNetwork } from './sigprop-rate.js';
 /** Hidden-layer models the BPTT baseline has a backward pass for. */
 export const BPTT_MODELS = ['lif', 'synaptic', 'izhikevich', 'adex'] as const;
 
-/** What every BPTT hidden layer has besides its model: its projection's recurrence and delay. */
+/** What every BPTT hidden layer has besides its model: its projection's recurrence and delays. */
 interface ProjectionParams {
   /** Recurrent projection from the layer's own spikes at t−1, or absent. */
   recurrent?: Recurrence;
-  /** One synaptic delay d (steps) for the feed-forward projection: x[t] arrives at t + d (0: none). */
+  /** One synaptic delay d (steps) for the feed-forward projection: x[t] arrives at t + d (0: none, or per-connection delays). */
   delay: number;
+  /** One delay per connection [in, out] row-major (x_k[t] reaches n at t + d_kn), or absent. */
+  connDelays?: Int32Array;
 }
 
 /** A LIF or synaptic LIF BPTT hidden layer: LIF, plus the synaptic current's decay α for 'synaptic'. */
@@ -85,35 +88,73 @@ export type SubstepLayerParams = ProjectionParams & (
   | { model: 'adex'; p: AdexResolved; threshold: number; beta?: undefined }
 );
 
+/** An equation-defined BPTT hidden layer (registered or inline): its compiled step backward (src/learning/bptt-equation.ts). */
+export interface EquationLayerParams extends ProjectionParams {
+  model: 'equation';
+  /** The model's name (messages), and what the engine layer is given: the registry name or the inline spec. */
+  name: string;
+  source: NonNullable<ExperimentConfig['layers'][number]['model']>;
+  backward: EquationBackward;
+  beta?: undefined;
+}
+
 /** A BPTT hidden layer's resolved parameters. */
-export type SpikingLayerParams = LifLayerParams | SubstepLayerParams;
+export type SpikingLayerParams = LifLayerParams | SubstepLayerParams | EquationLayerParams;
 
 /**
- * Resolve a BPTT hidden layer's parameters ('lif', 'synaptic', 'izhikevich' or 'adex') and check
- * the gradient is implemented for them (LIF: reset 'subtract' or 'none'; one delay for the
- * projection, not one per connection).
+ * Resolve a BPTT hidden layer's parameters ('lif', 'synaptic', 'izhikevich', 'adex', or an
+ * equation-defined model, registered or inline, whose threshold is 'x > θ') and check the gradient
+ * is implemented for them (LIF: reset 'subtract' or 'none'). Delays: one integer for the
+ * projection, or one per connection (an Int32Array or array [in, out] row-major; its length is
+ * checked by the engine's layer).
  */
 export function resolveSpikingLayer(layer: ExperimentConfig['layers'][number], dtMs: number, index: number): SpikingLayerParams {
   const model = layer.model ?? 'lif';
-  if (typeof model === 'string') getModel(model); // unknown model names fail here with the list of known ones
-  if (typeof model !== 'string' || !(BPTT_MODELS as readonly string[]).includes(model)) {
-    throw new ParameterError(`layers[${index}].model = ${modelLabel(model)}: bptt is implemented for ${BPTT_MODELS.map((m) => `'${m}'`).join(', ')} layers; use one of those (spiking sigprop trains every model)`);
+  const built = typeof model === 'string' ? getModel(model) : undefined; // unknown model names fail here with the list of known ones
+  const spec = typeof model === 'string' ? equationSpecOf(built) : model;
+  if (!spec && !(BPTT_MODELS as readonly string[]).includes(model as string)) {
+    throw new ParameterError(`layers[${index}].model = ${modelLabel(model)}: bptt is implemented for ${BPTT_MODELS.map((m) => `'${m}'`).join(', ')} and equation-defined layers; use one of those (spiking sigprop trains every model)`);
   }
   const delays = layer.delays as unknown;
-  if (delays !== undefined && (typeof delays !== 'number' || !Number.isInteger(delays) || delays < 0)) {
-    throw new ParameterError(`layers[${index}].delays: bptt trains one integer delay (steps) for the whole projection; give delays: d`);
+  let proj: ProjectionParams;
+  if (delays === undefined || typeof delays === 'number') {
+    if (delays !== undefined && (!Number.isInteger(delays) || delays < 0)) {
+      throw new ParameterError(`layers[${index}].delays = ${delays}: give one integer delay d >= 0 (steps) for the projection, or one per connection`);
+    }
+    proj = { delay: (delays as number | undefined) ?? 0 };
+  } else {
+    const arr = delays instanceof Int32Array ? delays : Array.isArray(delays) ? Int32Array.from(delays as number[]) : null;
+    if (!arr || (Array.isArray(delays) && (delays as unknown[]).some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0))) {
+      throw new ParameterError(`layers[${index}].delays: give one integer delay d >= 0 (steps) for the projection, or one per connection (integers >= 0, [in, out] row-major)`);
+    }
+    for (let k = 0; k < arr.length; k++) {
+      if (arr[k] < 0) throw new ParameterError(`layers[${index}].delays[${k}] = ${arr[k]}: delays are integers >= 0 (steps)`);
+    }
+    proj = { delay: 0, connDelays: arr };
   }
-  const proj: ProjectionParams = { delay: (delays as number | undefined) ?? 0, ...(layer.recurrent !== undefined ? { recurrent: layer.recurrent } : {}) };
-  if (model === 'izhikevich') {
+  if (layer.recurrent !== undefined) proj.recurrent = layer.recurrent;
+  if (spec) {
+    const m = typeof model === 'string' ? built! : buildInlineModel(model);
+    m.resolve(layer.params as never, dtMs); // parameter errors, as the engine's layer would give them
+    let backward: EquationBackward;
+    try {
+      backward = compileEquationBackward(equationSpecOf(m) as never);
+    } catch (e) {
+      throw new ParameterError(`layers[${index}].model = ${modelLabel(model)}: ${(e as Error).message}`);
+    }
+    return { model: 'equation', name: m.name, source: model, backward, ...proj };
+  }
+  const kind = model as (typeof BPTT_MODELS)[number];
+  if (kind === 'izhikevich') {
     const p = resolveIzhikevich(layer.params as never, dtMs);
-    return { model, p, threshold: p.vPeak, ...proj };
+    return { model: kind, p, threshold: p.vPeak, ...proj };
   }
-  if (model === 'adex') {
+  if (kind === 'adex') {
     const p = resolveAdex(layer.params as never, dtMs);
-    return { model, p, threshold: p.Vpeak, ...proj };
+    return { model: kind, p, threshold: p.Vpeak, ...proj };
   }
-  const p: LifLayerParams = model === 'lif'
-    ? { ...resolveLif(layer.params as never, dtMs), model, ...proj }
+  const p: LifLayerParams = kind === 'lif'
+    ? { ...resolveLif(layer.params as never, dtMs), model: kind, ...proj }
     : { ...resolveSynaptic(layer.params as never, dtMs), model: 'synaptic', ...proj };
   if (p.reset === 'zero') {
     throw new ParameterError(`layers[${index}].params.reset = "zero": the gradient is implemented for reset 'subtract' or 'none'; use one of those`);
@@ -250,7 +291,7 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     if (s.hidden.length < 1) throw new ParameterError('bptt needs at least one hidden layer: layers = [{ size: 1000 }, { size: 10 }]');
     if (s.encoder === 'raster') throw new ParameterError("bptt: encoder 'raster' is not supported; use 'rate'");
     this.lif = s.hidden.map((l, i) => resolveSpikingLayer(l, s.dtMs, i));
-    this.immediateReset = this.lif.map((p) => p.model !== 'izhikevich' && p.model !== 'adex' && !p.resetDelay && p.reset === 'subtract');
+    this.immediateReset = this.lif.map((p) => (p.model === 'lif' || p.model === 'synaptic') && !p.resetDelay && p.reset === 'subtract');
     this.readoutBeta = s.readoutBeta ?? this.lif[this.lif.length - 1].beta ?? 0.9;
     // as makeLayers, with recurrent weights (initialised as the engine's) where a layer has them
     let fanIn = ctx.inputSize;
@@ -267,8 +308,8 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     const hidden = s.hidden.map((l, i) => {
       const p = this.lif[i];
       return {
-        size: l.size, model: p.model, params: l.params, propagation: 'event' as const, name: `layer${i}`,
-        ...(p.recurrent ? { recurrent: p.recurrent } : {}), ...(p.delay > 0 ? { delays: p.delay } : {}),
+        size: l.size, model: p.model === 'equation' ? layerModel(p.source) : p.model, params: l.params, propagation: 'event' as const, name: `layer${i}`,
+        ...(p.recurrent ? { recurrent: p.recurrent } : {}), ...(p.connDelays ? { delays: p.connDelays } : p.delay > 0 ? { delays: p.delay } : {}),
       };
     });
     this.net = new Network(
@@ -281,8 +322,8 @@ export class BpttRule extends BaselineBase implements TrainingRule {
 
   describe(): string {
     const s = this.settings;
-    const label = (p: SpikingLayerParams) => (p.model === 'lif' ? 'LIF' : p.model === 'synaptic' ? 'synaptic LIF' : p.model === 'izhikevich' ? 'Izhikevich' : 'AdEx') +
-      (p.recurrent ? `+${p.recurrent}` : '') + (p.delay > 0 ? `+delay ${p.delay}` : '');
+    const label = (p: SpikingLayerParams) => (p.model === 'lif' ? 'LIF' : p.model === 'synaptic' ? 'synaptic LIF' : p.model === 'izhikevich' ? 'Izhikevich' : p.model === 'adex' ? 'AdEx' : `equation "${(p as EquationLayerParams).name}"`) +
+      (p.recurrent ? `+${p.recurrent}` : '') + (p.connDelays ? '+delay per connection' : p.delay > 0 ? `+delay ${p.delay}` : '');
     const models = [...new Set(this.lif.map(label))].join('/');
     const betas = this.lif.some((p) => p.beta !== undefined) ? ` β=${this.lif.map((p) => p.beta ?? '-').join('/')}` : '';
     const alphas = this.lif.some((p) => 'alpha' in p && p.alpha !== undefined) ? ` α=${this.lif.map((p) => ('alpha' in p ? p.alpha : undefined) ?? '-').join('/')}` : '';
@@ -315,11 +356,15 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     const lossAcc = lossAccumulator(this.sc, 'loss'), roP = oneHotTargets(this.sc, labels, C);
     const substep = this.lif.map((p) => p.model === 'izhikevich' || p.model === 'adex');
     const recVar = (i: number) => (this.lif[i].model === 'izhikevich' ? 'u' : 'w');
+    // equation models: every state variable and the spikes s at the end of step t (index −1: the initial state)
+    const eqVars = this.lif.map((p) => (p.model === 'equation' ? [...p.backward.vars, 's'] : null));
+    const es = (i: number, v: string, t: number) => store.get(`e${i}.${v}.${t}`, [B, this.layers[i].outSize]);
     // forward on the engine, storing every step
     this.net.reset(B);
     for (let i = 0; i < L; i++) {
-      if (!substep[i]) continue;
       const layer = this.net.layers[i];
+      for (const v of eqVars[i] ?? []) be.copy(es(i, v, -1), layer.stateVar(v));
+      if (!substep[i]) continue;
       be.copy(us(i, -1), layer.voltage());
       be.copy(ws(i, -1), layer.stateVar(recVar(i)));
     }
@@ -339,6 +384,12 @@ export class BpttRule extends BaselineBase implements TrainingRule {
           if (substep[i]) {
             be.copy(is(i, t), layer.inputCurrent());
             be.copy(ws(i, t), layer.stateVar(recVar(i)));
+          }
+          const ev = eqVars[i];
+          if (ev) {
+            be.copy(is(i, t), layer.inputCurrent());
+            for (const v of ev) be.copy(es(i, v, t), layer.stateVar(v));
+            return;
           }
           // immediate subtract reset: keep the pre-reset membrane A[t] = β·U[t−1] + I[t] (synaptic: + I_syn[t]), where the spike is decided
           if (this.immediateReset[i]) {
@@ -361,14 +412,33 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     // delays of the projection into each layer (the readout's: 0); pending dS_ℓ[τ] from later steps
     // (a recurrent layer's own dI[τ+1]·Rᵀ, a delayed layer above's dI[τ+d]·Wᵀ)
     const delay = [...this.lif.map((p) => p.delay), 0];
-    const pending = this.layers.map((_, i) => !!this.lif[i].recurrent || delay[i + 1] > 0);
+    const delayed = [...this.lif.map((p) => p.delay > 0 || !!p.connDelays), false];
+    const pending = this.layers.map((_, i) => !!this.lif[i].recurrent || delayed[i + 1]);
+    // per-connection delays: for each delay value δ present, the mask M_δ = [d_kn = δ], W ⊙ M_δ and
+    // the gradient accumulated from x[t − δ] (masked into W's gradient at the end)
+    const conn = this.layers.map((l, i) => {
+      const cd = this.lif[i].connDelays;
+      return cd ? this.connDelayTerms(i, cd).map(({ d, mask }) => {
+        const wd = this.sc.get(`wd${i}.${d}`, [l.inSize, l.outSize]), gd = this.sc.zeros(`gd${i}.${d}`, [l.inSize, l.outSize]);
+        be.mul(wd, l.W.value, mask);
+        return { d, mask, wd, gd };
+      }) : null;
+    });
     const pend = (i: number, t: number) => this.sc.get(`pend${i}.${t}`, [B, this.layers[i].outSize]);
     for (let i = 0; i < L; i++) if (pending[i]) for (let t = 0; t < T; t++) be.fill(pend(i, t), 0);
     // Izhikevich / AdEx: ∂L/∂(v, u) at the end of the step being processed (host, float64) and dI[t]
     const gV = this.layers.map((l, i) => (substep[i] ? new Float64Array(B * l.outSize) : null));
     const gW = this.layers.map((l, i) => (substep[i] ? new Float64Array(B * l.outSize) : null));
     const gX = this.layers.map((l, i) => (substep[i] ? this.sc.get(`gx${i}`, [B, l.outSize]) : null));
-    const gXh = this.layers.map((l, i) => (substep[i] ? new Float32Array(B * l.outSize) : null));
+    const gXh = this.layers.map((l, i) => (substep[i] || eqVars[i] ? new Float32Array(B * l.outSize) : null));
+    // equation models: ∂L/∂ of each state variable at the end of the step being processed (host, float64), the parameters
+    const gE = this.layers.map((l, i) => (eqVars[i] ? this.lif[i] as EquationLayerParams : null)?.backward.vars.map(() => new Float64Array(B * l.outSize)) ?? null);
+    const gXt = this.layers.map((l, i) => (eqVars[i] ? this.sc.get(`gxe${i}`, [B, l.outSize]) : null));
+    const eqP = this.lif.map((p, i) => {
+      if (p.model !== 'equation') return null;
+      const rp = this.net.layers[i].params as Record<string, number>;
+      return { values: p.backward.paramNames.map((k) => rp[k]), dt: rp.dtMs };
+    });
     for (let t = T - 1; t >= 0; t--) {
       be.axpby(dUo, dzs(t), 1 / T, this.readoutBeta);
       be.spikeOuter(this.readout.W.grad, xs(L, t), dUo, 1);
@@ -376,7 +446,7 @@ export class BpttRule extends BaselineBase implements TrainingRule {
       let above: Tensor = dUo, aboveW = this.readout.W.value;
       for (let i = L - 1; i >= 0; i--) {
         // dS_ℓ[t]: from the layer above at t (undelayed projection) and what later steps left pending
-        if (delay[i + 1] === 0) {
+        if (!delayed[i + 1]) {
           be.matmul(dS[i], above, aboveW, { transB: true });
           if (pending[i]) be.axpby(dS[i], pend(i, t), 1, 1);
         } else be.copy(dS[i], pend(i, t));
@@ -387,6 +457,12 @@ export class BpttRule extends BaselineBase implements TrainingRule {
           const gx = gXh[i] as Float32Array;
           substepBackward(lif, s.surrogate, be.read(us(i, t - 1)), be.read(ws(i, t - 1)), be.read(is(i, t)), be.read(dS[i]), gV[i] as Float64Array, gW[i] as Float64Array, gx);
           g = gX[i] as Tensor;
+          be.write(g, gx);
+        } else if (lif.model === 'equation') {
+          const gx = gXh[i] as Float32Array, vars = lif.backward.vars, q = eqP[i]!;
+          lif.backward.step(vars.map((v) => be.read(es(i, v, t - 1))), be.read(es(i, 's', t - 1)), be.read(is(i, t)), be.read(es(i, 's', t)), be.read(dS[i]),
+            gE[i] as Float64Array[], gx, q.values, q.dt, t * q.dt, s.surrogate.df);
+          g = gXt[i] as Tensor;
           be.write(g, gx);
         } else {
           if (this.immediateReset[i]) {
@@ -413,8 +489,15 @@ export class BpttRule extends BaselineBase implements TrainingRule {
           g = dj ?? dU[i];
         }
         // W: the input that arrives now, x_ℓ[t − d]; the layer below's spikes at t − d get dI[t]·Wᵀ
-        const d = delay[i];
-        if (t - d >= 0) {
+        const d = delay[i], cd = conn[i];
+        if (cd) {
+          // per connection: ∂L/∂W_kn += x_k[t − d_kn]·dI_n[t]; dS_{ℓ−1}[t − d_kn]_k += dI_n[t]·W_kn
+          for (const term of cd) {
+            if (t - term.d < 0) continue;
+            be.spikeOuter(term.gd, xs(i, t - term.d), g, 1);
+            if (i > 0) be.matmul(pend(i - 1, t - term.d), g, term.wd, { transB: true, beta: 1 });
+          }
+        } else if (t - d >= 0) {
           be.spikeOuter(this.layers[i].W.grad, xs(i, t - d), g, 1);
           if (d > 0 && i > 0) be.matmul(pend(i - 1, t - d), g, this.layers[i].W.value, { transB: true, beta: 1 });
         }
@@ -429,6 +512,12 @@ export class BpttRule extends BaselineBase implements TrainingRule {
         aboveW = this.layers[i].W.value;
       }
     }
+    conn.forEach((cd, i) => {
+      for (const term of cd ?? []) {
+        be.mul(term.gd, term.gd, term.mask);
+        be.axpby(this.layers[i].W.grad, term.gd, 1, 1);
+      }
+    });
     // one-to-one recurrence: only the diagonal is a parameter
     this.layers.forEach((l, i) => {
       if (l.R && this.lif[i].recurrent === 'one-to-one') be.mul(l.R.grad, l.R.grad, this.diagMask(l.outSize));
@@ -445,6 +534,26 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
     const lossSum = readLoss(be, lossAcc);
     return { loss: lossSum / T, layerLosses: [lossSum / T], accuracy: correct / B };
+  }
+
+  private readonly connMasks = new Map<number, { d: number; mask: Tensor }[]>();
+
+  /** Per-connection delays of layer i: each delay value present and its mask [in, out] (1 where d_kn = δ), built once. */
+  private connDelayTerms(i: number, cd: Int32Array): { d: number; mask: Tensor }[] {
+    let terms = this.connMasks.get(i);
+    if (!terms) {
+      const l = this.layers[i];
+      const values = [...new Set(cd)].sort((a, b) => a - b);
+      terms = values.map((d) => {
+        const h = new Float32Array(cd.length);
+        for (let k = 0; k < cd.length; k++) h[k] = cd[k] === d ? 1 : 0;
+        const mask = this.sc.get(`cmask${i}.${d}`, [l.inSize, l.outSize]);
+        this.ctx.backend.write(mask, h);
+        return { d, mask };
+      });
+      this.connMasks.set(i, terms);
+    }
+    return terms;
   }
 
   /** The identity [n, n] as a mask (one-to-one recurrent gradients). */
