@@ -293,11 +293,12 @@ describe('named experiments (src/config/presets.ts)', () => {
 describe('inline equation models in layers[i].model', () => {
   const eqlif = { equations: 'dv/dt = (-v + I)/tau', threshold: 'v > vth', reset: 'v -= vth', parameters: { tau: 10, vth: 1 } };
 
-  it('an inline model object resolves and is kept as written; spiking sigprop trains it, a rule that cannot says so', () => {
+  it('an inline model object resolves and is kept as written; spiking sigprop and bptt train it, bptt refuses a threshold it has no surrogate for', () => {
     const cfg = resolveConfig({ ...minimal, layers: [{ size: 8, model: eqlif }, { size: 2 }] });
     expect(cfg.layers[0].model).toEqual(eqlif);
-    expect(issuesOf({ ...minimal, rule: 'bptt', layers: [{ size: 8, model: eqlif }, { size: 2 }] })[0])
-      .toMatch(/^layers\[0\]\.model = an inline equation model \("inline"\) cannot be used with rule "bptt"/);
+    expect(issuesOf({ ...minimal, rule: 'bptt', layers: [{ size: 8, model: eqlif }, { size: 2 }] })).toEqual([]);
+    expect(issuesOf({ ...minimal, rule: 'bptt', layers: [{ size: 8, model: { ...eqlif, threshold: 'v - vth > 0' } }, { size: 2 }] })[0])
+      .toMatch(/^layers\[0\]\.model = an inline equation model \("inline"\) cannot be used with rule "bptt".*the threshold 'v - vth > 0' is not of that form/);
   });
 
   it('a broken equation or an unknown field is an error naming layers[i].model and the problem', () => {

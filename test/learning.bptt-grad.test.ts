@@ -17,7 +17,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../src/backend/reference.js';
 import { resolveConfig } from '../src/config/resolve.js';
-import { BpttRule, substepBackward, type SubstepLayerParams } from '../src/learning/bptt.js';
+import { BpttRule, resolveSpikingLayer, substepBackward, type SubstepLayerParams } from '../src/learning/bptt.js';
 import { resolveIzhikevich } from '../models/izhikevich.js';
 import { resolveAdex } from '../models/adex.js';
 import { Rng } from '../src/rng.js';
@@ -138,12 +138,30 @@ describe('BPTT gradient against autodiff of the same forward', () => {
   it('synaptic LIF, immediate reset by subtraction', () => check(false, 'synaptic'));
 });
 
-/** One hidden layer of the general check: model, recurrence, delay. */
+/**
+ * An equation-defined model for the general check: its spec and, on the tape, one step's update
+ * of the state variables (pre-reset, from the values at the step's start, the input current and
+ * the previous spikes) and its reset (on the pre-reset values; a 'v = c' reset is a constant).
+ */
+interface EquationCase {
+  spec: Record<string, unknown>;
+  init: number[];
+  update: (x: V[], I: V, sPrev: number) => V[];
+  /** The threshold 'x_thr > theta'. */
+  thr: number;
+  theta: number;
+  reset: (x: V[]) => V[];
+  /** Drive scale of the weights and biases. */
+  scale: number;
+}
+
+/** One hidden layer of the general check: model, recurrence, delay (one, or one per connection [in, out]). */
 interface HiddenCase {
-  model: 'lif' | 'synaptic' | 'izhikevich' | 'adex';
+  model: 'lif' | 'synaptic' | 'izhikevich' | 'adex' | 'equation';
   resetDelay?: boolean;
   recurrent?: 'all-to-all' | 'one-to-one';
-  delays?: number;
+  delays?: number | Int32Array;
+  eq?: EquationCase;
 }
 
 /** Izhikevich (RS, dt 1 ms, 2 substeps) and AdEx (regular, dt 1 ms, 4 substeps) parameters of the checks. */
@@ -159,32 +177,36 @@ const ADEX = { C: 281, gL: 30, EL: -70.6, deltaT: 2, VT: -50.4, tauWMs: 144, a: 
  * the gradient. A recurrent layer adds S[t−1]·R to its input current; a delay d makes it x[t−d]·W
  * (zero before step d) + bias.
  */
-function checkGeneral(cases: HiddenCase[], T = 6): { spikes: number[] } {
+function checkGeneral(cases: HiddenCase[], T = 6): { spikes: number[]; grads: Record<string, number[]> } {
   const K = 3, H = 4, C = 2, B = 2, beta = 0.9, theta = 1, betaO = 0.8, alpha = 0.7;
   const substepModel = cases.some((h) => h.model === 'izhikevich' || h.model === 'adex');
   const k = substepModel ? 0.2 : 5;
   const layersCfg = cases.map((h) => ({
-    size: H, model: h.model,
-    params: h.model === 'izhikevich' ? { preset: 'RS', substepMs: 0.5 } : h.model === 'adex' ? { preset: 'regular', substepMs: 0.25 }
+    size: H, model: h.model === 'equation' ? h.eq!.spec : h.model,
+    params: h.model === 'equation' ? {} : h.model === 'izhikevich' ? { preset: 'RS', substepMs: 0.5 } : h.model === 'adex' ? { preset: 'regular', substepMs: 0.25 }
       : h.model === 'synaptic' ? { alpha, beta, threshold: theta, resetDelay: h.resetDelay ?? true } : { beta, threshold: theta, resetDelay: h.resetDelay ?? true },
-    ...(h.recurrent ? { recurrent: h.recurrent } : {}), ...(h.delays !== undefined ? { delays: h.delays } : {}),
+    ...(h.recurrent ? { recurrent: h.recurrent } : {}), ...(typeof h.delays === 'number' ? { delays: h.delays } : {}),
   }));
   const cfg = resolveConfig({
     dataset: 'xor', layers: [...layersCfg, { size: C }], rule: 'bptt', mode: 'spiking', dtMs: 1,
     steps: T, encoder: 'direct', surrogate: `fastSigmoid:k=${k}`, optimizer: 'sgd', learningRate: 1e-30, ruleParams: { readoutBeta: betaO }, backend: 'reference',
   } as never, 'test', { skipChecks: ['dataset'] });
+  // per-connection delays are a library feature (LayerSpec.delays as an Int32Array [in, out]): the config takes one number, so the array goes in after resolution
+  cases.forEach((h, l) => {
+    if (h.delays instanceof Int32Array) cfg.layers[l].delays = h.delays as unknown as number;
+  });
   const be = new ReferenceBackend();
   const rule = new BpttRule(cfg, { backend: be, rng: new Rng(7), inputSize: K, numClasses: C });
   const x = Float32Array.from([0.9, 0.2, 0.7, 0.4, 1.0, 0.1]);
   const labels = [1, 0];
   // drive scaled to each model's units: LIF θ = 1, Izhikevich mV/ms (I ≈ 10 is tonic), AdEx pA
-  const scaleOf = (m: HiddenCase['model']) => (m === 'izhikevich' ? 60 : m === 'adex' ? 2500 : 1);
+  const scaleOf = (h: HiddenCase) => (h.model === 'izhikevich' ? 60 : h.model === 'adex' ? 2500 : h.model === 'equation' ? h.eq!.scale : 1);
   cases.forEach((h, l) => {
-    const fan = l === 0 ? K : H, sc = scaleOf(h.model) * (l === 0 ? 0.9 : 1.2);
+    const fan = l === 0 ? K : H, sc = scaleOf(h) * (l === 0 ? 0.9 : 1.2);
     rule.layers[l].W.value.data.set(Array.from({ length: fan * H }, (_, i) => sc * Math.sin(1.7 * i + 0.3 + l)));
-    rule.layers[l].b.value.data.set([0.5, 0.2, -0.1, 0.35].map((v) => v * scaleOf(h.model)));
+    rule.layers[l].b.value.data.set([0.5, 0.2, -0.1, 0.35].map((v) => v * scaleOf(h)));
     const R = rule.layers[l].R;
-    if (R) R.value.data.set(Array.from({ length: H * H }, (_, i) => (h.recurrent === 'one-to-one' && i % (H + 1) !== 0 ? 0 : 0.6 * scaleOf(h.model) * Math.cos(1.3 * i + 0.5))));
+    if (R) R.value.data.set(Array.from({ length: H * H }, (_, i) => (h.recurrent === 'one-to-one' && i % (H + 1) !== 0 ? 0 : 0.6 * scaleOf(h) * Math.cos(1.3 * i + 0.5))));
   });
   rule.readout.W.value.data.set(Array.from({ length: H * C }, (_, i) => 0.8 * Math.cos(2.3 * i)));
   const snap = (t: Float32Array) => Array.from(t);
@@ -192,6 +214,12 @@ function checkGeneral(cases: HiddenCase[], T = 6): { spikes: number[] } {
   const Rs = rule.layers.map((l) => (l.R ? snap(l.R.value.data) : null));
   const Wo = snap(rule.readout.W.value.data), bo = snap(rule.readout.b.value.data);
   rule.trainBatch(x, labels);
+  const grads: Record<string, number[]> = { Wo: snap(rule.readout.W.grad.data), bo: snap(rule.readout.b.grad.data) };
+  rule.layers.forEach((l, i) => {
+    grads[`W${i}`] = snap(l.W.grad.data);
+    grads[`b${i}`] = snap(l.b.grad.data);
+    if (l.R) grads[`R${i}`] = snap(l.R.grad.data);
+  });
 
   const w = Ws.map((a) => a.map(c)), vb = bs.map((a) => a.map(c)), r = Rs.map((a) => (a ? a.map(c) : null));
   const wo = Wo.map(c), vbo = bo.map(c);
@@ -201,7 +229,10 @@ function checkGeneral(cases: HiddenCase[], T = 6): { spikes: number[] } {
     const inputs: V[][] = Array.from({ length: T }, () => Array.from({ length: K }, (_, kk) => c(x[b * K + kk])));
     let below = inputs; // per step, the layer's input
     cases.forEach((h, l) => {
-      const fan = l === 0 ? K : H, d = h.delays ?? 0;
+      const fan = l === 0 ? K : H;
+      // the delay of connection k → j: one for the projection, or one per connection [in, out]
+      const dOf = (kk: number, j: number) => (h.delays instanceof Int32Array ? h.delays[kk * H + j] : h.delays ?? 0);
+      let st: V[][] = h.eq ? Array.from({ length: H }, () => h.eq!.init.map(c)) : [];
       let u: V[] = [], s: V[] = Array.from({ length: H }, () => c(0)), isyn: V[] = Array.from({ length: H }, () => c(0));
       let rv: V[] = [];
       if (h.model === 'izhikevich') {
@@ -213,13 +244,20 @@ function checkGeneral(cases: HiddenCase[], T = 6): { spikes: number[] } {
       } else u = Array.from({ length: H }, () => c(0));
       const out: V[][] = [];
       for (let t = 0; t < T; t++) {
-        const xin = t - d >= 0 ? below[t - d] : null;
         const Iin = Array.from({ length: H }, (_, j) => add(vb[l][j],
-          ...(xin ? xin.map((xv, kk) => mul(xv, w[l][kk * H + j])) : []),
+          ...Array.from({ length: fan }, (_, kk) => (t - dOf(kk, j) >= 0 ? mul(below[t - dOf(kk, j)][kk], w[l][kk * H + j]) : c(0))),
           ...(r[l] ? s.map((sv, m) => mul(sv, (r[l] as V[])[m * H + j])) : [])));
-        void fan;
         const ns: V[] = [];
-        if (h.model === 'lif' || h.model === 'synaptic') {
+        if (h.model === 'equation') {
+          // the engine keeps the current and the state in float32 (the update runs in float64); spike on the pre-reset values
+          const q = h.eq!;
+          st = st.map((x, j) => {
+            const pre = q.update(x, f32(Iin[j]), s[j].v);
+            const sp = spikeK(add(pre[q.thr], c(-q.theta)), k);
+            ns.push(sp);
+            return (sp.v ? q.reset(pre) : pre).map(f32);
+          });
+        } else if (h.model === 'lif' || h.model === 'synaptic') {
           if (h.model === 'synaptic') isyn = Iin.map((v, j) => add(scale(isyn[j], alpha), v));
           const I = h.model === 'synaptic' ? isyn : Iin;
           const nu: V[] = [];
@@ -298,7 +336,7 @@ function checkGeneral(cases: HiddenCase[], T = 6): { spikes: number[] } {
       expect(rel(snap(R.grad.data), wantR), `layer ${l} recurrent: ${snap(R.grad.data)} vs ${wantR}`).toBeLessThan(tol);
     }
   });
-  return { spikes };
+  return { spikes, grads };
 }
 
 describe('BPTT through recurrent and delayed projections, against autodiff', () => {
@@ -422,4 +460,97 @@ describe('Izhikevich and AdEx backward through the substeps against finite diffe
       expect(r.rel).toBeLessThan(model === 'izhikevich' ? 2e-3 : 5e-3);
     });
   }
+});
+
+/** Tape helpers for the equation models: quotient and e^x − 1. */
+const div = (a: V, b: V) => new V(a.v / b.v, [[a, 1 / b.v], [b, -a.v / (b.v * b.v)]]);
+const expm1V = (a: V) => new V(Math.expm1(a.v), [[a, Math.exp(a.v)]]);
+
+/** snnTorch's LIF as a discrete update, the delayed reset term '− s·vth' on the previous spikes (detached, as the 'lif' model's). */
+const EQ_LIF: EquationCase = {
+  spec: { equations: 'v = beta*v + I - s*vth', threshold: 'v > vth', parameters: { beta: 0.9, vth: 1 } },
+  init: [0], thr: 0, theta: 1, scale: 1,
+  update: ([v], I, sp) => [add(scale(v, 0.9), I, c(-sp * 1))],
+  reset: (x) => x,
+};
+/**
+ * Two coupled variables, exponential Euler: a conductance g driven by I and a membrane whose decay
+ * depends on g (B = ∂f_v/∂v = −1/τ − g, so the Jacobian needs ∂φ(B)/∂g), reset by subtraction.
+ */
+const EQ_COND: EquationCase = {
+  spec: {
+    equations: ['dv/dt = -v/tau + g*(E - v)', 'dg/dt = -g/taus + I'], method: 'exponential',
+    threshold: 'v > vth', reset: 'v -= vth', parameters: { tau: 5, E: 3, taus: 3, vth: 1 },
+  },
+  init: [0, 0], thr: 0, theta: 1, scale: 0.6,
+  update: ([v, g], I) => {
+    // x + f·(e^{B·dt} − 1)/B, dt = 1 ms
+    const fv = add(scale(v, -1 / 5), mul(g, add(c(3), scale(v, -1)))), Bv = add(c(-1 / 5), scale(g, -1));
+    const fg = add(scale(g, -1 / 3), I), Bg = c(-1 / 3);
+    return [add(v, mul(fv, div(expm1V(Bv), Bv))), add(g, mul(fg, div(expm1V(Bg), Bg)))];
+  },
+  reset: ([v, g]) => [add(v, c(-1)), g],
+};
+/** A nonlinear right-hand side (quadratic and exponential terms) with adaptation, Euler; reset 'v = vr' (cut) and 'w += b' (passed). */
+const EQ_NONLIN: EquationCase = {
+  spec: {
+    equations: 'dv/dt = (v*v/2 + 0.1*exp(v) - w + I)/tau\ndw/dt = (a*v - w)/tauw',
+    threshold: 'v >= vpk', reset: ['v = vr', 'w += b'], parameters: { tau: 2, a: 0.3, tauw: 8, vpk: 1, vr: -0.4, b: 0.3 },
+  },
+  init: [0, 0], thr: 0, theta: 1, scale: 1.5,
+  update: ([v, w], I) => [
+    add(v, scale(add(scale(mul(v, v), 0.5), scale(expV(v), 0.1), scale(w, -1), I), 1 / 2)),
+    add(w, scale(add(scale(v, 0.3), scale(w, -1)), 1 / 8)),
+  ],
+  reset: ([, w]) => [c(-0.4), add(w, c(0.3))],
+};
+
+describe('BPTT through equation-defined layers, against autodiff', () => {
+  it('equation LIF (discrete update, delayed reset term): the tape, and the same gradient as the \'lif\' model with the same β', () => {
+    const eq = checkGeneral([{ model: 'equation', eq: EQ_LIF }]);
+    expect(eq.spikes[0]).toBeGreaterThan(4);
+    const lif = checkGeneral([{ model: 'lif' }]);
+    const rel = (a: number[], e: number[]) => Math.sqrt(a.reduce((s2, v, i) => s2 + (v - e[i]) ** 2, 0) / e.reduce((s2, v) => s2 + v * v, 0));
+    for (const key of Object.keys(lif.grads)) expect(rel(eq.grads[key], lif.grads[key]), key).toBeLessThan(1e-6);
+  });
+  it('two coupled variables (conductance-driven membrane, exponential Euler, v -= vth)', () => {
+    expect(checkGeneral([{ model: 'equation', eq: EQ_COND }], 8).spikes[0]).toBeGreaterThan(2);
+  });
+  it('nonlinear right-hand side with adaptation (Euler, v = vr cut, w += b passed)', () => {
+    expect(checkGeneral([{ model: 'equation', eq: EQ_NONLIN }], 8).spikes[0]).toBeGreaterThan(2);
+  });
+  it('a threshold without the form \'x > θ\', or none, is refused naming it', () => {
+    const spec = { equations: 'dv/dt = (-v + I)/tau', reset: 'v -= vth', parameters: { tau: 10, vth: 1 } };
+    expect(() => resolveSpikingLayer({ size: 4, model: { ...spec, threshold: 'v - vth > 0' } }, 1, 2))
+      .toThrow(/^layers\[2\]\.model = an inline equation model \("inline"\): .*the threshold 'v - vth > 0' is not of that form/);
+    expect(() => resolveSpikingLayer({ size: 4, model: { equations: 'dv/dt = (-v + I)/tau', parameters: { tau: 10 } } }, 1, 0)).toThrow(/has no threshold/);
+    expect(resolveSpikingLayer({ size: 4, model: { ...spec, threshold: 'v >= 1.5' } }, 1, 0).model).toBe('equation');
+  });
+  it('an equation layer above a LIF layer, recurrent one-to-one, delay 1', () => {
+    const { spikes } = checkGeneral([{ model: 'lif' }, { model: 'equation', eq: EQ_NONLIN, recurrent: 'one-to-one', delays: 1 }], 8);
+    expect(spikes.every((n) => n > 2)).toBe(true);
+  });
+});
+
+describe('BPTT through per-connection delays, against autodiff', () => {
+  const random = (n: number, seed: number) => {
+    const rng = new Rng(seed);
+    return Int32Array.from({ length: n }, () => rng.int(4));
+  };
+  it('random delays 0..3 on the first projection (LIF)', () => {
+    const d = random(3 * 4, 11);
+    expect(new Set(d).size).toBe(4);
+    expect(checkGeneral([{ model: 'lif', delays: d }], 8).spikes[0]).toBeGreaterThan(2);
+  });
+  it('random delays 0..3 on the second hidden projection: dS of the layer below at t − d_kn (LIF → synaptic, recurrent)', () => {
+    const d = random(4 * 4, 5);
+    expect(new Set(d).size).toBe(4);
+    const { spikes } = checkGeneral([{ model: 'lif' }, { model: 'synaptic', delays: d, recurrent: 'all-to-all' }], 8);
+    expect(spikes.every((n) => n > 2)).toBe(true);
+  });
+  it('delays all equal to d: the same gradient as one delay d for the projection', () => {
+    const one = checkGeneral([{ model: 'lif' }, { model: 'lif', delays: 2 }], 8).grads;
+    const each = checkGeneral([{ model: 'lif' }, { model: 'lif', delays: new Int32Array(16).fill(2) }], 8).grads;
+    expect(each).toEqual(one);
+  });
 });

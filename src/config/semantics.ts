@@ -5,12 +5,13 @@
  * readout layer's parameters, ...).
  *
  * The facts here mirror src/learning: sigprop-rate.ts and bptt.ts's BackpropMlp (dense layers,
- * φ = ruleParams.activation), sigprop-spiking.ts and bptt.ts's BpttRule (LIF, synaptic, Izhikevich or AdEx hidden layers via
- * resolveSpikingLayer, a leaky readout whose decay is ruleParams.readoutBeta), hebbian.ts
+ * φ = ruleParams.activation), sigprop-spiking.ts and bptt.ts's BpttRule (LIF, synaptic, Izhikevich, AdEx or equation-defined
+ * hidden layers whose threshold is 'x > θ', via resolveSpikingLayer, a leaky readout whose decay is ruleParams.readoutBeta), hebbian.ts
  * (leaky integrators, the output layer built from the last hidden layer's parameters).
  */
 import { getModel, hasModel, modelNames, type AnyNeuronModel } from '../../models/registry.js';
 import { UnknownParameterError } from '../../models/common.js';
+import { bpttEquationModel, equationBpttIssue, equationSpecOf } from '../learning/bptt-equation.js';
 import { layerModel, modelLabel } from './inline-model.js';
 import type { ResolvedConfig } from './types.js';
 
@@ -108,6 +109,8 @@ export interface HiddenLayerModels {
   paramDefaults?: Record<string, unknown>;
   /** Why only these models. */
   why: string;
+  /** Why this particular model is refused, where the rule can say more than `why` (bptt: an equation model's threshold). */
+  refusal?: (m: AnyNeuronModel) => string | undefined;
 }
 
 /** Parameter defaults of the continuous-time Hebbian layers: hebbian.ts builds its layers with them, and resolution validates layers against them. */
@@ -118,6 +121,9 @@ function onlineTrainable(m: AnyNeuronModel, cfg: ResolvedConfig): boolean {
   return !!m.inputResponse && (cfg.representation === 'voltage' || !!m.threshold);
 }
 
+/** The built-in models the bptt baseline trains (src/learning/bptt.ts BPTT_MODELS; equation models are judged by bpttEquationModel). */
+const BPTT_BUILTIN: readonly string[] = ['lif', 'synaptic', 'izhikevich', 'adex'];
+
 /** What the hidden layers of this config may be; undefined when the rule reads no layer models (rate). */
 export function hiddenLayerModels(cfg: ResolvedConfig): HiddenLayerModels | undefined {
   switch (networkKind(cfg)) {
@@ -125,7 +131,15 @@ export function hiddenLayerModels(cfg: ResolvedConfig): HiddenLayerModels | unde
       return undefined;
     case 'spiking':
       return cfg.rule === 'bptt'
-        ? { allowed: ['lif', 'synaptic', 'izhikevich', 'adex'], default: 'lif', why: 'the bptt baseline is implemented for LIF, synaptic LIF, Izhikevich and AdEx layers' }
+        ? {
+          allowed: [...BPTT_BUILTIN, ...modelNames().filter((m) => !BPTT_BUILTIN.includes(m) && bpttEquationModel(getModel(m)))],
+          accepts: (m) => (equationSpecOf(m) ? bpttEquationModel(m) : BPTT_BUILTIN.includes(m.name)), default: 'lif',
+          why: "the bptt baseline is implemented for LIF, synaptic LIF, Izhikevich and AdEx layers and for equation-defined models whose threshold is 'x > θ' or 'x >= θ' (x a state variable, θ a number or a parameter)",
+          refusal: (m) => {
+            const eq = equationSpecOf(m);
+            return eq ? equationBpttIssue(eq) : undefined;
+          },
+        }
         : {
           allowed: modelNames().filter((m) => onlineTrainable(getModel(m), cfg)), accepts: (m) => onlineTrainable(m, cfg), default: 'lif',
           why: `online sigprop needs a model that declares how its voltage responds to its input (inputResponse, models/model.ts)${cfg.representation === 'voltage' ? '' : ' and, in surrogate mode, a firing threshold'}`,
@@ -162,9 +176,10 @@ export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
     }
     const ok = spec.accepts ? !!built && spec.accepts(built) : typeof model === 'string' && spec.allowed.includes(model);
     if (!ok || !built) {
+      const more = built && spec.refusal ? spec.refusal(built) : undefined;
       issues.push({
         path: `layers[${i}].model`, value: model,
-        message: `layers[${i}].model = ${modelLabel(model)} cannot be used with ${described(cfg)}: ${spec.why}; use model ${spec.allowed.map((m) => `"${m}"`).join(' or ')}`,
+        message: `layers[${i}].model = ${modelLabel(model)} cannot be used with ${described(cfg)}: ${spec.why}${more ? ` (${more})` : ''}; use model ${spec.allowed.map((m) => `"${m}"`).join(' or ')}`,
       });
       return;
     }
