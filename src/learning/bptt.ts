@@ -2,8 +2,8 @@
  * Baselines in the same engine, for the comparison table (not local learning rules):
  *
  * - 'bptt': backprop through time with a surrogate gradient on the same spiking network as
- *   spiking sigprop: LIF, synaptic LIF, Izhikevich or AdEx hidden layers (with recurrent and
- *   delayed projections) and a leaky-integrator readout ('li') with
+ *   spiking sigprop: LIF, synaptic LIF, Izhikevich, AdEx or equation-defined hidden layers (with
+ *   recurrent and delayed projections, one delay or one per connection) and a leaky-integrator readout ('li') with
  *   per-step softmax CE on its membrane, loss averaged over T. The forward pass is the rule's own
  *   engine Network (src/engine/network.ts) on the rule's parameter tensors; its afterLayer hook
  *   copies, at every step, each layer's input x_ℓ[t] (the spikes of the layer below, which are
@@ -30,10 +30,20 @@
  *   state); the backward recomputes the step's substeps from the state at its start and runs back
  *   through them on the host (substepBackward), each substep adding dS_ℓ[t]·f'(v − vPeak) to its
  *   post-update v, a reset detached (v = c carries no gradient to the past, u += d passes it).
+ *   Equation-defined models (models/equation.ts, registered or inline; threshold 'x > θ'): the hook
+ *   keeps every state variable and the spikes at every step's end (and the initial state) and the
+ *   input current I[t]; the backward of x[t] = F(x[t−1], I[t]) runs on the host with Jacobians
+ *   built symbolically once (mathjs derivative, through the model's integration scheme) and
+ *   compiled to a per-element function, surrogate f'(x − θ) on the pre-reset value, resets
+ *   detached ('v -= vth' keeps the un-reset Jacobian, 'v = c' cuts it): src/learning/bptt-equation.ts.
  *   Projections: with a recurrent projection (I[t] += S_ℓ[t−1]·R; 'one-to-one': R's diagonal)
  *       dS_ℓ[t−1] += dJ_ℓ[t]·Rᵀ,  ∂L/∂R = Σ_t S_ℓ[t−1]ᵀ·dJ_ℓ[t]  (off-diagonal part removed for one-to-one);
  *   with one delay d (I[t] = x_ℓ[t−d]·W + b)
  *       dS_{ℓ−1}[t−d] += dJ_ℓ[t]·Wᵀ,  ∂L/∂W_ℓ = Σ_{t≥d} x_ℓ[t−d]ᵀ·dJ_ℓ[t];
+ *   with one delay per connection d_kn (I_n[t] = Σ_k x_k[t − d_kn]·W_kn + b_n), per delay value δ
+ *   present (mask M_δ = [d = δ], built once):
+ *       dS_{ℓ−1}[t−δ] += dJ_ℓ[t]·(W ⊙ M_δ)ᵀ,  ∂L/∂W_ℓ = Σ_δ M_δ ⊙ Σ_{t≥δ} x_ℓ[t−δ]ᵀ·dJ_ℓ[t]
+ *   (matmul, spikeOuter and mul kernels; the stored inputs of every step serve as the delay ring);
  *   those contributions to earlier steps wait in per-step buffers until the backward reaches them.
  *   All are checked against autodiff of the forward in test/learning.bptt-grad.test.ts (the
  *   substeps also against finite differences of the kernels). Where a
