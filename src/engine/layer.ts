@@ -13,7 +13,7 @@ import { checkNumber, checkOneOf, ParameterError, ShapeError } from '../errors.j
 import type { Rng } from '../rng.js';
 import { shapeString, type Tensor } from '../tensor.js';
 import { getModel, type AnyNeuronModel } from '../../models/registry.js';
-import type { NeuronState } from '../../models/model.js';
+import type { InputResponse, NeuronState } from '../../models/model.js';
 import { checkDelays, DelayLine, type DelaySpec } from './delays.js';
 import { InputTrace, type EligibilityMode } from './eligibility.js';
 
@@ -139,6 +139,8 @@ export class Layer {
   private diagMask: Tensor | null = null;
   /** Whether steps update the eligibility traces (off for inference passes of a training network). */
   tracing = true;
+  /** The state variable a plain-integrator model's input goes straight into, and its decay (set by reset), or null. */
+  private direct: { v: Tensor; decay: number } | null = null;
   /** Delayed layers with traces: the last d + 1 inputs [batch, in]. */
   private inputRing: Tensor[] = [];
   /**
@@ -215,6 +217,7 @@ export class Layer {
       if (!this.delayLine) this.ownCurrent = this.backend.tensor([batch, this.size]);
       if (this.recurrence) this.prevOut = this.backend.tensor([batch, this.size]);
       this.batch = batch;
+      this.direct = this.directTarget();
       this.allocTraces();
     } else {
       for (const k of Object.keys(this.state)) this.backend.copy(this.state[k], this.initState[k]);
@@ -249,7 +252,7 @@ export class Layer {
 
   private allocTraces(): void {
     if (this.traceMode === null || this.trace) return;
-    const response = (this.model.inputResponse as (p: unknown) => import('../../models/model.js').InputResponse)(this.params);
+    const response = (this.model.inputResponse as (p: unknown) => InputResponse)(this.params);
     this.trace = new InputTrace(this.backend, this.batch, this.inSize, response, this.traceMode);
     const delays = this.delayLine?.delays() ?? 0;
     if (typeof delays === 'number') {
@@ -281,7 +284,7 @@ export class Layer {
         `${this.name}: input x has shape ${shapeString(x.shape)} but ${shapeString([this.batch, this.inSize])} ([batch, in]) is needed to multiply W ${shapeString(this.w.shape)}`,
       );
     }
-    const direct = this.directTarget;
+    const direct = this.direct;
     if (direct) {
       // v ← decay·v + x·W + b in one pass (models with an `integrator`, e.g. the 'li' readout)
       if (this.eventDriven) this.backend.spikeMatmul(direct.v, x, this.w, direct.decay);
@@ -371,7 +374,7 @@ export class Layer {
    * A layer whose model is a plain integrator (NeuronModel.integrator, no delays, no recurrence)
    * propagates its input straight into that variable: the variable and its decay, else null.
    */
-  private get directTarget(): { v: Tensor; decay: number } | null {
+  private directTarget(): { v: Tensor; decay: number } | null {
     const integ = this.model.integrator;
     if (!integ || this.delayLine || this.wRec) return null;
     const { stateVar, decay } = integ(this.params as never);
@@ -380,7 +383,7 @@ export class Layer {
 
   /** The synaptic input current I = x·W (+ bias) given to the model at the last step, [batch, size]. */
   inputCurrent(): Tensor {
-    if (this.directTarget) {
+    if (this.direct) {
       throw new ParameterError(`${this.name}: model "${this.model.name}" integrates its input straight into its state, so there is no separate input current; record 'voltage'`);
     }
     if (!this.current) throw new ShapeError(`${this.name}: call reset(batch) before reading the input current`);
@@ -443,6 +446,7 @@ export class Layer {
     this.state = {};
     this.initState = {};
     this.freeTraces();
+    this.direct = null;
   }
 
   /** Release every tensor of the layer (parameter tensors given by the caller stay theirs). */
