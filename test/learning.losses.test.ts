@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../src/backend/reference.js';
 import { Rng } from '../src/rng.js';
 import {
-  l2Loss, lossValue, oneHotTargets, sameClassTargets, similarityCE, similarityTargets, softmaxCE, softmaxCEHost, softmaxCELabels,
+  l2Loss, lossValue, oneHotTargets, sameClassTargets, similarityCE, similarityTargets, softmaxCE, softmaxCELabels,
   type SimilarityOptions,
 } from '../src/learning/losses.js';
 import type { Tensor } from '../src/tensor.js';
@@ -33,6 +33,26 @@ function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     den = Math.max(den, Math.abs(b[i]));
   }
   return num / den;
+}
+
+/** The former host loop of softmax CE (integer labels, mean over B): the oracle the kernel form must equal. */
+function softmaxCEHost(
+  z: Float32Array, labels: ArrayLike<number>, C: number, dz: Float32Array | null,
+): { loss: number; correct: number } {
+  const B = labels.length;
+  let loss = 0, correct = 0;
+  for (let b = 0; b < B; b++) {
+    const off = b * C;
+    let mx = -Infinity, arg = 0;
+    for (let c = 0; c < C; c++) if (z[off + c] > mx) (mx = z[off + c]), (arg = c);
+    if (arg === labels[b]) correct++;
+    let s = 0;
+    for (let c = 0; c < C; c++) s += Math.exp(z[off + c] - mx);
+    const lz = mx + Math.log(s);
+    loss += lz - z[off + labels[b]];
+    if (dz) for (let c = 0; c < C; c++) dz[off + c] = (Math.exp(z[off + c] - lz) - (c === labels[b] ? 1 : 0)) / B;
+  }
+  return { loss: loss / B, correct };
 }
 
 describe('local losses: gradients match finite differences', () => {

@@ -170,30 +170,6 @@ export function lossValue(sc: Scratch, run: (loss: Tensor) => void, name = 'loss
   return readLoss(sc.backend, loss);
 }
 
-/**
- * Softmax cross-entropy on a host array z [B, C] with integer labels; mean over B. Writes ∂L/∂z
- * into dz if given (may alias z). For values that live on the host already (hebbian class
- * weights); device tensors use softmaxCE.
- */
-export function softmaxCEHost(
-  z: Float32Array, labels: ArrayLike<number>, C: number, dz: Float32Array | null,
-): { loss: number; correct: number } {
-  const B = labels.length;
-  let loss = 0, correct = 0;
-  for (let b = 0; b < B; b++) {
-    const off = b * C;
-    let mx = -Infinity, arg = 0;
-    for (let c = 0; c < C; c++) if (z[off + c] > mx) (mx = z[off + c]), (arg = c);
-    if (arg === labels[b]) correct++;
-    let s = 0;
-    for (let c = 0; c < C; c++) s += Math.exp(z[off + c] - mx);
-    const lz = mx + Math.log(s);
-    loss += lz - z[off + labels[b]];
-    if (dz) for (let c = 0; c < C; c++) dz[off + c] = (Math.exp(z[off + c] - lz) - (c === labels[b] ? 1 : 0)) / B;
-  }
-  return { loss: loss / B, correct };
-}
-
 /** Row-wise argmax of a [B, C] matrix. */
 export function argmaxRows(z: Float32Array, B: number, C: number): Int32Array {
   const out = new Int32Array(B);

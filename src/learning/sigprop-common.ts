@@ -5,7 +5,7 @@
 import type { Backend } from '../backend/backend.js';
 import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
-import { l2Loss, lossValue, sameClassTargets, similarityCE, similarityTargets, type SimilarityOptions } from './losses.js';
+import { l2Loss, sameClassTargets, similarityCE, similarityTargets, type SimilarityOptions } from './losses.js';
 import type { DenseParams } from './dense.js';
 import type { LayerStats } from './rule.js';
 import type { Scratch } from './scratch.js';
@@ -25,13 +25,6 @@ export const localLosses: Record<string, LocalLoss> = {
   classce: similarityCE,
   l2: (be, _sc, r, nh, _P, g, _opts, loss) => l2Loss(be, r, nh, g, loss),
 };
-
-/** A local loss's value on its own (a fresh accumulator, read once). */
-export function localLossValue(
-  name: string, be: Backend, sc: Scratch, r: Tensor, nh: number, P: Tensor, g: Tensor | null, opts: SimilarityOptions,
-): number {
-  return lossValue(sc, (loss) => localLosses[name](be, sc, r, nh, P, g, opts, loss));
-}
 
 /**
  * Labels of the target-stream rows: one per sample (simce, l2) or one per class (classce).
