@@ -98,6 +98,33 @@ describe('experiment scripts run through the run loop', () => {
     expect(res.table.map((t: { surrogate: string }) => t.surrogate)).toEqual(['atan', 'erf']);
   }, 60000);
 
+  it('compare-rules: each experiment on each dataset in its own process, memory against T for the spiking ones, table and page', () => {
+    const cwd = temp();
+    const r = script('compare-rules', ['--rules', 'mnist-mlp,mnist-lif', '--datasets', 'mnist', '--train-size', '64', '--test-size', '32', '--epochs', '2', '--hidden', '16',
+      '--backend', 'reference', '--memory-steps', '3,6', '--memory-samples', '16', '--dir', 'cmp', '--quiet'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(readFileSync(join(cwd, 'cmp', 'compare-rules.json'), 'utf8'));
+    expect(res.partial).toBeUndefined();
+    expect(res.runs.map((x: { preset: string; network: string; sizes: string }) => [x.preset, x.network, x.sizes])).toEqual([['mnist-mlp', 'rate', 'in-16-10'], ['mnist-lif', 'spiking', 'in-16-10']]);
+    for (const run of res.runs) {
+      expect(run.status).toBe('complete');
+      expect(run.testAccuracy).toHaveLength(2);
+      expect(run.epochSeconds).toHaveLength(2);
+      expect(run.peakRssMiB).toBeGreaterThan(10);
+      expect(JSON.parse(readFileSync(join(run.runDir.startsWith('/') ? '' : cwd, run.runDir, 'metrics.json'), 'utf8'))).toHaveLength(2);
+    }
+    expect(res.runs[0].memoryVsSteps).toBeUndefined();
+    expect(res.runs[1].memoryVsSteps.map((m: { steps: number }) => m.steps)).toEqual([3, 6]);
+    const md = readFileSync(join(cwd, 'cmp', 'compare-rules.md'), 'utf8');
+    expect(md).toMatch(/\| mnist-lif \| in-16-10 spiking \| 2 \| \d+\.\d\d% \|/);
+    expect(md).toMatch(/RSS at T = 6/);
+    const html = readFileSync(join(cwd, 'cmp', 'compare-rules.html'), 'utf8');
+    expect(html).toMatch(/mnist: test accuracy per epoch/);
+    const bad = script('compare-rules', ['--rules', 'mnist-nope'], cwd);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--rules: "mnist-nope" is not an experiment; known experiments: .*mnist-lif/);
+  }, 90000);
+
   it('memory-vs-T: measures each (rule, T) and writes its JSON (flags parsed by args.ts)', () => {
     const out = join(temp(), 'm.json');
     const r = script('memory-vs-T', ['--steps', '3,6', '--rules', 'sigprop', '--hidden', '8', '--batch', '4', '--batches', '1', '--backend', 'reference', '--out', out], repo);

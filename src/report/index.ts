@@ -17,4 +17,5 @@ export {
   buildRunReport, writeRunReport, buildTracesReport, writeTracesPage, buildSurrogateReport, writeSurrogateReport, traceSections, type WrittenReport,
 } from './run.js';
 export { accuracyRowsFromRuns, writeSurrogateExperimentReport, type SurrogateRun } from './surrogate-experiment.js';
+export { buildRuleComparisonPage, ruleComparisonMarkdown, ruleComparisonRows, writeRuleComparisonReport, type RuleComparisonResults, type RuleComparisonRun } from './rule-comparison.js';
 export { spikingRunExtras, pickTraceSamples, RUN_TRACES_STEM, type RunExtras, type RunExtrasOptions } from './run-extras.js';
