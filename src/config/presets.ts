@@ -122,3 +122,11 @@ registerPreset({
     ruleParams: { ...getPreset('mnist-ct').ruleParams, hebbApply: 'online', eta: 0.03, normEps: 0.01 },
   },
 });
+registerPreset({
+  name: 'mnist-bp',
+  description: 'the backprop baseline on MNIST (98.55% in RESULTS.md, "Forward-only rules"): ReLU MLP 784-1024-10, softmax cross-entropy, Adam 0.001, batch 64, 20 epochs (lr x0.3 at 12 and 17)',
+  config: {
+    name: 'mnist-bp', dataset: 'mnist', layers: [{ size: 1024 }, { size: 10 }], rule: 'bp', mode: 'rate', optimizer: 'adam', learningRate: 0.001,
+    batchSize: 64, epochs: 20, seed: 1, schedule: { milestones: [12, 17], gamma: 0.3 },
+  },
+});
