@@ -46,6 +46,8 @@ export const nirCommand: Command = {
     { name: 'train-size', type: 'number', description: 'import: train on a seeded class-balanced subset of this many samples (default: all)' },
     { name: 'test-size', type: 'number', description: 'import: evaluate on this many test samples (default: all)' },
     { name: 'batch-size', type: 'number', description: 'import: samples per batch (default 64, as in a config)' },
+    { name: 'dataset-param', type: 'list', placeholder: 'KEY=N', description: "import: a parameter of a synthetic dataset, e.g. --dataset-param inputs=12,classes=7 (repeatable)" },
+    { name: 'reset', type: 'string', placeholder: 'MODE', description: "import: how the hidden layers reset: 'subtract' (default; what spiking sigprop trains exactly) or 'zero' (NIR's reset: the run spikes as the NIR file says)" },
   ],
   examples: [
     'sigprop nir info two_lif_neurons.nir',
@@ -135,12 +137,30 @@ async function importRun(args: ParsedArgs, io: CliIO, source: string): Promise<n
     ...(f['train-size'] !== undefined ? { trainSize: f['train-size'] as number } : {}),
     ...(f['test-size'] !== undefined ? { testSize: f['test-size'] as number } : {}),
     ...(f['batch-size'] !== undefined ? { batchSize: f['batch-size'] as number } : {}),
+    ...(f['dataset-param'] !== undefined ? { datasetParams: datasetParams(f['dataset-param'] as string[]) } : {}),
+    ...(f.reset !== undefined ? { reset: resetFlag(f.reset as string) } : {}),
   });
   for (const w of r.warnings) io.err(`warning: ${w}\n`);
   const sizes = r.config.layers.map((l) => l.size).join('-');
   io.out(`imported ${r.hiddenNodes.join(', ')} -> ${r.readoutNode} (${sizes}) as a spiking sigprop run at epoch 0: ${r.runDir}\n` +
     `fine-tune it with: ${cliCommand()} run --resume ${r.runDir} --epochs N\n`);
   return 0;
+}
+
+/** --dataset-param KEY=N pieces as an object of numbers. */
+function datasetParams(pieces: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of pieces) {
+    const m = /^\s*([A-Za-z_][\w]*)\s*=\s*(\S+)\s*$/.exec(p);
+    if (!m || !Number.isFinite(Number(m[2]))) throw new UsageError(`--dataset-param ${JSON.stringify(p)} is not KEY=NUMBER`, 'e.g. --dataset-param inputs=12,classes=7');
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+function resetFlag(v: string): 'subtract' | 'zero' {
+  if (v !== 'subtract' && v !== 'zero') throw new UsageError(`--reset = ${JSON.stringify(v)}: give 'subtract' or 'zero'`);
+  return v;
 }
 
 /** An existing -o file is replaced only with --force. */
