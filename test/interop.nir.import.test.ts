@@ -97,6 +97,21 @@ describe('importNirRun', () => {
     expect(worst).toBeLessThan(1e-5); // the readout weights pass through (1 − β)·R = 1 in float64: equal up to float32 rounding
   }, 30_000);
 
+  it('round trip of a recurrent synaptic LIF layer with delays (CubaLIF, a loop and a Delay node in NIR): identical spikes', async () => {
+    const run = (await runExperiment(resolveConfig({
+      ...settings, dataset: 'moons', rule: 'sigprop', mode: 'spiking', epochs: 1, dtMs: 1,
+      layers: [{ size: 12, model: 'synaptic', recurrent: 'all-to-all', delays: 2, params: { alpha: 0.7, beta: 0.9, threshold: 1 } }, { size: 2 }],
+    }), { ...quiet, runDir: join(root, 'rec-original') })).runDir;
+    const file = join(root, 'rec.nir');
+    await exportRunToNir(run, file, { dtMs: 1 });
+    const r = await importNirRun(file, importOpts('rec-reimported'));
+    expect(r.config.layers[0]).toEqual({ size: 12, model: 'synaptic', recurrent: 'all-to-all', delays: 2, params: { alpha: 0.7, beta: 0.9, threshold: 1, reset: 'subtract' } });
+    const x = randomSpikes(200, 2, 0.4, 5);
+    const a = await runTraces(run, x, 200), b = await runTraces(r.runDir, x, 200);
+    expect(a.spikes[0].reduce((s, v) => s + v, 0)).toBeGreaterThan(30);
+    expect(b.spikes).toEqual(a.spikes);
+  }, 30_000);
+
   it('braille (snnTorch): the recurrent CubaLIF comes back as a recurrent synaptic layer; with reset zero the run spikes as the NIR simulation', async () => {
     const file = fixture('braille_noDelay_bias_zero.nir'), dtMs = 0.1, T = 20;
     const r = await importNirRun(file, {
