@@ -265,6 +265,32 @@ describe('sigprop nir import', () => {
     expect(JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'))).toHaveLength(2);
   }, 60_000);
 
+  it('braille (recurrent CubaLIF) on a synthetic 12-channel, 7-class task: import with --reset zero, eval, traces, fine-tune with run --resume; the report shows the NIR graph', async () => {
+    const dir = join(root, 'cli-braille');
+    const r = await cli('nir', 'import', fixture('braille_noDelay_bias_zero.nir'), '--dt-ms', '0.1', '--dataset', 'spike-patterns', '--dataset-param', 'inputs=12,classes=7,timeSteps=10',
+      '--encoder', 'raster', '--steps', '10', '--reset', 'zero', '--train-size', '28', '--test-size', '14', '--batch-size', '7', '--epochs', '1', '--backend', 'reference', '--seed', '2', '-o', dir);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('imported lif1.lif -> lif2 (38-7) as a spiking sigprop run at epoch 0');
+    expect(r.err).toMatch(/warning: lif2: the CubaLIF readout becomes a leaky integrator/);
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).layers[0]).toMatchObject({ model: 'synaptic', recurrent: 'all-to-all' });
+    const ev = await cli('eval', dir, '--json');
+    expect(ev.code, ev.err).toBe(0);
+    expect(JSON.parse(ev.out)).toMatchObject({ samples: 14 });
+    const tr = await cli('traces', dir, '--samples', '0', '--steps', '10');
+    expect(tr.code, tr.err).toBe(0);
+    const before = loadCheckpoint(join(dir, 'checkpoint.ckpt')).tensors;
+    const res = await cli('run', '--resume', dir, '--epochs', '2');
+    expect(res.code, res.err).toBe(0);
+    expect(res.out).toMatch(/run complete: .*cli-braille, test accuracy \d+\.\d\d% on 14 samples/);
+    const after = loadCheckpoint(join(dir, 'checkpoint.ckpt'));
+    expect(after.epoch).toBe(2);
+    for (const k of ['layer0.W', 'layer0.R', 'readout.W']) expect(relClose(before[k].data, after.tensors[k].data), k).toBeGreaterThan(1e-5);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('NIR graph (imported network)');
+    expect(html).toMatch(/lif1\.w_rec<\/td>\s*<td[^>]*>Affine<\/td>\s*<td[^>]*>bias \[38\], weight \[38, 38\]<\/td>\s*<td[^>]*>layer0 \(recurrent weights\)/);
+    expect(html).toMatch(/recurrent/);
+  }, 120_000);
+
   it('usage errors: --dt-ms, --dataset and -o are required; a refusal is printed without a stack trace', async () => {
     const noDs = await cli('nir', 'import', nirFile, '--dt-ms', '1', '-o', join(root, 'u1'));
     expect(noDs.code).toBe(2);

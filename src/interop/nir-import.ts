@@ -48,6 +48,7 @@ import { datasetClassCount, type Dataset } from '../data/index.js';
 import { SigpropError } from '../errors.js';
 import { writeJsonAtomic } from '../io.js';
 import type { Backend } from '../backend/backend.js';
+import { NIR_IMPORT_FILE, type NirGraphRecord } from '../report/nir-graph.js';
 import { acquireRunLock } from '../run-lock.js';
 import { loadConfigDataset, RUN_FILES, setupRule, type RunState } from '../runner.js';
 import { NirError, readNir, recurrentEdges, type NirGraph } from './nir.js';
@@ -89,7 +90,7 @@ export interface NirImportResult {
 }
 
 /** The file in the run folder that records where the network came from (source, dt, node mapping, warnings). */
-export const IMPORT_FILE = 'nir-import.json';
+export const IMPORT_FILE = NIR_IMPORT_FILE;
 
 /** The node types an import accepts (the linear ones compose into a layer's weights). */
 const IMPORT_TYPES = ['Input', 'Output', 'Affine', 'Linear', 'Scale', 'Delay', 'Flatten', 'NIRGraph', 'LIF', 'IF', 'CubaLIF', 'Threshold', 'LI', 'CubaLI', 'I'];
@@ -109,13 +110,7 @@ function checkTrainable(graph: NirGraph, file: string): void {
   }
 }
 
-/** The NIR graph as the import record keeps it for the run report: nodes with type and parameter shapes, edges, recurrent edges. */
-export interface NirGraphRecord {
-  nodes: { name: string; type: string; params: Record<string, number[]>; graph?: NirGraphRecord }[];
-  edges: [string, string][];
-  recurrent: [string, string][];
-}
-
+/** The NIR graph as the import record keeps it for the run report (src/report/nir-graph.ts shows it). */
 export function nirGraphRecord(graph: NirGraph): NirGraphRecord {
   return {
     nodes: Object.entries(graph.nodes).map(([name, node]) => ({

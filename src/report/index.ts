@@ -18,3 +18,4 @@ export {
 } from './run.js';
 export { accuracyRowsFromRuns, writeSurrogateExperimentReport, type SurrogateRun } from './surrogate-experiment.js';
 export { spikingRunExtras, pickTraceSamples, RUN_TRACES_STEM, type RunExtras, type RunExtrasOptions } from './run-extras.js';
+export { nirGraphSection, readNirImportRecord, NIR_IMPORT_FILE, type NirImportRecord, type NirGraphRecord } from './nir-graph.js';
