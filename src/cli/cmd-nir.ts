@@ -1,5 +1,5 @@
 /**
- * `sigprop nir info|simulate <file>`: NIR (Neuromorphic Intermediate Representation) graphs.
+ * `sigprop nir info|simulate|export|import`: NIR (Neuromorphic Intermediate Representation) graphs.
  * The implementation (src/interop, h5wasm) is imported inside `run`, so that `sigprop --help`
  * loads none of it.
  */
@@ -13,19 +13,22 @@ export const nirCommand: Command = {
   command: 'nir',
   summary: 'NIR graphs (neuromorphic interchange format): describe or simulate a .nir file, export a trained run, import a network to fine-tune',
   usage: 'sigprop nir info <file.nir> | sigprop nir simulate <file.nir> --dt-ms X --input in.csv -o out.csv | sigprop nir export <run-dir> -o net.nir --dt-ms X\n' +
-    '       sigprop nir import <file.nir> --dt-ms X --dataset NAME -o <run-dir> [--epochs N] [--learning-rate LR] [--seed N] [--backend NAME] [--steps T] [--encoder SPEC]',
+    '       sigprop nir import <file.nir> --dt-ms X --dataset NAME -o <run-dir> [--reset subtract|zero] [--dataset-param K=N] [--epochs N] [--learning-rate LR] [--seed N] [--backend NAME] [--steps T] [--encoder SPEC]',
   description:
-    "nir info prints the nodes (type and parameter shapes), the edges and the nodes that form cycles (recurrence). " +
-    "nir simulate runs a feed-forward chain Input -> (Affine|Linear|Scale) -> (LIF|CubaLIF|LI|IF) -> ... -> Output on the engine " +
-    'with step --dt-ms (NIR files carry no dt; NIR time constants are in seconds). The input CSV holds one row per step and one ' +
-    'column per input channel (a header line is allowed); the output CSV holds, per step, the voltage and spikes of every neuron ' +
-    'of the node feeding the Output, with a header. ' +
-    'nir export writes a trained spiking sigprop run (its LIF layers and leaky readout, from checkpoint.ckpt) as a NIR graph with the time ' +
-    'constants for step --dt-ms; what NIR cannot keep (reset by subtraction, a membrane floor) is printed as a warning. ' +
-    'nir import turns a feed-forward chain Input -> (Affine|Linear|Scale) -> LIF (or IF) -> ... -> Affine -> LI (or LIF) -> Output into a spiking ' +
-    'sigprop run folder at epoch 0 (the NIR weights, a fresh target projection and optimiser), trained at step --dt-ms on --dataset; ' +
-    "fine-tune it with 'sigprop run --resume <run-dir> --epochs N'. NIR's reset to zero becomes a reset by subtraction (printed as a warning); " +
-    'recurrent graphs, convolutions, CubaLIF, per-neuron time constants or thresholds and sizes that do not fit the dataset are refused.',
+    "nir info prints the nodes (type and parameter shapes, nested graphs indented), the edges and the nodes that form cycles (recurrence). " +
+    'nir simulate runs a chain Input -> (Affine|Linear|Scale|Delay|Flatten) -> (LIF|CubaLIF|LI|CubaLI|IF|I|Threshold) -> ... -> Output on the engine ' +
+    'with step --dt-ms (NIR files carry no dt; NIR time constants are in seconds); a loop from a neuron node through linear nodes back to itself ' +
+    "is that layer's recurrent projection (fed by its spikes of the step before), Delay nodes are delays in whole steps of dt, nested graphs are inlined. " +
+    'The input CSV holds one row per step and one column per input channel (a header line is allowed); the output CSV holds, per step, the voltage and spikes of every neuron ' +
+    'of the node feeding the Output (or --node), with a header. ' +
+    'nir export writes a trained spiking sigprop run (its LIF or synaptic LIF layers as LIF or CubaLIF, recurrent layers as a loop, delays as Delay nodes, ' +
+    'and the leaky readout as LI, from checkpoint.ckpt) with the time constants for step --dt-ms; what NIR cannot keep (reset by subtraction, a membrane floor) is printed as a warning. ' +
+    'nir import turns a network of LIF, IF, CubaLIF or Threshold hidden nodes (recurrent or delayed) and an LI, CubaLI, LIF or CubaLIF readout into a spiking ' +
+    'sigprop run folder at epoch 0 (the NIR weights, a fresh target projection and optimiser), trained at step --dt-ms on --dataset (--dataset-param for a synthetic task\'s sizes); ' +
+    "eval, traces and 'sigprop run --resume <run-dir> --epochs N' take it, and its report shows the NIR graph. --reset zero keeps NIR's reset to zero (the run spikes as the file says); " +
+    'by default the hidden layers reset by subtraction (what spiking sigprop trains exactly; printed as a warning). ' +
+    'Refused with the node, the parameter and the reason: convolutions and pooling (not supported yet), branching graphs, per-neuron time constants, a nonzero v_reset, ' +
+    'and for import a non-spiking hidden node, delays that differ between connections, sizes that do not fit the dataset.',
   positionals: [
     { name: 'action', description: `what to do: ${ACTIONS.join(' or ')}`, required: true },
     { name: 'file', description: 'a .nir file (HDF5); for export, a run folder or checkpoint file', required: true },
@@ -47,13 +50,14 @@ export const nirCommand: Command = {
     { name: 'test-size', type: 'number', description: 'import: evaluate on this many test samples (default: all)' },
     { name: 'batch-size', type: 'number', description: 'import: samples per batch (default 64, as in a config)' },
     { name: 'dataset-param', type: 'list', placeholder: 'KEY=N', description: "import: a parameter of a synthetic dataset, e.g. --dataset-param inputs=12,classes=7 (repeatable)" },
-    { name: 'reset', type: 'string', placeholder: 'MODE', description: "import: how the hidden layers reset: 'subtract' (default; what spiking sigprop trains exactly) or 'zero' (NIR's reset: the run spikes as the NIR file says)" },
+    { name: 'reset', type: 'string', placeholder: 'MODE', description: "import: how the hidden layers reset: subtract (default; what spiking sigprop trains exactly) or zero (NIR's reset: the run spikes as the NIR file says)" },
   ],
   examples: [
     'sigprop nir info two_lif_neurons.nir',
     'sigprop nir simulate two_lif_neurons.nir --dt-ms 0.1 --input in.csv -o out.csv',
     'sigprop nir export runs/mnist-lif-20260101-120000 -o mnist-lif.nir --dt-ms 1',
     'sigprop nir import mnist-lif.nir --dt-ms 1 --dataset mnist -o runs/mnist-lif-tuned && sigprop run --resume runs/mnist-lif-tuned --epochs 3',
+    'sigprop nir import braille.nir --dt-ms 0.1 --reset zero --dataset spike-patterns --dataset-param inputs=12,classes=7,timeSteps=50 --encoder raster --steps 50 -o runs/braille',
   ],
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
     const [action, file] = args.positionals;
