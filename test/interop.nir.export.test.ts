@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  loadCheckpoint, loadH5wasm, readNir, recurrentEdges, resolveConfig, runExperiment, runToNir, Rng, simulateNir, writeNir, exportRunToNir, type NirGraph,
+  lifMlpToNir, loadCheckpoint, loadH5wasm, planNir, readNir, recurrentEdges, resolveConfig, runExperiment, runToNir, Rng, simulateNir, writeNir, exportRunToNir, type NirGraph,
 } from '../src/index.js';
 import { cli } from './cli.helpers.js';
 
@@ -103,6 +103,18 @@ describe('export of a trained spiking sigprop run', () => {
     expect(r.warnings.join('\n')).toMatch(/layer0: the run's synaptic LIF resets by subtracting θ at the step after a spike; NIR's CubaLIF resets to 0/);
     const back = await readNir(file);
     expect(recurrentEdges(back.graph)).toHaveLength(2);
+  });
+
+  it('a one-to-one recurrent layer is written as a Scale loop and planned back as one-to-one with the same diagonal', () => {
+    const n = 3, R = new Float32Array(n * n);
+    R[0] = 0.5; R[4] = -0.25; R[8] = 0.125;
+    const g = lifMlpToNir([{ w: new Float32Array(2 * n).fill(0.3), inSize: 2, outSize: n, beta: 0.8, threshold: 1, recurrent: R, recurrence: 'one-to-one' }],
+      { w: new Float32Array(n * 2).fill(0.1), inSize: n, outSize: 2, beta: 0.9 }, 1);
+    expect(g.nodes.rec0.type).toBe('Scale');
+    expect(Array.from(g.nodes.rec0.params.scale.data)).toEqual([0.5, -0.25, 0.125]);
+    const plan = planNir(g, 1);
+    expect(plan.layers[0].spec.recurrent).toBe('one-to-one');
+    expect(Array.from(plan.layers[0].wRec!).map((v) => +v.toFixed(6))).toEqual(Array.from(R));
   });
 
   it('parameters: weights are the checkpoint\'s, transposed; τ = −dt/ln β, r = 1/(1 − β); the reset difference is a warning', async () => {

@@ -185,6 +185,15 @@ describe('importNirRun', () => {
     expect((r.config.ruleParams as { readoutBeta: number }).readoutBeta).toBeCloseTo(betaO, 10);
   });
 
+  it('per-neuron thresholds are folded into the weights (threshold 1), with a warning; the spikes stay NIR\'s', async () => {
+    const r = await importNirRun(await nirOf(chain(2, [['fc', affine(3, 2, 0.5)], ['l', lif(3, { v_threshold: arr(3, [1, 1, 2]) })], ['fo', affine(2, 3)], ['ro', li(2)]], 2)), importOpts('thr'));
+    expect(r.config.layers[0].params).toMatchObject({ threshold: 1 });
+    expect(r.warnings.join('\n')).toMatch(/l: its neurons' thresholds differ; they are folded into the weights/);
+    const W = loadCheckpoint(r.checkpointPath).tensors['layer0.W'].data, g = -Math.expm1(-0.1);
+    expect(W[0]).toBeCloseTo(g * 0.5, 6);
+    expect(W[2]).toBeCloseTo((g * 0.5) / 2, 6); // neuron 2: input divided by its threshold 2
+  });
+
   it('an IF hidden node becomes a LIF layer with β = 1 and input gain dt·R', async () => {
     const ifNode: NirNode = { type: 'IF', params: { r: arr(3, 200), v_threshold: arr(3, 0.5) } };
     const r = await importNirRun(await nirOf(chain(2, [['fc', affine(3, 2, 0.5)], ['i', ifNode], ['fo', affine(2, 3)], ['ro', li(2)]], 2)), importOpts('if'));
