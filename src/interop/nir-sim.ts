@@ -8,7 +8,8 @@
  * recurrent projection (all-to-all, or one-to-one when the loop's matrix is diagonal), fed by the
  * layer's output of the step before, as in snnTorch's RLeaky/RSynaptic; the loop's bias joins the
  * layer's bias. Delay nodes become synaptic delays in whole steps of dt (per input row before the
- * first Affine/Linear of a run, per neuron after it). Nested graphs are inlined (flattenNir), their
+ * first Affine/Linear of a run, per neuron after it; a bias before a Delay is not held back for the
+ * first d steps). Nested graphs are inlined (flattenNir), their
  * Input and Output nodes pass-throughs, as are Flatten nodes. dt (ms) is always given by the
  * caller: NIR files carry none, and NIR time constants are in seconds (τ_s = tauMs / 1000).
  *
