@@ -282,6 +282,8 @@ describe('sigprop nir import', () => {
     expect(r.out).toContain('imported lif1.lif -> lif2 (38-7) as a spiking sigprop run at epoch 0');
     expect(r.err).toMatch(/warning: lif2: the CubaLIF readout becomes a leaky integrator/);
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).layers[0]).toMatchObject({ model: 'synaptic', recurrent: 'all-to-all' });
+    expect(r.out).toMatch(/report \(the NIR graph and the config\): .*cli-braille\/report\.html/);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('NIR graph (imported network)'); // at epoch 0, before any training
     const ev = await cli('eval', dir, '--json');
     expect(ev.code, ev.err).toBe(0);
     expect(JSON.parse(ev.out)).toMatchObject({ samples: 14 });

@@ -147,6 +147,7 @@ async function importRun(args: ParsedArgs, io: CliIO, source: string): Promise<n
   for (const w of r.warnings) io.err(`warning: ${w}\n`);
   const sizes = r.config.layers.map((l) => l.size).join('-');
   io.out(`imported ${r.hiddenNodes.join(', ')} -> ${r.readoutNode} (${sizes}) as a spiking sigprop run at epoch 0: ${r.runDir}\n` +
+    (r.reportPath ? `report (the NIR graph and the config): ${r.reportPath}\n` : '') +
     `fine-tune it with: ${cliCommand()} run --resume ${r.runDir} --epochs N\n`);
   return 0;
 }

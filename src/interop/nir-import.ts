@@ -35,9 +35,9 @@
  * an input size or class count that differs from the dataset's.
  *
  * The run folder gets config.json, a checkpoint at epoch 0, batch 0 (the imported weights, a fresh
- * target projection and optimiser state from setupRule), run.json with status 'interrupted' and
+ * target projection and optimiser state from setupRule), run.json with status 'interrupted',
  * nir-import.json (the source, dt, node mapping, the NIR graph's nodes and edges for the report,
- * and warnings).
+ * and warnings) and report.html (the NIR graph and the config; run --resume rewrites it).
  */
 import { existsSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -87,6 +87,8 @@ export interface NirImportResult {
   /** What changes with the import (reset mechanism, a LIF readout's spikes). */
   warnings: string[];
   checkpointPath: string;
+  /** The run's report.html at epoch 0 (the NIR graph and the config), when it could be written. */
+  reportPath?: string;
 }
 
 /** The file in the run folder that records where the network came from (source, dt, node mapping, warnings). */
@@ -276,7 +278,20 @@ export async function importNirRun(nirPath: string, opts: NirImportOptions): Pro
         throw err;
       }
       written = true;
-      return { runDir, config: cfg, hiddenNodes: hidden.map((l) => l.node), readoutNode: readout.node, warnings, checkpointPath };
+      // the run's report at epoch 0: the NIR graph and the config (a run --resume rewrites it with the training)
+      let reportPath: string | undefined;
+      try {
+        const { writeRunReport, readNirImportRecord } = await import('../report/index.js');
+        const nirImport = readNirImportRecord(runDir);
+        reportPath = writeRunReport(join(runDir, RUN_FILES.report), {
+          title: cfg.name, subtitle: `imported from ${basename(file)} at dt = ${dtMs} ms: spiking sigprop on ${cfg.dataset}, epoch 0 (not trained here yet)`,
+          config: cfg as unknown as Record<string, unknown>, epochs: [], ...(nirImport ? { nirImport } : {}),
+          notes: [`Fine-tune with: sigprop run --resume ${runDir} --epochs N (this report is then rewritten with the training).`],
+        }).path;
+      } catch (err) {
+        warnings.push(`the report was not written: ${(err as Error).message}`);
+      }
+      return { runDir, config: cfg, hiddenNodes: hidden.map((l) => l.node), readoutNode: readout.node, warnings, checkpointPath, ...(reportPath ? { reportPath } : {}) };
     } finally {
       setup.rule.dispose?.();
     }
