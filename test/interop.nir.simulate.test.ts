@@ -353,6 +353,19 @@ describe('sigprop nir simulate', () => {
     expect(n1.out.split('\n')[180].endsWith(',1')).toBe(true);
   });
 
+  it('simulates the recurrent braille network from a 12-column CSV, recording the recurrent node with --node', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigprop-nir-sim-'));
+    const inFile = join(dir, 'in.csv'), outFile = join(dir, 'out.csv');
+    const rng = new Rng(2);
+    writeFileSync(inFile, Array.from({ length: 200 }, () => Array.from({ length: 12 }, () => (rng.uniform() < 0.3 ? 1 : 0)).join(',')).join('\n'));
+    const r = await cli('nir', 'simulate', fixture('braille_noDelay_bias_zero'), '--dt-ms', '0.1', '--input', inFile, '-o', outFile, '--node', 'lif1.lif');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/simulated 200 steps of 0\.1 ms \(20 ms\); spikes per node: lif1\.lif \d+, lif2 \d+/);
+    const header = readFileSync(outFile, 'utf8').split('\n')[0].split(',');
+    expect(header).toHaveLength(2 + 2 * 38);
+    expect(header[2]).toBe('lif1.lif.v[0]');
+  });
+
   it('refuses a missing --dt-ms, an input with the wrong number of columns, and an unsupported graph', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sigprop-nir-sim-'));
     const inFile = join(dir, 'in.csv');

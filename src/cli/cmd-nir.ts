@@ -95,7 +95,7 @@ export const nirCommand: Command = {
     else {
       writeFileAtomic(resolve(out), csv);
       const spikes = sim.nodes.map((t) => `${t.node} ${t.spikes ? t.spikes.reduce((a, b) => a + b, 0) : '-'}`).join(', ');
-      io.out(`simulated ${sim.steps} steps of ${dtMs} ms (${(sim.steps * dtMs).toPrecision(6)} ms); spikes per node: ${spikes}\nwrote ${resolve(out)}\n`);
+      io.out(`simulated ${sim.steps} steps of ${dtMs} ms (${Number((sim.steps * dtMs).toPrecision(6))} ms); spikes per node: ${spikes}\nwrote ${resolve(out)}\n`);
     }
     return 0;
   },
