@@ -15,7 +15,7 @@ export const nirCommand: Command = {
   usage: 'sigprop nir info <file.nir> | sigprop nir simulate <file.nir> --dt-ms X --input in.csv -o out.csv | sigprop nir export <run-dir> -o net.nir --dt-ms X\n' +
     '       sigprop nir import <file.nir> --dt-ms X --dataset NAME -o <run-dir> [--reset subtract|zero] [--dataset-param K=N] [--epochs N] [--learning-rate LR] [--seed N] [--backend NAME] [--steps T] [--encoder SPEC]',
   description:
-    "nir info prints the nodes (type and parameter shapes, nested graphs indented), the edges and the nodes that form cycles (recurrence). " +
+    "nir info prints the nodes (type and parameter shapes, nested graphs indented), the edges, the nodes that form cycles (recurrence) and the engine layers simulate and import make of them (or why they cannot). " +
     'nir simulate runs a chain Input -> (Affine|Linear|Scale|Delay|Flatten) -> (LIF|CubaLIF|LI|CubaLI|IF|I|Threshold) -> ... -> Output on the engine ' +
     'with step --dt-ms (NIR files carry no dt; NIR time constants are in seconds); a loop from a neuron node through linear nodes back to itself ' +
     "is that layer's recurrent projection (fed by its spikes of the step before), Delay nodes are delays in whole steps of dt, nested graphs are inlined. " +
@@ -70,6 +70,7 @@ export const nirCommand: Command = {
     if (action === 'info') {
       const doc = await readNir(resolve(file));
       io.out(describeNir(doc, file));
+      io.out(await engineMapping(doc.graph));
       return 0;
     }
     const dtMs = dtFlag(args, 'simulate');
@@ -100,6 +101,22 @@ export const nirCommand: Command = {
     return 0;
   },
 };
+
+/** How simulate and import map the graph onto engine layers (structure at dt = 1 ms), or why they cannot. */
+async function engineMapping(graph: import('../interop/nir.js').NirGraph): Promise<string> {
+  const { planNir } = await import('../interop/nir-sim.js');
+  try {
+    const plan = planNir(graph, 1);
+    const layers = plan.layers.map((l) => {
+      const model = typeof l.spec.model === 'string' ? l.spec.model : 'model';
+      const from = [...l.linear, ...(l.recurrentLinear?.length ? [`loop ${l.recurrentLinear.join(' -> ')}`] : [])].join(', ');
+      return `  ${l.node} (${l.type}, ${l.size}) -> ${model} layer${l.spec.recurrent ? `, recurrent ${l.spec.recurrent}` : ''}${l.spec.delays !== undefined ? ', delayed' : ''}${from ? `; weights from ${from}` : ''}`;
+    });
+    return `engine layers (sigprop nir simulate / import):\n${layers.join('\n')}\n`;
+  } catch (err) {
+    return `engine layers: none; ${(err as Error).message}\n`;
+  }
+}
 
 function dtFlag(args: ParsedArgs, action: string): number {
   const dtMs = args.flags['dt-ms'] as number | undefined;
