@@ -202,6 +202,15 @@ describe('importNirRun', () => {
     expect(r.warnings.join('\n')).toMatch(/^i: NIR's IF resets to 0 in the spike's step; the imported layers reset by subtracting θ/);
   });
 
+  it('a Threshold hidden node becomes a LIF layer without memory or reset (β = 0, reset none); reset zero keeps NIR\'s reset for LIF', async () => {
+    const thr: NirNode = { type: 'Threshold', params: { threshold: arr(3, 0.4) } };
+    const r = await importNirRun(await nirOf(chain(2, [['fc', affine(3, 2, 0.5)], ['t', thr], ['fo', affine(2, 3)], ['ro', li(2)]], 2)), importOpts('threshold'));
+    expect(r.config.layers[0]).toEqual({ size: 3, model: 'lif', params: { beta: 0, threshold: 0.4, reset: 'none' } });
+    expect(r.warnings.join('\n')).not.toMatch(/resets to 0/);
+    const z = await importNirRun(await nirOf(chain(2, [['fc', affine(3, 2, 0.5)], ['l', lif(3)], ['fo', affine(2, 3)], ['ro', li(2)]], 2)), { ...importOpts('zero'), reset: 'zero' });
+    expect(z.config.layers[0].params).toMatchObject({ reset: 'zero', resetDelay: false });
+  });
+
   it('refuses what spiking sigprop cannot train, naming the node, the parameter and the reason', async () => {
     const refused = async (graph: NirGraph | string, dir: string, opts: Partial<Parameters<typeof importNirRun>[1]> = {}) => {
       const file = typeof graph === 'string' ? graph : await nirOf(graph);
