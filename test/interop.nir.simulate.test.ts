@@ -69,6 +69,31 @@ describe('two_lif_neurons.nir at dt = 0.1 ms', () => {
   });
 });
 
+describe('spike convention', () => {
+  it("'dirac': a spike is a pulse of unit integral, so lif2's jump per lif1 spike is R·w/τ = 100 at any dt (and lif2, threshold 20, fires); 'step' scales it with dt", async () => {
+    const doc = await readNir(fixture('two_lif_neurons'));
+    /** lif2's voltage in the step of lif1's first spike, and lif2's spike count over 20 ms. */
+    const jump = (dtMs: number, spikes: 'step' | 'dirac'): { v: number; fired: number } => {
+      const sim = simulateNir(doc.graph, new Float32Array(Math.round(20 / dtMs)), { dtMs, spikes });
+      const t = sim.nodes[0].spikes!.indexOf(1);
+      return { v: sim.nodes[1].voltage[t], fired: sim.nodes[1].spikes!.reduce((a, b) => a + b, 0) };
+    };
+    // 'step': (1 − β)·R·w, proportional to dt
+    expect(jump(0.1, 'step').v).toBeCloseTo(1 - Math.exp(-0.01), 6);
+    expect(jump(0.01, 'step').v).toBeCloseTo(1 - Math.exp(-0.001), 6);
+    // 'dirac': (1 − β)·R·w/dt → R·w/τ = 100, within dt/(2τ) of it; the threshold 20 is crossed at the first spike
+    const withHighThreshold = JSON.parse(JSON.stringify({ ...doc.graph, nodes: {} })) as NirGraph;
+    withHighThreshold.nodes = { ...doc.graph.nodes, lif2: { ...doc.graph.nodes.lif2, params: { ...doc.graph.nodes.lif2.params, v_threshold: vec([1e6]) } } };
+    for (const dtMs of [1, 0.1, 0.01]) {
+      const sim = simulateNir(withHighThreshold, new Float32Array(Math.round(20 / dtMs)), { dtMs, spikes: 'dirac' });
+      const t = sim.nodes[0].spikes!.indexOf(1);
+      expect(Math.abs(sim.nodes[1].voltage[t] - 100) / 100).toBeLessThan(dtMs / 10 / 2 + 1e-6);
+    }
+    expect(jump(0.1, 'dirac').fired).toBe(1);
+    expect(jump(0.1, 'step').fired).toBe(0);
+  });
+});
+
 describe('agreement with the exact solution of the NIR equations', () => {
   /** Exact v at the end of each step for piecewise-constant drive v_∞[t]: v ← v_∞ + (v − v_∞)·e^{−dt/τ}, in float64. */
   function exactLeaky(vInf: (t: number) => number, steps: number, dtMs: number, tauMs: number): number[] {

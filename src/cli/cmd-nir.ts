@@ -39,6 +39,7 @@ export const nirCommand: Command = {
     { name: 'out', short: 'o', type: 'string', placeholder: 'FILE', description: 'simulate: output CSV (default: print to stdout); export: the .nir file to write (required); import: the run folder to create (required)' },
     { name: 'force', type: 'boolean', description: 'replace an existing output file (simulate -o, export); without it an existing file is never overwritten' },
     { name: 'node', type: 'string', placeholder: 'NAME', description: 'simulate: record this neuron node instead of the one feeding the Output' },
+    { name: 'spikes', type: 'string', placeholder: 'CONVENTION', description: "simulate: what a NIR spike is downstream: step (default: a value 1 held over one step, its effect scales with dt) or dirac (a pulse of unit integral: spike-fed weights times 1/dt, the same effect at any dt)" },
     { name: 'dataset', type: 'string', placeholder: 'NAME', description: 'import: the dataset the run fine-tunes on (required; its input size and class count must match the network)' },
     { name: 'epochs', type: 'number', description: 'import: epochs of the run (a later --resume may change it)' },
     { name: 'learning-rate', type: 'number', description: 'import: base learning rate of the fine-tuning' },
@@ -90,7 +91,9 @@ export const nirCommand: Command = {
       throw fileSystemError(err, resolve(inputFile), 'read');
     }
     const input = parseNirInputCsv(text, plan.inputSize, inputFile);
-    const sim = simulateNir(doc.graph, input, { dtMs });
+    const spikes = args.flags.spikes as string | undefined;
+    if (spikes !== undefined && spikes !== 'step' && spikes !== 'dirac') throw new UsageError(`--spikes = ${JSON.stringify(spikes)}: give step or dirac`);
+    const sim = simulateNir(doc.graph, input, { dtMs, ...(spikes ? { spikes: spikes as 'step' | 'dirac' } : {}) });
     const csv = nirTraceCsv(sim, (args.flags.node as string | undefined) ?? sim.outputNode);
     if (out === undefined) io.out(csv);
     else {

@@ -11,7 +11,8 @@
  * first Affine/Linear of a run, per neuron after it; a bias before a Delay is not held back for the
  * first d steps). Nested graphs are inlined (flattenNir), their
  * Input and Output nodes pass-throughs, as are Flatten nodes. dt (ms) is always given by the
- * caller: NIR files carry none, and NIR time constants are in seconds (τ_s = tauMs / 1000).
+ * caller: NIR files carry none, and NIR time constants are in seconds (τ_s = tauMs / 1000). A spike
+ * is a value 1 held over one step, or with spikes 'dirac' a pulse of unit integral (NirSpikeConvention).
  *
  * Discretisation (zero-order hold). The input of step t, x[t], is held constant over the step
  * [t·dt, (t+1)·dt); the state after step t is the state at time (t+1)·dt. For the NIR LIF
@@ -403,10 +404,23 @@ class LinearRun {
 const PASS_TYPES = ['Flatten', 'Delay'];
 
 /**
+ * How a spike of a NIR neuron node acts downstream: 'step' (default) a value 1 held over one step,
+ * as the discrete-time NIR backends do (its effect scales with dt); 'dirac' a pulse of unit
+ * integral, as the NIR repository proposes (paper/01_lif/debug_spike_representation): the weights
+ * of projections fed by spikes, recurrent loops included, are multiplied by 1/dt (in s), so a
+ * spike's effect is the same at any dt (to first order in dt/τ). The network input is a current
+ * held over each step either way.
+ */
+export type NirSpikeConvention = 'step' | 'dirac';
+
+/**
  * Map a NIR graph onto engine layers for step size dtMs. Throws a NirError naming the node (or
  * edge), the parameter and the reason for anything it cannot represent.
  */
-export function planNir(graphIn: NirGraph, dtMs: number): NirPlan {
+export function planNir(graphIn: NirGraph, dtMs: number, opts: { spikes?: NirSpikeConvention } = {}): NirPlan {
+  const spikes = opts.spikes ?? 'step';
+  if (spikes !== 'step' && spikes !== 'dirac') throw new ParameterError(`spikes = ${JSON.stringify(spikes)}: give 'step' (default) or 'dirac'`);
+  const spikeGain = (type: string | undefined): number => (spikes === 'dirac' && type !== undefined && neuronMappings.get(type)?.spikes ? 1000 / dtMs : 1);
   if (!(typeof dtMs === 'number' && Number.isFinite(dtMs) && dtMs > 0)) {
     throw new ParameterError(`dtMs = ${dtMs}: the step size in ms must be a finite number > 0 (NIR files carry no dt; give one, e.g. 0.1)`);
   }
@@ -485,14 +499,15 @@ export function planNir(graphIn: NirGraph, dtMs: number): NirPlan {
       }
       const hasLoop = (recOut.get(name) ?? []).length > 0;
       const w = new Float32Array(run.mIn * n), bias = new Float32Array(n);
-      for (let r = 0; r < run.mIn; r++) for (let c = 0; c < n; c++) w[r * n + c] = run.m[r * n + c] * gain[c];
+      const inGain = spikeGain(prev?.type), recGain = spikeGain(node.type);
+      for (let r = 0; r < run.mIn; r++) for (let c = 0; c < n; c++) w[r * n + c] = run.m[r * n + c] * gain[c] * inGain;
       for (let c = 0; c < n; c++) bias[c] = (run.b[c] + (hasLoop ? loop.b[c] : 0)) * gain[c] + constant[c];
       let wRec: Float32Array | undefined, recurrence: Recurrence | undefined;
       if (hasLoop) {
         wRec = new Float32Array(n * n);
         let offDiagonal = false;
         for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
-          wRec[r * n + c] = loop.m[r * n + c] * gain[c];
+          wRec[r * n + c] = loop.m[r * n + c] * gain[c] * recGain;
           if (r !== c && wRec[r * n + c] !== 0) offDiagonal = true;
         }
         recurrence = offDiagonal ? 'all-to-all' : 'one-to-one';
@@ -554,8 +569,10 @@ export interface NirSimulation {
  * column per input channel: Float32Array [steps, inputSize] row-major, or rows of numbers.
  * Batch 1, reference backend: the numbers are the exact zero-order-hold solution described above.
  */
-export function simulateNir(graph: NirGraph, input: Float32Array | readonly (readonly number[])[], opts: { dtMs: number; backend?: Backend }): NirSimulation {
-  const plan = planNir(graph, opts.dtMs);
+export function simulateNir(
+  graph: NirGraph, input: Float32Array | readonly (readonly number[])[], opts: { dtMs: number; backend?: Backend; spikes?: NirSpikeConvention },
+): NirSimulation {
+  const plan = planNir(graph, opts.dtMs, { spikes: opts.spikes });
   const n = plan.inputSize;
   let flat: Float32Array;
   if (input instanceof Float32Array) flat = input;
