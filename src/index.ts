@@ -60,6 +60,6 @@ export type { SurrogateCurve as ReportSurrogateCurve } from './report/index.js';
 export type { EpochMetrics } from './report/index.js';
 export { writeTracesReport, type TracesReportOptions, type TracesReportResult } from './report/inspect.js';
 export { readNir, describeNir, recurrentEdges, recurrentNodes, loadH5wasm, nirSize, NirError, type NirArray, type NirDocument, type NirEdge, type NirGraph, type NirNode } from './interop/nir.js';
-export { planNir, simulateNir, nirNetwork, nirTraceCsv, parseNirInputCsv, NIR_LINEAR_TYPES, registerNirNeuron, nirNeuronTypes, type NirNeuronMapping, type NirParamReader, type NirPlan, type NirLayerPlan, type NirSimulation, type NirNodeTrace } from './interop/nir-sim.js';
+export { planNir, simulateNir, flattenNir, nirNetwork, nirTraceCsv, parseNirInputCsv, NIR_LINEAR_TYPES, registerNirNeuron, nirNeuronTypes, type NirNeuronMapping, type NirParamReader, type NirPlan, type NirSpikeConvention, type NirLayerPlan, type NirSimulation, type NirNodeTrace } from './interop/nir-sim.js';
 export { writeNir, runToNir, exportRunToNir, lifMlpToNir, NIR_VERSION, type RunNirExport, type ExportDenseLayer, type ExportLifLayer } from './interop/nir-export.js';
 export { importNirRun, type NirImportConfig, type NirImportOptions, type NirImportResult } from './interop/nir-import.js';

@@ -369,8 +369,12 @@ async function writeRunReportFile(
 ): Promise<{ path?: string; error?: string }> {
   const out = join(runDir, RUN_FILES.report);
   try {
-    const { writeRunReport, spikingRunExtras } = await import('./report/index.js');
-    const data = { title: cfg.name, subtitle: `${cfg.rule} on ${cfg.dataset}, ${cfg.mode}, backend ${backendName}, seed ${cfg.seed}`, config: cfg as unknown as Record<string, unknown>, epochs: metrics };
+    const { writeRunReport, spikingRunExtras, readNirImportRecord } = await import('./report/index.js');
+    const nirImport = readNirImportRecord(runDir); // a network imported from NIR: the report shows its graph
+    const data = {
+      title: cfg.name, subtitle: `${cfg.rule} on ${cfg.dataset}, ${cfg.mode}, backend ${backendName}, seed ${cfg.seed}`, config: cfg as unknown as Record<string, unknown>, epochs: metrics,
+      ...(nirImport ? { nirImport } : {}),
+    };
     const extras = after && cfg.mode === 'spiking' ? await spikingRunExtras(cfg, runDir, { dataset, afterLabel: after }) : undefined;
     for (const w of extras?.warnings ?? []) log(`warning: ${w}`);
     const notes = [...(extras?.notes ?? []), ...(extras?.warnings ?? []).map((w) => `Warning: ${w}`)];

@@ -8,17 +8,20 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  loadCheckpoint, loadH5wasm, readNir, resolveConfig, runExperiment, runToNir, Rng, simulateNir, writeNir, exportRunToNir, type NirGraph,
+  lifMlpToNir, loadCheckpoint, loadH5wasm, planNir, readNir, recurrentEdges, resolveConfig, runExperiment, runToNir, Rng, simulateNir, writeNir, exportRunToNir, type NirGraph,
 } from '../src/index.js';
 import { cli } from './cli.helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sigprop-nir-export-'));
 const quiet = { progress: false as const, log: () => {}, report: false };
 const base = { dataset: 'moons', trainSize: 96, testSize: 32, rule: 'sigprop', epochs: 1, batchSize: 16, learningRate: 0.01, seed: 5, backend: 'reference' };
-let spikingRun = '', rateRun = '';
+let spikingRun = '', rateRun = '', recurrentRun = '';
+/** A recurrent synaptic LIF layer with a delay of 2 steps (CubaLIF, a loop and a Delay node in NIR). */
+const recurrentLayers = [{ size: 6, model: 'synaptic', recurrent: 'all-to-all', delays: 2, params: { alpha: 0.7, beta: 0.9, threshold: 1 } }, { size: 2 }];
 
 beforeAll(async () => {
   spikingRun = (await runExperiment(resolveConfig({ ...base, mode: 'spiking', steps: 6, dtMs: 1, layers: [{ size: 10, model: 'lif', params: { beta: 0.9, threshold: 1 } }, { size: 2, model: 'lif' }] }), { ...quiet, runDir: join(root, 'spk') })).runDir;
+  recurrentRun = (await runExperiment(resolveConfig({ ...base, mode: 'spiking', steps: 6, dtMs: 1, layers: recurrentLayers }), { ...quiet, runDir: join(root, 'rec') })).runDir;
   rateRun = (await runExperiment(resolveConfig({ ...base, mode: 'rate', layers: [{ size: 4 }, { size: 2 }] }), { ...quiet, runDir: join(root, 'rate') })).runDir;
 }, 30_000);
 
@@ -71,6 +74,47 @@ describe('export of a trained spiking sigprop run', () => {
     } finally {
       f.close();
     }
+  });
+
+  it('layout of a recurrent synaptic layer with delays: Delay [in] s, CubaLIF, a loop lif0 -> rec0 -> lif0 with the recurrent weights [out, in]', async () => {
+    const file = join(root, 'layout-rec.nir');
+    const r = await exportRunToNir(recurrentRun, file, { dtMs: 0.5 });
+    const ck = loadCheckpoint(join(recurrentRun, 'checkpoint.ckpt'));
+    const h5 = await loadH5wasm();
+    const f = new h5.File(file, 'r');
+    try {
+      const ds = (p: string) => f.get(p) as InstanceType<typeof h5.Dataset>;
+      const types = Object.fromEntries(['input', 'delay0', 'fc0', 'lif0', 'rec0', 'fc_out', 'readout', 'output'].map((n) => [n, ds(`node/nodes/${n}/type`).value]));
+      expect(types).toEqual({ input: 'Input', delay0: 'Delay', fc0: 'Affine', lif0: 'CubaLIF', rec0: 'Affine', fc_out: 'Affine', readout: 'LI', output: 'Output' });
+      expect(ds('node/nodes/delay0/delay').shape).toEqual([2]);
+      expect(Array.from(ds('node/nodes/delay0/delay').value as Float64Array)).toEqual([0.001, 0.001]); // 2 steps of 0.5 ms, in seconds
+      for (const p of ['tau_syn', 'tau_mem', 'r', 'v_leak', 'v_threshold', 'w_in']) expect(ds(`node/nodes/lif0/${p}`).shape, p).toEqual([6]);
+      expect((ds('node/nodes/lif0/tau_syn').value as Float64Array)[0]).toBeCloseTo(-0.0005 / Math.log(0.7), 12);
+      expect((ds('node/nodes/lif0/w_in').value as Float64Array)[0]).toBeCloseTo(1 / 0.3, 12);
+      expect(ds('node/nodes/rec0/weight').shape).toEqual([6, 6]);
+      const R = ck.tensors['layer0.R'].data, rw = ds('node/nodes/rec0/weight').value as Float32Array;
+      expect(rw[1 * 6 + 4]).toBe(R[4 * 6 + 1]); // [to, from] in NIR, [from, to] in the engine
+      const edges = ds('node/edges').value as string[];
+      const pairs = Array.from({ length: edges.length / 2 }, (_, k) => `${edges[2 * k]}>${edges[2 * k + 1]}`);
+      expect(pairs).toEqual(['input>delay0', 'delay0>fc0', 'fc0>lif0', 'lif0>rec0', 'rec0>lif0', 'lif0>fc_out', 'fc_out>readout', 'readout>output']);
+    } finally {
+      f.close();
+    }
+    expect(r.warnings.join('\n')).toMatch(/layer0: the run's synaptic LIF resets by subtracting θ at the step after a spike; NIR's CubaLIF resets to 0/);
+    const back = await readNir(file);
+    expect(recurrentEdges(back.graph)).toHaveLength(2);
+  });
+
+  it('a one-to-one recurrent layer is written as a Scale loop and planned back as one-to-one with the same diagonal', () => {
+    const n = 3, R = new Float32Array(n * n);
+    R[0] = 0.5; R[4] = -0.25; R[8] = 0.125;
+    const g = lifMlpToNir([{ w: new Float32Array(2 * n).fill(0.3), inSize: 2, outSize: n, beta: 0.8, threshold: 1, recurrent: R, recurrence: 'one-to-one' }],
+      { w: new Float32Array(n * 2).fill(0.1), inSize: n, outSize: 2, beta: 0.9 }, 1);
+    expect(g.nodes.rec0.type).toBe('Scale');
+    expect(Array.from(g.nodes.rec0.params.scale.data)).toEqual([0.5, -0.25, 0.125]);
+    const plan = planNir(g, 1);
+    expect(plan.layers[0].spec.recurrent).toBe('one-to-one');
+    expect(Array.from(plan.layers[0].wRec!).map((v) => +v.toFixed(6))).toEqual(Array.from(R));
   });
 
   it('parameters: weights are the checkpoint\'s, transposed; τ = −dt/ln β, r = 1/(1 − β); the reset difference is a warning', async () => {

@@ -101,6 +101,7 @@ describe('sigprop nir info', () => {
     const r = await cli('nir', 'info', fixture('braille_noDelay_bias_zero'));
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('recurrent (cycles): nodes lif1.lif, lif1.w_rec');
+    expect(r.out).toContain('engine layers (sigprop nir simulate / import):\n  lif1.lif (CubaLIF, 38) -> synaptic layer, recurrent all-to-all; weights from fc1, loop lif1.w_rec\n  lif2 (CubaLIF, 7) -> synaptic layer; weights from fc2');
     expect(r.out).toMatch(/fc1\s+Affine\s+bias \[38\], weight \[38, 12\]/);
   });
 
@@ -110,6 +111,7 @@ describe('sigprop nir info', () => {
     expect(r.out).toMatch(/\b0\s+Conv2d\s+.*weight \[16, 2, 5, 5\]/);
     expect(r.out).toContain('shape=[2, 34, 34]');
     expect(r.out).toContain('15 nodes, 14 edges');
+    expect(r.out).toContain('engine layers: none; not supported yet: node 0 of type Conv2d');
   });
 
   it('a bad file or action: one error line, no stack trace', async () => {

@@ -13,7 +13,12 @@
  * so that, at the dt given, NIR's exact per-step solution β·v + (1 − β)·R·I (see nir-sim.ts) is
  * β·v + I: the same decay and input gain as the trained layer. A layer with β = 1 becomes IF with
  * r = 1/dt. The readout (leaky integrator U_o[t] = β_o·U_o[t−1] + s[t]·W_o + b_o) becomes
- * fc_out Affine → readout LI with the same mapping. NIR's LIF resets to v_reset = 0 in the spike's
+ * fc_out Affine → readout LI with the same mapping. A synaptic LIF layer (I_syn[t] = α·I_syn[t−1] + x·W + b,
+ * U[t] = β·U[t−1] + I_syn[t]) becomes CubaLIF with tau_syn = −dt/ln α, tau_mem = −dt/ln β,
+ * r = 1/(1 − β), w_in = 1/(1 − α) (gain (1 − α)(1 − β)·R·w_in = 1). A recurrent layer gets a loop
+ * lif<ℓ> → rec<ℓ> → lif<ℓ> (Affine with Rᵀ, or Scale with R's diagonal for one-to-one), which NIR
+ * simulators, and planNir, feed with the layer's spikes of the step before; a layer with delays d
+ * gets a Delay node of d·dt seconds per input before its Affine. NIR's LIF resets to v_reset = 0 in the spike's
  * step; the run's LIF resets by subtraction at the next step (or not at all): that difference is
  * reported as a warning, and NIR simulators (and `sigprop nir simulate`) use NIR's reset.
  */
@@ -97,15 +102,24 @@ export interface ExportDenseLayer {
   outSize: number;
 }
 
-/** A hidden LIF layer to export: its projection and its per-step decay and threshold. */
+/** A hidden LIF (or synaptic LIF) layer to export: its projection and its per-step decays and threshold. */
 export interface ExportLifLayer extends ExportDenseLayer {
   beta: number;
   threshold: number;
+  /** Synaptic current decay per step: the layer is a synaptic LIF (CubaLIF in NIR). */
+  alpha?: number;
+  /** Recurrent weights [size, size] (from, to) of a recurrent layer. */
+  recurrent?: Float32Array;
+  /** 'one-to-one' recurrence (only the diagonal of `recurrent`) is written as a Scale node; otherwise an Affine. */
+  recurrence?: 'all-to-all' | 'one-to-one';
+  /** Synaptic delay of the layer's projection in steps (written as a Delay node before its Affine). */
+  delay?: number;
 }
 
 /**
  * The NIR graph of a LIF MLP with a leaky-integrator readout, for step size dtMs (see the file
- * comment for the mapping). Node names: input, fc0, lif0, fc1, lif1, ..., fc_out, readout, output.
+ * comment for the mapping). Node names: input, fc0, lif0, fc1, lif1, ..., fc_out, readout, output;
+ * a recurrent layer ℓ adds rec<ℓ> (lif<ℓ> → rec<ℓ> → lif<ℓ>), a delayed one delay<ℓ> before fc<ℓ>.
  */
 export function lifMlpToNir(hidden: readonly ExportLifLayer[], readout: ExportDenseLayer & { beta: number }, dtMs: number): NirGraph {
   if (!(dtMs > 0 && Number.isFinite(dtMs))) throw new SigpropError(`dtMs = ${dtMs}: the step size in ms must be a finite number > 0`, 'parameter');
@@ -113,29 +127,45 @@ export function lifMlpToNir(hidden: readonly ExportLifLayer[], readout: ExportDe
   const nodes: Record<string, NirNode> = { input: { type: 'Input', params: { shape: { shape: [1], data: [hidden[0]?.inSize ?? readout.inSize] } } } };
   const edges: { src: string; dst: string }[] = [];
   let prev = 'input';
-  const affine = (name: string, l: ExportDenseLayer): void => {
-    nodes[name] = {
-      type: 'Affine',
-      params: { weight: f32([l.outSize, l.inSize], transpose(l.w, l.inSize, l.outSize)), bias: f32([l.outSize], l.bias ?? new Float32Array(l.outSize)) },
-    };
-    edges.push({ src: prev, dst: name });
-    prev = name;
-  };
-  const neuron = (name: string, node: NirNode): void => {
+  const add = (name: string, node: NirNode): void => {
     nodes[name] = node;
     edges.push({ src: prev, dst: name });
     prev = name;
   };
+  const affine = (name: string, l: ExportDenseLayer): void => add(name, {
+    type: 'Affine',
+    params: { weight: f32([l.outSize, l.inSize], transpose(l.w, l.inSize, l.outSize)), bias: f32([l.outSize], l.bias ?? new Float32Array(l.outSize)) },
+  });
+  const tau = (decay: number): number => -dtS / Math.log(decay);
   hidden.forEach((l, i) => {
+    if (l.delay) add(`delay${i}`, { type: 'Delay', params: { delay: f64(l.inSize, l.delay * dtS) } });
     affine(`fc${i}`, l);
     const n = l.outSize;
     if (!(l.beta > 0)) throw new SigpropError(`layer${i}: β = ${l.beta} (no memory) has no NIR time constant (τ = 0); only 0 < β ≤ 1 can be exported`, 'nir');
-    if (l.beta >= 1) neuron(`lif${i}`, { type: 'IF', params: { r: f64(n, 1 / dtS), v_threshold: f64(n, l.threshold) } });
-    else {
-      neuron(`lif${i}`, {
-        type: 'LIF',
-        params: { tau: f64(n, -dtS / Math.log(l.beta)), r: f64(n, 1 / (1 - l.beta)), v_leak: f64(n, 0), v_threshold: f64(n, l.threshold) },
+    if (l.alpha !== undefined) {
+      if (!(l.alpha > 0 && l.alpha < 1) || l.beta >= 1) {
+        throw new SigpropError(`layer${i}: a synaptic LIF with α = ${l.alpha}, β = ${l.beta} has no NIR CubaLIF time constants; only 0 < α, β < 1 can be exported`, 'nir');
+      }
+      // CubaLIF gain (1 − α)(1 − β)·R·w_in = 1 with R = 1/(1 − β), w_in = 1/(1 − α): the same per-step update
+      add(`lif${i}`, {
+        type: 'CubaLIF',
+        params: {
+          tau_syn: f64(n, tau(l.alpha)), tau_mem: f64(n, tau(l.beta)), r: f64(n, 1 / (1 - l.beta)), v_leak: f64(n, 0), v_threshold: f64(n, l.threshold), w_in: f64(n, 1 / (1 - l.alpha)),
+        },
       });
+    } else if (l.beta >= 1) add(`lif${i}`, { type: 'IF', params: { r: f64(n, 1 / dtS), v_threshold: f64(n, l.threshold) } });
+    else {
+      add(`lif${i}`, {
+        type: 'LIF',
+        params: { tau: f64(n, tau(l.beta)), r: f64(n, 1 / (1 - l.beta)), v_leak: f64(n, 0), v_threshold: f64(n, l.threshold) },
+      });
+    }
+    if (l.recurrent) {
+      const rec = `rec${i}`;
+      nodes[rec] = l.recurrence === 'one-to-one'
+        ? { type: 'Scale', params: { scale: f32([n], Array.from({ length: n }, (_, j) => l.recurrent![j * n + j])) } }
+        : { type: 'Affine', params: { weight: f32([n, n], transpose(l.recurrent, n, n)), bias: f32([n], new Float32Array(n)) } };
+      edges.push({ src: `lif${i}`, dst: rec }, { src: rec, dst: `lif${i}` });
     }
   });
   affine('fc_out', readout);
@@ -143,7 +173,7 @@ export function lifMlpToNir(hidden: readonly ExportLifLayer[], readout: ExportDe
     throw new SigpropError(`readout: β = ${readout.beta} has no NIR LI time constant; only 0 < β < 1 can be exported (set ruleParams.readoutBeta)`, 'nir');
   }
   const n = readout.outSize;
-  neuron('readout', { type: 'LI', params: { tau: f64(n, -dtS / Math.log(readout.beta)), r: f64(n, 1 / (1 - readout.beta)), v_leak: f64(n, 0) } });
+  add('readout', { type: 'LI', params: { tau: f64(n, tau(readout.beta)), r: f64(n, 1 / (1 - readout.beta)), v_leak: f64(n, 0) } });
   nodes.output = { type: 'Output', params: { shape: { shape: [1], data: [n] } } };
   edges.push({ src: prev, dst: 'output' });
   return { nodes, edges };
@@ -166,14 +196,18 @@ export async function runToNir(runDirOrCheckpoint: string, opts: { dtMs: number 
   const { checkpointPathOf } = await import('../runner.js');
   const { loadCheckpoint } = await import('../checkpoint.js');
   const { resolveLif } = await import('../../models/lif.js');
+  const { resolveSynaptic } = await import('../../models/synaptic.js');
   const ckPath = checkpointPathOf(runDirOrCheckpoint);
   const ck = loadCheckpoint(ckPath);
   const cfg = ck.meta.config as
-    | { rule?: string; mode?: string; dtMs?: number; layers?: { size: number; model?: string; params?: Record<string, unknown> }[]; ruleParams?: Record<string, unknown> }
+    | {
+      rule?: string; mode?: string; dtMs?: number; ruleParams?: Record<string, unknown>;
+      layers?: { size: number; model?: unknown; params?: Record<string, unknown>; recurrent?: 'all-to-all' | 'one-to-one'; delays?: number }[];
+    }
     | undefined;
   if (!cfg || !Array.isArray(cfg.layers)) throw new SigpropError(`${ckPath} has no saved config; export needs a checkpoint written by the run loop (sigprop run)`, 'nir');
   if (cfg.rule !== 'sigprop' || cfg.mode !== 'spiking') {
-    throw new SigpropError(`${ckPath}: a ${cfg.rule ?? '?'} run in mode ${cfg.mode ?? '?'}; NIR export supports spiking sigprop runs (rule sigprop, mode spiking: a LIF MLP) for now`, 'nir');
+    throw new SigpropError(`${ckPath}: a ${cfg.rule ?? '?'} run in mode ${cfg.mode ?? '?'}; NIR export supports spiking sigprop runs (rule sigprop, mode spiking: LIF or synaptic LIF layers, recurrent or delayed, and a leaky readout) for now`, 'nir');
   }
   const runDt = cfg.dtMs ?? 1;
   const tensor = (name: string): { shape: number[]; data: Float32Array } => {
@@ -193,14 +227,24 @@ export async function runToNir(runDirOrCheckpoint: string, opts: { dtMs: number 
   const warnings: string[] = [];
   const hiddenCfg = cfg.layers.slice(0, -1);
   const hidden: ExportLifLayer[] = hiddenCfg.map((l, i) => {
-    const p = resolveLif(l.params as never, runDt);
+    const model = l.model ?? 'lif';
+    if (model !== 'lif' && model !== 'synaptic') {
+      throw new SigpropError(`${ckPath}: layer${i} has model ${JSON.stringify(model)}; NIR export supports 'lif' (LIF, or IF for β = 1) and 'synaptic' (CubaLIF) layers`, 'nir');
+    }
+    const p = model === 'synaptic' ? resolveSynaptic(l.params as never, runDt) : resolveLif(l.params as never, runDt);
     if (p.reset !== 'zero' || p.resetDelay) {
       const when = p.resetDelay ? ' at the step after a spike' : '';
       const how = p.reset === 'none' ? 'does not reset' : p.reset === 'subtract' ? `resets by subtracting θ${when}` : `resets to zero${when}`;
-      warnings.push(`layer${i}: the run's LIF ${how}; NIR's LIF resets to 0 in the spike's step, so spike trains can differ after the first spike`);
+      warnings.push(`layer${i}: the run's ${model === 'lif' ? 'LIF' : 'synaptic LIF'} ${how}; NIR's ${model === 'lif' ? 'LIF' : 'CubaLIF'} resets to 0 in the spike's step, so spike trains can differ after the first spike`);
     }
     if (p.vMin !== undefined) warnings.push(`layer${i}: the membrane floor vMin = ${p.vMin} has no NIR equivalent and is left out`);
-    return { ...dense(`layer${i}`, l.size), beta: p.beta, threshold: p.threshold };
+    const rec = l.recurrent ? tensor(`layer${i}.R`).data : undefined;
+    return {
+      ...dense(`layer${i}`, l.size), beta: p.beta, threshold: p.threshold,
+      ...('alpha' in p ? { alpha: (p as { alpha: number }).alpha } : {}),
+      ...(rec ? { recurrent: rec, recurrence: l.recurrent } : {}),
+      ...(l.delays ? { delay: l.delays } : {}),
+    };
   });
 
   const readoutBeta = typeof cfg.ruleParams?.readoutBeta === 'number' ? cfg.ruleParams.readoutBeta : hidden[hidden.length - 1].beta;

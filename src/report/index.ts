@@ -19,3 +19,4 @@ export {
 export { accuracyRowsFromRuns, writeSurrogateExperimentReport, type SurrogateRun } from './surrogate-experiment.js';
 export { buildRuleComparisonPage, ruleComparisonMarkdown, ruleComparisonRows, writeRuleComparisonReport, type RuleComparisonResults, type RuleComparisonRun } from './rule-comparison.js';
 export { spikingRunExtras, pickTraceSamples, RUN_TRACES_STEM, type RunExtras, type RunExtrasOptions } from './run-extras.js';
+export { nirGraphSection, readNirImportRecord, NIR_IMPORT_FILE, type NirImportRecord, type NirGraphRecord } from './nir-graph.js';

@@ -6,6 +6,7 @@
  */
 import { configTable, fmt, trainingBlocks } from './metrics.js';
 import { type Block, type ReportPage, type Section, writePage } from './page.js';
+import { nirGraphSection } from './nir-graph.js';
 import { surrogateBlocks } from './surrogates.js';
 import { rateComparisonFigure, traceBlocks, type TraceFigureOptions } from './traces.js';
 import type { RunReportData, SurrogateAccuracyRow, SurrogateComparisonData, SurrogateComparisonJson, TraceSet } from './types.js';
@@ -56,6 +57,7 @@ export function buildRunReport(data: RunReportData, opts: TraceFigureOptions = {
   const sections: Section[] = [];
   const summary = summaryBlocks(data);
   if (summary.length) sections.push({ title: 'Summary', blocks: summary });
+  if (data.nirImport) sections.push(nirGraphSection(data.nirImport));
   sections.push({ title: 'Training', blocks: trainingBlocks(data) });
   if (data.traces?.length) sections.push(...traceSections(data.traces, opts));
   const sg = surrogateBlocks(data.surrogates, data.surrogateAccuracy);

@@ -3,6 +3,7 @@
  * typed arrays), so a report can be built from a live run, from a run folder's JSON files, or
  * from hand-made data in tests. Units are in the names.
  */
+import type { NirImportRecord } from './nir-graph.js';
 
 /** Per-layer statistics at the end of an epoch (matches src/learning/rule.ts LayerStats). */
 export interface EpochLayerStats {
@@ -66,6 +67,8 @@ export interface RunReportData {
   surrogates?: SurrogateComparisonData | SurrogateComparisonJson;
   /** Optional surrogate-experiment accuracy table. */
   surrogateAccuracy?: SurrogateAccuracyRow[];
+  /** The import record of a network imported from NIR (nir-import.json): the report shows its graph. */
+  nirImport?: NirImportRecord;
 }
 
 /**
