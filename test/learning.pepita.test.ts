@@ -346,3 +346,19 @@ describe('PEPITA learns a small task', () => {
     expect(learn(wasm, taskConfig({ mempepita: true }), 8)).toBeGreaterThanOrEqual(0.9);
   });
 });
+
+describe('run report', () => {
+  it('plots the alignment angles per epoch when the run has them, and only then', async () => {
+    const { metricFigures } = await import('../src/report/metrics.js');
+    const epochs = [1, 2, 3].map((epoch) => ({
+      epoch, testAccuracy: 0.5,
+      layers: [{ layer: 0, weightNorm: 1, alignmentAngle: 80 - epoch }, { layer: 1, weightNorm: 1, alignmentAngle: 70 - epoch, productAlignmentAngle: 90 + epoch }],
+    }));
+    const fig = metricFigures({ title: 't', epochs }).find((f) => f.id === 'm-alignment');
+    expect(fig).toBeDefined();
+    expect(fig!.data.map((d) => (d as { name: string }).name)).toEqual(['(W_L…W_1)ᵀ vs F', 'layer 0: feedback vs W', 'layer 1: feedback vs W']);
+    expect((fig!.data[0] as { y: number[] }).y).toEqual([91, 92, 93]);
+    const plain = metricFigures({ title: 't', epochs: epochs.map((e) => ({ epoch: e.epoch, layers: [{ layer: 0, weightNorm: 1 }] })) });
+    expect(plain.some((f) => f.id === 'm-alignment')).toBe(false);
+  });
+});
