@@ -217,15 +217,16 @@ describe('MEMPEPITA', () => {
     });
   }
 
-  it('the MNIST network (784-1024-10, batch 64): stored activity 259 KiB → 2.5 KiB', () => {
-    const mk = (mem: boolean) => makeRule(ref, { mempepita: mem }, {}, [1024, 10], 784, 1);
+  it('the MNIST network (784-1024-10, batch 64; wasm): stored activity 259 KiB → 2.5 KiB', async () => {
+    const wasm = await createBackend('wasm');
+    const mk = (mem: boolean) => makeRule(wasm, { mempepita: mem }, {}, [1024, 10], 784, 1);
     const a = mk(false), b = mk(true);
     const { x, labels } = batch(64, 784, 10);
     a.trainBatch(x, labels);
     b.trainBatch(x, labels);
     expect(a.memory.storedBytes).toBe(4 * 64 * (1024 + 10));
     expect(b.memory.storedBytes).toBe(4 * 64 * 10);
-    expectClose(weightsOf(ref, b).map((m) => m.slice(0, 20)), weightsOf(ref, a).map((m) => m.slice(0, 20)), 1e-6);
+    expectClose(weightsOf(wasm, b).map((m) => m.slice(0, 20)), weightsOf(wasm, a).map((m) => m.slice(0, 20)), 1e-6);
   });
 
   it('is refused with the time-local variant, naming both settings', () => {

@@ -169,6 +169,8 @@ export class PepitaRule implements TrainingRule {
   private readonly sc: Scratch;
   private stepIndex = 0;
   private epoch = 0;
+  /** Mean activity of each hidden layer in the last batch's clean pass. */
+  private activity: number[] = [];
 
   constructor(config: ExperimentConfig, readonly ctx: RuleContext) {
     const rp = config.ruleParams ?? {};
@@ -344,6 +346,7 @@ export class PepitaRule implements TrainingRule {
           if (i < L) {
             const out = l.output();
             this.shape(out, masks[i].one, 1);
+            this.activity[i] = be.sum(out) / out.size;
             if (keep) be.copy(stored[i], out);
             if (tl) { // anti-Hebbian step on the clean pass
               const layer = this.layers[i];
@@ -475,6 +478,7 @@ export class PepitaRule implements TrainingRule {
       label: i < L ? `${l.name} (${s.activation}, ${l.outSize})` : `readout (${l.outSize})`,
       weightNorm: l.weightNorm(),
       learningRate: l.opt.learningRate,
+      ...(i < L && this.activity[i] !== undefined ? { meanActivity: this.activity[i] } : {}),
       ...(ang.layers ? { alignmentAngle: ang.layers[i] } : {}),
       ...(i === L ? { productAlignmentAngle: ang.product } : {}),
     }));
