@@ -13,6 +13,7 @@ import { loadDataset } from '../src/data/index.js';
 import { createRule } from '../src/learning/index.js';
 import { FeedbackAlignmentMlp } from '../src/learning/feedback-alignment.js';
 import { Rng } from '../src/rng.js';
+import { stepPathViolation } from './rule-path.helpers.js';
 
 const ref = new ReferenceBackend();
 type Mat = number[][];
@@ -146,4 +147,12 @@ describe('alignment angles of FA and DFA', () => {
     }
     expect(() => createRule(resolveConfig({ dataset: 'circles', rule: 'fa', layers: [{ size: 2 }] }), { backend: ref, rng: new Rng(1), inputSize: 2, numClasses: 2 })).toThrow(/rule "fa" needs at least one hidden layer/);
   });
+});
+
+describe('the per-step path of FA and DFA touches no host memory (guarded backend)', () => {
+  for (const rule of ['fa', 'dfa'] as const) {
+    it(rule, () => {
+      expect(stepPathViolation({ dataset: 'synthetic', rule, mode: 'rate', layers: [{ size: 5 }, { size: 4 }, { size: 3 }], optimizer: 'sgd', learningRate: 0.1 })).toBeUndefined();
+    });
+  }
 });

@@ -16,6 +16,7 @@ import { matrixProduct, PepitaRule } from '../src/learning/pepita.js';
 import { Scratch } from '../src/learning/scratch.js';
 import { dropoutMask } from '../src/learning/sigprop-common.js';
 import { Rng } from '../src/rng.js';
+import { stepPathViolation } from './rule-path.helpers.js';
 
 const ref = new ReferenceBackend();
 
@@ -362,4 +363,13 @@ describe('run report', () => {
     const plain = metricFigures({ title: 't', epochs: epochs.map((e) => ({ epoch: e.epoch, layers: [{ layer: 0, weightNorm: 1 }] })) });
     expect(plain.some((f) => f.id === 'm-alignment')).toBe(false);
   });
+});
+
+describe('the per-step path of PEPITA touches no host memory (guarded backend)', () => {
+  const base: ExperimentConfig = { dataset: 'synthetic', rule: 'pepita', mode: 'rate', layers: [{ size: 5 }, { size: 4 }, { size: 3 }], optimizer: 'momentum', learningRate: 0.1 };
+  for (const rp of [{}, { mempepita: true, dropout: 0.3 }, { pepitaUpdate: 'hebbian', normalizeActivations: true }, { pepitaUpdate: 'time-local', normalizeActivations: true }, { mempepita: true, normalizeActivations: true }, { mirror: true }]) {
+    it(JSON.stringify(rp), () => {
+      expect(stepPathViolation({ ...base, ruleParams: rp })).toBeUndefined();
+    });
+  }
 });

@@ -32,7 +32,8 @@
  * Variants (ruleParams):
  *   - weight decay: the config's weightDecay (L2 added to each update, as torch's SGD);
  *   - normalizeActivations: h_ℓ ← h_ℓ / ‖h_ℓ‖_F (Frobenius norm over the batch, each pass and stream on
- *     its own), after ReLU and dropout, as Srinivasan et al.'s Normalization layer;
+ *     its own), after ReLU and dropout, as Srinivasan et al.'s Normalization layer (the row-normalisation
+ *     kernel on the block seen as one row, so the norm never leaves the device);
  *   - pepitaUpdate 'hebbian' (PEPITA-Hebbian): ΔW_ℓ = −η (h_ℓ h_{ℓ−1}ᵀ − h_ℓ^mod (h_{ℓ−1}^mod)ᵀ)/B,
  *     ΔW_L = −η (y h_{L−1}ᵀ − P (h_{L−1}^mod)ᵀ)/B with y = softmax output of pass 1;
  *   - pepitaUpdate 'time-local': the same two terms as two optimiser steps, the anti-Hebbian one in the
@@ -65,6 +66,9 @@ import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import { dropoutMask } from './sigprop-common.js';
 import { rateNetwork } from './sigprop-rate.js';
+
+/** ε of the activation normalisation h/√(Σh² + ε): keeps an all-zero (dead) layer at 0 instead of 0/0. */
+const FROBENIUS_EPS = 1e-30;
 
 /** PEPITA's own settings (ruleParams, see pepita-params.ts). */
 export interface PepitaSettings {
@@ -239,20 +243,16 @@ export class PepitaRule implements TrainingRule {
    * mask, then the optional normalisation (each stream of `streams` equal row blocks on its own).
    */
   private shape(out: Tensor, mask: Tensor | null, streams: number): void {
-    const be = this.ctx.backend;
+    const be = this.ctx.backend, sc = this.sc;
     if (mask) be.mul(out, out, mask);
     if (!this.pepita.normalizeActivations) return;
-    if (streams === 1) {
-      const ss = be.sumSquares(out);
-      if (ss > 0) be.axpby(out, out, 1 / Math.sqrt(ss), 0);
-      return;
-    }
-    const [R, n] = out.shape, rows = R / streams;
+    // each stream's block [rows, n] as one row of rows·n values through the row-normalisation kernel (no read-back)
+    const [R, n] = out.shape, len = (R / streams) * n;
+    const flat = sc.get(`norm.in.${len}`, [1, len]), res = sc.get(`norm.out.${len}`, [1, len]), norms = sc.get('norm.n', [1]);
     for (let k = 0; k < streams; k++) {
-      const part = this.half(out, k, streams, 'norm');
-      const ss = be.sumSquares(part);
-      if (ss > 0) be.axpby(part, part, 1 / Math.sqrt(ss), 0);
-      be.copySlice(out, k * rows * n, part, 0, rows * n);
+      be.copySlice(flat, 0, out, k * len, len);
+      be.normalizeRows(res, norms, flat, 0, true, FROBENIUS_EPS);
+      be.copySlice(out, k * len, res, 0, len);
     }
   }
 
@@ -346,7 +346,6 @@ export class PepitaRule implements TrainingRule {
           if (i < L) {
             const out = l.output();
             this.shape(out, masks[i].one, 1);
-            this.activity[i] = be.sum(out) / out.size;
             if (keep) be.copy(stored[i], out);
             if (tl) { // anti-Hebbian step on the clean pass
               const layer = this.layers[i];
@@ -366,6 +365,11 @@ export class PepitaRule implements TrainingRule {
           }
         },
       },
+    });
+    // read back once the window is over: predictions and each hidden layer's mean activity
+    this.activity = this.layers.map((_, i) => {
+      const out = this.net.layers[i].output();
+      return be.sum(out) / out.size;
     });
     const pred = argmaxRows(be.read(this.net.layers[L].voltage()), B, C);
     let correct = 0;
