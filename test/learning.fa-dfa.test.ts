@@ -145,7 +145,9 @@ describe('alignment angles of FA and DFA', () => {
       expect(resolveConfig({ dataset: 'circles', rule, layers: [{ size: 8 }, { size: 2 }] }).mode).toBe('rate');
       expect(resolveConfig(getPreset(`mnist-${rule}`)).rule).toBe(rule);
     }
-    expect(() => createRule(resolveConfig({ dataset: 'circles', rule: 'fa', layers: [{ size: 2 }] }), { backend: ref, rng: new Rng(1), inputSize: 2, numClasses: 2 })).toThrow(/rule "fa" needs at least one hidden layer/);
+    expect(() => resolveConfig({ dataset: 'circles', rule: 'dfa', layers: [{ size: 2 }] })).toThrow(/layers has only the output layer, but rule "dfa" sends its error back to hidden layers; add one/);
+    expect(() => resolveConfig({ dataset: 'circles', rule: 'fa', mode: 'continuous', layers: [{ size: 4 }, { size: 2 }] })).toThrow(/mode = "continuous" cannot be used with rule "fa"/);
+    expect(() => make(ref, 'fa', [2], 2)).toThrow(/rule "fa" needs at least one hidden layer/);
   });
 });
 

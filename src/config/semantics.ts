@@ -214,6 +214,9 @@ function projectionIssues(cfg: ResolvedConfig): LayerIssue[] {
   if (RATE_ONLY_RULES.includes(cfg.rule) && cfg.mode !== 'rate') {
     issues.push({ path: 'mode', value: cfg.mode, message: `mode = "${cfg.mode}" cannot be used with rule "${cfg.rule}": it trains the rate MLP only; set mode to "rate" (or leave it out)` });
   }
+  if ((cfg.rule === 'fa' || cfg.rule === 'dfa') && cfg.layers.length < 2) {
+    issues.push({ path: 'layers', value: cfg.layers, message: `layers has only the output layer, but rule "${cfg.rule}" sends its error back to hidden layers; add one, e.g. layers = [{ "size": 1000 }, { "size": ${cfg.layers[0]?.size ?? 10} }]` });
+  }
   const trains = networkKind(cfg) === 'spiking' && (cfg.rule === 'sigprop' || cfg.rule === 'bptt');
   cfg.layers.forEach((layer, i) => {
     for (const key of ['recurrent', 'delays'] as const) {
