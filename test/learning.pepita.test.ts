@@ -373,3 +373,19 @@ describe('the per-step path of PEPITA touches no host memory (guarded backend)',
     });
   }
 });
+
+describe('through the run loop', () => {
+  it('a PEPITA run with mirror writes the angles to metrics.csv and plots them in report.html', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { runExperiment } = await import('../src/runner.js');
+    const outDir = mkdtempSync(join(tmpdir(), 'sigprop-pepita-'));
+    const r = await runExperiment(resolveConfig({ ...taskConfig({ mirror: true }), trainSize: 64, testSize: 32, epochs: 2, outDir }), { backend: ref, log: () => {}, progress: false });
+    expect(r.status).toBe('complete');
+    expect(r.metrics[1].layers?.at(-1)?.productAlignmentAngle).toBeGreaterThan(0);
+    const csv = readFileSync(join(r.runDir, 'metrics.csv'), 'utf8');
+    expect(csv.split('\n')[0]).toMatch(/layer0\.alignmentAngle.*productAlignmentAngle/);
+    expect(readFileSync(join(r.runDir, 'report.html'), 'utf8')).toContain('Alignment angle per epoch');
+  });
+});
