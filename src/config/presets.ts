@@ -161,3 +161,8 @@ registerPreset({
   description: 'direct feedback alignment on MNIST: the mnist-fa network and settings with the output error sent straight to the hidden layer through a fixed random B',
   config: { ...getPreset('mnist-fa'), name: 'mnist-dfa', rule: 'dfa' },
 });
+registerPreset({
+  name: 'mnist-pepita-wm',
+  description: 'PEPITA with weight mirroring and weight decay (Srinivasan et al. 2024): the mnist-pepita network and schedule, F = B_0·B_1 mirrored after every batch (noise 0.1, mirror lr 0.1, mirror decay 0.5) with x - F·e, last layer with the first pass\'s error, weight decay 1e-4',
+  config: { ...pepitaMnist, name: 'mnist-pepita-wm', weightDecay: 1e-4, ruleParams: { ...pepitaMnist.ruleParams, lastError: 'clean', mirror: true } },
+});
