@@ -67,7 +67,7 @@ export interface RunEpochMetrics {
   testSamples: number;
   /** Mean local loss per layer (index 0 = first hidden layer). */
   layerLosses: number[];
-  layers?: { layer: number; label?: string; weightNorm?: number; firingRate?: number; targetFiringRate?: number; meanActivity?: number; learningRate?: number }[];
+  layers?: { layer: number; label?: string; weightNorm?: number; firingRate?: number; targetFiringRate?: number; meanActivity?: number; learningRate?: number; alignmentAngle?: number; productAlignmentAngle?: number }[];
   learningRate: number;
   /** Wall-clock seconds of the epoch (training + evaluation); the one non-deterministic field. */
   timeS: number;
@@ -225,6 +225,8 @@ export function metricsRows(metrics: readonly RunEpochMetrics[]): Record<string,
     for (const s of m.layers ?? []) {
       if (s.weightNorm !== undefined) row[`layer${s.layer}.weightNorm`] = s.weightNorm;
       if (s.firingRate !== undefined) row[`layer${s.layer}.firingRate`] = s.firingRate;
+      if (s.alignmentAngle !== undefined) row[`layer${s.layer}.alignmentAngle`] = s.alignmentAngle;
+      if (s.productAlignmentAngle !== undefined) row.productAlignmentAngle = s.productAlignmentAngle;
     }
     return row;
   });

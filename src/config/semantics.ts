@@ -18,9 +18,12 @@ import type { ResolvedConfig } from './types.js';
 /** The network a (rule, mode) pair trains. */
 export type NetworkKind = 'rate' | 'spiking' | 'continuous';
 
+/** Rules that train only the rate MLP (src/learning pepita.ts, feedback-alignment.ts): mode defaults to 'rate' for them and must be 'rate'. */
+export const RATE_ONLY_RULES: readonly string[] = ['pepita', 'fa', 'dfa'];
+
 /** The network a config trains: 'bp' is always the rate MLP, 'bptt' always spiking, 'sigprop' follows mode. */
 export function networkKind(cfg: Pick<ResolvedConfig, 'rule' | 'mode'>): NetworkKind {
-  if (cfg.rule === 'bp') return 'rate';
+  if (cfg.rule === 'bp' || RATE_ONLY_RULES.includes(cfg.rule)) return 'rate';
   if (cfg.rule === 'bptt') return 'spiking';
   return cfg.mode;
 }
@@ -29,6 +32,7 @@ export function networkKind(cfg: Pick<ResolvedConfig, 'rule' | 'mode'>): Network
 function described(cfg: Pick<ResolvedConfig, 'rule' | 'mode'>): string {
   if (cfg.rule === 'bp') return 'rule "bp" (the backprop MLP: no time steps, no spikes)';
   if (cfg.rule === 'bptt') return 'rule "bptt" (backprop through time on spiking layers)';
+  if (RATE_ONLY_RULES.includes(cfg.rule)) return `rule "${cfg.rule}" (a rate MLP: no time steps, no spikes)`;
   if (cfg.mode === 'rate') return 'mode "rate" (a non-spiking MLP: no time steps, no spikes)';
   if (cfg.mode === 'continuous') return 'mode "continuous" (leaky integrators, no spikes)';
   return 'mode "spiking"';
@@ -66,6 +70,7 @@ export function ignoredSettings(cfg: ResolvedConfig): IgnoredSetting[] {
     add([`layers[${last}].model`, `layers[${last}].params`], 'the output layer is a leaky integrator with the last hidden layer\'s parameters');
   }
   if (cfg.rule === 'bp' || cfg.rule === 'bptt') add(['loss', 'targetProjection'], `rule "${cfg.rule}" learns by backprop with softmax cross-entropy, without sigprop's local loss or target projection`);
+  if (RATE_ONLY_RULES.includes(cfg.rule)) add(['loss', 'targetProjection'], `rule "${cfg.rule}" has no sigprop local loss or target projection (its settings are in ruleParams)`);
   return out;
 }
 
@@ -206,6 +211,12 @@ export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
 /** Recurrent and delayed projections: spiking sigprop and the bptt baseline train them, on hidden layers. */
 function projectionIssues(cfg: ResolvedConfig): LayerIssue[] {
   const issues: LayerIssue[] = [];
+  if (RATE_ONLY_RULES.includes(cfg.rule) && cfg.mode !== 'rate') {
+    issues.push({ path: 'mode', value: cfg.mode, message: `mode = "${cfg.mode}" cannot be used with rule "${cfg.rule}": it trains the rate MLP only; set mode to "rate" (or leave it out)` });
+  }
+  if ((cfg.rule === 'fa' || cfg.rule === 'dfa') && cfg.layers.length < 2) {
+    issues.push({ path: 'layers', value: cfg.layers, message: `layers has only the output layer, but rule "${cfg.rule}" sends its error back to hidden layers; add one, e.g. layers = [{ "size": 1000 }, { "size": ${cfg.layers[0]?.size ?? 10} }]` });
+  }
   const trains = networkKind(cfg) === 'spiking' && (cfg.rule === 'sigprop' || cfg.rule === 'bptt');
   cfg.layers.forEach((layer, i) => {
     for (const key of ['recurrent', 'delays'] as const) {

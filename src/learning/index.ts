@@ -4,6 +4,8 @@
  * - 'sigprop': dispatches on config.mode through `sigpropModes` ('rate' = non-spiking MLP,
  *   'spiking' = LIF network learning online in time, 'continuous' = Hebbian continuous-time).
  * - 'bp': backprop MLP baseline; 'bptt': backprop through time with a surrogate gradient.
+ * - 'pepita': PEPITA and its variants, MEMPEPITA (pepita.ts); 'fa', 'dfa': feedback alignment and
+ *   direct feedback alignment (feedback-alignment.ts). All three train the rate MLP.
  */
 import type { ExperimentConfig } from '../config/types.js';
 import { ParameterError } from '../errors.js';
@@ -12,6 +14,8 @@ import { RateSigprop } from './sigprop-rate.js';
 import { SpikingSigprop } from './sigprop-spiking.js';
 import { BackpropMlp, BpttRule } from './bptt.js';
 import { HebbianSigprop } from './hebbian.js';
+import { PepitaRule } from './pepita.js';
+import { FeedbackAlignmentMlp } from './feedback-alignment.js';
 
 export * from './rule.js';
 export { createOptimizer, optimizerNames, registerOptimizer, scheduledLearningRate, type Optimizer, type Param } from './optimizers.js';
@@ -24,6 +28,8 @@ export { RateSigprop } from './sigprop-rate.js';
 export { SpikingSigprop } from './sigprop-spiking.js';
 export { BackpropMlp, BpttRule } from './bptt.js';
 export { HebbianSigprop } from './hebbian.js';
+export { PepitaRule, resolvePepitaSettings, alignmentAngleDeg, type PepitaSettings, type PepitaMemory } from './pepita.js';
+export { FeedbackAlignmentMlp } from './feedback-alignment.js';
 
 /** Sigprop variants by config.mode. */
 export const sigpropModes = new Map<string, RuleFactory>([
@@ -42,3 +48,7 @@ function sigpropFactory(config: ExperimentConfig, ctx: RuleContext): TrainingRul
 registerRule('sigprop', sigpropFactory);
 registerRule('bptt', (c, ctx) => new BpttRule(c, ctx));
 registerRule('bp', (c, ctx) => new BackpropMlp(c, ctx));
+// PEPITA (and its variants, MEMPEPITA), feedback alignment and direct feedback alignment: rate MLPs
+registerRule('pepita', (c, ctx) => new PepitaRule(c, ctx));
+registerRule('fa', (c, ctx) => new FeedbackAlignmentMlp('fa', c, ctx));
+registerRule('dfa', (c, ctx) => new FeedbackAlignmentMlp('dfa', c, ctx));

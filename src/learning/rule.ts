@@ -54,6 +54,10 @@ export interface LayerStats {
   meanActivity?: number;
   /** Learning rate in use now. */
   learningRate?: number;
+  /** Angle in degrees between this layer's feedback matrix and the forward weights it stands for (PEPITA with mirror, FA, DFA). */
+  alignmentAngle?: number;
+  /** PEPITA, on the last layer's entry: angle in degrees between (W_L…W_1)ᵀ and the input projection F. */
+  productAlignmentAngle?: number;
 }
 
 /**

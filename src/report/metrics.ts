@@ -75,7 +75,7 @@ export function layerName(data: RunReportData, i: number): string {
   return `layer ${i}`;
 }
 
-function layerStat(e: EpochMetrics, i: number, key: 'weightNorm' | 'firingRate' | 'targetFiringRate' | 'meanActivity'): number | undefined {
+function layerStat(e: EpochMetrics, i: number, key: 'weightNorm' | 'firingRate' | 'targetFiringRate' | 'meanActivity' | 'alignmentAngle'): number | undefined {
   return e.layers?.find((l) => l.layer === i)?.[key];
 }
 
@@ -163,7 +163,26 @@ export function metricFigures(data: RunReportData, prefix = 'm'): Figure[] {
       idx.map((i) => series(ep, (e) => layerStat(e, i, 'weightNorm'), layerName(data, i), { line: { color: colour(i) } })),
     ),
   );
+  figs.push(alignmentFigure(data, ep, idx, baseLayout(`Alignment angle per epoch`, 'epoch', 'angle (degrees)'), prefix));
   return figs.filter(defined);
+}
+
+/**
+ * Feedback alignment angles (PEPITA, FA, DFA; see LayerStats in src/learning/rule.ts): the angle
+ * between (W_L…W_1)ᵀ and PEPITA's F (productAlignmentAngle, dashed) and each layer's feedback
+ * against its forward weights (alignmentAngle). Undefined when no epoch has any.
+ */
+function alignmentFigure(data: RunReportData, ep: EpochMetrics[], idx: number[], layout: Record<string, unknown>, prefix: string): Figure | undefined {
+  const product = (e: EpochMetrics) => e.layers?.find((l) => l.productAlignmentAngle !== undefined)?.productAlignmentAngle;
+  return figureOf(
+    `${prefix}-alignment`,
+    layout,
+    [
+      series(ep, product, '(W_L…W_1)ᵀ vs F', { line: { color: colour(0), dash: 'dash' } }),
+      ...idx.map((i) => series(ep, (e) => layerStat(e, i, 'alignmentAngle'), `${layerName(data, i)}: feedback vs W`, { line: { color: colour(i + 1) } })),
+    ],
+    'Angle between the feedback matrices and the forward weights they stand for (0°: aligned, 90°: unrelated, 180°: anti-aligned), at the end of each epoch.',
+  );
 }
 
 /** Format a config value for the table: numbers as given, arrays of scalars inline. */

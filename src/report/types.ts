@@ -21,6 +21,10 @@ export interface EpochLayerStats {
   meanActivity?: number;
   /** Learning rate in use. */
   learningRate?: number;
+  /** Angle (degrees) between the layer's feedback matrix and its forward weights (PEPITA with mirror, FA, DFA). */
+  alignmentAngle?: number;
+  /** PEPITA (last layer's entry): angle (degrees) between (W_L…W_1)ᵀ and F. */
+  productAlignmentAngle?: number;
 }
 
 /** One epoch's metrics (any field may be missing; missing curves are simply not drawn). */
