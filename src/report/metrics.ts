@@ -181,7 +181,8 @@ function alignmentFigure(data: RunReportData, ep: EpochMetrics[], idx: number[],
       series(ep, product, '(W_L…W_1)ᵀ vs F', { line: { color: colour(0), dash: 'dash' } }),
       ...idx.map((i) => series(ep, (e) => layerStat(e, i, 'alignmentAngle'), `${layerName(data, i)}: feedback vs W`, { line: { color: colour(i + 1) } })),
     ],
-    'Angle between the feedback matrices and the forward weights they stand for (0°: aligned, 90°: unrelated, 180°: anti-aligned), at the end of each epoch.',
+    'Angle between the feedback matrices and the forward weights they stand for (0°: aligned, 90°: unrelated, 180°: anti-aligned), at the end of each epoch. ' +
+      'PEPITA with x + F·e (its default) moves the weights toward −F, so there the product angle rising toward 180° is alignment; with x − F·e it falls toward 0°.',
   );
 }
 
