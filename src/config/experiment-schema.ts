@@ -75,7 +75,7 @@ export const experimentSchema: ObjectSchema = {
     trainSize: { type: 'number', integer: true, min: 1, unit: 'samples', description: 'training samples: image datasets keep a class-balanced subset of N drawn with the seed (not the first N; kept in file order), default all; synthetic tasks generate N, default the task\'s' },
     testSize: { type: 'number', integer: true, min: 1, unit: 'samples', description: 'test samples: image datasets keep a class-balanced subset of N drawn with the seed (not the first N; kept in file order), default all; synthetic tasks generate N, default the task\'s' },
     layers: { type: 'array', items: layerSchema, minItems: 1, description: 'hidden and output layers (input size comes from the dataset)' },
-    rule: { type: 'string', enum: ['sigprop', 'bp', 'bptt'], description: 'learning rule: sigprop, backprop MLP (bp) or backprop through time (bptt) baselines' },
+    rule: { type: 'string', enum: ['sigprop', 'bp', 'bptt', 'ff'], description: 'learning rule: sigprop, Forward-Forward (ff; mode rate or spiking), backprop MLP (bp) or backprop through time (bptt) baselines' },
     mode: { type: 'string', enum: ['spiking', 'rate', 'continuous'], default: 'spiking', description: 'spiking neurons over T steps, rate MLP (T = 1) or continuous-time leaky integrators' },
     representation: { type: 'string', enum: ['surrogate', 'voltage'], default: 'surrogate', description: 'sigprop layer representation: surrogate primitive f(U - threshold) or voltage U' },
     surrogate: { type: 'string', minLength: 1, default: 'fastSigmoid', check: (v: string) => void getSurrogate(v), description: "surrogate spec, e.g. 'fastSigmoid:k=25' or 'atan:alpha=2'" },

@@ -65,6 +65,8 @@ export function ignoredSettings(cfg: ResolvedConfig): IgnoredSetting[] {
     add(['surrogate', 'representation', 'eligibility', 'encoder', 'encoderParams'], `${net} does not use it`);
     add([`layers[${last}].model`, `layers[${last}].params`], 'the output layer is a leaky integrator with the last hidden layer\'s parameters');
   }
+  if (cfg.rule === 'ff') add(['loss', 'targetProjection'], 'rule "ff" (Forward-Forward) learns from the goodness of positive and negative data, without sigprop\'s local loss or target projection');
+  if (cfg.rule === 'ff' && cfg.mode === 'spiking') add(['representation'], 'spiking Forward-Forward takes its goodness from ruleParams.ffSpikeGoodness');
   if (cfg.rule === 'bp' || cfg.rule === 'bptt') add(['loss', 'targetProjection'], `rule "${cfg.rule}" learns by backprop with softmax cross-entropy, without sigprop's local loss or target projection`);
   return out;
 }
@@ -162,6 +164,8 @@ export interface LayerIssue {
  * "lif" (did you mean "beta"?)`, `layers[0].params.beta = 1.5 is out of range; ...`.
  */
 export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
+  const modeIssue = ruleModeIssues(cfg);
+  if (modeIssue.length) return modeIssue;
   const spec = hiddenLayerModels(cfg);
   const issues = projectionIssues(cfg);
   if (!spec) return issues;
@@ -201,6 +205,12 @@ export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
     }
   });
   return issues;
+}
+
+/** Rule and mode pairs that do not exist: Forward-Forward ('ff') has a rate and a spiking form only. */
+function ruleModeIssues(cfg: ResolvedConfig): LayerIssue[] {
+  if (cfg.rule !== 'ff' || cfg.mode !== 'continuous') return [];
+  return [{ path: 'mode', value: cfg.mode, message: 'mode = "continuous" cannot be used with rule "ff": Forward-Forward is implemented for mode "rate" (MLP) and mode "spiking" (LIF, online in time); use one of those' }];
 }
 
 /** Recurrent and delayed projections: spiking sigprop and the bptt baseline train them, on hidden layers. */

@@ -4,6 +4,7 @@
  * - 'sigprop': dispatches on config.mode through `sigpropModes` ('rate' = non-spiking MLP,
  *   'spiking' = LIF network learning online in time, 'continuous' = Hebbian continuous-time).
  * - 'bp': backprop MLP baseline; 'bptt': backprop through time with a surrogate gradient.
+ * - 'ff': Forward-Forward, config.mode 'rate' (MLP) or 'spiking' (LIF, online in time).
  */
 import type { ExperimentConfig } from '../config/types.js';
 import { ParameterError } from '../errors.js';
@@ -12,6 +13,8 @@ import { RateSigprop } from './sigprop-rate.js';
 import { SpikingSigprop } from './sigprop-spiking.js';
 import { BackpropMlp, BpttRule } from './bptt.js';
 import { HebbianSigprop } from './hebbian.js';
+import { ForwardForward } from './forward-forward.js';
+import { SpikingForwardForward } from './forward-forward-spiking.js';
 
 export * from './rule.js';
 export { createOptimizer, optimizerNames, registerOptimizer, scheduledLearningRate, type Optimizer, type Param } from './optimizers.js';
@@ -24,6 +27,8 @@ export { RateSigprop } from './sigprop-rate.js';
 export { SpikingSigprop } from './sigprop-spiking.js';
 export { BackpropMlp, BpttRule } from './bptt.js';
 export { HebbianSigprop } from './hebbian.js';
+export { ForwardForward } from './forward-forward.js';
+export { SpikingForwardForward } from './forward-forward-spiking.js';
 
 /** Sigprop variants by config.mode. */
 export const sigpropModes = new Map<string, RuleFactory>([
@@ -42,3 +47,16 @@ function sigpropFactory(config: ExperimentConfig, ctx: RuleContext): TrainingRul
 registerRule('sigprop', sigpropFactory);
 registerRule('bptt', (c, ctx) => new BpttRule(c, ctx));
 registerRule('bp', (c, ctx) => new BackpropMlp(c, ctx));
+
+/** Forward-Forward variants by config.mode. */
+export const ffModes = new Map<string, RuleFactory>([
+  ['rate', (c, ctx) => new ForwardForward(c, ctx)],
+  ['spiking', (c, ctx) => new SpikingForwardForward(c, ctx)],
+]);
+
+registerRule('ff', (config, ctx) => {
+  const mode = config.mode ?? 'spiking';
+  const f = ffModes.get(mode);
+  if (!f) throw new ParameterError(`mode = "${mode}" is not supported by rule "ff" (Forward-Forward); mode must be one of: ${[...ffModes.keys()].join(', ')}`);
+  return f(config, ctx);
+});
