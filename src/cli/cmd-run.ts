@@ -33,6 +33,7 @@ export const runCommand: Command = {
     'sigprop run mnist-lif --surrogate atan:alpha=2 --seed 3 --run-dir runs/atan-3',
     'sigprop run mnist-lif --set layers[0].model=synaptic --set layers[0].recurrent=all-to-all --set layers[0].delays=2',
     'sigprop run --resume runs/atan-3',
+    'sigprop run mnist-ff --train-size 10000 --epochs 2 --set ruleParams.ffPredict=goodness   (Forward-Forward; ruleParams.ff* in src/learning/settings.ts)',
   ],
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
     if (args.flags.list) {
