@@ -247,10 +247,10 @@ function spikingCfg(T: number, over: Partial<ExperimentConfig> = {}): Experiment
 }
 
 describe('spiking Forward-Forward', () => {
-  it('one update (T = 3, direct input, surrogate goodness) equals a plain-JavaScript computation', () => {
-    const K = 4, C = 2, B = 2, N = 3, T = 3, beta = 0.8, theta = 0.01, k = 25;
+  it.each(['mean', 'sum'])('one update (T = 3, direct input, surrogate goodness, %s of squares) equals a plain-JavaScript computation', (goodness) => {
+    const K = 4, C = 2, B = 2, N = 3, T = 3, beta = 0.8, theta = 0.01, k = 25, c = goodness === 'mean' ? 1 / N : 1;
     const rng = new Rng(3);
-    const rule = createRule(spikingCfg(T, { encoder: 'direct', surrogate: 'fastSigmoid:k=25', ruleParams: { initScale: 3, ffThreshold: theta, ffSkipFirst: false } }), {
+    const rule = createRule(spikingCfg(T, { encoder: 'direct', surrogate: 'fastSigmoid:k=25', ruleParams: { initScale: 3, ffThreshold: theta, ffSkipFirst: false, ffGoodness: goodness } }), {
       backend: ref, rng, inputSize: K, numClasses: C,
     }) as SpikingForwardForward;
     const x = Float32Array.from([0.2, 0.9, 0.5, 0.7, /**/ 0.6, 0.1, 0.8, 0.3]);
@@ -281,8 +281,8 @@ describe('spiking Forward-Forward', () => {
           spikes += S[r][j];
         }
         const rep = U[r].map((u) => f(u - 1));
-        const G = rep.reduce((a, v) => a + v * v, 0), s = r < B ? 1 : -1;
-        const g = rep.map((v, j) => ((-s * sig(-s * (G - theta)) * 2 * v) / (2 * B)) * df(U[r][j] - 1));
+        const G = c * rep.reduce((a, v) => a + v * v, 0), s = r < B ? 1 : -1;
+        const g = rep.map((v, j) => ((-s * sig(-s * (G - theta)) * 2 * c * v) / (2 * B)) * df(U[r][j] - 1));
         for (let j = 0; j < N; j++) {
           for (let kk = 0; kk < K; kk++) dW[kk * N + j] += e[r][kk] * g[j];
           db[j] += eb * g[j];

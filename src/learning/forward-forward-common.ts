@@ -34,14 +34,16 @@ function bool(name: string, v: unknown, dflt: boolean): boolean {
   return v;
 }
 
-/** Read and check the ff* keys of config.ruleParams (the other keys are resolveRuleSettings' business). */
-export function resolveFfSettings(config: ExperimentConfig, hiddenLayers: number, learningRate: number, weightDecay: number): FfSettings {
+/** Read and check the ff* keys of config.ruleParams (the other keys are resolveRuleSettings' business); defaultGoodness: 'sum' (rate) or 'mean' (spiking). */
+export function resolveFfSettings(
+  config: ExperimentConfig, hiddenLayers: number, learningRate: number, weightDecay: number, defaultGoodness: FfSettings['goodness'] = 'sum',
+): FfSettings {
   const p = config.ruleParams ?? {};
   if (hiddenLayers < 1) throw new ParameterError('Forward-Forward needs at least one hidden layer: layers = [{ size: 1000 }, { size: 10 }] (the last entry is the number of classes)');
   const skipFirst = bool('ruleParams.ffSkipFirst', p.ffSkipFirst, hiddenLayers >= 2);
   if (skipFirst && hiddenLayers < 2) throw new ParameterError('ruleParams.ffSkipFirst = true needs 2 or more hidden layers (with one, no layer would be left to predict with)');
   return {
-    goodness: checkOneOf('ruleParams.ffGoodness', p.ffGoodness ?? 'sum', ['sum', 'mean'] as const),
+    goodness: checkOneOf('ruleParams.ffGoodness', p.ffGoodness ?? defaultGoodness, ['sum', 'mean'] as const),
     threshold: p.ffThreshold === undefined ? undefined : checkNumber('ruleParams.ffThreshold', p.ffThreshold),
     norm: checkOneOf('ruleParams.ffNorm', p.ffNorm ?? 'rms', ['rms', 'l2', 'none'] as const),
     predict: checkOneOf('ruleParams.ffPredict', p.ffPredict ?? 'goodness', ['goodness', 'classifier'] as const),
