@@ -59,8 +59,9 @@ export function ignoredSettings(cfg: ResolvedConfig): IgnoredSetting[] {
     cfg.layers.forEach((_, i) => add([`layers[${i}].model`, `layers[${i}].params`], `${net} has no neuron models; its nonlinearity is ruleParams.activation`));
   } else if (kind === 'spiking') {
     if (cfg.rule === 'bptt') add(['representation', 'eligibility'], `${net} does not use it`);
-    else if (cfg.representation === 'voltage') add(['surrogate'], 'representation "voltage" puts the loss on the membrane voltage itself, with no surrogate');
-    add([`layers[${last}].model`, `layers[${last}].params`], 'the output layer is a leaky readout; its decay is ruleParams.readoutBeta (default: the last hidden layer\'s beta)');
+    else if (cfg.rule !== 'ff' && cfg.representation === 'voltage') add(['surrogate'], 'representation "voltage" puts the loss on the membrane voltage itself, with no surrogate');
+    if (cfg.rule === 'ff') add([`layers[${last}].model`, `layers[${last}].params`], 'rule "ff" has no output layer: the last entry of layers only gives the number of classes');
+    else add([`layers[${last}].model`, `layers[${last}].params`], 'the output layer is a leaky readout; its decay is ruleParams.readoutBeta (default: the last hidden layer\'s beta)');
   } else {
     add(['surrogate', 'representation', 'eligibility', 'encoder', 'encoderParams'], `${net} does not use it`);
     add([`layers[${last}].model`, `layers[${last}].params`], 'the output layer is a leaky integrator with the last hidden layer\'s parameters');
