@@ -275,6 +275,23 @@ export interface Backend {
    * g[nh·N + i] = −d/nh.
    */
   l2PairLoss(loss: Tensor, g: Tensor | null, r: Tensor, nh: number): void;
+  /**
+   * Forward-Forward goodness loss over the rows of y [R, N] (float64 sums): G_i = c·Σ_k y_ik² with
+   * c = 1/N (mean) or 1 (sum); goodness[i] = goodnessBeta·goodness[i] + G_i (if goodness [R] is given).
+   * Rows [0, nPos) are positive (s_i = +1), rows [nPos, nPos + nNeg) negative (s_i = −1), the rest
+   * take no part (g = 0 there). For the positive and negative rows, with x_i = s_i·(G_i − θ):
+   * loss[0] += softplus(−x_i)/lossDivisor (BCE of p_i = σ(G_i − θ); loss: 1 element, may be null) and
+   * g[i,k] = −s_i·σ(−x_i)·2c·y_ik/gradDivisor (if g [R, N] is given).
+   */
+  ffGoodness(loss: Tensor | null, g: Tensor | null, goodness: Tensor | null, y: Tensor, p: FfGoodnessParams): void;
+  /**
+   * Forward-Forward peer normalisation (Hinton 2022, loeweX/Forward-Forward) of the positive rows
+   * [0, nPos) of y [R, N]: m_k = mean over those rows of y_ik; running[k] = momentum·running[k] +
+   * (1 − momentum)·m_k; r̄ = mean_k running[k]; loss[0] += weight·mean_k (r̄ − running[k])²; and
+   * g[i,k] += weight·(2/N)·(running[k] − r̄)·(1 − momentum)/nPos for i < nPos (the gradient
+   * through this step's m only). running: [N]; g: [R, N] (may be null); loss: 1 element (may be null).
+   */
+  ffPeerNorm(loss: Tensor | null, g: Tensor | null, running: Tensor, y: Tensor, nPos: number, momentum: number, weight: number): void;
 
   // ---- optimiser steps (w, g and state slots: same size; gd = g + wd·w when wd ≠ 0, else g) ----
   /** SGD: w −= lr·gd. */
@@ -298,6 +315,22 @@ export interface SoftmaxCEScales {
   /** dy = (q − p)·gradScale / gradDivisor (defaults 1, 1). */
   gradScale?: number;
   gradDivisor?: number;
+}
+
+/** Settings of `ffGoodness` (see there). */
+export interface FfGoodnessParams {
+  /** Threshold θ of the logit G − θ. */
+  theta: number;
+  /** G is the mean (true) or the sum (false) of the squares. */
+  mean: boolean;
+  /** Positive rows [0, nPos), negative rows [nPos, nPos + nNeg). */
+  nPos: number;
+  nNeg: number;
+  /** Divisors of the loss sum and of the gradient (default 1). */
+  lossDivisor?: number;
+  gradDivisor?: number;
+  /** goodness = goodnessBeta·goodness + G (default 0: overwrite). */
+  goodnessBeta?: number;
 }
 
 /** One optimiser update's settings (see adamStep). */

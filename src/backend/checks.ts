@@ -113,3 +113,25 @@ export function elementwiseSize(ts: readonly Tensor[]): number {
   }
   return ts[0].size;
 }
+
+/** ffGoodness: y [R, N]; g like y; goodness [R]; loss [1]; nPos + nNeg ≤ R. Returns [R, N]. */
+export function ffGoodnessDims(loss: Tensor | null, g: Tensor | null, goodness: Tensor | null, y: Tensor, nPos: number, nNeg: number): [number, number] {
+  const [R, N] = expect2d('ffGoodness', 'y', y);
+  if (g) expectShape('ffGoodness', 'g', g, [R, N]);
+  if (goodness) expectShape('ffGoodness', 'goodness', goodness, [R]);
+  if (loss && loss.size !== 1) throw new ShapeError(`ffGoodness: loss must have 1 element, got shape ${shapeString(loss.shape)}`);
+  if (!Number.isInteger(nPos) || !Number.isInteger(nNeg) || nPos < 0 || nNeg < 0 || nPos + nNeg > R) {
+    throw new ShapeError(`ffGoodness: nPos = ${nPos} and nNeg = ${nNeg} must be integers ≥ 0 with nPos + nNeg ≤ ${R} (the rows of y)`);
+  }
+  return [R, N];
+}
+
+/** ffPeerNorm: y [R, N]; g like y; running [N]; loss [1]; 1 ≤ nPos ≤ R. Returns [R, N]. */
+export function ffPeerNormDims(loss: Tensor | null, g: Tensor | null, running: Tensor, y: Tensor, nPos: number): [number, number] {
+  const [R, N] = expect2d('ffPeerNorm', 'y', y);
+  if (g) expectShape('ffPeerNorm', 'g', g, [R, N]);
+  expectShape('ffPeerNorm', 'running', running, [N]);
+  if (loss && loss.size !== 1) throw new ShapeError(`ffPeerNorm: loss must have 1 element, got shape ${shapeString(loss.shape)}`);
+  if (!Number.isInteger(nPos) || nPos < 1 || nPos > R) throw new ShapeError(`ffPeerNorm: nPos = ${nPos} must be an integer in [1, ${R}] (the rows of y)`);
+  return [R, N];
+}

@@ -6,7 +6,7 @@
  * on `reference` stay bit-identical.
  */
 import { getActivation } from '../../models/activations.js';
-import type { AdamStepParams, AdexKernelParams, IzhikevichKernelParams, SoftmaxCEScales } from './backend.js';
+import type { AdamStepParams, AdexKernelParams, FfGoodnessParams, IzhikevichKernelParams, SoftmaxCEScales } from './backend.js';
 
 export function hostNormalizeRows(
   out: Float32Array, norms: Float32Array, r: Float32Array, r0: number, rows: number, n: number, normalize: boolean, eps: number,
@@ -86,6 +86,60 @@ export function hostL2PairLoss(G: Float32Array | null, R: Float32Array, nh: numb
     }
   }
   return (0.5 * loss) / nh;
+}
+
+/** Forward-Forward goodness loss (Backend.ffGoodness); returns the loss sum divided by lossDivisor. */
+export function hostFfGoodness(
+  g: Float32Array | null, goodness: Float32Array | null, y: Float32Array, R: number, n: number, p: FfGoodnessParams,
+): number {
+  const c = p.mean ? 1 / n : 1, gb = p.goodnessBeta ?? 0, gd = p.gradDivisor ?? 1, end = p.nPos + p.nNeg;
+  let loss = 0;
+  for (let i = 0; i < R; i++) {
+    const off = i * n;
+    let ss = 0;
+    for (let k = 0; k < n; k++) ss += y[off + k] * y[off + k];
+    const G = c * ss;
+    if (goodness) goodness[i] = gb === 0 ? G : gb * goodness[i] + G;
+    if (i >= end) {
+      if (g) for (let k = 0; k < n; k++) g[off + k] = 0;
+      continue;
+    }
+    const s = i < p.nPos ? 1 : -1;
+    const x = s * (G - p.theta);
+    // softplus(−x) = max(−x, 0) + log(1 + exp(−|x|)); σ(−x) computed without overflow
+    loss += Math.max(-x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+    if (g) {
+      const sig = x >= 0 ? Math.exp(-x) / (1 + Math.exp(-x)) : 1 / (1 + Math.exp(x));
+      const a = (-s * sig * 2 * c) / gd;
+      for (let k = 0; k < n; k++) g[off + k] = a * y[off + k];
+    }
+  }
+  return loss / (p.lossDivisor ?? 1);
+}
+
+/** Forward-Forward peer normalisation (Backend.ffPeerNorm); returns the loss to add to loss[0]. */
+export function hostFfPeerNorm(
+  g: Float32Array | null, running: Float32Array, y: Float32Array, n: number, nPos: number, momentum: number, weight: number,
+): number {
+  let rbar = 0;
+  for (let k = 0; k < n; k++) {
+    let m = 0;
+    for (let i = 0; i < nPos; i++) m += y[i * n + k];
+    running[k] = momentum * running[k] + (1 - momentum) * (m / nPos);
+    rbar += running[k];
+  }
+  rbar /= n;
+  let loss = 0;
+  const a = (weight * 2 * (1 - momentum)) / (n * nPos);
+  for (let k = 0; k < n; k++) {
+    const d = running[k] - rbar;
+    loss += d * d;
+    if (g) {
+      const v = a * d;
+      for (let i = 0; i < nPos; i++) g[i * n + k] += v;
+    }
+  }
+  return (weight * loss) / n;
 }
 
 export function hostActivation(out: Float32Array, x: Float32Array, name: string, deriv: boolean): void {

@@ -4,14 +4,14 @@
  */
 import { HostTensor, shapeSize, type Tensor } from '../tensor.js';
 import {
-  hostActivation, hostAdamStep, hostAdexStep, hostIzhikevichStep, hostLeakyStep, hostL2PairLoss, hostMomentumStep, hostNormalizeRows, hostNormalizeRowsBackward, hostSgdStep,
+  hostActivation, hostAdamStep, hostAdexStep, hostFfGoodness, hostFfPeerNorm, hostIzhikevichStep, hostLeakyStep, hostL2PairLoss, hostMomentumStep, hostNormalizeRows, hostNormalizeRowsBackward, hostSgdStep,
   hostSoftmaxCE, hostSoftmaxRows,
 } from './host-kernels.js';
 import type {
-  AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
+  AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FfGoodnessParams, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
 } from './backend.js';
 import {
-  copySliceDims, delayedDims, elementwiseSize, expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims,
+  copySliceDims, delayedDims, elementwiseSize, ffGoodnessDims, ffPeerNormDims, expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims,
   softmaxCEDims,
 } from './checks.js';
 import { ParameterError } from '../errors.js';
@@ -294,6 +294,18 @@ export class ReferenceBackend implements Backend {
   l2PairLoss(loss: Tensor, g: Tensor | null, r: Tensor, nh: number): void {
     const n = l2PairDims(loss, g, r, nh);
     loss.data[0] += hostL2PairLoss(g ? g.data : null, r.data, nh, n);
+  }
+
+  ffGoodness(loss: Tensor | null, g: Tensor | null, goodness: Tensor | null, y: Tensor, p: FfGoodnessParams): void {
+    const [R, n] = ffGoodnessDims(loss, g, goodness, y, p.nPos, p.nNeg);
+    const l = hostFfGoodness(g ? g.data : null, goodness ? goodness.data : null, y.data, R, n, p);
+    if (loss) loss.data[0] += l;
+  }
+
+  ffPeerNorm(loss: Tensor | null, g: Tensor | null, running: Tensor, y: Tensor, nPos: number, momentum: number, weight: number): void {
+    const [, n] = ffPeerNormDims(loss, g, running, y, nPos);
+    const l = hostFfPeerNorm(g ? g.data : null, running.data, y.data, n, nPos, momentum, weight);
+    if (loss) loss.data[0] += l;
   }
 
   sgdStep(w: Tensor, g: Tensor, lr: number, weightDecay: number): void {

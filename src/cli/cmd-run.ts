@@ -35,6 +35,7 @@ export const runCommand: Command = {
     'sigprop run --resume runs/atan-3',
     'sigprop run mnist-pepita --set ruleParams.mempepita=true --set ruleParams.lastError=clean',
     'sigprop run mnist-fa --rule dfa --epochs 20',
+    'sigprop run mnist-ff --train-size 10000 --epochs 2 --set ruleParams.ffPredict=goodness   (Forward-Forward; ruleParams.ff* in src/learning/settings.ts)',
   ],
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
     if (args.flags.list) {

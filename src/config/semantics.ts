@@ -63,12 +63,15 @@ export function ignoredSettings(cfg: ResolvedConfig): IgnoredSetting[] {
     cfg.layers.forEach((_, i) => add([`layers[${i}].model`, `layers[${i}].params`], `${net} has no neuron models; its nonlinearity is ruleParams.activation`));
   } else if (kind === 'spiking') {
     if (cfg.rule === 'bptt') add(['representation', 'eligibility'], `${net} does not use it`);
-    else if (cfg.representation === 'voltage') add(['surrogate'], 'representation "voltage" puts the loss on the membrane voltage itself, with no surrogate');
-    add([`layers[${last}].model`, `layers[${last}].params`], 'the output layer is a leaky readout; its decay is ruleParams.readoutBeta (default: the last hidden layer\'s beta)');
+    else if (cfg.rule !== 'ff' && cfg.representation === 'voltage') add(['surrogate'], 'representation "voltage" puts the loss on the membrane voltage itself, with no surrogate');
+    if (cfg.rule === 'ff') add([`layers[${last}].model`, `layers[${last}].params`], 'rule "ff" has no output layer: the last entry of layers only gives the number of classes');
+    else add([`layers[${last}].model`, `layers[${last}].params`], 'the output layer is a leaky readout; its decay is ruleParams.readoutBeta (default: the last hidden layer\'s beta)');
   } else {
     add(['surrogate', 'representation', 'eligibility', 'encoder', 'encoderParams'], `${net} does not use it`);
     add([`layers[${last}].model`, `layers[${last}].params`], 'the output layer is a leaky integrator with the last hidden layer\'s parameters');
   }
+  if (cfg.rule === 'ff') add(['loss', 'targetProjection'], 'rule "ff" (Forward-Forward) learns from the goodness of positive and negative data, without sigprop\'s local loss or target projection');
+  if (cfg.rule === 'ff' && cfg.mode === 'spiking') add(['representation'], 'spiking Forward-Forward takes its goodness from ruleParams.ffSpikeGoodness');
   if (cfg.rule === 'bp' || cfg.rule === 'bptt') add(['loss', 'targetProjection'], `rule "${cfg.rule}" learns by backprop with softmax cross-entropy, without sigprop's local loss or target projection`);
   if (RATE_ONLY_RULES.includes(cfg.rule)) add(['loss', 'targetProjection'], `rule "${cfg.rule}" has no sigprop local loss or target projection (its settings are in ruleParams)`);
   return out;
@@ -167,6 +170,8 @@ export interface LayerIssue {
  * "lif" (did you mean "beta"?)`, `layers[0].params.beta = 1.5 is out of range; ...`.
  */
 export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
+  const modeIssue = ruleModeIssues(cfg);
+  if (modeIssue.length) return modeIssue;
   const spec = hiddenLayerModels(cfg);
   const issues = projectionIssues(cfg);
   if (!spec) return issues;
@@ -206,6 +211,12 @@ export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
     }
   });
   return issues;
+}
+
+/** Rule and mode pairs that do not exist: Forward-Forward ('ff') has a rate and a spiking form only. */
+function ruleModeIssues(cfg: ResolvedConfig): LayerIssue[] {
+  if (cfg.rule !== 'ff' || cfg.mode !== 'continuous') return [];
+  return [{ path: 'mode', value: cfg.mode, message: 'mode = "continuous" cannot be used with rule "ff": Forward-Forward is implemented for mode "rate" (MLP) and mode "spiking" (LIF, online in time); use one of those' }];
 }
 
 /** Recurrent and delayed projections: spiking sigprop and the bptt baseline train them, on hidden layers. */

@@ -7,8 +7,8 @@
  */
 import type { EquationModelSpec } from '../../models/equation.js';
 
-/** The implemented learning rules (src/learning registers them). Forward-Forward is not built yet. */
-export type RuleName = 'sigprop' | 'bp' | 'bptt' | 'pepita' | 'fa' | 'dfa';
+/** The implemented learning rules (src/learning registers them). */
+export type RuleName = 'sigprop' | 'bp' | 'bptt' | 'pepita' | 'fa' | 'dfa' | 'ff';
 
 /** An equation-defined model written inline in a config (models/equation.ts EquationModelSpec; name optional). */
 export type InlineModelSpec = Omit<EquationModelSpec, 'name'> & { name?: string };

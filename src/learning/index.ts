@@ -6,6 +6,7 @@
  * - 'bp': backprop MLP baseline; 'bptt': backprop through time with a surrogate gradient.
  * - 'pepita': PEPITA and its variants, MEMPEPITA (pepita.ts); 'fa', 'dfa': feedback alignment and
  *   direct feedback alignment (feedback-alignment.ts). All three train the rate MLP.
+ * - 'ff': Forward-Forward, config.mode 'rate' (MLP) or 'spiking' (LIF, online in time).
  */
 import type { ExperimentConfig } from '../config/types.js';
 import { ParameterError } from '../errors.js';
@@ -16,6 +17,8 @@ import { BackpropMlp, BpttRule } from './bptt.js';
 import { HebbianSigprop } from './hebbian.js';
 import { PepitaRule } from './pepita.js';
 import { FeedbackAlignmentMlp } from './feedback-alignment.js';
+import { ForwardForward } from './forward-forward.js';
+import { SpikingForwardForward } from './forward-forward-spiking.js';
 
 export * from './rule.js';
 export { createOptimizer, optimizerNames, registerOptimizer, scheduledLearningRate, type Optimizer, type Param } from './optimizers.js';
@@ -30,6 +33,8 @@ export { BackpropMlp, BpttRule } from './bptt.js';
 export { HebbianSigprop } from './hebbian.js';
 export { PepitaRule, resolvePepitaSettings, alignmentAngleDeg, type PepitaSettings, type PepitaMemory } from './pepita.js';
 export { FeedbackAlignmentMlp } from './feedback-alignment.js';
+export { ForwardForward } from './forward-forward.js';
+export { SpikingForwardForward } from './forward-forward-spiking.js';
 
 /** Sigprop variants by config.mode. */
 export const sigpropModes = new Map<string, RuleFactory>([
@@ -52,3 +57,16 @@ registerRule('bp', (c, ctx) => new BackpropMlp(c, ctx));
 registerRule('pepita', (c, ctx) => new PepitaRule(c, ctx));
 registerRule('fa', (c, ctx) => new FeedbackAlignmentMlp('fa', c, ctx));
 registerRule('dfa', (c, ctx) => new FeedbackAlignmentMlp('dfa', c, ctx));
+
+/** Forward-Forward variants by config.mode. */
+export const ffModes = new Map<string, RuleFactory>([
+  ['rate', (c, ctx) => new ForwardForward(c, ctx)],
+  ['spiking', (c, ctx) => new SpikingForwardForward(c, ctx)],
+]);
+
+registerRule('ff', (config, ctx) => {
+  const mode = config.mode ?? 'spiking';
+  const f = ffModes.get(mode);
+  if (!f) throw new ParameterError(`mode = "${mode}" is not supported by rule "ff" (Forward-Forward); mode must be one of: ${[...ffModes.keys()].join(', ')}`);
+  return f(config, ctx);
+});

@@ -58,7 +58,7 @@ export function rasterRates(x: Float32Array, B: number, T: number, n: number): F
 }
 
 /** Engine layer specs of spiking sigprop's hidden layers (every layer event-driven, as spikes feed it). */
-function hiddenSpecs(s: RuleSettings): LayerSpec[] {
+export function hiddenSpecs(s: RuleSettings): LayerSpec[] {
   return s.hidden.map((l, i) => {
     const model = layerModel(l.model ?? 'lif'); // a registered name (unknown ones fail with the list) or an inline equation model
     if (typeof model === 'string') getModel(model);

@@ -20,10 +20,10 @@ import type { Tensor } from '../../tensor.js';
 import { shapeSize } from '../../tensor.js';
 import { hostActivation } from '../host-kernels.js';
 import type {
-  AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
+  AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FfGoodnessParams, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
 } from '../backend.js';
 import {
-  copySliceDims, delayedDims, elementwiseSize, expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims,
+  copySliceDims, delayedDims, elementwiseSize, ffGoodnessDims, ffPeerNormDims, expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims,
   softmaxCEDims,
 } from '../checks.js';
 import { WasmHeap, WasmTensor } from './memory.js';
@@ -559,6 +559,21 @@ export class WasmBackend implements Backend {
   l2PairLoss(loss: Tensor, g: Tensor | null, r: Tensor, nh: number): void {
     const n = l2PairDims(loss, g, r, nh);
     this.k.l2PairLoss(this.own(loss, 'l2PairLoss', 'loss'), g ? this.own(g, 'l2PairLoss', 'g') : 0, this.own(r, 'l2PairLoss', 'r'), nh, n);
+  }
+
+  ffGoodness(loss: Tensor | null, g: Tensor | null, goodness: Tensor | null, y: Tensor, p: FfGoodnessParams): void {
+    const [R, n] = ffGoodnessDims(loss, g, goodness, y, p.nPos, p.nNeg);
+    const k = 'ffGoodness';
+    this.k.ffGoodness(
+      loss ? this.own(loss, k, 'loss') : 0, g ? this.own(g, k, 'g') : 0, goodness ? this.own(goodness, k, 'goodness') : 0, this.own(y, k, 'y'),
+      R, n, p.theta, p.mean ? 1 : 0, p.nPos, p.nNeg, p.lossDivisor ?? 1, p.gradDivisor ?? 1, p.goodnessBeta ?? 0,
+    );
+  }
+
+  ffPeerNorm(loss: Tensor | null, g: Tensor | null, running: Tensor, y: Tensor, nPos: number, momentum: number, weight: number): void {
+    const [, n] = ffPeerNormDims(loss, g, running, y, nPos);
+    const k = 'ffPeerNorm';
+    this.k.ffPeerNorm(loss ? this.own(loss, k, 'loss') : 0, g ? this.own(g, k, 'g') : 0, this.own(running, k, 'running'), this.own(y, k, 'y'), n, nPos, momentum, weight);
   }
 
   sgdStep(w: Tensor, g: Tensor, lr: number, weightDecay: number): void {

@@ -65,6 +65,11 @@ export interface WasmKernels {
   softmaxCE(loss: number, dy: number, y: number, p: number, R: number, C: number, gs: number, gd: number, lossDiv: number): void;
   softmaxRows(out: number, x: number, R: number, C: number): void;
   l2PairLoss(loss: number, g: number, r: number, nh: number, n: number): void;
+  ffGoodness(
+    loss: number, g: number, goodness: number, y: number, R: number, n: number, theta: number, mean: number, nPos: number, nNeg: number,
+    lossDiv: number, gradDiv: number, gb: number,
+  ): void;
+  ffPeerNorm(loss: number, g: number, running: number, y: number, n: number, nPos: number, momentum: number, weight: number): void;
   sgdStep(w: number, g: number, lr: number, wd: number, lo: number, hi: number): void;
   momentumStep(w: number, g: number, v: number, lr: number, mu: number, wd: number, lo: number, hi: number): void;
   adamStep(

@@ -13,7 +13,7 @@ export function heapBase(): usize {
 }
 export { neuronFused } from './fused';
 export {
-  addScalar, gateBelow, activation, transpose, normalizeRows, normalizeRowsBackward, softmaxCE, softmaxRows, l2PairLoss,
+  addScalar, gateBelow, activation, transpose, normalizeRows, normalizeRowsBackward, softmaxCE, softmaxRows, l2PairLoss, ffGoodness, ffPeerNorm,
   sgdStep, momentumStep, adamStep,
 } from './losses';
 export { leakyStep, izhikevichStep, adexStep } from './models';

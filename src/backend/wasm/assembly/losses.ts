@@ -127,6 +127,65 @@ export function l2PairLoss(loss: usize, g: usize, r: usize, nh: i32, n: i32): vo
   st(loss, 0, ld(loss, 0) + (0.5 * acc) / <f64>nh);
 }
 
+/**
+ * Forward-Forward goodness loss (Backend.ffGoodness) over y [R, n]; g, goodness, loss: 0 = not given.
+ * mean: 1 (G = mean of squares) or 0 (sum); gb: goodness = gb·goodness + G.
+ */
+export function ffGoodness(
+  loss: usize, g: usize, goodness: usize, y: usize, R: i32, n: i32, theta: f64, mean: i32, nPos: i32, nNeg: i32,
+  lossDiv: f64, gradDiv: f64, gb: f64,
+): void {
+  const c: f64 = mean ? 1 / <f64>n : 1;
+  const end = nPos + nNeg;
+  let acc: f64 = 0;
+  for (let i = 0; i < R; i++) {
+    const off = i * n;
+    let ss: f64 = 0;
+    for (let k = 0; k < n; k++) {
+      const v = ld(y, off + k);
+      ss += v * v;
+    }
+    const G = c * ss;
+    if (goodness) st(goodness, i, gb == 0 ? G : gb * ld(goodness, i) + G);
+    if (i >= end) {
+      if (g) for (let k = 0; k < n; k++) store<f32>(at(g, off + k), 0);
+      continue;
+    }
+    const s: f64 = i < nPos ? 1 : -1;
+    const x = s * (G - theta);
+    acc += Math.max(-x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+    if (g) {
+      const sig: f64 = x >= 0 ? Math.exp(-x) / (1 + Math.exp(-x)) : 1 / (1 + Math.exp(x));
+      const a = (-s * sig * 2 * c) / gradDiv;
+      for (let k = 0; k < n; k++) st(g, off + k, a * ld(y, off + k));
+    }
+  }
+  if (loss) st(loss, 0, ld(loss, 0) + acc / lossDiv);
+}
+
+/** Forward-Forward peer normalisation (Backend.ffPeerNorm) of rows [0, nPos) of y [R, n]; g, loss: 0 = not given. */
+export function ffPeerNorm(loss: usize, g: usize, running: usize, y: usize, n: i32, nPos: i32, momentum: f64, weight: f64): void {
+  let rbar: f64 = 0;
+  for (let k = 0; k < n; k++) {
+    let m: f64 = 0;
+    for (let i = 0; i < nPos; i++) m += ld(y, i * n + k);
+    st(running, k, momentum * ld(running, k) + (1 - momentum) * (m / <f64>nPos));
+    rbar += ld(running, k);
+  }
+  rbar /= <f64>n;
+  let acc: f64 = 0;
+  const a: f64 = (weight * 2 * (1 - momentum)) / (<f64>n * <f64>nPos);
+  for (let k = 0; k < n; k++) {
+    const d = ld(running, k) - rbar;
+    acc += d * d;
+    if (g) {
+      const v = a * d;
+      for (let i = 0; i < nPos; i++) st(g, i * n + k, ld(g, i * n + k) + v);
+    }
+  }
+  if (loss) st(loss, 0, ld(loss, 0) + (weight * acc) / <f64>n);
+}
+
 @inline function decayed(g: usize, w: usize, wd: f64, i: i32): f64 {
   return wd != 0 ? ld(g, i) + wd * ld(w, i) : ld(g, i);
 }
