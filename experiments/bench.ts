@@ -3,6 +3,12 @@
  * writes it to runs/bench-<date>.json (or --out <path>).
  *
  *   npm run bench -- [--out runs/bench.json] [--reps 10] [--quick] [--no-train]
+ *   npm run bench -- --profile [--out runs/profile.json]
+ *
+ * --profile runs only the per-kernel profile (experiments/bench-profile.ts): where the time of a
+ * mnist-lif training batch and of the simulation goes, per kernel and per group (propagation,
+ * neuron step, surrogate, eligibility update, loss, optimiser, input encoding, JS glue), on wasm
+ * with 1 and 2 threads; tables on stderr, JSON on stdout and in the output file.
  *
  * Kernels (reference, wasm with 1 thread, wasm with 2 threads; every wasm figure also as a ratio
  * to reference measured in the same run):
@@ -39,21 +45,23 @@ interface Args {
   reps: number;
   quick: boolean;
   train: boolean;
+  profile: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { reps: 10, quick: false, train: true };
+  const a: Args = { reps: 10, quick: false, train: true, profile: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--out') a.out = argv[++i];
     else if (k === '--reps') a.reps = Math.max(1, Number(argv[++i]) | 0);
     else if (k === '--quick') a.quick = true;
     else if (k === '--no-train') a.train = false;
+    else if (k === '--profile') a.profile = true;
     else if (k === '--help' || k === '-h') {
-      console.log('usage: npm run bench -- [--out file.json] [--reps N] [--quick] [--no-train]');
+      console.log('usage: npm run bench -- [--out file.json] [--reps N] [--quick] [--no-train] [--profile]');
       process.exit(0);
     } else {
-      console.error(`bench: unknown option ${k}; options: --out <file>, --reps <n>, --quick, --no-train`);
+      console.error(`bench: unknown option ${k}; options: --out <file>, --reps <n>, --quick, --no-train, --profile`);
       process.exit(2);
     }
   }
@@ -240,9 +248,34 @@ function summarizeTraining(rows: TrainResult[]): Record<string, unknown> {
   return out;
 }
 
+/** --profile: the per-kernel profile on 1 and 2 threads, each in its own child process. */
+function profileMain(args: Args, started: Date): void {
+  const script = join(fileURLToPath(new URL('.', import.meta.url)), 'bench-profile.ts');
+  const loadBefore = loadavg();
+  const runs = [1, 2].map((threads) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script, JSON.stringify({ threads, batches: args.quick ? 3 : 8, simSteps: args.quick ? 2000 : 5000 })], {
+      encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    return line ? (JSON.parse(line) as Record<string, unknown>) : { threads, error: `child exited with ${r.status ?? r.signal}` };
+  });
+  const result = {
+    benchmark: 'sigprop per-kernel profile',
+    date: started.toISOString(),
+    machine: { cores: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage1minBefore: round(loadBefore[0], 3), loadAverage1minAfter: round(loadavg()[0], 3) },
+    units: { ms: 'wall milliseconds inside each kernel, summed over the profiled batches (training) or steps (simulation)', glueMs: 'wall time outside any kernel' },
+    runs,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  const out = args.out ?? join('runs', `profile-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeJsonAtomic(out, result);
+  process.stderr.write(`bench: wrote ${out}\n`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = new Date();
+  if (args.profile) return profileMain(args, started);
   const ref = await createBackend('reference');
   const w1 = await createBackend('wasm', { threads: 1 });
   const w2 = await createBackend('wasm', { threads: 2 });

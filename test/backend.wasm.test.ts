@@ -226,6 +226,24 @@ describe('wasm per-connection delay kernels, copySlice and elementwise vs refere
     }
   });
 
+  it('rateSpikes draws the same spikes as the reference and leaves the generator in the same state', () => {
+    for (const n of [1, 3, 4, 17, 1000, 4097]) {
+      // probabilities with zeros (no draw), ones, values above 1 and negative values (never, no draw)
+      const p = Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : i % 7 === 0 ? 1 : i % 11 === 0 ? -0.5 : rng.uniform()));
+      if (n > 16) p.fill(0, 4, 12); // a run of zeros over whole vectors
+      const [pr, pw] = pair([n], p), [or, ow] = pair([n], new Float32Array(n).fill(7));
+      const ra = new Rng(n), rb = new Rng(n);
+      for (let rep = 0; rep < 3; rep++) {
+        ref.rateSpikes(or, pr, ra);
+        wasm.rateSpikes(ow, pw, rb);
+        expect(wasm.read(ow)).toEqual(ref.read(or));
+      }
+      expect(rb.getState()).toEqual(ra.getState());
+      expect(rb.uniform()).toBe(ra.uniform());
+    }
+    expect(() => wasm.rateSpikes(wasm.tensor([3]), wasm.tensor([4]), new Rng(1))).toThrow(ShapeError);
+  });
+
   it('copySlice copies a flat range and checks bounds', () => {
     for (const be of [ref, wasm] as Backend[]) {
       const dst = be.fromArray([2, 3], [0, 0, 0, 0, 0, 0]), src = be.fromArray([4], [1, 2, 3, 4]);

@@ -6,6 +6,7 @@
  *
  * Keep this list short and named: a kernel is added only when a hot loop needs it.
  */
+import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 
 export type ResetMode = 'subtract' | 'zero' | 'none';
@@ -158,6 +159,15 @@ export interface Backend {
    * The sum over b is accumulated in float64.
    */
   delayedOuter(w: Tensor, ring: Tensor, g: Tensor, delays: Tensor, t: number, alpha: number): void;
+
+  // ---- input encoding ----
+  /**
+   * Rate-coded (Bernoulli) spikes: for i ascending, out[i] = 1 if p[i] > 0 and u < p[i], else 0,
+   * where u = rng.uniform() is drawn only where p[i] > 0. Every backend draws the same stream as
+   * Rng.uniform() (xoshiro128**) and leaves rng in the same state, so the spikes do not depend on the
+   * backend. out, p: same size.
+   */
+  rateSpikes(out: Tensor, p: Tensor, rng: Rng): void;
 
   // ---- fused neuron steps (state written in place) ----
   /**

@@ -16,6 +16,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { checkNumber, ParameterError } from '../../errors.js';
+import type { Rng } from '../../rng.js';
 import type { Tensor } from '../../tensor.js';
 import { shapeSize } from '../../tensor.js';
 import { hostActivation } from '../host-kernels.js';
@@ -94,6 +95,8 @@ export class WasmBackend implements Backend {
   private scratchBytes = 0;
   private countsPtr = 0;
   private countsCapacity = 0;
+  /** 16 bytes: the generator state handed to rateSpikes. */
+  private readonly rngPtr: number;
   private readonly surrogateCache = new WeakMap<SurrogateKernelSpec, Map<boolean, NativeSurrogate | null>>();
 
   /** Use createWasmBackend(). */
@@ -105,6 +108,7 @@ export class WasmBackend implements Backend {
   ) {
     this.heap = new WasmHeap(memory, k.heapBase());
     this.ensureScratch(k.gemmScratchBytes());
+    this.rngPtr = this.heap.alloc(16);
   }
 
   /** Kernel calls so far that were split over worker threads (0 with threads = 1). */
@@ -297,6 +301,18 @@ export class WasmBackend implements Backend {
     this.ensureScratch(this.k.outerScratchBytes(B));
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
     this.ranged('spikeOuter', (t) => [B, K, N, ps, pg, pw, alpha, 0, 0, this.scratch[t]], 7, 8, K, 1, T);
+  }
+
+  /** The generator's state goes into wasm memory, the kernel draws (assembly/encode.ts), the state comes back. */
+  rateSpikes(out: Tensor, p: Tensor, rng: Rng): void {
+    expectSameSize('rateSpikes', ['out', 'p'], [out, p]);
+    const po = this.own(out, 'rateSpikes', 'out'), pp = this.own(p, 'rateSpikes', 'p');
+    const st = rng.getState();
+    const words = new Uint32Array(this.heap.memory.buffer, this.rngPtr, 4);
+    words.set(st.s);
+    this.k.rateSpikes(po, pp, out.size, this.rngPtr);
+    st.s = [words[0], words[1], words[2], words[3]];
+    rng.setState(st);
   }
 
   /** Per-connection delays: single-threaded scalar kernel (assembly/delays.ts), the reference's arithmetic. */

@@ -18,3 +18,4 @@ export {
 } from './losses';
 export { leakyStep, izhikevichStep, adexStep } from './models';
 export { delayedSpikeMatmul, delayedOuter } from './delays';
+export { rateSpikes } from './encode';
