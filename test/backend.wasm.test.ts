@@ -110,6 +110,7 @@ describe('wasm spikeMatmul / spikeOuter vs reference', () => {
     [1, 1, 1, 1, false], [3, 7, 5, 0.5, false], [5, 33, 37, 0.1, false], [8, 130, 70, 0.3, true],
     [17, 61, 100, 0, false], [6, 45, 67, 1, false], [4, 200, 257, 0.02, true], [0, 10, 9, 0.5, false],
     [12, 90, 75, 0.9, true], // dense, trace-like: spikeOuter takes the GEMM path
+    [70, 300, 10, 0.1, true], [9, 50, 16, 0.4, true], [5, 21, 3, 0.9, false], [6, 40, 13, 0.35, true], // narrow outputs (a readout)
   ];
   for (const [B, K, N, density, valued] of cases) {
     it(`spikeMatmul B=${B} K=${K} N=${N} density=${density}${valued ? ' (real-valued)' : ''}`, () => {
@@ -158,6 +159,12 @@ describe('wasm spikeMatmul / spikeOuter vs reference', () => {
     ref.spikeMatmul(ro, rs, rw);
     wasm.spikeMatmul(wo, ws, ww);
     expect(Array.from(wasm.read(wo))).toEqual(Array.from(ro.data));
+    // narrow outputs too
+    const [rn, wn] = pair([K, 10], randn(rng, K * 10));
+    const rno = ref.tensor([B, 10]), wno = wasm.tensor([B, 10]);
+    ref.spikeMatmul(rno, rs, rn);
+    wasm.spikeMatmul(wno, ws, wn);
+    expect(Array.from(wasm.read(wno))).toEqual(Array.from(rno.data));
   });
   it('checks shapes', () => {
     expect(() => wasm.spikeMatmul(wasm.tensor([2, 3]), wasm.tensor([2, 4]), wasm.tensor([4, 2]))).toThrow(ShapeError);

@@ -64,6 +64,12 @@ export const DENSE_OUTER_FRACTION = 0.3;
 /** spikeMatmul treats a row as dense above this fraction of non-zero inputs (GEMM is ~2x faster per pair). */
 export const DENSE_SPIKE_FRACTION = 0.4;
 
+/**
+ * spikeMatmul with at most this many outputs (e.g. a 10-class readout) takes the narrow kernel
+ * (assembly/spike.ts spikeRowsNarrow) for every row, sparse or dense.
+ */
+export const NARROW_N = 16;
+
 const RESET_CODES: Readonly<Record<string, number>> = { subtract: 0, zero: 1, none: 2 };
 
 /**
@@ -264,6 +270,15 @@ export class WasmBackend implements Backend {
     expectShape('spikeMatmul', 'out', out, [B, N]);
     const ps = this.own(s, 'spikeMatmul', 's'), pw = this.own(w, 'spikeMatmul', 'w'), po = this.own(out, 'spikeMatmul', 'out');
     if (B === 0 || N === 0) return;
+    if (N <= NARROW_N) {
+      // narrow outputs (a readout): every row on the event path, the output row in registers
+      this.ensureScratch(this.k.spikeScratchBytes(B, K));
+      const lists = this.scratch[0];
+      this.k.spikeLists(B, K, ps, lists);
+      const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
+      this.ranged('spikeRowsNarrow', () => [B, K, N, pw, po, beta, 0, 0, lists], 6, 7, B, 1, T);
+      return;
+    }
     for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, 16)) {
       const sr = ps + r0 * K * 4, orow = po + r0 * N * 4, m = r1 - r0;
       if (dense) this.gemmRaw(m, N, K, sr, pw, orow, false, false, 1, beta);

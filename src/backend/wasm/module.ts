@@ -22,6 +22,7 @@ export interface WasmKernels {
   spikeLists(B: number, K: number, s: number, scratch: number): void;
   spikeColumns(B: number, K: number, N: number, w: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
   spikeOuter(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
+  spikeRowsNarrow(B: number, K: number, N: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
   delayedSpikeMatmul(ring: number, s: number, w: number, d: number, B: number, K: number, N: number, D: number, t: number): void;
   delayedOuter(
     w: number, ring: number, g: number, d: number, B: number, K: number, N: number, D: number, t: number, alpha: number, k0: number, k1: number,
@@ -77,7 +78,7 @@ export interface WasmKernels {
 /** Kernels a worker thread can run, by index (the op id sent over the shared control block). */
 export const THREADED_OPS = [
   'gemm', 'spikeColumns', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
-  'lifStep', 'synapticStep', 'surrogate', 'neuronFused',
+  'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeRowsNarrow',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 

@@ -3,7 +3,9 @@
 // tensors and per-thread scratch above heapBase(). The kernels never allocate.
 
 export { gemm, gemmScratchBytes } from './gemm';
-export { spikeMatmul, spikeLists, spikeColumns, spikeScratchBytes, spikeOuter, outerScratchBytes } from './spike';
+export {
+  spikeMatmul, spikeLists, spikeColumns, spikeScratchBytes, spikeOuter, outerScratchBytes, spikeRowsNarrow,
+} from './spike';
 export { axpby, mul, addRow, sumRows, fill, copy, sum, sumSquares, lifStep, synapticStep, countNonZero, rowNonZero } from './elementwise';
 export { surrogate, surrogateHasPrimitive } from './surrogate';
 

@@ -18,27 +18,65 @@ export function spikeScratchBytes(B: i32, K: i32): i32 {
   return (2 * B * K + 2 * B) * 4;
 }
 
-/** Scan row `srow` of K values; write active indices/values; return count; flag[0] = 1 if all values are 1. */
+/**
+ * Byte shuffles that pack the lanes selected by a 4-bit mask to the front of a vector (16 masks ×
+ * 16 bytes), for the branch-free list building below.
+ */
+const PACK: usize = memory.data<u8>([
+  0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, // 0000
+  0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, // 0001: lane 0
+  4, 5, 6, 7, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, // 0010: lane 1
+  0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 0, 1, 2, 3, // 0011
+  8, 9, 10, 11, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, // 0100
+  0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 0, 1, 2, 3, // 0101
+  4, 5, 6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 0, 1, 2, 3, // 0110
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 1, 2, 3, // 0111
+  12, 13, 14, 15, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, // 1000
+  0, 1, 2, 3, 12, 13, 14, 15, 0, 1, 2, 3, 0, 1, 2, 3, // 1001
+  4, 5, 6, 7, 12, 13, 14, 15, 0, 1, 2, 3, 0, 1, 2, 3, // 1010
+  0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 0, 1, 2, 3, // 1011
+  8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 0, 1, 2, 3, // 1100
+  0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, // 1101
+  4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, // 1110
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, // 1111
+]);
+
+/**
+ * Scan row `srow` of K values; write active indices/values (in order of k); return the count;
+ * flag[0] = 1 if all active values are 1. Branch-free: every 4 values are packed with a shuffle
+ * and stored whole (the list has room for K entries; near its end lanes are stored one by one).
+ */
 function buildList(srow: usize, K: i32, idx: usize, val: usize, flag: usize): i32 {
   let n = 0;
-  let binary = 1;
   const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  let other = i32x4.splat(0);
+  let kv = i32x4(0, 1, 2, 3);
+  const four = i32x4.splat(4);
   let k = 0;
   for (; k + 4 <= K; k += 4) {
     const v = v128.load(at(srow, k));
     const m = f32x4.ne(v, zero);
-    if (!v128.any_true(m)) continue;
-    let bits = i32x4.bitmask(m);
-    while (bits != 0) {
-      const lane = ctz(bits);
-      bits &= bits - 1;
-      const x = load<f32>(at(srow, k + lane));
-      store<i32>(at(idx, n), k + lane);
-      store<f32>(at(val, n), x);
-      if (x != 1) binary = 0;
-      n++;
+    other = v128.or(other, v128.and(m, f32x4.ne(v, one)));
+    const bits = i32x4.bitmask(m);
+    const shuf = v128.load(PACK + (<usize>bits << 4));
+    if (n + 4 <= K) {
+      v128.store(at(idx, n), i8x16.swizzle(kv, shuf));
+      v128.store(at(val, n), i8x16.swizzle(v, shuf));
+    } else {
+      for (let l = 0; l < 4; l++) {
+        const x = load<f32>(at(srow, k + l));
+        if (x != 0) {
+          const o = n + <i32>popcnt(bits & ((1 << l) - 1));
+          store<i32>(at(idx, o), k + l);
+          store<f32>(at(val, o), x);
+        }
+      }
     }
+    n += <i32>popcnt(bits);
+    kv = i32x4.add(kv, four);
   }
+  let binary = v128.any_true(other) ? 0 : 1;
   for (; k < K; k++) {
     const x = load<f32>(at(srow, k));
     if (x != 0) {
@@ -221,5 +259,55 @@ export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize,
       for (let i = 0; i < n; i++) a += load<f32>(at(val, i)) * load<f32>(gc + <usize>load<i32>(at(idx, i)) * rowBytes);
       store<f32>(p, a);
     }
+  }
+}
+
+// Narrow outputs (N ≤ 16, e.g. a 10-class readout): one pass over each row's active list with the
+// whole output row in registers. Per element the same products and the same order of additions as
+// the column kernels above (and as the reference: inputs k ascending).
+
+/** Rows [b0, b1) of out (N ≤ 16) from the lists spikeLists built in `scratch`. */
+export function spikeRowsNarrow(B: i32, K: i32, N: i32, w: usize, out: usize, beta: f32, b0: i32, b1: i32, scratch: usize): void {
+  const idxBase = scratch;
+  const valBase = at(scratch, B * K);
+  const cnt = at(scratch, 2 * B * K);
+  const rowBytes = <usize>N << 2;
+  const nv = N >> 2, tail = N & 3;
+  const tb = <usize>(nv << 4);
+  const vb = f32x4.splat(beta);
+  for (let b = b0; b < b1; b++) {
+    const o = at(out, b * N);
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0;
+    if (beta != 0) {
+      if (nv > 0) a0 = f32x4.mul(vb, v128.load(o));
+      if (nv > 1) a1 = f32x4.mul(vb, v128.load(o, 16));
+      if (nv > 2) a2 = f32x4.mul(vb, v128.load(o, 32));
+      if (nv > 3) a3 = f32x4.mul(vb, v128.load(o, 48));
+      if (tail > 0) t0 = beta * load<f32>(o + tb);
+      if (tail > 1) t1 = beta * load<f32>(o + tb, 4);
+      if (tail > 2) t2 = beta * load<f32>(o + tb, 8);
+    }
+    const n = load<i32>(at(cnt, b));
+    const idx = at(idxBase, b * K), val = at(valBase, b * K);
+    for (let i = 0; i < n; i++) {
+      const p = w + <usize>load<i32>(at(idx, i)) * rowBytes;
+      const x = load<f32>(at(val, i));
+      const s = f32x4.splat(x);
+      if (nv > 0) a0 = f32x4.add(a0, f32x4.mul(s, v128.load(p)));
+      if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(s, v128.load(p, 16)));
+      if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(s, v128.load(p, 32)));
+      if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(s, v128.load(p, 48)));
+      if (tail > 0) t0 += x * load<f32>(p + tb);
+      if (tail > 1) t1 += x * load<f32>(p + tb, 4);
+      if (tail > 2) t2 += x * load<f32>(p + tb, 8);
+    }
+    if (nv > 0) v128.store(o, a0);
+    if (nv > 1) v128.store(o, a1, 16);
+    if (nv > 2) v128.store(o, a2, 32);
+    if (nv > 3) v128.store(o, a3, 48);
+    if (tail > 0) store<f32>(o + tb, t0);
+    if (tail > 1) store<f32>(o + tb, t1, 4);
+    if (tail > 2) store<f32>(o + tb, t2, 8);
   }
 }
