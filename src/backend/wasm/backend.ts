@@ -61,6 +61,12 @@ export const PARALLEL_THRESHOLDS = {
  * only on the data, never on the thread count.
  */
 export const DENSE_OUTER_FRACTION = 0.3;
+/**
+ * ...and only in runs of at least this many dense rows: a GEMM over a few rows (sigprop's 10 target
+ * rows) reads and writes all of W for little work, so short dense runs stay on the event kernel,
+ * which then passes over each row of W once for all rows.
+ */
+export const OUTER_MIN_DENSE_RUN = 32;
 /** spikeMatmul treats a row as dense above this fraction of non-zero inputs (GEMM is ~2x faster per pair). */
 export const DENSE_SPIKE_FRACTION = 0.4;
 
@@ -305,7 +311,7 @@ export class WasmBackend implements Backend {
     expectShape('spikeOuter', 'w', w, [K, N]);
     const pw = this.own(w, 'spikeOuter', 'w'), ps = this.own(s, 'spikeOuter', 's'), pg = this.own(g, 'spikeOuter', 'g');
     if (B === 0 || K === 0 || N === 0) return;
-    for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, 4)) {
+    for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN)) {
       const sr = ps + r0 * K * 4, gr = pg + r0 * N * 4, m = r1 - r0;
       if (dense) this.gemmRaw(K, N, m, sr, gr, pw, true, false, alpha, 1);
       else this.spikeOuterRaw(m, K, N, sr, gr, pw, alpha);
@@ -606,10 +612,11 @@ export class WasmBackend implements Backend {
   adamStep(w: Tensor, g: Tensor, m: Tensor, v: Tensor, p: AdamStepParams): void {
     expectSameSize('adamStep', ['w', 'g', 'm', 'v'], [w, g, m, v]);
     const k = 'adamStep';
-    this.k.adamStep(
+    // split over threads by element ranges (the weights of a layer are large)
+    this.elementwiseOp('adamStep', [
       this.own(w, k, 'w'), this.own(g, k, 'g'), this.own(m, k, 'm'), this.own(v, k, 'v'),
-      p.lr, p.beta1, p.beta2, p.eps, p.c1, p.c2, p.weightDecay, 0, w.size,
-    );
+      p.lr, p.beta1, p.beta2, p.eps, p.c1, p.c2, p.weightDecay,
+    ], w.size);
   }
 }
 

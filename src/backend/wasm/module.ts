@@ -78,7 +78,7 @@ export interface WasmKernels {
 /** Kernels a worker thread can run, by index (the op id sent over the shared control block). */
 export const THREADED_OPS = [
   'gemm', 'spikeColumns', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
-  'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeRowsNarrow',
+  'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeRowsNarrow', 'adamStep',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 
