@@ -76,6 +76,13 @@ export const DENSE_SPIKE_FRACTION = 0.4;
  */
 export const NARROW_N = 16;
 
+/**
+ * Steps of eligibility updates a layer gathers on this backend (Layer.enableGradChunks): the trace
+ * outer product once per chunk, then the sparser input spikes. Memory per layer: this many
+ * [batch, in] and [batch, out] tensors, independent of the number of steps of a window.
+ */
+export const GRAD_CHUNK_STEPS = 16;
+
 const RESET_CODES: Readonly<Record<string, number>> = { subtract: 0, zero: 1, none: 2 };
 
 /**
@@ -102,6 +109,8 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
 
 export class WasmBackend implements Backend {
   readonly name: string = 'wasm';
+  /** Layers gather this many steps of eligibility updates (Backend.gradChunkSteps). */
+  readonly gradChunkSteps = GRAD_CHUNK_STEPS;
   readonly heap: WasmHeap;
   private readonly scratch: number[] = [];
   private scratchBytes = 0;
