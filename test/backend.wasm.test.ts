@@ -151,6 +151,19 @@ describe('wasm spikeMatmul / spikeOuter vs reference', () => {
     wasm.spikeOuter(ww, ws, wg, 0.2);
     expectClose(wasm.read(ww), rw.data, 1e-5, 3e-6 * (B + 1));
   });
+  it('rows of spikes scaled by one value (inverted dropout) agree with reference, sparse and dense', () => {
+    const [K, N] = [150, 70];
+    const S = new Float32Array(6 * K);
+    for (let b = 0; b < 6; b++) S.set(spikes(rng, K, b < 3 ? 0.1 : 0.7).map((v) => v * (b % 2 ? 1.25 : 1)), b * K);
+    const W = randn(rng, K * N), O = randn(rng, 6 * N);
+    const [rs, ws] = pair([6, K], S), [rw, ww] = pair([K, N], W);
+    for (const beta of [0, 0.7]) {
+      const [ro, wo] = pair([6, N], O);
+      ref.spikeMatmul(ro, rs, rw, beta);
+      wasm.spikeMatmul(wo, ws, ww, beta);
+      expectClose(wasm.read(wo), ro.data, 1e-5, 1e-5 * Math.sqrt(K + 1));
+    }
+  });
   it('binary spikes give exactly the reference sums (same order of additions)', () => {
     const [B, K, N] = [9, 77, 99];
     const S = spikes(rng, B * K, 0.2), W = randn(rng, K * N);

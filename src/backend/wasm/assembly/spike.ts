@@ -4,7 +4,8 @@
 //   processed in chunks of 32 (as two passes of 16 columns, 4 f32x4 accumulators kept in
 //   registers, which measured faster than 8 accumulators) with the chunk outer and the batch
 //   inner, so the W column panel stays in cache. Rows whose active values are all 1
-//   (binary spikes) take an add-only path.
+//   (binary spikes) take an add-only path; rows whose active values are all one other value c
+//   (spikes scaled by inverted dropout) sum with adds only and scale once by c.
 // spikeOuter: W[k,:] += alpha·Σ_b s[b,k]·g[b,:] over non-zero s[b,k] only, k in [k0, k1).
 //   Per weight row k the non-zeros of column k are compacted once; when they are all equal
 //   (binary spikes) the g rows are summed with adds only and scaled once.
@@ -43,7 +44,7 @@ const PACK: usize = memory.data<u8>([
 
 /**
  * Scan row `srow` of K values; write active indices/values (in order of k); return the count;
- * flag[0] = 1 if all active values are 1. Branch-free: every 4 values are packed with a shuffle
+ * flag[0] = 1 if all active values are 1, 2 if they are all equal to another value, else 0. Branch-free: every 4 values are packed with a shuffle
  * and stored whole (the list has room for K entries; near its end lanes are stored one by one).
  */
 function buildList(srow: usize, K: i32, idx: usize, val: usize, flag: usize): i32 {
@@ -86,24 +87,41 @@ function buildList(srow: usize, K: i32, idx: usize, val: usize, flag: usize): i3
       n++;
     }
   }
+  if (binary == 0 && n > 0) {
+    // every active value the same (e.g. spikes scaled by inverted dropout): flag 2, the value is val[0]
+    const c0 = load<f32>(val);
+    let same = 1;
+    for (let i = 1; i < n; i++) same &= i32(load<f32>(at(val, i)) == c0);
+    if (same) binary = 2;
+  }
   store<i32>(flag, binary);
   return n;
 }
 
 /** Accumulate 16 columns starting at column offset `col` (bytes) of W for one active list. */
-function chunk16(o: usize, w: usize, rowBytes: usize, col: usize, idx: usize, val: usize, n: i32, binary: bool, beta: f32): void {
+function chunk16(o: usize, w: usize, rowBytes: usize, col: usize, idx: usize, val: usize, n: i32, flag: i32, beta: f32): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  if (beta != 0) {
+  if (beta != 0 && flag != 2) {
     const vb = f32x4.splat(beta);
     a0 = f32x4.mul(vb, v128.load(o)); a1 = f32x4.mul(vb, v128.load(o, 16));
     a2 = f32x4.mul(vb, v128.load(o, 32)); a3 = f32x4.mul(vb, v128.load(o, 48));
   }
   const base = w + col;
-  if (binary) {
+  if (flag != 0) {
     for (let i = 0; i < n; i++) {
       const p = base + <usize>load<i32>(at(idx, i)) * rowBytes;
       a0 = f32x4.add(a0, v128.load(p)); a1 = f32x4.add(a1, v128.load(p, 16));
       a2 = f32x4.add(a2, v128.load(p, 32)); a3 = f32x4.add(a3, v128.load(p, 48));
+    }
+    if (flag == 2) {
+      // one value c for every active input: c·Σ W rows (+ beta·out), adds only in the loop
+      const vc = v128.load32_splat(val);
+      a0 = f32x4.mul(vc, a0); a1 = f32x4.mul(vc, a1); a2 = f32x4.mul(vc, a2); a3 = f32x4.mul(vc, a3);
+      if (beta != 0) {
+        const vb = f32x4.splat(beta);
+        a0 = f32x4.add(f32x4.mul(vb, v128.load(o)), a0); a1 = f32x4.add(f32x4.mul(vb, v128.load(o, 16)), a1);
+        a2 = f32x4.add(f32x4.mul(vb, v128.load(o, 32)), a2); a3 = f32x4.add(f32x4.mul(vb, v128.load(o, 48)), a3);
+      }
     }
   } else {
     for (let i = 0; i < n; i++) {
@@ -168,9 +186,9 @@ export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta:
   for (; j + 32 <= j1; j += 32) {
     const col = <usize>j << 2;
     for (let b = 0; b < B; b++) {
-      const n = load<i32>(at(cnt, b)), binary = load<i32>(at(flags, b)) != 0;
-      chunk16(at(out, b * N + j), w, rowBytes, col, at(idxBase, b * K), at(valBase, b * K), n, binary, beta);
-      chunk16(at(out, b * N + j + 16), w, rowBytes, col + 64, at(idxBase, b * K), at(valBase, b * K), n, binary, beta);
+      const n = load<i32>(at(cnt, b)), flag = load<i32>(at(flags, b));
+      chunk16(at(out, b * N + j), w, rowBytes, col, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
+      chunk16(at(out, b * N + j + 16), w, rowBytes, col + 64, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
     }
   }
   for (; j + 4 <= j1; j += 4) {
