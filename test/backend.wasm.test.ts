@@ -164,6 +164,17 @@ describe('wasm spikeMatmul / spikeOuter vs reference', () => {
       expectClose(wasm.read(wo), ro.data, 1e-5, 1e-5 * Math.sqrt(K + 1));
     }
   });
+  it('spikeOuter with presynaptic spikes of two values (1.25 and 1 in one column) agrees with reference', () => {
+    const [B, K, N] = [40, 60, 70];
+    const S = new Float32Array(B * K);
+    for (let b = 0; b < B; b++) S.set(spikes(rng, K, 0.2).map((v) => v * (b < 30 ? 1.25 : 1)), b * K);
+    S[3 * K + 5] = 0.5; // one column with a third value takes the general path
+    const G = randn(rng, B * N), W = randn(rng, K * N);
+    const [rs, ws] = pair([B, K], S), [rg, wg] = pair([B, N], G), [rw, ww] = pair([K, N], W);
+    ref.spikeOuter(rw, rs, rg, -0.37);
+    wasm.spikeOuter(ww, ws, wg, -0.37);
+    expectClose(wasm.read(ww), rw.data, 1e-5, 1e-5 * Math.sqrt(B + 1));
+  });
   it('binary spikes give exactly the reference sums (same order of additions)', () => {
     const [B, K, N] = [9, 77, 99];
     const S = spikes(rng, B * K, 0.2), W = randn(rng, K * N);

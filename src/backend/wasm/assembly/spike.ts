@@ -7,8 +7,9 @@
 //   (binary spikes) take an add-only path; rows whose active values are all one other value c
 //   (spikes scaled by inverted dropout) sum with adds only and scale once by c.
 // spikeOuter: W[k,:] += alpha·Σ_b s[b,k]·g[b,:] over non-zero s[b,k] only, k in [k0, k1).
-//   Per weight row k the non-zeros of column k are compacted once; when they are all equal
-//   (binary spikes) the g rows are summed with adds only and scaled once.
+//   Per weight row k the non-zeros of column k are compacted once; when they take at most two
+//   values (spikes, possibly scaled per stream) the g rows of each value are summed with adds only
+//   and each sum scaled once.
 
 @inline function at(base: usize, index: i32): usize {
   return base + (<usize>index << 2);
@@ -205,13 +206,15 @@ export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta:
 
 /** Bytes of scratch spikeOuter needs for B rows. */
 export function outerScratchBytes(B: i32): i32 {
-  return 2 * B * 4;
+  return 4 * B * 4;
 }
 
 /** W[k,:] += alpha·Σ_b s[b,k]·g[b,:] for k in [k0, k1). s: [B,K], g: [B,N], w: [K,N]. */
 export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize, alpha: f32, k0: i32, k1: i32, scratch: usize): void {
   const idx = scratch;
   const val = at(scratch, B);
+  const idxA = at(scratch, 2 * B);
+  const idxB = at(scratch, 3 * B);
   const rowBytes = <usize>N << 2;
   for (let k = k0; k < k1; k++) {
     // Branch-free compaction of the non-zeros of column k (no mispredictions at 10-50% density).
@@ -228,11 +231,46 @@ export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize,
     if (n == 0) continue;
     const wr = at(w, k * N);
     let j = 0;
-    // Binary spikes (every non-zero equal): sum the g rows with adds only, then scale once.
+    // Spikes (every non-zero one of at most two values c0, c1, e.g. input spikes of 1.25 after
+    // inverted dropout and target-stream spikes of 1): sum the g rows of each value with adds
+    // only, then scale each sum once. The rows are split branch-free into two lists.
     const c0 = load<f32>(val);
-    let same = true;
-    for (let i = 1; i < n; i++) same = same && load<f32>(at(val, i)) == c0;
-    if (same) {
+    let c1: f32 = c0;
+    let nA = 0, nB = 0, two = 1;
+    for (let i = 0; i < n; i++) {
+      const v = load<f32>(at(val, i)), b = load<i32>(at(idx, i));
+      const eq = i32(v == c0);
+      c1 = nB == 0 ? v : c1;
+      two &= eq | i32(v == c1);
+      store<i32>(at(idxA, nA), b);
+      store<i32>(at(idxB, nB), b);
+      nA += eq;
+      nB += 1 - eq;
+    }
+    if (two && nB > 0) {
+      const va = f32x4.splat(c0), vb = f32x4.splat(c1);
+      for (; j + 16 <= N; j += 16) {
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+        const gc = g + (<usize>j << 2);
+        for (let i = 0; i < nA; i++) {
+          const q = gc + <usize>load<i32>(at(idxA, i)) * rowBytes;
+          a0 = f32x4.add(a0, v128.load(q)); a1 = f32x4.add(a1, v128.load(q, 16));
+          a2 = f32x4.add(a2, v128.load(q, 32)); a3 = f32x4.add(a3, v128.load(q, 48));
+        }
+        for (let i = 0; i < nB; i++) {
+          const q = gc + <usize>load<i32>(at(idxB, i)) * rowBytes;
+          b0 = f32x4.add(b0, v128.load(q)); b1 = f32x4.add(b1, v128.load(q, 16));
+          b2 = f32x4.add(b2, v128.load(q, 32)); b3 = f32x4.add(b3, v128.load(q, 48));
+        }
+        const p = wr + (<usize>j << 2);
+        v128.store(p, f32x4.add(v128.load(p), f32x4.add(f32x4.mul(va, a0), f32x4.mul(vb, b0))));
+        v128.store(p, f32x4.add(v128.load(p, 16), f32x4.add(f32x4.mul(va, a1), f32x4.mul(vb, b1))), 16);
+        v128.store(p, f32x4.add(v128.load(p, 32), f32x4.add(f32x4.mul(va, a2), f32x4.mul(vb, b2))), 32);
+        v128.store(p, f32x4.add(v128.load(p, 48), f32x4.add(f32x4.mul(va, a3), f32x4.mul(vb, b3))), 48);
+      }
+    }
+    if (two && nB == 0) {
       const vc = f32x4.splat(c0);
       for (; j + 16 <= N; j += 16) {
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
