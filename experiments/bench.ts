@@ -24,6 +24,10 @@
  * the CPU time the process actually got per wall second: a 2-thread figure can only beat the
  * 1-thread one where that is well above 1).
  *
+ * Simulation (section "simulation", experiments/bench-sim.ts), and when Brian2 is installed (optional,
+ * Debian python3-brian) the same network in Brian2 (experiments/bench-brian2.py) with the ratio
+ * (section "simulationVsBrian2").
+ *
  * Training (section "training", see experiments/bench-train.ts): samples/s and peak RSS of spiking
  * sigprop and the BPTT baseline on 784-1000-10, LIF β = 0.95, T = 25, batch 128, rate-coded MNIST,
  * per backend and thread count, and peak RSS at T = 25 vs T = 400; each configuration runs in its
@@ -31,7 +35,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { cpus, loadavg, availableParallelism } from 'node:os';
+import { cpus, loadavg, availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/backend/backend.js';
@@ -199,6 +203,22 @@ async function parallelCapacity(): Promise<number> {
   return round((c.user + c.system) / 1000 / (performance.now() - t0), 3);
 }
 
+/**
+ * experiments/bench-brian2.py with the first Python that imports brian2 ($BRIAN2_PYTHON, python3,
+ * /usr/bin/python3); { available: false, reason } when none does (Brian2 is optional).
+ */
+function runBrian2(steps: number): { available: boolean; seconds?: number; reason?: string; [k: string]: unknown } {
+  const script = join(fileURLToPath(new URL('.', import.meta.url)), 'bench-brian2.py');
+  const pythons = [process.env.BRIAN2_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+  const python = pythons.find((py) => spawnSync(py, ['-c', 'import brian2'], { encoding: 'utf8' }).status === 0);
+  if (!python) return { available: false, reason: `brian2 not importable by ${pythons.join(', ')} (optional: apt-get install python3-brian)` };
+  process.stderr.write(`bench: simulation brian2 (${python})\n`);
+  const r = spawnSync(python, [script, JSON.stringify({ steps })], { encoding: 'utf8', timeout: 10 * 60 * 1000, cwd: tmpdir() });
+  const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.status === 0 && line) return { available: true, python, ...(JSON.parse(line) as Record<string, unknown>) };
+  return { available: false, reason: `brian2 run failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}` };
+}
+
 /** Run one training configuration in a child process (its own peak RSS). */
 function runTrainChild(cfg: Record<string, unknown>, quick: boolean): TrainResult {
   const script = join(fileURLToPath(new URL('.', import.meta.url)), 'bench-train.ts');
@@ -318,6 +338,13 @@ async function main(): Promise<void> {
       return { backend, error: (r.stderr || line || `exit ${r.status}`).trim().slice(0, 300) };
     }
   });
+  // Brian2 side by side when installed (optional; Debian python3-brian): the same network, its default target
+  const brian2 = runBrian2(args.quick ? 2000 : 10_000);
+  const wasmSim = simulation.find((r) => r.backend === 'wasm') as { seconds?: number } | undefined;
+  const simulationVsBrian2 =
+    typeof brian2.seconds === 'number' && typeof wasmSim?.seconds === 'number'
+      ? { brian2Seconds: brian2.seconds, wasmSeconds: wasmSim.seconds, 'brian2 / wasm (higher: wasm faster)': round(brian2.seconds / wasmSim.seconds, 3) }
+      : brian2;
   const targets = {
     'matmul >= 20 GFLOP/s on one thread (128x784x1000)': (matmul['128x784x1000']['wasm-1thread'].best ?? 0) >= 20,
     'matmul >= 20 GFLOP/s on one thread (256x1000x1000)': (matmul['256x1000x1000']['wasm-1thread'].best ?? 0) >= 20,
@@ -364,6 +391,7 @@ async function main(): Promise<void> {
     training,
     trainingSummary,
     simulation,
+    simulationVsBrian2,
     targets,
   };
   const text = JSON.stringify(result, null, 2);
