@@ -48,6 +48,8 @@ export interface Encoder extends StepInput {
   encode(t: number, out: Tensor, backend: Backend): void;
   /** Host values of step t (a view of an internal buffer, valid until the next call). */
   encodeHost(t: number): Float32Array;
+  /** Release backend memory the encoder keeps (the rate encoder's probabilities); optional. */
+  dispose?(): void;
 }
 
 export interface EncoderEntry {
@@ -208,6 +210,10 @@ export class RateEncoder extends BaseEncoder {
       pt.fresh = true;
     }
     backend.rateSpikes(out, pt.t, this.rng);
+  }
+  dispose(): void {
+    if (this.pTensor) this.pTensor.backend.free(this.pTensor.t);
+    this.pTensor = null;
   }
 }
 

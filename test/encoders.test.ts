@@ -83,6 +83,7 @@ describe('rate encoder', () => {
           expect(Array.from(be.read(outR))).toEqual(want);
           expect(Array.from(wasm.read(outW))).toEqual(want);
         }
+        onWasm.dispose?.(); // frees its copy of the probabilities; the next encode makes a new one
       }
     } finally {
       await (wasm as { dispose?: () => Promise<void> }).dispose?.();

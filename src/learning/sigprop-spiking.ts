@@ -328,6 +328,8 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
 
   override dispose(): void {
     this.net.free();
+    for (const e of this.encoders.values()) e.dispose?.();
+    this.encoders.clear();
     super.dispose();
   }
 }
