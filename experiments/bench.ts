@@ -3,6 +3,12 @@
  * writes it to runs/bench-<date>.json (or --out <path>).
  *
  *   npm run bench -- [--out runs/bench.json] [--reps 10] [--quick] [--no-train]
+ *   npm run bench -- --profile [--out runs/profile.json]
+ *
+ * --profile runs only the per-kernel profile (experiments/bench-profile.ts): where the time of a
+ * mnist-lif training batch and of the simulation goes, per kernel and per group (propagation,
+ * neuron step, surrogate, eligibility update, loss, optimiser, input encoding, JS glue), on wasm
+ * with 1 and 2 threads; tables on stderr, JSON on stdout and in the output file.
  *
  * Kernels (reference, wasm with 1 thread, wasm with 2 threads; every wasm figure also as a ratio
  * to reference measured in the same run):
@@ -18,6 +24,10 @@
  * the CPU time the process actually got per wall second: a 2-thread figure can only beat the
  * 1-thread one where that is well above 1).
  *
+ * Simulation (section "simulation", experiments/bench-sim.ts), and when Brian2 is installed (optional,
+ * Debian python3-brian) the same network in Brian2 (experiments/bench-brian2.py) with the ratio
+ * (section "simulationVsBrian2").
+ *
  * Training (section "training", see experiments/bench-train.ts): samples/s and peak RSS of spiking
  * sigprop and the BPTT baseline on 784-1000-10, LIF β = 0.95, T = 25, batch 128, rate-coded MNIST,
  * per backend and thread count, and peak RSS at T = 25 vs T = 400; each configuration runs in its
@@ -25,7 +35,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { cpus, loadavg, availableParallelism } from 'node:os';
+import { cpus, loadavg, availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/backend/backend.js';
@@ -39,21 +49,23 @@ interface Args {
   reps: number;
   quick: boolean;
   train: boolean;
+  profile: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { reps: 10, quick: false, train: true };
+  const a: Args = { reps: 10, quick: false, train: true, profile: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--out') a.out = argv[++i];
     else if (k === '--reps') a.reps = Math.max(1, Number(argv[++i]) | 0);
     else if (k === '--quick') a.quick = true;
     else if (k === '--no-train') a.train = false;
+    else if (k === '--profile') a.profile = true;
     else if (k === '--help' || k === '-h') {
-      console.log('usage: npm run bench -- [--out file.json] [--reps N] [--quick] [--no-train]');
+      console.log('usage: npm run bench -- [--out file.json] [--reps N] [--quick] [--no-train] [--profile]');
       process.exit(0);
     } else {
-      console.error(`bench: unknown option ${k}; options: --out <file>, --reps <n>, --quick, --no-train`);
+      console.error(`bench: unknown option ${k}; options: --out <file>, --reps <n>, --quick, --no-train, --profile`);
       process.exit(2);
     }
   }
@@ -191,6 +203,22 @@ async function parallelCapacity(): Promise<number> {
   return round((c.user + c.system) / 1000 / (performance.now() - t0), 3);
 }
 
+/**
+ * experiments/bench-brian2.py with the first Python that imports brian2 ($BRIAN2_PYTHON, python3,
+ * /usr/bin/python3); { available: false, reason } when none does (Brian2 is optional).
+ */
+function runBrian2(steps: number): { available: boolean; seconds?: number; reason?: string; [k: string]: unknown } {
+  const script = join(fileURLToPath(new URL('.', import.meta.url)), 'bench-brian2.py');
+  const pythons = [process.env.BRIAN2_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+  const python = pythons.find((py) => spawnSync(py, ['-c', 'import brian2'], { encoding: 'utf8' }).status === 0);
+  if (!python) return { available: false, reason: `brian2 not importable by ${pythons.join(', ')} (optional: apt-get install python3-brian)` };
+  process.stderr.write(`bench: simulation brian2 (${python})\n`);
+  const r = spawnSync(python, [script, JSON.stringify({ steps })], { encoding: 'utf8', timeout: 10 * 60 * 1000, cwd: tmpdir() });
+  const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.status === 0 && line) return { available: true, python, ...(JSON.parse(line) as Record<string, unknown>) };
+  return { available: false, reason: `brian2 run failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}` };
+}
+
 /** Run one training configuration in a child process (its own peak RSS). */
 function runTrainChild(cfg: Record<string, unknown>, quick: boolean): TrainResult {
   const script = join(fileURLToPath(new URL('.', import.meta.url)), 'bench-train.ts');
@@ -240,9 +268,34 @@ function summarizeTraining(rows: TrainResult[]): Record<string, unknown> {
   return out;
 }
 
+/** --profile: the per-kernel profile on 1 and 2 threads, each in its own child process. */
+function profileMain(args: Args, started: Date): void {
+  const script = join(fileURLToPath(new URL('.', import.meta.url)), 'bench-profile.ts');
+  const loadBefore = loadavg();
+  const runs = [1, 2].map((threads) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script, JSON.stringify({ threads, batches: args.quick ? 3 : 8, simSteps: args.quick ? 2000 : 5000 })], {
+      encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    return line ? (JSON.parse(line) as Record<string, unknown>) : { threads, error: `child exited with ${r.status ?? r.signal}` };
+  });
+  const result = {
+    benchmark: 'sigprop per-kernel profile',
+    date: started.toISOString(),
+    machine: { cores: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage1minBefore: round(loadBefore[0], 3), loadAverage1minAfter: round(loadavg()[0], 3) },
+    units: { ms: 'wall milliseconds inside each kernel, summed over the profiled batches (training) or steps (simulation)', glueMs: 'wall time outside any kernel' },
+    runs,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  const out = args.out ?? join('runs', `profile-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeJsonAtomic(out, result);
+  process.stderr.write(`bench: wrote ${out}\n`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = new Date();
+  if (args.profile) return profileMain(args, started);
   const ref = await createBackend('reference');
   const w1 = await createBackend('wasm', { threads: 1 });
   const w2 = await createBackend('wasm', { threads: 2 });
@@ -285,16 +338,36 @@ async function main(): Promise<void> {
       return { backend, error: (r.stderr || line || `exit ${r.status}`).trim().slice(0, 300) };
     }
   });
+  // Brian2 side by side when installed (optional; Debian python3-brian): the same network, its default target
+  const brian2 = runBrian2(args.quick ? 2000 : 10_000);
+  const wasmSim = simulation.find((r) => r.backend === 'wasm') as { seconds?: number } | undefined;
+  const simulationVsBrian2 =
+    typeof brian2.seconds === 'number' && typeof wasmSim?.seconds === 'number'
+      ? { brian2Seconds: brian2.seconds, wasmSeconds: wasmSim.seconds, 'brian2 / wasm (higher: wasm faster)': round(brian2.seconds / wasmSim.seconds, 3) }
+      : brian2;
   const targets = {
     'matmul >= 20 GFLOP/s on one thread (128x784x1000)': (matmul['128x784x1000']['wasm-1thread'].best ?? 0) >= 20,
     'matmul >= 20 GFLOP/s on one thread (256x1000x1000)': (matmul['256x1000x1000']['wasm-1thread'].best ?? 0) >= 20,
     'spike propagation >= 2e9 events/s at 10% on one thread': (spike[1].eventsPerSecond['wasm-1thread'].best ?? 0) >= 2e9,
     ...(Array.isArray(training)
-      ? {
-          'sigprop training >= 700 samples/s (mnist-lif config, batch 128, best thread count)':
-            Math.max(0, ...training.filter((r) => r.available && r.preset === 'mnist-lif' && r.steps === 25 && r.purpose === 'throughput').map((r) => r.samplesPerSecond ?? 0)) >= 700,
-        }
+      ? (() => {
+          const preset = (threads: number, steps: number) =>
+            training.find((r) => r.available && r.preset === 'mnist-lif' && r.threads === threads && r.steps === steps);
+          const one = preset(1, 25)?.samplesPerSecond ?? 0, two = preset(2, 25)?.samplesPerSecond ?? 0;
+          const t400 = preset(1, 400), t25 = preset(1, 25);
+          return {
+            'sigprop training >= 1300 samples/s on one thread (issue 18; mnist-lif config, T = 25, batch 128)': one >= 1300,
+            'sigprop training >= 65 samples/s at T = 400 (mnist-lif config, one thread)': (t400?.samplesPerSecond ?? 0) >= 65,
+            'peak RSS at T = 400 <= 1.15x T = 25 (mnist-lif config)': !!(t400?.peakRssMiB && t25?.peakRssMiB && t400.peakRssMiB <= 1.15 * t25.peakRssMiB),
+            // only meaningful when both cores were free (machine.twoThreadCpuPerWall near 2)
+            'two threads >= 1.7x one thread (mnist-lif config)': one > 0 && two / one >= 1.7,
+          };
+        })()
       : {}),
+    'LIF simulation <= 0.25 s (wasm, 10 s at 1 ms)': (() => {
+      const w = simulation.find((r) => r.backend === 'wasm') as { seconds?: number; steps?: number } | undefined;
+      return !args.quick && typeof w?.seconds === 'number' && w.seconds <= 0.25;
+    })(),
   };
   const result = {
     benchmark: 'sigprop backends',
@@ -318,6 +391,7 @@ async function main(): Promise<void> {
     training,
     trainingSummary,
     simulation,
+    simulationVsBrian2,
     targets,
   };
   const text = JSON.stringify(result, null, 2);

@@ -48,6 +48,8 @@ export interface Encoder extends StepInput {
   encode(t: number, out: Tensor, backend: Backend): void;
   /** Host values of step t (a view of an internal buffer, valid until the next call). */
   encodeHost(t: number): Float32Array;
+  /** Release backend memory the encoder keeps (the rate encoder's probabilities); optional. */
+  dispose?(): void;
 }
 
 export interface EncoderEntry {
@@ -157,12 +159,17 @@ export abstract class BaseEncoder implements Encoder {
   }
 
   encode(t: number, out: Tensor, backend: Backend): void {
+    this.checkOut(out);
+    backend.write(out, this.encodeHost(t));
+  }
+
+  /** Throw unless out is [batch, inputSize] of the input set. */
+  protected checkOut(out: Tensor): void {
     if (out.shape.length !== 2 || out.shape[0] !== this.batch || out.shape[1] !== this.inputSize) {
       throw new ShapeError(
         `${this.name} encoder: output tensor has shape ${shapeString(out.shape)} but the input set is ${shapeString([this.batch, this.inputSize])} ([batch, inputSize])`,
       );
     }
-    backend.write(out, this.encodeHost(t));
   }
 }
 
@@ -175,13 +182,38 @@ export class RateEncoder extends BaseEncoder {
     super(params);
     this.gain = checkNumber('rate.gain', params.gain, { min: 0 });
   }
+  /** The probabilities as a tensor of the backend that last encoded (written once per setInput), or null. */
+  private pTensor: { backend: Backend; t: Tensor; fresh: boolean } | null = null;
   protected override prepare(): void {
     if (this.p.length !== this.x.length) this.p = new Float32Array(this.x.length);
     for (let i = 0; i < this.x.length; i++) this.p[i] = Math.min(1, Math.max(0, this.gain * this.x[i]));
+    if (this.pTensor) this.pTensor.fresh = false;
   }
   protected fill(): void {
     const p = this.p, o = this.out, rng = this.rng;
     for (let i = 0; i < p.length; i++) o[i] = p[i] > 0 && rng.uniform() < p[i] ? 1 : 0;
+  }
+  /**
+   * The spikes are drawn by the backend's rateSpikes kernel straight into out (the same random
+   * stream as encodeHost), from a copy of the probabilities kept on that backend.
+   */
+  override encode(_t: number, out: Tensor, backend: Backend): void {
+    if (this.batch === 0) throw new ShapeError(`${this.name} encoder: call setInput(x, batch, inputSize) before encoding`);
+    this.checkOut(out);
+    let pt = this.pTensor;
+    if (!pt || pt.backend !== backend || pt.t.size !== this.p.length) {
+      if (pt) pt.backend.free(pt.t);
+      pt = this.pTensor = { backend, t: backend.tensor([this.p.length]), fresh: false };
+    }
+    if (!pt.fresh) {
+      backend.write(pt.t, this.p);
+      pt.fresh = true;
+    }
+    backend.rateSpikes(out, pt.t, this.rng);
+  }
+  dispose(): void {
+    if (this.pTensor) this.pTensor.backend.free(this.pTensor.t);
+    this.pTensor = null;
   }
 }
 

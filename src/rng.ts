@@ -89,6 +89,29 @@ export class Rng {
     return out;
   }
 
+  /**
+   * out[i] = (uniform() < p ? 0 : keep) for every i in order: the draws of a loop over uniform(),
+   * with the generator's state in locals (an inverted-dropout mask in one pass).
+   */
+  fillDropMask(out: Float32Array, p: number, keep: number): Float32Array {
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    for (let i = 0; i < out.length; i++) {
+      const x = Math.imul(s1, 5) >>> 0;
+      const result = Math.imul(((x << 7) | (x >>> 25)) >>> 0, 9) >>> 0;
+      const t = (s1 << 9) >>> 0;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = ((s3 << 11) | (s3 >>> 21)) >>> 0;
+      s0 >>>= 0; s1 >>>= 0; s2 >>>= 0;
+      out[i] = result / 4294967296 < p ? 0 : keep;
+    }
+    this.s0 = s0; this.s1 = s1; this.s2 = s2; this.s3 = s3;
+    return out;
+  }
+
   /** Fill an array with normal values. */
   fillNormal(out: Float32Array, mean = 0, std = 1): Float32Array {
     for (let i = 0; i < out.length; i++) out[i] = this.normal(mean, std);

@@ -110,6 +110,7 @@ describe('wasm spikeMatmul / spikeOuter vs reference', () => {
     [1, 1, 1, 1, false], [3, 7, 5, 0.5, false], [5, 33, 37, 0.1, false], [8, 130, 70, 0.3, true],
     [17, 61, 100, 0, false], [6, 45, 67, 1, false], [4, 200, 257, 0.02, true], [0, 10, 9, 0.5, false],
     [12, 90, 75, 0.9, true], // dense, trace-like: spikeOuter takes the GEMM path
+    [70, 300, 10, 0.1, true], [9, 50, 16, 0.4, true], [5, 21, 3, 0.9, false], [6, 40, 13, 0.35, true], // narrow outputs (a readout)
   ];
   for (const [B, K, N, density, valued] of cases) {
     it(`spikeMatmul B=${B} K=${K} N=${N} density=${density}${valued ? ' (real-valued)' : ''}`, () => {
@@ -150,6 +151,30 @@ describe('wasm spikeMatmul / spikeOuter vs reference', () => {
     wasm.spikeOuter(ww, ws, wg, 0.2);
     expectClose(wasm.read(ww), rw.data, 1e-5, 3e-6 * (B + 1));
   });
+  it('rows of spikes scaled by one value (inverted dropout) agree with reference, sparse and dense', () => {
+    const [K, N] = [150, 70];
+    const S = new Float32Array(6 * K);
+    for (let b = 0; b < 6; b++) S.set(spikes(rng, K, b < 3 ? 0.1 : 0.7).map((v) => v * (b % 2 ? 1.25 : 1)), b * K);
+    const W = randn(rng, K * N), O = randn(rng, 6 * N);
+    const [rs, ws] = pair([6, K], S), [rw, ww] = pair([K, N], W);
+    for (const beta of [0, 0.7]) {
+      const [ro, wo] = pair([6, N], O);
+      ref.spikeMatmul(ro, rs, rw, beta);
+      wasm.spikeMatmul(wo, ws, ww, beta);
+      expectClose(wasm.read(wo), ro.data, 1e-5, 1e-5 * Math.sqrt(K + 1));
+    }
+  });
+  it('spikeOuter with presynaptic spikes of two values (1.25 and 1 in one column) agrees with reference', () => {
+    const [B, K, N] = [40, 60, 70];
+    const S = new Float32Array(B * K);
+    for (let b = 0; b < B; b++) S.set(spikes(rng, K, 0.2).map((v) => v * (b < 30 ? 1.25 : 1)), b * K);
+    S[3 * K + 5] = 0.5; // one column with a third value takes the general path
+    const G = randn(rng, B * N), W = randn(rng, K * N);
+    const [rs, ws] = pair([B, K], S), [rg, wg] = pair([B, N], G), [rw, ww] = pair([K, N], W);
+    ref.spikeOuter(rw, rs, rg, -0.37);
+    wasm.spikeOuter(ww, ws, wg, -0.37);
+    expectClose(wasm.read(ww), rw.data, 1e-5, 1e-5 * Math.sqrt(B + 1));
+  });
   it('binary spikes give exactly the reference sums (same order of additions)', () => {
     const [B, K, N] = [9, 77, 99];
     const S = spikes(rng, B * K, 0.2), W = randn(rng, K * N);
@@ -158,6 +183,12 @@ describe('wasm spikeMatmul / spikeOuter vs reference', () => {
     ref.spikeMatmul(ro, rs, rw);
     wasm.spikeMatmul(wo, ws, ww);
     expect(Array.from(wasm.read(wo))).toEqual(Array.from(ro.data));
+    // narrow outputs too
+    const [rn, wn] = pair([K, 10], randn(rng, K * 10));
+    const rno = ref.tensor([B, 10]), wno = wasm.tensor([B, 10]);
+    ref.spikeMatmul(rno, rs, rn);
+    wasm.spikeMatmul(wno, ws, wn);
+    expect(Array.from(wasm.read(wno))).toEqual(Array.from(rno.data));
   });
   it('checks shapes', () => {
     expect(() => wasm.spikeMatmul(wasm.tensor([2, 3]), wasm.tensor([2, 4]), wasm.tensor([4, 2]))).toThrow(ShapeError);
@@ -224,6 +255,24 @@ describe('wasm per-connection delay kernels, copySlice and elementwise vs refere
       expect(() => be.delayedOuter(gw, be.tensor([3, 3]), be.tensor([1, 2]), d, 0, 1)).toThrow(ShapeError);
       expect(() => be.delayedSpikeMatmul(be.tensor([4, 3]), be.tensor([1, 2]), w, d, 0)).toThrow(ShapeError);
     }
+  });
+
+  it('rateSpikes draws the same spikes as the reference and leaves the generator in the same state', () => {
+    for (const n of [1, 3, 4, 17, 1000, 4097]) {
+      // probabilities with zeros (no draw), ones, values above 1 and negative values (never, no draw)
+      const p = Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : i % 7 === 0 ? 1 : i % 11 === 0 ? -0.5 : rng.uniform()));
+      if (n > 16) p.fill(0, 4, 12); // a run of zeros over whole vectors
+      const [pr, pw] = pair([n], p), [or, ow] = pair([n], new Float32Array(n).fill(7));
+      const ra = new Rng(n), rb = new Rng(n);
+      for (let rep = 0; rep < 3; rep++) {
+        ref.rateSpikes(or, pr, ra);
+        wasm.rateSpikes(ow, pw, rb);
+        expect(wasm.read(ow)).toEqual(ref.read(or));
+      }
+      expect(rb.getState()).toEqual(ra.getState());
+      expect(rb.uniform()).toBe(ra.uniform());
+    }
+    expect(() => wasm.rateSpikes(wasm.tensor([3]), wasm.tensor([4]), new Rng(1))).toThrow(ShapeError);
   });
 
   it('copySlice copies a flat range and checks bounds', () => {

@@ -100,6 +100,13 @@ describe('reference backend kernels (hand-computed)', () => {
 });
 
 describe('Rng', () => {
+  it('fillDropMask draws what a loop over uniform() draws and leaves the same state', () => {
+    const a = new Rng(9), b = new Rng(9);
+    const got = a.fillDropMask(new Float32Array(1001), 0.3, 1 / 0.7);
+    const want = Float32Array.from({ length: 1001 }, () => (b.uniform() < 0.3 ? 0 : 1 / 0.7));
+    expect(Array.from(got)).toEqual(Array.from(want));
+    expect(a.getState()).toEqual(b.getState());
+  });
   it('is deterministic per seed and restores its state', () => {
     const a = new Rng(42), b = new Rng(42), c = new Rng(43);
     const xa = Array.from({ length: 5 }, () => a.uniform());

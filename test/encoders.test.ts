@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../src/backend/reference.js';
+import { createBackend } from '../src/backend/registry.js';
 import { createEncoder, DeltaEncoder, encoderNames, LatencyEncoder, latencyTime, parseEncoderSpec } from '../src/encoders.js';
 import { Network } from '../src/engine/network.js';
 import { ParameterError, ShapeError } from '../src/errors.js';
@@ -63,6 +64,30 @@ describe('rate encoder', () => {
     expect(Array.from(out.data)).toEqual([1, 0, 1, 0, 1, 1]);
     expect(() => enc.encode(0, be.tensor([3, 2]), be)).toThrow(ShapeError);
     expect(() => enc.setInput([1, 2, 3], 2, 3)).toThrow(/3 values but \[batch, inputSize\] = \[2, 3\] needs 6/);
+  });
+
+  it('encode on reference and wasm gives the spikes of encodeHost for the same seed (the same random stream)', async () => {
+    const wasm = await createBackend('wasm', { threads: 1 });
+    try {
+      const x = Float32Array.from({ length: 3 * 37 }, (_, i) => (i % 4 === 0 ? 0 : (i % 9) / 8));
+      const host = createEncoder('rate', { rng: new Rng(5) }), onRef = createEncoder('rate', { rng: new Rng(5) });
+      const onWasm = createEncoder('rate', { rng: new Rng(5) });
+      const outR = be.tensor([3, 37]), outW = wasm.tensor([3, 37]);
+      for (let batch = 0; batch < 2; batch++) {
+        const xb = x.map((v) => v * (1 - 0.3 * batch)); // a new input re-writes the probabilities
+        for (const e of [host, onRef, onWasm]) e.setInput(xb, 3, 37);
+        for (let t = 0; t < 6; t++) {
+          const want = Array.from(host.encodeHost(t));
+          onRef.encode(t, outR, be);
+          onWasm.encode(t, outW, wasm);
+          expect(Array.from(be.read(outR))).toEqual(want);
+          expect(Array.from(wasm.read(outW))).toEqual(want);
+        }
+        onWasm.dispose?.(); // frees its copy of the probabilities; the next encode makes a new one
+      }
+    } finally {
+      await (wasm as { dispose?: () => Promise<void> }).dispose?.();
+    }
   });
 });
 

@@ -6,6 +6,7 @@
  *
  * Keep this list short and named: a kernel is added only when a hot loop needs it.
  */
+import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 
 export type ResetMode = 'subtract' | 'zero' | 'none';
@@ -116,6 +117,13 @@ export interface MatmulOptions {
 
 export interface Backend {
   readonly name: string;
+  /**
+   * OPTIONAL tuning hint: how many steps of a layer's eligibility updates a learning rule may gather
+   * before applying them (Layer.enableGradChunks: the same sum in another order, cheaper where the
+   * input is sparse spikes). Absent or below 2: every step's update is applied at its step, the
+   * order of additions of `reference`.
+   */
+  readonly gradChunkSteps?: number;
 
   // ---- memory ----
   /** Allocate a zero-filled tensor. */
@@ -158,6 +166,15 @@ export interface Backend {
    * The sum over b is accumulated in float64.
    */
   delayedOuter(w: Tensor, ring: Tensor, g: Tensor, delays: Tensor, t: number, alpha: number): void;
+
+  // ---- input encoding ----
+  /**
+   * Rate-coded (Bernoulli) spikes: for i ascending, out[i] = 1 if p[i] > 0 and u < p[i], else 0,
+   * where u = rng.uniform() is drawn only where p[i] > 0. Every backend draws the same stream as
+   * Rng.uniform() (xoshiro128**) and leaves rng in the same state, so the spikes do not depend on the
+   * backend. out, p: same size.
+   */
+  rateSpikes(out: Tensor, p: Tensor, rng: Rng): void;
 
   // ---- fused neuron steps (state written in place) ----
   /**

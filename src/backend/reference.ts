@@ -15,6 +15,7 @@ import {
   softmaxCEDims,
 } from './checks.js';
 import { ParameterError } from '../errors.js';
+import type { Rng } from '../rng.js';
 
 export class ReferenceBackend implements Backend {
   readonly name: string = 'reference';
@@ -88,6 +89,12 @@ export class ReferenceBackend implements Backend {
         for (let n = 0; n < N; n++) W[wr + n] += c * G[gr + n];
       }
     }
+  }
+
+  rateSpikes(out: Tensor, p: Tensor, rng: Rng): void {
+    expectSameSize('rateSpikes', ['out', 'p'], [out, p]);
+    const P = p.data, O = out.data;
+    for (let i = 0; i < P.length; i++) O[i] = P[i] > 0 && rng.uniform() < P[i] ? 1 : 0;
   }
 
   delayedSpikeMatmul(ring: Tensor, s: Tensor, w: Tensor, delays: Tensor, t: number): void {

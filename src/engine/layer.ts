@@ -151,6 +151,10 @@ export class Layer {
   private traceRing: Tensor | null = null;
   /** Index t of the last step (the per-connection gradient reads the trace ring relative to it). */
   private lastStep = 0;
+  /** Steps per chunk of gathered eligibility updates (enableGradChunks; 0: off). */
+  private chunkSteps = 0;
+  /** The open chunk: its first step's trace, the later steps' inputs, every step's g, the target and scale. */
+  private chunk: { e0: Tensor; xs: Tensor[]; gs: Tensor[]; n: number; grads: LayerGrads | null; a: number; decay: number } | null = null;
 
   constructor(
     readonly backend: Backend,
@@ -224,6 +228,7 @@ export class Layer {
       if (this.ownCurrent) this.backend.fill(this.ownCurrent, 0);
     }
     this.delayLine?.reset(batch);
+    if (this.chunk) this.chunk.n = 0;
     this.trace?.reset();
     this.recTrace?.reset();
     for (const r of this.inputRing) this.backend.fill(r, 0);
@@ -261,9 +266,59 @@ export class Layer {
       this.traceRing = this.backend.tensor([(this.delayLine as DelayLine).slots * this.batch, this.inSize]);
     }
     if (this.recurrence) this.recTrace = new InputTrace(this.backend, this.batch, this.size, response, this.traceMode);
+    this.allocChunk();
+  }
+
+  /**
+   * Gather the feed-forward eligibility updates of up to `steps` steps before applying them (0 or 1:
+   * apply each at its step). For a trace with one decay β (e[t] = β·e[t−1] + x[t], e.g. LIF), the
+   * updates of steps t0..t1 of a chunk sum to
+   *   Σ_t e[t]ᵀ·g[t] = e[t0]ᵀ·h[t0] + Σ_{s=t0+1..t1} x[s]ᵀ·h[s],   h[s] = Σ_{t=s..t1} β^(t−s)·g[t],
+   * so the chunk applies the (dense) trace once and then the (sparse) inputs: the same sum in another
+   * order and with fewer non-zeros on spike input. Memory: `steps` tensors [batch, in] and
+   * [batch, size], whatever the number of steps of a window. Layers with delays, a recurrence, a
+   * trace of several filters or 'instant' eligibility keep the per-step updates. The caller must end
+   * every window with finishGrad (which applies an open chunk).
+   */
+  enableGradChunks(steps: number): void {
+    this.chunkSteps = checkNumber('gradient chunk steps', steps, { min: 0, integer: true });
+    this.freeChunk();
+    if (this.batch > 0) this.allocChunk();
+  }
+
+  private allocChunk(): void {
+    const tr = this.trace;
+    if (this.chunkSteps < 2 || !tr || this.chunk || tr.mode !== 'trace' || tr.response.decays.length !== 1 || this.delayLine || this.wRec) return;
+    const be = this.backend;
+    this.chunk = {
+      e0: be.tensor([this.batch, this.inSize]),
+      xs: Array.from({ length: this.chunkSteps - 1 }, () => be.tensor([this.batch, this.inSize])),
+      gs: Array.from({ length: this.chunkSteps }, () => be.tensor([this.batch, this.size])),
+      n: 0, grads: null, a: 0, decay: tr.response.decays[0],
+    };
+  }
+
+  private freeChunk(): void {
+    const c = this.chunk;
+    if (!c) return;
+    for (const t of [c.e0, ...c.xs, ...c.gs]) this.backend.free(t);
+    this.chunk = null;
+  }
+
+  /** Apply the open chunk of gathered updates (see enableGradChunks). */
+  private flushChunk(): void {
+    const c = this.chunk;
+    if (!c || c.n === 0) return;
+    const be = this.backend, gs = c.gs, grads = c.grads as LayerGrads;
+    for (let s = c.n - 2; s >= 0; s--) be.axpby(gs[s], gs[s + 1], c.decay, 1); // h[s] = g[s] + β·h[s+1]
+    be.spikeOuter(grads.w, c.e0, gs[0], c.a);
+    for (let s = 1; s < c.n; s++) be.spikeOuter(grads.w, c.xs[s - 1], gs[s], c.a);
+    c.n = 0;
+    c.grads = null;
   }
 
   private freeTraces(): void {
+    this.freeChunk();
     this.trace?.free();
     this.recTrace?.free();
     this.trace = this.recTrace = null;
@@ -347,14 +402,27 @@ export class Layer {
     const tr = this.trace;
     if (!tr) throw new ParameterError(`${this.name}: call enableTraces before accumulateGrad`);
     const a = alpha * tr.gain;
-    if (this.traceRing) this.backend.delayedOuter(grads.w, this.traceRing, g, (this.delayLine as DelayLine).delayTensor() as Tensor, this.lastStep, a);
+    const c = this.chunk;
+    if (c) {
+      // gather (enableGradChunks): the trace at the chunk's first step, the inputs of the later steps, every g
+      if (c.n > 0 && (c.grads?.w !== grads.w || c.a !== a)) this.flushChunk();
+      const be = this.backend;
+      if (c.n === 0) {
+        be.copy(c.e0, tr.value());
+        c.grads = grads;
+        c.a = a;
+      } else be.copy(c.xs[c.n - 1], this.presynaptic as Tensor);
+      be.copy(c.gs[c.n], g);
+      if (++c.n === this.chunkSteps) this.flushChunk();
+    } else if (this.traceRing) this.backend.delayedOuter(grads.w, this.traceRing, g, (this.delayLine as DelayLine).delayTensor() as Tensor, this.lastStep, a);
     else this.backend.spikeOuter(grads.w, tr.value(), g, a);
     if (grads.bias) this.backend.sumRows(grads.bias, g, a * tr.biasValue(), 1);
     if (grads.recurrent && this.recTrace) this.backend.spikeOuter(grads.recurrent, this.recTrace.value(), g, a);
   }
 
-  /** End of a window: keep only the diagonal of a one-to-one recurrent gradient. */
+  /** End of a window: apply gathered updates (enableGradChunks); keep only the diagonal of a one-to-one recurrent gradient. */
   finishGrad(grads: LayerGrads): void {
+    this.flushChunk();
     if (this.recurrence !== 'one-to-one' || !grads.recurrent) return;
     if (!this.diagMask) this.diagMask = this.backend.fromArray([this.size, this.size], initRecurrentMask(this.size));
     this.backend.mul(grads.recurrent, grads.recurrent, this.diagMask);

@@ -58,10 +58,7 @@ export function zeroTargetRows(be: Backend, g: Tensor, nh: number): void {
  */
 export function dropoutMask(rng: Rng, rows: number, n: number, p: number): Float32Array | null {
   if (p <= 0) return null;
-  const m = new Float32Array(rows * n);
-  const keep = 1 / (1 - p);
-  for (let k = 0; k < m.length; k++) m[k] = rng.uniform() < p ? 0 : keep;
-  return m;
+  return rng.fillDropMask(new Float32Array(rows * n), p, 1 / (1 - p));
 }
 
 /**

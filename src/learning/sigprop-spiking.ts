@@ -138,6 +138,9 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
       return { threshold: layer.model.threshold ? layer.model.threshold(layer.params as never) : 0, vMin: p.vMin, label: `${layer.name} (${layer.model.name}, ${layer.size})` };
     });
     this.net.enableTraces(s.eligibility);
+    // the backend may prefer gathered eligibility updates (the hidden layers end every window with finishGrad)
+    const chunk = ctx.backend.gradChunkSteps ?? 0;
+    if (chunk > 1) this.net.layers.slice(0, -1).forEach((l) => l.enableGradChunks(chunk));
     this.lossWeights = this.layers.map(() => 1);
   }
 
@@ -325,6 +328,8 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
 
   override dispose(): void {
     this.net.free();
+    for (const e of this.encoders.values()) e.dispose?.();
+    this.encoders.clear();
     super.dispose();
   }
 }

@@ -16,6 +16,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { checkNumber, ParameterError } from '../../errors.js';
+import type { Rng } from '../../rng.js';
 import type { Tensor } from '../../tensor.js';
 import { shapeSize } from '../../tensor.js';
 import { hostActivation } from '../host-kernels.js';
@@ -60,8 +61,27 @@ export const PARALLEL_THRESHOLDS = {
  * only on the data, never on the thread count.
  */
 export const DENSE_OUTER_FRACTION = 0.3;
+/**
+ * ...and only in runs of at least this many dense rows: a GEMM over a few rows (sigprop's 10 target
+ * rows) reads and writes all of W for little work, so short dense runs stay on the event kernel,
+ * which then passes over each row of W once for all rows.
+ */
+export const OUTER_MIN_DENSE_RUN = 32;
 /** spikeMatmul treats a row as dense above this fraction of non-zero inputs (GEMM is ~2x faster per pair). */
 export const DENSE_SPIKE_FRACTION = 0.4;
+
+/**
+ * spikeMatmul with at most this many outputs (e.g. a 10-class readout) takes the narrow kernel
+ * (assembly/spike.ts spikeRowsNarrow) for every row, sparse or dense.
+ */
+export const NARROW_N = 16;
+
+/**
+ * Steps of eligibility updates a layer gathers on this backend (Layer.enableGradChunks): the trace
+ * outer product once per chunk, then the sparser input spikes. Memory per layer: this many
+ * [batch, in] and [batch, out] tensors, independent of the number of steps of a window.
+ */
+export const GRAD_CHUNK_STEPS = 16;
 
 const RESET_CODES: Readonly<Record<string, number>> = { subtract: 0, zero: 1, none: 2 };
 
@@ -89,11 +109,15 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
 
 export class WasmBackend implements Backend {
   readonly name: string = 'wasm';
+  /** Layers gather this many steps of eligibility updates (Backend.gradChunkSteps). */
+  readonly gradChunkSteps = GRAD_CHUNK_STEPS;
   readonly heap: WasmHeap;
   private readonly scratch: number[] = [];
   private scratchBytes = 0;
   private countsPtr = 0;
   private countsCapacity = 0;
+  /** 16 bytes: the generator state handed to rateSpikes. */
+  private readonly rngPtr: number;
   private readonly surrogateCache = new WeakMap<SurrogateKernelSpec, Map<boolean, NativeSurrogate | null>>();
 
   /** Use createWasmBackend(). */
@@ -105,6 +129,7 @@ export class WasmBackend implements Backend {
   ) {
     this.heap = new WasmHeap(memory, k.heapBase());
     this.ensureScratch(k.gemmScratchBytes());
+    this.rngPtr = this.heap.alloc(16);
   }
 
   /** Kernel calls so far that were split over worker threads (0 with threads = 1). */
@@ -260,6 +285,15 @@ export class WasmBackend implements Backend {
     expectShape('spikeMatmul', 'out', out, [B, N]);
     const ps = this.own(s, 'spikeMatmul', 's'), pw = this.own(w, 'spikeMatmul', 'w'), po = this.own(out, 'spikeMatmul', 'out');
     if (B === 0 || N === 0) return;
+    if (N <= NARROW_N) {
+      // narrow outputs (a readout): every row on the event path, the output row in registers
+      this.ensureScratch(this.k.spikeScratchBytes(B, K));
+      const lists = this.scratch[0];
+      this.k.spikeLists(B, K, ps, lists);
+      const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
+      this.ranged('spikeRowsNarrow', () => [B, K, N, pw, po, beta, 0, 0, lists], 6, 7, B, 1, T);
+      return;
+    }
     for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, 16)) {
       const sr = ps + r0 * K * 4, orow = po + r0 * N * 4, m = r1 - r0;
       if (dense) this.gemmRaw(m, N, K, sr, pw, orow, false, false, 1, beta);
@@ -286,7 +320,7 @@ export class WasmBackend implements Backend {
     expectShape('spikeOuter', 'w', w, [K, N]);
     const pw = this.own(w, 'spikeOuter', 'w'), ps = this.own(s, 'spikeOuter', 's'), pg = this.own(g, 'spikeOuter', 'g');
     if (B === 0 || K === 0 || N === 0) return;
-    for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, 4)) {
+    for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN)) {
       const sr = ps + r0 * K * 4, gr = pg + r0 * N * 4, m = r1 - r0;
       if (dense) this.gemmRaw(K, N, m, sr, gr, pw, true, false, alpha, 1);
       else this.spikeOuterRaw(m, K, N, sr, gr, pw, alpha);
@@ -297,6 +331,18 @@ export class WasmBackend implements Backend {
     this.ensureScratch(this.k.outerScratchBytes(B));
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
     this.ranged('spikeOuter', (t) => [B, K, N, ps, pg, pw, alpha, 0, 0, this.scratch[t]], 7, 8, K, 1, T);
+  }
+
+  /** The generator's state goes into wasm memory, the kernel draws (assembly/encode.ts), the state comes back. */
+  rateSpikes(out: Tensor, p: Tensor, rng: Rng): void {
+    expectSameSize('rateSpikes', ['out', 'p'], [out, p]);
+    const po = this.own(out, 'rateSpikes', 'out'), pp = this.own(p, 'rateSpikes', 'p');
+    const st = rng.getState();
+    const words = new Uint32Array(this.heap.memory.buffer, this.rngPtr, 4);
+    words.set(st.s);
+    this.k.rateSpikes(po, pp, out.size, this.rngPtr);
+    st.s = [words[0], words[1], words[2], words[3]];
+    rng.setState(st);
   }
 
   /** Per-connection delays: single-threaded scalar kernel (assembly/delays.ts), the reference's arithmetic. */
@@ -590,10 +636,11 @@ export class WasmBackend implements Backend {
   adamStep(w: Tensor, g: Tensor, m: Tensor, v: Tensor, p: AdamStepParams): void {
     expectSameSize('adamStep', ['w', 'g', 'm', 'v'], [w, g, m, v]);
     const k = 'adamStep';
-    this.k.adamStep(
+    // split over threads by element ranges (the weights of a layer are large)
+    this.elementwiseOp('adamStep', [
       this.own(w, k, 'w'), this.own(g, k, 'g'), this.own(m, k, 'm'), this.own(v, k, 'v'),
-      p.lr, p.beta1, p.beta2, p.eps, p.c1, p.c2, p.weightDecay, 0, w.size,
-    );
+      p.lr, p.beta1, p.beta2, p.eps, p.c1, p.c2, p.weightDecay,
+    ], w.size);
   }
 }
 

@@ -22,10 +22,12 @@ export interface WasmKernels {
   spikeLists(B: number, K: number, s: number, scratch: number): void;
   spikeColumns(B: number, K: number, N: number, w: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
   spikeOuter(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
+  spikeRowsNarrow(B: number, K: number, N: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
   delayedSpikeMatmul(ring: number, s: number, w: number, d: number, B: number, K: number, N: number, D: number, t: number): void;
   delayedOuter(
     w: number, ring: number, g: number, d: number, B: number, K: number, N: number, D: number, t: number, alpha: number, k0: number, k1: number,
   ): void;
+  rateSpikes(out: number, p: number, n: number, state: number): void;
   axpby(y: number, x: number, alpha: number, beta: number, lo: number, hi: number): void;
   mul(out: number, a: number, b: number, lo: number, hi: number): void;
   addRow(x: number, v: number, N: number, r0: number, r1: number): void;
@@ -81,7 +83,7 @@ export interface WasmKernels {
 /** Kernels a worker thread can run, by index (the op id sent over the shared control block). */
 export const THREADED_OPS = [
   'gemm', 'spikeColumns', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
-  'lifStep', 'synapticStep', 'surrogate', 'neuronFused',
+  'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeRowsNarrow', 'adamStep',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 

@@ -3,7 +3,9 @@
 // tensors and per-thread scratch above heapBase(). The kernels never allocate.
 
 export { gemm, gemmScratchBytes } from './gemm';
-export { spikeMatmul, spikeLists, spikeColumns, spikeScratchBytes, spikeOuter, outerScratchBytes } from './spike';
+export {
+  spikeMatmul, spikeLists, spikeColumns, spikeScratchBytes, spikeOuter, outerScratchBytes, spikeRowsNarrow,
+} from './spike';
 export { axpby, mul, addRow, sumRows, fill, copy, sum, sumSquares, lifStep, synapticStep, countNonZero, rowNonZero } from './elementwise';
 export { surrogate, surrogateHasPrimitive } from './surrogate';
 
@@ -18,3 +20,4 @@ export {
 } from './losses';
 export { leakyStep, izhikevichStep, adexStep } from './models';
 export { delayedSpikeMatmul, delayedOuter } from './delays';
+export { rateSpikes } from './encode';

@@ -1,9 +1,27 @@
 // Loss, optimiser and small elementwise kernels of the learning rules (AssemblyScript, scalar).
 // They follow the reference arithmetic (src/backend/host-kernels.ts): float64 for every
 // intermediate and accumulator, float32 only where a value is stored. Single-threaded (small next
-// to the matmuls); elementwise ones still take a range [lo, hi). A pointer 0 means "not given".
+// to the matmuls) except adamStep; elementwise ones take a range [lo, hi). A pointer 0 means "not
+// given". The row normalisation and Adam run two float64 lanes per SIMD instruction.
 
 import { at, ld, st } from './mem';
+
+// float32x4 <-> two float64x2 (lanes 0-1 and 2-3), for kernels that keep the float64 arithmetic
+// of the scalar code per element but run two elements per instruction.
+@inline function lo2(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+@inline function hi2(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 2, 3));
+}
+/** Round two float64x2 to float32 and join them into one float32x4 (a in lanes 0-1). */
+@inline function join4(a: v128, b: v128): v128 {
+  return v128.shuffle<i32>(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);
+}
+/** Sum of a float64x2's lanes. */
+@inline function hsum(a: v128): f64 {
+  return f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+}
 
 /** x += c on [lo, hi). */
 export function addScalar(x: usize, c: f64, lo: i32, hi: i32): void {
@@ -43,23 +61,42 @@ export function transpose(out: usize, x: usize, R: i32, C: i32): void {
   for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) store<f32>(at(out, j * R + i), load<f32>(at(x, i * C + j)));
 }
 
-/** out[i,:] = x[row0+i,:]/n_i, norms[i] = n_i = √(Σ x² + eps) (or 1), for i < rows. */
+/**
+ * out[i,:] = x[row0+i,:]/n_i, norms[i] = n_i = √(Σ x² + eps) (or 1), for i < rows. The sum of
+ * squares runs in four float64 partial sums (then added in a fixed order); the scaling is the
+ * scalar float64 arithmetic per element, two elements per instruction.
+ */
 export function normalizeRows(out: usize, norms: usize, x: usize, row0: i32, rows: i32, n: i32, normalize: i32, eps: f64): void {
   for (let i = 0; i < rows; i++) {
     const off = (row0 + i) * n;
-    let s: f64 = 0;
-    for (let k = 0; k < n; k++) {
-      const v = ld(x, off + k);
+    const xr = at(x, off), orow = at(out, i * n);
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+    let k = 0;
+    for (; k + 4 <= n; k += 4) {
+      const v = v128.load(at(xr, k));
+      const a = lo2(v), b = hi2(v);
+      s0 = f64x2.add(s0, f64x2.mul(a, a));
+      s1 = f64x2.add(s1, f64x2.mul(b, b));
+    }
+    let s: f64 = hsum(s0) + hsum(s1);
+    for (let r = k; r < n; r++) {
+      const v = ld(xr, r);
       s += v * v;
     }
     const nrm: f64 = normalize ? Math.sqrt(s + eps) : 1;
     st(norms, i, nrm);
     const inv = 1 / nrm;
-    for (let k = 0; k < n; k++) st(out, i * n + k, ld(x, off + k) * inv);
+    const vi = f64x2.splat(inv);
+    k = 0;
+    for (; k + 4 <= n; k += 4) {
+      const v = v128.load(at(xr, k));
+      v128.store(at(orow, k), join4(f64x2.mul(lo2(v), vi), f64x2.mul(hi2(v), vi)));
+    }
+    for (let r = k; r < n; r++) st(orow, r, ld(xr, r) * inv);
   }
 }
 
-/** Backward of normalizeRows into rows [row0, row0 + rows) of g. */
+/** Backward of normalizeRows into rows [row0, row0 + rows) of g (the dot product in four float64 partial sums). */
 export function normalizeRowsBackward(g: usize, x: usize, row0: i32, rows: i32, n: i32, dhat: usize, norms: usize, normalize: i32): void {
   for (let i = 0; i < rows; i++) {
     const off = (row0 + i) * n;
@@ -67,11 +104,27 @@ export function normalizeRowsBackward(g: usize, x: usize, row0: i32, rows: i32, 
       for (let k = 0; k < n; k++) store<f32>(at(g, off + k), load<f32>(at(dhat, i * n + k)));
       continue;
     }
+    const xr = at(x, off), dr = at(dhat, i * n), gr = at(g, off);
     const nrm = ld(norms, i);
-    let dot: f64 = 0;
-    for (let k = 0; k < n; k++) dot += ld(x, off + k) * ld(dhat, i * n + k);
+    let d0 = f64x2.splat(0), d1 = f64x2.splat(0);
+    let k = 0;
+    for (; k + 4 <= n; k += 4) {
+      const v = v128.load(at(xr, k)), d = v128.load(at(dr, k));
+      d0 = f64x2.add(d0, f64x2.mul(lo2(v), lo2(d)));
+      d1 = f64x2.add(d1, f64x2.mul(hi2(v), hi2(d)));
+    }
+    let dot: f64 = hsum(d0) + hsum(d1);
+    for (let r = k; r < n; r++) dot += ld(xr, r) * ld(dr, r);
     const a = 1 / nrm, b = dot / (nrm * nrm * nrm);
-    for (let k = 0; k < n; k++) st(g, off + k, a * ld(dhat, i * n + k) - b * ld(x, off + k));
+    const va = f64x2.splat(a), vb = f64x2.splat(b);
+    k = 0;
+    for (; k + 4 <= n; k += 4) {
+      const v = v128.load(at(xr, k)), d = v128.load(at(dr, k));
+      const lo = f64x2.sub(f64x2.mul(va, lo2(d)), f64x2.mul(vb, lo2(v)));
+      const hi = f64x2.sub(f64x2.mul(va, hi2(d)), f64x2.mul(vb, hi2(v)));
+      v128.store(at(gr, k), join4(lo, hi));
+    }
+    for (let r = k; r < n; r++) st(gr, r, a * ld(dr, r) - b * ld(xr, r));
   }
 }
 
@@ -203,11 +256,36 @@ export function momentumStep(w: usize, g: usize, v: usize, lr: f64, mu: f64, wd:
   }
 }
 
-/** Adam with L2 decay on [lo, hi). */
+/**
+ * Adam with L2 decay on [lo, hi): the scalar float64 arithmetic per element (m and v rounded to
+ * float32 where they are stored, and read back), two elements per instruction.
+ */
 export function adamStep(
   w: usize, g: usize, m: usize, v: usize, lr: f64, b1: f64, b2: f64, eps: f64, c1: f64, c2: f64, wd: f64, lo: i32, hi: i32,
 ): void {
-  for (let i = lo; i < hi; i++) {
+  let i = lo;
+  const vb1 = f64x2.splat(b1), vb2 = f64x2.splat(b2), vc1 = f64x2.splat(1 - b1), vc2 = f64x2.splat(1 - b2);
+  const vlr = f64x2.splat(lr), vk1 = f64x2.splat(c1), vk2 = f64x2.splat(c2), veps = f64x2.splat(eps), vwd = f64x2.splat(wd);
+  for (; i + 4 <= hi; i += 4) {
+    const gv = v128.load(at(g, i)), wv = v128.load(at(w, i)), mv = v128.load(at(m, i)), vv = v128.load(at(v, i));
+    let g0 = lo2(gv), g1 = hi2(gv);
+    const w0 = lo2(wv), w1 = hi2(wv);
+    if (wd != 0) {
+      g0 = f64x2.add(g0, f64x2.mul(vwd, w0));
+      g1 = f64x2.add(g1, f64x2.mul(vwd, w1));
+    }
+    const m4 = join4(f64x2.add(f64x2.mul(vb1, lo2(mv)), f64x2.mul(vc1, g0)), f64x2.add(f64x2.mul(vb1, hi2(mv)), f64x2.mul(vc1, g1)));
+    const v4 = join4(
+      f64x2.add(f64x2.mul(vb2, lo2(vv)), f64x2.mul(f64x2.mul(vc2, g0), g0)),
+      f64x2.add(f64x2.mul(vb2, hi2(vv)), f64x2.mul(f64x2.mul(vc2, g1), g1)),
+    );
+    v128.store(at(m, i), m4);
+    v128.store(at(v, i), v4);
+    const u0 = f64x2.div(f64x2.mul(vlr, f64x2.div(lo2(m4), vk1)), f64x2.add(f64x2.sqrt(f64x2.div(lo2(v4), vk2)), veps));
+    const u1 = f64x2.div(f64x2.mul(vlr, f64x2.div(hi2(m4), vk1)), f64x2.add(f64x2.sqrt(f64x2.div(hi2(v4), vk2)), veps));
+    v128.store(at(w, i), join4(f64x2.sub(w0, u0), f64x2.sub(w1, u1)));
+  }
+  for (; i < hi; i++) {
     const gi = decayed(g, w, wd, i);
     st(m, i, b1 * ld(m, i) + (1 - b1) * gi);
     st(v, i, b2 * ld(v, i) + (1 - b2) * gi * gi);

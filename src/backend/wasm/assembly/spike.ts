@@ -4,10 +4,12 @@
 //   processed in chunks of 32 (as two passes of 16 columns, 4 f32x4 accumulators kept in
 //   registers, which measured faster than 8 accumulators) with the chunk outer and the batch
 //   inner, so the W column panel stays in cache. Rows whose active values are all 1
-//   (binary spikes) take an add-only path.
+//   (binary spikes) take an add-only path; rows whose active values are all one other value c
+//   (spikes scaled by inverted dropout) sum with adds only and scale once by c.
 // spikeOuter: W[k,:] += alpha·Σ_b s[b,k]·g[b,:] over non-zero s[b,k] only, k in [k0, k1).
-//   Per weight row k the non-zeros of column k are compacted once; when they are all equal
-//   (binary spikes) the g rows are summed with adds only and scaled once.
+//   Per weight row k the non-zeros of column k are compacted once; when they take at most two
+//   values (spikes, possibly scaled per stream) the g rows of each value are summed with adds only
+//   and each sum scaled once.
 
 @inline function at(base: usize, index: i32): usize {
   return base + (<usize>index << 2);
@@ -18,27 +20,65 @@ export function spikeScratchBytes(B: i32, K: i32): i32 {
   return (2 * B * K + 2 * B) * 4;
 }
 
-/** Scan row `srow` of K values; write active indices/values; return count; flag[0] = 1 if all values are 1. */
+/**
+ * Byte shuffles that pack the lanes selected by a 4-bit mask to the front of a vector (16 masks ×
+ * 16 bytes), for the branch-free list building below.
+ */
+const PACK: usize = memory.data<u8>([
+  0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, // 0000
+  0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, // 0001: lane 0
+  4, 5, 6, 7, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, // 0010: lane 1
+  0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 0, 1, 2, 3, // 0011
+  8, 9, 10, 11, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, // 0100
+  0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 0, 1, 2, 3, // 0101
+  4, 5, 6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 0, 1, 2, 3, // 0110
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 1, 2, 3, // 0111
+  12, 13, 14, 15, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, // 1000
+  0, 1, 2, 3, 12, 13, 14, 15, 0, 1, 2, 3, 0, 1, 2, 3, // 1001
+  4, 5, 6, 7, 12, 13, 14, 15, 0, 1, 2, 3, 0, 1, 2, 3, // 1010
+  0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 0, 1, 2, 3, // 1011
+  8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 0, 1, 2, 3, // 1100
+  0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, // 1101
+  4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, // 1110
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, // 1111
+]);
+
+/**
+ * Scan row `srow` of K values; write active indices/values (in order of k); return the count;
+ * flag[0] = 1 if all active values are 1, 2 if they are all equal to another value, else 0. Branch-free: every 4 values are packed with a shuffle
+ * and stored whole (the list has room for K entries; near its end lanes are stored one by one).
+ */
 function buildList(srow: usize, K: i32, idx: usize, val: usize, flag: usize): i32 {
   let n = 0;
-  let binary = 1;
   const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  let other = i32x4.splat(0);
+  let kv = i32x4(0, 1, 2, 3);
+  const four = i32x4.splat(4);
   let k = 0;
   for (; k + 4 <= K; k += 4) {
     const v = v128.load(at(srow, k));
     const m = f32x4.ne(v, zero);
-    if (!v128.any_true(m)) continue;
-    let bits = i32x4.bitmask(m);
-    while (bits != 0) {
-      const lane = ctz(bits);
-      bits &= bits - 1;
-      const x = load<f32>(at(srow, k + lane));
-      store<i32>(at(idx, n), k + lane);
-      store<f32>(at(val, n), x);
-      if (x != 1) binary = 0;
-      n++;
+    other = v128.or(other, v128.and(m, f32x4.ne(v, one)));
+    const bits = i32x4.bitmask(m);
+    const shuf = v128.load(PACK + (<usize>bits << 4));
+    if (n + 4 <= K) {
+      v128.store(at(idx, n), i8x16.swizzle(kv, shuf));
+      v128.store(at(val, n), i8x16.swizzle(v, shuf));
+    } else {
+      for (let l = 0; l < 4; l++) {
+        const x = load<f32>(at(srow, k + l));
+        if (x != 0) {
+          const o = n + <i32>popcnt(bits & ((1 << l) - 1));
+          store<i32>(at(idx, o), k + l);
+          store<f32>(at(val, o), x);
+        }
+      }
     }
+    n += <i32>popcnt(bits);
+    kv = i32x4.add(kv, four);
   }
+  let binary = v128.any_true(other) ? 0 : 1;
   for (; k < K; k++) {
     const x = load<f32>(at(srow, k));
     if (x != 0) {
@@ -48,24 +88,41 @@ function buildList(srow: usize, K: i32, idx: usize, val: usize, flag: usize): i3
       n++;
     }
   }
+  if (binary == 0 && n > 0) {
+    // every active value the same (e.g. spikes scaled by inverted dropout): flag 2, the value is val[0]
+    const c0 = load<f32>(val);
+    let same = 1;
+    for (let i = 1; i < n; i++) same &= i32(load<f32>(at(val, i)) == c0);
+    if (same) binary = 2;
+  }
   store<i32>(flag, binary);
   return n;
 }
 
 /** Accumulate 16 columns starting at column offset `col` (bytes) of W for one active list. */
-function chunk16(o: usize, w: usize, rowBytes: usize, col: usize, idx: usize, val: usize, n: i32, binary: bool, beta: f32): void {
+function chunk16(o: usize, w: usize, rowBytes: usize, col: usize, idx: usize, val: usize, n: i32, flag: i32, beta: f32): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  if (beta != 0) {
+  if (beta != 0 && flag != 2) {
     const vb = f32x4.splat(beta);
     a0 = f32x4.mul(vb, v128.load(o)); a1 = f32x4.mul(vb, v128.load(o, 16));
     a2 = f32x4.mul(vb, v128.load(o, 32)); a3 = f32x4.mul(vb, v128.load(o, 48));
   }
   const base = w + col;
-  if (binary) {
+  if (flag != 0) {
     for (let i = 0; i < n; i++) {
       const p = base + <usize>load<i32>(at(idx, i)) * rowBytes;
       a0 = f32x4.add(a0, v128.load(p)); a1 = f32x4.add(a1, v128.load(p, 16));
       a2 = f32x4.add(a2, v128.load(p, 32)); a3 = f32x4.add(a3, v128.load(p, 48));
+    }
+    if (flag == 2) {
+      // one value c for every active input: c·Σ W rows (+ beta·out), adds only in the loop
+      const vc = v128.load32_splat(val);
+      a0 = f32x4.mul(vc, a0); a1 = f32x4.mul(vc, a1); a2 = f32x4.mul(vc, a2); a3 = f32x4.mul(vc, a3);
+      if (beta != 0) {
+        const vb = f32x4.splat(beta);
+        a0 = f32x4.add(f32x4.mul(vb, v128.load(o)), a0); a1 = f32x4.add(f32x4.mul(vb, v128.load(o, 16)), a1);
+        a2 = f32x4.add(f32x4.mul(vb, v128.load(o, 32)), a2); a3 = f32x4.add(f32x4.mul(vb, v128.load(o, 48)), a3);
+      }
     }
   } else {
     for (let i = 0; i < n; i++) {
@@ -130,9 +187,9 @@ export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta:
   for (; j + 32 <= j1; j += 32) {
     const col = <usize>j << 2;
     for (let b = 0; b < B; b++) {
-      const n = load<i32>(at(cnt, b)), binary = load<i32>(at(flags, b)) != 0;
-      chunk16(at(out, b * N + j), w, rowBytes, col, at(idxBase, b * K), at(valBase, b * K), n, binary, beta);
-      chunk16(at(out, b * N + j + 16), w, rowBytes, col + 64, at(idxBase, b * K), at(valBase, b * K), n, binary, beta);
+      const n = load<i32>(at(cnt, b)), flag = load<i32>(at(flags, b));
+      chunk16(at(out, b * N + j), w, rowBytes, col, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
+      chunk16(at(out, b * N + j + 16), w, rowBytes, col + 64, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
     }
   }
   for (; j + 4 <= j1; j += 4) {
@@ -149,13 +206,15 @@ export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta:
 
 /** Bytes of scratch spikeOuter needs for B rows. */
 export function outerScratchBytes(B: i32): i32 {
-  return 2 * B * 4;
+  return 4 * B * 4;
 }
 
 /** W[k,:] += alpha·Σ_b s[b,k]·g[b,:] for k in [k0, k1). s: [B,K], g: [B,N], w: [K,N]. */
 export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize, alpha: f32, k0: i32, k1: i32, scratch: usize): void {
   const idx = scratch;
   const val = at(scratch, B);
+  const idxA = at(scratch, 2 * B);
+  const idxB = at(scratch, 3 * B);
   const rowBytes = <usize>N << 2;
   for (let k = k0; k < k1; k++) {
     // Branch-free compaction of the non-zeros of column k (no mispredictions at 10-50% density).
@@ -172,11 +231,46 @@ export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize,
     if (n == 0) continue;
     const wr = at(w, k * N);
     let j = 0;
-    // Binary spikes (every non-zero equal): sum the g rows with adds only, then scale once.
+    // Spikes (every non-zero one of at most two values c0, c1, e.g. input spikes of 1.25 after
+    // inverted dropout and target-stream spikes of 1): sum the g rows of each value with adds
+    // only, then scale each sum once. The rows are split branch-free into two lists.
     const c0 = load<f32>(val);
-    let same = true;
-    for (let i = 1; i < n; i++) same = same && load<f32>(at(val, i)) == c0;
-    if (same) {
+    let c1: f32 = c0;
+    let nA = 0, nB = 0, two = 1;
+    for (let i = 0; i < n; i++) {
+      const v = load<f32>(at(val, i)), b = load<i32>(at(idx, i));
+      const eq = i32(v == c0);
+      c1 = nB == 0 ? v : c1;
+      two &= eq | i32(v == c1);
+      store<i32>(at(idxA, nA), b);
+      store<i32>(at(idxB, nB), b);
+      nA += eq;
+      nB += 1 - eq;
+    }
+    if (two && nB > 0) {
+      const va = f32x4.splat(c0), vb = f32x4.splat(c1);
+      for (; j + 16 <= N; j += 16) {
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+        const gc = g + (<usize>j << 2);
+        for (let i = 0; i < nA; i++) {
+          const q = gc + <usize>load<i32>(at(idxA, i)) * rowBytes;
+          a0 = f32x4.add(a0, v128.load(q)); a1 = f32x4.add(a1, v128.load(q, 16));
+          a2 = f32x4.add(a2, v128.load(q, 32)); a3 = f32x4.add(a3, v128.load(q, 48));
+        }
+        for (let i = 0; i < nB; i++) {
+          const q = gc + <usize>load<i32>(at(idxB, i)) * rowBytes;
+          b0 = f32x4.add(b0, v128.load(q)); b1 = f32x4.add(b1, v128.load(q, 16));
+          b2 = f32x4.add(b2, v128.load(q, 32)); b3 = f32x4.add(b3, v128.load(q, 48));
+        }
+        const p = wr + (<usize>j << 2);
+        v128.store(p, f32x4.add(v128.load(p), f32x4.add(f32x4.mul(va, a0), f32x4.mul(vb, b0))));
+        v128.store(p, f32x4.add(v128.load(p, 16), f32x4.add(f32x4.mul(va, a1), f32x4.mul(vb, b1))), 16);
+        v128.store(p, f32x4.add(v128.load(p, 32), f32x4.add(f32x4.mul(va, a2), f32x4.mul(vb, b2))), 32);
+        v128.store(p, f32x4.add(v128.load(p, 48), f32x4.add(f32x4.mul(va, a3), f32x4.mul(vb, b3))), 48);
+      }
+    }
+    if (two && nB == 0) {
       const vc = f32x4.splat(c0);
       for (; j + 16 <= N; j += 16) {
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
@@ -221,5 +315,55 @@ export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize,
       for (let i = 0; i < n; i++) a += load<f32>(at(val, i)) * load<f32>(gc + <usize>load<i32>(at(idx, i)) * rowBytes);
       store<f32>(p, a);
     }
+  }
+}
+
+// Narrow outputs (N ≤ 16, e.g. a 10-class readout): one pass over each row's active list with the
+// whole output row in registers. Per element the same products and the same order of additions as
+// the column kernels above (and as the reference: inputs k ascending).
+
+/** Rows [b0, b1) of out (N ≤ 16) from the lists spikeLists built in `scratch`. */
+export function spikeRowsNarrow(B: i32, K: i32, N: i32, w: usize, out: usize, beta: f32, b0: i32, b1: i32, scratch: usize): void {
+  const idxBase = scratch;
+  const valBase = at(scratch, B * K);
+  const cnt = at(scratch, 2 * B * K);
+  const rowBytes = <usize>N << 2;
+  const nv = N >> 2, tail = N & 3;
+  const tb = <usize>(nv << 4);
+  const vb = f32x4.splat(beta);
+  for (let b = b0; b < b1; b++) {
+    const o = at(out, b * N);
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0;
+    if (beta != 0) {
+      if (nv > 0) a0 = f32x4.mul(vb, v128.load(o));
+      if (nv > 1) a1 = f32x4.mul(vb, v128.load(o, 16));
+      if (nv > 2) a2 = f32x4.mul(vb, v128.load(o, 32));
+      if (nv > 3) a3 = f32x4.mul(vb, v128.load(o, 48));
+      if (tail > 0) t0 = beta * load<f32>(o + tb);
+      if (tail > 1) t1 = beta * load<f32>(o + tb, 4);
+      if (tail > 2) t2 = beta * load<f32>(o + tb, 8);
+    }
+    const n = load<i32>(at(cnt, b));
+    const idx = at(idxBase, b * K), val = at(valBase, b * K);
+    for (let i = 0; i < n; i++) {
+      const p = w + <usize>load<i32>(at(idx, i)) * rowBytes;
+      const x = load<f32>(at(val, i));
+      const s = f32x4.splat(x);
+      if (nv > 0) a0 = f32x4.add(a0, f32x4.mul(s, v128.load(p)));
+      if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(s, v128.load(p, 16)));
+      if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(s, v128.load(p, 32)));
+      if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(s, v128.load(p, 48)));
+      if (tail > 0) t0 += x * load<f32>(p + tb);
+      if (tail > 1) t1 += x * load<f32>(p + tb, 4);
+      if (tail > 2) t2 += x * load<f32>(p + tb, 8);
+    }
+    if (nv > 0) v128.store(o, a0);
+    if (nv > 1) v128.store(o, a1, 16);
+    if (nv > 2) v128.store(o, a2, 32);
+    if (nv > 3) v128.store(o, a3, 48);
+    if (tail > 0) store<f32>(o + tb, t0);
+    if (tail > 1) store<f32>(o + tb, t1, 4);
+    if (tail > 2) store<f32>(o + tb, t2, 8);
   }
 }

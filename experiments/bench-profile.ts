@@ -1,0 +1,108 @@
+/**
+ * Per-kernel profile of the benchmark's two workloads (`npm run bench -- --profile`, or alone):
+ *
+ *   node --import tsx experiments/bench-profile.ts '{"threads":1,"batches":8}'
+ *
+ * - training: spiking sigprop with the mnist-lif settings (784-1000-10, LIF β = 0.95, T = 25,
+ *   batch 128, rate-coded MNIST) on wasm, one warm-up batch, then `batches` profiled batches;
+ * - simulation: experiments/bench-sim.ts's network (1000 Poisson inputs at 20 Hz → 1000 LIF, batch
+ *   1) for `simSteps` steps after a warm-up.
+ * Every backend call goes through the profiling wrapper (src/backend/profile.ts); the encoders'
+ * host loops are timed as the entry 'encoder (host)'; what is left of the wall time is JS glue.
+ * Prints the two tables to stderr and one JSON line to stdout. "clock": "cpu" times with the
+ * process's CPU time instead of the wall clock (comparable figures on a busy machine; samples/s
+ * are then per CPU second).
+ */
+import { createBackend } from '../src/backend/registry.js';
+import { clockMs, formatProfile, profileBackend, type ProfileClock, type ProfileReport } from '../src/backend/profile.js';
+import { BaseEncoder, createEncoder } from '../src/encoders.js';
+import { Network } from '../src/engine/network.js';
+import { Rng } from '../src/rng.js';
+import type { ExperimentConfig } from '../src/config/types.js';
+
+export interface ProfileResult {
+  threads: number;
+  /** 'wall' or 'cpu' (the process's CPU time; see src/backend/profile.ts). */
+  clock: ProfileClock;
+  training: { batches: number; batchSize: number; steps: number; msPerBatch: number; samplesPerSecond: number; profile: ProfileReport };
+  simulation: { steps: number; seconds: number; secondsPer10000Steps: number; profile: ProfileReport };
+}
+
+/** Time encoders' encode() (host loop and the write) as 'encoder (host)' of the profile. */
+function wrapEncoders(section: <T>(name: string, fn: () => T) => T): () => void {
+  const proto = BaseEncoder.prototype as unknown as { encode: (...a: unknown[]) => unknown };
+  const original = proto.encode;
+  proto.encode = function (this: unknown, ...a: unknown[]) {
+    return section('encoder (host)', () => original.apply(this, a));
+  };
+  return () => {
+    proto.encode = original;
+  };
+}
+
+export async function profileRun(threads = 1, batches = 8, simSteps = 5000, clock: ProfileClock = 'wall'): Promise<ProfileResult> {
+  const { createRule } = await import('../src/learning/index.js');
+  const { resolveConfig } = await import('../src/config/resolve.js');
+  const { getPreset } = await import('../src/config/presets.js');
+  const { loadDataset } = await import('../src/data/index.js');
+  const inner = await createBackend('wasm', { threads });
+  const prof = profileBackend(inner, clock);
+  const restore = wrapEncoders((name, fn) => prof.section(name, fn));
+  try {
+    const B = 128, T = 25;
+    const raw: ExperimentConfig = {
+      ...getPreset('mnist-lif'), dataset: 'mnist', layers: [{ size: 1000, model: 'lif', params: { beta: 0.95 } }, { size: 10 }],
+      rule: 'sigprop', mode: 'spiking', steps: T, encoder: 'rate', batchSize: B, backend: 'wasm', threads, seed: 1,
+    };
+    const rule = createRule(resolveConfig(raw, 'bench'), { backend: prof.backend, rng: new Rng(1), inputSize: 784, numClasses: 10 });
+    const data = loadDataset('mnist', { trainSize: B * (batches + 1), seed: 1 });
+    const batch = (i: number) => [data.train.images.subarray(i * B * 784, (i + 1) * B * 784), data.train.labels.subarray(i * B, (i + 1) * B)] as const;
+    rule.trainBatch(...batch(0));
+    prof.reset();
+    const t0 = clockMs(clock);
+    for (let i = 1; i <= batches; i++) rule.trainBatch(...batch(i));
+    const trainWall = clockMs(clock) - t0;
+    const training = prof.report(trainWall);
+    rule.dispose?.();
+
+    const N = 1000;
+    const net = new Network(prof.backend, { inputSize: N, dtMs: 1, layers: [{ size: N, model: 'lif', params: { tauMs: 20, threshold: 1 }, weightScale: 4 }] }, new Rng(1));
+    const enc = createEncoder('rate', { rng: new Rng(2), steps: simSteps });
+    enc.setInput(new Float32Array(N).fill(0.02), 1, N);
+    net.reset(1);
+    net.run({ steps: 1000, encoder: enc });
+    net.reset(1);
+    prof.reset();
+    const t1 = clockMs(clock);
+    net.run({ steps: simSteps, encoder: enc });
+    const simWall = clockMs(clock) - t1;
+    const simulation = prof.report(simWall);
+    net.free();
+    await (inner as { dispose?: () => Promise<void> }).dispose?.();
+    return {
+      threads,
+      clock,
+      training: { batches, batchSize: B, steps: T, msPerBatch: trainWall / batches, samplesPerSecond: (B * batches) / (trainWall / 1000), profile: training },
+      simulation: { steps: simSteps, seconds: simWall / 1000, secondsPer10000Steps: (simWall / 1000) * (10000 / simSteps), profile: simulation },
+    };
+  } finally {
+    restore();
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() as string)) {
+  const o = JSON.parse(process.argv[2] ?? '{}') as { threads?: number; batches?: number; simSteps?: number; clock?: ProfileClock };
+  profileRun(o.threads ?? 1, o.batches ?? 8, o.simSteps ?? 5000, o.clock ?? 'wall').then(
+    (r) => {
+      process.stderr.write(`\ntraining (mnist-lif, wasm ${r.threads} thread(s), ${r.clock} clock): ${r.training.samplesPerSecond.toFixed(0)} samples/s, per batch of ${r.training.batchSize} (T = ${r.training.steps}):\n`);
+      process.stderr.write(`${formatProfile(r.training.profile, r.training.batches, 'batch')}\n`);
+      process.stderr.write(`\nsimulation (1000 Poisson → 1000 LIF, batch 1): ${r.simulation.secondsPer10000Steps.toFixed(3)} s per 10 s simulated, per 1000 steps:\n`);
+      process.stderr.write(`${formatProfile(r.simulation.profile, r.simulation.steps / 1000, '1k steps')}\n`);
+      console.log(JSON.stringify(r));
+    },
+    (err) => {
+      console.error(err instanceof Error ? err.stack : err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,29 @@
+// The profiling Backend wrapper: same results, calls counted by kernel name, nested calls once.
+import { describe, expect, it } from 'vitest';
+import { formatProfile, profileBackend } from '../src/backend/profile.js';
+import { ReferenceBackend } from '../src/backend/reference.js';
+
+describe('profileBackend', () => {
+  it('forwards every call unchanged and counts calls per kernel; the remainder is glue', () => {
+    const prof = profileBackend(new ReferenceBackend());
+    const be = prof.backend;
+    expect(be.name).toBe('reference');
+    const a = be.fromArray([2, 2], [1, 2, 3, 4]), b = be.fromArray([2, 2], [1, 0, 0, 1]), c = be.tensor([2, 2]);
+    prof.reset();
+    be.matmul(c, a, b);
+    be.matmul(c, a, b);
+    be.axpby(c, a, 1, 1);
+    expect(Array.from(be.read(c))).toEqual([2, 4, 6, 8]);
+    const inside = prof.section('host loop', () => be.sum(c)); // backend calls inside a section count for the section
+    expect(inside).toBe(20);
+    const r = prof.report(1000);
+    const calls = Object.fromEntries(r.kernels.map((k) => [k.kernel, k.calls]));
+    expect(calls).toEqual({ matmul: 2, axpby: 1, read: 1, 'host loop': 1 });
+    expect(r.kernels.find((k) => k.kernel === 'matmul')?.group).toBe('propagation');
+    expect(r.glueMs).toBeCloseTo(1000 - r.kernelMs, 9);
+    expect(r.groups[r.groups.length - 1].group).toMatch(/JS glue/);
+    const text = formatProfile(r, 2, 'batch');
+    expect(text).toMatch(/matmul\s+1\.0\s/);
+    expect(text).toMatch(/total/);
+  });
+});

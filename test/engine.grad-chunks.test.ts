@@ -1,0 +1,70 @@
+// Gathered eligibility updates (Layer.enableGradChunks): the same gradient as one update per step,
+// on reference and wasm, for chunks shorter than, equal to and longer than the window; layers it
+// does not apply to (synaptic: two filters) keep the per-step updates.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../src/backend/backend.js';
+import { ReferenceBackend } from '../src/backend/reference.js';
+import { createBackend } from '../src/backend/registry.js';
+import { Network } from '../src/engine/network.js';
+import { Rng } from '../src/rng.js';
+
+let wasm: Backend & { dispose?: () => Promise<void> };
+beforeAll(async () => {
+  wasm = await createBackend('wasm', { threads: 1 });
+});
+afterAll(async () => {
+  await wasm?.dispose?.();
+});
+
+/** W's and the bias's gradient after a window of T steps with random spikes and random g, chunks of `chunk` steps (0: per step). */
+function window(be: Backend, chunk: number, T: number, model = 'lif'): { w: Float32Array; b: Float32Array } {
+  const [B, K, N] = [5, 23, 9];
+  const net = new Network(be, { inputSize: K, dtMs: 1, layers: [{ size: N, model, params: { beta: 0.9 }, bias: true }] }, new Rng(3));
+  net.enableTraces('trace');
+  const layer = net.layers[0];
+  layer.enableGradChunks(chunk);
+  net.reset(B);
+  const grads = { w: be.tensor([K, N]), bias: be.tensor([N]) };
+  const rng = new Rng(7);
+  const x = be.tensor([B, K]), g = be.tensor([B, N]);
+  for (let t = 0; t < T; t++) {
+    be.write(x, Float32Array.from({ length: B * K }, () => (rng.uniform() < 0.2 ? 1.25 : 0)));
+    net.step(x);
+    be.write(g, rng.fillNormal(new Float32Array(B * N)));
+    layer.accumulateGrad(g, 0.3, { ...grads }); // a new object each step, as DenseParams.grads() gives
+  }
+  layer.finishGrad(grads);
+  return { w: be.read(grads.w), b: be.read(grads.bias) };
+}
+
+function expectClose(a: Float32Array, b: Float32Array, rtol = 2e-5): void {
+  let scale = 0;
+  for (const v of b) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) > rtol * scale) expect.fail(`element ${i}: ${a[i]} vs ${b[i]}`);
+}
+
+describe('gathered eligibility updates', () => {
+  for (const backend of ['reference', 'wasm']) {
+    it(`equal the per-step updates (${backend}; chunks of 2, 4, 11 and 16 steps, windows of 11 and 12)`, () => {
+      const be = backend === 'reference' ? new ReferenceBackend() : wasm;
+      for (const T of [11, 12]) {
+        const want = window(new ReferenceBackend(), 0, T), perStep = window(be, 0, T);
+        for (const chunk of [2, 4, 11, 16]) {
+          const got = window(be, chunk, T);
+          expectClose(got.w, want.w);
+          expect(Array.from(got.b)).toEqual(Array.from(perStep.b)); // the bias is still updated per step
+        }
+      }
+    });
+  }
+
+  it('a synaptic layer (two filters) keeps the per-step updates, bit for bit', () => {
+    const be = new ReferenceBackend();
+    expect(Array.from(window(be, 4, 9, 'synaptic').w)).toEqual(Array.from(window(be, 0, 9, 'synaptic').w));
+  });
+
+  it('the wasm backend asks for chunks; reference does not', () => {
+    expect(wasm.gradChunkSteps).toBeGreaterThan(1);
+    expect((new ReferenceBackend() as Backend).gradChunkSteps).toBeUndefined();
+  });
+});
