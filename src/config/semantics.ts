@@ -18,6 +18,9 @@ import type { ResolvedConfig } from './types.js';
 /** The network a (rule, mode) pair trains. */
 export type NetworkKind = 'rate' | 'spiking' | 'continuous';
 
+/** Rules with a spiking form (src/learning pepita-spiking.ts, dfa-spiking.ts): mode 'spiking' trains the LIF network online in time. */
+export const SPIKING_FORM_RULES: readonly string[] = ['pepita', 'dfa'];
+
 /** The network a config trains: 'bp' is always the rate MLP, 'bptt' always spiking, 'sigprop' follows mode. */
 export function networkKind(cfg: Pick<ResolvedConfig, 'rule' | 'mode'>): NetworkKind {
   if (cfg.rule === 'bp') return 'rate';
@@ -66,6 +69,9 @@ export function ignoredSettings(cfg: ResolvedConfig): IgnoredSetting[] {
     add([`layers[${last}].model`, `layers[${last}].params`], 'the output layer is a leaky integrator with the last hidden layer\'s parameters');
   }
   if (cfg.rule === 'bp' || cfg.rule === 'bptt') add(['loss', 'targetProjection'], `rule "${cfg.rule}" learns by backprop with softmax cross-entropy, without sigprop's local loss or target projection`);
+  if (SPIKING_FORM_RULES.includes(cfg.rule) && kind === 'spiking') {
+    add(['loss', 'targetProjection', 'representation', ...(cfg.rule === 'pepita' ? ['surrogate', 'eligibility'] : [])], `spiking ${cfg.rule} does not use it (its settings are in ruleParams)`);
+  }
   return out;
 }
 
@@ -206,6 +212,9 @@ export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
 /** Recurrent and delayed projections: spiking sigprop and the bptt baseline train them, on hidden layers. */
 function projectionIssues(cfg: ResolvedConfig): LayerIssue[] {
   const issues: LayerIssue[] = [];
+  if (SPIKING_FORM_RULES.includes(cfg.rule) && cfg.mode === 'continuous') {
+    issues.push({ path: 'mode', value: cfg.mode, message: `mode = "continuous" cannot be used with rule "${cfg.rule}"; set mode to "spiking" (or "rate" for its rate form)` });
+  }
   const trains = networkKind(cfg) === 'spiking' && (cfg.rule === 'sigprop' || cfg.rule === 'bptt');
   cfg.layers.forEach((layer, i) => {
     for (const key of ['recurrent', 'delays'] as const) {

@@ -7,8 +7,8 @@
  */
 import type { EquationModelSpec } from '../../models/equation.js';
 
-/** The implemented learning rules (src/learning registers them). PEPITA, Forward-Forward, FA and DFA are not built yet. */
-export type RuleName = 'sigprop' | 'bp' | 'bptt';
+/** The implemented learning rules (src/learning registers them; pepita and dfa: their spiking forms). */
+export type RuleName = 'sigprop' | 'bp' | 'bptt' | 'pepita' | 'dfa';
 
 /** An equation-defined model written inline in a config (models/equation.ts EquationModelSpec; name optional). */
 export type InlineModelSpec = Omit<EquationModelSpec, 'name'> & { name?: string };

@@ -8,6 +8,7 @@ import { checkNumber, checkOneOf, ParameterError } from '../errors.js';
 import { getSurrogate } from '../../surrogates/registry.js';
 import type { Surrogate } from '../../surrogates/types.js';
 import { DEFAULT_NORM_EPS, type SimilarityOptions } from './losses.js';
+import { SPIKING_FORWARD_PARAM_DOCS } from './spiking-forward-params.js';
 
 /** Keys allowed in config.ruleParams, with a one-line description each. */
 export const RULE_PARAM_DOCS: Record<string, string> = {
@@ -30,6 +31,7 @@ export const RULE_PARAM_DOCS: Record<string, string> = {
   hebbPost: "postsynaptic factor of the Hebbian rule: 'delta' (a^t[c] − a^h, the DESIGN rule, default), 'contrastive' (a^t[c] − Σ_j p_j·a^t[j], p = softmax over classes of −mean((a^h − a^t[j])²)/temperature) or 'similarity' (−∂L/∂a ⊙ φ'(h) of the layer's own class-signal cosine-similarity CE at the current step, every row, input and class signal; needs hebbPre 'both')",
   hebbApply: "how the Hebbian dW is applied: 'online' (W follows dW/dt at every Euler step with rate eta, default) or 'optimizer' (dW integrated over the window and handed to the layer's optimiser once per batch)",
   hebbPre: "presynaptic factor of the Hebbian rule: 'target' (a_{l-1}^t, default), 'input' (a_{l-1}^h) or 'both' (each stream's row with its own presynaptic activity; the target rows get the mismatch's gradient with respect to a^t, so the delta rule becomes (a^t − a^h)(a_{l-1}^h − a_{l-1}^t)ᵀ)",
+  ...SPIKING_FORWARD_PARAM_DOCS,
 };
 
 export interface RuleSettings {
