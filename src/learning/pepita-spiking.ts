@@ -13,13 +13,14 @@
  *                   readout's time-averaged membrane z = (1/T) Σ_t U_o[t];
  *                   e = softmax(z) − P   (the error at the end of pass 1, on the average membrane);
  *   modulation:     x_mod[t] = s[t] + m with m = sign·e·Fᵀ [B, d_in] (modulationSign +1: x + F·e,
- *                   the default; −1: x − F·e): the modulation enters as an input current added to
- *                   every step's input spikes, so the spikes stay those of pass 1 and the mean input
- *                   is exactly x_rate + F·e. (Modulating the rate-coding probabilities instead would
- *                   clip F·e at 0 on the background pixels and turn it into rare spike flips.) Layer 0
- *                   is event-driven; in pass 2 every input is non-zero, so pass 2 costs a dense
- *                   first-layer product.
- *   pass 2 (mod):   rates r_ℓ^mod, r_0^mod = (1/T) Σ_t x_mod[t], z^mod, e^mod = softmax(z^mod) − P;
+ *                   the default; −1: x − F·e): the modulation enters as a constant input current on
+ *                   top of every step's input spikes, so the spikes stay those of pass 1 and the mean
+ *                   input is exactly x_rate + F·e. (Modulating the rate-coding probabilities instead
+ *                   would clip F·e at 0 on the background pixels and turn it into rare spike flips.)
+ *                   Since x_mod[t]·W₀ = s[t]·W₀ + m·W₀, the engine's first layer still propagates the
+ *                   spikes event-driven and receives m·W₀ [B, n₀] (one product per batch) as its
+ *                   injected current (Layer.injected): pass 2 costs what pass 1 costs.
+ *   pass 2 (mod):   rates r_ℓ^mod, r_0^mod = (1/T) Σ_t s[t] + m, z^mod, e^mod = softmax(z^mod) − P;
  *   hidden update:  ΔW_ℓ = −η (r_{ℓ−1}^mod)ᵀ (r_ℓ − r_ℓ^mod) / B       (stored [in, out])
  *   readout update: ΔW_o = −η ē_oᵀ e_L / B, e_L = e^mod (lastError 'modulated', default) or e
  *                   ('clean'), ē_o = (1/T) Σ_t e_o[t] the time-averaged eligibility trace of the
@@ -137,7 +138,7 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
     return { loss: readLoss(be, loss), accuracy, clean, mod, m };
   }
 
-  /** One window of T steps on the same input spikes (the encoder's generator set to `seed`), `mod` added to every step's input in pass 2. */
+  /** One window of T steps on the same input spikes (the encoder's generator set to `seed`); in pass 2 `mod` [B, d_in] is added to every step's input (as the current mod·W₀). */
   private pass(tag: string, x: Float32Array, B: number, seed: RngState, masks: (Tensor | null)[], mod: Tensor | null): PassSums {
     const be = this.ctx.backend, sc = this.sc, L = this.layers.length, net = this.net;
     this.encRng.setState({ s: seed, spare: null });
@@ -150,15 +151,19 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
     const ro = net.layers[L];
     net.reset(B);
     ro.tracing = mod !== null;
+    if (mod) {
+      // x_mod[t]·W₀ = s[t]·W₀ + m·W₀: the spikes go through the event-driven projection, m·W₀ is injected
+      const first = net.layers[0];
+      const cur = sc.get('mod.cur', [B, first.size]);
+      be.matmul(cur, mod, first.w);
+      first.injected = cur;
+    }
     try {
       net.run({
         steps: this.settings.steps,
         write: (t, out) => {
           src.write(t, out);
-          if (mod && inSum) {
-            be.axpby(out, mod, 1, 1);
-            be.axpby(inSum, out, 1, 1);
-          }
+          if (inSum) be.axpby(inSum, out, 1, 1);
         },
         hooks: {
           afterLayer: (layer) => {
@@ -181,7 +186,9 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
       });
     } finally {
       ro.tracing = true;
+      net.layers[0].injected = null;
     }
+    if (mod && inSum) be.axpby(inSum, mod, this.settings.steps, 1); // Σ_t x_mod[t] = Σ_t s[t] + T·m
     return { counts, zsum, inSum, traceSum };
   }
 }
