@@ -142,7 +142,7 @@ describe('spiking PEPITA', () => {
       const eL = lastError === 'modulated' ? p2.e : p1.e;
       for (let b = 0; b < B; b++) {
         for (let kk = 0; kk < K; kk++) for (let j = 0; j < N; j++) gW[kk * N + j] += (xmod(b, kk) * (p1.counts[b * N + j] - p2.counts[b * N + j])) / T / B;
-        for (let j = 0; j < N; j++) for (let c = 0; c < C; c++) gWo[j * C + c] += ((p2.tr[b * N + j] / T) * eL[b][c]) / B;
+        for (let j = 0; j < N; j++) for (let c = 0; c < C; c++) gWo[j * C + c] += ((1 - beta) * (p2.tr[b * N + j] / T) * eL[b][c]) / B;
       }
       rule.trainBatch(x0, labels);
       const s1 = rule.state();

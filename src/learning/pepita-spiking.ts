@@ -22,11 +22,15 @@
  *                   injected current (Layer.injected): pass 2 costs what pass 1 costs.
  *   pass 2 (mod):   rates r_ℓ^mod, r_0^mod = (1/T) Σ_t s[t] + m, z^mod, e^mod = softmax(z^mod) − P;
  *   hidden update:  ΔW_ℓ = −η (r_{ℓ−1}^mod)ᵀ (r_ℓ − r_ℓ^mod) / B       (stored [in, out])
- *   readout update: ΔW_o = −η ē_oᵀ e_L / B, e_L = e^mod (lastError 'modulated', default) or e
- *                   ('clean'), ē_o = (1/T) Σ_t e_o[t] the time-averaged eligibility trace of the
- *                   readout's input in pass 2 (e_o[t] = β_o·e_o[t−1] + s_{L−1}[t]): the exact
- *                   gradient of CE(softmax(z)) with respect to W_o, which is PEPITA's rate
- *                   (r_{L−1}^mod)ᵀ e rescaled for a leaky readout (equal to it at β_o = 0).
+ *   readout update: ΔW_o = −η (1 − β_o)·ē_oᵀ e_L / B, e_L = e^mod (lastError 'modulated', default)
+ *                   or e ('clean'), ē_o = (1/T) Σ_t e_o[t] the time-averaged eligibility trace of
+ *                   the readout's input in pass 2 (e_o[t] = β_o·e_o[t−1] + s_{L−1}[t]). ē_oᵀe_L/B is
+ *                   the exact gradient of CE(softmax(z)) with respect to W_o; the factor (1 − β_o)
+ *                   makes (1 − β_o)·ē_o the leaky-filtered rate (r_{L−1}^mod itself for a steady
+ *                   rate, and at β_o = 0), so that the readout's step has the scale of PEPITA's
+ *                   (r_{L−1}^mod)ᵀ e and one learning rate suits the hidden layers and the readout,
+ *                   as in the rate form (without it the readout's steps are 1/(1 − β_o) = 20 times
+ *                   larger at β_o = 0.95 and the hidden layers' learning rate has to drop with it).
  * The updates go through each layer's optimiser (the presets: SGD with momentum 0.9). Biases stay 0.
  * F = fScale·U(±√(6/d_in)), shape [d_in, C], fixed. Memory: the clean rates [B, n_ℓ] kept between
  * the passes and the rates being summed, never a per-step history: flat in T.
@@ -132,9 +136,9 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
       be.axpby(diff, mod.counts[i], -1, 1);
       be.spikeOuter(layer.W.grad, i === 0 ? (mod.inSum as Tensor) : mod.counts[i - 1], diff, 1 / (T * T * B));
     });
-    // readout: grad W_o = ē_oᵀ e_L / B, ē_o = Σ_t e_o / T (gain of the 'li' input response)
+    // readout: grad W_o = (1 − β_o)·ē_oᵀ e_L / B, ē_o = Σ_t e_o / T (gain of the 'li' input response)
     const gain = this.net.layers[L].trace?.gain ?? 1;
-    be.spikeOuter(this.readout.W.grad, mod.traceSum as Tensor, eL, gain / (T * B));
+    be.spikeOuter(this.readout.W.grad, mod.traceSum as Tensor, eL, ((1 - this.readoutBeta) * gain) / (T * B));
     return { loss: readLoss(be, loss), accuracy, clean, mod, m };
   }
 
