@@ -113,10 +113,10 @@ describe('spiking DFA', () => {
 });
 
 describe('spiking PEPITA', () => {
-  for (const lastError of ['modulated', 'clean'] as const) {
-    it(`one update equals a hand-written two-pass LIF simulation (lastError ${lastError})`, () => {
+  for (const [lastError, centerDifference] of [['modulated', true], ['clean', false]] as const) {
+    it(`one update equals a hand-written two-pass LIF simulation (lastError ${lastError}, centerDifference ${centerDifference})`, () => {
       const cfg = tiny('pepita');
-      cfg.ruleParams = { ...cfg.ruleParams, lastError };
+      cfg.ruleParams = { ...cfg.ruleParams, lastError, centerDifference };
       const rule = make(cfg) as SpikingPepita;
       const s0 = rule.state();
       const W = s0['layer0.W'], bW = s0['layer0.b'], Wo = s0['readout.W'], bo = s0['readout.b'], F = s0['pepita.F'];
@@ -140,8 +140,10 @@ describe('spiking PEPITA', () => {
       expect(differ, 'the modulated pass changes some spike counts').toBeGreaterThan(0);
       const gW = new Array(K * N).fill(0), gWo = new Array(N * C).fill(0);
       const eL = lastError === 'modulated' ? p2.e : p1.e;
+      const d = p1.counts.map((c, i) => c - p2.counts[i]);
+      const mean = Array.from({ length: N }, (_, j) => (centerDifference ? d.filter((_, i) => i % N === j).reduce((a, v) => a + v, 0) / B : 0));
       for (let b = 0; b < B; b++) {
-        for (let kk = 0; kk < K; kk++) for (let j = 0; j < N; j++) gW[kk * N + j] += (xmod(b, kk) * (p1.counts[b * N + j] - p2.counts[b * N + j])) / T / B;
+        for (let kk = 0; kk < K; kk++) for (let j = 0; j < N; j++) gW[kk * N + j] += (xmod(b, kk) * (d[b * N + j] - mean[j])) / T / B;
         for (let j = 0; j < N; j++) for (let c = 0; c < C; c++) gWo[j * C + c] += ((1 - beta) * (p2.tr[b * N + j] / T) * eL[b][c]) / B;
       }
       rule.trainBatch(x0, labels);

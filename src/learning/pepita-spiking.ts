@@ -21,7 +21,14 @@
  *                   spikes event-driven and receives m·W₀ [B, n₀] (one product per batch) as its
  *                   injected current (Layer.injected): pass 2 costs what pass 1 costs.
  *   pass 2 (mod):   rates r_ℓ^mod, r_0^mod = (1/T) Σ_t s[t] + m, z^mod, e^mod = softmax(z^mod) − P;
- *   hidden update:  ΔW_ℓ = −η (r_{ℓ−1}^mod)ᵀ (r_ℓ − r_ℓ^mod) / B       (stored [in, out])
+ *   hidden update:  ΔW_ℓ = −η (r_{ℓ−1}^mod)ᵀ (d_ℓ − d̄_ℓ) / B, d_ℓ = r_ℓ − r_ℓ^mod (stored [in, out]),
+ *                   d̄_ℓ its mean over the batch's samples per unit (centerDifference, the default;
+ *                   false: d̄ = 0, the rate form's rule). Why centre: a zero-mean modulation raises the
+ *                   mean firing of LIF units driven below threshold (their f–I curve is convex there,
+ *                   as noise raises a sub-threshold neuron's rate), so r^mod > r on average whatever
+ *                   e is; uncentred, that bias moves every weight of a unit the same way (x_mod ≥ 0)
+ *                   and the firing rates drift up. The error's own signal has (almost) zero mean over
+ *                   a class-mixed batch, so centring keeps it.
  *   readout update: ΔW_o = −η (1 − β_o)·ē_oᵀ e_L / B, e_L = e^mod (lastError 'modulated', default)
  *                   or e ('clean'), ē_o = (1/T) Σ_t e_o[t] the time-averaged eligibility trace of
  *                   the readout's input in pass 2 (e_o[t] = β_o·e_o[t−1] + s_{L−1}[t]). ē_oᵀe_L/B is
@@ -48,6 +55,8 @@ import { SpikingForwardRule } from './spiking-forward-common.js';
 /** The spiking PEPITA settings read from ruleParams (see spiking-forward-params.ts). */
 export interface SpikingPepitaSettings {
   fScale: number;
+  /** Subtract each hidden unit's batch mean of r − r^mod before the update. */
+  centerDifference: boolean;
   lastError: 'modulated' | 'clean';
   modulationSign: 1 | -1;
 }
@@ -56,8 +65,11 @@ export function resolveSpikingPepitaSettings(config: ExperimentConfig): SpikingP
   const p = config.ruleParams ?? {};
   const sign = p.modulationSign ?? 1;
   if (sign !== 1 && sign !== -1) throw new ParameterError(`ruleParams.modulationSign = ${JSON.stringify(sign)} must be 1 (x + F·e) or -1 (x − F·e)`);
+  const center = p.centerDifference ?? true;
+  if (typeof center !== 'boolean') throw new ParameterError(`ruleParams.centerDifference = ${JSON.stringify(center)} must be true or false`);
   return {
     fScale: checkNumber('ruleParams.fScale', p.fScale ?? 0.05, { min: 0, minExclusive: true }),
+    centerDifference: center,
     lastError: checkOneOf('ruleParams.lastError', p.lastError ?? 'modulated', ['modulated', 'clean'] as const),
     modulationSign: sign,
   };
@@ -134,6 +146,11 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
       const diff = sc.get(`diff${i}`, [B, layer.outSize]);
       be.copy(diff, clean.counts[i]);
       be.axpby(diff, mod.counts[i], -1, 1);
+      if (this.pepita.centerDifference) {
+        const mean = sc.get(`diff.mean${i}`, [layer.outSize]);
+        be.sumRows(mean, diff, -1 / B, 0);
+        be.addRow(diff, mean);
+      }
       be.spikeOuter(layer.W.grad, i === 0 ? (mod.inSum as Tensor) : mod.counts[i - 1], diff, 1 / (T * T * B));
     });
     // readout: grad W_o = (1 − β_o)·ē_oᵀ e_L / B, ē_o = Σ_t e_o / T (gain of the 'li' input response)

@@ -10,5 +10,6 @@ export const SPIKING_FORWARD_PARAM_DOCS: Record<string, string> = {
   fScale: 'PEPITA: scale of the fixed input projection F = fScale·U(±√(6/d_in)) [d_in, classes] (> 0, default 0.05)',
   lastError: "PEPITA: error of the readout's update: 'modulated' (e^mod of the second pass, Dellaferrera & Kreiman, default) or 'clean' (e of the first pass, as Srinivasan et al.'s code)",
   modulationSign: 'PEPITA: +1 (x_mod = x + F·e, Dellaferrera & Kreiman, default) or -1 (x_mod = x − F·e, Srinivasan et al.)',
+  centerDifference: 'spiking PEPITA: subtract each hidden unit\'s batch mean of the rate difference r − r^mod before the update (default true): a zero-mean modulation raises the mean firing of sub-threshold LIF units, a bias that would otherwise drift the weights and rates up; false: the rate form\'s rule',
   feedbackScale: "DFA: scale of the fixed random feedback matrices B_ℓ [n_ℓ, classes], uniform in ±feedbackScale/√classes (default 1)",
 };
