@@ -113,10 +113,10 @@ describe('spiking DFA', () => {
 });
 
 describe('spiking PEPITA', () => {
-  for (const [lastError, centerDifference] of [['modulated', true], ['clean', false]] as const) {
-    it(`one update equals a hand-written two-pass LIF simulation (lastError ${lastError}, centerDifference ${centerDifference})`, () => {
+  for (const [lastError, centerDifference, antithetic] of [['modulated', true, false], ['clean', false, false], ['modulated', true, true]] as const) {
+    it(`one update equals a hand-written LIF simulation of the passes (lastError ${lastError}, centerDifference ${centerDifference}, antithetic ${antithetic})`, () => {
       const cfg = tiny('pepita');
-      cfg.ruleParams = { ...cfg.ruleParams, lastError, centerDifference };
+      cfg.ruleParams = { ...cfg.ruleParams, lastError, centerDifference, antithetic };
       const rule = make(cfg) as SpikingPepita;
       const s0 = rule.state();
       const W = s0['layer0.W'], bW = s0['layer0.b'], Wo = s0['readout.W'], bo = s0['readout.b'], F = s0['pepita.F'];
@@ -130,17 +130,19 @@ describe('spiking PEPITA', () => {
         return { counts, tr, e };
       };
       const p1 = pass((b, kk) => x0[b * K + kk]);
-      const xmod = (b: number, kk: number) => {
+      const mOf = (b: number, kk: number) => {
         let m = 0;
         for (let c = 0; c < C; c++) m += p1.e[b][c] * at(F, C)(kk, c);
-        return x0[b * K + kk] + m;
+        return m;
       };
+      const xmod = (b: number, kk: number) => x0[b * K + kk] + mOf(b, kk);
       const p2 = pass(xmod);
+      const p3 = antithetic ? pass((b, kk) => x0[b * K + kk] - mOf(b, kk)) : null;
       const differ = p1.counts.filter((v, i) => v !== p2.counts[i]).length;
       expect(differ, 'the modulated pass changes some spike counts').toBeGreaterThan(0);
       const gW = new Array(K * N).fill(0), gWo = new Array(N * C).fill(0);
       const eL = lastError === 'modulated' ? p2.e : p1.e;
-      const d = p1.counts.map((c, i) => c - p2.counts[i]);
+      const d = p3 ? p3.counts.map((c, i) => (c - p2.counts[i]) / 2) : p1.counts.map((c, i) => c - p2.counts[i]);
       const mean = Array.from({ length: N }, (_, j) => (centerDifference ? d.filter((_, i) => i % N === j).reduce((a, v) => a + v, 0) / B : 0));
       for (let b = 0; b < B; b++) {
         for (let kk = 0; kk < K; kk++) for (let j = 0; j < N; j++) gW[kk * N + j] += (xmod(b, kk) * (d[b * N + j] - mean[j])) / T / B;

@@ -29,6 +29,10 @@
  *                   e is; uncentred, that bias moves every weight of a unit the same way (x_mod ≥ 0)
  *                   and the firing rates drift up. The error's own signal has (almost) zero mean over
  *                   a class-mixed batch, so centring keeps it.
+ *   antithetic:     (ruleParams.antithetic, default false) a third pass on x − F·e (the same spikes and
+ *                   masks) and d_ℓ = (r_ℓ^− − r_ℓ^mod)/2 in place of r_ℓ − r_ℓ^mod: the same first-order
+ *                   signal with the even-order response to the modulation cancelled sample by sample
+ *                   (one more window per batch);
  *   readout update: ΔW_o = −η (1 − β_o)·ē_oᵀ e_L / B, e_L = e^mod (lastError 'modulated', default)
  *                   or e ('clean'), ē_o = (1/T) Σ_t e_o[t] the time-averaged eligibility trace of
  *                   the readout's input in pass 2 (e_o[t] = β_o·e_o[t−1] + s_{L−1}[t]). ē_oᵀe_L/B is
@@ -57,6 +61,8 @@ export interface SpikingPepitaSettings {
   fScale: number;
   /** Subtract each hidden unit's batch mean of r − r^mod before the update. */
   centerDifference: boolean;
+  /** A third pass on x − F·e: the hidden difference is (r^− − r^mod)/2 instead of r − r^mod. */
+  antithetic: boolean;
   lastError: 'modulated' | 'clean';
   modulationSign: 1 | -1;
 }
@@ -70,6 +76,11 @@ export function resolveSpikingPepitaSettings(config: ExperimentConfig): SpikingP
   return {
     fScale: checkNumber('ruleParams.fScale', p.fScale ?? 0.05, { min: 0, minExclusive: true }),
     centerDifference: center,
+    antithetic: (() => {
+      const a = p.antithetic ?? false;
+      if (typeof a !== 'boolean') throw new ParameterError(`ruleParams.antithetic = ${JSON.stringify(a)} must be true or false`);
+      return a;
+    })(),
     lastError: checkOneOf('ruleParams.lastError', p.lastError ?? 'modulated', ['modulated', 'clean'] as const),
     modulationSign: sign,
   };
@@ -134,6 +145,12 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
     const m = sc.get('mod', [B, n0]);
     be.matmul(m, e, this.F, { transB: true, alpha: this.pepita.modulationSign }); // m = ±e·Fᵀ
     const mod = this.pass('m', x, B, seed.s, masks, m);
+    let anti: PassSums | null = null;
+    if (this.pepita.antithetic) {
+      const mNeg = sc.get('mod.neg', [B, n0]);
+      be.axpby(mNeg, m, -1, 0);
+      anti = this.pass('a', x, B, seed.s, masks, mNeg);
+    }
     let eL = e;
     if (this.pepita.lastError === 'modulated') {
       eL = sc.get('e.mod', [B, C]);
@@ -144,8 +161,13 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
     // hidden: grad W_ℓ = (r_{ℓ−1}^mod)ᵀ (r_ℓ − r_ℓ^mod) / B with r = counts / T
     this.layers.forEach((layer, i) => {
       const diff = sc.get(`diff${i}`, [B, layer.outSize]);
-      be.copy(diff, clean.counts[i]);
-      be.axpby(diff, mod.counts[i], -1, 1);
+      if (anti) {
+        be.copy(diff, anti.counts[i]); // (r^− − r^mod)/2: the even-order response to ±F·e cancels
+        be.axpby(diff, mod.counts[i], -0.5, 0.5);
+      } else {
+        be.copy(diff, clean.counts[i]);
+        be.axpby(diff, mod.counts[i], -1, 1);
+      }
       if (this.pepita.centerDifference) {
         const mean = sc.get(`diff.mean${i}`, [layer.outSize]);
         be.sumRows(mean, diff, -1 / B, 0);

@@ -5,7 +5,7 @@
  * driven, each on a DenseParams of the rule (weights [in, out], bias, its own optimiser); the
  * readout is the engine's last layer, a non-spiking leaky integrator ('li')
  * U_o[t] = β_o·U_o[t−1] + s_{L−1}[t]·W_o + b_o, β_o = ruleParams.readoutBeta (default: the last
- * hidden layer's β). The prediction is argmax_c Σ_t U_o[t] (the time-averaged membrane), as in
+ * hidden layer's β), learning at ruleParams.readoutLearningRate (default: learningRate). The prediction is argmax_c Σ_t U_o[t] (the time-averaged membrane), as in
  * spiking sigprop. The input is encoded per step by the config's encoder (rate coding by default)
  * or fed from pre-encoded rasters ('raster'). Every tensor the rules hold is [rows, n] or a weight:
  * memory is flat in T.
@@ -16,7 +16,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import { makeStepSource, type Encoder, type StepSource } from '../encoders.js';
 import { Network } from '../engine/network.js';
 import type { LayerSpec } from '../engine/layer.js';
-import { ParameterError } from '../errors.js';
+import { checkNumber, ParameterError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
@@ -84,7 +84,9 @@ export abstract class SpikingForwardRule {
       fanIn = l.size;
       return d;
     });
-    this.readout = new DenseParams(ctx.backend, ctx.rng, 'readout', fanIn, s.outputSize, s);
+    const roLr = config.ruleParams?.readoutLearningRate;
+    this.readout = new DenseParams(ctx.backend, ctx.rng, 'readout', fanIn, s.outputSize, s,
+      roLr === undefined ? s.learningRate : checkNumber('ruleParams.readoutLearningRate', roLr, { min: 0, minExclusive: true }));
     const last = specs[specs.length - 1];
     const lastModel = typeof last.model === 'string' ? getModel(last.model) : (last.model as ReturnType<typeof getModel>);
     const lastParams = lastModel.resolve(last.params as never, s.dtMs) as { beta?: unknown };

@@ -11,5 +11,7 @@ export const SPIKING_FORWARD_PARAM_DOCS: Record<string, string> = {
   lastError: "PEPITA: error of the readout's update: 'modulated' (e^mod of the second pass, Dellaferrera & Kreiman, default) or 'clean' (e of the first pass, as Srinivasan et al.'s code)",
   modulationSign: 'PEPITA: +1 (x_mod = x + F·e, Dellaferrera & Kreiman, default) or -1 (x_mod = x − F·e, Srinivasan et al.)',
   centerDifference: 'spiking PEPITA: subtract each hidden unit\'s batch mean of the rate difference r − r^mod before the update (default true): a zero-mean modulation raises the mean firing of sub-threshold LIF units, a bias that would otherwise drift the weights and rates up; false: the rate form\'s rule',
+  antithetic: 'spiking PEPITA: a third pass on x − F·e over the same spikes and masks, and the hidden difference (r^− − r^mod)/2 in place of r − r^mod, which cancels the even-order (rate-raising) response to the modulation (default false: the two passes of PEPITA)',
+  readoutLearningRate: 'spiking PEPITA / DFA: base learning rate of the readout (default: learningRate; the schedule applies to it as to the hidden layers)',
   feedbackScale: "DFA: scale of the fixed random feedback matrices B_ℓ [n_ℓ, classes], uniform in ±feedbackScale/√classes (default 1)",
 };
