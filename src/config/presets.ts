@@ -140,10 +140,11 @@ const spikingForward: Omit<ExperimentConfig, 'rule' | 'name'> = {
 };
 registerPreset({
   name: 'mnist-lif-pepita',
-  description: 'spiking PEPITA on MNIST: LIF 784-1024-10, beta 0.95, T = 25, rate coding; two passes over the same input spikes and dropout masks (keep 0.9), the second with F·e (F = 0.05·U(±√(6/784))) added to the input as a current; hidden update from the two passes\' spike rates, readout from the modulated error; SGD momentum 0.9, batch 64',
+  description: 'spiking PEPITA on MNIST: LIF 784-1024-10, beta 0.95, T = 25, rate coding; passes over the same input spikes and dropout masks (keep 0.9): clean, then x + F·e and x − F·e (antithetic) with F = 0.05·U(±√(6/784)) added to the input as a current; hidden update from the spike-rate difference (r^− − r^+)/2 centred over the batch, readout from the modulated error; SGD momentum 0.9, batch 64, lr 0.5 (readout 0.1), x0.1 at 20 and 26, 30 epochs',
   config: {
-    ...spikingForward, name: 'mnist-lif-pepita', rule: 'pepita', optimizer: 'momentum', momentum: 0.9, learningRate: 0.1,
-    epochs: 30, schedule: { milestones: [20, 26], gamma: 0.1 }, ruleParams: { fScale: 0.05, dropout: 0.1, lastError: 'modulated' },
+    ...spikingForward, name: 'mnist-lif-pepita', rule: 'pepita', optimizer: 'momentum', momentum: 0.9, learningRate: 0.5,
+    epochs: 30, schedule: { milestones: [20, 26], gamma: 0.1 },
+    ruleParams: { fScale: 0.05, dropout: 0.1, lastError: 'modulated', antithetic: true, centerDifference: true, readoutLearningRate: 0.1 },
   },
 });
 registerPreset({
