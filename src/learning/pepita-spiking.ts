@@ -1,7 +1,8 @@
 /**
  * PEPITA on the spiking network (rule 'pepita', mode 'spiking'; Dellaferrera & Kreiman, ICML 2022,
- * with the activities of the rate form read as spike rates): two windows of T steps on the engine,
- * one per pass, over the same input spikes and the same dropout masks.
+ * with the activities of the rate form read as spike rates): two windows of T steps on the engine
+ * (three with ruleParams.antithetic), one per pass, over the same input spikes and the same dropout
+ * masks.
  *
  * Network: spiking-forward-common.ts (LIF hidden layers, leaky readout U_o, no learned bias).
  * Per batch (B samples, one-hot targets P [B, C]):
@@ -32,7 +33,9 @@
  *   antithetic:     (ruleParams.antithetic, default false) a third pass on x − F·e (the same spikes and
  *                   masks) and d_ℓ = (r_ℓ^− − r_ℓ^mod)/2 in place of r_ℓ − r_ℓ^mod: the same first-order
  *                   signal with the even-order response to the modulation cancelled sample by sample
- *                   (one more window per batch);
+ *                   (one more window per batch). On MNIST pilots (experiments/RESULTS.md) centring
+ *                   alone lets the rates drift at a learning rate where antithetic and centred
+ *                   together learn better than a fixed hidden layer; the mnist-lif-pepita preset uses both;
  *   readout update: ΔW_o = −η (1 − β_o)·ē_oᵀ e_L / B, e_L = e^mod (lastError 'modulated', default)
  *                   or e ('clean'), ē_o = (1/T) Σ_t e_o[t] the time-averaged eligibility trace of
  *                   the readout's input in pass 2 (e_o[t] = β_o·e_o[t−1] + s_{L−1}[t]). ē_oᵀe_L/B is
