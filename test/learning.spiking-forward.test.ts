@@ -11,8 +11,8 @@ import { ReferenceBackend } from '../src/backend/reference.js';
 import { resolveConfig } from '../src/config/resolve.js';
 import type { ExperimentConfig } from '../src/config/types.js';
 import { spikePatternRates } from '../src/data/synthetic.js';
-import { createRule, type TrainingRule } from '../src/learning/index.js';
-import type { SpikingDfa } from '../src/learning/dfa-spiking.js';
+import { createRule, registerSpikingForm, type TrainingRule } from '../src/learning/index.js';
+import { SpikingDfa } from '../src/learning/dfa-spiking.js';
 import type { SpikingPepita } from '../src/learning/pepita-spiking.js';
 import { Rng } from '../src/rng.js';
 import type { Tensor } from '../src/tensor.js';
@@ -281,7 +281,7 @@ describe('memory of the spiking forward rules is flat in T', () => {
       const held = (steps: number) => {
         const c = countingBackend();
         const cfg = tiny(rule, { encoder: 'rate', steps });
-        cfg.ruleParams = { ...cfg.ruleParams, dropout: 0.2 };
+        cfg.ruleParams = { ...cfg.ruleParams, dropout: 0.2, ...(rule === 'pepita' ? { antithetic: true } : {}) };
         const r = createRule(cfg, { backend: c.backend, rng: new Rng(1), inputSize: K, numClasses: C }) as SpikingDfa | SpikingPepita;
         r.trainBatch(x0, labels);
         r.predict(x0, B);
@@ -334,5 +334,15 @@ describe('config', () => {
       expect(['pepita', 'dfa']).toContain(cfg.rule);
     }
     expect(() => resolveConfig({ ...tiny('dfa'), dataset: 'moons', mode: 'continuous' })).toThrow(/mode/);
+  });
+
+  it('createRule builds the spiking form in mode spiking and names the mode otherwise', () => {
+    expect(make(tiny('pepita')).describe()).toMatch(/^pepita \(spiking\)/);
+    expect(make(tiny('dfa')).describe()).toMatch(/^dfa \(spiking\)/);
+    // a rule with only a spiking form: mode 'rate' is refused by name (a rate form registers under the same name with registerRule)
+    registerSpikingForm('spiking-only-test', (c, ctx) => new SpikingDfa(c, ctx));
+    const only = (mode: 'rate' | 'spiking') => make({ ...tiny('dfa'), rule: 'spiking-only-test' as 'dfa', mode });
+    expect(only('spiking')).toBeInstanceOf(SpikingDfa);
+    expect(() => only('rate')).toThrow(/mode = "rate" is not supported by rule "spiking-only-test"/);
   });
 });
