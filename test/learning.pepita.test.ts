@@ -279,9 +279,10 @@ describe('weight mirroring', () => {
 });
 
 describe('config', () => {
-  it('rule pepita resolves to the rate MLP and refuses a spiking mode or unknown settings with the field and the fix', () => {
+  it('rule pepita resolves to the rate MLP (its spiking form on request); fa refuses a spiking mode; unknown settings are refused with the field and the fix', () => {
     expect(resolveConfig({ dataset: 'moons', rule: 'pepita', layers: [{ size: 8 }, { size: 2 }] }).mode).toBe('rate');
-    expect(() => resolveConfig({ dataset: 'moons', rule: 'pepita', mode: 'spiking', layers: [{ size: 8 }, { size: 2 }] })).toThrow(/mode = "spiking" cannot be used with rule "pepita".*set mode to "rate"/);
+    expect(() => resolveConfig({ dataset: 'moons', rule: 'fa', mode: 'spiking', layers: [{ size: 8 }, { size: 2 }] })).toThrow(/mode = "spiking" cannot be used with rule "fa": it is implemented for mode "rate"; set mode to "rate" \(or leave it out\)/);
+    expect(resolveConfig({ dataset: 'moons', rule: 'pepita', mode: 'spiking', layers: [{ size: 8 }, { size: 2 }] }).mode).toBe('spiking'); // its spiking form
     expect(() => makeRule(ref, { lastError: 'bogus' })).toThrow(/ruleParams\.lastError/);
     expect(() => makeRule(ref, { modulationSign: 2 })).toThrow(/ruleParams\.modulationSign/);
     expect(() => makeRule(ref, { mirrorNoise: 0.2 })).toThrow(/ruleParams\.mirrorNoise is set but ruleParams\.mirror is not true/);

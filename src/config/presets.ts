@@ -211,3 +211,28 @@ registerPreset({
     ruleParams: { ffSpikeGoodness: 'surrogate', ffGoodness: 'mean', ffNorm: 'rms', ffPredict: 'goodness', initScale: 1.73 },
   },
 });
+/**
+ * The spiking forms of PEPITA and DFA (src/learning pepita-spiking.ts, dfa-spiking.ts) on the
+ * mnist-lif network: LIF 784-1024-10, beta 0.95, threshold 1, T = 25, rate coding, leaky readout.
+ */
+const spikingForward: Omit<ExperimentConfig, 'rule' | 'name'> = {
+  dataset: 'mnist', mode: 'spiking', layers: [{ size: 1024, model: 'lif', params: { beta: 0.95, threshold: 1 } }, { size: 10 }],
+  steps: 25, encoder: 'rate', batchSize: 64, seed: 1,
+};
+registerPreset({
+  name: 'mnist-lif-pepita',
+  description: 'spiking PEPITA on MNIST: LIF 784-1024-10, beta 0.95, T = 25, rate coding; passes over the same input spikes and dropout masks (keep 0.9): clean, then x + F·e and x − F·e (antithetic) with F = 0.05·U(±√(6/784)) added to the input as a current; hidden update from the spike-rate difference (r^− − r^+)/2 centred over the batch, readout from the modulated error; SGD momentum 0.9, batch 64, lr 0.5 (readout 0.1), x0.1 at 20 and 26, 30 epochs',
+  config: {
+    ...spikingForward, name: 'mnist-lif-pepita', rule: 'pepita', optimizer: 'momentum', momentum: 0.9, learningRate: 0.5,
+    epochs: 30, schedule: { milestones: [20, 26], gamma: 0.1 },
+    ruleParams: { fScale: 0.05, dropout: 0.1, lastError: 'modulated', antithetic: true, centerDifference: true, readoutLearningRate: 0.1 },
+  },
+});
+registerPreset({
+  name: 'mnist-lif-dfa',
+  description: 'spiking DFA on MNIST: LIF 784-1024-10, beta 0.95, T = 25, rate coding; the readout\'s per-step softmax error sent to the hidden layer through a fixed random B, times the surrogate f\' (fastSigmoid k=5), with presynaptic eligibility traces, online in time; Adam 0.001, batch 64',
+  config: {
+    ...spikingForward, name: 'mnist-lif-dfa', rule: 'dfa', surrogate: 'fastSigmoid:k=5', eligibility: 'trace', optimizer: 'adam', learningRate: 0.001,
+    epochs: 15, schedule: { milestones: [10, 13], gamma: 0.3 },
+  },
+});

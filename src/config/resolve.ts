@@ -15,7 +15,7 @@ import { datasetClassCount } from '../data/index.js';
 import type { ExperimentConfig, ResolvedConfig } from './types.js';
 import { experimentSchema } from './experiment-schema.js';
 import { applyDefaults, ConfigError, describeAllowed, validate, type ConfigIssue, type Schema } from './schema.js';
-import { ignoredSettingWarnings, layerIssues, RATE_ONLY_RULES } from './semantics.js';
+import { ignoredSettingWarnings, layerIssues, RATE_DEFAULT_RULES } from './semantics.js';
 
 export interface ResolveOptions {
   /**
@@ -45,7 +45,7 @@ export function resolveConfig(raw: unknown, source = 'config', opts: ResolveOpti
   if (issues.length) throw new ConfigError(issues, source);
   const cfg = applyDefaults(experimentSchema, raw) as ResolvedConfig;
   if (!cfg.name) cfg.name = `${cfg.dataset}-${cfg.rule}`.replace(/[^A-Za-z0-9._-]/g, '_');
-  if (RATE_ONLY_RULES.includes(cfg.rule) && (raw as Record<string, unknown>).mode === undefined) cfg.mode = 'rate'; // their only network
+  if (RATE_DEFAULT_RULES.includes(cfg.rule) && (raw as Record<string, unknown>).mode === undefined) cfg.mode = 'rate'; // their only network
   const warnings: string[] = [];
   const extra = crossFieldIssues(cfg, skip, warnings);
   if (extra.length) throw new ConfigError(extra, source);

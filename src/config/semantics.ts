@@ -18,12 +18,16 @@ import type { ResolvedConfig } from './types.js';
 /** The network a (rule, mode) pair trains. */
 export type NetworkKind = 'rate' | 'spiking' | 'continuous';
 
-/** Rules that train only the rate MLP (src/learning pepita.ts, feedback-alignment.ts): mode defaults to 'rate' for them and must be 'rate'. */
-export const RATE_ONLY_RULES: readonly string[] = ['pepita', 'fa', 'dfa'];
+/** Rules whose network is the rate MLP unless mode says otherwise (src/learning pepita.ts, feedback-alignment.ts): mode defaults to 'rate' for them. */
+export const RATE_DEFAULT_RULES: readonly string[] = ['pepita', 'fa', 'dfa'];
+/** Rules with a spiking form (src/learning pepita-spiking.ts, dfa-spiking.ts): mode 'spiking' trains the LIF network online in time. */
+export const SPIKING_FORM_RULES: readonly string[] = ['pepita', 'dfa'];
+/** The modes a rule is implemented for, where not every mode is (the others: sigprop all three, bp rate, bptt spiking). */
+const RULE_MODES: Record<string, readonly NetworkKind[]> = { pepita: ['rate', 'spiking'], fa: ['rate'], dfa: ['rate', 'spiking'], ff: ['rate', 'spiking'] };
 
 /** The network a config trains: 'bp' is always the rate MLP, 'bptt' always spiking, 'sigprop' follows mode. */
 export function networkKind(cfg: Pick<ResolvedConfig, 'rule' | 'mode'>): NetworkKind {
-  if (cfg.rule === 'bp' || RATE_ONLY_RULES.includes(cfg.rule)) return 'rate';
+  if (cfg.rule === 'bp' || cfg.rule === 'fa') return 'rate';
   if (cfg.rule === 'bptt') return 'spiking';
   return cfg.mode;
 }
@@ -32,7 +36,7 @@ export function networkKind(cfg: Pick<ResolvedConfig, 'rule' | 'mode'>): Network
 function described(cfg: Pick<ResolvedConfig, 'rule' | 'mode'>): string {
   if (cfg.rule === 'bp') return 'rule "bp" (the backprop MLP: no time steps, no spikes)';
   if (cfg.rule === 'bptt') return 'rule "bptt" (backprop through time on spiking layers)';
-  if (RATE_ONLY_RULES.includes(cfg.rule)) return `rule "${cfg.rule}" (a rate MLP: no time steps, no spikes)`;
+  if (RATE_DEFAULT_RULES.includes(cfg.rule)) return cfg.mode === 'spiking' ? `rule "${cfg.rule}" in mode "spiking" (LIF layers)` : `rule "${cfg.rule}" (a rate MLP: no time steps, no spikes)`;
   if (cfg.mode === 'rate') return 'mode "rate" (a non-spiking MLP: no time steps, no spikes)';
   if (cfg.mode === 'continuous') return 'mode "continuous" (leaky integrators, no spikes)';
   return 'mode "spiking"';
@@ -73,7 +77,10 @@ export function ignoredSettings(cfg: ResolvedConfig): IgnoredSetting[] {
   if (cfg.rule === 'ff') add(['loss', 'targetProjection'], 'rule "ff" (Forward-Forward) learns from the goodness of positive and negative data, without sigprop\'s local loss or target projection');
   if (cfg.rule === 'ff' && cfg.mode === 'spiking') add(['representation'], 'spiking Forward-Forward takes its goodness from ruleParams.ffSpikeGoodness');
   if (cfg.rule === 'bp' || cfg.rule === 'bptt') add(['loss', 'targetProjection'], `rule "${cfg.rule}" learns by backprop with softmax cross-entropy, without sigprop's local loss or target projection`);
-  if (RATE_ONLY_RULES.includes(cfg.rule)) add(['loss', 'targetProjection'], `rule "${cfg.rule}" has no sigprop local loss or target projection (its settings are in ruleParams)`);
+  if (RATE_DEFAULT_RULES.includes(cfg.rule) && kind === 'rate') add(['loss', 'targetProjection'], `rule "${cfg.rule}" has no sigprop local loss or target projection (its settings are in ruleParams)`);
+  if (SPIKING_FORM_RULES.includes(cfg.rule) && kind === 'spiking') {
+    add(['loss', 'targetProjection', 'representation', ...(cfg.rule === 'pepita' ? ['surrogate', 'eligibility'] : [])], `spiking ${cfg.rule} does not use it (its settings are in ruleParams)`);
+  }
   return out;
 }
 
@@ -215,16 +222,18 @@ export function layerIssues(cfg: ResolvedConfig): LayerIssue[] {
 
 /** Rule and mode pairs that do not exist: Forward-Forward ('ff') has a rate and a spiking form only. */
 function ruleModeIssues(cfg: ResolvedConfig): LayerIssue[] {
-  if (cfg.rule !== 'ff' || cfg.mode !== 'continuous') return [];
-  return [{ path: 'mode', value: cfg.mode, message: 'mode = "continuous" cannot be used with rule "ff": Forward-Forward is implemented for mode "rate" (MLP) and mode "spiking" (LIF, online in time); use one of those' }];
+  const modes = RULE_MODES[cfg.rule];
+  if (!modes || modes.includes(cfg.mode)) return [];
+  const names = modes.map((m) => `"${m}"`).join(' or ');
+  return [{
+    path: 'mode', value: cfg.mode,
+    message: `mode = "${cfg.mode}" cannot be used with rule "${cfg.rule}": it is implemented for mode ${names}${modes.length > 1 ? ' (rate: the MLP; spiking: LIF layers, online in time)' : ''}; set mode to ${names}${cfg.rule === 'fa' ? ' (or leave it out)' : ''}`,
+  }];
 }
 
 /** Recurrent and delayed projections: spiking sigprop and the bptt baseline train them, on hidden layers. */
 function projectionIssues(cfg: ResolvedConfig): LayerIssue[] {
   const issues: LayerIssue[] = [];
-  if (RATE_ONLY_RULES.includes(cfg.rule) && cfg.mode !== 'rate') {
-    issues.push({ path: 'mode', value: cfg.mode, message: `mode = "${cfg.mode}" cannot be used with rule "${cfg.rule}": it trains the rate MLP only; set mode to "rate" (or leave it out)` });
-  }
   if ((cfg.rule === 'fa' || cfg.rule === 'dfa') && cfg.layers.length < 2) {
     issues.push({ path: 'layers', value: cfg.layers, message: `layers has only the output layer, but rule "${cfg.rule}" sends its error back to hidden layers; add one, e.g. layers = [{ "size": 1000 }, { "size": ${cfg.layers[0]?.size ?? 10} }]` });
   }

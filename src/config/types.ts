@@ -7,7 +7,7 @@
  */
 import type { EquationModelSpec } from '../../models/equation.js';
 
-/** The implemented learning rules (src/learning registers them). */
+/** The implemented learning rules (src/learning registers them; pepita, dfa and ff also in spiking forms). */
 export type RuleName = 'sigprop' | 'bp' | 'bptt' | 'pepita' | 'fa' | 'dfa' | 'ff';
 
 /** An equation-defined model written inline in a config (models/equation.ts EquationModelSpec; name optional). */

@@ -127,6 +127,12 @@ export class Layer {
   batch = 0;
   /** The input x [batch, in] given to the last step (a reference, not a copy), or null. */
   presynaptic: Tensor | null = null;
+  /**
+   * An external current [batch, size] added to the synaptic input at every step (after the bias), or
+   * null. It does not pass through W, so it has no eligibility trace. reset() clears it; set it after
+   * reset for one window (e.g. PEPITA's modulation F·e of the input, as (F·e)·W₀ on the first layer).
+   */
+  injected: Tensor | null = null;
 
   private initState: NeuronState = {};
   private current: Tensor | null = null;
@@ -235,6 +241,7 @@ export class Layer {
     if (this.traceRing) this.backend.fill(this.traceRing, 0);
     this.current = this.ownCurrent;
     this.presynaptic = null;
+    this.injected = null;
   }
 
   /**
@@ -345,6 +352,7 @@ export class Layer {
       if (this.eventDriven) this.backend.spikeMatmul(direct.v, x, this.w, direct.decay);
       else this.backend.matmul(direct.v, x, this.w, { beta: direct.decay });
       if (this.bias) this.backend.addRow(direct.v, this.bias);
+      if (this.injected) this.backend.axpby(direct.v, this.injected, 1, 1);
       this.presynaptic = x;
       if (this.tracing && this.trace) this.trace.update(x);
       return;
@@ -357,6 +365,7 @@ export class Layer {
       else this.backend.matmul(cur, x, this.w);
     }
     if (this.bias) this.backend.addRow(cur, this.bias);
+    if (this.injected) this.backend.axpby(cur, this.injected, 1, 1);
     if (this.wRec) {
       const prev = this.prevOut as Tensor;
       this.backend.copy(prev, this.output());

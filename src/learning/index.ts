@@ -7,10 +7,12 @@
  * - 'pepita': PEPITA and its variants, MEMPEPITA (pepita.ts); 'fa', 'dfa': feedback alignment and
  *   direct feedback alignment (feedback-alignment.ts). All three train the rate MLP.
  * - 'ff': Forward-Forward, config.mode 'rate' (MLP) or 'spiking' (LIF, online in time).
+ * - spiking forms (registerSpikingForm, built when config.mode is 'spiking'): 'pepita'
+ *   (pepita-spiking.ts) and 'dfa' (dfa-spiking.ts) on the LIF network, online in time.
  */
 import type { ExperimentConfig } from '../config/types.js';
 import { ParameterError } from '../errors.js';
-import { registerRule, type RuleContext, type RuleFactory, type TrainingRule } from './rule.js';
+import { registerRule, registerSpikingForm, type RuleContext, type RuleFactory, type TrainingRule } from './rule.js';
 import { RateSigprop } from './sigprop-rate.js';
 import { SpikingSigprop } from './sigprop-spiking.js';
 import { BackpropMlp, BpttRule } from './bptt.js';
@@ -19,6 +21,8 @@ import { PepitaRule } from './pepita.js';
 import { FeedbackAlignmentMlp } from './feedback-alignment.js';
 import { ForwardForward } from './forward-forward.js';
 import { SpikingForwardForward } from './forward-forward-spiking.js';
+import { SpikingPepita } from './pepita-spiking.js';
+import { SpikingDfa } from './dfa-spiking.js';
 
 export * from './rule.js';
 export { createOptimizer, optimizerNames, registerOptimizer, scheduledLearningRate, type Optimizer, type Param } from './optimizers.js';
@@ -35,6 +39,8 @@ export { PepitaRule, resolvePepitaSettings, alignmentAngleDeg, type PepitaSettin
 export { FeedbackAlignmentMlp } from './feedback-alignment.js';
 export { ForwardForward } from './forward-forward.js';
 export { SpikingForwardForward } from './forward-forward-spiking.js';
+export { SpikingPepita, resolveSpikingPepitaSettings, type SpikingPepitaSettings } from './pepita-spiking.js';
+export { SpikingDfa } from './dfa-spiking.js';
 
 /** Sigprop variants by config.mode. */
 export const sigpropModes = new Map<string, RuleFactory>([
@@ -70,3 +76,6 @@ registerRule('ff', (config, ctx) => {
   if (!f) throw new ParameterError(`mode = "${mode}" is not supported by rule "ff" (Forward-Forward); mode must be one of: ${[...ffModes.keys()].join(', ')}`);
   return f(config, ctx);
 });
+// spiking forms of PEPITA and DFA (mode 'spiking'); their rate forms register under the same names
+registerSpikingForm('pepita', (c, ctx) => new SpikingPepita(c, ctx));
+registerSpikingForm('dfa', (c, ctx) => new SpikingDfa(c, ctx));

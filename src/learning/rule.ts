@@ -108,12 +108,33 @@ export function registerRule(name: string, factory: RuleFactory): void {
 
 /** Names of the registered rules. */
 export function ruleNames(): string[] {
-  return [...factories.keys()];
+  return [...new Set([...factories.keys(), ...spikingForms.keys()])];
 }
 
-/** Create the rule named by `config.rule`. Throws ParameterError for an unknown name. */
+const spikingForms = new Map<string, RuleFactory>();
+
+/**
+ * Register (or replace) the spiking form of rule `name` (e.g. 'pepita', 'dfa'): createRule builds
+ * it when config.mode is 'spiking' and the factory registered under `name` otherwise, so the rate
+ * and spiking forms of one rule are registered independently of each other.
+ */
+export function registerSpikingForm(name: string, factory: RuleFactory): void {
+  spikingForms.set(name, factory);
+}
+
+/** Names of the rules with a registered spiking form. */
+export function spikingFormNames(): string[] {
+  return [...spikingForms.keys()];
+}
+
+/** Create the rule named by `config.rule` (its spiking form in mode 'spiking'). Throws ParameterError for an unknown name. */
 export function createRule(config: ExperimentConfig, ctx: RuleContext): TrainingRule {
+  const spiking = spikingForms.get(config.rule);
+  if (spiking && (config.mode ?? 'spiking') === 'spiking') return spiking(config, ctx);
   const f = factories.get(config.rule);
+  if (spiking && !f) {
+    throw new ParameterError(`mode = "${config.mode}" is not supported by rule "${config.rule}" here; its registered form is mode "spiking"`);
+  }
   if (!f) {
     throw new ParameterError(
       `rule = "${config.rule}" is not known; rule must be one of: ${ruleNames().join(', ') || '(none registered — import src/learning/index.js)'}`,

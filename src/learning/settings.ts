@@ -9,6 +9,7 @@ import { getSurrogate } from '../../surrogates/registry.js';
 import type { Surrogate } from '../../surrogates/types.js';
 import { DEFAULT_NORM_EPS, type SimilarityOptions } from './losses.js';
 import { PEPITA_PARAM_DOCS } from './pepita-params.js';
+import { SPIKING_FORWARD_PARAM_DOCS } from './spiking-forward-params.js';
 
 /** Keys allowed in config.ruleParams, with a one-line description each. */
 export const RULE_PARAM_DOCS: Record<string, string> = {
@@ -45,6 +46,7 @@ export const RULE_PARAM_DOCS: Record<string, string> = {
   ffSpikeGoodness: "spiking Forward-Forward goodness: 'surrogate' (of f(U − θ) at every step, loss per step; default) or 'count' (of the firing rates over the window; online with the running rate)",
   hebbPre: "presynaptic factor of the Hebbian rule: 'target' (a_{l-1}^t, default), 'input' (a_{l-1}^h) or 'both' (each stream's row with its own presynaptic activity; the target rows get the mismatch's gradient with respect to a^t, so the delta rule becomes (a^t − a^h)(a_{l-1}^h − a_{l-1}^t)ᵀ)",
   ...PEPITA_PARAM_DOCS,
+  ...SPIKING_FORWARD_PARAM_DOCS,
 };
 
 export interface RuleSettings {

@@ -1,0 +1,224 @@
+/**
+ * The network and bookkeeping shared by the spiking forms of PEPITA (pepita-spiking.ts) and DFA
+ * (dfa-spiking.ts): the spiking sigprop network without its target stream. Hidden layers of a
+ * spiking model (LIF by default; any model declaring a threshold and an input response), event-
+ * driven, each on a DenseParams of the rule (weights [in, out], bias, its own optimiser); the
+ * readout is the engine's last layer, a non-spiking leaky integrator ('li')
+ * U_o[t] = β_o·U_o[t−1] + s_{L−1}[t]·W_o + b_o, β_o = ruleParams.readoutBeta (default: the last
+ * hidden layer's β), learning at ruleParams.readoutLearningRate (default: learningRate). The prediction is argmax_c Σ_t U_o[t] (the time-averaged membrane), as in
+ * spiking sigprop. The input is encoded per step by the config's encoder (rate coding by default)
+ * or fed from pre-encoded rasters ('raster'). Every tensor the rules hold is [rows, n] or a weight:
+ * memory is flat in T.
+ */
+import { getModel } from '../../models/registry.js';
+import { layerModel } from '../config/inline-model.js';
+import type { ExperimentConfig } from '../config/types.js';
+import { makeStepSource, type Encoder, type StepSource } from '../encoders.js';
+import { Network } from '../engine/network.js';
+import type { LayerSpec } from '../engine/layer.js';
+import { checkNumber, ParameterError } from '../errors.js';
+import type { Rng } from '../rng.js';
+import type { Tensor } from '../tensor.js';
+import { DenseParams } from './dense.js';
+import { argmaxRows } from './losses.js';
+import type { LayerStats, RuleContext } from './rule.js';
+import { Scratch } from './scratch.js';
+import { resolveRuleSettings, type RuleSettings } from './settings.js';
+
+/** Per hidden layer: threshold θ of the surrogate f'(U − θ), membrane floor, label for reports. */
+export interface SpikingLayerInfo {
+  threshold: number;
+  vMin: number | undefined;
+  label: string;
+}
+
+const NO_TARGETS = new Float32Array(0);
+
+/**
+ * Base of the spiking forward-only rules: builds the network, encodes batches, predicts, and owns
+ * checkpoints (the DenseParams of every layer plus the rule's fixed matrices, by name), schedules
+ * and disposal.
+ */
+export abstract class SpikingForwardRule {
+  abstract readonly name: string;
+  readonly settings: RuleSettings;
+  readonly layers: DenseParams[];
+  readonly readout: DenseParams;
+  readonly net: Network;
+  readonly readoutBeta: number;
+  /** Per-step input size (inputSize, or inputSize / T for pre-encoded rasters). */
+  readonly stepInputSize: number;
+  protected readonly info: SpikingLayerInfo[];
+  protected readonly sc: Scratch;
+  /** Fixed (untrained) matrices of the rule, saved in checkpoints under these names. */
+  protected readonly fixed = new Map<string, Tensor>();
+  protected stats: LayerStats[] = [];
+  protected stepIndex = 0;
+  private readonly predictEncoders = new Map<string, Encoder>();
+
+  get network(): Network {
+    return this.net;
+  }
+
+  constructor(rule: string, config: ExperimentConfig, readonly ctx: RuleContext) {
+    const s = (this.settings = resolveRuleSettings(config));
+    if (s.hidden.length < 1) throw new ParameterError(`spiking ${rule} needs at least one hidden layer: layers = [{ "size": 1000 }, { "size": 10 }]`);
+    if (s.encoder === 'raster' && ctx.inputSize % s.steps !== 0) {
+      throw new ParameterError(`encoder 'raster' needs inputSize (${ctx.inputSize}) to be steps (${s.steps}) × channels; set steps to the dataset's time steps`);
+    }
+    s.hidden.forEach((l, i) => {
+      for (const key of ['recurrent', 'delays'] as const) {
+        if (l[key] !== undefined) throw new ParameterError(`layers[${i}].${key} cannot be used with spiking ${rule}: it trains feed-forward projections only; drop it or use rule "sigprop"`);
+      }
+    });
+    const specs: LayerSpec[] = s.hidden.map((l, i) => {
+      const model = layerModel(l.model ?? 'lif');
+      if (typeof model === 'string') getModel(model);
+      return { size: l.size, model, params: l.params, propagation: 'event', name: `layer${i}` };
+    });
+    this.stepInputSize = s.encoder === 'raster' ? ctx.inputSize / s.steps : ctx.inputSize;
+    this.sc = new Scratch(ctx.backend);
+    let fanIn = this.stepInputSize;
+    this.layers = s.hidden.map((l, i) => {
+      const d = new DenseParams(ctx.backend, ctx.rng, `layer${i}`, fanIn, l.size, s);
+      fanIn = l.size;
+      return d;
+    });
+    const roLr = config.ruleParams?.readoutLearningRate;
+    this.readout = new DenseParams(ctx.backend, ctx.rng, 'readout', fanIn, s.outputSize, s,
+      roLr === undefined ? s.learningRate : checkNumber('ruleParams.readoutLearningRate', roLr, { min: 0, minExclusive: true }));
+    const last = specs[specs.length - 1];
+    const lastModel = typeof last.model === 'string' ? getModel(last.model) : (last.model as ReturnType<typeof getModel>);
+    const lastParams = lastModel.resolve(last.params as never, s.dtMs) as { beta?: unknown };
+    this.readoutBeta = s.readoutBeta ?? (typeof lastParams.beta === 'number' ? lastParams.beta : 0.9);
+    this.net = new Network(
+      ctx.backend,
+      { inputSize: this.stepInputSize, dtMs: s.dtMs, layers: [...specs, { size: s.outputSize, model: 'li', params: { beta: this.readoutBeta }, propagation: 'event', name: 'readout' }] },
+      ctx.rng,
+      [...this.layers, this.readout].map((d) => d.tensors()),
+    );
+    this.info = this.net.layers.slice(0, -1).map((layer, i) => {
+      if (!layer.model.threshold || !layer.model.spikeVar) {
+        throw new ParameterError(`layers[${i}].model = "${layer.model.name}" is not a spiking model with a firing threshold; spiking ${rule} needs one (e.g. "lif")`);
+      }
+      const p = layer.params as { vMin?: number };
+      return { threshold: layer.model.threshold(layer.params as never), vMin: p.vMin, label: `${layer.name} (${layer.model.name}, ${layer.size})` };
+    });
+  }
+
+  /** The layer sizes as 'in-h1-…-out'. */
+  protected sizes(): string {
+    return [this.stepInputSize, ...this.settings.hidden.map((l) => l.size), this.settings.outputSize].join('-');
+  }
+
+  /** Common part of describe(): network, β, T, encoder, optimiser. */
+  protected describeNet(): string {
+    const s = this.settings;
+    const models = [...new Set(this.net.layers.slice(0, -1).map((l) => l.model.name))].join('/');
+    return `${this.sizes()} ${models} T=${s.steps} readoutβ=${this.readoutBeta} encoder=${s.encoder} dropout=${s.dropout} ${s.optimizer} lr=${s.learningRate}`;
+  }
+
+  /** The per-step input of a window over x ([B, n] intensities or [B, T·n] rasters), encoders reused from `enc`, drawing from `rng`. */
+  protected stepSource(x: Float32Array, B: number, rng: Rng, enc: Map<string, Encoder>): StepSource {
+    return makeStepSource(this.settings, { backend: this.ctx.backend, rng }, x, B, NO_TARGETS, 0, this.stepInputSize, enc);
+  }
+
+  /** One-hot targets [B, C] as the scratch tensor `name`. */
+  protected oneHot(name: string, labels: ArrayLike<number>): Tensor {
+    const C = this.readout.outSize, P = new Float32Array(labels.length * C);
+    for (let b = 0; b < labels.length; b++) P[b * C + labels[b]] = 1;
+    const t = this.sc.get(name, [labels.length, C]);
+    this.ctx.backend.write(t, P);
+    return t;
+  }
+
+  /** Fraction of rows of z [B, C] (host copy) whose argmax is the label. */
+  protected accuracy(z: Tensor, labels: ArrayLike<number>): number {
+    const B = labels.length, C = this.readout.outSize;
+    const pred = argmaxRows(this.ctx.backend.read(z).subarray(0, B * C), B, C);
+    let ok = 0;
+    for (let b = 0; b < B; b++) if (pred[b] === labels[b]) ok++;
+    return ok / B;
+  }
+
+  /** Per-layer statistics from the hidden layers' spike counts [B, n] of the last window. */
+  protected collectStats(counts: Tensor[], B: number): void {
+    const T = this.settings.steps;
+    this.stats = this.layers.map((layer, i) => ({
+      layer: i, label: this.info[i].label, weightNorm: layer.weightNorm(),
+      firingRate: this.ctx.backend.sum(counts[i]) / (T * B * layer.outSize), learningRate: layer.opt.learningRate,
+    }));
+    this.stats.push({ layer: this.layers.length, label: `readout (leaky, ${this.readout.outSize})`, weightNorm: this.readout.weightNorm(), learningRate: this.readout.opt.learningRate });
+  }
+
+  /** Argmax of Σ_t U_o[t] over a window without learning (no traces, no dropout). */
+  predict(x: Float32Array, B: number): Int32Array {
+    const be = this.ctx.backend, L = this.layers.length, C = this.readout.outSize;
+    const src = this.stepSource(x, B, this.ctx.rng, this.predictEncoders);
+    const zsum = this.sc.zeros('p.zsum', [B, C]);
+    this.net.reset(B);
+    this.net.setTracing(false);
+    try {
+      this.net.run({
+        steps: this.settings.steps,
+        write: (t, out) => src.write(t, out),
+        hooks: { afterLayer: (layer) => void (layer.index === L && be.axpby(zsum, layer.voltage(), 1, 1)) },
+      });
+    } finally {
+      this.net.setTracing(true);
+    }
+    return argmaxRows(be.read(zsum), B, C);
+  }
+
+  /** Bytes of backend memory the rule's work tensors and the engine's traces hold now (flat in T). */
+  workBytes(): number {
+    return this.sc.bytes() + this.net.layers.reduce((n, l) => n + (l.trace?.bytes() ?? 0), 0);
+  }
+
+  /** Every trained block: the hidden layers, then the readout. */
+  protected chain(): DenseParams[] {
+    return [...this.layers, this.readout];
+  }
+
+  /** Step every block's optimiser and check its weights. */
+  protected stepAll(): void {
+    for (const l of this.chain()) l.step(this.stepIndex);
+  }
+
+  /** A fixed random matrix [rows, cols] uniform in ±bound, kept (and checkpointed) as `name`. */
+  protected fixedUniform(name: string, rows: number, cols: number, bound: number): Tensor {
+    const t = this.ctx.backend.fromArray([rows, cols], this.ctx.rng.fillUniform(new Float32Array(rows * cols), -bound, bound));
+    this.fixed.set(name, t);
+    return t;
+  }
+
+  setEpoch(epoch: number): void {
+    for (const l of this.chain()) l.setEpoch(epoch);
+  }
+
+  state(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = Object.assign({}, ...this.chain().map((l) => l.state()));
+    for (const [k, t] of this.fixed) out[k] = this.ctx.backend.read(t);
+    return out;
+  }
+
+  loadState(st: Record<string, Float32Array>): void {
+    for (const l of this.chain()) l.loadState(st);
+    for (const [k, t] of this.fixed) {
+      const v = st[k];
+      if (!v || v.length !== t.size) throw new ParameterError(`checkpoint has no "${k}" of ${t.size} values; it was written for another network or rule`);
+      this.ctx.backend.write(t, v);
+    }
+  }
+
+  layerStats(): LayerStats[] {
+    return this.stats;
+  }
+
+  dispose(): void {
+    this.net.free();
+    for (const l of this.chain()) l.dispose();
+    for (const t of this.fixed.values()) this.ctx.backend.free(t);
+    this.sc.dispose();
+  }
+}
