@@ -11,7 +11,7 @@ import { ReferenceBackend } from '../src/backend/reference.js';
 import { resolveConfig } from '../src/config/resolve.js';
 import type { ExperimentConfig } from '../src/config/types.js';
 import { spikePatternRates } from '../src/data/synthetic.js';
-import { createRule, registerSpikingForm, type TrainingRule } from '../src/learning/index.js';
+import { createRule, registerRule, type TrainingRule } from '../src/learning/index.js';
 import { SpikingDfa } from '../src/learning/dfa-spiking.js';
 import type { SpikingPepita } from '../src/learning/pepita-spiking.js';
 import { Rng } from '../src/rng.js';
@@ -339,8 +339,8 @@ describe('config', () => {
   it('createRule builds the spiking form in mode spiking and names the mode otherwise', () => {
     expect(make(tiny('pepita')).describe()).toMatch(/^pepita \(spiking\)/);
     expect(make(tiny('dfa')).describe()).toMatch(/^dfa \(spiking\)/);
-    // a rule with only a spiking form: mode 'rate' is refused by name (a rate form registers under the same name with registerRule)
-    registerSpikingForm('spiking-only-test', (c, ctx) => new SpikingDfa(c, ctx));
+    // a rule with only a spiking form: mode 'rate' is refused by name
+    registerRule('spiking-only-test', (c, ctx) => new SpikingDfa(c, ctx), 'spiking');
     const only = (mode: 'rate' | 'spiking') => make({ ...tiny('dfa'), rule: 'spiking-only-test' as 'dfa', mode });
     expect(only('spiking')).toBeInstanceOf(SpikingDfa);
     expect(() => only('rate')).toThrow(/mode = "rate" is not supported by rule "spiking-only-test"/);

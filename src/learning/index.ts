@@ -1,18 +1,16 @@
 /**
- * Learning rules: importing this module registers them in the rule registry.
+ * Learning rules: importing this module registers them in the rule registry, each form under its
+ * rule name and config.mode (createRule builds the form the config names):
  *
- * - 'sigprop': dispatches on config.mode through `sigpropModes` ('rate' = non-spiking MLP,
- *   'spiking' = LIF network learning online in time, 'continuous' = Hebbian continuous-time).
- * - 'bp': backprop MLP baseline; 'bptt': backprop through time with a surrogate gradient.
+ * - 'sigprop': 'rate' = non-spiking MLP (sigprop-rate.ts), 'spiking' = LIF network learning online
+ *   in time (sigprop-spiking.ts), 'continuous' = Hebbian continuous-time (hebbian.ts).
  * - 'pepita': PEPITA and its variants, MEMPEPITA (pepita.ts); 'fa', 'dfa': feedback alignment and
- *   direct feedback alignment (feedback-alignment.ts). All three train the rate MLP.
- * - 'ff': Forward-Forward, config.mode 'rate' (MLP) or 'spiking' (LIF, online in time).
- * - spiking forms (registerSpikingForm, built when config.mode is 'spiking'): 'pepita'
- *   (pepita-spiking.ts) and 'dfa' (dfa-spiking.ts) on the LIF network, online in time.
+ *   direct feedback alignment (feedback-alignment.ts), on the rate MLP; 'pepita' and 'dfa' also in
+ *   mode 'spiking' on the LIF network, online in time (pepita-spiking.ts, dfa-spiking.ts).
+ * - 'ff': Forward-Forward, mode 'rate' (MLP) or 'spiking' (LIF, online in time).
+ * - 'bp': backprop MLP baseline; 'bptt': backprop through time with a surrogate gradient.
  */
-import type { ExperimentConfig } from '../config/types.js';
-import { ParameterError } from '../errors.js';
-import { registerRule, registerSpikingForm, type RuleContext, type RuleFactory, type TrainingRule } from './rule.js';
+import { registerRule } from './rule.js';
 import { RateSigprop } from './sigprop-rate.js';
 import { SpikingSigprop } from './sigprop-spiking.js';
 import { BackpropMlp, BpttRule } from './bptt.js';
@@ -42,40 +40,19 @@ export { SpikingForwardForward } from './forward-forward-spiking.js';
 export { SpikingPepita, resolveSpikingPepitaSettings, type SpikingPepitaSettings } from './pepita-spiking.js';
 export { SpikingDfa } from './dfa-spiking.js';
 
-/** Sigprop variants by config.mode. */
-export const sigpropModes = new Map<string, RuleFactory>([
-  ['rate', (c, ctx) => new RateSigprop(c, ctx)],
-  ['spiking', (c, ctx) => new SpikingSigprop(c, ctx)],
-  ['continuous', (c, ctx) => new HebbianSigprop(c, ctx)],
-]);
-
-function sigpropFactory(config: ExperimentConfig, ctx: RuleContext): TrainingRule {
-  const mode = config.mode ?? 'spiking';
-  const f = sigpropModes.get(mode);
-  if (!f) throw new ParameterError(`mode = "${mode}" is not supported by sigprop; mode must be one of: ${[...sigpropModes.keys()].join(', ')}`);
-  return f(config, ctx);
-}
-
-registerRule('sigprop', sigpropFactory);
+// Each rule's forms by config.mode (createRule picks the one the config names).
+registerRule('sigprop', (c, ctx) => new RateSigprop(c, ctx), 'rate');
+registerRule('sigprop', (c, ctx) => new SpikingSigprop(c, ctx), 'spiking');
+registerRule('sigprop', (c, ctx) => new HebbianSigprop(c, ctx), 'continuous');
 registerRule('bptt', (c, ctx) => new BpttRule(c, ctx));
 registerRule('bp', (c, ctx) => new BackpropMlp(c, ctx));
-// PEPITA (and its variants, MEMPEPITA), feedback alignment and direct feedback alignment: rate MLPs
-registerRule('pepita', (c, ctx) => new PepitaRule(c, ctx));
-registerRule('fa', (c, ctx) => new FeedbackAlignmentMlp('fa', c, ctx));
-registerRule('dfa', (c, ctx) => new FeedbackAlignmentMlp('dfa', c, ctx));
-
-/** Forward-Forward variants by config.mode. */
-export const ffModes = new Map<string, RuleFactory>([
-  ['rate', (c, ctx) => new ForwardForward(c, ctx)],
-  ['spiking', (c, ctx) => new SpikingForwardForward(c, ctx)],
-]);
-
-registerRule('ff', (config, ctx) => {
-  const mode = config.mode ?? 'spiking';
-  const f = ffModes.get(mode);
-  if (!f) throw new ParameterError(`mode = "${mode}" is not supported by rule "ff" (Forward-Forward); mode must be one of: ${[...ffModes.keys()].join(', ')}`);
-  return f(config, ctx);
-});
-// spiking forms of PEPITA and DFA (mode 'spiking'); their rate forms register under the same names
-registerSpikingForm('pepita', (c, ctx) => new SpikingPepita(c, ctx));
-registerSpikingForm('dfa', (c, ctx) => new SpikingDfa(c, ctx));
+// PEPITA (and its variants, MEMPEPITA), feedback alignment and direct feedback alignment: rate MLPs;
+// PEPITA and DFA also on LIF networks, online in time
+registerRule('pepita', (c, ctx) => new PepitaRule(c, ctx), 'rate');
+registerRule('pepita', (c, ctx) => new SpikingPepita(c, ctx), 'spiking');
+registerRule('fa', (c, ctx) => new FeedbackAlignmentMlp('fa', c, ctx), 'rate');
+registerRule('dfa', (c, ctx) => new FeedbackAlignmentMlp('dfa', c, ctx), 'rate');
+registerRule('dfa', (c, ctx) => new SpikingDfa(c, ctx), 'spiking');
+// Forward-Forward: the MLP and LIF layers (online in time)
+registerRule('ff', (c, ctx) => new ForwardForward(c, ctx), 'rate');
+registerRule('ff', (c, ctx) => new SpikingForwardForward(c, ctx), 'spiking');

@@ -99,47 +99,47 @@ export interface TrainingRule {
 /** Build a rule from a config. The config is assumed validated by src/config (defaults may be missing). */
 export type RuleFactory = (config: ExperimentConfig, ctx: RuleContext) => TrainingRule;
 
-const factories = new Map<string, RuleFactory>();
+/** The network modes a config can name (config.mode). */
+export type RuleMode = 'rate' | 'spiking' | 'continuous';
 
-/** Register (or replace) a rule factory under `name`. */
-export function registerRule(name: string, factory: RuleFactory): void {
-  factories.set(name, factory);
+/** Factories by rule name, then by mode ('*': any mode the rule's config checks allow). */
+const factories = new Map<string, Map<RuleMode | '*', RuleFactory>>();
+
+/**
+ * Register (or replace) a rule factory under `name`: for one config.mode (e.g. sigprop's 'rate',
+ * 'spiking' and 'continuous' forms, or PEPITA's rate and spiking forms, each registered on its own),
+ * or for every mode when `mode` is left out (the bp and bptt baselines).
+ */
+export function registerRule(name: string, factory: RuleFactory, mode?: RuleMode): void {
+  const forms = factories.get(name) ?? new Map<RuleMode | '*', RuleFactory>();
+  forms.set(mode ?? '*', factory);
+  factories.set(name, forms);
 }
 
 /** Names of the registered rules. */
 export function ruleNames(): string[] {
-  return [...new Set([...factories.keys(), ...spikingForms.keys()])];
+  return [...factories.keys()];
 }
 
-const spikingForms = new Map<string, RuleFactory>();
+/** The modes rule `name` is registered for ('*' when one factory serves every mode); [] for an unknown rule. */
+export function ruleModes(name: string): (RuleMode | '*')[] {
+  return [...(factories.get(name)?.keys() ?? [])];
+}
 
 /**
- * Register (or replace) the spiking form of rule `name` (e.g. 'pepita', 'dfa'): createRule builds
- * it when config.mode is 'spiking' and the factory registered under `name` otherwise, so the rate
- * and spiking forms of one rule are registered independently of each other.
+ * Create the rule named by `config.rule`, in the form registered for `config.mode` (default
+ * 'spiking', as in a config). Throws ParameterError for an unknown name or a mode the rule has no form for.
  */
-export function registerSpikingForm(name: string, factory: RuleFactory): void {
-  spikingForms.set(name, factory);
-}
-
-/** Names of the rules with a registered spiking form. */
-export function spikingFormNames(): string[] {
-  return [...spikingForms.keys()];
-}
-
-/** Create the rule named by `config.rule` (its spiking form in mode 'spiking'). Throws ParameterError for an unknown name. */
 export function createRule(config: ExperimentConfig, ctx: RuleContext): TrainingRule {
-  const spiking = spikingForms.get(config.rule);
-  if (spiking && (config.mode ?? 'spiking') === 'spiking') return spiking(config, ctx);
-  const f = factories.get(config.rule);
-  if (spiking && !f) {
-    throw new ParameterError(`mode = "${config.mode}" is not supported by rule "${config.rule}" here; its registered form is mode "spiking"`);
-  }
-  if (!f) {
+  const forms = factories.get(config.rule);
+  if (!forms) {
     throw new ParameterError(
       `rule = "${config.rule}" is not known; rule must be one of: ${ruleNames().join(', ') || '(none registered — import src/learning/index.js)'}`,
     );
   }
+  const mode = config.mode ?? 'spiking';
+  const f = forms.get(mode) ?? forms.get('*');
+  if (!f) throw new ParameterError(`mode = "${mode}" is not supported by rule "${config.rule}"; mode must be one of: ${[...forms.keys()].join(', ')}`);
   return f(config, ctx);
 }
 
