@@ -65,12 +65,12 @@ import { makeStepSource, type Encoder } from '../encoders.js';
 import { Network } from '../engine/network.js';
 import { ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { DenseParams } from './dense.js';
+import { DenseParams, denseChain } from './dense.js';
 import { argmaxRows, lossAccumulator, oneHotTargets, readLoss, softmaxCE, softmaxCELabels } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
-import { rateNetwork } from './sigprop-rate.js';
+import { rateForward, rateNetwork } from './sigprop-rate.js';
 
 /** Hidden-layer models the BPTT baseline has a backward pass for. */
 export const BPTT_MODELS = ['lif', 'synaptic', 'izhikevich', 'adex'] as const;
@@ -265,16 +265,6 @@ abstract class BaselineBase {
   layerStats(): LayerStats[] {
     return this.stats;
   }
-}
-
-function makeLayers(ctx: RuleContext, s: RuleSettings, inSize: number): { layers: DenseParams[]; readout: DenseParams } {
-  let fanIn = inSize;
-  const layers = s.hidden.map((l, i) => {
-    const d = new DenseParams(ctx.backend, ctx.rng, `layer${i}`, fanIn, l.size, s);
-    fanIn = l.size;
-    return d;
-  });
-  return { layers, readout: new DenseParams(ctx.backend, ctx.rng, 'readout', fanIn, s.outputSize, s) };
 }
 
 export class BpttRule extends BaselineBase implements TrainingRule {
@@ -616,7 +606,7 @@ export class BackpropMlp extends BaselineBase implements TrainingRule {
     super();
     const s = (this.settings = resolveRuleSettings(config));
     this.phi = getActivation(s.activation);
-    ({ layers: this.layers, readout: this.readout } = makeLayers(ctx, s, ctx.inputSize));
+    ({ layers: this.layers, readout: this.readout } = denseChain(ctx.backend, ctx.rng, s, ctx.inputSize));
     this.sc = new Scratch(ctx.backend);
     this.net = rateNetwork(ctx, s, this.layers, this.readout, ctx.rng);
   }
@@ -632,12 +622,7 @@ export class BackpropMlp extends BaselineBase implements TrainingRule {
 
   /** One step of the rule's engine network on x: every layer's pre-activation z and activity a stay in its state until the next reset. */
   private forward(x: Float32Array, B: number): { zs: Tensor[]; as: Tensor[]; logits: Tensor } {
-    const input = this.sc.get('in', [B, this.ctx.inputSize]);
-    this.ctx.backend.write(input, x.subarray(0, B * this.ctx.inputSize));
-    this.net.reset(B);
-    this.net.run({ steps: 1, input: () => input });
-    const hidden = this.net.layers.slice(0, -1);
-    return { zs: hidden.map((l) => l.voltage()), as: [input, ...hidden.map((l) => l.output())], logits: this.net.layers[hidden.length].output() };
+    return rateForward(this.net, this.sc, this.ctx.inputSize, x, B);
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {

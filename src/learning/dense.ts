@@ -126,3 +126,20 @@ export class DenseParams {
     this.opt.dispose();
   }
 }
+
+/**
+ * The dense parameters of an MLP-shaped network: one DenseParams per hidden layer of `s` ('layer<i>')
+ * and the readout ('readout'), drawn from `rng` in that order; `readoutLearningRate` sets the
+ * readout's own base rate.
+ */
+export function denseChain(
+  backend: Backend, rng: Rng, s: RuleSettings, inSize: number, readoutLearningRate: number = s.learningRate,
+): { layers: DenseParams[]; readout: DenseParams } {
+  let fanIn = inSize;
+  const layers = s.hidden.map((l, i) => {
+    const d = new DenseParams(backend, rng, `layer${i}`, fanIn, l.size, s);
+    fanIn = l.size;
+    return d;
+  });
+  return { layers, readout: new DenseParams(backend, rng, 'readout', fanIn, s.outputSize, s, readoutLearningRate) };
+}

@@ -20,13 +20,13 @@ import type { ExperimentConfig } from '../config/types.js';
 import type { Network } from '../engine/network.js';
 import { checkNumber, ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { DenseParams } from './dense.js';
+import { DenseParams, denseChain } from './dense.js';
 import { argmaxRows, softmaxCELabels } from './losses.js';
 import { alignmentAngleDeg, matrixProduct } from './pepita.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
-import { rateNetwork } from './sigprop-rate.js';
+import { rateForward, rateNetwork } from './sigprop-rate.js';
 
 export class FeedbackAlignmentMlp implements TrainingRule {
   readonly settings: RuleSettings;
@@ -49,13 +49,7 @@ export class FeedbackAlignmentMlp implements TrainingRule {
     if (s.hidden.length < 1) throw new ParameterError(`rule "${name}" needs at least one hidden layer: layers = [{ "size": 1000 }, { "size": 10 }]`);
     const be = ctx.backend, rng = ctx.rng;
     this.phi = getActivation(s.activation);
-    let fanIn = ctx.inputSize;
-    this.layers = s.hidden.map((l, i) => {
-      const d = new DenseParams(be, rng, `layer${i}`, fanIn, l.size, s);
-      fanIn = l.size;
-      return d;
-    });
-    this.readout = new DenseParams(be, rng, 'readout', fanIn, s.outputSize, s);
+    ({ layers: this.layers, readout: this.readout } = denseChain(be, rng, s, ctx.inputSize));
     const C = s.outputSize;
     const uniform = (rows: number, cols: number, bound: number): Tensor => be.fromArray([rows, cols], rng.fillUniform(new Float32Array(rows * cols), -bound, bound));
     this.feedback = name === 'fa'
@@ -79,12 +73,7 @@ export class FeedbackAlignmentMlp implements TrainingRule {
   }
 
   private forward(x: Float32Array, B: number): { zs: Tensor[]; as: Tensor[]; logits: Tensor } {
-    const input = this.sc.get('in', [B, this.ctx.inputSize]);
-    this.ctx.backend.write(input, x.subarray(0, B * this.ctx.inputSize));
-    this.net.reset(B);
-    this.net.run({ steps: 1, input: () => input });
-    const hidden = this.net.layers.slice(0, -1);
-    return { zs: hidden.map((l) => l.voltage()), as: [input, ...hidden.map((l) => l.output())], logits: this.net.layers[hidden.length].output() };
+    return rateForward(this.net, this.sc, this.ctx.inputSize, x, B);
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {

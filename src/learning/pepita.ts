@@ -59,7 +59,7 @@ import type { Network } from '../engine/network.js';
 import type { Layer } from '../engine/layer.js';
 import { checkNumber, checkOneOf, ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { DenseParams } from './dense.js';
+import { DenseParams, denseChain } from './dense.js';
 import { argmaxRows, lossAccumulator, oneHotTargets, readLoss } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
@@ -184,13 +184,7 @@ export class PepitaRule implements TrainingRule {
     this.pepita = resolvePepitaSettings(config);
     const s = this.settings, be = ctx.backend, rng = ctx.rng;
     this.sc = new Scratch(be);
-    let fanIn = ctx.inputSize;
-    this.layers = s.hidden.map((l, i) => {
-      const d = new DenseParams(be, rng, `layer${i}`, fanIn, l.size, s);
-      fanIn = l.size;
-      return d;
-    });
-    this.readout = new DenseParams(be, rng, 'readout', fanIn, s.outputSize, s);
+    ({ layers: this.layers, readout: this.readout } = denseChain(be, rng, s, ctx.inputSize));
     this.net = rateNetwork(ctx, s, this.layers, this.readout, rng);
     const K = ctx.inputSize, C = s.outputSize;
     if (!this.pepita.mirror) {

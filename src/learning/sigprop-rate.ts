@@ -44,6 +44,20 @@ export function rateNetwork(ctx: RuleContext, s: RuleSettings, layers: DensePara
   return new Network(ctx.backend, { inputSize: ctx.inputSize, dtMs: s.dtMs, inputKind: 'current', layers: specs }, rng, [...layers, readout].map((d) => d.tensors()));
 }
 
+/**
+ * One step of a rateNetwork on x [B, inputSize] (written into scratch tensor 'in'): each hidden
+ * layer's pre-activation z, the activities a (the input first) and the readout's logits, valid
+ * until the network's next reset. The forward pass of the rules that send an error back through
+ * the MLP afterwards (bp, fa, dfa).
+ */
+export function rateForward(net: Network, sc: Scratch, inputSize: number, x: Float32Array, B: number): { zs: Tensor[]; as: Tensor[]; logits: Tensor } {
+  const input = sc.get('in', [B, inputSize]);
+  net.backend.write(input, x.subarray(0, B * inputSize));
+  net.reset(B);
+  net.run({ steps: 1, input: () => input });
+  const hidden = net.layers.slice(0, -1);
+  return { zs: hidden.map((l) => l.voltage()), as: [input, ...hidden.map((l) => l.output())], logits: net.layers[hidden.length].output() };
+}
 
 export class RateSigprop extends SigpropBlocks implements TrainingRule {
   readonly name = 'sigprop';

@@ -19,7 +19,7 @@ import type { LayerSpec } from '../engine/layer.js';
 import { checkNumber, ParameterError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
-import { DenseParams } from './dense.js';
+import { DenseParams, denseChain } from './dense.js';
 import { argmaxRows } from './losses.js';
 import type { LayerStats, RuleContext } from './rule.js';
 import { Scratch } from './scratch.js';
@@ -78,15 +78,9 @@ export abstract class SpikingForwardRule {
     });
     this.stepInputSize = s.encoder === 'raster' ? ctx.inputSize / s.steps : ctx.inputSize;
     this.sc = new Scratch(ctx.backend);
-    let fanIn = this.stepInputSize;
-    this.layers = s.hidden.map((l, i) => {
-      const d = new DenseParams(ctx.backend, ctx.rng, `layer${i}`, fanIn, l.size, s);
-      fanIn = l.size;
-      return d;
-    });
     const roLr = config.ruleParams?.readoutLearningRate;
-    this.readout = new DenseParams(ctx.backend, ctx.rng, 'readout', fanIn, s.outputSize, s,
-      roLr === undefined ? s.learningRate : checkNumber('ruleParams.readoutLearningRate', roLr, { min: 0, minExclusive: true }));
+    ({ layers: this.layers, readout: this.readout } = denseChain(ctx.backend, ctx.rng, s, this.stepInputSize,
+      roLr === undefined ? s.learningRate : checkNumber('ruleParams.readoutLearningRate', roLr, { min: 0, minExclusive: true })));
     const last = specs[specs.length - 1];
     const lastModel = typeof last.model === 'string' ? getModel(last.model) : (last.model as ReturnType<typeof getModel>);
     const lastParams = lastModel.resolve(last.params as never, s.dtMs) as { beta?: unknown };
