@@ -1,9 +1,8 @@
 // Loss, optimiser and small elementwise kernels: hand-computed cases on `reference`, and parity of
 // the wasm backend with `reference` (rtol 1e-5) on odd shapes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { ReferenceBackend } from '../src/backend/reference.js';
-import { createBackend } from '../src/backend/registry.js';
 import type { WasmBackend } from '../src/backend/wasm/backend.js';
 import { ShapeError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
@@ -12,24 +11,12 @@ import { registerActivation } from '../models/activations.js';
 import { l2Loss, lossValue, oneHotTargets, sameClassTargets, similarityCE, similarityTargets, softmaxCE } from '../src/learning/losses.js';
 import { createOptimizer } from '../src/learning/optimizers.js';
 import { Scratch } from '../src/learning/scratch.js';
+import { expectClose, withWasm } from './wasm.helpers.js';
 
 const ref = new ReferenceBackend();
 let wasm: WasmBackend;
+withWasm((b) => (wasm = b));
 
-beforeAll(async () => {
-  wasm = (await createBackend('wasm', { threads: 1 })) as WasmBackend;
-});
-afterAll(async () => {
-  await wasm?.dispose();
-});
-
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rtol = 1e-5, atol = 1e-6): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const tol = atol + rtol * Math.abs(want[i]);
-    if (!(Math.abs(got[i] - want[i]) <= tol)) throw new Error(`element ${i}: got ${got[i]}, want ${want[i]} (tol ${tol})`);
-  }
-}
 
 describe('loss kernels: hand-computed cases (reference)', () => {
   const be = ref;

@@ -1,33 +1,20 @@
 // Neuron-model kernels (leakyStep, izhikevichStep, adexStep): hand-computed cases on `reference`,
 // parity of the wasm backend with `reference` (rtol 1e-5) on odd sizes, and the models' steps
 // running through them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AdexKernelParams, Backend, IzhikevichKernelParams } from '../src/backend/backend.js';
 import { ReferenceBackend } from '../src/backend/reference.js';
-import { createBackend } from '../src/backend/registry.js';
 import type { WasmBackend } from '../src/backend/wasm/backend.js';
 import { ShapeError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
 import { registerActivation } from '../models/activations.js';
 import { getModel } from '../models/registry.js';
+import { expectClose, withWasm } from './wasm.helpers.js';
 
 const ref = new ReferenceBackend();
 let wasm: WasmBackend;
+withWasm((b) => (wasm = b));
 
-beforeAll(async () => {
-  wasm = (await createBackend('wasm', { threads: 1 })) as WasmBackend;
-});
-afterAll(async () => {
-  await wasm?.dispose();
-});
-
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rtol = 1e-5, atol = 1e-6): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const tol = atol + rtol * Math.abs(want[i]);
-    if (!(Math.abs(got[i] - want[i]) <= tol)) throw new Error(`element ${i}: got ${got[i]}, want ${want[i]} (tol ${tol})`);
-  }
-}
 
 const f32 = (x: number): number => Math.fround(x);
 const RS: IzhikevichKernelParams = { a: 0.02, b: 0.2, c: -65, d: 8, vPeak: 30, nSub: 1, hMs: 1 };

@@ -1,23 +1,18 @@
 // The optional fused neuron steps (lifStepFused / synapticStepFused): wasm equals its own separate
 // kernels bit for bit, agrees with reference, and the generic fallback works on any backend.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Backend, FusedStepOutputs, SurrogateKernelSpec } from '../src/backend/backend.js';
 import { fusedStepFallback, ReferenceBackend } from '../src/backend/reference.js';
-import { createBackend } from '../src/backend/registry.js';
 import type { WasmBackend } from '../src/backend/wasm/backend.js';
 import { ParameterError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
 import type { Tensor } from '../src/tensor.js';
 import { getSurrogate } from '../surrogates/registry.js';
+import { withWasm } from './wasm.helpers.js';
 
 const ref = new ReferenceBackend();
 let wasm: WasmBackend;
-beforeAll(async () => {
-  wasm = (await createBackend('wasm', { threads: 1 })) as WasmBackend;
-});
-afterAll(async () => {
-  await wasm?.dispose();
-});
+withWasm((b) => (wasm = b));
 
 const custom: SurrogateKernelSpec = { name: 'myTanh', params: {}, f: (x) => Math.tanh(x), df: (x) => 1 / Math.cosh(x) ** 2 };
 

@@ -1,25 +1,19 @@
 // Parity of the wasm backend with `reference`: every kernel on random shapes including odd sizes
 // (not multiples of 4, of the 4×8 GEMM tile or of the 32-column spike chunk), sizes that cross
 // the GEMM blocking (K > 256, M > 64, N > 512), empty batches, all-zero / all-one spikes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Backend, LifKernelParams, SurrogateKernelSpec } from '../src/backend/backend.js';
 import { ReferenceBackend } from '../src/backend/reference.js';
-import { createBackend } from '../src/backend/registry.js';
 import { WasmBackend } from '../src/backend/wasm/backend.js';
 import { ParameterError, ShapeError, SigpropError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
 import type { Tensor } from '../src/tensor.js';
 import { getSurrogate, surrogateNames } from '../surrogates/registry.js';
+import { expectClose, withWasm } from './wasm.helpers.js';
 
 const ref = new ReferenceBackend();
 let wasm: WasmBackend;
-
-beforeAll(async () => {
-  wasm = (await createBackend('wasm', { threads: 1 })) as WasmBackend;
-});
-afterAll(async () => {
-  await wasm?.dispose();
-});
+withWasm((b) => (wasm = b));
 
 function randn(rng: Rng, n: number): Float32Array {
   return rng.fillNormal(new Float32Array(n));
@@ -36,14 +30,6 @@ function spikes(rng: Rng, n: number, density: number, valued = false): Float32Ar
   return s;
 }
 
-/** Elementwise |a − b| ≤ tol[i] (or a scalar tol scaled by |b|). */
-function expectClose(got: Float32Array, want: Float32Array, rtol = 1e-5, atol = 1e-6): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const ok = Math.abs(got[i] - want[i]) <= atol + rtol * Math.abs(want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i]));
-    if (!ok) expect.fail(`element ${i}: got ${got[i]}, want ${want[i]}`);
-  }
-}
 
 describe('wasm matmul vs reference', () => {
   const rng = new Rng(11);

@@ -3,10 +3,9 @@
  * one spiking update recomputed in plain JavaScript; negative labels never the true one; prediction
  * by goodness on a hand-built network; learning a small synthetic task; spiking memory flat in T.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { ReferenceBackend } from '../src/backend/reference.js';
-import { createBackend } from '../src/backend/registry.js';
 import type { WasmBackend } from '../src/backend/wasm/backend.js';
 import type { ExperimentConfig } from '../src/config/types.js';
 import { resolveConfig } from '../src/config/resolve.js';
@@ -18,26 +17,18 @@ import { cooldownFactor, wrongLabel } from '../src/learning/forward-forward-comm
 import { accuracy } from '../src/runner.js';
 import { Rng } from '../src/rng.js';
 import type { Tensor } from '../src/tensor.js';
+import { expectClose as expectCloseTo, withWasm } from './wasm.helpers.js';
 
 const ref = new ReferenceBackend();
 let wasm: WasmBackend;
-beforeAll(async () => {
-  wasm = (await createBackend('wasm', { threads: 1 })) as WasmBackend;
-});
-afterAll(async () => {
-  await wasm?.dispose();
-});
+withWasm((b) => (wasm = b));
 
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
 const softplus = (x: number) => Math.log(1 + Math.exp(x));
 
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rtol = 1e-4, atol = 1e-6): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const tol = atol + rtol * Math.abs(want[i]);
-    if (!(Math.abs(got[i] - want[i]) <= tol)) throw new Error(`element ${i}: got ${got[i]}, want ${want[i]} (tol ${tol})`);
-  }
-}
+
+/** This file's default tolerance is rtol 1e-4 (float32 goodness sums over a row). */
+const expectClose = (got: ArrayLike<number>, want: ArrayLike<number>, rtol = 1e-4, atol = 1e-6): void => expectCloseTo(got, want, rtol, atol);
 
 describe('ffGoodness / ffPeerNorm kernels', () => {
   const R = 5, N = 7;
