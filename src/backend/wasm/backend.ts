@@ -447,6 +447,24 @@ export class WasmBackend implements Backend {
     if (out.trace) this.axpby(out.trace.e, out.trace.x, 1, out.trace.decay);
   }
 
+  /** Backend.gradTail in one pass (split over threads as the other elementwise kernels). */
+  gradTail(g: Tensor, d: Tensor, mask: Tensor | null, keepRows: number, count: Tensor | null, s: Tensor | null): void {
+    const k = 'gradTail';
+    const [R, N] = expect2d(k, 'g', g);
+    expectRowRange(k, keepRows, R, R);
+    expectSameSize(k, ['g', 'd'], [g, d]);
+    if (mask) expectSameSize(k, ['g', 'mask'], [g, mask]);
+    if (count) {
+      if (!s) throw new ParameterError('gradTail: count needs s');
+      expectSameSize(k, ['g', 'count', 's'], [g, count, s]);
+    }
+    const args = [
+      this.own(g, k, 'g'), this.own(d, k, 'd'), mask ? this.own(mask, k, 'mask') : 0, keepRows * N,
+      count ? this.own(count, k, 'count') : 0, count ? this.own(s as Tensor, k, 's') : 0,
+    ];
+    this.elementwiseOp(k, args, g.size);
+  }
+
   // ---------------------------------------------------------------- elementwise and reductions
 
   surrogate(out: Tensor, u: Tensor, threshold: number, sg: SurrogateKernelSpec, deriv: boolean): void {

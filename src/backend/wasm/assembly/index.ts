@@ -13,7 +13,7 @@ export { surrogate, surrogateHasPrimitive } from './surrogate';
 export function heapBase(): usize {
   return __heap_base;
 }
-export { neuronFused } from './fused';
+export { neuronFused, gradTail } from './fused';
 export {
   addScalar, gateBelow, activation, transpose, normalizeRows, normalizeRowsBackward, softmaxCE, softmaxRows, l2PairLoss, ffGoodness, ffPeerNorm,
   sgdStep, momentumStep, adamStep,
