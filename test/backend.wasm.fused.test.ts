@@ -2,7 +2,7 @@
 // kernels bit for bit, agrees with reference, and the generic fallback works on any backend.
 import { describe, expect, it } from 'vitest';
 import type { Backend, FusedStepOutputs, SurrogateKernelSpec } from '../src/backend/backend.js';
-import { fusedStepFallback, ReferenceBackend } from '../src/backend/reference.js';
+import { fusedStepFallback, gradTailFallback, ReferenceBackend } from '../src/backend/reference.js';
 import type { WasmBackend } from '../src/backend/wasm/backend.js';
 import { ParameterError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
@@ -94,4 +94,38 @@ describe('fused neuron steps', () => {
     expect(() => wasm.lifStepFused(st.u, st.s, st.i, p, { df: st.df })).toThrow(ParameterError);
     expect(() => ref.lifStepFused(st.u, st.s, st.i, p, { df: st.df } as FusedStepOutputs)).toThrow(ParameterError);
   });
+});
+
+describe('gradTail (fused tail of a spiking sigprop layer step)', () => {
+  let two: WasmBackend;
+  withWasm((b) => (two = b), 2);
+  // odd sizes (scalar tails), the kept rows ending mid-vector, and a size above the threads' split threshold
+  for (const [R, N, keep] of [[7, 13, 5], [138, 1000, 128], [300, 1001, 290], [4, 9, 4]] as const) {
+    for (const withMask of [false, true]) {
+      for (const withCount of [false, true]) {
+        it(`[${R}, ${N}] keep ${keep} mask ${withMask} count ${withCount}: wasm (1 and 2 threads) = its separate kernels = reference, bitwise`, () => {
+          const rng = new Rng(R * 31 + N + (withMask ? 1 : 0) + (withCount ? 2 : 0));
+          const v = (f: () => number) => Float32Array.from({ length: R * N }, f);
+          const g = v(() => rng.normal()), d = v(() => rng.uniform()), m = v(() => (rng.uniform() < 0.2 ? 0 : 1.25));
+          const c = v(() => Math.floor(rng.uniform() * 5)), sp = v(() => (rng.uniform() < 0.15 ? 1 : 0));
+          const run = (b: Backend, fused: boolean): Float32Array[] => {
+            const t = (x: Float32Array) => b.fromArray([R, N], x);
+            const tg = t(g), tc = t(c);
+            const args = [tg, t(d), withMask ? t(m) : null, keep, withCount ? tc : null, withCount ? t(sp) : null] as const;
+            if (fused) (b.gradTail as NonNullable<Backend['gradTail']>)(...args);
+            else gradTailFallback(b, ...args);
+            return [b.read(tg), b.read(tc)];
+          };
+          // bitwise (and fast on 300k values): the bytes of g and of the counts
+          const bytes = (x: Float32Array[]) => x.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64'));
+          const want = bytes(run(ref, true));
+          expect(bytes(run(ref, false))).toEqual(want);
+          for (const b of [wasm, two]) {
+            expect(bytes(run(b, true))).toEqual(want);
+            expect(bytes(run(b, false))).toEqual(want);
+          }
+        });
+      }
+    }
+  }
 });

@@ -147,6 +147,29 @@ describe('wasm threads = 2 equals threads = 1', () => {
     two.sumRows(o2, x2, 0.5, 1);
     same(o1, o2);
   });
+
+  it('row normalisation and its backward split by rows ([138, 1000], the second stream from row 128)', () => {
+    const [R, N, nh] = [138, 1000, 128];
+    expect(nh * N).toBeGreaterThanOrEqual(PARALLEL_THRESHOLDS.rowElements);
+    const [x1, x2] = both([R, N], randn(R * N));
+    const [d1, d2] = both([nh, N], randn(nh * N));
+    const [g1, g2] = both([R, N], randn(R * N));
+    const calls = two.parallelCalls;
+    for (const [row0, rows] of [[0, nh], [nh, R - nh]]) {
+      const [o1, o2] = both([rows, N], new Float32Array(rows * N));
+      const [n1, n2] = both([rows], new Float32Array(rows));
+      one.normalizeRows(o1, n1, x1, row0, true, 1e-8);
+      two.normalizeRows(o2, n2, x2, row0, true, 1e-8);
+      same(o1, o2);
+      same(n1, n2);
+      const dh1 = rows === nh ? d1 : one.fromArray([rows, N], randn(rows * N).fill(0.5));
+      const dh2 = rows === nh ? d2 : two.fromArray([rows, N], one.read(dh1));
+      one.normalizeRowsBackward(g1, x1, row0, dh1, n1, true);
+      two.normalizeRowsBackward(g2, x2, row0, dh2, n2, true);
+      same(g1, g2);
+    }
+    expect(two.parallelCalls - calls).toBe(2); // the 128-row calls split; the 10-row ones stay on the caller
+  });
 });
 
 describe('ThreadPool chunk claiming', () => {

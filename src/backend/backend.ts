@@ -217,6 +217,16 @@ export interface Backend {
   /** OPTIONAL fused form of synapticStep (see lifStepFused). */
   synapticStepFused?(u: Tensor, isyn: Tensor, s: Tensor, input: Tensor, p: SynapticKernelParams, out: FusedStepOutputs): void;
 
+  /**
+   * OPTIONAL: the elementwise tail of a spiking sigprop hidden layer's step in one call, the exact
+   * composition (same order) of
+   *   fillRows(g, keepRows, R, 0) (when keepRows < R); mul(g, g, mask) (when mask); mul(g, g, d);
+   *   axpby(count, s, 1, 1) (when count).
+   * g, d, mask: [R, N]; count, s: the same size (the layer's spike counts and output). Callers on a
+   * backend without it make those calls (`gradTailFallback`, src/backend/reference.ts).
+   */
+  gradTail?(g: Tensor, d: Tensor, mask: Tensor | null, keepRows: number, count: Tensor | null, s: Tensor | null): void;
+
   // ---- elementwise and reductions ----
   /** out = f(x) (deriv false) or f'(x) (deriv true), x = u − threshold. */
   surrogate(out: Tensor, u: Tensor, threshold: number, sg: SurrogateKernelSpec, deriv: boolean): void;

@@ -177,6 +177,10 @@ export class ReferenceBackend implements Backend {
     fusedStepOutputs(this, u, p.threshold, out);
   }
 
+  gradTail(g: Tensor, d: Tensor, mask: Tensor | null, keepRows: number, count: Tensor | null, s: Tensor | null): void {
+    gradTailFallback(this, g, d, mask, keepRows, count, s);
+  }
+
   surrogate(out: Tensor, u: Tensor, threshold: number, sg: SurrogateKernelSpec, deriv: boolean): void {
     expectSameSize('surrogate', ['out', 'u'], [out, u]);
     const O = out.data, U = u.data;
@@ -363,4 +367,14 @@ export function fusedStepFallback(
     b.lifStep(u, s, input, p);
     fusedStepOutputs(b, u, p.threshold, out);
   }
+}
+
+/** Backend.gradTail as the separate kernels it fuses (the reference backend's definition). */
+export function gradTailFallback(
+  b: Backend, g: Tensor, d: Tensor, mask: Tensor | null, keepRows: number, count: Tensor | null, s: Tensor | null,
+): void {
+  if (keepRows < g.shape[0]) b.fillRows(g, keepRows, g.shape[0], 0);
+  if (mask) b.mul(g, g, mask);
+  b.mul(g, g, d);
+  if (count) b.axpby(count, s as Tensor, 1, 1);
 }

@@ -8,11 +8,12 @@
  * inputs); non-spike inputs (currents, rates) through the dense `backend.matmul`. Both give the
  * same numbers; the choice is only about speed.
  */
-import type { Backend } from '../backend/backend.js';
+import type { Backend, LifKernelParams, SurrogateKernelSpec } from '../backend/backend.js';
 import { checkNumber, checkOneOf, ParameterError, ShapeError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import { shapeString, type Tensor } from '../tensor.js';
 import { getModel, type AnyNeuronModel } from '../../models/registry.js';
+import { lifStep } from '../../models/lif.js';
 import type { InputResponse, NeuronState } from '../../models/model.js';
 import { checkDelays, DelayLine, type DelaySpec } from './delays.js';
 import { InputTrace, type EligibilityMode } from './eligibility.js';
@@ -157,6 +158,8 @@ export class Layer {
   private traceRing: Tensor | null = null;
   /** Index t of the last step (the per-connection gradient reads the trace ring relative to it). */
   private lastStep = 0;
+  /** Surrogate outputs written by the fused neuron step (setStepOutputs), or null. */
+  private stepOut: { sg: SurrogateKernelSpec; f?: Tensor; df?: Tensor } | null = null;
   /** Steps per chunk of gathered eligibility updates (enableGradChunks; 0: off). */
   private chunkSteps = 0;
   /** The open chunk: its first step's trace, the later steps' inputs, every step's g, the target and scale. */
@@ -384,7 +387,24 @@ export class Layer {
         this.backend.copySlice(this.traceRing, (t % (this.traceRing.shape[0] / this.batch)) * n, this.trace.value(), 0, n);
       } else this.trace.update(this.delayedInput(x, t));
     }
-    this.model.step(this.backend, this.params, this.state, cur);
+    const so = this.stepOut;
+    if (so) {
+      // LIF with the surrogate outputs in the same call (setStepOutputs)
+      const be = this.backend as Required<Pick<Backend, 'lifStepFused'>>;
+      be.lifStepFused(this.state.u, this.state.s, cur, this.params as LifKernelParams, so);
+    } else this.model.step(this.backend, this.params, this.state, cur);
+  }
+
+  /**
+   * Ask every following step to also write f(U − θ) into `out.f` and f'(U − θ) into `out.df` (each
+   * optional, the layer's shape [batch, size]) of the new membrane, in the neuron step's own call
+   * (Backend.lifStepFused: the same values as surrogate() after the step). Only for the 'lif' model
+   * on a backend with lifStepFused; returns whether the layer will write them (false: the caller
+   * computes them itself). null switches it off.
+   */
+  setStepOutputs(out: { sg: SurrogateKernelSpec; f?: Tensor; df?: Tensor } | null): boolean {
+    this.stepOut = out && this.model.step === (lifStep as unknown) && this.backend.lifStepFused ? out : null;
+    return this.stepOut !== null;
   }
 
   /**
@@ -420,13 +440,33 @@ export class Layer {
         be.copy(c.e0, tr.value());
         c.grads = grads;
         c.a = a;
-      } else be.copy(c.xs[c.n - 1], this.presynaptic as Tensor);
-      be.copy(c.gs[c.n], g);
+      } else if (this.presynaptic !== c.xs[c.n - 1]) be.copy(c.xs[c.n - 1], this.presynaptic as Tensor);
+      if (g !== c.gs[c.n]) be.copy(c.gs[c.n], g);
       if (++c.n === this.chunkSteps) this.flushChunk();
     } else if (this.traceRing) this.backend.delayedOuter(grads.w, this.traceRing, g, (this.delayLine as DelayLine).delayTensor() as Tensor, this.lastStep, a);
     else this.backend.spikeOuter(grads.w, tr.value(), g, a);
     if (grads.bias) this.backend.sumRows(grads.bias, g, a * tr.biasValue(), 1);
     if (grads.recurrent && this.recTrace) this.backend.spikeOuter(grads.recurrent, this.recTrace.value(), g, a);
+  }
+
+  /**
+   * Where the next accumulateGrad keeps g when it gathers updates (enableGradChunks): a caller that
+   * writes its g straight into this tensor saves the copy (accumulateGrad copies any other tensor).
+   * null when the layer does not gather.
+   */
+  gradSlot(): Tensor | null {
+    const c = this.chunk;
+    return c ? c.gs[c.n] : null;
+  }
+
+  /**
+   * Where the next accumulateGrad keeps this step's input x when it gathers updates: a caller that
+   * writes the next input x straight into this tensor (and steps the layer with it) saves the copy.
+   * null when the layer does not gather or keeps no input at its next step.
+   */
+  inputSlot(): Tensor | null {
+    const c = this.chunk;
+    return c && c.n > 0 ? c.xs[c.n - 1] : null;
   }
 
   /** End of a window: apply gathered updates (enableGradChunks); keep only the diagonal of a one-to-one recurrent gradient. */

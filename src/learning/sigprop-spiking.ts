@@ -221,7 +221,10 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
       mask: this.maskTensor(`m${i}`, B, rows, layer.outSize, s.dropout),
       sd: s.dropout > 0 ? sc.get(`sd${i}`, [rows, layer.outSize]) : null,
       count: sc.zeros(`n${i}`, [rows, layer.outSize]),
+      // the neuron step writes r = f(U − θ) and d = f'(U − θ) in its own call where it can (Layer.setStepOutputs)
+      fused: false,
     }));
+    if (surrogate) st.forEach((q, i) => (q.fused = net.layers[i].setStepOutputs({ sg: s.surrogate, f: q.r, df: q.d })));
     const dz = sc.zeros('ro.dz', [rows, C]);
     const zsum = sc.zeros('ro.zsum', [rows, C]);
     for (const l of [...this.layers, this.readout]) l.zeroGrad();
@@ -234,51 +237,68 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     for (let b = 0; b < B; b++) oneHot[b * C + labels[b]] = 1;
     be.write(roP, oneHot);
     let P = P0;
-    net.run({
-      steps: T,
-      write: (t, out) => {
-        src.write(t, out);
-        if (inputMask) be.mul(out, out, inputMask);
-      },
-      hooks: {
-        beforeStep: () => {
-          P = P0;
+    const first = net.layers[0], x0 = net.inputTensor();
+    try {
+      net.run({
+        steps: T,
+        // the input straight into the first layer's gathering buffer where it has one (no copy there)
+        input: (t) => {
+          const x = first.inputSlot() ?? x0;
+          src.write(t, x);
+          if (inputMask) be.mul(x, x, inputMask);
+          return x;
         },
-        afterLayer: (layer) => {
-          const i = layer.index;
-          if (i === L) {
-            // readout: leaky integrator on the last hidden layer's spikes, per-step CE on the input rows
-            const U = layer.voltage();
-            be.axpby(zsum, U, 1, 1);
-            be.softmaxCrossEntropy(lossAcc[L], dz, U, roP, { lossDivisor: B, gradDivisor: B });
-            be.fillRows(dz, B, rows, 0);
-            layer.accumulateGrad(dz, 1, this.readout.grads());
-            return;
-          }
-          const q = st[i], info = this.info[i], u = layer.voltage();
-          if (surrogate) be.surrogate(q.r, u, info.threshold, s.surrogate, false);
-          else voltageRepresentation(be, q.r, u, s.voltageRelative ? info.threshold : 0);
-          if (q.mask) be.mul(q.r, q.r, q.mask);
-          localLosses[s.loss](be, sc, q.r, B, P, q.g, s.sim, lossAcc[i]);
-          if (s.detachTarget) zeroTargetRows(be, q.g, B); // stop-gradient through the target stream
-          if (q.mask) be.mul(q.g, q.g, q.mask);
-          if (surrogate) {
-            be.surrogate(q.d, u, info.threshold, s.surrogate, true);
-            be.mul(q.g, q.g, q.d);
-          }
-          if (info.vMin !== undefined) be.gateBelow(q.g, u, info.vMin); // ∂U/∂W = 0 where the membrane floor holds U
-          const w = this.lossWeights[i];
-          if (w !== 0) layer.accumulateGrad(q.g, w, this.layers[i].grads());
-          if (i + 1 < L) P = nextLayerTargets(s.loss, be, sc, q.r, B, P, s.sim);
-          const out = layer.output();
-          be.axpby(q.count, out, 1, 1);
-          if (!q.sd || !q.mask) return;
-          be.copy(q.sd, out);
-          be.mul(q.sd, q.sd, q.mask);
-          return q.sd;
+        hooks: {
+          beforeStep: () => {
+            P = P0;
+          },
+          afterLayer: (layer) => {
+            const i = layer.index;
+            if (i === L) {
+              // readout: leaky integrator on the last hidden layer's spikes, per-step CE on the input rows
+              const U = layer.voltage();
+              be.axpby(zsum, U, 1, 1);
+              be.softmaxCrossEntropy(lossAcc[L], dz, U, roP, { lossDivisor: B, gradDivisor: B });
+              be.fillRows(dz, B, rows, 0);
+              layer.accumulateGrad(dz, 1, this.readout.grads());
+              return;
+            }
+            const q = st[i], info = this.info[i], u = layer.voltage();
+          // g straight into the layer's gathering buffer where it has one (no copy in accumulateGrad)
+          const g = layer.gradSlot() ?? q.g;
+            if (surrogate) {
+              if (!q.fused) be.surrogate(q.r, u, info.threshold, s.surrogate, false);
+            } else voltageRepresentation(be, q.r, u, s.voltageRelative ? info.threshold : 0);
+            if (q.mask) be.mul(q.r, q.r, q.mask);
+            localLosses[s.loss](be, sc, q.r, B, P, g, s.sim, lossAcc[i]);
+            const out = layer.output();
+            if (surrogate && info.vMin === undefined && be.gradTail) {
+              // target rows, mask, f' and the spike count in one call (the same operations as below)
+              if (!q.fused) be.surrogate(q.d, u, info.threshold, s.surrogate, true);
+              be.gradTail(g, q.d, q.mask, s.detachTarget ? B : rows, q.count, out);
+            } else {
+              if (s.detachTarget) zeroTargetRows(be, g, B); // stop-gradient through the target stream
+              if (q.mask) be.mul(g, g, q.mask);
+              if (surrogate) {
+                if (!q.fused) be.surrogate(q.d, u, info.threshold, s.surrogate, true);
+                be.mul(g, g, q.d);
+              }
+              if (info.vMin !== undefined) be.gateBelow(g, u, info.vMin); // ∂U/∂W = 0 where the membrane floor holds U
+              be.axpby(q.count, out, 1, 1);
+            }
+            const w = this.lossWeights[i];
+            if (w !== 0) layer.accumulateGrad(g, w, this.layers[i].grads());
+            if (i + 1 < L) P = nextLayerTargets(s.loss, be, sc, q.r, B, P, s.sim);
+            if (!q.sd || !q.mask) return;
+            be.copy(q.sd, out);
+            be.mul(q.sd, q.sd, q.mask);
+            return q.sd;
+          },
         },
-      },
-    });
+      });
+    } finally {
+      for (const l of net.layers) l.setStepOutputs(null);
+    }
     this.layers.forEach((layer, i) => {
       this.net.layers[i].finishGrad(layer.grads());
       layer.scaleGrad(1 / T);

@@ -51,8 +51,10 @@ export const PARALLEL_THRESHOLDS = {
   gemmFlops: 2e6,
   /** B·K·N of spikeMatmul / spikeOuter (dense-equivalent size). */
   spikeWork: 4e6,
-  /** Elements of an elementwise kernel. */
-  elements: 1 << 17,
+  /** Elements of an elementwise kernel ([batch, 784] input-sized tensors of MNIST pass it). */
+  elements: 1 << 16,
+  /** Elements (rows × columns) of a row-wise kernel with float64 work per element (row normalisation). */
+  rowElements: 1 << 15,
 };
 
 /**
@@ -447,6 +449,24 @@ export class WasmBackend implements Backend {
     if (out.trace) this.axpby(out.trace.e, out.trace.x, 1, out.trace.decay);
   }
 
+  /** Backend.gradTail in one pass (split over threads as the other elementwise kernels). */
+  gradTail(g: Tensor, d: Tensor, mask: Tensor | null, keepRows: number, count: Tensor | null, s: Tensor | null): void {
+    const k = 'gradTail';
+    const [R, N] = expect2d(k, 'g', g);
+    expectRowRange(k, keepRows, R, R);
+    expectSameSize(k, ['g', 'd'], [g, d]);
+    if (mask) expectSameSize(k, ['g', 'mask'], [g, mask]);
+    if (count) {
+      if (!s) throw new ParameterError('gradTail: count needs s');
+      expectSameSize(k, ['g', 'count', 's'], [g, count, s]);
+    }
+    const args = [
+      this.own(g, k, 'g'), this.own(d, k, 'd'), mask ? this.own(mask, k, 'mask') : 0, keepRows * N,
+      count ? this.own(count, k, 'count') : 0, count ? this.own(s as Tensor, k, 's') : 0,
+    ];
+    this.elementwiseOp(k, args, g.size);
+  }
+
   // ---------------------------------------------------------------- elementwise and reductions
 
   surrogate(out: Tensor, u: Tensor, threshold: number, sg: SurrogateKernelSpec, deriv: boolean): void {
@@ -575,16 +595,17 @@ export class WasmBackend implements Backend {
   normalizeRows(out: Tensor, norms: Tensor, x: Tensor, row0: number, normalize: boolean, eps: number): void {
     const [rows, n] = normalizeDims('normalizeRows', out, norms, x, row0);
     const k = 'normalizeRows';
-    this.k.normalizeRows(this.own(out, k, 'out'), this.own(norms, k, 'norms'), this.own(x, k, 'x'), row0, rows, n, normalize ? 1 : 0, eps);
+    // rows are independent: split by rows over threads (the same values on any thread count)
+    const args = [this.own(out, k, 'out'), this.own(norms, k, 'norms'), this.own(x, k, 'x'), row0, n, normalize ? 1 : 0, eps, 0, 0];
+    this.ranged('normalizeRowsRange', () => args.slice(), 7, 8, rows, 1, this.fanout(rows * n, PARALLEL_THRESHOLDS.rowElements));
   }
 
   normalizeRowsBackward(g: Tensor, x: Tensor, row0: number, dhat: Tensor, norms: Tensor, normalize: boolean): void {
     const k = 'normalizeRowsBackward';
     const [rows, n] = normalizeDims(k, dhat, norms, x, row0);
     expectShape(k, 'g', g, x.shape);
-    this.k.normalizeRowsBackward(
-      this.own(g, k, 'g'), this.own(x, k, 'x'), row0, rows, n, this.own(dhat, k, 'dhat'), this.own(norms, k, 'norms'), normalize ? 1 : 0,
-    );
+    const args = [this.own(g, k, 'g'), this.own(x, k, 'x'), row0, n, this.own(dhat, k, 'dhat'), this.own(norms, k, 'norms'), normalize ? 1 : 0, 0, 0];
+    this.ranged('normalizeRowsBackwardRange', () => args.slice(), 7, 8, rows, 1, this.fanout(rows * n, PARALLEL_THRESHOLDS.rowElements));
   }
 
   softmaxCrossEntropy(loss: Tensor, dy: Tensor | null, y: Tensor, p: Tensor, scales: SoftmaxCEScales = {}): void {

@@ -60,10 +60,13 @@ export interface WasmKernels {
   ): void;
   addScalar(x: number, c: number, lo: number, hi: number): void;
   gateBelow(g: number, u: number, vMin: number, lo: number, hi: number): void;
+  gradTail(g: number, d: number, mask: number, keepEnd: number, count: number, s: number, lo: number, hi: number): void;
   activation(out: number, x: number, kind: number, deriv: number, lo: number, hi: number): void;
   transpose(out: number, x: number, R: number, C: number): void;
   normalizeRows(out: number, norms: number, x: number, row0: number, rows: number, n: number, normalize: number, eps: number): void;
   normalizeRowsBackward(g: number, x: number, row0: number, rows: number, n: number, dhat: number, norms: number, normalize: number): void;
+  normalizeRowsRange(out: number, norms: number, x: number, row0: number, n: number, normalize: number, eps: number, lo: number, hi: number): void;
+  normalizeRowsBackwardRange(g: number, x: number, row0: number, n: number, dhat: number, norms: number, normalize: number, lo: number, hi: number): void;
   softmaxCE(loss: number, dy: number, y: number, p: number, R: number, C: number, gs: number, gd: number, lossDiv: number): void;
   softmaxRows(out: number, x: number, R: number, C: number): void;
   l2PairLoss(loss: number, g: number, r: number, nh: number, n: number): void;
@@ -83,7 +86,7 @@ export interface WasmKernels {
 /** Kernels a worker thread can run, by index (the op id sent over the shared control block). */
 export const THREADED_OPS = [
   'gemm', 'spikeColumns', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
-  'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeRowsNarrow', 'adamStep',
+  'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeRowsNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 

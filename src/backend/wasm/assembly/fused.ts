@@ -51,3 +51,45 @@ export function neuronFused(
     }
   }
 }
+
+/**
+ * The tail of a spiking sigprop hidden layer's step on [lo, hi) (Backend.gradTail): g = 0 from
+ * element keepEnd on (the target-stream rows), g ·= mask (mask ≠ 0), g ·= d, and count += s
+ * (count ≠ 0). The same float32 operations, in the same order, as fill, mul, mul and axpby(1, 1),
+ * in one pass.
+ */
+export function gradTail(g: usize, d: usize, mask: usize, keepEnd: i32, count: usize, s: usize, lo: i32, hi: i32): void {
+  const mid = min(max(keepEnd, lo), hi);
+  if (mask == 0 && count != 0) {
+    // the common case (no dropout mask, spike counts): one loop without branches
+    const one = f32x4.splat(1);
+    let i = lo;
+    for (; i + 4 <= mid; i += 4) {
+      const pg = at(g, i), pc = at(count, i);
+      v128.store(pg, f32x4.mul(v128.load(pg), v128.load(at(d, i))));
+      v128.store(pc, f32x4.add(f32x4.mul(one, v128.load(at(s, i))), f32x4.mul(one, v128.load(pc))));
+    }
+    if (i == mid) {
+      const zero = f32x4.splat(0);
+      for (; i + 4 <= hi; i += 4) {
+        const pc = at(count, i);
+        v128.store(at(g, i), f32x4.mul(zero, v128.load(at(d, i))));
+        v128.store(pc, f32x4.add(f32x4.mul(one, v128.load(at(s, i))), f32x4.mul(one, v128.load(pc))));
+      }
+    }
+    for (; i < hi; i++) {
+      const pg = at(g, i);
+      const v: f32 = i < keepEnd ? load<f32>(pg) : 0;
+      store<f32>(pg, v * load<f32>(at(d, i)));
+      store<f32>(at(count, i), load<f32>(at(s, i)) + load<f32>(at(count, i)));
+    }
+    return;
+  }
+  for (let i = lo; i < hi; i++) {
+    const pg = at(g, i);
+    let v: f32 = i < keepEnd ? load<f32>(pg) : 0;
+    if (mask != 0) v = v * load<f32>(at(mask, i));
+    store<f32>(pg, v * load<f32>(at(d, i)));
+    if (count != 0) store<f32>(at(count, i), load<f32>(at(s, i)) + load<f32>(at(count, i)));
+  }
+}

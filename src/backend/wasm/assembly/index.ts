@@ -13,9 +13,9 @@ export { surrogate, surrogateHasPrimitive } from './surrogate';
 export function heapBase(): usize {
   return __heap_base;
 }
-export { neuronFused } from './fused';
+export { neuronFused, gradTail } from './fused';
 export {
-  addScalar, gateBelow, activation, transpose, normalizeRows, normalizeRowsBackward, softmaxCE, softmaxRows, l2PairLoss, ffGoodness, ffPeerNorm,
+  addScalar, gateBelow, activation, transpose, normalizeRows, normalizeRowsBackward, normalizeRowsRange, normalizeRowsBackwardRange, softmaxCE, softmaxRows, l2PairLoss, ffGoodness, ffPeerNorm,
   sgdStep, momentumStep, adamStep,
 } from './losses';
 export { leakyStep, izhikevichStep, adexStep } from './models';

@@ -292,3 +292,13 @@ export function adamStep(
     st(w, i, ld(w, i) - (lr * (ld(m, i) / c1)) / (Math.sqrt(ld(v, i) / c2) + eps));
   }
 }
+
+/** normalizeRows on the rows [lo, hi) of its R rows (out and norms offset to them): the row split over threads. */
+export function normalizeRowsRange(out: usize, norms: usize, x: usize, row0: i32, n: i32, normalize: i32, eps: f64, lo: i32, hi: i32): void {
+  normalizeRows(out + ((<usize>lo * <usize>n) << 2), norms + (<usize>lo << 2), x, row0 + lo, hi - lo, n, normalize, eps);
+}
+
+/** normalizeRowsBackward on the rows [lo, hi) of its R rows: the row split over threads. */
+export function normalizeRowsBackwardRange(g: usize, x: usize, row0: i32, n: i32, dhat: usize, norms: usize, normalize: i32, lo: i32, hi: i32): void {
+  normalizeRowsBackward(g, x, row0 + lo, hi - lo, n, dhat + ((<usize>lo * <usize>n) << 2), norms + (<usize>lo << 2), normalize);
+}
