@@ -95,7 +95,8 @@ function curveFigure(runs: readonly RuleComparisonRun[], dataset: string, id: st
   const data = runs.map((r, i) => ({
     type: 'scatter', mode: 'lines+markers', name: r.label,
     x: r.testAccuracy.map((_, e) => e + 1), y: r.testAccuracy.map((a) => 100 * a),
-    line: { color: colour(i), width: 2 }, marker: { size: 5 },
+    // spiking networks dashed, so that a colour the palette repeats past ten rules still tells two lines apart
+    line: { color: colour(i), width: 2, dash: r.network === 'spiking' ? 'dash' : 'solid' }, marker: { size: 5 },
     hovertemplate: `${r.label}<br>epoch %{x}: %{y:.2f}%<extra></extra>`,
   }));
   const legendRows = Math.ceil(runs.length / 3);
@@ -107,7 +108,7 @@ function curveFigure(runs: readonly RuleComparisonRun[], dataset: string, id: st
   if (epochs <= 20) layout.xaxis = { ...(layout.xaxis as object), dtick: 1 };
   return {
     id, data, heightPx, layout,
-    caption: 'Every rule on the same data split; accuracy measured on the test set after each epoch.',
+    caption: 'Every rule on the same data split; accuracy measured on the test set after each epoch. Solid: rate networks; dashed: spiking networks.',
   };
 }
 
@@ -126,7 +127,7 @@ export function buildRuleComparisonPage(results: RuleComparisonResults): ReportP
     results.command ? `Command: ${results.command}` : '',
     results.started ? `Started: ${results.started}` : '',
     results.machine ? `Machine: ${results.machine}` : '',
-    'Peak RSS is the whole process (the dataset in memory included); the memory-vs-T columns come from short runs of the spiking rules at each T.',
+    'Seconds per epoch are wall time of the epoch\'s training and its test evaluation. Peak RSS is the whole process (the dataset in memory included); the memory-vs-T columns come from short runs of the spiking rules at each T.',
   ].filter(Boolean);
   sections.push({ title: 'How this was measured', blocks: notes.map((text) => ({ kind: 'text' as const, text })) });
   return { title: 'Learning rules compared', subtitle: `${results.runs.length} runs`, sections };
