@@ -66,7 +66,7 @@ import { Network } from '../engine/network.js';
 import { ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseChain } from './dense.js';
-import { argmaxRows, lossAccumulator, oneHotTargets, readLoss, softmaxCE, softmaxCELabels } from './losses.js';
+import { argmaxRows, countCorrect, lossAccumulator, oneHotTargets, readLoss, softmaxCE, softmaxCELabels } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -529,9 +529,7 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     });
     this.readout.step(step);
     this.stats.push({ layer: L, label: `readout (leaky, ${C})`, weightNorm: this.readout.weightNorm(), learningRate: this.readout.opt.learningRate });
-    const pred = argmaxRows(be.read(zsum), B, C);
-    let correct = 0;
-    for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
+    const correct = countCorrect(be.read(zsum), labels, C);
     const lossSum = readLoss(be, lossAcc);
     return { loss: lossSum / T, layerLosses: [lossSum / T], accuracy: correct / B };
   }

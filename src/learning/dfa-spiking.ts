@@ -24,7 +24,7 @@
 import type { ExperimentConfig } from '../config/types.js';
 import { checkNumber } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { lossAccumulator, readLoss } from './losses.js';
+import { lossAccumulator, oneHotTargets, readLoss } from './losses.js';
 import type { BatchResult, RuleContext, TrainingRule } from './rule.js';
 import { dropoutMaskTensor } from './sigprop-common.js';
 import { SpikingForwardRule } from './spiking-forward-common.js';
@@ -77,7 +77,7 @@ export class SpikingDfa extends SpikingForwardRule implements TrainingRule {
     }));
     const eps = sc.get('eps', [B, C]);
     const zsum = sc.zeros('zsum', [B, C]);
-    const P = this.oneHot('P', labels);
+    const P = oneHotTargets(this.sc, labels, this.readout.outSize, 'P');
     const loss = lossAccumulator(sc, 'loss');
     for (const l of this.chain()) l.zeroGrad();
     net.run({

@@ -28,7 +28,7 @@ import { Network } from '../engine/network.js';
 import type { Layer, LayerSpec } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
-import { argmaxRows, lossAccumulator, readLoss } from './losses.js';
+import { argmaxRows, countCorrect, lossAccumulator, readLoss } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -164,10 +164,7 @@ export class ForwardForward implements TrainingRule {
     let accuracy: number | undefined;
     if (nn) {
       layerLosses.push(readLoss(be, clsLoss));
-      const pred = argmaxRows(be.read(logits as Tensor), B, C);
-      let correct = 0;
-      for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
-      accuracy = correct / B;
+      accuracy = countCorrect(be.read(logits as Tensor), labels, C) / B;
       this.classifier.forEach((c, j) => this.stats.push({ layer: L + j, label: `${c.name} (linear, ${C})`, weightNorm: c.weightNorm(), learningRate: c.opt.learningRate }));
     }
     return { loss: layerLosses.reduce((a, b) => a + b, 0), layerLosses, ...(accuracy === undefined ? {} : { accuracy }) };

@@ -40,7 +40,7 @@ import { Network } from '../engine/network.js';
 import { ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
-import { argmaxRows, lossAccumulator, readLoss, sameClassTargets, similarityCE } from './losses.js';
+import { argmaxRows, countCorrect, lossAccumulator, readLoss, sameClassTargets, similarityCE } from './losses.js';
 import { inputRowTargets } from './sigprop-common.js';
 import { scheduledLearningRate } from './optimizers.js';
 import { DivergenceError, type BatchResult, type LayerStats, type RuleContext, type TrainingRule } from './rule.js';
@@ -211,12 +211,7 @@ export class HebbianSigprop implements TrainingRule {
         be.sumRows(dst.b, Dall, alpha, 1);
       }
     });
-    let correct = 0;
-    if (readout) {
-      const n = readout.outSize;
-      const pred = argmaxRows(be.read(this.net.layers[L - 1].inputCurrent()).subarray(0, B * n), B, n);
-      for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
-    }
+    const correct = readout ? countCorrect(be.read(this.net.layers[L - 1].inputCurrent()), labels, readout.outSize) : 0;
     if (viaOpt) this.layers.forEach((l) => l.step(step));
     else if (s.predict === 'readout') this.layers[L - 1].step(step);
     if (s.hebbNorm) this.layers.forEach((l, i) => (i < L - 1 || s.predict !== 'readout') && this.renormalize(l, i));

@@ -141,10 +141,8 @@ export function softmaxCE(be: Backend, z: Tensor, P: Tensor, dz: Tensor | null, 
 export function softmaxCELabels(
   be: Backend, sc: Scratch, z: Tensor, labels: ArrayLike<number>, dz: Tensor | null,
 ): { loss: number; correct: number } {
-  const [B, C] = z.shape;
-  const pred = argmaxRows(be.read(z), B, C);
-  let correct = 0;
-  for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
+  const C = z.shape[1];
+  const correct = countCorrect(be.read(z), labels, C);
   const loss = lossAccumulator(sc, 'ce.loss');
   softmaxCE(be, z, oneHotTargets(sc, labels, C), dz, loss);
   return { loss: readLoss(be, loss), correct };
@@ -168,6 +166,14 @@ export function lossValue(sc: Scratch, run: (loss: Tensor) => void, name = 'loss
   const loss = lossAccumulator(sc, name);
   run(loss);
   return readLoss(sc.backend, loss);
+}
+
+/** How many of the first B = labels.length rows of scores [B, C] have their argmax at the row's label. */
+export function countCorrect(scores: Float32Array, labels: ArrayLike<number>, C: number): number {
+  const B = labels.length, pred = argmaxRows(scores, B, C);
+  let correct = 0;
+  for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
+  return correct;
 }
 
 /** Row-wise argmax of a [B, C] matrix. */

@@ -54,7 +54,7 @@ import type { Encoder } from '../encoders.js';
 import { checkNumber, checkOneOf, ParameterError } from '../errors.js';
 import { Rng, type RngState } from '../rng.js';
 import type { Tensor } from '../tensor.js';
-import { lossAccumulator, readLoss } from './losses.js';
+import { lossAccumulator, oneHotTargets, readLoss } from './losses.js';
 import type { BatchResult, RuleContext, TrainingRule } from './rule.js';
 import { dropoutMaskTensor } from './sigprop-common.js';
 import { SpikingForwardRule } from './spiking-forward-common.js';
@@ -137,7 +137,7 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
     const L = this.layers.length, C = this.readout.outSize, n0 = this.stepInputSize;
     const seed = new Rng(this.ctx.rng.nextU32()).getState();
     const masks = this.layers.map((l, i) => dropoutMaskTensor(be, sc, this.ctx.rng, `m${i}`, B, B, l.outSize, s.dropout));
-    const P = this.oneHot('P', labels);
+    const P = oneHotTargets(this.sc, labels, this.readout.outSize, 'P');
     const clean = this.pass('c', x, B, seed.s, masks, null);
     // e = softmax(z) − P on the average membrane z = Σ_t U_o / T; the reported loss is CE(z)
     const z = sc.get('z', [B, C]), e = sc.get('e', [B, C]);

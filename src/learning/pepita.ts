@@ -60,7 +60,7 @@ import type { Layer } from '../engine/layer.js';
 import { checkNumber, checkOneOf, ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseChain } from './dense.js';
-import { argmaxRows, lossAccumulator, oneHotTargets, readLoss } from './losses.js';
+import { argmaxRows, countCorrect, lossAccumulator, oneHotTargets, readLoss } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -365,9 +365,7 @@ export class PepitaRule implements TrainingRule {
       const out = this.net.layers[i].output();
       return be.sum(out) / out.size;
     });
-    const pred = argmaxRows(be.read(this.net.layers[L].voltage()), B, C);
-    let correct = 0;
-    for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
+    const correct = countCorrect(be.read(this.net.layers[L].voltage()), labels, C);
     if (!mirrorOnly) {
       // x_mod = x ± F·e
       const xmod = sc.get('pep.xmod', [B, K]);

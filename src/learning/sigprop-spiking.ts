@@ -30,7 +30,7 @@ import { Network } from '../engine/network.js';
 import { initRecurrent, type LayerSpec, type Recurrence } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
-import { argmaxRows, lossAccumulator, readLoss } from './losses.js';
+import { argmaxRows, countCorrect, lossAccumulator, readLoss } from './losses.js';
 import type { BatchResult, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -117,8 +117,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
       return d;
     });
     this.readout = new DenseParams(ctx.backend, ctx.rng, 'readout', fanIn, s.outputSize, s);
-    const lastParams = specsParams(specs[specs.length - 1], s.dtMs);
-    this.readoutBeta = s.readoutBeta ?? (typeof lastParams.beta === 'number' ? lastParams.beta : 0.9);
+    this.readoutBeta = readoutBeta(s, specs);
     const tensors = [...this.layers, this.readout].map((d) => d.tensors());
     this.net = new Network(
       ctx.backend,
@@ -189,9 +188,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     const L = this.layers.length, C = this.readout.outSize;
     this.readout.step(step);
     this.stats.push({ layer: L, label: `readout (leaky, ${C})`, weightNorm: this.readout.weightNorm(), learningRate: this.readout.opt.learningRate });
-    const pred = argmaxRows(be.read(w.zsum).subarray(0, B * C), B, C);
-    let correct = 0;
-    for (let b = 0; b < B; b++) if (pred[b] === labels[b]) correct++;
+    const correct = countCorrect(be.read(w.zsum), labels, C);
     const layerLosses = [...w.layerLosses];
     if (targetLoss) layerLosses.unshift(targetLoss);
     return { loss: layerLosses.reduce((a, b) => a + b, 0), layerLosses, accuracy: correct / B };
@@ -365,9 +362,13 @@ function headSum(v: Float32Array, head: number): [number, number] {
 }
 
 /** A layer spec's resolved model parameters (for defaults taken from them, e.g. the readout β). */
-function specsParams(spec: LayerSpec, dtMs: number): Record<string, unknown> {
-  const model = typeof spec.model === 'string' || spec.model === undefined ? getModel(spec.model ?? 'lif') : spec.model;
-  return model.resolve(spec.params as never, dtMs) as Record<string, unknown>;
+/** The spiking readout's membrane decay: ruleParams.readoutBeta, else the last hidden layer's β (0.9 for a model without one). */
+export function readoutBeta(s: RuleSettings, specs: readonly LayerSpec[]): number {
+  if (s.readoutBeta !== undefined) return s.readoutBeta;
+  const last = specs[specs.length - 1];
+  const model = typeof last.model === 'string' || last.model === undefined ? getModel(last.model ?? 'lif') : last.model;
+  const beta = (model.resolve(last.params as never, s.dtMs) as { beta?: unknown }).beta;
+  return typeof beta === 'number' ? beta : 0.9;
 }
 
 /** Names of the registered models spiking sigprop can train (those declaring an input response). */

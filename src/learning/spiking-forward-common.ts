@@ -10,19 +10,17 @@
  * or fed from pre-encoded rasters ('raster'). Every tensor the rules hold is [rows, n] or a weight:
  * memory is flat in T.
  */
-import { getModel } from '../../models/registry.js';
-import { layerModel } from '../config/inline-model.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { makeStepSource, type Encoder, type StepSource } from '../encoders.js';
 import { Network } from '../engine/network.js';
-import type { LayerSpec } from '../engine/layer.js';
 import { checkNumber, ParameterError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseChain } from './dense.js';
-import { argmaxRows } from './losses.js';
+import { argmaxRows, countCorrect } from './losses.js';
 import type { LayerStats, RuleContext } from './rule.js';
 import { Scratch } from './scratch.js';
+import { hiddenSpecs, readoutBeta } from './sigprop-spiking.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 
 /** Per hidden layer: threshold θ of the surrogate f'(U − θ), membrane floor, label for reports. */
@@ -71,20 +69,13 @@ export abstract class SpikingForwardRule {
         if (l[key] !== undefined) throw new ParameterError(`layers[${i}].${key} cannot be used with spiking ${rule}: it trains feed-forward projections only; drop it or use rule "sigprop"`);
       }
     });
-    const specs: LayerSpec[] = s.hidden.map((l, i) => {
-      const model = layerModel(l.model ?? 'lif');
-      if (typeof model === 'string') getModel(model);
-      return { size: l.size, model, params: l.params, propagation: 'event', name: `layer${i}` };
-    });
+    const specs = hiddenSpecs(s); // feed-forward only (refused above otherwise)
     this.stepInputSize = s.encoder === 'raster' ? ctx.inputSize / s.steps : ctx.inputSize;
     this.sc = new Scratch(ctx.backend);
     const roLr = config.ruleParams?.readoutLearningRate;
     ({ layers: this.layers, readout: this.readout } = denseChain(ctx.backend, ctx.rng, s, this.stepInputSize,
       roLr === undefined ? s.learningRate : checkNumber('ruleParams.readoutLearningRate', roLr, { min: 0, minExclusive: true })));
-    const last = specs[specs.length - 1];
-    const lastModel = typeof last.model === 'string' ? getModel(last.model) : (last.model as ReturnType<typeof getModel>);
-    const lastParams = lastModel.resolve(last.params as never, s.dtMs) as { beta?: unknown };
-    this.readoutBeta = s.readoutBeta ?? (typeof lastParams.beta === 'number' ? lastParams.beta : 0.9);
+    this.readoutBeta = readoutBeta(s, specs);
     this.net = new Network(
       ctx.backend,
       { inputSize: this.stepInputSize, dtMs: s.dtMs, layers: [...specs, { size: s.outputSize, model: 'li', params: { beta: this.readoutBeta }, propagation: 'event', name: 'readout' }] },
@@ -117,22 +108,9 @@ export abstract class SpikingForwardRule {
     return makeStepSource(this.settings, { backend: this.ctx.backend, rng }, x, B, NO_TARGETS, 0, this.stepInputSize, enc);
   }
 
-  /** One-hot targets [B, C] as the scratch tensor `name`. */
-  protected oneHot(name: string, labels: ArrayLike<number>): Tensor {
-    const C = this.readout.outSize, P = new Float32Array(labels.length * C);
-    for (let b = 0; b < labels.length; b++) P[b * C + labels[b]] = 1;
-    const t = this.sc.get(name, [labels.length, C]);
-    this.ctx.backend.write(t, P);
-    return t;
-  }
-
   /** Fraction of rows of z [B, C] (host copy) whose argmax is the label. */
   protected accuracy(z: Tensor, labels: ArrayLike<number>): number {
-    const B = labels.length, C = this.readout.outSize;
-    const pred = argmaxRows(this.ctx.backend.read(z).subarray(0, B * C), B, C);
-    let ok = 0;
-    for (let b = 0; b < B; b++) if (pred[b] === labels[b]) ok++;
-    return ok / B;
+    return countCorrect(this.ctx.backend.read(z), labels, this.readout.outSize) / labels.length;
   }
 
   /** Per-layer statistics from the hidden layers' spike counts [B, n] of the last window. */
