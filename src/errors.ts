@@ -82,3 +82,10 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
   }
   return value as T;
 }
+
+/** Validate an optional boolean setting: `dflt` when undefined, else it must be true or false. */
+export function checkBoolean(name: string, value: unknown, dflt: boolean): boolean {
+  if (value === undefined) return dflt;
+  if (typeof value !== 'boolean') throw new ParameterError(`${name} = ${JSON.stringify(value)} must be true or false`);
+  return value;
+}

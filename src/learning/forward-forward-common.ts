@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { ExperimentConfig } from '../config/types.js';
-import { checkNumber, checkOneOf, ParameterError } from '../errors.js';
+import { checkBoolean, checkNumber, checkOneOf, ParameterError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import type { Scratch } from './scratch.js';
@@ -28,11 +28,6 @@ export interface FfSettings {
   spikeGoodness: 'surrogate' | 'count';
 }
 
-function bool(name: string, v: unknown, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new ParameterError(`${name} = ${JSON.stringify(v)} must be true or false`);
-  return v;
-}
 
 /** Read and check the ff* keys of config.ruleParams (the other keys are resolveRuleSettings' business); defaultGoodness: 'sum' (rate) or 'mean' (spiking). */
 export function resolveFfSettings(
@@ -40,7 +35,7 @@ export function resolveFfSettings(
 ): FfSettings {
   const p = config.ruleParams ?? {};
   if (hiddenLayers < 1) throw new ParameterError('Forward-Forward needs at least one hidden layer: layers = [{ size: 1000 }, { size: 10 }] (the last entry is the number of classes)');
-  const skipFirst = bool('ruleParams.ffSkipFirst', p.ffSkipFirst, hiddenLayers >= 2);
+  const skipFirst = checkBoolean('ruleParams.ffSkipFirst', p.ffSkipFirst, hiddenLayers >= 2);
   if (skipFirst && hiddenLayers < 2) throw new ParameterError('ruleParams.ffSkipFirst = true needs 2 or more hidden layers (with one, no layer would be left to predict with)');
   return {
     goodness: checkOneOf('ruleParams.ffGoodness', p.ffGoodness ?? defaultGoodness, ['sum', 'mean'] as const),
@@ -51,10 +46,10 @@ export function resolveFfSettings(
     embed: checkOneOf('ruleParams.ffEmbed', p.ffEmbed ?? 'replace', ['replace', 'prepend'] as const),
     peerNorm: checkNumber('ruleParams.ffPeerNorm', p.ffPeerNorm ?? 0, { min: 0 }),
     peerMomentum: checkNumber('ruleParams.ffPeerMomentum', p.ffPeerMomentum ?? 0.9, { min: 0, max: 1, maxExclusive: true }),
-    straightThrough: bool('ruleParams.ffStraightThrough', p.ffStraightThrough, true),
+    straightThrough: checkBoolean('ruleParams.ffStraightThrough', p.ffStraightThrough, true),
     classifierLr: checkNumber('ruleParams.ffClassifierLr', p.ffClassifierLr ?? 10 * learningRate, { min: 0, minExclusive: true }),
     classifierDecay: checkNumber('ruleParams.ffClassifierDecay', p.ffClassifierDecay ?? 10 * weightDecay, { min: 0 }),
-    cooldown: bool('ruleParams.ffCooldown', p.ffCooldown, false),
+    cooldown: checkBoolean('ruleParams.ffCooldown', p.ffCooldown, false),
     spikeGoodness: checkOneOf('ruleParams.ffSpikeGoodness', p.ffSpikeGoodness ?? 'surrogate', ['surrogate', 'count'] as const),
   };
 }

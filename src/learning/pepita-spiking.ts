@@ -51,7 +51,7 @@
  */
 import type { ExperimentConfig } from '../config/types.js';
 import type { Encoder } from '../encoders.js';
-import { checkNumber, checkOneOf, ParameterError } from '../errors.js';
+import { checkBoolean, checkNumber, checkOneOf, ParameterError } from '../errors.js';
 import { Rng, type RngState } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { lossAccumulator, oneHotTargets, readLoss } from './losses.js';
@@ -74,16 +74,10 @@ export function resolveSpikingPepitaSettings(config: ExperimentConfig): SpikingP
   const p = config.ruleParams ?? {};
   const sign = p.modulationSign ?? 1;
   if (sign !== 1 && sign !== -1) throw new ParameterError(`ruleParams.modulationSign = ${JSON.stringify(sign)} must be 1 (x + F·e) or -1 (x − F·e)`);
-  const center = p.centerDifference ?? true;
-  if (typeof center !== 'boolean') throw new ParameterError(`ruleParams.centerDifference = ${JSON.stringify(center)} must be true or false`);
   return {
     fScale: checkNumber('ruleParams.fScale', p.fScale ?? 0.05, { min: 0, minExclusive: true }),
-    centerDifference: center,
-    antithetic: (() => {
-      const a = p.antithetic ?? false;
-      if (typeof a !== 'boolean') throw new ParameterError(`ruleParams.antithetic = ${JSON.stringify(a)} must be true or false`);
-      return a;
-    })(),
+    centerDifference: checkBoolean('ruleParams.centerDifference', p.centerDifference, true),
+    antithetic: checkBoolean('ruleParams.antithetic', p.antithetic, false),
     lastError: checkOneOf('ruleParams.lastError', p.lastError ?? 'modulated', ['modulated', 'clean'] as const),
     modulationSign: sign,
   };

@@ -57,7 +57,7 @@ import type { Backend } from '../backend/backend.js';
 import type { ExperimentConfig } from '../config/types.js';
 import type { Network } from '../engine/network.js';
 import type { Layer } from '../engine/layer.js';
-import { checkNumber, checkOneOf, ParameterError } from '../errors.js';
+import { checkBoolean, checkNumber, checkOneOf, ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseChain } from './dense.js';
 import { argmaxRows, countCorrect, lossAccumulator, oneHotTargets, readLoss } from './losses.js';
@@ -87,20 +87,15 @@ export interface PepitaSettings {
   preMirror: number;
 }
 
-function flag(name: string, v: unknown, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new ParameterError(`${name} = ${JSON.stringify(v)} must be true or false`);
-  return v;
-}
 
 /** Resolve and validate PEPITA's ruleParams (ParameterError naming the field and what is allowed). */
 export function resolvePepitaSettings(config: ExperimentConfig): PepitaSettings {
   const p = config.ruleParams ?? {};
-  const mirror = flag('ruleParams.mirror', p.mirror, false);
+  const mirror = checkBoolean('ruleParams.mirror', p.mirror, false);
   const sign = p.modulationSign ?? (mirror ? -1 : 1);
   if (sign !== 1 && sign !== -1) throw new ParameterError(`ruleParams.modulationSign = ${JSON.stringify(sign)} must be 1 (x + F·e) or -1 (x − F·e)`);
   const update = checkOneOf('ruleParams.pepitaUpdate', p.pepitaUpdate ?? 'pepita', ['pepita', 'hebbian', 'time-local'] as const);
-  const mempepita = flag('ruleParams.mempepita', p.mempepita, false);
+  const mempepita = checkBoolean('ruleParams.mempepita', p.mempepita, false);
   if (mempepita && update === 'time-local') {
     throw new ParameterError("ruleParams.mempepita = true cannot be used with ruleParams.pepitaUpdate = 'time-local': the time-local variant updates during each pass and stores no activations; drop mempepita");
   }
@@ -111,7 +106,7 @@ export function resolvePepitaSettings(config: ExperimentConfig): PepitaSettings 
     lastError: checkOneOf('ruleParams.lastError', p.lastError ?? 'modulated', ['modulated', 'clean'] as const),
     modulationSign: sign,
     update,
-    normalizeActivations: flag('ruleParams.normalizeActivations', p.normalizeActivations, false),
+    normalizeActivations: checkBoolean('ruleParams.normalizeActivations', p.normalizeActivations, false),
     mempepita,
     mirror,
     mirrorLearningRate: checkNumber('ruleParams.mirrorLearningRate', p.mirrorLearningRate ?? 0.1, { min: 0, minExclusive: true }),

@@ -4,7 +4,7 @@
  * extras come from `config.ruleParams`; unknown keys there are rejected.
  */
 import type { ExperimentConfig, LayerConfig } from '../config/types.js';
-import { checkNumber, checkOneOf, ParameterError } from '../errors.js';
+import { checkBoolean, checkNumber, checkOneOf, ParameterError } from '../errors.js';
 import { getSurrogate } from '../../surrogates/registry.js';
 import type { Surrogate } from '../../surrogates/types.js';
 import { DEFAULT_NORM_EPS, type SimilarityOptions } from './losses.js';
@@ -98,11 +98,6 @@ function rp(config: ExperimentConfig): Record<string, unknown> {
   return p;
 }
 
-function bool(name: string, v: unknown, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new ParameterError(`${name} = ${JSON.stringify(v)} must be true or false`);
-  return v;
-}
 
 /** Default learning rate per optimiser. */
 const DEFAULT_LR: Record<string, number> = { sgd: 0.05, momentum: 0.01, adam: 1e-3 };
@@ -122,7 +117,7 @@ export function resolveRuleSettings(config: ExperimentConfig): RuleSettings {
     loss: checkOneOf('loss', config.loss ?? 'simce', ['simce', 'l2', 'classce'] as const),
     sim: {
       temperature: checkNumber('ruleParams.temperature', p.temperature ?? 0.1, { min: 0, minExclusive: true }),
-      normalize: bool('ruleParams.normalize', p.normalize, true),
+      normalize: checkBoolean('ruleParams.normalize', p.normalize, true),
       normEps: checkNumber('ruleParams.normEps', p.normEps ?? DEFAULT_NORM_EPS, { min: 0 }),
     },
     predict: checkOneOf('ruleParams.predict', p.predict ?? 'readout', ['readout', 'classSignal'] as const),
@@ -130,7 +125,7 @@ export function resolveRuleSettings(config: ExperimentConfig): RuleSettings {
     targetScale: checkNumber('ruleParams.targetScale', p.targetScale ?? 1, { min: 0 }),
     targetBias: checkNumber('ruleParams.targetBias', p.targetBias ?? -1.5),
     targetLearningRate: checkNumber('ruleParams.targetLearningRate', p.targetLearningRate ?? learningRate, { min: 0, minExclusive: true }),
-    detachTarget: bool('ruleParams.detachTarget', p.detachTarget, false),
+    detachTarget: checkBoolean('ruleParams.detachTarget', p.detachTarget, false),
     optimizer,
     learningRate,
     momentum: checkNumber('momentum', config.momentum ?? 0.9, { min: 0, max: 1, maxExclusive: true }),
@@ -147,8 +142,8 @@ export function resolveRuleSettings(config: ExperimentConfig): RuleSettings {
     initScale: checkNumber('ruleParams.initScale', p.initScale ?? 1, { min: 0, minExclusive: true }),
     readoutBeta: p.readoutBeta === undefined ? undefined : checkNumber('ruleParams.readoutBeta', p.readoutBeta, { min: 0, max: 1 }),
     eta: checkNumber('ruleParams.eta', p.eta ?? 0.01, { min: 0, minExclusive: true }),
-    hebbNorm: bool('ruleParams.hebbNorm', p.hebbNorm, false),
-    voltageRelative: bool('ruleParams.voltageRelative', p.voltageRelative, false),
+    hebbNorm: checkBoolean('ruleParams.hebbNorm', p.hebbNorm, false),
+    voltageRelative: checkBoolean('ruleParams.voltageRelative', p.voltageRelative, false),
     dropout: checkNumber('ruleParams.dropout', p.dropout ?? 0, { min: 0, max: 1, maxExclusive: true }),
     inputDropout: checkNumber('ruleParams.inputDropout', p.inputDropout ?? 0, { min: 0, max: 1, maxExclusive: true }),
     hebbPost: checkOneOf('ruleParams.hebbPost', p.hebbPost ?? 'delta', ['delta', 'contrastive', 'similarity'] as const),
