@@ -127,19 +127,24 @@ export class DenseParams {
   }
 }
 
-/**
- * The dense parameters of an MLP-shaped network: one DenseParams per hidden layer of `s` ('layer<i>')
- * and the readout ('readout'), drawn from `rng` in that order; `readoutLearningRate` sets the
- * readout's own base rate.
- */
-export function denseChain(
-  backend: Backend, rng: Rng, s: RuleSettings, inSize: number, readoutLearningRate: number = s.learningRate,
-): { layers: DenseParams[]; readout: DenseParams } {
+/** One DenseParams per hidden layer of `s` ('layer<i>'), the first fed by `inSize` inputs, drawn from `rng` in order. */
+export function denseLayers(backend: Backend, rng: Rng, s: RuleSettings, inSize: number): DenseParams[] {
   let fanIn = inSize;
-  const layers = s.hidden.map((l, i) => {
+  return s.hidden.map((l, i) => {
     const d = new DenseParams(backend, rng, `layer${i}`, fanIn, l.size, s);
     fanIn = l.size;
     return d;
   });
+}
+
+/**
+ * The dense parameters of an MLP-shaped network: denseLayers, then the readout ('readout'), drawn
+ * from `rng` in that order; `readoutLearningRate` sets the readout's own base rate.
+ */
+export function denseChain(
+  backend: Backend, rng: Rng, s: RuleSettings, inSize: number, readoutLearningRate: number = s.learningRate,
+): { layers: DenseParams[]; readout: DenseParams } {
+  const layers = denseLayers(backend, rng, s, inSize);
+  const fanIn = layers.length ? layers[layers.length - 1].outSize : inSize;
   return { layers, readout: new DenseParams(backend, rng, 'readout', fanIn, s.outputSize, s, readoutLearningRate) };
 }

@@ -28,7 +28,7 @@ import { ParameterError } from '../errors.js';
 import { Network } from '../engine/network.js';
 import type { Layer } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
-import { DenseParams } from './dense.js';
+import { DenseParams, denseLayers } from './dense.js';
 import { argmaxRows, lossAccumulator, readLoss } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
@@ -74,12 +74,7 @@ export class SpikingForwardForward implements TrainingRule {
     specs.forEach((sp, i) => {
       if (sp.recurrent || sp.delays !== undefined) throw new ParameterError(`layers[${i}]: recurrent projections and delays are not implemented for Forward-Forward; leave out layers[${i}].recurrent and .delays`);
     });
-    let fanIn = this.inputWidth;
-    this.layers = s.hidden.map((l, i) => {
-      const d = new DenseParams(ctx.backend, ctx.rng, `layer${i}`, fanIn, l.size, s);
-      fanIn = l.size;
-      return d;
-    });
+    this.layers = denseLayers(ctx.backend, ctx.rng, s, this.inputWidth);
     this.net = new Network(ctx.backend, { inputSize: this.inputWidth, dtMs: s.dtMs, layers: specs }, ctx.rng, this.layers.map((d) => d.tensors()));
     this.info = this.net.layers.map((layer, i) => {
       if (!layer.model.inputResponse || !layer.model.threshold) {

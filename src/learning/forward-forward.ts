@@ -27,7 +27,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import { Network } from '../engine/network.js';
 import type { Layer, LayerSpec } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
-import { DenseParams } from './dense.js';
+import { DenseParams, denseLayers } from './dense.js';
 import { argmaxRows, countCorrect, lossAccumulator, readLoss } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
@@ -65,12 +65,7 @@ export class ForwardForward implements TrainingRule {
     this.sc = new Scratch(be);
     this.epochs = config.epochs ?? 1;
     this.inputWidth = embeddedWidth(ctx.inputSize, C, ff.embed);
-    let fanIn = this.inputWidth;
-    this.layers = s.hidden.map((l, i) => {
-      const d = new DenseParams(be, rng, `layer${i}`, fanIn, l.size, s);
-      fanIn = l.size;
-      return d;
-    });
+    this.layers = denseLayers(be, rng, s, this.inputWidth);
     this.thresholds = s.hidden.map((l) => ff.threshold ?? (ff.goodness === 'sum' ? l.size : 1));
     this.predicting = predictingLayers(this.layers.length, ff.skipFirst);
     const cs = { ...s, weightDecay: ff.classifierDecay };
