@@ -261,8 +261,8 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
               return;
             }
             const q = st[i], info = this.info[i], u = layer.voltage();
-          // g straight into the layer's gathering buffer where it has one (no copy in accumulateGrad)
-          const g = layer.gradSlot() ?? q.g;
+            // g straight into the layer's gathering buffer where it has one (no copy in accumulateGrad)
+            const g = layer.gradSlot() ?? q.g;
             if (surrogate) {
               if (!q.fused) be.surrogate(q.r, u, info.threshold, s.surrogate, false);
             } else voltageRepresentation(be, q.r, u, s.voltageRelative ? info.threshold : 0);
