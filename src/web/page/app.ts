@@ -78,9 +78,9 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['lasso2d', 'select2d'] };
 const FONT = { family: 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', size: 12, color: '#1d2330' };
 const baseLayout = (title: string) => ({
-  title: { text: title, font: { size: 14 }, x: 0.02 },
-  font: FONT, margin: { l: 62, r: 16, t: 40, b: 48 }, paper_bgcolor: '#fff', plot_bgcolor: '#fff',
-  legend: { orientation: 'h', x: 0, y: -0.22 },
+  title: { text: title, font: { size: 14 }, x: 0.01, xanchor: 'left', y: 0.98, yanchor: 'top' },
+  font: FONT, margin: { l: 62, r: 16, t: 58, b: 48 }, paper_bgcolor: '#fff', plot_bgcolor: '#fff',
+  legend: { orientation: 'h', x: 1, xanchor: 'right', y: 1.02, yanchor: 'bottom', bgcolor: 'rgba(255,255,255,0)' },
 });
 
 /** Status line: backend, epoch, batch, samples/s, accuracy. */
@@ -174,19 +174,11 @@ function drawRecording(r: LiveRecording): void {
   const traces: object[] = r.voltage.map((v, i) => ({
     x: r.timeMs, y: v.values, name: `neuron ${v.neuron}`, mode: 'lines', line: { color: TRACE_COLORS[i % TRACE_COLORS.length], width: 1.6, shape: 'hv' },
   }));
-  // spike marks above each trace's panel: the times a traced neuron fired
-  r.voltage.forEach((v, i) => {
-    const times = r.spikeTimesMs[v.neuron] ?? [];
-    if (times.length) {
-      traces.push({ x: times, y: times.map(() => r.threshold * 1.02), mode: 'markers', showlegend: false, hoverinfo: 'x',
-        marker: { symbol: 'line-ns-open', size: 9, color: TRACE_COLORS[i % TRACE_COLORS.length] } });
-    }
-  });
   const tMax = r.timeMs.length ? r.timeMs[r.timeMs.length - 1] + r.dtMs : 1;
   void Plotly.react($('plot-traces'), traces, {
-    ...baseLayout(`Voltage traces — ${r.layerName}, test sample ${r.sample} (label ${r.label}, predicted ${r.predicted})`),
+    ...baseLayout(`Voltage — ${r.layerName}, test sample ${r.sample} (label ${r.label}, predicted ${r.predicted})`),
     xaxis: { title: { text: 'time (ms)' }, range: [0, tMax], gridcolor: '#eef0f4' },
-    yaxis: { title: { text: 'membrane potential U (threshold θ = ' + r.threshold + ')' }, gridcolor: '#eef0f4' },
+    yaxis: { title: { text: `U (model units, θ = ${r.threshold})` }, gridcolor: '#eef0f4' },
     shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: r.threshold, y1: r.threshold, line: { color: '#9aa3b2', width: 1, dash: 'dash' } }],
   }, PLOT_CONFIG);
   live.draws.traces++;
