@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
-import { BROWSER_SHIMS, buildBrowserBundle, buildPageScript, KERNELS_WASM, ROOT, writeBrowserBuild } from '../src/web/build.js';
+import { BROWSER_SHIMS, buildBrowserBundle, buildPageScript, KERNELS_WASM, modulePath, ROOT, writeBrowserBuild } from '../src/web/build.js';
 import { sha256 } from '../src/sha256.js';
 import { decodeImageSubset, encodeImageSubset, imageSubsetSplit } from '../src/data/mnist-subset.js';
 import { DataError } from '../src/errors.js';
@@ -40,8 +40,8 @@ describe('browser bundle', () => {
 
   it('each Node-only module and its browser stand-in export the same names', async () => {
     for (const [nodePath, shimPath] of Object.entries(BROWSER_SHIMS)) {
-      const real = await import(pathToFileURL(join(ROOT, nodePath)).href);
-      const shim = await import(pathToFileURL(join(ROOT, shimPath)).href);
+      const real = await import(pathToFileURL(modulePath(nodePath)).href);
+      const shim = await import(pathToFileURL(modulePath(shimPath)).href);
       // wasmCandidates lists file paths on disk: Node only
       expect(Object.keys(shim).sort(), `${shimPath} vs ${nodePath}`).toEqual(Object.keys(real).filter((k) => k !== 'wasmCandidates').sort());
     }

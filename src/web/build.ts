@@ -10,25 +10,48 @@
  *   npm run build:web        writes dist-web/sigprop.js and dist-web/kernels.wasm beside it
  *   buildBrowserBundle()     the same bundle in memory (what `sigprop serve` serves)
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { SigpropError } from '../errors.js';
 
-/** The repository root (src/web/build.ts is two folders below it). */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The package root: the nearest folder above this file whose package.json is sigprop's. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'sigprop') return dir;
+    dir = dirname(dir);
+  }
+  throw new SigpropError(`browser build: no sigprop package.json above ${fileURLToPath(import.meta.url)}`, 'build');
+}
 
-/** Node-only modules (repository-relative) and the browser stand-ins the bundle uses instead. */
+/** The package root (repository checkout or installed package). */
+export const ROOT = packageRoot();
+/** Bundled from the TypeScript sources in a checkout, from the compiled dist/ in an installed package. */
+const FROM_SOURCE = fileURLToPath(import.meta.url).endsWith('.ts');
+const CODE_BASE = FROM_SOURCE ? ROOT : join(ROOT, 'dist');
+const CODE_EXT = FROM_SOURCE ? '.ts' : '.js';
+
+/** The file of module `name` (package-relative, no extension, e.g. 'src/io') in this installation. */
+export function modulePath(name: string): string {
+  return join(CODE_BASE, name + CODE_EXT);
+}
+
+/** Node-only modules (package-relative, without extension) and the browser stand-ins the bundle uses instead. */
 export const BROWSER_SHIMS: Readonly<Record<string, string>> = {
-  'src/io.ts': 'src/web/shims/io.ts',
-  'src/lazy-mathjs.ts': 'src/web/shims/lazy-mathjs.ts',
-  'src/backend/wasm/threads.ts': 'src/web/shims/threads.ts',
-  'src/backend/wasm/kernel-file.ts': 'src/web/shims/kernel-file.ts',
+  'src/io': 'src/web/shims/io',
+  'src/lazy-mathjs': 'src/web/shims/lazy-mathjs',
+  'src/backend/wasm/threads': 'src/web/shims/threads',
+  'src/backend/wasm/kernel-file': 'src/web/shims/kernel-file',
 };
 
 /** Where kernels.wasm is built (`npm run build:wasm`). */
 export const KERNELS_WASM = join(ROOT, 'src/backend/wasm/build/kernels.wasm');
+
+/** The page's static files (index.html, style.css). */
+export const PAGE_DIR = join(ROOT, 'src/web/page');
 
 /** Resolve relative `.js` imports to the `.ts` sources and swap the Node-only modules. */
 function shimPlugin(): Plugin {
@@ -37,10 +60,9 @@ function shimPlugin(): Plugin {
     setup(b) {
       b.onResolve({ filter: /^\.\.?\// }, (args) => {
         if (!args.importer) return undefined;
-        let path = resolve(dirname(args.importer), args.path);
-        if (path.endsWith('.js') && existsSync(path.slice(0, -3) + '.ts')) path = path.slice(0, -3) + '.ts';
-        const shim = BROWSER_SHIMS[relative(ROOT, path).split('\\').join('/')];
-        return shim ? { path: join(ROOT, shim) } : undefined;
+        const path = resolve(dirname(args.importer), args.path).replace(/\.(js|ts)$/, '');
+        const shim = BROWSER_SHIMS[relative(CODE_BASE, path).split('\\').join('/')];
+        return shim ? { path: modulePath(shim) } : undefined;
       });
     },
   };
@@ -53,7 +75,7 @@ function pageExternalPlugin(): Plugin {
     setup(b) {
       b.onResolve({ filter: /browser\.js$/ }, (args) => {
         const path = resolve(dirname(args.importer), args.path);
-        return path === join(ROOT, 'src/browser.js') ? { path: './sigprop.js', external: true } : undefined;
+        return path === join(CODE_BASE, 'src/browser.js') ? { path: './sigprop.js', external: true } : undefined;
       });
     },
   };
@@ -69,7 +91,7 @@ export interface BrowserBuildOptions {
 async function bundle(entry: string, plugins: Plugin[], opts: BrowserBuildOptions): Promise<string> {
   try {
     const r = await build({
-      entryPoints: [join(ROOT, entry)],
+      entryPoints: [modulePath(entry)],
       bundle: true,
       platform: 'browser',
       format: 'esm',
@@ -94,12 +116,12 @@ async function bundle(entry: string, plugins: Plugin[], opts: BrowserBuildOption
 
 /** The library bundle (src/browser.ts) as ESM source text. */
 export function buildBrowserBundle(opts: BrowserBuildOptions = {}): Promise<string> {
-  return bundle('src/browser.ts', [shimPlugin()], opts);
+  return bundle('src/browser', [shimPlugin()], opts);
 }
 
 /** The page script of `sigprop serve` (src/web/page/app.ts), importing ./sigprop.js. */
 export function buildPageScript(opts: BrowserBuildOptions = {}): Promise<string> {
-  return bundle('src/web/page/app.ts', [pageExternalPlugin(), shimPlugin()], opts);
+  return bundle('src/web/page/app', [pageExternalPlugin(), shimPlugin()], opts);
 }
 
 /** Write dist-web/sigprop.js and copy kernels.wasm beside it; returns the files written. */

@@ -258,9 +258,15 @@ export class LiveTrainer {
     await opts.onProgress?.(progress(true), false);
   }
 
+  /** The hidden neurons whose voltage the last recording traced (kept while they stay informative). */
+  private traced: number[] = [];
+
   /**
    * Run one test sample through the network with a Recorder on the first hidden layer: voltage
-   * of `neurons` and spikes of all its neurons (weights unchanged).
+   * and spikes of all its neurons (weights unchanged). The voltage traces returned are those of
+   * `neurons`, or else of a few informative neurons: ones that fire on this sample but not at
+   * almost every step, spread over the range of spike counts (the previous choice is kept while
+   * its neurons stay in that set, so the traces do not jump between draws).
    */
   record(sample = 0, neurons?: number[]): LiveRecording {
     const net = this.rule.network;
@@ -268,11 +274,7 @@ export class LiveTrainer {
     const split = this.dataset.test;
     const D = split.inputSize;
     const layer = net.layers[0];
-    const chosen = (neurons ?? Array.from({ length: Math.min(this.preset.traceNeurons, layer.size) }, (_, i) => i)).filter((n) => n < layer.size);
-    const rec = new Recorder([
-      { layer: 0, vars: ['voltage'], neurons: chosen, samples: [0] },
-      { layer: 0, vars: ['spikes'], neurons: 'all', samples: [0] },
-    ], this.config.steps);
+    const rec = new Recorder({ layer: 0, vars: ['voltage', 'spikes'], neurons: 'all', samples: [0] }, this.config.steps);
     net.attach(rec);
     let predicted: number;
     try {
@@ -283,14 +285,16 @@ export class LiveTrainer {
     const dtMs = rec.dtMs;
     const timeMs = Array.from(rec.times(), (t) => t * dtMs);
     const traces = rec.traces();
-    const voltage = traces.filter((t) => t.var === 'voltage').map((t) => ({ neuron: t.neuron, values: Array.from(t.values) }));
     const spikeTimesMs: number[][] = Array.from({ length: layer.size }, () => []);
+    const volts: Float32Array[] = [];
     for (const t of traces) {
-      if (t.var !== 'spikes') continue;
-      t.values.forEach((v, k) => {
+      if (t.var === 'voltage') volts[t.neuron] = t.values;
+      else t.values.forEach((v, k) => {
         if (v > 0) spikeTimesMs[t.neuron].push(timeMs[k]);
       });
     }
+    const chosen = (neurons ?? this.chooseTraced(spikeTimesMs.map((s) => s.length), timeMs.length)).filter((n) => n >= 0 && n < layer.size);
+    const voltage = chosen.map((n) => ({ neuron: n, values: Array.from(volts[n]) }));
     const threshold = Number((layer.params as { threshold?: number } | undefined)?.threshold ?? 1);
     let inputSpikeTimesMs: number[][] | undefined;
     if (this.config.encoder === 'raster') {
@@ -299,6 +303,18 @@ export class LiveTrainer {
       for (let t = 0; t < T; t++) for (let i = 0; i < K; i++) if (split.images[sample * D + t * K + i] > 0) inputSpikeTimesMs[i].push(t * dtMs);
     }
     return { sample, label: split.labels[sample], predicted, dtMs, timeMs, layerName: layer.name, threshold, voltage, spikeTimesMs, inputSpikeTimesMs };
+  }
+
+  /** Neurons to trace: see `record`. */
+  private chooseTraced(counts: number[], steps: number): number[] {
+    const k = Math.min(this.preset.traceNeurons, counts.length);
+    const informative = counts.map((c, n) => [c, n]).filter(([c]) => c > 0 && c < 0.8 * steps).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, n]) => n);
+    if (this.traced.length === k && this.traced.every((n) => informative.includes(n))) return this.traced;
+    const pick: number[] = [];
+    for (let i = 0; i < k && i < informative.length; i++) pick.push(informative[Math.floor((i * informative.length) / k)]);
+    for (let n = 0; pick.length < k; n++) if (!pick.includes(n)) pick.push(n);
+    this.traced = pick.sort((a, b) => a - b);
+    return this.traced;
   }
 
   /** The trained network as a checkpoint (config and accuracy curve in meta; `sigprop eval` reads it). */

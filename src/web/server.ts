@@ -16,8 +16,8 @@
  *
  * Any other path is a 404, methods other than GET and HEAD a 405, and a request whose Host header
  * names another machine a 403 (a web page elsewhere cannot reach the server through DNS
- * rebinding). Pages are served cross-origin isolated (COOP/COEP), which the wasm backend's shared
- * WebAssembly.Memory needs in browsers.
+ * rebinding). Pages are served cross-origin isolated (COOP/COEP): the wasm backend's memory is a
+ * shared WebAssembly.Memory, which browsers let a page share with workers only when isolated.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -28,7 +28,7 @@ import { encodeImageSubset } from '../data/mnist-subset.js';
 import { IDX_FILES, mnistPackageDir } from '../data/mnist.js';
 import { readIdxFile } from '../data/idx.js';
 import { checkNumber, SigpropError } from '../errors.js';
-import { buildBrowserBundle, buildPageScript, KERNELS_WASM, ROOT } from './build.js';
+import { buildBrowserBundle, buildPageScript, KERNELS_WASM, PAGE_DIR, ROOT } from './build.js';
 import { LIVE_PRESETS } from './live.js';
 
 /** Options of `startServer`. */
@@ -69,8 +69,6 @@ interface Resource {
   type: string;
   body: () => Promise<Uint8Array | string>;
 }
-
-const PAGE_DIR = join(ROOT, 'src/web/page');
 
 function once<T>(f: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;

@@ -196,7 +196,7 @@ function drawRecording(r: LiveRecording): void {
   const spikes = hx.length;
   void Plotly.react($('plot-raster'), data, {
     ...baseLayout(`Spike raster — test sample ${r.sample}: ${spikes} spikes of ${nHidden} hidden neurons in ${tMax} ms`),
-    xaxis: { title: { text: 'time (ms)' }, range: [-0.5, tMax], gridcolor: '#eef0f4' },
+    xaxis: { title: { text: 'time (ms)' }, range: [-0.5, tMax], zeroline: false, gridcolor: '#eef0f4' },
     yaxis: { title: { text: `${r.layerName} neuron` }, range: [-1, nHidden], domain: hasInput ? [0, 0.6] : [0, 1], gridcolor: '#eef0f4' },
     ...(hasInput ? { yaxis2: { title: { text: 'input channel' }, domain: [0.68, 1], range: [-1, r.inputSpikeTimesMs!.length], gridcolor: '#eef0f4' } } : {}),
   }, PLOT_CONFIG);
