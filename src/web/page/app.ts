@@ -105,7 +105,8 @@ function setButtons(): void {
   ui.start.disabled = busy;
   ui.start.textContent = trainer && live.state === 'stopped' ? 'Continue' : 'Start';
   ui.stop.disabled = live.state !== 'training';
-  ui.download.disabled = !trainer || busy;
+  // a download between two batches (the click runs while training yields) holds the weights of that moment
+  ui.download.disabled = !trainer || live.state === 'preparing' || live.state === 'loading';
   for (const el of [ui.preset, ui.surrogate, ui.lr, ui.epochs, ui.backend]) el.disabled = busy;
 }
 
