@@ -37,11 +37,14 @@ const SLOWDOWN: Readonly<Record<string, string>> = { wasm: 'about 14x' };
 
 let fallbackReported = false;
 
-/** Default `onFallback`: one stderr line per process (a sweep creates a backend per point). */
+/** Default `onFallback`: one stderr line per process (a sweep creates a backend per point); console.warn in a browser. */
 function reportFallbackOnce(message: string): void {
   if (fallbackReported) return;
   fallbackReported = true;
-  process.stderr.write(`warning: ${message}\n`);
+  // environment-neutral: stderr in Node, the console in a browser (the browser bundle imports this file)
+  const stderr = (globalThis as { process?: { stderr?: { write(s: string): unknown } } }).process?.stderr;
+  if (stderr) stderr.write(`warning: ${message}\n`);
+  else console.warn(`warning: ${message}`);
 }
 
 /** The one-line fall-back message: what was skipped, what runs instead, why, and the fix. */

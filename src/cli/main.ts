@@ -16,6 +16,7 @@ import { benchCommand, evalCommand, surrogatesCommand, tracesCommand } from './c
 import { runCommand } from './cmd-run.js';
 import { sweepCommand } from './cmd-sweep.js';
 import { nirCommand } from './cmd-nir.js';
+import { serveCommand } from './cmd-serve.js';
 
 const commands = new Map<string, Command>();
 
@@ -29,7 +30,7 @@ export function commandNames(): string[] {
   return [...commands.keys()];
 }
 
-for (const c of [runCommand, evalCommand, tracesCommand, surrogatesCommand, benchCommand, sweepCommand, nirCommand]) registerCommand(c);
+for (const c of [runCommand, evalCommand, tracesCommand, surrogatesCommand, benchCommand, sweepCommand, nirCommand, serveCommand]) registerCommand(c);
 
 /** The package version (from the nearest package.json named sigprop). */
 export function version(): string {

@@ -14,7 +14,6 @@
  * Sparse vs dense: spikeMatmul and spikeOuter classify the rows of their presynaptic operand by
  * their fraction of non-zeros and run dense runs of rows as GEMM (see DENSE_*_FRACTION).
  */
-import { availableParallelism } from 'node:os';
 import { checkNumber, ParameterError } from '../../errors.js';
 import type { Rng } from '../../rng.js';
 import type { Tensor } from '../../tensor.js';
@@ -31,13 +30,13 @@ import { WasmHeap, WasmTensor } from './memory.js';
 import { instantiateKernels, loadKernelModule, MAX_PAGES, type ThreadedOp, type WasmKernels } from './module.js';
 import { chunkCuts, densityRuns } from './split.js';
 import { chooseNative, type NativeSurrogate } from './surrogates.js';
-import { ThreadPool } from './threads.js';
+import { availableCores, ThreadPool } from './threads.js';
 
 /** Options of the wasm backend. */
 export interface WasmBackendOptions {
   /**
    * Threads (the calling thread plus threads − 1 workers); integer 1..64, or 0 for one per core
-   * (`autoThreads()`: os.availableParallelism(), at most 4). Default 1. Results are the same
+   * (`autoThreads()`: os.availableParallelism() in Node, at most 4; 1 in the browser build). Default 1. Results are the same
    * bit for bit for every thread count.
    */
   threads?: number;
@@ -94,7 +93,7 @@ const RESET_CODES: Readonly<Record<string, number>> = { subtract: 0, zero: 1, no
  */
 export const AUTO_THREADS_MAX = 4;
 export function autoThreads(): number {
-  return Math.max(1, Math.min(AUTO_THREADS_MAX, availableParallelism()));
+  return Math.max(1, Math.min(AUTO_THREADS_MAX, availableCores()));
 }
 
 /** Create a wasm backend (compiles the kernels once per process, starts the workers). */

@@ -2,11 +2,13 @@
  * Loading the compiled kernels (src/backend/wasm/build/kernels.wasm, built by
  * `npm run build:wasm`) and the typed view of their exports. Pointers are byte offsets into the
  * backend's shared WebAssembly.Memory.
+ *
+ * Environment-neutral: where the bytes come from is kernel-file.ts (Node: read from disk; the
+ * browser build swaps in src/web/shims/kernel-file.ts, which fetches kernels.wasm beside the
+ * bundle), unless `setKernelSource` handed bytes or a URL first.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SigpropError } from '../../errors.js';
+import { readKernelFile } from './kernel-file.js';
 
 /** The exported kernels (see src/backend/wasm/assembly/*.ts for their contracts). */
 export interface WasmKernels {
@@ -95,33 +97,50 @@ export const MAX_PAGES = 65536;
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 
-/** Candidate locations of kernels.wasm: next to this file (source tree) or the source tree from dist/. */
-export function wasmCandidates(): string[] {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return [
-    join(here, 'build', 'kernels.wasm'),
-    resolve(here, '../../../../src/backend/wasm/build/kernels.wasm'),
-  ];
+/**
+ * Where the kernels come from instead of the default (kernel-file.ts): the bytes themselves, or a
+ * URL (string or URL) to fetch them from (a page that serves kernels.wasm elsewhere).
+ */
+export type KernelSource = BufferSource | URL | string;
+
+let source: KernelSource | undefined;
+
+/**
+ * Hand the wasm backend its kernels (bytes or a URL to fetch) before the first `createBackend('wasm')`;
+ * `undefined` restores the default (read from disk in Node, fetched beside the bundle in a browser).
+ */
+export function setKernelSource(src: KernelSource | undefined): void {
+  source = src;
+  compiled = undefined;
 }
 
-/** Compile kernels.wasm once per process. Throws a SigpropError telling to build it when missing. */
+/** The kernel bytes and a name for messages: from `setKernelSource`, else the default reader. */
+async function kernelBytes(): Promise<{ bytes: BufferSource; where: string }> {
+  if (source === undefined) return readKernelFile();
+  if (typeof source === 'string' || source instanceof URL) {
+    const where = String(source);
+    let res: Response;
+    try {
+      res = await fetch(source);
+    } catch (err) {
+      throw new SigpropError(`wasm backend: could not fetch the kernels from ${where} (${err instanceof Error ? err.message : String(err)})`, 'backend');
+    }
+    if (!res.ok) throw new SigpropError(`wasm backend: fetching the kernels from ${where} failed with HTTP ${res.status}`, 'backend');
+    return { bytes: await res.arrayBuffer(), where };
+  }
+  return { bytes: source, where: 'the kernel bytes given to setKernelSource' };
+}
+
+/** Compile kernels.wasm once per process (page). Throws a SigpropError telling to build it when missing. */
 export function loadKernelModule(): Promise<WebAssembly.Module> {
   if (!compiled) {
     compiled = (async () => {
-      const candidates = wasmCandidates();
-      const path = candidates.find((p) => existsSync(p));
-      if (!path) {
-        throw new SigpropError(
-          `wasm backend: the compiled kernels are missing (looked for ${candidates[0]}). ` +
-            'Run `npm run build:wasm` (it runs automatically on `npm install`), or use backend "reference".',
-          'backend',
-        );
-      }
+      const { bytes, where } = await kernelBytes();
       try {
-        return await WebAssembly.compile(readFileSync(path));
+        return await WebAssembly.compile(bytes);
       } catch (err) {
         throw new SigpropError(
-          `wasm backend: ${path} could not be compiled (${err instanceof Error ? err.message : String(err)}). ` +
+          `wasm backend: ${where} could not be compiled (${err instanceof Error ? err.message : String(err)}). ` +
             'Rebuild it with `npm run build:wasm`; this backend needs WebAssembly SIMD and threads (Node >= 20).',
           'backend',
         );

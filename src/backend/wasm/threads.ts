@@ -13,6 +13,7 @@
  * in chunk order. Workers spin briefly before sleeping so that a burst of kernel calls (one
  * training step) does not pay the wake-up latency every time.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { SigpropError } from '../../errors.js';
 import { THREADED_OPS, type ThreadedOp } from './module.js';
@@ -83,6 +84,11 @@ for (;;) {
   }
 }
 `;
+
+/** Cores this process may use (os.availableParallelism); the browser build's stand-in says 1. */
+export function availableCores(): number {
+  return availableParallelism();
+}
 
 /** The calling thread plus `threads − 1` workers sharing one memory. */
 export class ThreadPool {
