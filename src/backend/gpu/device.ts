@@ -1,0 +1,132 @@
+/**
+ * Opening the device of the `gpu` backend: which gpu.js mode runs the kernels.
+ *
+ * - 'cpu': gpu.js CPU mode (the same kernel sources run as JavaScript); works everywhere, and is
+ *   what the Node tests use.
+ * - 'webgl2' / 'webgl': a browser's WebGL context.
+ * - 'headlessgl': Node with the optional `gl` package (headless-gl).
+ * - 'auto': in a browser webgl2, else webgl; in Node headless-gl when `gl` loads, else a
+ *   SigpropError that says what was tried and what to install. Before failing it probes for a
+ *   WebGPU adapter (the `webgpu` package, Dawn) so that the message can name one if it answers:
+ *   the backend's contract is synchronous (read() returns the values), and WebGPU has no
+ *   synchronous read-back, so an adapter cannot run this backend yet.
+ *
+ * The Node-only probes load their packages through dynamic imports of a computed name, so a
+ * bundler building for the browser neither resolves nor includes them.
+ */
+import pkg from 'gpu.js';
+import type { GPU as GPUType } from 'gpu.js';
+import { SigpropError } from '../../errors.js';
+
+const { GPU } = pkg;
+
+export type GpuMode = 'auto' | 'cpu' | 'webgl2' | 'webgl' | 'headlessgl';
+export const GPU_MODES: readonly GpuMode[] = ['auto', 'cpu', 'webgl2', 'webgl', 'headlessgl'];
+
+/** An opened device: the gpu.js instance, the mode it runs and the renderer's name (if known). */
+export interface GpuDevice {
+  gpu: GPUType;
+  mode: Exclude<GpuMode, 'auto'>;
+  renderer: string;
+}
+
+/** The backend cannot start (no device for the mode asked for). */
+export class GpuUnavailableError extends SigpropError {
+  constructor(message: string) {
+    super(message, 'gpu-unavailable');
+    this.name = 'GpuUnavailableError';
+  }
+}
+
+function inNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined';
+}
+
+/** Import an optional package by a computed name (so that bundlers leave it alone). */
+async function importOptional(name: string): Promise<unknown> {
+  return import(/* @vite-ignore */ name);
+}
+
+/** Whether the optional `gl` (headless-gl) package loads and gpu.js sees it. */
+async function headlessGlLoads(): Promise<string | null> {
+  try {
+    await importOptional('gl');
+  } catch (err) {
+    return `the \`gl\` package (headless-gl) did not load (${(err as Error).message.split('\n')[0]})`;
+  }
+  if (!GPU.isHeadlessGLSupported) return 'the `gl` package loads but gpu.js cannot create a headless-gl context';
+  return null;
+}
+
+/**
+ * Ask the `webgpu` package (Dawn) for an adapter, as its README does (`navigator = { gpu: create([]) }`,
+ * kept local rather than set on globalThis). Returns a sentence for the error message.
+ */
+export async function probeWebGpu(): Promise<string> {
+  try {
+    const mod = (await importOptional('webgpu')) as { create(opts: string[]): { requestAdapter(): Promise<unknown> } };
+    const navigator = { gpu: mod.create([]) };
+    const adapter = (await navigator.gpu.requestAdapter()) as { info?: Record<string, string> } | null;
+    if (!adapter) return 'a WebGPU adapter was probed (the `webgpu` package, Dawn) and none answered';
+    const info = adapter.info ?? {};
+    const name = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unnamed';
+    return `a WebGPU adapter answered (${name}, through the \`webgpu\` package), but this backend's contract is synchronous (read() returns the values) and WebGPU has no synchronous read-back, so it cannot run on WebGPU yet`;
+  } catch (err) {
+    return `a WebGPU adapter was probed and the \`webgpu\` package did not load (${(err as Error).message.split('\n')[0]})`;
+  }
+}
+
+/** The renderer of a GL context (unmasked where the debug extension allows), else ''. */
+function rendererName(gpu: GPUType): string {
+  const ctx = (gpu as unknown as { context?: WebGLRenderingContext | null }).context;
+  if (!ctx || typeof ctx.getParameter !== 'function') return '';
+  try {
+    const ext = ctx.getExtension('WEBGL_debug_renderer_info');
+    const name = ext ? ctx.getParameter(ext.UNMASKED_RENDERER_WEBGL) : ctx.getParameter(ctx.RENDERER);
+    return typeof name === 'string' ? name : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Open a gpu.js instance for `mode` (see the file header); throws GpuUnavailableError when there is no device. */
+export async function openDevice(mode: GpuMode = 'auto'): Promise<GpuDevice> {
+  if (!GPU_MODES.includes(mode)) {
+    throw new SigpropError(`gpu mode = "${String(mode)}" is not known; it must be one of: ${GPU_MODES.join(', ')}`, 'parameter');
+  }
+  let chosen: Exclude<GpuMode, 'auto'>;
+  if (mode === 'cpu') chosen = 'cpu';
+  else if (inNode()) {
+    if (mode === 'webgl2' || mode === 'webgl') {
+      throw new GpuUnavailableError(`gpu mode "${mode}" needs a browser's WebGL context; in Node use gpuMode "headlessgl" (install the \`gl\` package) or "cpu"`);
+    }
+    const glProblem = await headlessGlLoads();
+    if (glProblem) {
+      const webgpu = mode === 'auto' ? `; ${await probeWebGpu()}` : '';
+      throw new GpuUnavailableError(
+        `backend "gpu" found no device: it tried headless-gl, and ${glProblem}${webgpu}. ` +
+          'Install the optional `gl` package (npm install gl; it builds against the system\'s OpenGL/Mesa libraries), ' +
+          'run in a browser with WebGL2, or use gpuMode "cpu" (SIGPROP_GPU_MODE=cpu: the same kernels as JavaScript) or another backend (--backend wasm)',
+      );
+    }
+    chosen = 'headlessgl';
+  } else if (mode === 'auto') {
+    if (GPU.isWebGL2Supported) chosen = 'webgl2';
+    else if (GPU.isWebGLSupported) chosen = 'webgl';
+    else throw new GpuUnavailableError('backend "gpu" found no device: this browser offers neither WebGL2 nor WebGL; use another backend (wasm)');
+  } else if (mode === 'headlessgl') {
+    throw new GpuUnavailableError('gpu mode "headlessgl" runs only in Node (with the `gl` package); in a browser use "webgl2" or "webgl"');
+  } else {
+    const ok = mode === 'webgl2' ? GPU.isWebGL2Supported : GPU.isWebGLSupported;
+    if (!ok) throw new GpuUnavailableError(`gpu mode "${mode}" is not supported by this browser (no ${mode === 'webgl2' ? 'WebGL2' : 'WebGL'} context with float textures)`);
+    chosen = mode;
+  }
+  const gpu = new GPU({ mode: chosen });
+  return { gpu, mode: chosen, renderer: rendererName(gpu) };
+}
+
+/** Fill in the renderer once a GL context exists (gpu.js creates it with the first kernel). */
+export function refreshRenderer(dev: GpuDevice): void {
+  if (!dev.renderer && dev.mode !== 'cpu') dev.renderer = rendererName(dev.gpu);
+}
