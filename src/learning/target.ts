@@ -31,14 +31,14 @@ export class TargetGenerator {
   ) {
     this.learned = settings.targetProjection === 'learned';
     this.proj = new DenseParams(backend, rng, 'target', numClasses, inputSize, settings, settings.targetLearningRate);
-    rng.fillNormal(this.proj.W.value.data, 0, settings.targetScale);
+    backend.write(this.proj.W.value, rng.fillNormal(new Float32Array(numClasses * inputSize), 0, settings.targetScale));
     backend.fill(this.proj.b.value, settings.targetBias);
     this.classLabels = Int32Array.from({ length: numClasses }, (_, c) => c);
   }
 
   /** t0 rows for `labels`, written into out [labels.length, inputSize] starting at row `row0`. */
   write(labels: ArrayLike<number>, out: Float32Array, row0 = 0): void {
-    const S = this.proj.W.value.data, d = this.proj.b.value.data, n = this.inputSize;
+    const S = this.backend.read(this.proj.W.value), d = this.backend.read(this.proj.b.value), n = this.inputSize;
     for (let i = 0; i < labels.length; i++) {
       const c = labels[i], o = (row0 + i) * n;
       for (let k = 0; k < n; k++) out[o + k] = sigmoid(S[c * n + k] + d[k]);
@@ -53,15 +53,15 @@ export class TargetGenerator {
     if (!this.learned) return 0;
     const be = this.backend, B = labels.length, C = this.numClasses, n = this.inputSize;
     const r = sc.get('target.r', [B + C, n]);
-    const R = r.data;
+    const R = new Float32Array((B + C) * n);
     R.set(x.subarray(0, B * n));
     this.write(this.classLabels, R, B);
+    be.write(r, R);
     const g = sc.get('target.g', [B + C, n]);
     const P = sameClassTargets(sc, labels, this.classLabels, 'target.P');
     const loss = lossValue(sc, (acc) => similarityCE(be, sc, r, B, P, g, { ...this.settings.sim, normalize: true }, acc));
     // back through the sigmoid: only the class rows carry parameters
-    this.proj.zeroGrad();
-    const G = g.data, gW = this.proj.W.grad.data, gb = this.proj.b.grad.data;
+    const G = be.read(g), gW = new Float32Array(C * n), gb = new Float32Array(n);
     for (let c = 0; c < C; c++) {
       const o = (B + c) * n;
       for (let k = 0; k < n; k++) {
@@ -71,6 +71,8 @@ export class TargetGenerator {
         gb[k] += v;
       }
     }
+    be.write(this.proj.W.grad, gW);
+    be.write(this.proj.b.grad, gb);
     this.proj.step(stepIndex);
     return loss;
   }
