@@ -2,6 +2,8 @@
 // several shapes including odd sizes and empty batches, hand-computed small cases, the device-array
 // bookkeeping (nothing leaks over many steps), tensor.data refusing host access, and the clear
 // failure of 'auto' where Node has no device.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdamStepParams, Backend, LifKernelParams, SurrogateKernelSpec } from '../src/backend/backend.js';
 import { createGpuBackend, GpuBackend, GpuTensor } from '../src/backend/gpu/backend.js';
@@ -377,6 +379,17 @@ describe('gpu backend: contract details', () => {
       else process.env.SIGPROP_GPU_MODE = old;
     }
   });
+
+  it('importing the registry does not load gpu.js (the gpu factory imports it on first use)', () => {
+    const script = [
+      "const { createRequire } = await import('node:module');",
+      `await import(${JSON.stringify(new URL('../src/backend/registry.ts', import.meta.url).href)});`,
+      'const n = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes("gpu.js")).length;',
+      'process.stdout.write(String(n));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
+    expect(out.trim()).toBe('0');
+  }, 30_000);
 
   it("'auto' in Node without the gl package fails with what was tried and what to install", async () => {
     const err = await createGpuBackend({ mode: 'auto' }).then(

@@ -59,22 +59,60 @@ async function headlessGlLoads(): Promise<string | null> {
   return null;
 }
 
+/** The script a child Node process runs to ask Dawn for an adapter; prints JSON on stdout. */
+function webGpuProbeScript(moduleUrl: string): string {
+  return `import(${JSON.stringify(moduleUrl)}).then(async (m) => {
+  const navigator = { gpu: m.create([]) };
+  const a = await navigator.gpu.requestAdapter();
+  const i = a && a.info ? a.info : {};
+  process.stdout.write(JSON.stringify(a ? { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description } : null));
+  process.exit(0);
+}, (e) => { process.stdout.write(JSON.stringify({ error: String((e && e.message) || e) })); process.exit(0); });`;
+}
+
 /**
  * Ask the `webgpu` package (Dawn) for an adapter, as its README does (`navigator = { gpu: create([]) }`,
- * kept local rather than set on globalThis). Returns a sentence for the error message.
+ * kept local rather than set on globalThis). The probe runs in a child Node process: Dawn writes its
+ * adapter diagnostics (Vulkan warnings with native source lines) straight to the process's stderr,
+ * which would read like a stack trace above the backend's message. Returns a sentence for the error.
  */
-export async function probeWebGpu(): Promise<string> {
+export async function probeWebGpu(timeoutMs = 15_000): Promise<string> {
+  type Info = { vendor?: string; architecture?: string; device?: string; description?: string; error?: string } | null;
+  let info: Info;
   try {
-    const mod = (await importOptional('webgpu')) as { create(opts: string[]): { requestAdapter(): Promise<unknown> } };
-    const navigator = { gpu: mod.create([]) };
-    const adapter = (await navigator.gpu.requestAdapter()) as { info?: Record<string, string> } | null;
-    if (!adapter) return 'a WebGPU adapter was probed (the `webgpu` package, Dawn) and none answered';
-    const info = adapter.info ?? {};
-    const name = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unnamed';
-    return `a WebGPU adapter answered (${name}, through the \`webgpu\` package), but this backend's contract is synchronous (read() returns the values) and WebGPU has no synchronous read-back, so it cannot run on WebGPU yet`;
+    const { createRequire } = (await importOptional('node:module')) as typeof import('node:module');
+    const { pathToFileURL } = (await importOptional('node:url')) as typeof import('node:url');
+    const { spawn } = (await importOptional('node:child_process')) as typeof import('node:child_process');
+    const url = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+    const proc = (globalThis as unknown as { process: { execPath: string } }).process;
+    info = await new Promise<Info>((resolve, reject) => {
+      const child = spawn(proc.execPath, ['--input-type=module', '-e', webGpuProbeScript(url)], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(new Error(`no answer within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      child.on('close', () => {
+        clearTimeout(timer);
+        try {
+          resolve(JSON.parse(out) as Info);
+        } catch {
+          reject(new Error(`the probe printed no result${out ? `: ${out.slice(0, 200)}` : ''}`));
+        }
+      });
+    });
   } catch (err) {
-    return `a WebGPU adapter was probed and the \`webgpu\` package did not load (${(err as Error).message.split('\n')[0]})`;
+    return `a WebGPU adapter could not be probed (the \`webgpu\` package, Dawn: ${(err as Error).message.split('\n')[0]})`;
   }
+  if (info && info.error) return `a WebGPU adapter was probed and the \`webgpu\` package (Dawn) did not load (${info.error.split('\n')[0]})`;
+  if (!info) return 'a WebGPU adapter was probed (the `webgpu` package, Dawn) and none answered';
+  const name = [info.vendor, info.architecture, info.device, info.description].filter((x) => x).join(' ') || 'unnamed';
+  return `a WebGPU adapter answered (${name}, through the \`webgpu\` package), but this backend's contract is synchronous (read() returns the values) and WebGPU has no synchronous read-back, so it cannot run on WebGPU yet`;
 }
 
 /** The renderer of a GL context (unmasked where the debug extension allows), else ''. */
