@@ -1,0 +1,102 @@
+/**
+ * The gpu backend in a real browser: test/fixtures/gpu-browser-entry.ts is bundled for the browser
+ * with esbuild (gpu.js resolves to its browser bundle), served from a local HTTP server, and opened
+ * in headless Chromium (playwright-core) with WebGL on the SwiftShader software renderer. The page
+ * runs a set of kernels in gpu.js webgl2 mode and on `reference` with equal inputs; every case must
+ * agree (float32 tolerance), textures must not leak, and the console must stay free of errors.
+ *
+ * Chromium's GPU process is left on here (no --disable-gpu, unlike test/browser.ts's report
+ * checks): WebGL2 with EXT_color_buffer_float on SwiftShader is what the backend needs, and the
+ * test fails, saying so, when the page has none. It skips (with a warning) only where no Chromium
+ * is installed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { browserSkipReason, findChromium } from './browser.js';
+import type { GpuPageReport } from './fixtures/gpu-browser-entry.js';
+
+const skipReason = browserSkipReason();
+if (skipReason) console.warn(`[backend.gpu.browser.test] ${skipReason}`);
+
+/** Headless Chromium with WebGL on SwiftShader (ANGLE's software Vulkan), offline, no sandbox. */
+const GPU_CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--ignore-gpu-blocklist',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'sigprop-gpu-browser-'));
+let server: Server | undefined;
+let origin = '';
+
+beforeAll(async () => {
+  if (skipReason) return;
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const result = await build({
+    entryPoints: [join(root, 'test/fixtures/gpu-browser-entry.ts')],
+    bundle: true, platform: 'browser', format: 'esm', outfile: join(dir, 'entry.js'), logLevel: 'silent', target: 'es2022',
+  });
+  expect(result.errors).toEqual([]);
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><title>gpu backend</title><link rel="icon" href="data:,"></head><body><script type="module" src="/entry.js"></script></body></html>');
+  const files: Record<string, [string, string]> = { '/': ['index.html', 'text/html'], '/index.html': ['index.html', 'text/html'], '/entry.js': ['entry.js', 'text/javascript'] };
+  server = createServer((req, res) => {
+    const f = files[(req.url ?? '/').split('?')[0]];
+    if (!f) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': f[1] }).end(readFileSync(join(dir, f[0])));
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 120_000);
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!!skipReason)('gpu backend in headless Chromium (webgl2 on SwiftShader)', () => {
+  it('every kernel of the page agrees with reference, textures do not leak, no console errors', async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: findChromium(), headless: true, args: GPU_CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      const consoleErrors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') consoleErrors.push(m.text());
+      });
+      page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+      await page.goto(`${origin}/`, { waitUntil: 'load' });
+      await page.waitForFunction(() => typeof (window as unknown as { runGpuChecks?: unknown }).runGpuChecks === 'function', undefined, { timeout: 30_000 });
+      const report = (await page.evaluate(() => (window as unknown as { runGpuChecks(m: string): Promise<unknown> }).runGpuChecks('webgl2'))) as GpuPageReport;
+      if (!report.webgl2) expect.fail('the page reports no WebGL2 context (Chromium launched with SwiftShader flags); the gpu backend cannot be tested in this browser');
+      if (!report.colorBufferFloat) expect.fail(`WebGL2 is there (${report.renderer}) but without EXT_color_buffer_float: gpu.js single precision needs float render targets`);
+      expect(report.error, 'creating the backend in webgl2 mode').toBeUndefined();
+      console.log(`[backend.gpu.browser.test] ${report.describe}; ${report.cases.length} kernel cases on ${report.deviceArray}s; worst error/tolerance ${Math.max(...report.cases.map((c) => c.worst)).toFixed(3)}`);
+      const failed = report.cases.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+      expect(failed).toEqual([]);
+      expect(report.cases.length).toBeGreaterThan(40);
+      expect(report.describe).toMatch(/webgl2/);
+      expect(report.deviceArray).not.toBe('Float32Array'); // kernels ran on WebGL, not a CPU fallback
+      expect(report.deviceArray).not.toBe('none');
+      expect(report.liveAfter).toBe(report.liveBefore);
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
+});
