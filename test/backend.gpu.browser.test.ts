@@ -86,7 +86,7 @@ describe.skipIf(!!skipReason)('gpu backend in headless Chromium (webgl2 on Swift
       if (!report.webgl2) expect.fail('the page reports no WebGL2 context (Chromium launched with SwiftShader flags); the gpu backend cannot be tested in this browser');
       if (!report.colorBufferFloat) expect.fail(`WebGL2 is there (${report.renderer}) but without EXT_color_buffer_float: gpu.js single precision needs float render targets`);
       expect(report.error, 'creating the backend in webgl2 mode').toBeUndefined();
-      console.log(`[backend.gpu.browser.test] ${report.describe}; ${report.cases.length} kernel cases on ${report.deviceArray}s; worst error/tolerance ${Math.max(...report.cases.map((c) => c.worst)).toFixed(3)}`);
+      console.log(`[backend.gpu.browser.test] ${report.describe}; ${report.cases.length} kernel cases on ${report.deviceArray}s (WebGL textures alive ${report.glTexturesBefore} → ${report.glTexturesAfter} over 100 steps); worst error/tolerance ${Math.max(...report.cases.map((c) => c.worst)).toFixed(3)}`);
       const failed = report.cases.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
       expect(failed).toEqual([]);
       expect(report.cases.length).toBeGreaterThan(40);
@@ -94,6 +94,9 @@ describe.skipIf(!!skipReason)('gpu backend in headless Chromium (webgl2 on Swift
       expect(report.deviceArray).not.toBe('Float32Array'); // kernels ran on WebGL, not a CPU fallback
       expect(report.deviceArray).not.toBe('none');
       expect(report.liveAfter).toBe(report.liveBefore);
+      expect(report.glTexturesBefore).toBeGreaterThan(0);
+      expect(report.glTexturesAfter, 'WebGL textures alive after 100 more steps').toBe(report.glTexturesBefore);
+      expect(report.autoDescribe).toMatch(/webgl2/); // 'auto' in a browser with WebGL2
       expect(consoleErrors).toEqual([]);
     } finally {
       await browser.close();
