@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { browserSkipReason, findChromium } from './browser.js';
-import type { GpuPageReport } from './fixtures/gpu-browser-entry.js';
+import type { EngineCaseResult, GpuPageReport } from './fixtures/gpu-browser-entry.js';
 
 const skipReason = browserSkipReason();
 if (skipReason) console.warn(`[backend.gpu.browser.test] ${skipReason}`);
@@ -48,6 +48,17 @@ beforeAll(async () => {
   const result = await build({
     entryPoints: [join(root, 'test/fixtures/gpu-browser-entry.ts')],
     bundle: true, platform: 'browser', format: 'esm', outfile: join(dir, 'entry.js'), logLevel: 'silent', target: 'es2022',
+    // src/lazy-mathjs.ts requires mathjs through node:module on first use only (custom surrogates,
+    // equation models), which the page does not use: a stub that fails if it ever is
+    plugins: [{
+      name: 'node-module-stub',
+      setup(b) {
+        b.onResolve({ filter: /^node:module$/ }, () => ({ path: 'node:module', namespace: 'stub' }));
+        b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+          contents: "export function createRequire() { throw new Error('node:module is not available in the browser'); }", loader: 'js',
+        }));
+      },
+    }],
   });
   expect(result.errors).toEqual([]);
   writeFileSync(join(dir, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><title>gpu backend</title><link rel="icon" href="data:,"></head><body><script type="module" src="/entry.js"></script></body></html>');
@@ -97,6 +108,13 @@ describe.skipIf(!!skipReason)('gpu backend in headless Chromium (webgl2 on Swift
       expect(report.glTexturesBefore).toBeGreaterThan(0);
       expect(report.glTexturesAfter, 'WebGL textures alive after 100 more steps').toBe(report.glTexturesBefore);
       expect(report.autoDescribe).toMatch(/webgl2/); // 'auto' in a browser with WebGL2
+      const engine = (await page.evaluate(() => (window as unknown as { runEngineChecks(m: string): Promise<unknown> }).runEngineChecks('webgl2'))) as EngineCaseResult[];
+      for (const e of engine) {
+        console.log(`[backend.gpu.browser.test] ${e.name}: weights within ${e.relDiff.toExponential(2)} of reference (relative to each entry's largest value; worst at ${e.where}); loss ${e.lossGpu} vs ${e.lossRef}`);
+        expect(e.error, e.name).toBeUndefined();
+        expect(e.relDiff, `${e.name}: largest weight difference, at ${e.where}`).toBeLessThan(1e-3);
+        expect(Math.abs(e.lossGpu - e.lossRef), `${e.name}: last batch loss`).toBeLessThan(1e-3 * Math.max(1, Math.abs(e.lossRef)));
+      }
       expect(consoleErrors).toEqual([]);
     } finally {
       await browser.close();
