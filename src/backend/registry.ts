@@ -95,7 +95,19 @@ registerBackend('reference', () => new ReferenceBackend());
 registerBackend('wasm', async (opts) => (await import('./wasm/backend.js')).createWasmBackend(opts));
 // gpu.js kernels (src/backend/gpu): loaded lazily so that importing the registry never loads gpu.js.
 // Not in the 'auto' order: it fails with a message naming what to install when there is no device.
-registerBackend('gpu', async (opts) => (await import('./gpu/backend.js')).createGpuBackend({ mode: (opts?.gpuMode ?? envGpuMode()) as never }));
+registerBackend('gpu', async (opts) => {
+  let mod: typeof import('./gpu/backend.js');
+  try {
+    mod = await import('./gpu/backend.js');
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && /gpu\.js/.test(e.message ?? '')) {
+      throw new ParameterError('backend "gpu" needs the gpu.js package, which is not installed: npm install gpu.js');
+    }
+    throw err;
+  }
+  return mod.createGpuBackend({ mode: (opts?.gpuMode ?? envGpuMode()) as never });
+});
 
 /** SIGPROP_GPU_MODE, where there is a process environment. */
 function envGpuMode(): string | undefined {
