@@ -2,8 +2,10 @@
  * The gpu backend in a real browser: test/fixtures/gpu-browser-entry.ts is bundled for the browser
  * with esbuild (gpu.js resolves to its browser bundle), served from a local HTTP server, and opened
  * in headless Chromium (playwright-core) with WebGL on the SwiftShader software renderer. The page
- * runs a set of kernels in gpu.js webgl2 mode and on `reference` with equal inputs; every case must
- * agree (float32 tolerance), textures must not leak, and the console must stay free of errors.
+ * runs a set of kernels in gpu.js webgl2 mode (and again in webgl mode) and on `reference` with
+ * equal inputs; every case must agree (float32 tolerance), WebGL textures must not leak, the
+ * console must stay free of errors, and a few batches of spiking and rate sigprop on webgl2 must
+ * give the weights of reference.
  *
  * Chromium's GPU process is left on here (no --disable-gpu, unlike test/browser.ts's report
  * checks): WebGL2 with EXT_color_buffer_float on SwiftShader is what the backend needs, and the
@@ -80,44 +82,66 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!!skipReason)('gpu backend in headless Chromium (webgl2 on SwiftShader)', () => {
-  it('every kernel of the page agrees with reference, textures do not leak, no console errors', async () => {
+type Browser = Awaited<ReturnType<typeof import('playwright-core').chromium.launch>>;
+type Page = Awaited<ReturnType<Browser['newPage']>>;
+
+describe.skipIf(!!skipReason)('gpu backend in headless Chromium (WebGL on SwiftShader)', () => {
+  let browser: Browser | undefined;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  beforeAll(async () => {
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: findChromium(), headless: true, args: GPU_CHROMIUM_ARGS });
-    try {
-      const page = await browser.newPage();
-      const consoleErrors: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') consoleErrors.push(m.text());
-      });
-      page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
-      await page.goto(`${origin}/`, { waitUntil: 'load' });
-      await page.waitForFunction(() => typeof (window as unknown as { runGpuChecks?: unknown }).runGpuChecks === 'function', undefined, { timeout: 30_000 });
-      const report = (await page.evaluate(() => (window as unknown as { runGpuChecks(m: string): Promise<unknown> }).runGpuChecks('webgl2'))) as GpuPageReport;
-      if (!report.webgl2) expect.fail('the page reports no WebGL2 context (Chromium launched with SwiftShader flags); the gpu backend cannot be tested in this browser');
-      if (!report.colorBufferFloat) expect.fail(`WebGL2 is there (${report.renderer}) but without EXT_color_buffer_float: gpu.js single precision needs float render targets`);
-      expect(report.error, 'creating the backend in webgl2 mode').toBeUndefined();
-      console.log(`[backend.gpu.browser.test] ${report.describe}; ${report.cases.length} kernel cases on ${report.deviceArray}s (WebGL textures alive ${report.glTexturesBefore} → ${report.glTexturesAfter} over 100 steps); worst error/tolerance ${Math.max(...report.cases.map((c) => c.worst)).toFixed(3)}`);
-      const failed = report.cases.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
-      expect(failed).toEqual([]);
-      expect(report.cases.length).toBeGreaterThan(40);
-      expect(report.describe).toMatch(/webgl2/);
-      expect(report.deviceArray).not.toBe('Float32Array'); // kernels ran on WebGL, not a CPU fallback
-      expect(report.deviceArray).not.toBe('none');
-      expect(report.liveAfter).toBe(report.liveBefore);
-      expect(report.glTexturesBefore).toBeGreaterThan(0);
-      expect(report.glTexturesAfter, 'WebGL textures alive after 100 more steps').toBe(report.glTexturesBefore);
-      expect(report.autoDescribe).toMatch(/webgl2/); // 'auto' in a browser with WebGL2
-      const engine = (await page.evaluate(() => (window as unknown as { runEngineChecks(m: string): Promise<unknown> }).runEngineChecks('webgl2'))) as EngineCaseResult[];
-      for (const e of engine) {
-        console.log(`[backend.gpu.browser.test] ${e.name}: weights within ${e.relDiff.toExponential(2)} of reference (relative to each entry's largest value; worst at ${e.where}); loss ${e.lossGpu} vs ${e.lossRef}`);
-        expect(e.error, e.name).toBeUndefined();
-        expect(e.relDiff, `${e.name}: largest weight difference, at ${e.where}`).toBeLessThan(1e-3);
-        expect(Math.abs(e.lossGpu - e.lossRef), `${e.name}: last batch loss`).toBeLessThan(1e-3 * Math.max(1, Math.abs(e.lossRef)));
-      }
-      expect(consoleErrors).toEqual([]);
-    } finally {
-      await browser.close();
+    browser = await chromium.launch({ executablePath: findChromium(), headless: true, args: GPU_CHROMIUM_ARGS });
+    page = await browser.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+    await page.goto(`${origin}/`, { waitUntil: 'load' });
+    await page.waitForFunction(() => typeof (window as unknown as { runGpuChecks?: unknown }).runGpuChecks === 'function', undefined, { timeout: 30_000 });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** Run the page's kernel cases in `mode` and check them. */
+  async function kernels(mode: 'webgl2' | 'webgl'): Promise<GpuPageReport> {
+    const report = (await page.evaluate((m) => (window as unknown as { runGpuChecks(m: string): Promise<unknown> }).runGpuChecks(m), mode)) as GpuPageReport;
+    if (!report.webgl2) expect.fail('the page reports no WebGL2 context (Chromium launched with SwiftShader flags); the gpu backend cannot be tested in this browser');
+    if (!report.colorBufferFloat) expect.fail(`WebGL2 is there (${report.renderer}) but without EXT_color_buffer_float: gpu.js single precision needs float render targets`);
+    expect(report.error, `creating the backend in ${mode} mode`).toBeUndefined();
+    console.log(`[backend.gpu.browser.test] ${report.describe}; ${report.cases.length} kernel cases on ${report.deviceArray}s (WebGL textures alive ${report.glTexturesBefore} → ${report.glTexturesAfter} over 100 steps); worst error/tolerance ${Math.max(...report.cases.map((c) => c.worst)).toFixed(3)}`);
+    const failed = report.cases.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+    expect(failed).toEqual([]);
+    expect(report.cases.length).toBeGreaterThan(40);
+    expect(report.describe).toContain(`gpu.js ${mode} (`);
+    expect(report.deviceArray).not.toBe('Float32Array'); // kernels ran on WebGL, not a CPU fallback
+    expect(report.deviceArray).not.toBe('none');
+    expect(report.liveAfter).toBe(report.liveBefore);
+    expect(report.glTexturesBefore).toBeGreaterThan(0);
+    expect(report.glTexturesAfter, 'WebGL textures alive after 100 more steps').toBe(report.glTexturesBefore);
+    expect(consoleErrors).toEqual([]);
+    return report;
+  }
+
+  it('webgl2: every kernel case agrees with reference, textures do not leak, no console errors; auto picks webgl2', async () => {
+    const report = await kernels('webgl2');
+    expect(report.autoDescribe).toMatch(/gpu\.js webgl2/); // 'auto' in a browser with WebGL2
+  }, 120_000);
+
+  it('webgl2: three batches of spiking and of rate sigprop give the weights of reference', async () => {
+    const engine = (await page.evaluate(() => (window as unknown as { runEngineChecks(m: string): Promise<unknown> }).runEngineChecks('webgl2'))) as EngineCaseResult[];
+    expect(engine.length).toBe(2);
+    for (const e of engine) {
+      console.log(`[backend.gpu.browser.test] ${e.name}: weights within ${e.relDiff.toExponential(2)} of reference (relative to each entry's largest value; worst at ${e.where}); loss ${e.lossGpu} vs ${e.lossRef}`);
+      expect(e.error, e.name).toBeUndefined();
+      expect(e.relDiff, `${e.name}: largest weight difference, at ${e.where}`).toBeLessThan(1e-3);
+      expect(Math.abs(e.lossGpu - e.lossRef), `${e.name}: last batch loss`).toBeLessThan(1e-3 * Math.max(1, Math.abs(e.lossRef)));
     }
-  }, 180_000);
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+
+  it('webgl (WebGL1): every kernel case agrees with reference', async () => {
+    await kernels('webgl');
+  }, 120_000);
 });
