@@ -10,7 +10,8 @@
  * reads the old contents and returns new ones, swaps the new texture in and deletes the old one
  * (`liveBuffers()` counts what is held). A method that writes several tensors (lifStep's u and s,
  * momentum's v and w, adam's m, v and w, ...) runs one kernel per tensor, each reading the state
- * it needs, before or after the swaps as the arithmetic requires. `read()` is the only read-back;
+ * it needs, before or after the swaps as the arithmetic requires; the fused forms (lifStepFused,
+ * synapticStepFused, gradTail) are the separate kernels in sequence. `read()` is the only read-back;
  * `tensor.data` throws (a copy whose writes were lost would be a silent bug).
  *
  * Host fallbacks (read back, compute in JavaScript, write back), where a kernel cannot do it exactly:
@@ -26,7 +27,11 @@
  * - activation / leakyStep: activations other than identity, tanh, sigmoid and relu evaluate the
  *   registry's scalar functions on the host.
  * - sum / sumSquares: chunk sums on the device (256 values each), the chunk sums added on the host
- *   in float64 (the result is a host number anyway).
+ *   in float64 (the result is a host number anyway); a tensor with a host mirror is summed there.
+ *
+ * The host mirror costs host memory equal to the tensor until a kernel next writes the tensor
+ * (weights written at initialisation keep theirs until their first update; fixed matrices keep it).
+ * Kernels are compiled on first use per (kernel, constants, argument sizes) and cached on the backend.
  *
  * Precision: device arithmetic is float32 on GL (in CPU mode gpu.js computes in float64 and stores
  * float32, like `reference`). The contract's float64 accumulators of the loss kernels and row sums
