@@ -4,7 +4,8 @@
  *
  * - `Recorder` keeps traces over time of chosen variables, neurons and batch rows per layer:
  *   voltage, spikes, synaptic current, the layer's input current, or any model state variable.
- *   Only the chosen elements are read back from the backend each step. Traces come back as
+ *   Each step reads the recorded tensors back with backend.read (a device backend's tensors have
+ *   no host data) and keeps only the chosen elements. Traces come back as
  *   { layer, var, neuron, sample, values: Float32Array of length steps } and export to JSON or CSV.
  * - `SpikeCounter` counts spikes per neuron and per batch row for every spiking layer
  *   (firing rates, spikes per sample) without storing traces.
@@ -200,7 +201,7 @@ export class Recorder implements RunObserver {
     const k = this.steps;
     this.tIndex[k] = t;
     for (const b of this.bindings) {
-      const data = b.get().data;
+      const data = net.backend.read(b.get());
       const idx = b.idx, trs = b.traces;
       for (let j = 0; j < idx.length; j++) trs[j].values[k] = data[idx[j]];
     }
@@ -320,7 +321,7 @@ export class SpikeCounter implements RunObserver {
       if (!acc) return;
       const s = l.stateVar(l.model.spikeVar as string);
       net.backend.sumRows(acc, s, 1, 1);
-      const d = s.data, ps = this.perSample[i], N = l.size;
+      const d = net.backend.read(s), ps = this.perSample[i], N = l.size;
       for (let b = 0; b < ps.length; b++) {
         let c = 0;
         for (let n = 0; n < N; n++) c += d[b * N + n];

@@ -389,4 +389,11 @@ export interface AdamStepParams {
 }
 
 /** Factory registry: backends register themselves by name (as tfjs registers kernels). */
-export type BackendFactory = (opts?: { threads?: number }) => Backend | Promise<Backend>;
+export type BackendFactory = (opts?: BackendFactoryOptions) => Backend | Promise<Backend>;
+
+/** What a factory receives: the wasm thread count, the gpu backend's gpu.js mode. */
+export interface BackendFactoryOptions {
+  threads?: number;
+  /** gpu backend: 'auto' | 'cpu' | 'webgl2' | 'webgl' | 'headlessgl' (default: env SIGPROP_GPU_MODE, else 'auto'). */
+  gpuMode?: string;
+}

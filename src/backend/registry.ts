@@ -25,6 +25,12 @@ export function backendNames(): string[] {
 export interface BackendOptions {
   threads?: number;
   /**
+   * gpu backend only: the gpu.js mode, 'auto' (default: headless-gl in Node, WebGL2/WebGL in a
+   * browser), 'cpu' (the same kernels as JavaScript), 'webgl2', 'webgl' or 'headlessgl'. Default:
+   * the environment variable SIGPROP_GPU_MODE, else 'auto'.
+   */
+  gpuMode?: 'auto' | 'cpu' | 'webgl2' | 'webgl' | 'headlessgl';
+  /**
    * Where 'auto' reports that it skipped a preferred backend that failed to start (one line,
    * without the `warning: ` prefix). Default: write `warning: <line>` to stderr, once per
    * process. `false`: say nothing (the caller reports the fall-back itself).
@@ -90,3 +96,24 @@ registerBackend('reference', () => new ReferenceBackend());
 // SIMD WebAssembly kernels (src/backend/wasm); loaded lazily so that importing the registry never
 // compiles wasm. Fails with a message telling to run `npm run build:wasm` when the build is missing.
 registerBackend('wasm', async (opts) => (await import('./wasm/backend.js')).createWasmBackend(opts));
+// gpu.js kernels (src/backend/gpu): loaded lazily so that importing the registry never loads gpu.js.
+// Not in the 'auto' order: it fails with a message naming what to install when there is no device.
+registerBackend('gpu', async (opts) => {
+  let mod: typeof import('./gpu/backend.js');
+  try {
+    mod = await import('./gpu/backend.js');
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && /gpu\.js/.test(e.message ?? '')) {
+      throw new ParameterError('backend "gpu" needs the gpu.js package, which is not installed: npm install gpu.js');
+    }
+    throw err;
+  }
+  return mod.createGpuBackend({ mode: (opts?.gpuMode ?? envGpuMode()) as never });
+});
+
+/** SIGPROP_GPU_MODE, where there is a process environment. */
+function envGpuMode(): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.SIGPROP_GPU_MODE || undefined;
+}

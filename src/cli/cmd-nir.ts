@@ -44,7 +44,7 @@ export const nirCommand: Command = {
     { name: 'epochs', type: 'number', description: 'import: epochs of the run (a later --resume may change it)' },
     { name: 'learning-rate', type: 'number', description: 'import: base learning rate of the fine-tuning' },
     { name: 'seed', type: 'number', description: 'import: seed of the target projection, data order and encoder' },
-    { name: 'backend', type: 'string', placeholder: 'NAME', description: "import: compute backend ('reference', 'wasm', 'auto')" },
+    { name: 'backend', type: 'string', placeholder: 'NAME', description: "import: compute backend ('reference', 'wasm', 'gpu', 'auto')" },
     { name: 'steps', type: 'number', description: 'import: time steps per sample (NIR files carry none; default 25, as in a config)' },
     { name: 'encoder', type: 'string', placeholder: 'SPEC', description: "import: input encoder, e.g. 'rate' (default) or 'direct'" },
     { name: 'train-size', type: 'number', description: 'import: train on a seeded class-balanced subset of this many samples (default: all)' },

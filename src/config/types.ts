@@ -75,7 +75,7 @@ export interface ExperimentConfig {
   epochs?: number;
   batchSize?: number;
   seed?: number;
-  /** A registered backend name ('reference', 'wasm') or 'auto' (the fastest available). */
+  /** A registered backend name ('reference', 'wasm', 'gpu') or 'auto' (the fastest available; never gpu). */
   backend?: string;
   /** wasm backend threads, 1..64; 0 (default): one per core, at most 4. Results do not depend on it. */
   threads?: number;

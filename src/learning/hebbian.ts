@@ -117,8 +117,10 @@ export class HebbianSigprop implements TrainingRule {
   private integrate(x: Float32Array, B: number, learn: ((i: number, aPrev: Tensor, a: Tensor, I: Tensor, h: Tensor) => void) | null): Layer {
     const s = this.settings, C = this.ctx.numClasses, K = this.ctx.inputSize, net = this.net;
     const a0 = this.sc.get('input', [B + C, K]);
-    a0.data.set(x.subarray(0, B * K));
-    this.target.write(Int32Array.from({ length: C }, (_, c) => c), a0.data, B);
+    const a0Host = new Float32Array((B + C) * K);
+    a0Host.set(x.subarray(0, B * K));
+    this.target.write(Int32Array.from({ length: C }, (_, c) => c), a0Host, B);
+    this.ctx.backend.write(a0, a0Host);
     net.reset([{ name: 'input', rows: B }, { name: 'target', rows: C }]);
     net.run({
       steps: s.steps,
@@ -307,20 +309,21 @@ export class HebbianSigprop implements TrainingRule {
 
   /** Rescale each hidden unit's incoming weight vector (column of W) back to its initial norm. */
   private renormalize(layer: DenseParams, i: number): void {
-    const W = layer.W.value.data, K = layer.inSize, N = layer.outSize;
+    const W = this.ctx.backend.read(layer.W.value), K = layer.inSize, N = layer.outSize;
     const norms = new Float64Array(N);
     for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) norms[n] += W[k * N + n] * W[k * N + n];
     if (!this.colNorms[i]) this.colNorms[i] = Float32Array.from(norms, Math.sqrt);
     const target = this.colNorms[i];
     const scale = Float32Array.from(norms, (v, n) => (v > 0 ? target[n] / Math.sqrt(v) : 1));
     for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) W[k * N + n] *= scale[n];
+    this.ctx.backend.write(layer.W.value, W);
   }
 
   predict(x: Float32Array, B: number): Int32Array {
     const C = this.ctx.numClasses, n = this.layers[this.layers.length - 1].outSize;
     const last = this.integrate(x, B, null);
-    if (this.settings.predict === 'readout') return argmaxRows(last.inputCurrent().data, B, n);
-    const a = last.output().data;
+    if (this.settings.predict === 'readout') return argmaxRows(this.ctx.backend.read(last.inputCurrent()), B, n);
+    const a = this.ctx.backend.read(last.output());
     const out = new Int32Array(B);
     for (let b = 0; b < B; b++) {
       let best = Infinity;

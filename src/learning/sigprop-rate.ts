@@ -107,9 +107,11 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
     const tl = targetRowLabels(s.loss, labels, this.ctx.numClasses);
     const rows = B + tl.length;
     const input = sc.get('a.in', [rows, K]);
-    input.data.set(x.subarray(0, B * K));
-    applyMask(input.data, dropoutMask(this.ctx.rng, B, K, s.inputDropout));
-    this.target.write(tl, input.data, B);
+    const inputHost = new Float32Array(rows * K);
+    inputHost.set(x.subarray(0, B * K));
+    applyMask(inputHost, dropoutMask(this.ctx.rng, B, K, s.inputDropout));
+    this.target.write(tl, inputHost, B);
+    be.write(input, inputHost);
     let P = firstLayerTargets(sc, labels, tl);
     const L = this.layers.length, C = this.readout.outSize;
     // work tensors of the hooks, and the dropout masks (drawn in layer order, as the hooks used to)
@@ -187,15 +189,17 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
     const sc = this.sc, K = this.ctx.inputSize, C = this.ctx.numClasses, net = this.net;
     const classRows = mode === 'classSignal' ? C : 0;
     const input = sc.get('p.in', [B + classRows, K]);
-    input.data.set(x.subarray(0, B * K));
-    if (classRows) this.target.write(Int32Array.from({ length: C }, (_, c) => c), input.data, B);
+    const inputHost = new Float32Array((B + classRows) * K);
+    inputHost.set(x.subarray(0, B * K));
+    if (classRows) this.target.write(Int32Array.from({ length: C }, (_, c) => c), inputHost, B);
+    this.ctx.backend.write(input, inputHost);
     net.reset([{ name: 'input', rows: B }, { name: 'target', rows: classRows }]);
     net.run({ steps: 1, input: () => input });
     if (classRows) {
       const a = this.layers.length ? net.layers[this.layers.length - 1].output() : input;
-      return nearestClassSignal(a.data, B, C, a.shape[1]);
+      return nearestClassSignal(this.ctx.backend.read(a), B, C, a.shape[1]);
     }
-    return argmaxRows(net.layers[this.layers.length].voltage().data, B, this.readout.outSize);
+    return argmaxRows(this.ctx.backend.read(net.layers[this.layers.length].voltage()), B, this.readout.outSize);
   }
 
   override dispose(): void {

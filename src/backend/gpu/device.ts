@@ -1,0 +1,170 @@
+/**
+ * Opening the device of the `gpu` backend: which gpu.js mode runs the kernels.
+ *
+ * - 'cpu': gpu.js CPU mode (the same kernel sources run as JavaScript); works everywhere, and is
+ *   what the Node tests use.
+ * - 'webgl2' / 'webgl': a browser's WebGL context.
+ * - 'headlessgl': Node with the optional `gl` package (headless-gl).
+ * - 'auto': in a browser webgl2, else webgl; in Node headless-gl when `gl` loads, else a
+ *   SigpropError that says what was tried and what to install. Before failing it probes for a
+ *   WebGPU adapter (the `webgpu` package, Dawn) so that the message can name one if it answers:
+ *   the backend's contract is synchronous (read() returns the values), and WebGPU has no
+ *   synchronous read-back, so an adapter cannot run this backend yet.
+ *
+ * The Node-only probes load their packages through dynamic imports of a computed name, so a
+ * bundler building for the browser neither resolves nor includes them.
+ */
+import pkg from 'gpu.js';
+import type { GPU as GPUType } from 'gpu.js';
+import { SigpropError } from '../../errors.js';
+
+const { GPU } = pkg;
+
+export type GpuMode = 'auto' | 'cpu' | 'webgl2' | 'webgl' | 'headlessgl';
+export const GPU_MODES: readonly GpuMode[] = ['auto', 'cpu', 'webgl2', 'webgl', 'headlessgl'];
+
+/** An opened device: the gpu.js instance, the mode it runs and the renderer's name (if known). */
+export interface GpuDevice {
+  gpu: GPUType;
+  mode: Exclude<GpuMode, 'auto'>;
+  renderer: string;
+}
+
+/** The backend cannot start (no device for the mode asked for). */
+export class GpuUnavailableError extends SigpropError {
+  constructor(message: string) {
+    super(message, 'gpu-unavailable');
+    this.name = 'GpuUnavailableError';
+  }
+}
+
+function inNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined';
+}
+
+/** Import an optional package by a computed name (so that bundlers leave it alone). */
+async function importOptional(name: string): Promise<unknown> {
+  return import(/* @vite-ignore */ name);
+}
+
+/** Whether the optional `gl` (headless-gl) package loads and gpu.js sees it. */
+async function headlessGlLoads(): Promise<string | null> {
+  try {
+    await importOptional('gl');
+  } catch (err) {
+    return `the \`gl\` package (headless-gl) did not load (${(err as Error).message.split('\n')[0]})`;
+  }
+  if (!GPU.isHeadlessGLSupported) return 'the `gl` package loads but gpu.js cannot create a headless-gl context';
+  return null;
+}
+
+/** The script a child Node process runs to ask Dawn for an adapter; prints JSON on stdout. */
+function webGpuProbeScript(moduleUrl: string): string {
+  return `import(${JSON.stringify(moduleUrl)}).then(async (m) => {
+  const navigator = { gpu: m.create([]) };
+  const a = await navigator.gpu.requestAdapter();
+  const i = a && a.info ? a.info : {};
+  process.stdout.write(JSON.stringify(a ? { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description } : null));
+  process.exit(0);
+}, (e) => { process.stdout.write(JSON.stringify({ error: String((e && e.message) || e) })); process.exit(0); });`;
+}
+
+/**
+ * Ask the `webgpu` package (Dawn) for an adapter, as its README does (`navigator = { gpu: create([]) }`,
+ * kept local rather than set on globalThis). The probe runs in a child Node process: Dawn writes its
+ * adapter diagnostics (Vulkan warnings with native source lines) straight to the process's stderr,
+ * which would read like a stack trace above the backend's message. Returns a sentence for the error.
+ */
+export async function probeWebGpu(timeoutMs = 15_000): Promise<string> {
+  type Info = { vendor?: string; architecture?: string; device?: string; description?: string; error?: string } | null;
+  let info: Info;
+  try {
+    const { createRequire } = (await importOptional('node:module')) as typeof import('node:module');
+    const { pathToFileURL } = (await importOptional('node:url')) as typeof import('node:url');
+    const { spawn } = (await importOptional('node:child_process')) as typeof import('node:child_process');
+    const url = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+    const proc = (globalThis as unknown as { process: { execPath: string } }).process;
+    info = await new Promise<Info>((resolve, reject) => {
+      const child = spawn(proc.execPath, ['--input-type=module', '-e', webGpuProbeScript(url)], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(new Error(`no answer within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      child.on('close', () => {
+        clearTimeout(timer);
+        try {
+          resolve(JSON.parse(out) as Info);
+        } catch {
+          reject(new Error(`the probe printed no result${out ? `: ${out.slice(0, 200)}` : ''}`));
+        }
+      });
+    });
+  } catch (err) {
+    return `a WebGPU adapter could not be probed (the \`webgpu\` package, Dawn: ${(err as Error).message.split('\n')[0]})`;
+  }
+  if (info && info.error) return `a WebGPU adapter was probed and the \`webgpu\` package (Dawn) did not load (${info.error.split('\n')[0]})`;
+  if (!info) return 'a WebGPU adapter was probed (the `webgpu` package, Dawn) and none answered';
+  const name = [info.vendor, info.architecture, info.device, info.description].filter((x) => x).join(' ') || 'unnamed';
+  return `a WebGPU adapter answered (${name}, through the \`webgpu\` package), but this backend's contract is synchronous (read() returns the values) and WebGPU has no synchronous read-back, so it cannot run on WebGPU yet`;
+}
+
+/** The renderer of a GL context (unmasked where the debug extension allows), else ''. */
+function rendererName(gpu: GPUType): string {
+  const ctx = (gpu as unknown as { context?: WebGLRenderingContext | null }).context;
+  if (!ctx || typeof ctx.getParameter !== 'function') return '';
+  try {
+    const ext = ctx.getExtension('WEBGL_debug_renderer_info');
+    const name = ext ? ctx.getParameter(ext.UNMASKED_RENDERER_WEBGL) : ctx.getParameter(ctx.RENDERER);
+    return typeof name === 'string' ? name : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Open a gpu.js instance for `mode` (see the file header); throws GpuUnavailableError when there is no device. */
+export async function openDevice(mode: GpuMode = 'auto'): Promise<GpuDevice> {
+  if (!GPU_MODES.includes(mode)) {
+    throw new SigpropError(`gpu mode = "${String(mode)}" is not known; it must be one of: ${GPU_MODES.join(', ')}`, 'parameter');
+  }
+  let chosen: Exclude<GpuMode, 'auto'>;
+  if (mode === 'cpu') chosen = 'cpu';
+  else if (inNode()) {
+    if (mode === 'webgl2' || mode === 'webgl') {
+      throw new GpuUnavailableError(`gpu mode "${mode}" needs a browser's WebGL context; in Node use gpuMode "headlessgl" (install the \`gl\` package) or "cpu"`);
+    }
+    const glProblem = await headlessGlLoads();
+    if (glProblem) {
+      const webgpu = mode === 'auto' ? `; ${await probeWebGpu()}` : '';
+      throw new GpuUnavailableError(
+        `backend "gpu" found no device: it tried headless-gl, and ${glProblem}${webgpu}. ` +
+          'Install the optional `gl` package (npm install gl; it builds against the system\'s OpenGL/Mesa libraries), ' +
+          'run in a browser with WebGL2, or use gpuMode "cpu" (SIGPROP_GPU_MODE=cpu: the same kernels as JavaScript) or another backend (--backend wasm)',
+      );
+    }
+    chosen = 'headlessgl';
+  } else if (mode === 'auto') {
+    if (GPU.isWebGL2Supported) chosen = 'webgl2';
+    else if (GPU.isWebGLSupported) chosen = 'webgl';
+    else throw new GpuUnavailableError('backend "gpu" found no device: this browser offers neither WebGL2 nor WebGL; use another backend (wasm)');
+  } else if (mode === 'headlessgl') {
+    throw new GpuUnavailableError('gpu mode "headlessgl" runs only in Node (with the `gl` package); in a browser use "webgl2" or "webgl"');
+  } else {
+    const ok = mode === 'webgl2' ? GPU.isWebGL2Supported : GPU.isWebGLSupported;
+    if (!ok) throw new GpuUnavailableError(`gpu mode "${mode}" is not supported by this browser (no ${mode === 'webgl2' ? 'WebGL2' : 'WebGL'} context with float textures)`);
+    chosen = mode;
+  }
+  const gpu = new GPU({ mode: chosen });
+  return { gpu, mode: chosen, renderer: rendererName(gpu) };
+}
+
+/** Fill in the renderer once a GL context exists (gpu.js creates it with the first kernel). */
+export function refreshRenderer(dev: GpuDevice): void {
+  if (!dev.renderer && dev.mode !== 'cpu') dev.renderer = rendererName(dev.gpu);
+}
