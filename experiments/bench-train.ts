@@ -4,7 +4,7 @@
  *
  *   node --import tsx experiments/bench-train.ts '{"rule":"sigprop","backend":"wasm","threads":1,"steps":25}'
  *
- * Network 784-1000-10, LIF β = 0.95, batch 128, rate-coded MNIST. Prints one JSON line:
+ * Network 784-1000-10 (or the hidden sizes given), LIF β = 0.95, batch 128 (or the one given), rate-coded MNIST. Prints one JSON line:
  * samples/s from the median of up to 20 timed batches (after one warm-up batch; the mean too)
  * and the process's peak RSS.
  * When the rule (or its spiking mode) is not registered yet, it prints available: false with the
@@ -17,9 +17,13 @@ export interface TrainConfig {
   /** What the row measures. */
   purpose: 'throughput' | 'memory-vs-T';
   rule: 'sigprop' | 'bptt';
-  backend: 'reference' | 'wasm';
+  backend: 'reference' | 'wasm' | 'gpu';
   threads: number;
   steps: number;
+  /** Hidden layer sizes (default [1000]: 784-1000-10). */
+  hidden?: number[];
+  /** Batch size (default 128). */
+  batch?: number;
   /** Sigprop eligibility ('trace' is the config default; 'instant' uses x[t] for e[t]). */
   eligibility?: 'trace' | 'instant';
   /**
@@ -34,6 +38,8 @@ export interface TrainConfig {
 export interface TrainResult extends TrainConfig {
   available: boolean;
   reason?: string;
+  /** The backend's own description where it has one (gpu: mode and adapter). */
+  device?: string;
   /** Batch size ÷ the median timed batch's wall time. */
   samplesPerSecond?: number;
   /**
@@ -64,11 +70,20 @@ export const TRAIN_CONFIGS: TrainConfig[] = [
   { purpose: 'memory-vs-T', rule: 'bptt', backend: 'wasm', threads: 1, steps: 400 },
 ];
 
-const BATCH = 128;
+/**
+ * GPU configurations (`npm run bench -- --gpu`): sigprop on mnist-lif, and on the wide network
+ * 784-4096-4096-10 with batch 1024, each on the gpu backend and on wasm (1 thread) in the same run.
+ */
+export const GPU_TRAIN_CONFIGS: TrainConfig[] = (['gpu', 'wasm'] as const).flatMap((backend) => [
+  { purpose: 'throughput' as const, rule: 'sigprop' as const, backend, threads: 1, steps: 25, preset: 'mnist-lif' },
+  { purpose: 'throughput' as const, rule: 'sigprop' as const, backend, threads: 1, steps: 25, preset: 'mnist-lif', hidden: [4096, 4096], batch: 1024 },
+]);
 
 async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainResult> {
+  const BATCH = cfg.batch ?? 128;
   const base: TrainResult = {
     purpose: cfg.purpose, rule: cfg.rule, backend: cfg.backend, threads: cfg.threads, steps: cfg.steps,
+    ...(cfg.hidden ? { hidden: cfg.hidden } : {}), ...(cfg.batch ? { batch: cfg.batch } : {}),
     ...(cfg.eligibility ? { eligibility: cfg.eligibility } : {}), ...(cfg.preset ? { preset: cfg.preset } : {}), available: false,
   };
   let learning: typeof import('../src/learning/index.js');
@@ -87,7 +102,7 @@ async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainRe
   const raw: ExperimentConfig = {
     ...(cfg.preset ? getPreset(cfg.preset) : {}),
     dataset: 'mnist',
-    layers: [{ size: 1000, model: 'lif', params: { beta: 0.95 } }, { size: 10 }],
+    layers: [...(cfg.hidden ?? [1000]).map((size) => ({ size, model: 'lif', params: { beta: 0.95 } })), { size: 10 }],
     rule: cfg.rule,
     mode: 'spiking',
     steps: cfg.steps,
@@ -98,8 +113,16 @@ async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainRe
     seed: 1,
     ...(cfg.eligibility ? { eligibility: cfg.eligibility } : {}),
   };
-  const backend = await createBackend(cfg.backend, { threads: cfg.threads });
-  const maxBatches = cfg.quick ? 2 : cfg.steps > 100 ? 3 : 20;
+  let backend;
+  try {
+    backend = await createBackend(cfg.backend, { threads: cfg.threads });
+  } catch (err) {
+    return { ...base, reason: `backend not available: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const device = (backend as { describe?(): string }).describe?.();
+  if (device) base.device = device;
+  const wide = BATCH * (cfg.hidden ?? [1000]).reduce((a, b) => a + b, 0) > 128 * 4000;
+  const maxBatches = cfg.quick ? 2 : cfg.steps > 100 || wide ? 3 : 20;
   const budgetS = cfg.quick ? 3 : 30;
   let rule;
   try {
@@ -114,13 +137,14 @@ async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainRe
     const lo = (i % Math.floor(data.train.n / BATCH)) * BATCH;
     return [x.subarray(lo * 784, (lo + BATCH) * 784), y.subarray(lo, lo + BATCH)] as const;
   };
-  let r = rule.trainBatch(...batch(0)); // warm-up (JIT, allocation)
+  const train = (i: number) => learning.trainOn(rule, backend, ...batch(i)); // trainBatchAsync where reads are asynchronous
+  let r = await train(0); // warm-up (JIT, allocation, kernel compilation)
   const t0 = performance.now();
   const times: number[] = [], cpuTimes: number[] = [];
   while (times.length < maxBatches && (times.length === 0 || (performance.now() - t0) / 1000 < budgetS)) {
     const cb = process.cpuUsage();
     const tb = performance.now();
-    r = rule.trainBatch(...batch(times.length + 1));
+    r = await train(times.length + 1);
     times.push((performance.now() - tb) / 1000);
     const c = process.cpuUsage(cb);
     cpuTimes.push((c.user + c.system) / 1e6);

@@ -4,6 +4,7 @@
  *
  *   npm run bench -- [--out runs/bench.json] [--reps 10] [--quick] [--no-train]
  *   npm run bench -- --profile [--out runs/profile.json]
+ *   npm run bench -- --gpu [--quick] [--out runs/bench-gpu.json]
  *
  * --profile runs only the per-kernel profile (experiments/bench-profile.ts): where the time of a
  * mnist-lif training batch and of the simulation goes, per kernel and per group (propagation,
@@ -28,6 +29,11 @@
  * Debian python3-brian) the same network in Brian2 (experiments/bench-brian2.py) with the ratio
  * (section "simulationVsBrian2").
  *
+ * --gpu runs only the GPU comparison (gpuMain below): sigprop training samples/s on mnist-lif and on
+ * the wide network 784-4096-4096-10 at batch 1024, on the gpu backend and on wasm (1 thread) in the
+ * same run, and the LIF simulation at 10^5 neurons on both; with the adapter the gpu backend reports.
+ * Where no GPU device is usable the gpu rows say why (available: false, reason).
+ *
  * Training (section "training", see experiments/bench-train.ts): samples/s and peak RSS of spiking
  * sigprop and the BPTT baseline on 784-1000-10, LIF β = 0.95, T = 25, batch 128, rate-coded MNIST,
  * per backend and thread count, and peak RSS at T = 25 vs T = 400; each configuration runs in its
@@ -42,7 +48,7 @@ import type { Backend } from '../src/backend/backend.js';
 import { createBackend } from '../src/backend/registry.js';
 import { writeJsonAtomic } from '../src/io.js';
 import { Rng } from '../src/rng.js';
-import { TRAIN_CONFIGS, type TrainResult } from './bench-train.js';
+import { GPU_TRAIN_CONFIGS, TRAIN_CONFIGS, type TrainResult } from './bench-train.js';
 
 interface Args {
   out?: string;
@@ -50,10 +56,11 @@ interface Args {
   quick: boolean;
   train: boolean;
   profile: boolean;
+  gpu: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { reps: 10, quick: false, train: true, profile: false };
+  const a: Args = { reps: 10, quick: false, train: true, profile: false, gpu: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--out') a.out = argv[++i];
@@ -61,11 +68,12 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--quick') a.quick = true;
     else if (k === '--no-train') a.train = false;
     else if (k === '--profile') a.profile = true;
+    else if (k === '--gpu') a.gpu = true;
     else if (k === '--help' || k === '-h') {
-      console.log('usage: npm run bench -- [--out file.json] [--reps N] [--quick] [--no-train] [--profile]');
+      console.log('usage: npm run bench -- [--out file.json] [--reps N] [--quick] [--no-train] [--profile | --gpu]');
       process.exit(0);
     } else {
-      console.error(`bench: unknown option ${k}; options: --out <file>, --reps <n>, --quick, --no-train, --profile`);
+      console.error(`bench: unknown option ${k}; options: --out <file>, --reps <n>, --quick, --no-train, --profile, --gpu`);
       process.exit(2);
     }
   }
@@ -292,10 +300,59 @@ function profileMain(args: Args, started: Date): void {
   process.stderr.write(`bench: wrote ${out}\n`);
 }
 
+/** Run the simulation child (experiments/bench-sim.ts) with these settings; its JSON line, or the error. */
+function runSimChild(o: { backend: string; threads: number; steps: number; neurons?: number }): Record<string, unknown> {
+  process.stderr.write(`bench: simulation ${JSON.stringify(o)}\n`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(fileURLToPath(new URL('.', import.meta.url)), 'bench-sim.ts'), JSON.stringify(o)], { encoding: 'utf8', timeout: 15 * 60 * 1000 });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return { ...o, error: (r.stderr || line || `exit ${r.status ?? r.signal}`).trim().slice(0, 300) };
+  }
+}
+
+/** --gpu: the gpu backend against wasm (1 thread) on the same runs (issue 17's figures). */
+function gpuMain(args: Args, started: Date): void {
+  const loadBefore = loadavg();
+  const training = GPU_TRAIN_CONFIGS.map((cfg) => {
+    process.stderr.write(`bench: training ${JSON.stringify(cfg)}\n`);
+    return runTrainChild({ ...cfg }, args.quick);
+  });
+  const steps = args.quick ? 200 : 1000;
+  const simulation = (['gpu', 'wasm'] as const).map((backend) => runSimChild({ backend, threads: 1, steps, neurons: 100_000 }));
+  const row = (backend: string, wide: boolean) => training.find((r) => r.backend === backend && !!r.hidden === wide);
+  const ratio = (wide: boolean) => {
+    const g = row('gpu', wide)?.samplesPerSecond, w = row('wasm', wide)?.samplesPerSecond;
+    return g && w ? round(g / w, 3) : null;
+  };
+  const simG = simulation[0].seconds, simW = simulation[1].seconds;
+  const result = {
+    benchmark: 'sigprop gpu backend vs wasm',
+    date: started.toISOString(),
+    machine: { cores: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage1minBefore: round(loadBefore[0], 3), loadAverage1minAfter: round(loadavg()[0], 3) },
+    device: training.find((r) => r.backend === 'gpu')?.device ?? training.find((r) => r.backend === 'gpu')?.reason ?? null,
+    units: { samplesPerSecond: 'training samples per wall second (median batch)', simulation: `wall seconds for ${steps} steps of 1 ms, 1000 Poisson inputs into 10^5 LIF neurons, batch 1` },
+    training,
+    simulation,
+    ratios: {
+      'mnist-lif samples/s gpu / wasm': ratio(false),
+      '784-4096-4096-10 batch 1024 samples/s gpu / wasm': ratio(true),
+      'simulation 10^5 neurons wasm s / gpu s': typeof simG === 'number' && typeof simW === 'number' ? round(simW / simG, 3) : null,
+    },
+    targets: { 'wide network >= 10x faster on the gpu than on wasm': (ratio(true) ?? 0) >= 10 },
+  };
+  console.log(JSON.stringify(result, null, 2));
+  const out = args.out ?? join('runs', `bench-gpu-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeJsonAtomic(out, result);
+  process.stderr.write(`bench: wrote ${out}\n`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = new Date();
   if (args.profile) return profileMain(args, started);
+  if (args.gpu) return gpuMain(args, started);
   const ref = await createBackend('reference');
   const w1 = await createBackend('wasm', { threads: 1 });
   const w2 = await createBackend('wasm', { threads: 2 });
@@ -327,17 +384,7 @@ async function main(): Promise<void> {
 
   const trainingSummary = Array.isArray(training) ? summarizeTraining(training) : training;
   // LIF simulation (experiments/bench-sim.ts), each in its own child: 1000 Poisson inputs at 20 Hz -> 1000 LIF, 10 s at 1 ms
-  const simulation = (['wasm', 'reference'] as const).map((backend) => {
-    process.stderr.write(`bench: simulation ${backend}\n`);
-    const steps = args.quick ? 2000 : 10_000;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(fileURLToPath(new URL('.', import.meta.url)), 'bench-sim.ts'), JSON.stringify({ backend, threads: 1, steps })], { encoding: 'utf8' });
-    const line = r.stdout.trim().split('\n').pop() ?? '';
-    try {
-      return JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      return { backend, error: (r.stderr || line || `exit ${r.status}`).trim().slice(0, 300) };
-    }
-  });
+  const simulation = (['wasm', 'reference'] as const).map((backend) => runSimChild({ backend, threads: 1, steps: args.quick ? 2000 : 10_000 }));
   // Brian2 side by side when installed (optional; Debian python3-brian): the same network, its default target
   const brian2 = runBrian2(args.quick ? 2000 : 10_000);
   const wasmSim = simulation.find((r) => r.backend === 'wasm') as { seconds?: number } | undefined;

@@ -36,6 +36,17 @@ export class DataError extends SigpropError {
   }
 }
 
+/**
+ * A host read of a tensor on a backend whose read-back is asynchronous (Backend.asyncReads, e.g.
+ * WebGPU) that no `await backend.sync([tensor])` has made available since the tensor last changed.
+ */
+export class ReadNotSyncedError extends SigpropError {
+  constructor(message: string) {
+    super(message, 'read-not-synced');
+    this.name = 'ReadNotSyncedError';
+  }
+}
+
 export interface RangeSpec {
   min?: number;
   max?: number;

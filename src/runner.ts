@@ -33,13 +33,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Backend } from './backend/backend.js';
 import { checkpointState, loadCheckpoint, saveCheckpoint, stateTensors, type Checkpoint } from './checkpoint.js';
 import { resolveConfig, saveResolvedConfig } from './config/resolve.js';
 import type { ResolvedConfig } from './config/types.js';
 import { epochOrder, numBatches, type Dataset, type Split } from './data/index.js';
 import { SigpropError } from './errors.js';
 import { fileSystemError, toCsv, writeFileAtomic, writeJsonAtomic } from './io.js';
-import { DivergenceError, LOSS_EXPLOSION_FACTOR, lossDivergence, type TrainingRule } from './learning/rule.js';
+import { DivergenceError, LOSS_EXPLOSION_FACTOR, lossDivergence, predictOn, trainOn, type TrainingRule } from './learning/rule.js';
 import { scheduledLearningRate } from './learning/index.js'; // importing it registers the built-in rules
 import { resolveRuleSettings } from './learning/settings.js';
 import { StopRequest } from './interrupt.js';
@@ -195,6 +196,22 @@ export function accuracy(rule: TrainingRule, split: Split, batchSize = 500, mode
 /** Fraction of `split` that `rule` classifies correctly, predicting in batches of `batchSize`. */
 export function evaluate(rule: TrainingRule, split: Split, batchSize: number, mode?: PredictMethod): number {
   return split.n === 0 ? NaN : accuracy(rule, split, batchSize, mode);
+}
+
+/**
+ * `evaluate` on any backend: with asynchronous read-back (Backend.asyncReads) through the rule's
+ * predictAsync (rule.ts predictOn); elsewhere `evaluate` itself. `mode` needs synchronous reads.
+ */
+export async function evaluateOn(rule: TrainingRule, backend: Backend, split: Split, batchSize: number, mode?: PredictMethod): Promise<number> {
+  if (!backend.asyncReads) return evaluate(rule, split, batchSize, mode);
+  if (split.n === 0) return NaN;
+  let correct = 0;
+  for (let start = 0; start < split.n; start += batchSize) {
+    const size = Math.min(batchSize, split.n - start);
+    const pred = await predictOn(rule, backend, split.images.subarray(start * split.inputSize, (start + size) * split.inputSize), size);
+    for (let i = 0; i < size; i++) if (pred[i] === split.labels[start + i]) correct++;
+  }
+  return correct / split.n;
 }
 
 /** Copy the rows `indices` of a split into a batch. x: [size, inputSize]. */
@@ -488,7 +505,8 @@ async function trainLoop(
     return r.path;
   };
   // traces of the training network during the run's first window and the last window of its last epoch
-  const windows = new TrainingTraceWindows(opts.report === false || cfg.mode !== 'spiking' ? undefined : rule.network, cfg.epochs, runDir, warn);
+  // (not on a backend with asynchronous read-back: the recorder reads at every step)
+  const windows = new TrainingTraceWindows(opts.report === false || cfg.mode !== 'spiking' || backend.asyncReads ? undefined : rule.network, cfg.epochs, runDir, warn);
   const factor = opts.lossExplosionFactor ?? LOSS_EXPLOSION_FACTOR;
   const stop = new StopRequest(opts);
   const result = (status: RunStatus, reportPath?: string): RunResult => ({ runDir, config: cfg, metrics, status, checkpointPath: paths.ck, reportPath, ...(reportError ? { reportError } : {}) });
@@ -511,7 +529,7 @@ async function trainLoop(
         const idx = order.subarray(batch * cfg.batchSize, Math.min(dataset.train.n, (batch + 1) * cfg.batchSize));
         const { x, labels } = gather(dataset.train, idx);
         windows.begin(epoch, batch, nb);
-        const res = rule.trainBatch(x, labels);
+        const res = await trainOn(rule, backend, x, labels);
         windows.end(labels);
         if (lossReference === undefined && Number.isFinite(res.loss)) lossReference = res.loss;
         const bad = lossDivergence(res.loss, lossReference, factor);
@@ -531,6 +549,7 @@ async function trainLoop(
         if (stop.requested && batch + 1 < nb) {
           sums.timeS += (Date.now() - t0) / 1000;
           bar?.finish({ stopped: 'yes' });
+          if (backend.asyncReads) await backend.sync!();
           checkpoint(epoch, batch + 1, dataStart);
           writeMetrics();
           const rep = await writeReport(`after training (${epoch} epochs + ${batch + 1} of ${nb} batches)`);
@@ -541,8 +560,9 @@ async function trainLoop(
       }
       bar?.finish();
       const evalRng = ruleRng.getState();
-      const testAccuracy = evaluate(rule, dataset.test, cfg.batchSize);
-      const altMethod = opts.altPrediction ? alternativePredictMethod(rule) : undefined;
+      const testAccuracy = await evaluateOn(rule, backend, dataset.test, cfg.batchSize);
+      if (backend.asyncReads) await backend.sync!(); // layer statistics, checkpoint and report read the weights
+      const altMethod = opts.altPrediction && !backend.asyncReads ? alternativePredictMethod(rule) : undefined;
       let testAccuracyAlt: RunEpochMetrics['testAccuracyAlt'];
       if (altMethod) {
         // same test inputs (the rule stream as before the evaluation), and training goes on as without it

@@ -346,3 +346,39 @@ describe('config', () => {
     expect(() => only('rate')).toThrow(/mode = "rate" is not supported by rule "spiking-only-test"/);
   });
 });
+
+describe('alignment angles of the spiking forms', () => {
+  it('PEPITA: 0 for F = (W_L…W_1)ᵀ, 180 for its negative, on the readout entry of layerStats after a batch', () => {
+    const two = tiny('pepita', { layers: [{ size: N, model: 'lif', params: { beta, threshold: theta } }, { size: 4, model: 'lif', params: { beta, threshold: theta } }, { size: C }] });
+    const r = make(two) as SpikingPepita;
+    const ws = [...r.layers, r.readout].map((l) => ref.read(l.W.value));
+    // (W_L…W_1)ᵀ by hand: W stored [in, out], so the product W_0·W_1·W_2 is [K, C]
+    const mm = (a: Float32Array, b: Float32Array, m: number, kk: number, n: number) => {
+      const o = new Float32Array(m * n);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let q = 0; q < kk; q++) o[i * n + j] += a[i * kk + q] * b[q * n + j];
+      return o;
+    };
+    const prod = mm(mm(ws[0], ws[1], K, N, 4), ws[2], K, 4, C);
+    ref.write(r.F, prod);
+    expect(r.alignmentAngle()).toBeLessThan(0.05);
+    ref.write(r.F, prod.map((v) => -v));
+    expect(r.alignmentAngle()).toBeGreaterThan(179.95);
+    r.trainBatch(x0, labels);
+    const st = r.layerStats();
+    expect(st.length).toBe(3);
+    expect(st[2].productAlignmentAngle).toBeGreaterThanOrEqual(0);
+    expect(st[2].productAlignmentAngle).toBeLessThanOrEqual(180);
+    expect(st[0].productAlignmentAngle).toBeUndefined();
+  });
+
+  it('DFA: 0 for B_ℓ = (W_L…W_{ℓ+1})ᵀ, per hidden layer, in layerStats after a batch', () => {
+    const r = make(tiny('dfa')) as SpikingDfa;
+    ref.write(r.feedback[0], ref.read(r.readout.W.value)); // one hidden layer: B_0 [N, C] against W_L
+    expect(r.alignmentAngles()[0]).toBeLessThan(0.05);
+    r.trainBatch(x0, labels);
+    const st = r.layerStats();
+    expect(st[0].alignmentAngle).toBeGreaterThan(0.05); // the update moved W_L away from B_0
+    expect(st[0].alignmentAngle).toBeLessThan(90);
+    expect(st[1].alignmentAngle).toBeUndefined();
+  });
+});

@@ -125,6 +125,21 @@ export interface Backend {
    */
   readonly gradChunkSteps?: number;
 
+  /**
+   * OPTIONAL: true where a device cannot hand data back synchronously (WebGPU: every read-back is a
+   * Promise). Then `read`, `sum` and `sumSquares` answer only from host copies that an
+   * `await sync(tensors)` made after the tensor last changed, and throw ReadNotSyncedError
+   * (src/errors.ts) otherwise; kernels still run synchronously (they are queued on the device in
+   * call order). Callers train with `trainBatchAsync` / predict with `predictAsync` (rule.ts), which
+   * sync what they read. Absent or false: reads are synchronous and `sync` is not needed.
+   */
+  readonly asyncReads?: boolean;
+  /**
+   * OPTIONAL (required with asyncReads): bring the current device contents of `tensors` (default:
+   * every live tensor) to the host, so that reads of them succeed until they change again.
+   */
+  sync?(tensors?: readonly Tensor[]): Promise<void>;
+
   // ---- memory ----
   /** Allocate a zero-filled tensor. */
   tensor(shape: readonly number[]): Tensor;

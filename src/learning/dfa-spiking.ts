@@ -19,13 +19,14 @@
  * hidden layer's spikes: the next layer receives the masked spikes and δ_ℓ is masked the same way.
  * Only the readout's error crosses layers, through the fixed B_ℓ; no hook reads a forward weight of
  * another layer. Memory: one step of state, the traces [B, n_{ℓ−1}] and the per-layer work tensors
- * [B, n_ℓ]: flat in T.
+ * [B, n_ℓ]: flat in T. layerStats() adds each hidden layer's alignment angle (as the rate form).
  */
 import type { ExperimentConfig } from '../config/types.js';
 import { checkNumber } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { lossAccumulator, oneHotTargets, readLoss } from './losses.js';
-import type { BatchResult, RuleContext, TrainingRule } from './rule.js';
+import { dfaAlignmentAngles } from './feedback-alignment.js';
+import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { dropoutMaskTensor } from './sigprop-common.js';
 import { SpikingForwardRule } from './spiking-forward-common.js';
 import type { Encoder } from '../encoders.js';
@@ -43,6 +44,16 @@ export class SpikingDfa extends SpikingForwardRule implements TrainingRule {
     const C = this.readout.outSize;
     this.feedback = this.layers.map((l, i) => this.fixedUniform(`dfa.B${i}`, l.outSize, C, this.feedbackScale / Math.sqrt(C)));
     this.net.enableTraces(this.settings.eligibility);
+  }
+
+  /** Per hidden layer the angle (degrees) between B_ℓ and (W_L…W_{ℓ+1})ᵀ, as the rate form reports it. */
+  alignmentAngles(): number[] {
+    return dfaAlignmentAngles(this.ctx.backend, this.sc, this.chain().map((l) => l.W.value), this.feedback);
+  }
+
+  override layerStats(): LayerStats[] {
+    const ang = this.alignmentAngles();
+    return this.stats.map((st, i) => (i < ang.length ? { ...st, alignmentAngle: ang[i] } : st));
   }
 
   describe(): string {

@@ -19,6 +19,7 @@ import { getActivation, type Activation } from '../../models/activations.js';
 import type { ExperimentConfig } from '../config/types.js';
 import type { Network } from '../engine/network.js';
 import { checkNumber, ParameterError } from '../errors.js';
+import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseChain } from './dense.js';
 import { argmaxRows, softmaxCELabels } from './losses.js';
@@ -106,11 +107,7 @@ export class FeedbackAlignmentMlp implements TrainingRule {
   alignmentAngles(): (number | undefined)[] {
     const be = this.ctx.backend, chain = this.chain(), L = this.layers.length;
     if (this.name === 'fa') return chain.map((l, i) => (i === 0 ? undefined : alignmentAngleDeg(be, this.sc, l.W.value, this.feedback[i - 1])));
-    return chain.map((_, i) => {
-      if (i === L) return undefined;
-      const prod = matrixProduct(be, this.sc, chain.slice(i + 1).map((l) => l.W.value), `dfa.prod${i}`);
-      return alignmentAngleDeg(be, this.sc, prod, this.feedback[i]);
-    });
+    return [...dfaAlignmentAngles(be, this.sc, chain.map((l) => l.W.value), this.feedback), undefined];
   }
 
   layerStats(): LayerStats[] {
@@ -148,4 +145,14 @@ export class FeedbackAlignmentMlp implements TrainingRule {
     for (const b of this.feedback) this.ctx.backend.free(b);
     this.sc.dispose();
   }
+}
+
+/**
+ * DFA's alignment angles (rate and spiking forms): for each hidden layer ℓ < L, the angle in degrees
+ * between the product W_{ℓ+1}·…·W_L of the forward weights above it (stored [in, out], so this is
+ * (W_L…W_{ℓ+1})ᵀ, what backprop would send back) and its fixed feedback B_ℓ [n_ℓ, C].
+ * weights: W_0 … W_L; feedback: B_0 … B_{L−1}.
+ */
+export function dfaAlignmentAngles(be: Backend, sc: Scratch, weights: readonly Tensor[], feedback: readonly Tensor[]): number[] {
+  return feedback.map((b, i) => alignmentAngleDeg(be, sc, matrixProduct(be, sc, weights.slice(i + 1), `dfa.prod${i}`), b));
 }

@@ -47,7 +47,8 @@
  *                   larger at β_o = 0.95 and the hidden layers' learning rate has to drop with it).
  * The updates go through each layer's optimiser (the presets: SGD with momentum 0.9). Biases stay 0.
  * F = fScale·U(±√(6/d_in)), shape [d_in, C], fixed. Memory: the clean rates [B, n_ℓ] kept between
- * the passes and the rates being summed, never a per-step history: flat in T.
+ * the passes and the rates being summed, never a per-step history: flat in T. layerStats() adds the
+ * angle between (W_L…W_1)ᵀ and F on the readout's entry (productAlignmentAngle, as the rate form).
  */
 import type { ExperimentConfig } from '../config/types.js';
 import type { Encoder } from '../encoders.js';
@@ -55,7 +56,8 @@ import { checkBoolean, checkNumber, checkOneOf, ParameterError } from '../errors
 import { Rng, type RngState } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { lossAccumulator, oneHotTargets, readLoss } from './losses.js';
-import type { BatchResult, RuleContext, TrainingRule } from './rule.js';
+import { alignmentAngleDeg, matrixProduct } from './pepita.js';
+import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { dropoutMaskTensor } from './sigprop-common.js';
 import { SpikingForwardRule } from './spiking-forward-common.js';
 
@@ -107,6 +109,18 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
     this.F = this.fixedUniform('pepita.F', d, this.readout.outSize, this.pepita.fScale * Math.sqrt(6 / d));
     // only the readout keeps a trace (its update uses the time-averaged filtered input); hidden updates use rates
     this.net.layers[this.layers.length].enableTraces('trace');
+  }
+
+  /** The angle (degrees) between (W_L…W_1)ᵀ and F, as the rate form's alignmentAngles().product. */
+  alignmentAngle(): number {
+    const be = this.ctx.backend;
+    return alignmentAngleDeg(be, this.sc, matrixProduct(be, this.sc, this.chain().map((l) => l.W.value)), this.F);
+  }
+
+  override layerStats(): LayerStats[] {
+    if (!this.stats.length) return this.stats;
+    const product = this.alignmentAngle();
+    return this.stats.map((st, i) => (i === this.stats.length - 1 ? { ...st, productAlignmentAngle: product } : st));
   }
 
   describe(): string {

@@ -82,6 +82,14 @@ export interface TrainingRule {
   /** Predicted class per sample. x: [B, inputSize]; returns [B]. No weights change. */
   predict(x: Float32Array, batchSize: number): Int32Array;
   /**
+   * OPTIONAL: trainBatch for a backend with asynchronous read-back (Backend.asyncReads, WebGPU):
+   * the same kernels in the same order, with `await backend.sync(...)` before each host read.
+   * Gives trainBatch's result and weights. Call through `trainOn` (below).
+   */
+  trainBatchAsync?(x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult>;
+  /** OPTIONAL: predict for a backend with asynchronous read-back (see trainBatchAsync). Call through `predictOn`. */
+  predictAsync?(x: Float32Array, batchSize: number): Promise<Int32Array>;
+  /**
    * Called by the run loop at the start of each epoch (0-based) so that the rule can apply its
    * learning-rate schedule (milestones/gamma).
    */
@@ -94,6 +102,31 @@ export interface TrainingRule {
   layerStats?(): LayerStats[];
   /** Release backend tensors. */
   dispose?(): void;
+}
+
+/** The refusal of a rule without an asynchronous form on a backend whose read-back is asynchronous. */
+function noAsyncForm(rule: TrainingRule, backend: Backend): ParameterError {
+  return new ParameterError(
+    `rule "${rule.name}" reads results back inside its batches and has no asynchronous form yet, so it cannot run on backend "${backend.name}" ` +
+      `(its read-back is asynchronous); use rule "sigprop" (mode spiking) there, or another backend (wasm; gpu on WebGL2)`,
+  );
+}
+
+/**
+ * One training batch on any backend: `rule.trainBatch` where reads are synchronous, its
+ * `trainBatchAsync` where they are not (Backend.asyncReads); refuses a rule without that form there.
+ */
+export async function trainOn(rule: TrainingRule, backend: Backend, x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult> {
+  if (!backend.asyncReads) return rule.trainBatch(x, labels);
+  if (!rule.trainBatchAsync) throw noAsyncForm(rule, backend);
+  return rule.trainBatchAsync(x, labels);
+}
+
+/** `rule.predict` on any backend (see trainOn). */
+export async function predictOn(rule: TrainingRule, backend: Backend, x: Float32Array, batchSize: number): Promise<Int32Array> {
+  if (!backend.asyncReads) return rule.predict(x, batchSize);
+  if (!rule.predictAsync) throw noAsyncForm(rule, backend);
+  return rule.predictAsync(x, batchSize);
 }
 
 /** Build a rule from a config. The config is assumed validated by src/config (defaults may be missing). */

@@ -31,7 +31,7 @@ import { initRecurrent, type LayerSpec, type Recurrence } from '../engine/layer.
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
 import { argmaxRows, countCorrect, lossAccumulator, readLoss } from './losses.js';
-import type { BatchResult, RuleContext, TrainingRule } from './rule.js';
+import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import {
@@ -74,6 +74,15 @@ interface HiddenLayerInfo {
   threshold: number;
   vMin: number | undefined;
   label: string;
+}
+
+/** What a training window leaves on the device: per-layer loss accumulators (the readout's last), spike counts [rows, n], Σ_t U_o [rows, C]. */
+interface WindowResult {
+  losses: Tensor[];
+  counts: Tensor[];
+  zsum: Tensor;
+  /** Rows of the target stream. */
+  targetRows: number;
 }
 
 export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
@@ -170,28 +179,63 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
-    const s = this.settings, be = this.ctx.backend, B = labels.length, T = s.steps;
-    const step = ++this.stepIndex;
-    const xr = s.encoder === 'raster' ? rasterRates(x, B, T, this.stepInputSize) : x;
-    const targetLoss = this.target.update(this.sc, xr, labels, step);
+    const step = this.nextStep();
+    return this.finishBatch(this.deviceBatch(x, labels, this.target.update(this.sc, this.targetInput(x, labels.length), labels, step), step, true));
+  }
+
+  /** trainBatch on a backend with asynchronous read-back (rule.ts): the same kernels, one sync before the reads. */
+  async trainBatchAsync(x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult> {
+    const step = this.nextStep();
+    const targetLoss = await this.target.updateAsync(this.sc, this.targetInput(x, labels.length), labels, step);
+    // no per-batch finiteness check of the weights (a full read-back): a non-finite weight shows in
+    // the next batch's loss, which the run loop checks (lossDivergence)
+    const b = this.deviceBatch(x, labels, targetLoss, step, false);
+    await this.ctx.backend.sync?.([...b.w.counts, b.w.zsum, ...b.w.losses]);
+    return this.finishBatch(b);
+  }
+
+  private nextStep(): number {
+    return ++this.stepIndex;
+  }
+
+  /** The target generator's input: x, or the rates of a raster input. */
+  private targetInput(x: Float32Array, B: number): Float32Array {
+    const s = this.settings;
+    return s.encoder === 'raster' ? rasterRates(x, B, s.steps, this.stepInputSize) : x;
+  }
+
+  /** The device part of a training batch: the window and every layer's optimiser step (with `check`, each then checks its weights are finite). */
+  private deviceBatch(x: Float32Array, labels: ArrayLike<number>, targetLoss: number, step: number, check: boolean): { w: WindowResult; labels: ArrayLike<number>; targetLoss: number } {
     const w = this.window(x, labels);
+    for (const layer of this.layers) layer.step(step, check);
+    this.readout.step(step, check);
+    return { w, labels, targetLoss };
+  }
+
+  /** The host part of a training batch: losses, accuracy and per-layer statistics, read back from the window's tensors. */
+  private finishBatch({ w, labels, targetLoss }: { w: WindowResult; labels: ArrayLike<number>; targetLoss: number }): BatchResult {
+    const s = this.settings, be = this.ctx.backend, B = labels.length, T = s.steps;
     this.stats = [];
     this.layers.forEach((layer, i) => {
-      layer.step(step);
       const [h, all] = headSum(be.read(w.counts[i]), B * layer.outSize);
       this.stats.push({
-        layer: i, label: this.info[i].label, weightNorm: layer.weightNorm(),
+        layer: i, label: this.info[i].label, weightNorm: NaN,
         firingRate: h / (T * B * layer.outSize), targetFiringRate: (all - h) / (T * w.targetRows * layer.outSize),
         learningRate: layer.opt.learningRate,
       });
     });
     const L = this.layers.length, C = this.readout.outSize;
-    this.readout.step(step);
-    this.stats.push({ layer: L, label: `readout (leaky, ${C})`, weightNorm: this.readout.weightNorm(), learningRate: this.readout.opt.learningRate });
+    this.stats.push({ layer: L, label: `readout (leaky, ${C})`, weightNorm: NaN, learningRate: this.readout.opt.learningRate });
     const correct = countCorrect(be.read(w.zsum), labels, C);
-    const layerLosses = [...w.layerLosses];
+    const layerLosses = w.losses.map((t) => readLoss(be, t) / T);
     if (targetLoss) layerLosses.unshift(targetLoss);
     return { loss: layerLosses.reduce((a, b) => a + b, 0), layerLosses, accuracy: correct / B };
+  }
+
+  /** Per-layer statistics of the last batch; the weight norms are those of the weights now (read here, not per batch). */
+  override layerStats(): LayerStats[] {
+    const chain = [...this.layers, this.readout];
+    return this.stats.map((st, i) => ({ ...st, weightNorm: chain[i].weightNorm() }));
   }
 
   /**
@@ -200,7 +244,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
    * time-averaged local loss (the readout's last), the spike counts [rows, n] per hidden layer and
    * the readout's Σ_t U_o [rows, C]. trainBatch is this followed by each layer's optimiser step.
    */
-  window(x: Float32Array, labels: ArrayLike<number>): { layerLosses: number[]; counts: Tensor[]; zsum: Tensor; targetRows: number } {
+  window(x: Float32Array, labels: ArrayLike<number>): WindowResult {
     const s = this.settings, be = this.ctx.backend, sc = this.sc, B = labels.length, T = s.steps;
     const tl = targetRowLabels(s.loss, labels, this.ctx.numClasses);
     const nt = tl.length, rows = B + nt, n0 = this.stepInputSize;
@@ -301,15 +345,28 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
       layer.scaleGrad(1 / T);
     });
     this.readout.scaleGrad(1 / T);
-    return { layerLosses: lossAcc.map((t) => readLoss(be, t) / T), counts: st.map((q) => q.count), zsum, targetRows: nt };
+    return { losses: lossAcc, counts: st.map((q) => q.count), zsum, targetRows: nt };
   }
 
   predict(x: Float32Array, B: number): Int32Array {
     return this.predictWith(x, B, this.settings.predict);
   }
 
+  /** predict on a backend with asynchronous read-back (rule.ts): the same kernels, one sync before the read. */
+  async predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    await this.target.syncHost(); // the class-signal rows and the target stream read S and d
+    const p = this.predictDevice(x, B, this.settings.predict);
+    await this.ctx.backend.sync?.([p.acc ?? p.zsum]);
+    return this.predictFinish(p);
+  }
+
   /** Predict with an explicit method ('readout' or 'classSignal'), whatever the configured one. */
   predictWith(x: Float32Array, B: number, mode: 'readout' | 'classSignal'): Int32Array {
+    return this.predictFinish(this.predictDevice(x, B, mode));
+  }
+
+  /** The window of a prediction (kernels only): Σ_t U_o [rows, C], and with 'classSignal' the last hidden layer's summed representation. */
+  private predictDevice(x: Float32Array, B: number, mode: 'readout' | 'classSignal'): { B: number; nt: number; last: number; acc: Tensor | null; zsum: Tensor } {
     const s = this.settings, n0 = this.stepInputSize, C = this.ctx.numClasses, be = this.ctx.backend;
     const nt = mode === 'classSignal' ? C : 0;
     const tl = Int32Array.from({ length: nt }, (_, c) => c);
@@ -339,6 +396,12 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     } finally {
       net.setTracing(true);
     }
+    return { B, nt, last, acc, zsum };
+  }
+
+  /** The classes from a prediction window's sums (host read). */
+  private predictFinish({ B, nt, last, acc, zsum }: { B: number; nt: number; last: number; acc: Tensor | null; zsum: Tensor }): Int32Array {
+    const be = this.ctx.backend, C = this.ctx.numClasses;
     if (acc) return nearestClassSignal(be.read(acc), B, nt, last);
     return argmaxRows(be.read(zsum).subarray(0, B * C), B, C);
   }

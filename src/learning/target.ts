@@ -9,7 +9,8 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Rng } from '../rng.js';
-import { lossValue, sameClassTargets, similarityCE } from './losses.js';
+import { lossAccumulator, readLoss, sameClassTargets, similarityCE } from './losses.js';
+import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
 import type { Scratch } from './scratch.js';
 import type { RuleSettings } from './settings.js';
@@ -31,14 +32,14 @@ export class TargetGenerator {
   ) {
     this.learned = settings.targetProjection === 'learned';
     this.proj = new DenseParams(backend, rng, 'target', numClasses, inputSize, settings, settings.targetLearningRate);
-    rng.fillNormal(this.proj.W.value.data, 0, settings.targetScale);
+    backend.write(this.proj.W.value, rng.fillNormal(new Float32Array(numClasses * inputSize), 0, settings.targetScale));
     backend.fill(this.proj.b.value, settings.targetBias);
     this.classLabels = Int32Array.from({ length: numClasses }, (_, c) => c);
   }
 
-  /** t0 rows for `labels`, written into out [labels.length, inputSize] starting at row `row0`. */
+  /** t0 rows for `labels`, written into out [labels.length, inputSize] starting at row `row0` (reads S and d back). */
   write(labels: ArrayLike<number>, out: Float32Array, row0 = 0): void {
-    const S = this.proj.W.value.data, d = this.proj.b.value.data, n = this.inputSize;
+    const S = this.backend.read(this.proj.W.value), d = this.backend.read(this.proj.b.value), n = this.inputSize;
     for (let i = 0; i < labels.length; i++) {
       const c = labels[i], o = (row0 + i) * n;
       for (let k = 0; k < n; k++) out[o + k] = sigmoid(S[c * n + k] + d[k]);
@@ -51,17 +52,47 @@ export class TargetGenerator {
    */
   update(sc: Scratch, x: Float32Array, labels: ArrayLike<number>, stepIndex: number): number {
     if (!this.learned) return 0;
+    return this.finishUpdate(this.deviceUpdate(sc, x, labels), stepIndex);
+  }
+
+  /**
+   * `update` on a backend with asynchronous read-back (Backend.asyncReads): the same kernels, with a
+   * sync before each host read; ends with S and d synced, so that `write` can read them.
+   */
+  async updateAsync(sc: Scratch, x: Float32Array, labels: ArrayLike<number>, stepIndex: number): Promise<number> {
+    await this.syncHost();
+    if (!this.learned) return 0;
+    const u = this.deviceUpdate(sc, x, labels);
+    await this.backend.sync?.([u.g, u.loss]);
+    const loss = this.finishUpdate(u, stepIndex);
+    await this.syncHost();
+    return loss;
+  }
+
+  /** Bring S and d to the host on a backend with asynchronous read-back (before `write`); no-op elsewhere. */
+  async syncHost(): Promise<void> {
+    await this.backend.sync?.([this.proj.W.value, this.proj.b.value]);
+  }
+
+  /** The device part of an update: r = [x; t0 of every class] and the class-signal CE's gradient g and loss. */
+  private deviceUpdate(sc: Scratch, x: Float32Array, labels: ArrayLike<number>): { R: Float32Array; g: Tensor; loss: Tensor; B: number } {
     const be = this.backend, B = labels.length, C = this.numClasses, n = this.inputSize;
-    const r = sc.get('target.r', [B + C, n]);
-    const R = r.data;
+    const R = new Float32Array((B + C) * n);
     R.set(x.subarray(0, B * n));
     this.write(this.classLabels, R, B);
+    const r = sc.get('target.r', [B + C, n]);
+    be.write(r, R);
     const g = sc.get('target.g', [B + C, n]);
     const P = sameClassTargets(sc, labels, this.classLabels, 'target.P');
-    const loss = lossValue(sc, (acc) => similarityCE(be, sc, r, B, P, g, { ...this.settings.sim, normalize: true }, acc));
-    // back through the sigmoid: only the class rows carry parameters
-    this.proj.zeroGrad();
-    const G = g.data, gW = this.proj.W.grad.data, gb = this.proj.b.grad.data;
+    const loss = lossAccumulator(sc, 'target.loss');
+    similarityCE(be, sc, r, B, P, g, { ...this.settings.sim, normalize: true }, loss);
+    return { R, g, loss, B };
+  }
+
+  /** The host part: back through the sigmoid (only the class rows carry parameters), then the optimiser step. */
+  private finishUpdate({ R, g, loss, B }: { R: Float32Array; g: Tensor; loss: Tensor; B: number }, stepIndex: number): number {
+    const be = this.backend, C = this.numClasses, n = this.inputSize;
+    const G = be.read(g), gW = new Float32Array(C * n), gb = new Float32Array(n);
     for (let c = 0; c < C; c++) {
       const o = (B + c) * n;
       for (let k = 0; k < n; k++) {
@@ -71,7 +102,9 @@ export class TargetGenerator {
         gb[k] += v;
       }
     }
-    this.proj.step(stepIndex);
-    return loss;
+    be.write(this.proj.W.grad, gW);
+    be.write(this.proj.b.grad, gb);
+    this.proj.step(stepIndex, !be.asyncReads);
+    return readLoss(be, loss);
   }
 }
