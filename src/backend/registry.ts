@@ -25,11 +25,12 @@ export function backendNames(): string[] {
 export interface BackendOptions {
   threads?: number;
   /**
-   * gpu backend only: the gpu.js mode, 'auto' (default: headless-gl in Node, WebGL2/WebGL in a
-   * browser), 'cpu' (the same kernels as JavaScript), 'webgl2', 'webgl' or 'headlessgl'. Default:
-   * the environment variable SIGPROP_GPU_MODE, else 'auto'.
+   * gpu backend only: the gpu.js mode, 'auto' (default: headless-gl, else WebGPU through the
+   * `webgpu` package in Node; WebGPU, else WebGL2/WebGL in a browser), 'cpu' (the same kernels as
+   * JavaScript), 'webgpu', 'webgl2', 'webgl' or 'headlessgl'. Default: the environment variable
+   * SIGPROP_GPU_MODE, else 'auto'.
    */
-  gpuMode?: 'auto' | 'cpu' | 'webgl2' | 'webgl' | 'headlessgl';
+  gpuMode?: 'auto' | 'cpu' | 'webgpu' | 'webgl2' | 'webgl' | 'headlessgl';
   /**
    * Where 'auto' reports that it skipped a preferred backend that failed to start (one line,
    * without the `warning: ` prefix). Default: write `warning: <line>` to stderr, once per

@@ -33,13 +33,24 @@
  * (weights written at initialisation keep theirs until their first update; fixed matrices keep it).
  * Kernels are compiled on first use per (kernel, constants, argument sizes) and cached on the backend.
  *
- * Precision: device arithmetic is float32 on GL (in CPU mode gpu.js computes in float64 and stores
+ * WebGPU (mode 'webgpu'): kernels compile to WGSL compute shaders and run over storage buffers; a
+ * tensor holds a gpu.js WebGPUBufferResult. Kernel calls stay synchronous (queue.submit in call
+ * order) once a kernel is built, but building is asynchronous and so is every read-back: the backend
+ * has `asyncReads`. While any kernel it needs is still being built, calls are queued (a tensor then
+ * holds a placeholder) and `sync()` awaits the builds and runs the queue in order before copying
+ * the tensors asked for to the host; `read`, `sum` and `sumSquares` answer from those copies (or
+ * from host-written values) and throw ReadNotSyncedError otherwise, as the contract says. Host
+ * fallbacks need synced values and so fail on WebGPU inside a training step; the surrogate check
+ * of the native kernels runs on a CPU-mode twin.
+ *
+ * Precision: device arithmetic is float32 on GL and WebGPU (in CPU mode gpu.js computes in float64 and stores
  * float32, like `reference`). The contract's float64 accumulators of the loss kernels and row sums
  * therefore hold only in CPU mode; on GL the reductions (sum of a row, of a loss over rows) are
  * float32 sums, which the tests check with a tolerance.
  */
+import pkg from 'gpu.js';
 import type { IKernelRunShortcut, Texture } from 'gpu.js';
-import { SigpropError } from '../../errors.js';
+import { ReadNotSyncedError, SigpropError } from '../../errors.js';
 import type { Rng } from '../../rng.js';
 import { shapeSize, shapeString, type Tensor } from '../../tensor.js';
 import { getActivation } from '../../../models/activations.js';
@@ -53,11 +64,39 @@ import {
 } from '../checks.js';
 import { fusedStepOutputs, gradTailFallback } from '../reference.js';
 import { chooseNative, type NativeSurrogate } from '../wasm/surrogates.js';
-import { openDevice, refreshRenderer, type GpuDevice, type GpuMode } from './device.js';
+import { openDevice, refreshRenderer, releaseWebGpu, type GpuDevice, type GpuMode } from './device.js';
 import * as K from './kernels.js';
 
-/** A device array: a gpu.js texture on GL, a Float32Array in CPU mode. */
-type DeviceArray = Texture | Float32Array;
+const { GPU } = pkg;
+
+/** gpu.js's pipeline handle of a WebGPU storage buffer (WebGPUBufferResult). */
+interface WebGpuBuffer {
+  toArray(): Promise<ArrayLike<number>>;
+  delete(): void;
+}
+/** A WebGPU result not produced yet: its kernel waits in the queue for its build (see the file header). */
+interface Pending {
+  pending: true;
+  h: WebGpuBuffer | null;
+}
+/** gpu.js's WebGPU kernel object behind a kernel-run shortcut (the fields the backend uses). */
+interface WebGpuKernel {
+  built: boolean;
+  _buildPromise: Promise<void> | null;
+  build(...args: unknown[]): Promise<void>;
+  run(...args: unknown[]): Promise<WebGpuBuffer>;
+  outputBuffer: unknown;
+  output: number[];
+  context: unknown;
+}
+const { WebGPUBufferResult } = pkg as unknown as { WebGPUBufferResult: new (s: { buffer: unknown; output: number[]; context: unknown; kernel: unknown }) => WebGpuBuffer };
+
+/** A device array: a gpu.js texture on GL, a storage buffer handle (or a placeholder) on WebGPU, a Float32Array in CPU mode. */
+type DeviceArray = Texture | Float32Array | WebGpuBuffer | Pending;
+
+function isPending(b: unknown): b is Pending {
+  return typeof b === 'object' && b !== null && (b as Pending).pending === true;
+}
 
 /** Activations with a device kernel (kernels.ts kActivation), by name. */
 const NATIVE_ACTIVATIONS: Readonly<Record<string, number>> = { identity: 0, tanh: 1, sigmoid: 2, relu: 3 };
@@ -70,7 +109,7 @@ export class GpuTensor implements Tensor {
   readonly size: number;
   /** @internal Current contents (null for an empty or freed tensor). */
   buf: DeviceArray | null = null;
-  /** @internal The host values last written (write/fromArray/host fallbacks); null once a kernel writes the tensor. */
+  /** @internal The host values last written (write/fromArray/host fallbacks) or synced; null once a kernel writes the tensor. */
   mirror: Float32Array | null = null;
   /** @internal */
   freed = false;
@@ -102,13 +141,24 @@ type Arg = GpuTensor | number;
 
 export class GpuBackend implements Backend {
   readonly name: string = 'gpu';
+  /** True on WebGPU: reads answer only from synced copies (Backend.asyncReads). */
+  readonly asyncReads: boolean;
   private readonly kernels = new Map<string, IKernelRunShortcut>();
+  /** WebGPU: calls waiting for kernel builds (null when calls run at once), and those builds. */
+  private queue: (() => void)[] | null = null;
+  private builds: Promise<void>[] = [];
+  /** WebGPU: every tensor not freed, for sync() of all. */
+  private readonly tensors = new Set<WeakRef<GpuTensor>>();
+  /** WebGPU: a CPU-mode twin for the native-surrogate check (which reads its probe back at once). */
+  private cpuTwin: GpuBackend | null = null;
   private live = 0;
   private dummyBuf: DeviceArray | null = null;
   private readonly nativeSg = new WeakMap<SurrogateKernelSpec, [NativeSurrogate | null | undefined, NativeSurrogate | null | undefined]>();
   private disposed = false;
 
-  constructor(private readonly device: GpuDevice) {}
+  constructor(private readonly device: GpuDevice) {
+    this.asyncReads = device.mode === 'webgpu';
+  }
 
   /** The gpu.js mode the kernels run in. */
   get mode(): string {
@@ -118,7 +168,7 @@ export class GpuBackend implements Backend {
   /** Mode and renderer, e.g. `gpu.js webgl2 (ANGLE (Google, Vulkan 1.3.0 (SwiftShader ...)))`. */
   describe(): string {
     refreshRenderer(this.device);
-    const r = this.device.mode === 'cpu' ? 'JavaScript kernels on the CPU' : this.device.renderer || 'renderer unknown';
+    const r = this.device.mode === 'cpu' ? 'JavaScript kernels on the CPU' : this.device.renderer || (this.device.mode === 'webgpu' ? 'adapter unknown' : 'renderer unknown');
     return `gpu.js ${this.device.mode} (${r})`;
   }
 
@@ -138,6 +188,85 @@ export class GpuBackend implements Backend {
     this.disposed = true;
     this.kernels.clear();
     await Promise.resolve(this.device.gpu.destroy());
+    if (this.cpuTwin) await this.cpuTwin.dispose();
+    if (this.device.mode === 'webgpu') await releaseWebGpu(); // the shared device: lets a Node process exit
+  }
+
+  /**
+   * Bring tensors (default: every tensor not freed) to the host, after running what waits for
+   * kernel builds; reads of them succeed until they change (Backend.sync). Immediate on GL and CPU.
+   */
+  async sync(tensors?: readonly Tensor[]): Promise<void> {
+    if (!this.asyncReads) return;
+    await this.flush();
+    const list = tensors ? tensors.map((t) => this.check(t, 'sync')) : this.liveTensors();
+    await Promise.all(list.map(async (t) => {
+      const buf = t.buf;
+      if (t.mirror || !buf || t.size === 0) return;
+      const h = this.handle(buf);
+      const values = await h.toArray();
+      if (t.buf === buf) t.mirror = Float32Array.from(values); // unchanged while the copy was on its way
+    }));
+  }
+
+  /** WebGPU: the tensors not freed (dropping the ones collected). */
+  private liveTensors(): GpuTensor[] {
+    const out: GpuTensor[] = [];
+    for (const r of this.tensors) {
+      const t = r.deref();
+      if (!t || t.freed) this.tensors.delete(r);
+      else out.push(t);
+    }
+    return out;
+  }
+
+  /** WebGPU: wait for the kernel builds, then run the queued calls in order (more may queue meanwhile). */
+  private async flush(): Promise<void> {
+    while (this.queue) {
+      const builds = this.builds;
+      this.builds = [];
+      await Promise.all(builds);
+      if (this.builds.length) continue;
+      const q = this.queue;
+      this.queue = null;
+      for (const f of q) f();
+    }
+  }
+
+  /** The buffer handle behind a WebGPU device array (a placeholder must have run). */
+  private handle(buf: DeviceArray): WebGpuBuffer {
+    if (isPending(buf)) {
+      if (!buf.h) throw new SigpropError('internal: a queued WebGPU result was used before its kernel ran', 'device');
+      return buf.h;
+    }
+    return buf as WebGpuBuffer;
+  }
+
+  /**
+   * WebGPU: run a built kernel now and take its output buffer as a handle of its own (gpu.js hands
+   * each immutable pipeline run a new buffer; the promise's own handle is released).
+   */
+  private dispatch(k: WebGpuKernel, args: unknown[]): WebGpuBuffer {
+    const p = k.run(...args.map((a) => (isPending(a) ? this.handle(a) : a)));
+    void p.then((h) => h.delete(), () => undefined);
+    return new WebGPUBufferResult({ buffer: k.outputBuffer, output: [...k.output], context: k.context, kernel: k });
+  }
+
+  /** WebGPU: run the kernel now, or queue it (placeholder result) while it or an earlier call waits for a build. */
+  private runWebGpu(k: IKernelRunShortcut, args: (DeviceArray | number)[], sizes: number[]): DeviceArray {
+    const kernel = (k as unknown as { kernel: WebGpuKernel }).kernel;
+    if (!kernel.built) {
+      if (!kernel._buildPromise) {
+        // argument types from stand-ins of the same sizes: a buffer handle binds wherever an array was declared
+        const standIns = args.map((a, i) => (typeof a === 'number' ? a : new Float32Array(Math.max(1, sizes[i]))));
+        this.builds.push(kernel.build(...standIns));
+      }
+      this.queue ??= [];
+    }
+    if (!this.queue) return this.dispatch(kernel, args);
+    const out: Pending = { pending: true, h: null };
+    this.queue.push(() => (out.h = this.dispatch(kernel, args)));
+    return out;
   }
 
   // ---- device arrays ----
@@ -149,13 +278,20 @@ export class GpuBackend implements Backend {
   private adopt(t: GpuTensor, buf: DeviceArray | null): void {
     this.releaseBuf(t.buf);
     t.buf = buf;
+    t.mirror = null;
     if (buf) this.live++;
   }
 
   private releaseBuf(buf: DeviceArray | null): void {
     if (!buf) return;
     this.live--;
-    if (!(buf instanceof Float32Array)) buf.delete();
+    if (buf instanceof Float32Array) return;
+    if (this.asyncReads) {
+      if (this.queue) this.queue.push(() => this.handle(buf).delete()); // after the queued calls that read it
+      else this.handle(buf).delete();
+      return;
+    }
+    (buf as Texture).delete();
   }
 
   /** Upload host values as a new device array. */
@@ -190,6 +326,7 @@ export class GpuBackend implements Backend {
       } as never) as IKernelRunShortcut;
       this.kernels.set(key, k);
     }
+    if (this.asyncReads) return this.runWebGpu(k, args, sizes);
     return (k as unknown as (...a: unknown[]) => DeviceArray)(...args);
   }
 
@@ -222,6 +359,14 @@ export class GpuBackend implements Backend {
     return t;
   }
 
+  /** The refusal of a host read on WebGPU of a tensor not synced since it changed. */
+  private notSynced(t: GpuTensor, what: string): ReadNotSyncedError {
+    return new ReadNotSyncedError(
+      `${what} of tensor ${shapeString(t.shape)} on the gpu backend (WebGPU): read-back is asynchronous there, so await backend.sync([tensor]) first ` +
+        '(rules do so in trainBatchAsync / predictAsync; host fallbacks (equation models, custom surrogates and activations) cannot run inside a step on WebGPU)',
+    );
+  }
+
   /** Host values of a tensor: its mirror when it has one, else a read-back. */
   private hostValues(t: GpuTensor): Float32Array {
     return t.mirror ? t.mirror.slice() : this.read(t);
@@ -239,6 +384,7 @@ export class GpuBackend implements Backend {
     }
     const t = new GpuTensor([...shape]);
     this.write(t, data);
+    if (this.asyncReads) this.tensors.add(new WeakRef(t));
     return t;
   }
 
@@ -246,7 +392,11 @@ export class GpuBackend implements Backend {
     const g = this.check(t, 'read');
     if (g.size === 0 || !g.buf) return new Float32Array(g.size);
     if (g.buf instanceof Float32Array) return g.buf.slice();
-    const arr = g.buf.toArray() as unknown as ArrayLike<number>;
+    if (this.asyncReads) {
+      if (g.mirror) return g.mirror.slice();
+      throw this.notSynced(g, 'read');
+    }
+    const arr = (g.buf as Texture).toArray() as unknown as ArrayLike<number>;
     const out = new Float32Array(g.size);
     for (let i = 0; i < g.size; i++) out[i] = arr[i];
     return out;
@@ -397,6 +547,11 @@ export class GpuBackend implements Backend {
 
   /** The native kernel for sg in this direction, if it reproduces sg's own functions (decided once per spec). */
   private nativeSurrogate(sg: SurrogateKernelSpec, deriv: boolean): NativeSurrogate | null {
+    if (this.asyncReads) {
+      // the check reads its probe back at once: the same kernel source in a CPU-mode twin
+      this.cpuTwin ??= new GpuBackend({ gpu: new GPU({ mode: 'cpu' }), mode: 'cpu', renderer: '' });
+      return this.cpuTwin.nativeSurrogate(sg, deriv);
+    }
     let entry = this.nativeSg.get(sg);
     if (!entry) this.nativeSg.set(sg, (entry = [undefined, undefined]));
     const i = deriv ? 1 : 0;
@@ -500,6 +655,7 @@ export class GpuBackend implements Backend {
       for (let i = 0; i < X.length; i++) acc += sq ? X[i] * X[i] : X[i];
       return acc;
     }
+    if (this.asyncReads) throw this.notSynced(x, sq ? 'sumSquares' : 'sum');
     const parts = Math.ceil(x.size / SUM_CHUNK);
     const t = this.scratch([parts], 'partialSum', K.kPartialSum, { n: x.size, CH: SUM_CHUNK, sq }, [x]);
     const P = this.read(t);

@@ -3,13 +3,15 @@
  *
  * - 'cpu': gpu.js CPU mode (the same kernel sources run as JavaScript); works everywhere, and is
  *   what the Node tests use.
+ * - 'webgpu': WebGPU compute shaders (WGSL over storage buffers): a browser's `navigator.gpu`, or in
+ *   Node the `webgpu` package (Dawn) set up as `navigator.gpu`. Read-back is asynchronous there, so
+ *   the backend has `asyncReads` (backend.ts) and rules train through trainBatchAsync.
  * - 'webgl2' / 'webgl': a browser's WebGL context.
  * - 'headlessgl': Node with the optional `gl` package (headless-gl).
- * - 'auto': in a browser webgl2, else webgl; in Node headless-gl when `gl` loads, else a
- *   SigpropError that says what was tried and what to install. Before failing it probes for a
- *   WebGPU adapter (the `webgpu` package, Dawn) so that the message can name one if it answers:
- *   the backend's contract is synchronous (read() returns the values), and WebGPU has no
- *   synchronous read-back, so an adapter cannot run this backend yet.
+ * - 'auto': in a browser WebGPU when an adapter answers, else webgl2, else webgl; in Node
+ *   headless-gl when `gl` loads, else WebGPU when the `webgpu` package finds an adapter (probed
+ *   in a child process first: Dawn writes its adapter diagnostics straight to stderr), else a
+ *   SigpropError that says what was tried and what to install.
  *
  * The Node-only probes load their packages through dynamic imports of a computed name, so a
  * bundler building for the browser neither resolves nor includes them.
@@ -18,16 +20,69 @@ import pkg from 'gpu.js';
 import type { GPU as GPUType } from 'gpu.js';
 import { SigpropError } from '../../errors.js';
 
-const { GPU } = pkg;
+const { GPU, WebGPUContext } = pkg as unknown as { GPU: typeof GPUType; WebGPUContext: WebGpuContextStatic };
 
-export type GpuMode = 'auto' | 'cpu' | 'webgl2' | 'webgl' | 'headlessgl';
-export const GPU_MODES: readonly GpuMode[] = ['auto', 'cpu', 'webgl2', 'webgl', 'headlessgl'];
+/** The parts of gpu.js's WebGPUContext (one shared GPUDevice) the backend uses. */
+interface WebGpuContextStatic {
+  acquire(): Promise<{ adapter: { info?: AdapterInfo; isFallbackAdapter?: boolean }; device: unknown }>;
+  destroy(): Promise<void>;
+}
+interface AdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+
+export type GpuMode = 'auto' | 'cpu' | 'webgpu' | 'webgl2' | 'webgl' | 'headlessgl';
+export const GPU_MODES: readonly GpuMode[] = ['auto', 'cpu', 'webgpu', 'webgl2', 'webgl', 'headlessgl'];
 
 /** An opened device: the gpu.js instance, the mode it runs and the renderer's name (if known). */
 export interface GpuDevice {
   gpu: GPUType;
   mode: Exclude<GpuMode, 'auto'>;
   renderer: string;
+}
+
+/** Release the shared WebGPU device (so that a Node process can exit); no-op when none was acquired. */
+export async function releaseWebGpu(): Promise<void> {
+  await WebGPUContext.destroy();
+}
+
+/** The adapter's name as one string, e.g. 'google swiftshader (fallback adapter)'. */
+function adapterName(info: AdapterInfo | undefined, fallback?: boolean): string {
+  const i = info ?? {};
+  const name = [i.vendor, i.architecture, i.device, i.description].filter((x) => x).join(' ') || 'unnamed adapter';
+  return fallback ?? i.isFallbackAdapter ? `${name} (fallback adapter)` : name;
+}
+
+/**
+ * A WebGPU device through gpu.js's shared context: in Node first sets `navigator.gpu` from the
+ * `webgpu` package (Dawn). Returns the adapter's name, or throws GpuUnavailableError.
+ */
+async function openWebGpu(): Promise<string> {
+  if (inNode()) {
+    const g = globalThis as { navigator?: { gpu?: unknown } };
+    if (!g.navigator?.gpu) {
+      let create: (flags: string[]) => unknown;
+      try {
+        ({ create } = (await importOptional('webgpu')) as { create: (flags: string[]) => unknown });
+      } catch (err) {
+        throw new GpuUnavailableError(`gpu mode "webgpu" needs the \`webgpu\` package (Dawn) in Node, which did not load: ${(err as Error).message.split('\n')[0]}`);
+      }
+      const gpu = create([]);
+      if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+      else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    }
+  }
+  if (!GPU.isWebGPUSupported) throw new GpuUnavailableError('gpu mode "webgpu": this environment has no navigator.gpu (WebGPU); use webgl2 in a browser, or another backend (wasm)');
+  try {
+    const ctx = await WebGPUContext.acquire();
+    return adapterName(ctx.adapter.info, ctx.adapter.isFallbackAdapter);
+  } catch (err) {
+    throw new GpuUnavailableError(`gpu mode "webgpu" found no device: ${(err as Error).message.split('\n')[0]}`);
+  }
 }
 
 /** The backend cannot start (no device for the mode asked for). */
@@ -74,7 +129,8 @@ function webGpuProbeScript(moduleUrl: string): string {
  * Ask the `webgpu` package (Dawn) for an adapter, as its README does (`navigator = { gpu: create([]) }`,
  * kept local rather than set on globalThis). The probe runs in a child Node process: Dawn writes its
  * adapter diagnostics (Vulkan warnings with native source lines) straight to the process's stderr,
- * which would read like a stack trace above the backend's message. Returns a sentence for the error.
+ * which would read like a stack trace above the backend's message. Returns 'ok:<adapter name>'
+ * when one answers, else a sentence for the error message.
  */
 export async function probeWebGpu(timeoutMs = 15_000): Promise<string> {
   type Info = { vendor?: string; architecture?: string; device?: string; description?: string; error?: string } | null;
@@ -111,8 +167,7 @@ export async function probeWebGpu(timeoutMs = 15_000): Promise<string> {
   }
   if (info && info.error) return `a WebGPU adapter was probed and the \`webgpu\` package (Dawn) did not load (${info.error.split('\n')[0]})`;
   if (!info) return 'a WebGPU adapter was probed (the `webgpu` package, Dawn) and none answered';
-  const name = [info.vendor, info.architecture, info.device, info.description].filter((x) => x).join(' ') || 'unnamed';
-  return `a WebGPU adapter answered (${name}, through the \`webgpu\` package), but this backend's contract is synchronous (read() returns the values) and WebGPU has no synchronous read-back, so it cannot run on WebGPU yet`;
+  return `ok:${adapterName(info)}`;
 }
 
 /** The renderer of a GL context (unmasked where the debug extension allows), else ''. */
@@ -134,34 +189,53 @@ export async function openDevice(mode: GpuMode = 'auto'): Promise<GpuDevice> {
     throw new SigpropError(`gpu mode = "${String(mode)}" is not known; it must be one of: ${GPU_MODES.join(', ')}`, 'parameter');
   }
   let chosen: Exclude<GpuMode, 'auto'>;
+  let renderer = '';
   if (mode === 'cpu') chosen = 'cpu';
-  else if (inNode()) {
+  else if (mode === 'webgpu') {
+    renderer = await openWebGpu();
+    chosen = 'webgpu';
+  } else if (inNode()) {
     if (mode === 'webgl2' || mode === 'webgl') {
-      throw new GpuUnavailableError(`gpu mode "${mode}" needs a browser's WebGL context; in Node use gpuMode "headlessgl" (install the \`gl\` package) or "cpu"`);
+      throw new GpuUnavailableError(`gpu mode "${mode}" needs a browser's WebGL context; in Node use gpuMode "webgpu" (a GPU through the \`webgpu\` package), "headlessgl" (install the \`gl\` package) or "cpu"`);
     }
     const glProblem = await headlessGlLoads();
-    if (glProblem) {
-      const webgpu = mode === 'auto' ? `; ${await probeWebGpu()}` : '';
-      throw new GpuUnavailableError(
-        `backend "gpu" found no device: it tried headless-gl, and ${glProblem}${webgpu}. ` +
-          'Install the optional `gl` package (npm install gl; it builds against the system\'s OpenGL/Mesa libraries), ' +
-          'run in a browser with WebGL2, or use gpuMode "cpu" (SIGPROP_GPU_MODE=cpu: the same kernels as JavaScript) or another backend (--backend wasm)',
-      );
+    if (!glProblem) chosen = 'headlessgl';
+    else {
+      const webgpu = mode === 'auto' ? await probeWebGpu() : '';
+      if (!webgpu.startsWith('ok:')) {
+        throw new GpuUnavailableError(
+          `backend "gpu" found no device: it tried headless-gl, and ${glProblem}${webgpu ? `; ${webgpu}` : ''}. ` +
+            'On a machine with a GPU the `webgpu` package (Dawn, installed with sigprop) needs a Vulkan driver for it; ' +
+            'or install the optional `gl` package (npm install gl; it builds against the system\'s OpenGL/Mesa libraries), ' +
+            'run in a browser with WebGPU or WebGL2, or use gpuMode "cpu" (SIGPROP_GPU_MODE=cpu: the same kernels as JavaScript) or another backend (--backend wasm)',
+        );
+      }
+      renderer = await openWebGpu();
+      chosen = 'webgpu';
     }
-    chosen = 'headlessgl';
   } else if (mode === 'auto') {
-    if (GPU.isWebGL2Supported) chosen = 'webgl2';
+    let webgpu = false;
+    if (GPU.isWebGPUSupported && (await GPU.isWebGPUAvailable())) {
+      try {
+        renderer = await openWebGpu();
+        webgpu = true;
+      } catch {
+        webgpu = false; // fall back to WebGL below
+      }
+    }
+    if (webgpu) chosen = 'webgpu';
+    else if (GPU.isWebGL2Supported) chosen = 'webgl2';
     else if (GPU.isWebGLSupported) chosen = 'webgl';
-    else throw new GpuUnavailableError('backend "gpu" found no device: this browser offers neither WebGL2 nor WebGL; use another backend (wasm)');
+    else throw new GpuUnavailableError('backend "gpu" found no device: this browser offers neither WebGPU, WebGL2 nor WebGL; use another backend (wasm)');
   } else if (mode === 'headlessgl') {
-    throw new GpuUnavailableError('gpu mode "headlessgl" runs only in Node (with the `gl` package); in a browser use "webgl2" or "webgl"');
+    throw new GpuUnavailableError('gpu mode "headlessgl" runs only in Node (with the `gl` package); in a browser use "webgpu", "webgl2" or "webgl"');
   } else {
     const ok = mode === 'webgl2' ? GPU.isWebGL2Supported : GPU.isWebGLSupported;
     if (!ok) throw new GpuUnavailableError(`gpu mode "${mode}" is not supported by this browser (no ${mode === 'webgl2' ? 'WebGL2' : 'WebGL'} context with float textures)`);
     chosen = mode;
   }
   const gpu = new GPU({ mode: chosen });
-  return { gpu, mode: chosen, renderer: rendererName(gpu) };
+  return { gpu, mode: chosen, renderer: renderer || rendererName(gpu) };
 }
 
 /** Fill in the renderer once a GL context exists (gpu.js creates it with the first kernel). */
