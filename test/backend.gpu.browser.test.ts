@@ -20,25 +20,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { browserSkipReason, findChromium } from './browser.js';
+import { browserShimPlugin } from '../src/web/build.js';
+import { browserSkipReason, findChromium, GPU_CHROMIUM_ARGS } from './browser.js';
 import type { EngineCaseResult, GpuPageReport } from './fixtures/gpu-browser-entry.js';
 
 const skipReason = browserSkipReason();
 if (skipReason) console.warn(`[backend.gpu.browser.test] ${skipReason}`);
 
-/** Headless Chromium with WebGL on SwiftShader (ANGLE's software Vulkan), offline, no sandbox. */
-const GPU_CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--ignore-gpu-blocklist',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const dir = mkdtempSync(join(tmpdir(), 'sigprop-gpu-browser-'));
 let server: Server | undefined;
@@ -50,17 +38,7 @@ beforeAll(async () => {
   const result = await build({
     entryPoints: [join(root, 'test/fixtures/gpu-browser-entry.ts')],
     bundle: true, platform: 'browser', format: 'esm', outfile: join(dir, 'entry.js'), logLevel: 'silent', target: 'es2022',
-    // src/lazy-mathjs.ts requires mathjs through node:module on first use only (custom surrogates,
-    // equation models), which the page does not use: a stub that fails if it ever is
-    plugins: [{
-      name: 'node-module-stub',
-      setup(b) {
-        b.onResolve({ filter: /^node:module$/ }, () => ({ path: 'node:module', namespace: 'stub' }));
-        b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-          contents: "export function createRequire() { throw new Error('node:module is not available in the browser'); }", loader: 'js',
-        }));
-      },
-    }],
+    plugins: [browserShimPlugin()], // the Node-only modules' browser stand-ins, as the library's own bundle
   });
   expect(result.errors).toEqual([]);
   writeFileSync(join(dir, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><title>gpu backend</title><link rel="icon" href="data:,"></head><body><script type="module" src="/entry.js"></script></body></html>');
@@ -85,7 +63,7 @@ afterAll(async () => {
 type Browser = Awaited<ReturnType<typeof import('playwright-core').chromium.launch>>;
 type Page = Awaited<ReturnType<Browser['newPage']>>;
 
-describe.skipIf(!!skipReason)('gpu backend in headless Chromium (WebGL on SwiftShader)', () => {
+describe.skipIf(!!skipReason)('gpu backend in headless Chromium (WebGL and WebGPU on SwiftShader)', () => {
   let browser: Browser | undefined;
   let page: Page;
   const consoleErrors: string[] = [];
@@ -105,12 +83,18 @@ describe.skipIf(!!skipReason)('gpu backend in headless Chromium (WebGL on SwiftS
   });
 
   /** Run the page's kernel cases in `mode` and check them. */
-  async function kernels(mode: 'webgl2' | 'webgl'): Promise<GpuPageReport> {
+  async function kernels(mode: 'webgl2' | 'webgl' | 'webgpu'): Promise<GpuPageReport> {
     const report = (await page.evaluate((m) => (window as unknown as { runGpuChecks(m: string): Promise<unknown> }).runGpuChecks(m), mode)) as GpuPageReport;
-    if (!report.webgl2) expect.fail('the page reports no WebGL2 context (Chromium launched with SwiftShader flags); the gpu backend cannot be tested in this browser');
-    if (!report.colorBufferFloat) expect.fail(`WebGL2 is there (${report.renderer}) but without EXT_color_buffer_float: gpu.js single precision needs float render targets`);
-    expect(report.error, `creating the backend in ${mode} mode`).toBeUndefined();
-    console.log(`[backend.gpu.browser.test] ${report.describe}; ${report.cases.length} kernel cases on ${report.deviceArray}s (WebGL textures alive ${report.glTexturesBefore} → ${report.glTexturesAfter} over 100 steps); worst error/tolerance ${Math.max(...report.cases.map((c) => c.worst)).toFixed(3)}`);
+    if (mode !== 'webgpu') {
+      if (!report.webgl2) expect.fail('the page reports no WebGL2 context (Chromium launched with SwiftShader flags); the gpu backend cannot be tested in this browser');
+      if (!report.colorBufferFloat) expect.fail(`WebGL2 is there (${report.renderer}) but without EXT_color_buffer_float: gpu.js single precision needs float render targets`);
+    }
+    expect(report.error, `creating the backend in ${mode} mode (Chromium launched with --enable-unsafe-webgpu and a SwiftShader adapter)`).toBeUndefined();
+    console.log(
+      `[backend.gpu.browser.test] ${report.describe}; ${report.cases.length} kernel cases on ${report.deviceArray}s ` +
+      (mode === 'webgpu' ? `(WebGPU buffers alive ${report.gpuBuffersBefore} → ${report.gpuBuffersAfter}` : `(WebGL textures alive ${report.glTexturesBefore} → ${report.glTexturesAfter}`) +
+      ` over 100 steps); worst error/tolerance ${Math.max(...report.cases.map((c) => c.worst)).toFixed(3)}`,
+    );
     const failed = report.cases.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
     expect(failed).toEqual([]);
     expect(report.cases.length).toBeGreaterThan(40);
@@ -118,27 +102,46 @@ describe.skipIf(!!skipReason)('gpu backend in headless Chromium (WebGL on SwiftS
     expect(report.deviceArray).not.toBe('Float32Array'); // kernels ran on WebGL, not a CPU fallback
     expect(report.deviceArray).not.toBe('none');
     expect(report.liveAfter).toBe(report.liveBefore);
-    expect(report.glTexturesBefore).toBeGreaterThan(0);
-    expect(report.glTexturesAfter, 'WebGL textures alive after 100 more steps').toBe(report.glTexturesBefore);
+    if (mode === 'webgpu') {
+      expect(report.gpuBuffersBefore).toBeGreaterThan(0);
+      expect(report.gpuBuffersAfter, 'WebGPU buffers alive after 100 more steps').toBe(report.gpuBuffersBefore);
+    } else {
+      expect(report.glTexturesBefore).toBeGreaterThan(0);
+      expect(report.glTexturesAfter, 'WebGL textures alive after 100 more steps').toBe(report.glTexturesBefore);
+    }
     expect(consoleErrors).toEqual([]);
     return report;
   }
 
-  it('webgl2: every kernel case agrees with reference, textures do not leak, no console errors; auto picks webgl2', async () => {
-    const report = await kernels('webgl2');
-    expect(report.autoDescribe).toMatch(/gpu\.js webgl2/); // 'auto' in a browser with WebGL2
-  }, 120_000);
-
-  it('webgl2: three batches of spiking and of rate sigprop give the weights of reference', async () => {
-    const engine = (await page.evaluate(() => (window as unknown as { runEngineChecks(m: string): Promise<unknown> }).runEngineChecks('webgl2'))) as EngineCaseResult[];
-    expect(engine.length).toBe(2);
-    for (const e of engine) {
-      console.log(`[backend.gpu.browser.test] ${e.name}: weights within ${e.relDiff.toExponential(2)} of reference (relative to each entry's largest value; worst at ${e.where}); loss ${e.lossGpu} vs ${e.lossRef}`);
+  /** Train the page's rule cases in `mode` against reference and check the weights. */
+  async function engine(mode: 'webgl2' | 'webgpu', n: number): Promise<void> {
+    const res = (await page.evaluate((m) => (window as unknown as { runEngineChecks(m: string): Promise<unknown> }).runEngineChecks(m), mode)) as EngineCaseResult[];
+    expect(res.length).toBe(n);
+    for (const e of res) {
+      console.log(`[backend.gpu.browser.test] ${mode} ${e.name}: weights within ${e.relDiff.toExponential(2)} of reference (relative to each entry's largest value; worst at ${e.where}); loss ${e.lossGpu} vs ${e.lossRef}`);
       expect(e.error, e.name).toBeUndefined();
       expect(e.relDiff, `${e.name}: largest weight difference, at ${e.where}`).toBeLessThan(1e-3);
       expect(Math.abs(e.lossGpu - e.lossRef), `${e.name}: last batch loss`).toBeLessThan(1e-3 * Math.max(1, Math.abs(e.lossRef)));
     }
     expect(consoleErrors).toEqual([]);
+  }
+
+  it('webgl2: every kernel case agrees with reference, textures do not leak, no console errors; auto picks WebGPU where an adapter answers', async () => {
+    const report = await kernels('webgl2');
+    expect(report.autoDescribe).toMatch(/gpu\.js webgpu/); // 'auto' in a browser whose WebGPU adapter answers
+  }, 120_000);
+
+  it('webgl2: three batches of spiking and of rate sigprop give the weights of reference', async () => {
+    await engine('webgl2', 2);
+  }, 120_000);
+
+  it('webgpu (SwiftShader adapter): every kernel case agrees with reference after a sync, buffers do not leak, no console errors', async () => {
+    const report = await kernels('webgpu');
+    expect(report.describe).toMatch(/fallback adapter/); // SwiftShader, as Chromium was told to use
+  }, 120_000);
+
+  it('webgpu: three batches of spiking sigprop through trainBatchAsync give the weights of reference', async () => {
+    await engine('webgpu', 1);
   }, 120_000);
 
   it('webgl (WebGL1): every kernel case agrees with reference', async () => {

@@ -41,6 +41,28 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/**
+ * Chromium flags for the GPU code paths on the software renderer (no --disable-gpu): WebGL2 with
+ * float colour buffers through ANGLE on SwiftShader, and WebGPU with a SwiftShader (fallback)
+ * adapter. WebGPU needs a secure context: pages must come from http://127.0.0.1, not file://.
+ */
+export const GPU_CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--ignore-gpu-blocklist',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan,WebGPU',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 /** What opening a report page found. */
 export interface PageCheck {
   /** window.__sigpropReport from the page bootstrap (expected/rendered/errors), or undefined on timeout. */

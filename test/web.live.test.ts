@@ -40,7 +40,7 @@ describe('live training (the page, without the page)', () => {
     expect(yields).toBe(trainer.epoch * trainer.batchesPerEpoch + trainer.batch);
     expect(progress).toBeGreaterThanOrEqual(yields);
 
-    const rec = trainer.record(0);
+    const rec = await trainer.record(0);
     expect(rec.timeMs).toHaveLength(preset.config.steps);
     expect(rec.voltage).toHaveLength(preset.traceNeurons);
     expect(rec.spikeTimesMs).toHaveLength(64);
@@ -49,11 +49,11 @@ describe('live training (the page, without the page)', () => {
     expect(rec.threshold).toBe(1);
 
     const file = join(dir, 'browser.ckpt');
-    writeFileSync(file, trainer.checkpointBytes());
-    const ck = decodeCheckpoint(trainer.checkpointBytes());
+    writeFileSync(file, await trainer.checkpointBytes());
+    const ck = decodeCheckpoint(await trainer.checkpointBytes());
     expect(ck.meta.backend).toBe(backend.name);
     const r = await evaluateCheckpoint(file, { backend: backend.name });
-    expect(r.accuracy).toBeCloseTo(trainer.evaluate(), 6);
+    expect(r.accuracy).toBeCloseTo(await trainer.evaluate(), 6);
     trainer.dispose();
   });
 

@@ -12,6 +12,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { SigpropError } from '../errors.js';
@@ -45,7 +46,23 @@ export const BROWSER_SHIMS: Readonly<Record<string, string>> = {
   'src/lazy-mathjs': 'src/web/shims/lazy-mathjs',
   'src/backend/wasm/threads': 'src/web/shims/threads',
   'src/backend/wasm/kernel-file': 'src/web/shims/kernel-file',
+  'src/backend/gpu/node-probe': 'src/web/shims/gpu-node-probe',
 };
+
+/** Whether the optional gpu.js package can be bundled; without it the gpu backend is a stub that says so. */
+function hasGpuJs(): boolean {
+  try {
+    createRequire(join(ROOT, 'package.json')).resolve('gpu.js');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** BROWSER_SHIMS, plus the stub gpu backend where gpu.js is not installed. */
+function browserShims(): Readonly<Record<string, string>> {
+  return hasGpuJs() ? BROWSER_SHIMS : { ...BROWSER_SHIMS, 'src/backend/gpu/backend': 'src/web/shims/gpu-missing' };
+}
 
 /** Where kernels.wasm is built (`npm run build:wasm`). */
 export const KERNELS_WASM = join(ROOT, 'src/backend/wasm/build/kernels.wasm');
@@ -53,15 +70,19 @@ export const KERNELS_WASM = join(ROOT, 'src/backend/wasm/build/kernels.wasm');
 /** The page's static files (index.html, style.css). */
 export const PAGE_DIR = join(ROOT, 'src/web/page');
 
-/** Resolve relative `.js` imports to the `.ts` sources and swap the Node-only modules. */
-function shimPlugin(): Plugin {
+/**
+ * The esbuild plugin of every browser bundle (the library's, the page's, and test pages'): swaps the
+ * Node-only modules for their stand-ins (BROWSER_SHIMS).
+ */
+export function browserShimPlugin(): Plugin {
+  const shims = browserShims();
   return {
     name: 'sigprop-browser-shims',
     setup(b) {
       b.onResolve({ filter: /^\.\.?\// }, (args) => {
         if (!args.importer) return undefined;
         const path = resolve(dirname(args.importer), args.path).replace(/\.(js|ts)$/, '');
-        const shim = BROWSER_SHIMS[relative(CODE_BASE, path).split('\\').join('/')];
+        const shim = shims[relative(CODE_BASE, path).split('\\').join('/')];
         return shim ? { path: modulePath(shim) } : undefined;
       });
     },
@@ -82,7 +103,10 @@ function pageExternalPlugin(): Plugin {
 }
 
 export interface BrowserBuildOptions {
-  /** Minify (default true). */
+  /**
+   * Minify (default true): whitespace and comments only. gpu.js compiles the gpu backend's kernels
+   * from their JavaScript source text, which renamed identifiers and rewritten syntax would break.
+   */
   minify?: boolean;
   /** Include an inline source map (default false). */
   sourcemap?: boolean;
@@ -97,7 +121,7 @@ async function bundle(entry: string, plugins: Plugin[], opts: BrowserBuildOption
       format: 'esm',
       target: 'es2022',
       write: false,
-      minify: opts.minify ?? true,
+      minifyWhitespace: opts.minify ?? true,
       sourcemap: opts.sourcemap ? 'inline' : false,
       logLevel: 'silent',
       legalComments: 'none',
@@ -116,12 +140,12 @@ async function bundle(entry: string, plugins: Plugin[], opts: BrowserBuildOption
 
 /** The library bundle (src/browser.ts) as ESM source text. */
 export function buildBrowserBundle(opts: BrowserBuildOptions = {}): Promise<string> {
-  return bundle('src/browser', [shimPlugin()], opts);
+  return bundle('src/browser', [browserShimPlugin()], opts);
 }
 
 /** The page script of `sigprop serve` (src/web/page/app.ts), importing ./sigprop.js. */
 export function buildPageScript(opts: BrowserBuildOptions = {}): Promise<string> {
-  return bundle('src/web/page/app', [pageExternalPlugin(), shimPlugin()], opts);
+  return bundle('src/web/page/app', [pageExternalPlugin(), browserShimPlugin()], opts);
 }
 
 /** Write dist-web/sigprop.js and copy kernels.wasm beside it; returns the files written. */

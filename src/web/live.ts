@@ -13,7 +13,8 @@ import { imageSubsetSplit } from '../data/mnist-subset.js';
 import { loadSynthetic } from '../data/synthetic.js';
 import type { Dataset, Split } from '../data/types.js';
 import { ParameterError } from '../errors.js';
-import { createRule, type TrainingRule } from '../learning/rule.js';
+import { createRule, predictOn, trainOn, type TrainingRule } from '../learning/rule.js';
+import { ReferenceBackend } from '../backend/reference.js';
 import { Recorder } from '../recorder.js';
 import { Rng } from '../rng.js';
 
@@ -192,13 +193,13 @@ export class LiveTrainer {
     return Math.ceil(this.dataset.train.n / this.config.batchSize);
   }
 
-  /** Accuracy of the rule on a split (in batches of the config's batch size). */
-  evaluate(split: Split = this.dataset.test): number {
+  /** Accuracy of the rule on a split (in batches of the config's batch size; predictAsync where reads are asynchronous). */
+  async evaluate(split: Split = this.dataset.test): Promise<number> {
     const B = this.config.batchSize, D = split.inputSize;
     let correct = 0;
     for (let i = 0; i < split.n; i += B) {
       const n = Math.min(B, split.n - i);
-      const p = this.rule.predict(split.images.subarray(i * D, (i + n) * D), n);
+      const p = await predictOn(this.rule, this.backend, split.images.subarray(i * D, (i + n) * D), n);
       for (let k = 0; k < n; k++) if (p[k] === split.labels[i + k]) correct++;
     }
     return correct / split.n;
@@ -215,7 +216,7 @@ export class LiveTrainer {
       samplesPerSecond: this.trainSeconds > 0 ? this.trainSamples / this.trainSeconds : 0,
     });
     const measure = async () => {
-      const testAccuracy = this.evaluate();
+      const testAccuracy = await this.evaluate();
       this.elapsedS = (now() - started) / 1000;
       this.points.push({
         epoch: this.epoch + this.batch / bpe, trainAccuracy: count ? accSum / count : NaN, testAccuracy, loss: count ? lossSum / count : NaN, timeS: this.elapsedS,
@@ -232,7 +233,7 @@ export class LiveTrainer {
       for (const b of batches(this.dataset.train, this.config.batchSize, this.dataRng)) {
         if (k++ < this.batch) continue; // resuming inside an epoch (after stop / start)
         const t0 = now();
-        const r = this.rule.trainBatch(b.x, b.labels);
+        const r = await trainOn(this.rule, this.backend, b.x, b.labels);
         this.trainSeconds += (now() - t0) / 1000;
         this.trainSamples += b.size;
         this.batch++;
@@ -268,9 +269,10 @@ export class LiveTrainer {
    * almost every step, spread over the range of spike counts (the previous choice is kept while
    * its neurons stay in that set, so the traces do not jump between draws).
    */
-  record(sample = 0, neurons?: number[]): LiveRecording {
-    const net = this.rule.network;
-    if (!net) throw new ParameterError(`rule ${this.rule.name} has no engine network to record`);
+  async record(sample = 0, neurons?: number[]): Promise<LiveRecording> {
+    const rule = await this.recordingRule();
+    const net = rule.network;
+    if (!net) throw new ParameterError(`rule ${rule.name} has no engine network to record`);
     const split = this.dataset.test;
     const D = split.inputSize;
     const layer = net.layers[0];
@@ -278,7 +280,7 @@ export class LiveTrainer {
     net.attach(rec);
     let predicted: number;
     try {
-      predicted = this.rule.predict(split.images.subarray(sample * D, (sample + 1) * D), 1)[0];
+      predicted = rule.predict(split.images.subarray(sample * D, (sample + 1) * D), 1)[0];
     } finally {
       net.detach(rec);
     }
@@ -305,6 +307,21 @@ export class LiveTrainer {
     return { sample, label: split.labels[sample], predicted, dtMs, timeMs, layerName: layer.name, threshold, voltage, spikeTimesMs, inputSpikeTimesMs };
   }
 
+  /** The network of the same config on `reference` that records where reads are asynchronous (WebGPU). */
+  private twin: TrainingRule | null = null;
+
+  /**
+   * The rule a recording runs on: the trained one, or where the backend's reads are asynchronous
+   * (the recorder reads every step) a twin on `reference` holding the trained weights.
+   */
+  private async recordingRule(): Promise<TrainingRule> {
+    if (!this.backend.asyncReads) return this.rule;
+    await this.backend.sync?.();
+    this.twin ??= createRule(this.config, { backend: new ReferenceBackend(), rng: new Rng(this.config.seed ?? 0), inputSize: this.dataset.inputSize, numClasses: this.dataset.numClasses });
+    this.twin.loadState(this.rule.state());
+    return this.twin;
+  }
+
   /** Neurons to trace: see `record`. */
   private chooseTraced(counts: number[], steps: number): number[] {
     const k = Math.min(this.preset.traceNeurons, counts.length);
@@ -318,7 +335,8 @@ export class LiveTrainer {
   }
 
   /** The trained network as a checkpoint (config and accuracy curve in meta; `sigprop eval` reads it). */
-  checkpoint(): Checkpoint {
+  async checkpoint(): Promise<Checkpoint> {
+    await this.backend.sync?.(); // the weights, where reads are asynchronous
     return {
       epoch: this.epoch,
       batch: this.batch,
@@ -335,12 +353,13 @@ export class LiveTrainer {
   }
 
   /** The checkpoint's bytes (src/checkpoint-format.ts). */
-  checkpointBytes(): Uint8Array {
-    return encodeCheckpoint(this.checkpoint());
+  async checkpointBytes(): Promise<Uint8Array> {
+    return encodeCheckpoint(await this.checkpoint());
   }
 
   dispose(): void {
     this.rule.dispose?.();
+    this.twin?.dispose?.();
   }
 }
 

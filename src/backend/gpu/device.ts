@@ -19,6 +19,7 @@
 import pkg from 'gpu.js';
 import type { GPU as GPUType } from 'gpu.js';
 import { SigpropError } from '../../errors.js';
+import { probeWebGpuAdapter, type AdapterInfo } from './node-probe.js';
 
 const { GPU, WebGPUContext } = pkg as unknown as { GPU: typeof GPUType; WebGPUContext: WebGpuContextStatic };
 
@@ -26,13 +27,6 @@ const { GPU, WebGPUContext } = pkg as unknown as { GPU: typeof GPUType; WebGPUCo
 interface WebGpuContextStatic {
   acquire(): Promise<{ adapter: { info?: AdapterInfo; isFallbackAdapter?: boolean }; device: unknown }>;
   destroy(): Promise<void>;
-}
-interface AdapterInfo {
-  vendor?: string;
-  architecture?: string;
-  device?: string;
-  description?: string;
-  isFallbackAdapter?: boolean;
 }
 
 export type GpuMode = 'auto' | 'cpu' | 'webgpu' | 'webgl2' | 'webgl' | 'headlessgl';
@@ -50,12 +44,6 @@ export async function releaseWebGpu(): Promise<void> {
   await WebGPUContext.destroy();
 }
 
-/** The adapter's name as one string, e.g. 'google swiftshader (fallback adapter)'. */
-function adapterName(info: AdapterInfo | undefined, fallback?: boolean): string {
-  const i = info ?? {};
-  const name = [i.vendor, i.architecture, i.device, i.description].filter((x) => x).join(' ') || 'unnamed adapter';
-  return fallback ?? i.isFallbackAdapter ? `${name} (fallback adapter)` : name;
-}
 
 /**
  * A WebGPU device through gpu.js's shared context: in Node first sets `navigator.gpu` from the
@@ -103,6 +91,24 @@ async function importOptional(name: string): Promise<unknown> {
   return import(/* @vite-ignore */ name);
 }
 
+/** The adapter's name as one string, e.g. 'google swiftshader (fallback adapter)'. */
+export function adapterName(info: AdapterInfo | undefined, fallback?: boolean): string {
+  const i = info ?? {};
+  const name = [i.vendor, i.architecture, i.device, i.description].filter((x) => x).join(' ') || 'unnamed adapter';
+  return fallback ?? i.isFallbackAdapter ? `${name} (fallback adapter)` : name;
+}
+
+/**
+ * In Node: ask the \`webgpu\` package (Dawn) for an adapter (node-probe.ts, in a child process).
+ * Returns 'ok:<adapter name>' when one answers, else a sentence for the error message.
+ */
+export async function probeWebGpu(timeoutMs = 15_000): Promise<string> {
+  const info = await probeWebGpuAdapter(timeoutMs);
+  if (info && 'error' in info) return `a WebGPU adapter was probed and the \`webgpu\` package (Dawn) did not answer (${info.error})`;
+  if (!info) return 'a WebGPU adapter was probed (the `webgpu` package, Dawn) and none answered';
+  return `ok:${adapterName(info)}`;
+}
+
 /** Whether the optional `gl` (headless-gl) package loads and gpu.js sees it. */
 async function headlessGlLoads(): Promise<string | null> {
   try {
@@ -114,61 +120,6 @@ async function headlessGlLoads(): Promise<string | null> {
   return null;
 }
 
-/** The script a child Node process runs to ask Dawn for an adapter; prints JSON on stdout. */
-function webGpuProbeScript(moduleUrl: string): string {
-  return `import(${JSON.stringify(moduleUrl)}).then(async (m) => {
-  const navigator = { gpu: m.create([]) };
-  const a = await navigator.gpu.requestAdapter();
-  const i = a && a.info ? a.info : {};
-  process.stdout.write(JSON.stringify(a ? { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description } : null));
-  process.exit(0);
-}, (e) => { process.stdout.write(JSON.stringify({ error: String((e && e.message) || e) })); process.exit(0); });`;
-}
-
-/**
- * Ask the `webgpu` package (Dawn) for an adapter, as its README does (`navigator = { gpu: create([]) }`,
- * kept local rather than set on globalThis). The probe runs in a child Node process: Dawn writes its
- * adapter diagnostics (Vulkan warnings with native source lines) straight to the process's stderr,
- * which would read like a stack trace above the backend's message. Returns 'ok:<adapter name>'
- * when one answers, else a sentence for the error message.
- */
-export async function probeWebGpu(timeoutMs = 15_000): Promise<string> {
-  type Info = { vendor?: string; architecture?: string; device?: string; description?: string; error?: string } | null;
-  let info: Info;
-  try {
-    const { createRequire } = (await importOptional('node:module')) as typeof import('node:module');
-    const { pathToFileURL } = (await importOptional('node:url')) as typeof import('node:url');
-    const { spawn } = (await importOptional('node:child_process')) as typeof import('node:child_process');
-    const url = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
-    const proc = (globalThis as unknown as { process: { execPath: string } }).process;
-    info = await new Promise<Info>((resolve, reject) => {
-      const child = spawn(proc.execPath, ['--input-type=module', '-e', webGpuProbeScript(url)], { stdio: ['ignore', 'pipe', 'ignore'] });
-      let out = '';
-      const timer = setTimeout(() => {
-        child.kill();
-        reject(new Error(`no answer within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.on('close', () => {
-        clearTimeout(timer);
-        try {
-          resolve(JSON.parse(out) as Info);
-        } catch {
-          reject(new Error(`the probe printed no result${out ? `: ${out.slice(0, 200)}` : ''}`));
-        }
-      });
-    });
-  } catch (err) {
-    return `a WebGPU adapter could not be probed (the \`webgpu\` package, Dawn: ${(err as Error).message.split('\n')[0]})`;
-  }
-  if (info && info.error) return `a WebGPU adapter was probed and the \`webgpu\` package (Dawn) did not load (${info.error.split('\n')[0]})`;
-  if (!info) return 'a WebGPU adapter was probed (the `webgpu` package, Dawn) and none answered';
-  return `ok:${adapterName(info)}`;
-}
 
 /** The renderer of a GL context (unmasked where the debug extension allows), else ''. */
 function rendererName(gpu: GPUType): string {

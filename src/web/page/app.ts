@@ -110,14 +110,38 @@ function setButtons(): void {
   for (const el of [ui.preset, ui.surrogate, ui.lr, ui.epochs, ui.backend]) el.disabled = busy;
 }
 
-/** The backend the user chose, falling back in the order gpu, wasm, reference when one cannot start. */
+const SOFTWARE_RENDERERS = /swiftshader|llvmpipe|lavapipe|softpipe|fallback adapter|microsoft basic render/i;
+
+/**
+ * The device a gpu backend runs on when it is a software renderer (a CPU emulating the GPU), else
+ * null: its own description (WebGPU names a fallback adapter), or for WebGL the renderer a canvas reports.
+ */
+function softwareRenderer(b: Backend): string | null {
+  const d = (b as { describe?(): string }).describe?.() ?? '';
+  if (SOFTWARE_RENDERERS.test(d)) return d;
+  if (!/webgl/.test(d)) return null;
+  const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+  if (!gl) return null;
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  const r = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+  return SOFTWARE_RENDERERS.test(r) ? `${d} (${r})` : null;
+}
+
+/**
+ * The backend the user chose, falling back in the order gpu, wasm, reference when one cannot start;
+ * 'auto' also passes over a gpu backend on a software renderer (wasm is faster than an emulated GPU).
+ */
 async function makeBackend(choice: string): Promise<Backend> {
   const order = ['gpu', 'wasm', 'reference'];
   const tries = choice === 'auto' ? order : [choice, ...order.filter((n) => n !== choice && order.indexOf(n) > order.indexOf(choice))];
   live.backendNotes = [];
   for (const name of tries) {
     try {
-      return await createBackend(name, { threads: 1, onFallback: false });
+      const b = await createBackend(name, { threads: 1, onFallback: false });
+      const soft = choice === 'auto' && name === 'gpu' ? softwareRenderer(b) : null;
+      if (!soft) return b;
+      live.backendNotes.push(`gpu: ${soft} is a software renderer, slower than wasm here (choose "gpu" to use it anyway)`);
+      await (b as { dispose?(): Promise<void> }).dispose?.();
     } catch (err) {
       live.backendNotes.push(`${name}: ${errorText(err)}`);
     }
@@ -204,9 +228,9 @@ function drawRecording(r: LiveRecording): void {
   live.draws.raster++;
 }
 
-function drawAll(recording = true): void {
+async function drawAll(recording = true): Promise<void> {
   drawAccuracy();
-  if (recording && trainer) drawRecording(trainer.record(0));
+  if (recording && trainer) drawRecording(await trainer.record(0));
 }
 
 async function start(): Promise<void> {
@@ -244,7 +268,7 @@ async function start(): Promise<void> {
     let lastDraw = 0;
     await t.run({
       shouldStop: () => stopRequested,
-      onProgress: (p, evaluated) => {
+      onProgress: async (p, evaluated) => {
         live.epoch = p.epoch;
         live.batch = p.batch;
         live.batchesPerEpoch = p.batchesPerEpoch;
@@ -256,14 +280,14 @@ async function start(): Promise<void> {
           if (!Number.isNaN(q.trainAccuracy)) live.trainAccuracy = q.trainAccuracy;
           live.bestTestAccuracy = Math.max(live.bestTestAccuracy ?? 0, q.testAccuracy);
           if (live.secondsTo90 === undefined && q.testAccuracy >= 0.9) live.secondsTo90 = q.timeS;
-          drawAll(performance.now() - lastDraw > 250 || q.epoch === 0);
+          await drawAll(performance.now() - lastDraw > 250 || q.epoch === 0);
           lastDraw = performance.now();
         }
         showStatus();
       },
     });
     live.state = stopRequested ? 'stopped' : 'done';
-    drawAll();
+    await drawAll();
   } catch (err) {
     live.state = 'error';
     live.error = errorText(err);
@@ -273,9 +297,9 @@ async function start(): Promise<void> {
   showStatus();
 }
 
-function download(): void {
+async function download(): Promise<void> {
   if (!trainer) return;
-  const bytes = trainer.checkpointBytes();
+  const bytes = await trainer.checkpointBytes();
   const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
@@ -326,7 +350,10 @@ async function init(): Promise<void> {
   ui.stop.addEventListener('click', () => {
     stopRequested = true;
   });
-  ui.download.addEventListener('click', download);
+  ui.download.addEventListener('click', () => void download().catch((err) => {
+    live.error = errorText(err);
+    showStatus();
+  }));
   presetChanged();
   live.state = 'idle';
   setButtons();
