@@ -106,7 +106,10 @@ registerBackend('gpu', async (opts) => {
   } catch (err) {
     const e = err as { code?: string; message?: string };
     if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && /gpu\.js/.test(e.message ?? '')) {
-      throw new ParameterError('backend "gpu" needs the gpu.js package, which is not installed: npm install gpu.js');
+      throw new ParameterError(
+        'backend "gpu" needs the gpu.js package, which is not installed: npm install gpu.js ' +
+          '(for WebGPU in Node add the npm override "webgpu": "0.6.2": the webgpu 0.2.9 that gpu.js pins needs glibc 2.38)',
+      );
     }
     throw err;
   }
