@@ -5,7 +5,10 @@
  * checks that the accuracy, voltage-trace and raster plots drew, that the console stayed free of
  * errors and that no request left 127.0.0.1, then stops training, clicks "Download checkpoint"
  * and parses the downloaded bytes back. A full-page screenshot taken while training is saved to
- * $SIGPROP_SCREENSHOT_DIR or <tmp>/sigprop-report-screens/serve.png. Skips where no Chromium is installed.
+ * $SIGPROP_SCREENSHOT_DIR or <tmp>/sigprop-report-screens/serve.png. A second run chooses the gpu
+ * backend in a Chromium with WebGPU on SwiftShader: the page trains on WebGPU (asynchronous
+ * read-back), draws traces recorded from the trained weights and downloads a checkpoint.
+ * Skips where no Chromium is installed.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/checkpoint.js';
 import { startServer, type SigpropServer } from '../src/web/server.js';
-import { browserSkipReason, CHROMIUM_ARGS, findChromium } from './browser.js';
+import { browserSkipReason, CHROMIUM_ARGS, findChromium, GPU_CHROMIUM_ARGS } from './browser.js';
 
 const skipReason = browserSkipReason();
 if (skipReason) console.warn(`[web.serve.browser.test] ${skipReason}`);
@@ -22,7 +25,9 @@ const shots = process.env.SIGPROP_SCREENSHOT_DIR ?? join(tmpdir(), 'sigprop-repo
 interface Live {
   state: string;
   backend?: string;
+  backendReport?: string;
   backendNotes: string[];
+  batch: number;
   testAccuracy?: number;
   secondsTo90?: number;
   samplesPerSecond: number;
@@ -118,4 +123,48 @@ describe.skipIf(!!skipReason)('sigprop serve in headless Chromium', () => {
     for (const p of ['/', '/style.css', '/plotly.min.js', '/app.js', '/sigprop.js', '/info.json']) expect(paths).toContain(p);
     for (const p of paths) expect(srv.paths).toContain(p);
   }, 90_000);
+
+  it('trains on the gpu backend (WebGPU on SwiftShader) when chosen: traces, checkpoint, no console errors', async () => {
+    srv ??= await startServer();
+    const { chromium } = await import('playwright-core');
+    const userDataDir = mkdtempSync(join(tmpdir(), 'sigprop-chromium-'));
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: findChromium(), headless: true, args: GPU_CHROMIUM_ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
+    });
+    cleanups.push(async () => {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    });
+    const page = await context.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+    await page.goto(srv.url);
+    await page.waitForFunction(() => (window as unknown as { __sigpropLive?: Live }).__sigpropLive?.state === 'idle', undefined, { timeout: 20_000 });
+    await page.selectOption('#preset', 'spike-patterns');
+    await page.selectOption('#backend', 'gpu');
+    const t0 = Date.now();
+    await page.click('#start');
+    // two test measurements: the untrained network and the one after the first 8 batches
+    await page.waitForFunction(() => {
+      const s = (window as unknown as { __sigpropLive: Live }).__sigpropLive;
+      return (s.points.length >= 2 && s.draws.traces > 0) || s.state === 'error';
+    }, undefined, { timeout: 60_000 });
+    await page.click('#stop');
+    await page.waitForFunction(() => ['stopped', 'done', 'error'].includes((window as unknown as { __sigpropLive: Live }).__sigpropLive.state), undefined, { timeout: 20_000 });
+    const s = await page.evaluate(() => (window as unknown as { __sigpropLive: Live }).__sigpropLive);
+    console.log(`[web.serve.browser.test] ${s.backendReport}: ${s.points.length} test measurements, ${s.samplesPerSecond.toFixed(0)} samples/s, test ${(100 * (s.testAccuracy ?? 0)).toFixed(1)}% after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(s.error).toBeUndefined();
+    expect(s.backend).toBe('gpu');
+    expect(s.backendReport).toMatch(/webgpu/);
+    expect(s.draws.traces).toBeGreaterThan(0);
+    expect(await page.locator('#plot-traces .scatterlayer .trace').count()).toBeGreaterThanOrEqual(2);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    const ck = decodeCheckpoint(readFileSync((await download.path())!), download.suggestedFilename());
+    expect(ck.meta.backend).toBe('gpu');
+    expect(ck.tensors['readout.W'].data.some((v) => v !== 0)).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
 });
