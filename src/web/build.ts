@@ -10,12 +10,13 @@
  *   npm run build:web        writes dist-web/sigprop.js and dist-web/kernels.wasm beside it
  *   buildBrowserBundle()     the same bundle in memory (what `sigprop serve` serves)
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { SigpropError } from '../errors.js';
+import { ensureDir, writeFileAtomic } from '../io.js';
 
 /** The package root: the nearest folder above this file whose package.json is sigprop's. */
 function packageRoot(): string {
@@ -151,11 +152,11 @@ export function buildPageScript(opts: BrowserBuildOptions = {}): Promise<string>
 /** Write dist-web/sigprop.js and copy kernels.wasm beside it; returns the files written. */
 export async function writeBrowserBuild(outDir = join(ROOT, 'dist-web'), opts: BrowserBuildOptions = {}): Promise<string[]> {
   const code = await buildBrowserBundle(opts);
-  mkdirSync(outDir, { recursive: true });
+  ensureDir(outDir);
   const files = [join(outDir, 'sigprop.js')];
-  writeFileSync(files[0], code);
+  writeFileAtomic(files[0], code);
   if (existsSync(KERNELS_WASM)) {
-    copyFileSync(KERNELS_WASM, join(outDir, 'kernels.wasm'));
+    writeFileAtomic(join(outDir, 'kernels.wasm'), readFileSync(KERNELS_WASM));
     files.push(join(outDir, 'kernels.wasm'));
   }
   return files;
