@@ -15,26 +15,11 @@
  * src/web/build.ts swaps the few Node-only modules on these paths for the stand-ins in src/web/shims.
  */
 
-// errors, randomness, tensors
-export * from './errors.js';
-export { Rng, type RngState } from './rng.js';
-export { HostTensor, shapeSize, shapeString, type Tensor } from './tensor.js';
-export { toCsv } from './csv.js';
-
-// backends ('gpu' where a gpu backend is registered, 'wasm', 'reference')
-export type * from './backend/backend.js';
-export { createBackend, registerBackend, backendNames, type BackendOptions } from './backend/registry.js';
-export { ReferenceBackend } from './backend/reference.js';
+// what runs anywhere: errors, randomness, tensors, backends ('gpu' where gpu.js was bundled, 'wasm',
+// 'reference'), models, surrogates, engine, encoders, recorders, learning rules, configuration
+// types and presets (src/core.ts)
+export * from './core.js';
 export { setKernelSource, type KernelSource } from './backend/wasm/module.js';
-
-// neuron models and surrogates
-export * from '../models/registry.js';
-export * from '../surrogates/index.js';
-
-// network engine, encoders, recorders
-export * from './engine/index.js';
-export * from './encoders.js';
-export * from './recorder.js';
 
 // datasets: synthetic tasks, batching, image subsets from fetched bytes
 export type { Dataset, LoadOptions, Normalisation, Split } from './data/types.js';
@@ -43,12 +28,7 @@ export { batches, epochOrder, numBatches, oneHot, type Batch, type BatchOptions 
 export { parseIdx, type IdxData } from './data/idx-parse.js';
 export { encodeImageSubset, decodeImageSubset, imageSubsetSplit, IMAGE_SUBSET_MAGIC, type ImageSubset } from './data/mnist-subset.js';
 
-// learning rules
-export * from './learning/index.js';
-
-// configuration types and presets, checkpoints as bytes
-export type { ExperimentConfig, ResolvedConfig, LayerConfig, RuleName } from './config/types.js';
-export { getPreset, listPresets, presetNames, registerPreset, type Preset } from './config/presets.js';
+// checkpoints as bytes
 export {
   encodeCheckpoint, decodeCheckpoint, architectureOf, stateTensors, checkpointState, CheckpointError, CHECKPOINT_MAGIC, CHECKPOINT_VERSION,
   type Checkpoint, type SavedTensor, type SavedRngState,

@@ -11,36 +11,18 @@
  * This file is a plain list of re-exports; each symbol is documented where it is defined.
  */
 
-// errors, randomness, tensors, file output
-export * from './errors.js';
-export { Rng, type RngState } from './rng.js';
-export { HostTensor, shapeSize, shapeString, type Tensor } from './tensor.js';
-export { writeFileAtomic, writeJsonAtomic, toCsv } from './io.js';
+// what runs anywhere: errors, randomness, tensors, backends, models, surrogates, engine, encoders,
+// recorders, learning rules, configuration types and presets (src/core.ts)
+export * from './core.js';
 
-// backends
-export type * from './backend/backend.js';
-export { createBackend, registerBackend, backendNames, type BackendOptions } from './backend/registry.js';
-export { ReferenceBackend } from './backend/reference.js';
-
-// neuron models and surrogates
-export * from '../models/registry.js';
-export * from '../surrogates/index.js';
-
-// network engine, encoders, recorders
-export * from './engine/index.js';
-export * from './encoders.js';
-export * from './recorder.js';
-
-// datasets and learning rules
+// file output, datasets
+export { writeFileAtomic, writeJsonAtomic } from './io.js';
 export * from './data/index.js';
-export * from './learning/index.js';
 
 // configuration, checkpoints, progress, the run loop
-export type { ExperimentConfig, ResolvedConfig, LayerConfig, RuleName } from './config/types.js';
 export { resolveConfig, loadConfig, loadConfigFile, applyOverrides, saveResolvedConfig } from './config/resolve.js';
 export { ConfigError, validate, applyDefaults, type Schema, type ConfigIssue } from './config/schema.js';
 export { experimentSchema } from './config/experiment-schema.js';
-export { getPreset, listPresets, presetNames, registerPreset, type Preset } from './config/presets.js';
 export {
   saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, architectureOf, CheckpointError,
   type Checkpoint, type SavedTensor, type SavedRngState,

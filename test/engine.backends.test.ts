@@ -42,9 +42,12 @@ function simulate(be: Backend): { u: Float32Array[]; s: Float32Array[]; rec: Flo
 }
 
 describe('engine on other backends', () => {
-  it('wasm agrees with reference', async () => {
+  it.each([
+    ['wasm', {}],
+    ['gpu (gpu.js CPU mode: the kernel sources of the device modes)', { gpuMode: 'cpu' as const }],
+  ])('%s agrees with reference', async (name, opts) => {
     const ref = simulate(new ReferenceBackend());
-    const be = await createBackend('wasm');
+    const be = await createBackend(name.split(' ')[0], opts);
     const got = simulate(be);
     let spikes = 0;
     for (let i = 0; i < ref.u.length; i++) {

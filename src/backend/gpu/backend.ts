@@ -10,9 +10,9 @@
  * reads the old contents and returns new ones, swaps the new texture in and deletes the old one
  * (`liveBuffers()` counts what is held). A method that writes several tensors (lifStep's u and s,
  * momentum's v and w, adam's m, v and w, ...) runs one kernel per tensor, each reading the state
- * it needs, before or after the swaps as the arithmetic requires; the fused forms (lifStepFused,
- * synapticStepFused, gradTail) are the separate kernels in sequence. `read()` is the only read-back;
- * `tensor.data` throws (a copy whose writes were lost would be a silent bug).
+ * it needs, before or after the swaps as the arithmetic requires; the optional fused forms
+ * (lifStepFused, synapticStepFused, gradTail) are left out: callers then run the separate kernels.
+ * `read()` is the only read-back; `tensor.data` throws (a copy whose writes were lost would be a silent bug).
  *
  * Host fallbacks (read back, compute in JavaScript, write back), where a kernel cannot do it exactly:
  * - rateSpikes: the uniforms must be the xoshiro128** stream of Rng.uniform(), drawn only where
@@ -55,14 +55,13 @@ import type { Rng } from '../../rng.js';
 import { shapeSize, shapeString, type Tensor } from '../../tensor.js';
 import { getActivation } from '../../../models/activations.js';
 import type {
-  AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FfGoodnessParams, FusedStepOutputs, IzhikevichKernelParams, LifKernelParams, MatmulOptions,
+  AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FfGoodnessParams, IzhikevichKernelParams, LifKernelParams, MatmulOptions,
   SoftmaxCEScales, SurrogateKernelSpec, SynapticKernelParams,
 } from '../backend.js';
 import {
   copySliceDims, delayedDims, elementwiseSize, expect2d, expectRowRange, expectSameSize, expectShape, ffGoodnessDims, ffPeerNormDims, l2PairDims, matmulDims,
   normalizeDims, softmaxCEDims,
 } from '../checks.js';
-import { fusedStepOutputs, gradTailFallback } from '../reference.js';
 import { chooseNative, type NativeSurrogate } from '../wasm/surrogates.js';
 import { openDevice, refreshRenderer, releaseWebGpu, type GpuDevice, type GpuMode } from './device.js';
 import * as K from './kernels.js';
@@ -527,20 +526,6 @@ export class GpuBackend implements Backend {
       this.adopt(ts[i], outs[i]);
       ts[i].mirror = null;
     }
-  }
-
-  lifStepFused(u: Tensor, s: Tensor, input: Tensor, p: LifKernelParams, out: FusedStepOutputs): void {
-    this.lifStep(u, s, input, p);
-    fusedStepOutputs(this, u, p.threshold, out);
-  }
-
-  synapticStepFused(u: Tensor, isyn: Tensor, s: Tensor, input: Tensor, p: SynapticKernelParams, out: FusedStepOutputs): void {
-    this.synapticStep(u, isyn, s, input, p);
-    fusedStepOutputs(this, u, p.threshold, out);
-  }
-
-  gradTail(g: Tensor, d: Tensor, mask: Tensor | null, keepRows: number, count: Tensor | null, s: Tensor | null): void {
-    gradTailFallback(this, g, d, mask, keepRows, count, s);
   }
 
   // ---- elementwise ----
