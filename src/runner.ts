@@ -446,6 +446,9 @@ async function trainLoop(
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const warn = warner(opts);
   const { backend, dataset, rule, ruleRng, dataRng, architecture } = setup;
+  // a device backend says what it runs on (gpu: the gpu.js mode and the adapter or renderer, software or not)
+  const device = (backend as { describe?(): string }).describe?.();
+  if (device) log(`backend ${backend.name}: ${device}`);
   const paths = { ck: join(runDir, RUN_FILES.checkpoint), state: join(runDir, RUN_FILES.state) };
   let metrics: RunEpochMetrics[] = [];
   let startEpoch = 0;

@@ -48,6 +48,7 @@ describe('sigprop CLI --backend gpu', () => {
     const r = await cli('run', tinyPath, '--backend', 'gpu');
     expect(r.err).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(0);
+    expect(r.out).toContain('backend gpu: gpu.js cpu (JavaScript kernels on the CPU)'); // what the run ran on
   }, 60_000);
 
   it('an unknown backend name is still refused with the list, which includes gpu', async () => {
