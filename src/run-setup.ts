@@ -14,7 +14,7 @@ import { ConfigError } from './config/schema.js';
 import type { ResolvedConfig } from './config/types.js';
 import { loadDataset, type Dataset } from './data/index.js';
 import './learning/index.js'; // registers the built-in rules
-import { createRule, type RuleFactory } from './learning/rule.js';
+import { createRule, ruleHasAsyncForm, type RuleFactory } from './learning/rule.js';
 import { Rng } from './rng.js';
 import { LOCK_FILE } from './run-lock.js';
 
@@ -38,7 +38,9 @@ export interface SetupOptions {
 
 /** Set up backend, dataset, RNG streams and rule for a config (shared by training and eval). */
 export async function setupRule(cfg: ResolvedConfig, opts: SetupOptions = {}) {
-  const backend = opts.backend ?? (await createBackend(cfg.backend, { threads: cfg.threads }));
+  // 'auto' tries a hardware GPU first where the rule's form also trains on WebGPU's asynchronous read-back
+  const preferGpu = !opts.createRule && ruleHasAsyncForm(cfg.rule, cfg.mode);
+  const backend = opts.backend ?? (await createBackend(cfg.backend, { threads: cfg.threads, preferGpu }));
   const dataset = opts.dataset ?? loadConfigDataset(cfg);
   if (opts.dataset) {
     // resolution checked a registered dataset's class count; a supplied dataset is checked here

@@ -68,3 +68,45 @@ describe("createBackend('auto') without the wasm kernels", () => {
     expect(lines).toEqual([]);
   });
 });
+
+describe("createBackend('auto', { preferGpu }): a hardware GPU first, one note where there is none", () => {
+  // what src/backend/registry.ts registers for 'gpu' is replaced by stand-ins; restored after
+  let realGpu: BackendFactory;
+  beforeEach(async () => {
+    const reg = await import('../src/backend/registry.js');
+    realGpu = reg.backendFactory('gpu')!;
+  });
+  afterEach(() => registerBackend('gpu', realGpu));
+
+  it('without a GPU: runs on wasm and says so in one `note` line (not a warning); without preferGpu the GPU is not tried', async () => {
+    const asked: unknown[] = [];
+    registerBackend('gpu', (opts) => {
+      asked.push(opts);
+      throw new SigpropError('no GPU device on this machine (no /dev/dri/renderD* or /dev/nvidia*)', 'gpu-unavailable');
+    });
+    const lines: [string, boolean | undefined][] = [];
+    const be = await createBackend('auto', { preferGpu: true, onFallback: (m, serious) => lines.push([m, serious]) });
+    expect(be.name).toBe('wasm');
+    expect(asked).toEqual([{ threads: undefined, gpuMode: 'auto', hardwareOnly: true }]); // hardware only, never CPU mode
+    expect(lines).toEqual([['backend "auto" runs on "wasm": no GPU device on this machine (no /dev/dri/renderD* or /dev/nvidia*)', false]]);
+    await createBackend('auto', { onFallback: (m) => lines.push([m, undefined]) });
+    expect(asked).toHaveLength(1);
+  });
+
+  it('with a GPU: runs there, silently', async () => {
+    registerBackend('gpu', () => ({ name: 'gpu' }) as never);
+    const lines: string[] = [];
+    const be = await createBackend('auto', { preferGpu: true, onFallback: (m) => lines.push(m) });
+    expect(be.name).toBe('gpu');
+    expect(lines).toEqual([]);
+  });
+
+  it('the run loop asks for the GPU only for rule forms that train on asynchronous read-back', async () => {
+    const { ruleHasAsyncForm } = await import('../src/learning/index.js');
+    expect(ruleHasAsyncForm('sigprop', 'spiking')).toBe(true);
+    expect(ruleHasAsyncForm('sigprop')).toBe(true); // the config default mode
+    for (const [rule, mode] of [['sigprop', 'rate'], ['sigprop', 'continuous'], ['bp', 'spiking'], ['bptt', 'spiking'], ['pepita', 'spiking'], ['ff', 'rate'], ['nope', 'spiking']] as const) {
+      expect(ruleHasAsyncForm(rule, mode), `${rule} ${mode}`).toBe(false);
+    }
+  });
+});

@@ -394,6 +394,8 @@ export type BackendFactory = (opts?: BackendFactoryOptions) => Backend | Promise
 /** What a factory receives: the wasm thread count, the gpu backend's gpu.js mode. */
 export interface BackendFactoryOptions {
   threads?: number;
-  /** gpu backend: 'auto' | 'cpu' | 'webgl2' | 'webgl' | 'headlessgl' (default: env SIGPROP_GPU_MODE, else 'auto'). */
+  /** gpu backend: 'auto' | 'cpu' | 'webgpu' | 'webgl2' | 'webgl' | 'headlessgl' (default: env SIGPROP_GPU_MODE, else 'auto'). */
   gpuMode?: string;
+  /** gpu backend: a hardware GPU only (what backend 'auto' asks for), else it fails with a short reason. */
+  hardwareOnly?: boolean;
 }

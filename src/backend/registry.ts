@@ -18,6 +18,11 @@ export function registerBackend(name: string, factory: BackendFactory): void {
   factories.set(name, factory);
 }
 
+/** The factory registered under `name` (undefined when none is). */
+export function backendFactory(name: string): BackendFactory | undefined {
+  return factories.get(name);
+}
+
 export function backendNames(): string[] {
   return [...factories.keys()];
 }
@@ -32,11 +37,18 @@ export interface BackendOptions {
    */
   gpuMode?: 'auto' | 'cpu' | 'webgpu' | 'webgl2' | 'webgl' | 'headlessgl';
   /**
+   * 'auto' only: try a hardware GPU first (the gpu backend; never gpu.js CPU mode or a software
+   * renderer), then wasm, then reference. The run loop asks for it when the rule's form trains on
+   * asynchronous read-back as well (learning/rule.ts ruleHasAsyncForm), so that any GPU mode works.
+   * Where there is none, one line says so (a `note:`, unlike a skipped wasm's `warning:`).
+   */
+  preferGpu?: boolean;
+  /**
    * Where 'auto' reports that it skipped a preferred backend that failed to start (one line,
    * without the `warning: ` prefix). Default: write `warning: <line>` to stderr, once per
    * process. `false`: say nothing (the caller reports the fall-back itself).
    */
-  onFallback?: ((message: string) => void) | false;
+  onFallback?: ((message: string, serious?: boolean) => void) | false;
 }
 
 /** How much slower the reference backend trains than the wasm one (experiments/RESULTS.md: 13-17x). */
@@ -44,38 +56,44 @@ const SLOWDOWN: Readonly<Record<string, string>> = { wasm: 'about 14x' };
 
 let fallbackReported = false;
 
-/** Default `onFallback`: one stderr line per process (a sweep creates a backend per point); console.warn in a browser. */
-function reportFallbackOnce(message: string): void {
+/**
+ * Default `onFallback`: one stderr line per process (a sweep creates a backend per point);
+ * console.warn in a browser. `warning:` when a CPU backend was skipped, `note:` when only the GPU was.
+ */
+function reportFallbackOnce(message: string, serious = true): void {
   if (fallbackReported) return;
   fallbackReported = true;
+  const line = `${serious ? 'warning' : 'note'}: ${message}`;
   // environment-neutral: stderr in Node, the console in a browser (the browser bundle imports this file)
   const stderr = (globalThis as { process?: { stderr?: { write(s: string): unknown } } }).process?.stderr;
-  if (stderr) stderr.write(`warning: ${message}\n`);
-  else console.warn(`warning: ${message}`);
+  if (stderr) stderr.write(`${line}\n`);
+  else console.warn(line);
 }
 
 /** The one-line fall-back message: what was skipped, what runs instead, why, and the fix. */
 export function fallbackMessage(skipped: string, used: string, err: unknown): string {
   const why = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').trim();
+  if (skipped === 'gpu') return `backend "auto" runs on "${used}": ${why}`;
   const slower = SLOWDOWN[skipped] ? `, ${SLOWDOWN[skipped]} slower` : '';
   const fix = skipped === 'wasm' && !why.includes('npm run build:wasm') ? '; build it with `npm run build:wasm`' : '';
   return `backend "auto" runs on "${used}"${slower}, because "${skipped}" could not start: ${why}${fix}`;
 }
 
 export async function createBackend(name = 'auto', opts: BackendOptions = {}): Promise<Backend> {
-  const { onFallback, ...factoryOpts } = opts;
+  const { onFallback, preferGpu, ...factoryOpts } = opts;
   if (name === 'auto') {
     const failed: [string, unknown][] = [];
     const report = (used: string): void => {
       if (!failed.length || onFallback === false) return;
-      const [skipped, err] = failed[0];
-      (onFallback ?? reportFallbackOnce)(fallbackMessage(skipped, used, err));
+      // the CPU backend skipped matters more than the GPU (a skipped wasm is 14x slower)
+      const [skipped, err] = failed.find(([n]) => n !== 'gpu') ?? failed[0];
+      (onFallback ?? reportFallbackOnce)(fallbackMessage(skipped, used, err), skipped !== 'gpu');
     };
-    for (const n of autoOrder) {
+    for (const n of preferGpu ? ['gpu', ...autoOrder] : autoOrder) {
       const f = factories.get(n);
       if (!f) continue;
       try {
-        const backend = await f(factoryOpts);
+        const backend = await f(n === 'gpu' ? { threads: factoryOpts.threads, gpuMode: 'auto', hardwareOnly: true } : factoryOpts);
         report(backend.name);
         return backend;
       } catch (err) {
@@ -100,6 +118,11 @@ registerBackend('wasm', async (opts) => (await import('./wasm/backend.js')).crea
 // gpu.js kernels (src/backend/gpu): loaded lazily so that importing the registry never loads gpu.js.
 // Not in the 'auto' order: it fails with a message naming what to install when there is no device.
 registerBackend('gpu', async (opts) => {
+  if (opts?.hardwareOnly) {
+    // 'auto' on a machine without any GPU device node: say so without loading gpu.js (~120 ms)
+    const none = (await import('./gpu/node-probe.js')).noGpuDevice();
+    if (none) throw new ParameterError(none);
+  }
   let mod: typeof import('./gpu/backend.js');
   try {
     mod = await import('./gpu/backend.js');
@@ -113,7 +136,7 @@ registerBackend('gpu', async (opts) => {
     }
     throw err;
   }
-  return mod.createGpuBackend({ mode: (opts?.gpuMode ?? envGpuMode()) as never });
+  return mod.createGpuBackend({ mode: (opts?.gpuMode ?? envGpuMode()) as never, hardwareOnly: opts?.hardwareOnly });
 });
 
 /** SIGPROP_GPU_MODE, where there is a process environment. */

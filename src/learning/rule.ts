@@ -143,10 +143,32 @@ const factories = new Map<string, Map<RuleMode | '*', RuleFactory>>();
  * 'spiking' and 'continuous' forms, or PEPITA's rate and spiking forms, each registered on its own),
  * or for every mode when `mode` is left out (the bp and bptt baselines).
  */
-export function registerRule(name: string, factory: RuleFactory, mode?: RuleMode): void {
+export function registerRule(name: string, factory: RuleFactory, mode?: RuleMode, opts: RuleFormOptions = {}): void {
   const forms = factories.get(name) ?? new Map<RuleMode | '*', RuleFactory>();
   forms.set(mode ?? '*', factory);
   factories.set(name, forms);
+  const key = `${name}/${mode ?? '*'}`;
+  if (opts.asyncReads) asyncForms.add(key);
+  else asyncForms.delete(key);
+}
+
+/** What a registered form offers beyond the contract. */
+export interface RuleFormOptions {
+  /** The form implements trainBatchAsync and predictAsync (it trains on backends with asynchronous read-back). */
+  asyncReads?: boolean;
+}
+
+/** Forms ('name/mode') registered with asyncReads. */
+const asyncForms = new Set<string>();
+
+/**
+ * Whether the form of rule `name` for `mode` (default 'spiking') trains on a backend with
+ * asynchronous read-back (WebGPU): the run loop lets backend 'auto' try a GPU first for those.
+ */
+export function ruleHasAsyncForm(name: string, mode: RuleMode = 'spiking'): boolean {
+  const forms = factories.get(name);
+  if (!forms) return false;
+  return forms.has(mode) ? asyncForms.has(`${name}/${mode}`) : asyncForms.has(`${name}/*`);
 }
 
 /** Names of the registered rules. */

@@ -63,7 +63,7 @@ import {
   normalizeDims, softmaxCEDims,
 } from '../checks.js';
 import { chooseNative, type NativeSurrogate } from '../wasm/surrogates.js';
-import { openDevice, refreshRenderer, releaseWebGpu, type GpuDevice, type GpuMode } from './device.js';
+import { openDevice, openHardwareDevice, refreshRenderer, releaseWebGpu, type GpuDevice, type GpuMode } from './device.js';
 import * as K from './kernels.js';
 
 const { GPU } = pkg;
@@ -129,11 +129,13 @@ export class GpuTensor implements Tensor {
 
 export interface GpuBackendOptions {
   mode?: GpuMode;
+  /** Only a hardware GPU (device.ts openHardwareDevice): what backend 'auto' asks for. */
+  hardwareOnly?: boolean;
 }
 
 /** Create a gpu backend (see the file header and device.ts for the modes). */
 export async function createGpuBackend(opts: GpuBackendOptions = {}): Promise<GpuBackend> {
-  return new GpuBackend(await openDevice(opts.mode ?? 'auto'));
+  return new GpuBackend(opts.hardwareOnly ? await openHardwareDevice() : await openDevice(opts.mode ?? 'auto'));
 }
 
 type Arg = GpuTensor | number;

@@ -19,7 +19,7 @@
 import pkg from 'gpu.js';
 import type { GPU as GPUType } from 'gpu.js';
 import { SigpropError } from '../../errors.js';
-import { probeWebGpuAdapter, type AdapterInfo } from './node-probe.js';
+import { noGpuDevice, probeWebGpuAdapter, type AdapterInfo } from './node-probe.js';
 
 const { GPU, WebGPUContext } = pkg as unknown as { GPU: typeof GPUType; WebGPUContext: WebGpuContextStatic };
 
@@ -187,6 +187,33 @@ export async function openDevice(mode: GpuMode = 'auto'): Promise<GpuDevice> {
   }
   const gpu = new GPU({ mode: chosen });
   return { gpu, mode: chosen, renderer: renderer || rendererName(gpu) };
+}
+
+/** Renderers and adapters that are a CPU emulating a GPU. */
+const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|fallback adapter|microsoft basic render/i;
+
+/**
+ * A hardware GPU for backend 'auto' (createBackend's preferGpu), or a GpuUnavailableError with a
+ * short reason: never CPU mode, never a software renderer or fallback adapter (wasm is faster than
+ * an emulated GPU), and in Node on Linux no Dawn probe at all where no GPU device node exists.
+ */
+export async function openHardwareDevice(): Promise<GpuDevice> {
+  const none = inNode() ? noGpuDevice() : null;
+  if (none) throw new GpuUnavailableError(none);
+  let dev: GpuDevice;
+  try {
+    dev = await openDevice('auto');
+  } catch (err) {
+    throw new GpuUnavailableError(`no usable GPU (${(err as Error).message.split(/[.;] /)[0]})`);
+  }
+  if (dev.mode === 'cpu') throw new GpuUnavailableError('no GPU device (only gpu.js CPU mode)');
+  refreshRenderer(dev);
+  if (SOFTWARE.test(dev.renderer)) {
+    await Promise.resolve(dev.gpu.destroy());
+    if (dev.mode === 'webgpu') await releaseWebGpu();
+    throw new GpuUnavailableError(`the GPU here is a software renderer (${dev.renderer}), slower than wasm`);
+  }
+  return dev;
 }
 
 /** Fill in the renderer once a GL context exists (gpu.js creates it with the first kernel). */

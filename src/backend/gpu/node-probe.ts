@@ -3,6 +3,7 @@
  * in a child process. Browser bundles use src/web/shims/gpu-node-probe.ts instead (no Node built-ins there).
  */
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
@@ -64,4 +65,22 @@ export async function probeWebGpuAdapter(timeoutMs = 15_000): Promise<WebGpuProb
   } catch (err) {
     return { error: `could not be probed: ${(err as Error).message.split('\n')[0]}` };
   }
+}
+
+/**
+ * GPU device nodes of this machine (Linux: /dev/dri/renderD*, /dev/nvidia0…), or null where that is
+ * not how GPUs show (other systems): a quick "is there any GPU" before probing Dawn.
+ */
+export function gpuDeviceNodes(): string[] | null {
+  if (process.platform !== 'linux') return null;
+  const nodes: string[] = [];
+  if (existsSync('/dev/dri')) for (const f of readdirSync('/dev/dri')) if (f.startsWith('renderD')) nodes.push(`/dev/dri/${f}`);
+  if (existsSync('/dev')) for (const f of readdirSync('/dev')) if (/^nvidia\d+$/.test(f)) nodes.push(`/dev/${f}`);
+  return nodes;
+}
+
+/** Why there is certainly no GPU here (Linux without any GPU device node), else null (there may be one). */
+export function noGpuDevice(): string | null {
+  const nodes = gpuDeviceNodes();
+  return nodes && nodes.length === 0 ? 'no GPU device on this machine (no /dev/dri/renderD* or /dev/nvidia*)' : null;
 }

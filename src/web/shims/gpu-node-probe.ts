@@ -5,3 +5,7 @@
 import type * as NodeProbe from '../../backend/gpu/node-probe.js';
 
 export const probeWebGpuAdapter: typeof NodeProbe.probeWebGpuAdapter = async () => ({ error: 'the Dawn probe runs only in Node' });
+
+export const gpuDeviceNodes: typeof NodeProbe.gpuDeviceNodes = () => null;
+
+export const noGpuDevice: typeof NodeProbe.noGpuDevice = () => null;
