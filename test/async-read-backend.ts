@@ -1,7 +1,7 @@
 /**
  * A reference backend with asynchronous read-back, as WebGPU has (Backend.asyncReads): kernels run
  * at once, but `read`, `sum` and `sumSquares` answer only for tensors that an `await sync(...)` copied
- * since they last changed (a change is seen by comparing the contents with that copy), and throw
+ * (or that were written from the host) since they last changed (a change is seen by comparing the contents with that copy), and throw
  * ReadNotSyncedError otherwise. Tests train through it to prove that a rule's asynchronous form
  * syncs everything it reads, and only then reads.
  */
@@ -23,6 +23,12 @@ export class AsyncReadBackend extends ReferenceBackend implements Backend {
     const t = super.tensor(shape);
     this.live.add(t);
     return t;
+  }
+
+  /** Values written from the host are known on the host (as the gpu backend keeps them). */
+  override write(t: Tensor, data: ArrayLike<number>): void {
+    super.write(t, data);
+    this.copies.set(t, Float32Array.from(t.data));
   }
 
   override free(t: Tensor): void {

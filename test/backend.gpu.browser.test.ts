@@ -131,8 +131,8 @@ describe.skipIf(!!skipReason)('gpu backend in headless Chromium (WebGL and WebGP
     expect(report.autoDescribe).toMatch(/gpu\.js webgpu/); // 'auto' in a browser whose WebGPU adapter answers
   }, 120_000);
 
-  it('webgl2: three batches of spiking and of rate sigprop give the weights of reference', async () => {
-    await engine('webgl2', 2);
+  it('webgl2: three batches of spiking sigprop, rate sigprop and DFA give the weights of reference', async () => {
+    await engine('webgl2', 3);
   }, 120_000);
 
   it('webgpu (SwiftShader adapter): every kernel case agrees with reference after a sync, buffers do not leak, no console errors', async () => {
@@ -140,8 +140,8 @@ describe.skipIf(!!skipReason)('gpu backend in headless Chromium (WebGL and WebGP
     expect(report.describe).toMatch(/fallback adapter/); // SwiftShader, as Chromium was told to use
   }, 120_000);
 
-  it('webgpu: three batches of spiking sigprop through trainBatchAsync give the weights of reference', async () => {
-    await engine('webgpu', 1);
+  it('webgpu: three batches of spiking sigprop and DFA through trainBatchAsync give the weights of reference', async () => {
+    await engine('webgpu', 2);
   }, 120_000);
 
   it('webgl (WebGL1): every kernel case agrees with reference', async () => {

@@ -1,6 +1,7 @@
 /**
- * Backends with asynchronous read-back (Backend.asyncReads, WebGPU): spiking sigprop's
- * trainBatchAsync / predictAsync give exactly what trainBatch / predict give on reference, reading
+ * Backends with asynchronous read-back (Backend.asyncReads, WebGPU): the asynchronous forms of
+ * spiking sigprop and of the rate MLPs bp, fa and dfa (trainBatchAsync / predictAsync) give exactly
+ * what trainBatch / predict give on reference, reading
  * only what they synced; rules without an asynchronous form are refused by name; a whole run
  * (runExperiment) goes through on such a backend with the same results as on reference.
  */
@@ -53,6 +54,29 @@ describe('spiking sigprop on a backend with asynchronous read-back', () => {
       for (const k of Object.keys(sa)) expect(Array.from(sb[k]), k).toEqual(Array.from(sa[k]));
       expect(b.layerStats!()).toEqual(a.layerStats!());
       expect(as.syncCalls).toBeGreaterThan(3);
+    });
+  }
+
+  for (const rule of ['bp', 'fa', 'dfa'] as const) {
+    it(`${rule} (rate MLP): trainBatchAsync and predictAsync equal trainBatch and predict on reference`, async () => {
+      const c = cfg({ rule, mode: 'rate', layers: [{ size: 9 }, { size: 7 }, { size: C }], optimizer: 'sgd', learningRate: 0.1 });
+      const ref = new ReferenceBackend(), as = new AsyncReadBackend();
+      const a = make(c, ref), b = make(c, as);
+      for (let i = 0; i < 3; i++) {
+        const { x, labels } = data(i);
+        expect(await trainOn(b, as, x, labels)).toEqual(a.trainBatch(x, labels));
+      }
+      const { x } = data(9);
+      expect(Array.from(await predictOn(b, as, x, B))).toEqual(Array.from(a.predict(x, B)));
+      await as.sync();
+      const sa = a.state(), sb = b.state();
+      for (const k of Object.keys(sa)) expect(Array.from(sb[k]), k).toEqual(Array.from(sa[k]));
+      // the alignment angles sum on the host there (float64) and with kernels here: equal to 1e-6 degrees
+      const angle = (st: { alignmentAngle?: number }[]) => st.map((x) => x.alignmentAngle);
+      const [sta, stb] = [a.layerStats!(), b.layerStats!()];
+      expect(stb.map(({ alignmentAngle: _, ...r }) => r)).toEqual(sta.map(({ alignmentAngle: _, ...r }) => r));
+      angle(sta).forEach((v, i) => (v === undefined ? expect(angle(stb)[i]).toBeUndefined() : expect(angle(stb)[i]).toBeCloseTo(v, 6)));
+      if (rule !== 'bp') expect(angle(stb).filter((v) => v !== undefined).length).toBeGreaterThan(0);
     });
   }
 

@@ -66,7 +66,8 @@ import { Network } from '../engine/network.js';
 import { ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseChain } from './dense.js';
-import { argmaxRows, countCorrect, lossAccumulator, oneHotTargets, readLoss, softmaxCE, softmaxCELabels } from './losses.js';
+import { argmaxRows, countCorrect, lossAccumulator, oneHotTargets, readLoss, softmaxCE } from './losses.js';
+import { mlpBatchDevice, mlpBatchRead, mlpLayerStats, mlpPredictAsync, type BackwardSource, type MlpParts } from './mlp.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -623,29 +624,31 @@ export class BackpropMlp extends BaselineBase implements TrainingRule {
     return rateForward(this.net, this.sc, this.ctx.inputSize, x, B);
   }
 
+  /** The parts of the shared MLP step (mlp.ts). */
+  private parts(): MlpParts {
+    return { be: this.ctx.backend, sc: this.sc, net: this.net, inputSize: this.ctx.inputSize, chain: [...this.layers, this.readout], activation: this.phi.name };
+  }
+
+  /** Backprop's backward source: δ_{i−1} = (δ_i·W_iᵀ) ⊙ φ'(z_{i−1}). */
+  private readonly back: BackwardSource = (i, delta) => ({ src: delta, M: (i < this.layers.length ? this.layers[i] : this.readout).W.value });
+
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
-    const be = this.ctx.backend, B = labels.length, step = ++this.stepIndex, L = this.layers.length;
-    const { zs, as, logits } = this.forward(x, B);
-    const res = softmaxCELabels(be, this.sc, logits, labels, logits);
-    let delta = logits;
-    const chain = [...this.layers, this.readout];
-    for (const l of chain) l.zeroGrad();
-    for (let i = L; i >= 0; i--) {
-      const layer = chain[i];
-      be.spikeOuter(layer.W.grad, as[i], delta, 1);
-      be.sumRows(layer.b.grad, delta);
-      if (i === 0) break;
-      const d = this.sc.get(`d${i - 1}`, [B, layer.inSize]), df = this.sc.get(`df${i - 1}`, [B, layer.inSize]);
-      be.matmul(d, delta, layer.W.value, { transB: true });
-      be.activation(df, zs[i - 1], this.phi.name, true);
-      be.mul(d, d, df);
-      delta = d;
-    }
-    this.stats = chain.map((l, i) => {
-      l.step(step);
-      return { layer: i, label: l.name, weightNorm: l.weightNorm(), learningRate: l.opt.learningRate };
-    });
-    return { loss: res.loss, layerLosses: [res.loss], accuracy: res.correct / B };
+    return mlpBatchRead(this.ctx.backend, mlpBatchDevice(this.parts(), x, labels, ++this.stepIndex, true, this.back));
+  }
+
+  /** trainBatch on a backend with asynchronous read-back (rule.ts): the same kernels, one sync before the reads. */
+  async trainBatchAsync(x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult> {
+    const ce = mlpBatchDevice(this.parts(), x, labels, ++this.stepIndex, false, this.back);
+    await this.ctx.backend.sync?.([ce.z, ce.loss]);
+    return mlpBatchRead(this.ctx.backend, ce);
+  }
+
+  override layerStats(): LayerStats[] {
+    return mlpLayerStats([...this.layers, this.readout]);
+  }
+
+  predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    return mlpPredictAsync(this.parts(), x, B);
   }
 
   predict(x: Float32Array, B: number): Int32Array {

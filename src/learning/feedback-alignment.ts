@@ -22,7 +22,8 @@ import { checkNumber, ParameterError } from '../errors.js';
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseChain } from './dense.js';
-import { argmaxRows, softmaxCELabels } from './losses.js';
+import { argmaxRows } from './losses.js';
+import { mlpBatchDevice, mlpBatchRead, mlpLayerStats, mlpPredictAsync, type BackwardSource, type MlpParts } from './mlp.js';
 import { alignmentAngleDeg, matrixProduct } from './pepita.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
@@ -41,7 +42,6 @@ export class FeedbackAlignmentMlp implements TrainingRule {
   readonly feedback: Tensor[];
   private readonly phi: Activation;
   private readonly sc: Scratch;
-  private stats: LayerStats[] = [];
   private stepIndex = 0;
 
   constructor(readonly name: 'fa' | 'dfa', config: ExperimentConfig, readonly ctx: RuleContext) {
@@ -73,34 +73,23 @@ export class FeedbackAlignmentMlp implements TrainingRule {
     return `${this.name} (MLP) ${[this.ctx.inputSize, ...s.hidden.map((l) => l.size), s.outputSize].join('-')} φ=${s.activation} ${s.optimizer} lr=${s.learningRate}`;
   }
 
-  private forward(x: Float32Array, B: number): { zs: Tensor[]; as: Tensor[]; logits: Tensor } {
-    return rateForward(this.net, this.sc, this.ctx.inputSize, x, B);
+  /** The parts of the shared MLP step (mlp.ts). */
+  private parts(): MlpParts {
+    return { be: this.ctx.backend, sc: this.sc, net: this.net, inputSize: this.ctx.inputSize, chain: this.chain(), activation: this.phi.name };
   }
 
+  /** FA: δ_{i−1} = (δ_i·B_{i−1}ᵀ) ⊙ φ'; DFA: (e·B_{i−1}ᵀ) ⊙ φ' (the readout's error straight to every hidden layer). */
+  private readonly back: BackwardSource = (i, delta, e) => ({ src: this.name === 'fa' ? delta : e, M: this.feedback[i - 1] });
+
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
-    const be = this.ctx.backend, B = labels.length, step = ++this.stepIndex, L = this.layers.length;
-    const { zs, as, logits } = this.forward(x, B);
-    const res = softmaxCELabels(be, this.sc, logits, labels, logits); // logits now hold e = (softmax − onehot)/B
-    const e = logits;
-    const chain = this.chain();
-    for (const l of chain) l.zeroGrad();
-    let delta = e;
-    for (let i = L; i >= 0; i--) {
-      const layer = chain[i];
-      be.spikeOuter(layer.W.grad, as[i], delta, 1);
-      be.sumRows(layer.b.grad, delta);
-      if (i === 0) break;
-      const n = layer.inSize;
-      const d = this.sc.get(`d${i - 1}`, [B, n]), df = this.sc.get(`df${i - 1}`, [B, n]);
-      if (this.name === 'fa') be.matmul(d, delta, this.feedback[i - 1], { transB: true }); // δ_{i}·B_iᵀ
-      else be.matmul(d, e, this.feedback[i - 1], { transB: true }); // e·B_{i−1}ᵀ
-      be.activation(df, zs[i - 1], this.phi.name, true);
-      be.mul(d, d, df);
-      delta = d;
-    }
-    for (const l of chain) l.step(step);
-    this.stats = chain.map((l, i) => ({ layer: i, label: l.name, weightNorm: l.weightNorm(), learningRate: l.opt.learningRate }));
-    return { loss: res.loss, layerLosses: [res.loss], accuracy: res.correct / B };
+    return mlpBatchRead(this.ctx.backend, mlpBatchDevice(this.parts(), x, labels, ++this.stepIndex, true, this.back));
+  }
+
+  /** trainBatch on a backend with asynchronous read-back (rule.ts): the same kernels, one sync before the reads. */
+  async trainBatchAsync(x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult> {
+    const ce = mlpBatchDevice(this.parts(), x, labels, ++this.stepIndex, false, this.back);
+    await this.ctx.backend.sync?.([ce.z, ce.loss]);
+    return mlpBatchRead(this.ctx.backend, ce);
   }
 
   /** Per layer the angle (degrees) between its feedback and what backprop would use (see the file comment); undefined where the layer has none. */
@@ -112,12 +101,16 @@ export class FeedbackAlignmentMlp implements TrainingRule {
 
   layerStats(): LayerStats[] {
     const ang = this.alignmentAngles();
-    return this.stats.map((st, i) => (ang[i] === undefined ? st : { ...st, alignmentAngle: ang[i] }));
+    return mlpLayerStats(this.chain()).map((st, i) => (ang[i] === undefined ? st : { ...st, alignmentAngle: ang[i] }));
   }
 
   predict(x: Float32Array, B: number): Int32Array {
-    const { logits } = this.forward(x, B);
+    const { logits } = rateForward(this.net, this.sc, this.ctx.inputSize, x, B);
     return argmaxRows(this.ctx.backend.read(logits), B, this.readout.outSize);
+  }
+
+  predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    return mlpPredictAsync(this.parts(), x, B);
   }
 
   setEpoch(epoch: number): void {

@@ -45,13 +45,13 @@ registerRule('sigprop', (c, ctx) => new RateSigprop(c, ctx), 'rate');
 registerRule('sigprop', (c, ctx) => new SpikingSigprop(c, ctx), 'spiking', { asyncReads: true });
 registerRule('sigprop', (c, ctx) => new HebbianSigprop(c, ctx), 'continuous');
 registerRule('bptt', (c, ctx) => new BpttRule(c, ctx));
-registerRule('bp', (c, ctx) => new BackpropMlp(c, ctx));
+registerRule('bp', (c, ctx) => new BackpropMlp(c, ctx), undefined, { asyncReads: true });
 // PEPITA (and its variants, MEMPEPITA), feedback alignment and direct feedback alignment: rate MLPs;
 // PEPITA and DFA also on LIF networks, online in time
 registerRule('pepita', (c, ctx) => new PepitaRule(c, ctx), 'rate');
 registerRule('pepita', (c, ctx) => new SpikingPepita(c, ctx), 'spiking');
-registerRule('fa', (c, ctx) => new FeedbackAlignmentMlp('fa', c, ctx), 'rate');
-registerRule('dfa', (c, ctx) => new FeedbackAlignmentMlp('dfa', c, ctx), 'rate');
+registerRule('fa', (c, ctx) => new FeedbackAlignmentMlp('fa', c, ctx), 'rate', { asyncReads: true });
+registerRule('dfa', (c, ctx) => new FeedbackAlignmentMlp('dfa', c, ctx), 'rate', { asyncReads: true });
 registerRule('dfa', (c, ctx) => new SpikingDfa(c, ctx), 'spiking');
 // Forward-Forward: the MLP and LIF layers (online in time)
 registerRule('ff', (c, ctx) => new ForwardForward(c, ctx), 'rate');

@@ -141,11 +141,37 @@ export function softmaxCE(be: Backend, z: Tensor, P: Tensor, dz: Tensor | null, 
 export function softmaxCELabels(
   be: Backend, sc: Scratch, z: Tensor, labels: ArrayLike<number>, dz: Tensor | null,
 ): { loss: number; correct: number } {
+  return softmaxCELabelsRead(be, softmaxCELabelsDevice(be, sc, z, labels, dz));
+}
+
+/** What the device part of softmaxCELabels leaves for its read part. */
+export interface SoftmaxCELabelsDevice {
+  /** The scores as they were before the kernel (a copy where dz overwrites z). */
+  z: Tensor;
+  /** The loss accumulator. */
+  loss: Tensor;
+  labels: ArrayLike<number>;
+}
+
+/**
+ * softmaxCELabels without a host read (for backends with asynchronous read-back): the kernel, and
+ * the tensors its read part needs (sync them, then softmaxCELabelsRead).
+ */
+export function softmaxCELabelsDevice(be: Backend, sc: Scratch, z: Tensor, labels: ArrayLike<number>, dz: Tensor | null): SoftmaxCELabelsDevice {
   const C = z.shape[1];
-  const correct = countCorrect(be.read(z), labels, C);
+  let scores = z;
+  if (dz === z) {
+    scores = sc.get('ce.z', z.shape);
+    be.copy(scores, z);
+  }
   const loss = lossAccumulator(sc, 'ce.loss');
   softmaxCE(be, z, oneHotTargets(sc, labels, C), dz, loss);
-  return { loss: readLoss(be, loss), correct };
+  return { z: scores, loss, labels };
+}
+
+/** The read part of softmaxCELabels: the loss and the rows whose argmax is the label. */
+export function softmaxCELabelsRead(be: Backend, d: SoftmaxCELabelsDevice): { loss: number; correct: number } {
+  return { loss: readLoss(be, d.loss), correct: countCorrect(be.read(d.z), d.labels, d.z.shape[1]) };
 }
 
 /** A zeroed 1-element loss accumulator (scratch tensor `name`). */

@@ -119,23 +119,50 @@ export function resolvePepitaSettings(config: ExperimentConfig): PepitaSettings 
 
 /**
  * The angle in degrees between two matrices of one shape, flattened (arccos of their cosine
- * similarity); 90 when either is zero. Kernels: mul, sum, sumSquares.
+ * similarity); 90 when either is zero. Kernels: mul, sum, sumSquares; on a backend with
+ * asynchronous read-back the sums run on host copies of a and b (synced by the caller).
  */
 export function alignmentAngleDeg(be: Backend, sc: Scratch, a: Tensor, b: Tensor): number {
-  const t = sc.get(`angle.${a.shape.join('x')}`, a.shape);
-  be.mul(t, a, b);
-  const dot = be.sum(t), na = be.sumSquares(a), nb = be.sumSquares(b);
+  let dot = 0, na = 0, nb = 0;
+  if (be.asyncReads) {
+    const A = be.read(a), Bv = be.read(b);
+    for (let i = 0; i < A.length; i++) {
+      dot += A[i] * Bv[i];
+      na += A[i] * A[i];
+      nb += Bv[i] * Bv[i];
+    }
+  } else {
+    const t = sc.get(`angle.${a.shape.join('x')}`, a.shape);
+    be.mul(t, a, b);
+    dot = be.sum(t);
+    na = be.sumSquares(a);
+    nb = be.sumSquares(b);
+  }
   if (!(na > 0) || !(nb > 0)) return 90;
   const c = Math.max(-1, Math.min(1, dot / Math.sqrt(na * nb)));
   return (Math.acos(c) * 180) / Math.PI;
 }
 
-/** The product m_0·m_1·…·m_k of matrices (matmul kernels) as the scratch tensor `${name}.k`; m_0 itself when k = 0. */
+/**
+ * The product m_0·m_1·…·m_k of matrices (matmul kernels) as the scratch tensor `${name}.k`; m_0
+ * itself when k = 0. On a backend with asynchronous read-back the product is formed on host copies
+ * (synced by the caller) and written, so that it can be read at once.
+ */
 export function matrixProduct(be: Backend, sc: Scratch, ms: readonly Tensor[], name = 'prod'): Tensor {
   let p = ms[0];
+  let host = be.asyncReads && ms.length > 1 ? be.read(p) : null;
   for (let i = 1; i < ms.length; i++) {
-    const q = sc.get(`${name}.${i}`, [p.shape[0], ms[i].shape[1]]);
-    be.matmul(q, p, ms[i]);
+    const [m, k] = p.shape, n = ms[i].shape[1];
+    const q = sc.get(`${name}.${i}`, [m, n]);
+    if (host) {
+      const W = be.read(ms[i]), out = new Float32Array(m * n);
+      for (let r = 0; r < m; r++) for (let j = 0; j < k; j++) {
+        const v = host[r * k + j];
+        if (v !== 0) for (let c = 0; c < n; c++) out[r * n + c] += v * W[j * n + c];
+      }
+      be.write(q, out);
+      host = out;
+    } else be.matmul(q, p, ms[i]);
     p = q;
   }
   return p;

@@ -106,9 +106,10 @@ export interface TrainingRule {
 
 /** The refusal of a rule without an asynchronous form on a backend whose read-back is asynchronous. */
 function noAsyncForm(rule: TrainingRule, backend: Backend): ParameterError {
+  const forms = [...asyncForms].map((k) => k.replace('/*', '').replace('/', ' mode ')).join(', ');
   return new ParameterError(
     `rule "${rule.name}" reads results back inside its batches and has no asynchronous form yet, so it cannot run on backend "${backend.name}" ` +
-      `(its read-back is asynchronous); use rule "sigprop" (mode spiking) there, or another backend (wasm; gpu on WebGL2)`,
+      `(its read-back is asynchronous); the rules that run there: ${forms}; or use another backend (wasm; gpu on WebGL2)`,
   );
 }
 
