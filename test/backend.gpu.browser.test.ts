@@ -140,8 +140,8 @@ describe.skipIf(!!skipReason)('gpu backend in headless Chromium (WebGL and WebGP
     expect(report.describe).toMatch(/fallback adapter/); // SwiftShader, as Chromium was told to use
   }, 120_000);
 
-  it('webgpu: three batches of spiking sigprop and DFA through trainBatchAsync give the weights of reference', async () => {
-    await engine('webgpu', 2);
+  it('webgpu: three batches of spiking sigprop, rate sigprop and DFA through trainBatchAsync give the weights of reference', async () => {
+    await engine('webgpu', 3);
   }, 120_000);
 
   it('webgl (WebGL1): every kernel case agrees with reference', async () => {

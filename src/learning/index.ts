@@ -41,7 +41,7 @@ export { SpikingPepita, resolveSpikingPepitaSettings, type SpikingPepitaSettings
 export { SpikingDfa } from './dfa-spiking.js';
 
 // Each rule's forms by config.mode (createRule picks the one the config names).
-registerRule('sigprop', (c, ctx) => new RateSigprop(c, ctx), 'rate');
+registerRule('sigprop', (c, ctx) => new RateSigprop(c, ctx), 'rate', { asyncReads: true });
 registerRule('sigprop', (c, ctx) => new SpikingSigprop(c, ctx), 'spiking', { asyncReads: true });
 registerRule('sigprop', (c, ctx) => new HebbianSigprop(c, ctx), 'continuous');
 registerRule('bptt', (c, ctx) => new BpttRule(c, ctx));

@@ -22,7 +22,7 @@ import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
 import { argmaxRows, countCorrect, lossAccumulator, readLoss } from './losses.js';
-import type { BatchResult, RuleContext, TrainingRule } from './rule.js';
+import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
 import {
@@ -101,9 +101,27 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
-    const s = this.settings, be = this.ctx.backend, sc = this.sc, B = labels.length, K = this.ctx.inputSize;
     const step = ++this.stepIndex;
-    const targetLoss = this.target.update(sc, x, labels, step);
+    const targetLoss = this.target.update(this.sc, x, labels, step);
+    return this.finishBatch(this.deviceBatch(x, labels, step, true), labels, targetLoss);
+  }
+
+  /** trainBatch on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before each read. */
+  async trainBatchAsync(x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult> {
+    const step = ++this.stepIndex;
+    const targetLoss = await this.target.updateAsync(this.sc, x, labels, step);
+    const lossAcc = this.deviceBatch(x, labels, step, false);
+    const L = this.layers.length;
+    await this.ctx.backend.sync?.([...lossAcc, ...this.net.layers.slice(0, L).map((l) => l.output()), this.net.layers[L].voltage()]);
+    return this.finishBatch(lossAcc, labels, targetLoss);
+  }
+
+  /**
+   * The device part of a batch: the window with every layer's local update (kernels only), then with
+   * `check` every layer's finiteness check; returns the loss accumulators (the readout's last).
+   */
+  private deviceBatch(x: Float32Array, labels: ArrayLike<number>, step: number, check: boolean): Tensor[] {
+    const s = this.settings, be = this.ctx.backend, sc = this.sc, B = labels.length, K = this.ctx.inputSize;
     const tl = targetRowLabels(s.loss, labels, this.ctx.numClasses);
     const rows = B + tl.length;
     const input = sc.get('a.in', [rows, K]);
@@ -152,17 +170,29 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
         },
       },
     });
-    // divergence check and metrics, read back once the window is over
-    for (const l of [...this.layers, this.readout]) l.checkFinite(step);
+    // divergence check once the window is over (a host read)
+    if (check) for (const l of [...this.layers, this.readout]) l.checkFinite(step);
+    return lossAcc;
+  }
+
+  /** The read part of a batch: per-layer activity, accuracy and losses, read back from the window's tensors. */
+  private finishBatch(lossAcc: Tensor[], labels: ArrayLike<number>, targetLoss: number): BatchResult {
+    const s = this.settings, be = this.ctx.backend, B = labels.length, L = this.layers.length, C = this.readout.outSize;
     this.stats = this.layers.map((layer, i) => {
       const out = this.net.layers[i].output();
-      return { layer: i, label: `${layer.name} (${s.activation}, ${layer.outSize})`, weightNorm: layer.weightNorm(), meanActivity: be.sum(out) / out.size, learningRate: layer.opt.learningRate };
+      return { layer: i, label: `${layer.name} (${s.activation}, ${layer.outSize})`, weightNorm: NaN, meanActivity: be.sum(out) / out.size, learningRate: layer.opt.learningRate };
     });
-    this.stats.push({ layer: L, label: `readout (${C})`, weightNorm: this.readout.weightNorm(), learningRate: this.readout.opt.learningRate });
+    this.stats.push({ layer: L, label: `readout (${C})`, weightNorm: NaN, learningRate: this.readout.opt.learningRate });
     const correct = countCorrect(be.read(this.net.layers[L].voltage()), labels, C);
     const layerLosses = lossAcc.map((t) => readLoss(be, t));
     if (targetLoss) layerLosses.unshift(targetLoss);
     return { loss: layerLosses.reduce((p, q) => p + q, 0), layerLosses, accuracy: correct / B };
+  }
+
+  /** Per-layer statistics of the last batch; the weight norms are those of the weights now (read here, not per batch). */
+  override layerStats(): LayerStats[] {
+    const chain = [...this.layers, this.readout];
+    return this.stats.map((st, i) => ({ ...st, weightNorm: chain[i].weightNorm() }));
   }
 
   /**
@@ -184,8 +214,27 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
     return this.predictWith(x, B, this.settings.predict);
   }
 
+  /** predict on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before the read. */
+  async predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    await this.target.syncHost(); // the class-signal rows read S and d
+    const read = this.predictDevice(x, B, this.settings.predict);
+    await this.ctx.backend.sync?.([read]);
+    return this.predictRead(read, B, this.settings.predict);
+  }
+
   /** Predict with an explicit method ('readout' or 'classSignal'), whatever the configured one. */
   predictWith(x: Float32Array, B: number, mode: 'readout' | 'classSignal'): Int32Array {
+    return this.predictRead(this.predictDevice(x, B, mode), B, mode);
+  }
+
+  /** The classes from the tensor a prediction reads (the last hidden layer's output, or the readout). */
+  private predictRead(t: Tensor, B: number, mode: 'readout' | 'classSignal'): Int32Array {
+    if (mode === 'classSignal') return nearestClassSignal(this.ctx.backend.read(t), B, this.ctx.numClasses, t.shape[1]);
+    return argmaxRows(this.ctx.backend.read(t), B, this.readout.outSize);
+  }
+
+  /** The prediction window (kernels only); returns the tensor predictRead reads. */
+  private predictDevice(x: Float32Array, B: number, mode: 'readout' | 'classSignal'): Tensor {
     const sc = this.sc, K = this.ctx.inputSize, C = this.ctx.numClasses, net = this.net;
     const classRows = mode === 'classSignal' ? C : 0;
     const input = sc.get('p.in', [B + classRows, K]);
@@ -195,11 +244,8 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
     this.ctx.backend.write(input, inputHost);
     net.reset([{ name: 'input', rows: B }, { name: 'target', rows: classRows }]);
     net.run({ steps: 1, input: () => input });
-    if (classRows) {
-      const a = this.layers.length ? net.layers[this.layers.length - 1].output() : input;
-      return nearestClassSignal(this.ctx.backend.read(a), B, C, a.shape[1]);
-    }
-    return argmaxRows(this.ctx.backend.read(net.layers[this.layers.length].voltage()), B, this.readout.outSize);
+    if (classRows) return this.layers.length ? net.layers[this.layers.length - 1].output() : input;
+    return net.layers[this.layers.length].voltage();
   }
 
   override dispose(): void {
