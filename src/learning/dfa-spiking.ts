@@ -24,11 +24,11 @@
 import type { ExperimentConfig } from '../config/types.js';
 import { checkNumber } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { lossAccumulator, oneHotTargets, readLoss } from './losses.js';
+import { lossAccumulator, oneHotTargets } from './losses.js';
 import { dfaAlignmentAngles } from './feedback-alignment.js';
-import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
+import type { LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { dropoutMaskTensor } from './sigprop-common.js';
-import { SpikingForwardRule } from './spiking-forward-common.js';
+import { SpikingForwardRule, type WindowReads } from './spiking-forward-common.js';
 import type { Encoder } from '../encoders.js';
 
 export class SpikingDfa extends SpikingForwardRule implements TrainingRule {
@@ -53,7 +53,7 @@ export class SpikingDfa extends SpikingForwardRule implements TrainingRule {
 
   override layerStats(): LayerStats[] {
     const ang = this.alignmentAngles();
-    return this.stats.map((st, i) => (i < ang.length ? { ...st, alignmentAngle: ang[i] } : st));
+    return super.layerStats().map((st, i) => (i < ang.length ? { ...st, alignmentAngle: ang[i] } : st));
   }
 
   describe(): string {
@@ -61,20 +61,17 @@ export class SpikingDfa extends SpikingForwardRule implements TrainingRule {
     return `dfa (spiking) ${this.describeNet()} surrogate=${s.surrogate.spec} eligibility=${s.eligibility} feedbackScale=${this.feedbackScale}`;
   }
 
-  trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
-    this.stepIndex++;
+  protected deviceWindow(x: Float32Array, labels: ArrayLike<number>): WindowReads {
     const w = this.window(x, labels);
-    this.stepAll();
-    this.collectStats(w.counts, labels.length);
-    return { loss: w.loss, layerLosses: [w.loss], accuracy: this.accuracy(w.zsum, labels) };
+    return { loss: w.loss, lossScale: 1 / this.settings.steps, scores: w.zsum, counts: w.counts };
   }
 
   /**
    * One window of T steps without changing a weight: every layer's gradient (averaged over the
-   * steps) in its DenseParams grads; returns the readout's time-averaged per-step CE, the hidden
-   * layers' spike counts [B, n] and Σ_t U_o [B, C].
+   * steps) in its DenseParams grads; returns the accumulator of the readout's per-step CE (summed
+   * over the T steps), the hidden layers' spike counts [B, n] and Σ_t U_o [B, C].
    */
-  window(x: Float32Array, labels: ArrayLike<number>): { loss: number; counts: Tensor[]; zsum: Tensor } {
+  window(x: Float32Array, labels: ArrayLike<number>): { loss: Tensor; counts: Tensor[]; zsum: Tensor } {
     const s = this.settings, be = this.ctx.backend, sc = this.sc, B = labels.length, T = s.steps;
     const L = this.layers.length, C = this.readout.outSize, net = this.net;
     const src = this.stepSource(x, B, this.ctx.rng, this.encoders);
@@ -125,6 +122,6 @@ export class SpikingDfa extends SpikingForwardRule implements TrainingRule {
       },
     });
     for (const l of this.chain()) l.scaleGrad(1 / T);
-    return { loss: readLoss(be, loss) / T, counts: st.map((q) => q.count), zsum };
+    return { loss, counts: st.map((q) => q.count), zsum };
   }
 }

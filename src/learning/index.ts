@@ -49,10 +49,10 @@ registerRule('bp', (c, ctx) => new BackpropMlp(c, ctx), undefined, { asyncReads:
 // PEPITA (and its variants, MEMPEPITA), feedback alignment and direct feedback alignment: rate MLPs;
 // PEPITA and DFA also on LIF networks, online in time
 registerRule('pepita', (c, ctx) => new PepitaRule(c, ctx), 'rate');
-registerRule('pepita', (c, ctx) => new SpikingPepita(c, ctx), 'spiking');
+registerRule('pepita', (c, ctx) => new SpikingPepita(c, ctx), 'spiking', { asyncReads: true });
 registerRule('fa', (c, ctx) => new FeedbackAlignmentMlp('fa', c, ctx), 'rate', { asyncReads: true });
 registerRule('dfa', (c, ctx) => new FeedbackAlignmentMlp('dfa', c, ctx), 'rate', { asyncReads: true });
-registerRule('dfa', (c, ctx) => new SpikingDfa(c, ctx), 'spiking');
+registerRule('dfa', (c, ctx) => new SpikingDfa(c, ctx), 'spiking', { asyncReads: true });
 // Forward-Forward: the MLP and LIF layers (online in time)
 registerRule('ff', (c, ctx) => new ForwardForward(c, ctx), 'rate');
 registerRule('ff', (c, ctx) => new SpikingForwardForward(c, ctx), 'spiking');

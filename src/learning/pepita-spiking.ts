@@ -55,11 +55,11 @@ import type { Encoder } from '../encoders.js';
 import { checkBoolean, checkNumber, checkOneOf, ParameterError } from '../errors.js';
 import { Rng, type RngState } from '../rng.js';
 import type { Tensor } from '../tensor.js';
-import { lossAccumulator, oneHotTargets, readLoss } from './losses.js';
+import { lossAccumulator, oneHotTargets } from './losses.js';
 import { alignmentAngleDeg, matrixProduct } from './pepita.js';
-import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
+import type { LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { dropoutMaskTensor } from './sigprop-common.js';
-import { SpikingForwardRule } from './spiking-forward-common.js';
+import { SpikingForwardRule, type WindowReads } from './spiking-forward-common.js';
 
 /** The spiking PEPITA settings read from ruleParams (see spiking-forward-params.ts). */
 export interface SpikingPepitaSettings {
@@ -118,9 +118,10 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
   }
 
   override layerStats(): LayerStats[] {
-    if (!this.stats.length) return this.stats;
+    const stats = super.layerStats();
+    if (!stats.length) return stats;
     const product = this.alignmentAngle();
-    return this.stats.map((st, i) => (i === this.stats.length - 1 ? { ...st, productAlignmentAngle: product } : st));
+    return stats.map((st, i) => (i === stats.length - 1 ? { ...st, productAlignmentAngle: product } : st));
   }
 
   describe(): string {
@@ -128,19 +129,17 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
     return `pepita (spiking) ${this.describeNet()} fScale=${p.fScale} x${p.modulationSign > 0 ? '+' : '−'}F·e (input current) lastError=${p.lastError}`;
   }
 
-  trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
-    this.stepIndex++;
+  protected deviceWindow(x: Float32Array, labels: ArrayLike<number>): WindowReads {
     const w = this.window(x, labels);
-    this.stepAll();
-    this.collectStats(w.clean.counts, labels.length);
-    return { loss: w.loss, layerLosses: [w.loss], accuracy: w.accuracy };
+    return { loss: w.loss, lossScale: 1, scores: w.scores, counts: w.clean.counts };
   }
 
   /**
-   * Both passes and the gradients (in each DenseParams' grads, no weight changed): returns the CE
-   * of the clean pass on the average membrane, its accuracy, and both passes' sums.
+   * Both passes and the gradients (in each DenseParams' grads, no weight changed): returns the
+   * accumulator of the clean pass's CE on the average membrane, that membrane (the scores of its
+   * accuracy), and both passes' sums.
    */
-  window(x: Float32Array, labels: ArrayLike<number>): { loss: number; accuracy: number; clean: PassSums; mod: PassSums; m: Tensor } {
+  window(x: Float32Array, labels: ArrayLike<number>): { loss: Tensor; scores: Tensor; clean: PassSums; mod: PassSums; m: Tensor } {
     const s = this.settings, be = this.ctx.backend, sc = this.sc, B = labels.length, T = s.steps;
     const L = this.layers.length, C = this.readout.outSize, n0 = this.stepInputSize;
     const seed = new Rng(this.ctx.rng.nextU32()).getState();
@@ -152,7 +151,8 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
     be.axpby(z, clean.zsum, 1 / T, 0);
     const loss = lossAccumulator(sc, 'loss');
     be.softmaxCrossEntropy(loss, e, z, P, { lossDivisor: B });
-    const accuracy = this.accuracy(z, labels);
+    const scores = sc.get('z.clean', [B, C]);
+    be.copy(scores, z); // z is reused for the modulated pass below
     const m = sc.get('mod', [B, n0]);
     be.matmul(m, e, this.F, { transB: true, alpha: this.pepita.modulationSign }); // m = ±e·Fᵀ
     const mod = this.pass('m', x, B, seed.s, masks, m);
@@ -189,7 +189,7 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
     // readout: grad W_o = (1 − β_o)·ē_oᵀ e_L / B, ē_o = Σ_t e_o / T (gain of the 'li' input response)
     const gain = this.net.layers[L].trace?.gain ?? 1;
     be.spikeOuter(this.readout.W.grad, mod.traceSum as Tensor, eL, ((1 - this.readoutBeta) * gain) / (T * B));
-    return { loss: readLoss(be, loss), accuracy, clean, mod, m };
+    return { loss, scores, clean, mod, m };
   }
 
   /** One window of T steps on the same input spikes (the encoder's generator set to `seed`); in pass 2 `mod` [B, d_in] is added to every step's input (as the current mod·W₀). */

@@ -17,8 +17,8 @@ import { checkNumber, ParameterError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseChain } from './dense.js';
-import { argmaxRows, countCorrect } from './losses.js';
-import type { LayerStats, RuleContext } from './rule.js';
+import { argmaxRows, countCorrect, readLoss } from './losses.js';
+import type { BatchResult, LayerStats, RuleContext } from './rule.js';
 import { Scratch } from './scratch.js';
 import { hiddenSpecs, readoutBeta } from './sigprop-spiking.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -37,6 +37,17 @@ const NO_TARGETS = new Float32Array(0);
  * checkpoints (the DenseParams of every layer plus the rule's fixed matrices, by name), schedules
  * and disposal.
  */
+/** What a spiking forward rule's window leaves for the batch's read part. */
+export interface WindowReads {
+  /** The loss accumulator; the batch's loss is its value times lossScale. */
+  loss: Tensor;
+  lossScale: number;
+  /** Scores [B, C] whose argmax is the training prediction. */
+  scores: Tensor;
+  /** The hidden layers' spike counts [B, n] (firing rates). */
+  counts: Tensor[];
+}
+
 export abstract class SpikingForwardRule {
   abstract readonly name: string;
   readonly settings: RuleSettings;
@@ -108,23 +119,55 @@ export abstract class SpikingForwardRule {
     return makeStepSource(this.settings, { backend: this.ctx.backend, rng }, x, B, NO_TARGETS, 0, this.stepInputSize, enc);
   }
 
-  /** Fraction of rows of z [B, C] (host copy) whose argmax is the label. */
-  protected accuracy(z: Tensor, labels: ArrayLike<number>): number {
-    return countCorrect(this.ctx.backend.read(z), labels, this.readout.outSize) / labels.length;
+  /**
+   * The rule's window on a batch (kernels only, no weight changed): the gradients in each
+   * DenseParams' grads, and what the batch's read part needs.
+   */
+  protected abstract deviceWindow(x: Float32Array, labels: ArrayLike<number>): WindowReads;
+
+  trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
+    this.stepIndex++;
+    const w = this.deviceWindow(x, labels);
+    this.stepAll();
+    return this.readBatch(w, labels);
   }
 
-  /** Per-layer statistics from the hidden layers' spike counts [B, n] of the last window. */
-  protected collectStats(counts: Tensor[], B: number): void {
-    const T = this.settings.steps;
+  /** trainBatch on a backend with asynchronous read-back (rule.ts): the same kernels, one sync before the reads. */
+  async trainBatchAsync(x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult> {
+    this.stepIndex++;
+    const w = this.deviceWindow(x, labels);
+    for (const l of this.chain()) l.step(this.stepIndex, false); // a non-finite weight shows in the next loss
+    await this.ctx.backend.sync?.([w.loss, w.scores, ...w.counts]);
+    return this.readBatch(w, labels);
+  }
+
+  /** The read part of a batch: loss, accuracy (argmax of the scores) and per-layer firing rates. */
+  private readBatch(w: WindowReads, labels: ArrayLike<number>): BatchResult {
+    const be = this.ctx.backend, B = labels.length, T = this.settings.steps;
     this.stats = this.layers.map((layer, i) => ({
-      layer: i, label: this.info[i].label, weightNorm: layer.weightNorm(),
-      firingRate: this.ctx.backend.sum(counts[i]) / (T * B * layer.outSize), learningRate: layer.opt.learningRate,
+      layer: i, label: this.info[i].label, weightNorm: NaN,
+      firingRate: be.sum(w.counts[i]) / (T * B * layer.outSize), learningRate: layer.opt.learningRate,
     }));
-    this.stats.push({ layer: this.layers.length, label: `readout (leaky, ${this.readout.outSize})`, weightNorm: this.readout.weightNorm(), learningRate: this.readout.opt.learningRate });
+    this.stats.push({ layer: this.layers.length, label: `readout (leaky, ${this.readout.outSize})`, weightNorm: NaN, learningRate: this.readout.opt.learningRate });
+    const loss = readLoss(be, w.loss) * w.lossScale;
+    const correct = countCorrect(be.read(w.scores), labels, this.readout.outSize);
+    return { loss, layerLosses: [loss], accuracy: correct / B };
   }
 
   /** Argmax of Σ_t U_o[t] over a window without learning (no traces, no dropout). */
   predict(x: Float32Array, B: number): Int32Array {
+    return argmaxRows(this.ctx.backend.read(this.predictDevice(x, B)), B, this.readout.outSize);
+  }
+
+  /** predict on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before the read. */
+  async predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    const zsum = this.predictDevice(x, B);
+    await this.ctx.backend.sync?.([zsum]);
+    return argmaxRows(this.ctx.backend.read(zsum), B, this.readout.outSize);
+  }
+
+  /** The prediction window (kernels only): Σ_t U_o [B, C]. */
+  private predictDevice(x: Float32Array, B: number): Tensor {
     const be = this.ctx.backend, L = this.layers.length, C = this.readout.outSize;
     const src = this.stepSource(x, B, this.ctx.rng, this.predictEncoders);
     const zsum = this.sc.zeros('p.zsum', [B, C]);
@@ -139,7 +182,7 @@ export abstract class SpikingForwardRule {
     } finally {
       this.net.setTracing(true);
     }
-    return argmaxRows(be.read(zsum), B, C);
+    return zsum;
   }
 
   /** Bytes of backend memory the rule's work tensors and the engine's traces hold now (flat in T). */
@@ -183,8 +226,10 @@ export abstract class SpikingForwardRule {
     }
   }
 
+  /** Per-layer statistics of the last batch; the weight norms are those of the weights now (read here, not per batch). */
   layerStats(): LayerStats[] {
-    return this.stats;
+    const chain = this.chain();
+    return this.stats.map((st, i) => ({ ...st, weightNorm: chain[i].weightNorm() }));
   }
 
   dispose(): void {
