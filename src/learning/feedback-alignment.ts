@@ -24,7 +24,7 @@ import type { Tensor } from '../tensor.js';
 import { DenseParams, denseChain } from './dense.js';
 import { argmaxRows } from './losses.js';
 import { mlpBatchDevice, mlpBatchRead, mlpLayerStats, mlpPredictAsync, type BackwardSource, type MlpParts } from './mlp.js';
-import { alignmentAngleDeg, matrixProduct } from './pepita.js';
+import { alignmentAngleDeg, statsProduct } from './pepita.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -147,5 +147,5 @@ export class FeedbackAlignmentMlp implements TrainingRule {
  * weights: W_0 … W_L; feedback: B_0 … B_{L−1}.
  */
 export function dfaAlignmentAngles(be: Backend, sc: Scratch, weights: readonly Tensor[], feedback: readonly Tensor[]): number[] {
-  return feedback.map((b, i) => alignmentAngleDeg(be, sc, matrixProduct(be, sc, weights.slice(i + 1), `dfa.prod${i}`), b));
+  return feedback.map((b, i) => alignmentAngleDeg(be, sc, statsProduct(be, sc, weights.slice(i + 1), `dfa.prod${i}`), b));
 }

@@ -48,7 +48,7 @@ registerRule('bptt', (c, ctx) => new BpttRule(c, ctx));
 registerRule('bp', (c, ctx) => new BackpropMlp(c, ctx), undefined, { asyncReads: true });
 // PEPITA (and its variants, MEMPEPITA), feedback alignment and direct feedback alignment: rate MLPs;
 // PEPITA and DFA also on LIF networks, online in time
-registerRule('pepita', (c, ctx) => new PepitaRule(c, ctx), 'rate');
+registerRule('pepita', (c, ctx) => new PepitaRule(c, ctx), 'rate', { asyncReads: true });
 registerRule('pepita', (c, ctx) => new SpikingPepita(c, ctx), 'spiking', { asyncReads: true });
 registerRule('fa', (c, ctx) => new FeedbackAlignmentMlp('fa', c, ctx), 'rate', { asyncReads: true });
 registerRule('dfa', (c, ctx) => new FeedbackAlignmentMlp('dfa', c, ctx), 'rate', { asyncReads: true });

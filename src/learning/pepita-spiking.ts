@@ -56,7 +56,7 @@ import { checkBoolean, checkNumber, checkOneOf, ParameterError } from '../errors
 import { Rng, type RngState } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { lossAccumulator, oneHotTargets } from './losses.js';
-import { alignmentAngleDeg, matrixProduct } from './pepita.js';
+import { alignmentAngleDeg, statsProduct } from './pepita.js';
 import type { LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { dropoutMaskTensor } from './sigprop-common.js';
 import { SpikingForwardRule, type WindowReads } from './spiking-forward-common.js';
@@ -114,7 +114,7 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
   /** The angle (degrees) between (W_L…W_1)ᵀ and F, as the rate form's alignmentAngles().product. */
   alignmentAngle(): number {
     const be = this.ctx.backend;
-    return alignmentAngleDeg(be, this.sc, matrixProduct(be, this.sc, this.chain().map((l) => l.W.value)), this.F);
+    return alignmentAngleDeg(be, this.sc, statsProduct(be, this.sc, this.chain().map((l) => l.W.value)), this.F);
   }
 
   override layerStats(): LayerStats[] {

@@ -143,27 +143,35 @@ export function alignmentAngleDeg(be: Backend, sc: Scratch, a: Tensor, b: Tensor
   return (Math.acos(c) * 180) / Math.PI;
 }
 
-/**
- * The product m_0·m_1·…·m_k of matrices (matmul kernels) as the scratch tensor `${name}.k`; m_0
- * itself when k = 0. On a backend with asynchronous read-back the product is formed on host copies
- * (synced by the caller) and written, so that it can be read at once.
- */
+/** The product m_0·m_1·…·m_k of matrices (matmul kernels) as the scratch tensor `${name}.k`; m_0 itself when k = 0. */
 export function matrixProduct(be: Backend, sc: Scratch, ms: readonly Tensor[], name = 'prod'): Tensor {
   let p = ms[0];
-  let host = be.asyncReads && ms.length > 1 ? be.read(p) : null;
+  for (let i = 1; i < ms.length; i++) {
+    const q = sc.get(`${name}.${i}`, [p.shape[0], ms[i].shape[1]]);
+    be.matmul(q, p, ms[i]);
+    p = q;
+  }
+  return p;
+}
+
+/**
+ * matrixProduct for the alignment statistics: on a backend with asynchronous read-back formed on
+ * host copies of the matrices (synced by the caller) and written, so that it can be read at once.
+ */
+export function statsProduct(be: Backend, sc: Scratch, ms: readonly Tensor[], name = 'prod'): Tensor {
+  if (!be.asyncReads || ms.length < 2) return matrixProduct(be, sc, ms, name);
+  let p = ms[0], host = be.read(p);
   for (let i = 1; i < ms.length; i++) {
     const [m, k] = p.shape, n = ms[i].shape[1];
+    const W = be.read(ms[i]), out = new Float32Array(m * n);
+    for (let r = 0; r < m; r++) for (let j = 0; j < k; j++) {
+      const v = host[r * k + j];
+      if (v !== 0) for (let c = 0; c < n; c++) out[r * n + c] += v * W[j * n + c];
+    }
     const q = sc.get(`${name}.${i}`, [m, n]);
-    if (host) {
-      const W = be.read(ms[i]), out = new Float32Array(m * n);
-      for (let r = 0; r < m; r++) for (let j = 0; j < k; j++) {
-        const v = host[r * k + j];
-        if (v !== 0) for (let c = 0; c < n; c++) out[r * n + c] += v * W[j * n + c];
-      }
-      be.write(q, out);
-      host = out;
-    } else be.matmul(q, p, ms[i]);
+    be.write(q, out);
     p = q;
+    host = out;
   }
   return p;
 }
@@ -324,6 +332,42 @@ export class PepitaRule implements TrainingRule {
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
+    const d = this.deviceBatch(x, labels, true);
+    if (d.mirror) {
+      this.mirrorFactors(labels.length);
+      this.rescaleF();
+    }
+    return this.readBatch(d);
+  }
+
+  /** trainBatch on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before each read. */
+  async trainBatchAsync(x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult> {
+    const be = this.ctx.backend;
+    const d = this.deviceBatch(x, labels, false);
+    if (d.mirror) {
+      this.mirrorFactors(labels.length);
+      await be.sync?.([this.F]);
+      this.rescaleF();
+    }
+    await be.sync?.([d.loss, d.scores, ...d.activity]);
+    return this.readBatch(d);
+  }
+
+  /** The read part of a batch: the clean pass's loss, accuracy and mean activities. */
+  private readBatch(d: { loss: Tensor; scores: Tensor; activity: Tensor[]; labels: ArrayLike<number> }): BatchResult {
+    const be = this.ctx.backend, B = d.labels.length;
+    this.activity = d.activity.map((t) => be.sum(t) / t.size);
+    const correct = countCorrect(be.read(d.scores), d.labels, this.readout.outSize);
+    const l1 = readLoss(be, d.loss);
+    return { loss: l1, layerLosses: [l1], accuracy: correct / B };
+  }
+
+  /**
+   * The device part of a batch: both passes with their updates (kernels only), copies of what the
+   * read part needs from the clean pass, then with `check` every layer's finiteness check; says
+   * whether a weight-mirroring step follows.
+   */
+  private deviceBatch(x: Float32Array, labels: ArrayLike<number>, check: boolean): { loss: Tensor; scores: Tensor; activity: Tensor[]; labels: ArrayLike<number>; mirror: boolean } {
     const be = this.ctx.backend, sc = this.sc, s = this.settings, ps = this.pepita;
     const B = labels.length, K = this.ctx.inputSize, C = this.readout.outSize, L = this.layers.length;
     const step = ++this.stepIndex;
@@ -382,12 +426,14 @@ export class PepitaRule implements TrainingRule {
         },
       },
     });
-    // read back once the window is over: predictions and each hidden layer's mean activity
-    this.activity = this.layers.map((_, i) => {
-      const out = this.net.layers[i].output();
-      return be.sum(out) / out.size;
+    // kept for the read part: the clean pass's outputs (mean activity) and scores (accuracy)
+    const activity = this.layers.map((l, i) => {
+      const t = sc.get(`act.${i}`, [B, l.outSize]);
+      be.copy(t, this.net.layers[i].output());
+      return t;
     });
-    const correct = countCorrect(be.read(this.net.layers[L].voltage()), labels, C);
+    const scores = sc.get('pep.z1', [B, C]);
+    be.copy(scores, this.net.layers[L].voltage());
     if (!mirrorOnly) {
       // x_mod = x ± F·e
       const xmod = sc.get('pep.xmod', [B, K]);
@@ -444,14 +490,12 @@ export class PepitaRule implements TrainingRule {
         this.memory = { storedBytes: 4 * B * C, engineRows: 2 * B, forwardRows: 3 * B };
       }
     }
-    for (const l of this.chain()) l.checkFinite(step);
-    if (ps.mirror && (mirrorOnly || (this.epoch + 1) % ps.mirrorEvery === 0)) this.mirror(B);
-    const l1 = readLoss(be, loss);
-    return { loss: l1, layerLosses: [l1], accuracy: correct / B };
+    if (check) for (const l of this.chain()) l.checkFinite(step);
+    return { loss, scores, activity, labels, mirror: ps.mirror && (mirrorOnly || (this.epoch + 1) % ps.mirrorEvery === 0) };
   }
 
-  /** One weight-mirroring step of every factor B_ℓ, then the rescaling of F (see the file comment). */
-  private mirror(B: number): void {
+  /** One weight-mirroring step of every factor B_ℓ (see the file comment); rescaleF follows. */
+  private mirrorFactors(B: number): void {
     const be = this.ctx.backend, sc = this.sc, ps = this.pepita, rng = this.ctx.rng;
     this.chain().forEach((layer, i) => {
       const nIn = layer.inSize, nOut = layer.outSize;
@@ -471,6 +515,11 @@ export class PepitaRule implements TrainingRule {
       be.matmul(this.factors[i], noise, y, { transA: true, alpha: ps.mirrorLearningRate / B, beta: 1 - ps.mirrorLearningRate * ps.mirrorWeightDecay });
     });
     this.updateF();
+  }
+
+  /** After a mirroring step: every factor scaled so that std(F) stays at its target (reads F's sums). */
+  private rescaleF(): void {
+    const be = this.ctx.backend;
     const N = this.F.size, mean = be.sum(this.F) / N;
     const std = Math.sqrt(Math.max(0, (be.sumSquares(this.F) - N * mean * mean) / (N - 1)));
     if (std > 0) {
@@ -483,7 +532,7 @@ export class PepitaRule implements TrainingRule {
   /** Angles in degrees: (W_L…W_1)ᵀ against F, and with mirror each W_ℓ against its factor B_ℓ. */
   alignmentAngles(): { product: number; layers?: number[] } {
     const be = this.ctx.backend;
-    const prod = matrixProduct(be, this.sc, this.chain().map((l) => l.W.value));
+    const prod = statsProduct(be, this.sc, this.chain().map((l) => l.W.value));
     const product = alignmentAngleDeg(be, this.sc, prod, this.F);
     if (!this.pepita.mirror) return { product };
     return { product, layers: this.chain().map((l, i) => alignmentAngleDeg(be, this.sc, l.W.value, this.factors[i])) };
@@ -503,6 +552,18 @@ export class PepitaRule implements TrainingRule {
   }
 
   predict(x: Float32Array, B: number): Int32Array {
+    return argmaxRows(this.ctx.backend.read(this.predictDevice(x, B)), B, this.readout.outSize);
+  }
+
+  /** predict on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before the read. */
+  async predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    const z = this.predictDevice(x, B);
+    await this.ctx.backend.sync?.([z]);
+    return argmaxRows(this.ctx.backend.read(z), B, this.readout.outSize);
+  }
+
+  /** The prediction pass (kernels only): the readout's scores [B, C]. */
+  private predictDevice(x: Float32Array, B: number): Tensor {
     const be = this.ctx.backend, K = this.ctx.inputSize, L = this.layers.length;
     const input = this.sc.get('p.in', [B, K]);
     be.write(input, x.subarray(0, B * K));
@@ -512,7 +573,7 @@ export class PepitaRule implements TrainingRule {
       input: () => input,
       hooks: this.pepita.normalizeActivations ? { afterLayer: (l: Layer) => void (l.index < L && this.shape(l.output(), null, 1)) } : undefined,
     });
-    return argmaxRows(be.read(this.net.layers[L].voltage()), B, this.readout.outSize);
+    return this.net.layers[L].voltage();
   }
 
   setEpoch(epoch: number): void {
