@@ -65,6 +65,8 @@ describe('spiking sigprop on a backend with asynchronous read-back', () => {
     ['pepita', { ruleParams: { mempepita: true, normalizeActivations: true } }],
     ['pepita', { ruleParams: { mirror: true, pepitaUpdate: 'hebbian' } }],
     ['pepita', { ruleParams: { pepitaUpdate: 'time-local' } }],
+    ['ff', { layers: [{ size: 9 }, { size: 7 }, { size: C }], optimizer: 'adam', learningRate: 0.01 }],
+    ['ff', { layers: [{ size: 9 }, { size: 7 }, { size: C }], optimizer: 'adam', learningRate: 0.01, ruleParams: { ffPredict: 'classifier' } }],
     ['dfa', { mode: 'spiking', layers: [{ size: 9, params: { beta: 0.9, threshold: 0.5 } }, { size: C }], steps: 6, optimizer: 'adam', learningRate: 0.01, ruleParams: { dropout: 0.2 } }],
     ['pepita', { mode: 'spiking', layers: [{ size: 9, params: { beta: 0.9, threshold: 0.5 } }, { size: C }], steps: 6, ruleParams: { fScale: 4, antithetic: true } }],
   ] as [ExperimentConfig['rule'], Partial<ExperimentConfig>][]) {
@@ -100,10 +102,10 @@ describe('spiking sigprop on a backend with asynchronous read-back', () => {
 
   it('a rule without an asynchronous form is refused by name', async () => {
     const as = new AsyncReadBackend();
-    const r = make(cfg({ rule: 'ff', mode: 'rate', layers: [{ size: 8 }, { size: C }], optimizer: 'sgd' }), as);
+    const r = make(cfg({ rule: 'bptt' }), as);
     const { x, labels } = data(1);
-    await expect(trainOn(r, as, x, labels)).rejects.toThrow(/rule "ff" reads results back inside its batches .* backend "async-reads".* the rules that run there: .*pepita mode rate/);
-    await expect(predictOn(r, as, x, B)).rejects.toThrow(/rule "ff"/);
+    await expect(trainOn(r, as, x, labels)).rejects.toThrow(/rule "bptt" reads results back inside its batches .* backend "async-reads".* the rules that run there: .*pepita mode rate/);
+    await expect(predictOn(r, as, x, B)).rejects.toThrow(/rule "bptt"/);
   });
 
   it('runExperiment: the same metrics and weights as on reference, checkpoint included', async () => {

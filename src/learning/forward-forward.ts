@@ -103,6 +103,35 @@ export class ForwardForward implements TrainingRule {
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
+    return this.readBatch(this.deviceBatch(x, labels, true));
+  }
+
+  /** trainBatch on a backend with asynchronous read-back (rule.ts): the same kernels, one sync before the reads. */
+  async trainBatchAsync(x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult> {
+    const d = this.deviceBatch(x, labels, false);
+    await this.ctx.backend.sync?.([...d.lossAcc, d.clsLoss, ...(d.logits ? [d.logits] : []), ...this.net.layers.map((l) => l.output())]);
+    return this.readBatch(d);
+  }
+
+  /** The read part of a batch: losses, the classifier's accuracy, mean activities. */
+  private readBatch(d: { lossAcc: Tensor[]; clsLoss: Tensor; logits: Tensor | null; labels: ArrayLike<number> }): BatchResult {
+    const s = this.settings, be = this.ctx.backend, B = d.labels.length, C = this.ctx.numClasses, L = this.layers.length;
+    this.stats = this.layers.map((layer, i) => {
+      const y = this.net.layers[i].output();
+      return { layer: i, label: `${layer.name} (${s.activation}, ${layer.outSize})`, weightNorm: NaN, meanActivity: be.sum(y) / y.size, learningRate: layer.opt.learningRate };
+    });
+    const layerLosses = d.lossAcc.map((t) => readLoss(be, t));
+    let accuracy: number | undefined;
+    if (d.logits) {
+      layerLosses.push(readLoss(be, d.clsLoss));
+      accuracy = countCorrect(be.read(d.logits), d.labels, C) / B;
+      this.classifier.forEach((c, j) => this.stats.push({ layer: L + j, label: `${c.name} (linear, ${C})`, weightNorm: NaN, learningRate: c.opt.learningRate }));
+    }
+    return { loss: layerLosses.reduce((a, b) => a + b, 0), layerLosses, ...(accuracy === undefined ? {} : { accuracy }) };
+  }
+
+  /** The device part of a batch: the window with every layer's local step, then with `check` the finiteness checks. */
+  private deviceBatch(x: Float32Array, labels: ArrayLike<number>, check: boolean): { lossAcc: Tensor[]; clsLoss: Tensor; logits: Tensor | null; labels: ArrayLike<number> } {
     const s = this.settings, ff = this.ff, be = this.ctx.backend, sc = this.sc, B = labels.length, C = this.ctx.numClasses;
     const step = ++this.stepIndex;
     const nn = this.classifier.length ? B : 0, rows = 2 * B + nn, L = this.layers.length;
@@ -150,19 +179,8 @@ export class ForwardForward implements TrainingRule {
         },
       },
     });
-    for (const l of [...this.layers, ...this.classifier]) l.checkFinite(step);
-    this.stats = this.layers.map((layer, i) => {
-      const y = this.net.layers[i].output();
-      return { layer: i, label: `${layer.name} (${s.activation}, ${layer.outSize})`, weightNorm: layer.weightNorm(), meanActivity: be.sum(y) / y.size, learningRate: layer.opt.learningRate };
-    });
-    const layerLosses = lossAcc.map((t) => readLoss(be, t));
-    let accuracy: number | undefined;
-    if (nn) {
-      layerLosses.push(readLoss(be, clsLoss));
-      accuracy = countCorrect(be.read(logits as Tensor), labels, C) / B;
-      this.classifier.forEach((c, j) => this.stats.push({ layer: L + j, label: `${c.name} (linear, ${C})`, weightNorm: c.weightNorm(), learningRate: c.opt.learningRate }));
-    }
-    return { loss: layerLosses.reduce((a, b) => a + b, 0), layerLosses, ...(accuracy === undefined ? {} : { accuracy }) };
+    if (check) for (const l of [...this.layers, ...this.classifier]) l.checkFinite(step);
+    return { lossAcc, clsLoss, logits, labels };
   }
 
   /** logits [nn, C] = Σ_j x_j·W_j + b_j over the predicting layers' neutral-row activity x_j. */
@@ -201,6 +219,11 @@ export class ForwardForward implements TrainingRule {
    * goodness of sample b run with label c.
    */
   goodness(x: Float32Array, B: number): Float32Array {
+    return this.ctx.backend.read(this.goodnessDevice(x, B));
+  }
+
+  /** The candidate pass of `goodness` (kernels only): the summed goodness [B·C]. */
+  private goodnessDevice(x: Float32Array, B: number): Tensor {
     const be = this.ctx.backend, sc = this.sc, C = this.ctx.numClasses, R = B * C;
     const { src, labels } = candidateRows(B, C);
     const input = this.input('p', x, src, labels);
@@ -219,7 +242,7 @@ export class ForwardForward implements TrainingRule {
         },
       },
     });
-    return be.read(gsum);
+    return gsum;
   }
 
   /** The label of highest summed goodness per sample. */
@@ -229,6 +252,18 @@ export class ForwardForward implements TrainingRule {
 
   /** The classifier's argmax on one neutral-label pass (needs ffPredict 'classifier'). */
   predictClassifier(x: Float32Array, B: number): Int32Array {
+    return argmaxRows(this.ctx.backend.read(this.classifierDevice(x, B)), B, this.ctx.numClasses);
+  }
+
+  /** predict on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before the read. */
+  async predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    const t = this.ff.predict === 'classifier' ? this.classifierDevice(x, B) : this.goodnessDevice(x, B);
+    await this.ctx.backend.sync?.([t]);
+    return argmaxRows(this.ctx.backend.read(t), B, this.ctx.numClasses);
+  }
+
+  /** The neutral-label pass of predictClassifier (kernels only): the logits [B, C]. */
+  private classifierDevice(x: Float32Array, B: number): Tensor {
     const be = this.ctx.backend, sc = this.sc, C = this.ctx.numClasses;
     const input = this.input('q', x, Int32Array.from({ length: B }, (_, b) => b), new Int32Array(B).fill(-1));
     const slices = new Map<number, Tensor>();
@@ -246,7 +281,7 @@ export class ForwardForward implements TrainingRule {
     });
     const logits = sc.get('q.z', [B, C]);
     this.classifierLogits(slices, logits);
-    return argmaxRows(be.read(logits), B, C);
+    return logits;
   }
 
   setEpoch(epoch: number): void {
@@ -271,8 +306,10 @@ export class ForwardForward implements TrainingRule {
     });
   }
 
+  /** Per-layer statistics of the last batch; the weight norms are those of the weights now (read here, not per batch). */
   layerStats(): LayerStats[] {
-    return this.stats;
+    const chain = [...this.layers, ...this.classifier];
+    return this.stats.map((st, i) => ({ ...st, weightNorm: chain[i].weightNorm() }));
   }
 
   dispose(): void {

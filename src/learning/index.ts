@@ -54,5 +54,5 @@ registerRule('fa', (c, ctx) => new FeedbackAlignmentMlp('fa', c, ctx), 'rate', {
 registerRule('dfa', (c, ctx) => new FeedbackAlignmentMlp('dfa', c, ctx), 'rate', { asyncReads: true });
 registerRule('dfa', (c, ctx) => new SpikingDfa(c, ctx), 'spiking', { asyncReads: true });
 // Forward-Forward: the MLP and LIF layers (online in time)
-registerRule('ff', (c, ctx) => new ForwardForward(c, ctx), 'rate');
+registerRule('ff', (c, ctx) => new ForwardForward(c, ctx), 'rate', { asyncReads: true });
 registerRule('ff', (c, ctx) => new SpikingForwardForward(c, ctx), 'spiking');
