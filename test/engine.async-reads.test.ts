@@ -67,6 +67,7 @@ describe('spiking sigprop on a backend with asynchronous read-back', () => {
     ['pepita', { ruleParams: { pepitaUpdate: 'time-local' } }],
     ['ff', { layers: [{ size: 9 }, { size: 7 }, { size: C }], optimizer: 'adam', learningRate: 0.01 }],
     ['ff', { layers: [{ size: 9 }, { size: 7 }, { size: C }], optimizer: 'adam', learningRate: 0.01, ruleParams: { ffPredict: 'classifier' } }],
+    ['ff', { mode: 'spiking', layers: [{ size: 9, params: { beta: 0.9, threshold: 0.5 } }, { size: 7, params: { beta: 0.9, threshold: 0.5 } }, { size: C }], steps: 6, optimizer: 'adam', learningRate: 0.01 }],
     ['dfa', { mode: 'spiking', layers: [{ size: 9, params: { beta: 0.9, threshold: 0.5 } }, { size: C }], steps: 6, optimizer: 'adam', learningRate: 0.01, ruleParams: { dropout: 0.2 } }],
     ['pepita', { mode: 'spiking', layers: [{ size: 9, params: { beta: 0.9, threshold: 0.5 } }, { size: C }], steps: 6, ruleParams: { fScale: 4, antithetic: true } }],
   ] as [ExperimentConfig['rule'], Partial<ExperimentConfig>][]) {

@@ -144,6 +144,34 @@ export class SpikingForwardForward implements TrainingRule {
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
+    return this.readBatch(this.deviceBatch(x, labels, true));
+  }
+
+  /** trainBatch on a backend with asynchronous read-back (rule.ts): the same kernels, one sync before the reads. */
+  async trainBatchAsync(x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult> {
+    const d = this.deviceBatch(x, labels, false);
+    await this.ctx.backend.sync?.([...d.lossAcc, ...d.counts]);
+    return this.readBatch(d);
+  }
+
+  /** The read part of a batch: each layer's goodness loss and the firing rates of both streams. */
+  private readBatch(d: { lossAcc: Tensor[]; counts: Tensor[]; B: number }): BatchResult {
+    const be = this.ctx.backend, T = this.settings.steps, count = this.ff.spikeGoodness === 'count', B = d.B;
+    const layerLosses = d.lossAcc.map((t) => readLoss(be, t) / (count ? 1 : T));
+    this.stats = this.layers.map((layer, i) => {
+      const n = be.read(d.counts[i]);
+      let pos = 0, neg = 0;
+      for (let k = 0; k < n.length; k++) (k < B * layer.outSize ? (pos += n[k]) : (neg += n[k]));
+      return {
+        layer: i, label: this.info[i].label, weightNorm: NaN,
+        firingRate: pos / (T * B * layer.outSize), targetFiringRate: neg / (T * B * layer.outSize), learningRate: layer.opt.learningRate,
+      };
+    });
+    return { loss: layerLosses.reduce((a, b) => a + b, 0), layerLosses };
+  }
+
+  /** The device part of a batch: the window, then every layer's averaged gradient and step (with `check`, its finiteness check). */
+  private deviceBatch(x: Float32Array, labels: ArrayLike<number>, check: boolean): { lossAcc: Tensor[]; counts: Tensor[]; B: number } {
     const s = this.settings, ff = this.ff, be = this.ctx.backend, sc = this.sc, B = labels.length, T = s.steps, C = this.ctx.numClasses;
     const step = ++this.stepIndex, rows = 2 * B, L = this.layers.length, count = ff.spikeGoodness === 'count';
     const src = new Int32Array(rows), rowLabels = new Int32Array(rows);
@@ -164,25 +192,28 @@ export class SpikingForwardForward implements TrainingRule {
       if (this.info[i].vMin !== undefined) be.gateBelow(g, u, this.info[i].vMin as number);
       layer.accumulateGrad(g, 1, this.layers[i].grads());
     });
-    this.stats = [];
-    const layerLosses = lossAcc.map((t) => readLoss(be, t) / (count ? 1 : T));
     this.layers.forEach((layer, i) => {
       this.net.layers[i].finishGrad(layer.grads());
       layer.scaleGrad(1 / T);
-      layer.step(step);
-      const n = be.read(counts[i]);
-      let pos = 0, neg = 0;
-      for (let k = 0; k < n.length; k++) (k < B * layer.outSize ? (pos += n[k]) : (neg += n[k]));
-      this.stats.push({
-        layer: i, label: this.info[i].label, weightNorm: layer.weightNorm(),
-        firingRate: pos / (T * B * layer.outSize), targetFiringRate: neg / (T * B * layer.outSize), learningRate: layer.opt.learningRate,
-      });
+      layer.step(step, check);
     });
-    return { loss: layerLosses.reduce((a, b) => a + b, 0), layerLosses };
+    return { lossAcc, counts, B };
   }
 
   /** Goodness of every (sample, label) pair [B·C] (row b·C + c), summed over the window and the predicting layers. */
   goodness(x: Float32Array, B: number): Float32Array {
+    return this.ctx.backend.read(this.goodnessDevice(x, B));
+  }
+
+  /** predict on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before the read. */
+  async predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    const g = this.goodnessDevice(x, B);
+    await this.ctx.backend.sync?.([g]);
+    return argmaxRows(this.ctx.backend.read(g), B, this.ctx.numClasses);
+  }
+
+  /** The candidate window of `goodness` (kernels only): the summed goodness [B·C]. */
+  private goodnessDevice(x: Float32Array, B: number): Tensor {
     const be = this.ctx.backend, C = this.ctx.numClasses, R = B * C, T = this.settings.steps, count = this.ff.spikeGoodness === 'count';
     const { src, labels } = candidateRows(B, C);
     const gsum = this.sc.zeros('p.G', [R]);
@@ -195,7 +226,7 @@ export class SpikingForwardForward implements TrainingRule {
     } finally {
       this.net.setTracing(true);
     }
-    return be.read(gsum);
+    return gsum;
   }
 
   predict(x: Float32Array, B: number): Int32Array {
@@ -218,8 +249,9 @@ export class SpikingForwardForward implements TrainingRule {
     for (const l of this.layers) l.loadState(st);
   }
 
+  /** Per-layer statistics of the last batch; the weight norms are those of the weights now (read here, not per batch). */
   layerStats(): LayerStats[] {
-    return this.stats;
+    return this.stats.map((st, i) => ({ ...st, weightNorm: this.layers[i].weightNorm() }));
   }
 
   dispose(): void {

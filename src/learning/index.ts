@@ -55,4 +55,4 @@ registerRule('dfa', (c, ctx) => new FeedbackAlignmentMlp('dfa', c, ctx), 'rate',
 registerRule('dfa', (c, ctx) => new SpikingDfa(c, ctx), 'spiking', { asyncReads: true });
 // Forward-Forward: the MLP and LIF layers (online in time)
 registerRule('ff', (c, ctx) => new ForwardForward(c, ctx), 'rate', { asyncReads: true });
-registerRule('ff', (c, ctx) => new SpikingForwardForward(c, ctx), 'spiking');
+registerRule('ff', (c, ctx) => new SpikingForwardForward(c, ctx), 'spiking', { asyncReads: true });
