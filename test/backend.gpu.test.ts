@@ -12,6 +12,7 @@ import { createBackend } from '../src/backend/registry.js';
 import { NATIVE_SURROGATES } from '../src/backend/wasm/surrogates.js';
 import { ShapeError, SigpropError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
+import { inputMaker, randomSpikes, type In } from './tensor-inputs.js';
 import type { Tensor } from '../src/tensor.js';
 import { registerActivation } from '../models/activations.js';
 import { getSurrogate, surrogateNames } from '../surrogates/registry.js';
@@ -30,15 +31,8 @@ registerActivation({ name: 'softsign-gpu-test', f: (h) => h / (1 + Math.abs(h)),
 
 const rng = new Rng(21);
 const randn = (n: number, scale = 1): Float32Array => rng.fillNormal(new Float32Array(n), 0, scale);
-const spikes = (n: number, density: number, valued = false): Float32Array => {
-  const s = new Float32Array(n);
-  for (let i = 0; i < n; i++) if (rng.uniform() < density) s[i] = valued ? rng.range(-2, 2) : 1;
-  return s;
-};
-
-/** An input of an op: shape and contents, put on each backend. */
-type In = [number[], Float32Array];
-const inp = (shape: number[], data?: Float32Array): In => [shape, data ?? randn(shape.reduce((a, b) => a * b, 1))];
+const spikes = (n: number, density: number, valued = false): Float32Array => randomSpikes(rng, n, density, valued);
+const inp = inputMaker(rng);
 
 /**
  * Run `op` on reference and on gpu with equal inputs; compare every input tensor afterwards (the
