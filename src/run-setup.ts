@@ -39,7 +39,7 @@ export interface SetupOptions {
 /** Set up backend, dataset, RNG streams and rule for a config (shared by training and eval). */
 export async function setupRule(cfg: ResolvedConfig, opts: SetupOptions = {}) {
   // 'auto' tries a hardware GPU first where the rule's form also trains on WebGPU's asynchronous read-back
-  const preferGpu = !opts.createRule && ruleHasAsyncForm(cfg.rule, cfg.mode);
+  const preferGpu = !opts.createRule && ruleHasAsyncForm(cfg.rule, cfg.mode, cfg);
   const backend = opts.backend ?? (await createBackend(cfg.backend, { threads: cfg.threads, preferGpu }));
   const dataset = opts.dataset ?? loadConfigDataset(cfg);
   if (opts.dataset) {

@@ -103,10 +103,15 @@ describe("createBackend('auto', { preferGpu }): a hardware GPU first, one note w
 
   it('the run loop asks for the GPU only for rule forms that train on asynchronous read-back', async () => {
     const { ruleHasAsyncForm } = await import('../src/learning/index.js');
+    // BPTT's form covers LIF and synaptic layers only (the others' backward steps run on the host)
+    const bptt = (model?: string) => ({ dataset: 'mnist', rule: 'bptt' as const, mode: 'spiking' as const, layers: [{ size: 5, ...(model ? { model } : {}) }, { size: 10 }] });
+    expect(ruleHasAsyncForm('bptt', 'spiking', bptt())).toBe(true);
+    expect(ruleHasAsyncForm('bptt', 'spiking', bptt('synaptic'))).toBe(true);
+    expect(ruleHasAsyncForm('bptt', 'spiking', bptt('izhikevich'))).toBe(false);
     expect(ruleHasAsyncForm('sigprop', 'spiking')).toBe(true);
     expect(ruleHasAsyncForm('sigprop')).toBe(true); // the config default mode
-    for (const [rule, mode] of [['sigprop', 'rate'], ['bp', 'rate'], ['fa', 'rate'], ['dfa', 'rate'], ['dfa', 'spiking'], ['pepita', 'spiking'], ['pepita', 'rate'], ['ff', 'rate'], ['ff', 'spiking']] as const) expect(ruleHasAsyncForm(rule, mode), `${rule} ${mode}`).toBe(true);
-    for (const [rule, mode] of [['sigprop', 'continuous'], ['bptt', 'spiking'], ['nope', 'spiking']] as const) {
+    for (const [rule, mode] of [['sigprop', 'rate'], ['bp', 'rate'], ['fa', 'rate'], ['dfa', 'rate'], ['dfa', 'spiking'], ['pepita', 'spiking'], ['pepita', 'rate'], ['ff', 'rate'], ['ff', 'spiking'], ['bptt', 'spiking']] as const) expect(ruleHasAsyncForm(rule, mode), `${rule} ${mode}`).toBe(true);
+    for (const [rule, mode] of [['sigprop', 'continuous'], ['nope', 'spiking']] as const) {
       expect(ruleHasAsyncForm(rule, mode), `${rule} ${mode}`).toBe(false);
     }
   });

@@ -68,6 +68,8 @@ describe('spiking sigprop on a backend with asynchronous read-back', () => {
     ['ff', { layers: [{ size: 9 }, { size: 7 }, { size: C }], optimizer: 'adam', learningRate: 0.01 }],
     ['ff', { layers: [{ size: 9 }, { size: 7 }, { size: C }], optimizer: 'adam', learningRate: 0.01, ruleParams: { ffPredict: 'classifier' } }],
     ['ff', { mode: 'spiking', layers: [{ size: 9, params: { beta: 0.9, threshold: 0.5 } }, { size: 7, params: { beta: 0.9, threshold: 0.5 } }, { size: C }], steps: 6, optimizer: 'adam', learningRate: 0.01 }],
+    ['bptt', { mode: 'spiking', layers: [{ size: 9, params: { beta: 0.9, threshold: 0.5 } }, { size: C }], steps: 6, optimizer: 'adam', learningRate: 0.01 }],
+    ['bptt', { mode: 'spiking', layers: [{ size: 9, model: 'synaptic', params: { alpha: 0.7, beta: 0.9, threshold: 0.5 } }, { size: C }], steps: 6, optimizer: 'adam', learningRate: 0.01 }],
     ['dfa', { mode: 'spiking', layers: [{ size: 9, params: { beta: 0.9, threshold: 0.5 } }, { size: C }], steps: 6, optimizer: 'adam', learningRate: 0.01, ruleParams: { dropout: 0.2 } }],
     ['pepita', { mode: 'spiking', layers: [{ size: 9, params: { beta: 0.9, threshold: 0.5 } }, { size: C }], steps: 6, ruleParams: { fScale: 4, antithetic: true } }],
   ] as [ExperimentConfig['rule'], Partial<ExperimentConfig>][]) {
@@ -103,10 +105,13 @@ describe('spiking sigprop on a backend with asynchronous read-back', () => {
 
   it('a rule without an asynchronous form is refused by name', async () => {
     const as = new AsyncReadBackend();
-    const r = make(cfg({ rule: 'bptt' }), as);
+    const r = make(cfg({ mode: 'continuous', layers: [{ size: 8, model: 'leaky' }, { size: C }], optimizer: 'sgd' }), as);
     const { x, labels } = data(1);
-    await expect(trainOn(r, as, x, labels)).rejects.toThrow(/rule "bptt" reads results back inside its batches .* backend "async-reads".* the rules that run there: .*pepita mode rate/);
-    await expect(predictOn(r, as, x, B)).rejects.toThrow(/rule "bptt"/);
+    await expect(trainOn(r, as, x, labels)).rejects.toThrow(/rule "sigprop" reads results back inside its batches .* backend "async-reads".* the rules that run there: .*pepita mode rate/);
+    await expect(predictOn(r, as, x, B)).rejects.toThrow(/rule "sigprop"/);
+    // BPTT through a layer whose backward step runs on the host: refused, naming the layer's model
+    const iz = make(cfg({ rule: 'bptt', layers: [{ size: 6, model: 'izhikevich' }, { size: C }] }), as);
+    await expect(trainOn(iz, as, x, labels)).rejects.toThrow(/layers\[0\]\.model = "izhikevich": BPTT's backward step through it runs on the host/);
   });
 
   it('runExperiment: the same metrics and weights as on reference, checkpoint included', async () => {

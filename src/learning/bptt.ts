@@ -253,7 +253,6 @@ export function substepBackward(layer: SubstepLayerParams, sg: SurrogateKernelSp
 abstract class BaselineBase {
   abstract readonly layers: DenseParams[];
   abstract readonly readout: DenseParams;
-  protected stats: LayerStats[] = [];
   setEpoch(epoch: number): void {
     for (const l of [...this.layers, this.readout]) l.setEpoch(epoch);
   }
@@ -262,9 +261,6 @@ abstract class BaselineBase {
   }
   loadState(st: Record<string, Float32Array>): void {
     for (const l of [...this.layers, this.readout]) l.loadState(st);
-  }
-  layerStats(): LayerStats[] {
-    return this.stats;
   }
 }
 
@@ -342,6 +338,45 @@ export class BpttRule extends BaselineBase implements TrainingRule {
   }
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
+    return this.readBatch(this.deviceBatch(x, labels, true), labels);
+  }
+
+  /**
+   * trainBatch on a backend with asynchronous read-back (rule.ts): the same kernels, one sync before
+   * the reads. Layers whose backward step runs on the host (Izhikevich, AdEx, equation models) are
+   * refused: they read the state back at every step.
+   */
+  async trainBatchAsync(x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult> {
+    const host = this.lif.findIndex((p) => p.model === 'izhikevich' || p.model === 'adex' || p.model === 'equation');
+    if (host >= 0) {
+      throw new ParameterError(
+        `layers[${host}].model = "${this.lif[host].model}": BPTT's backward step through it runs on the host and reads the state back at every step, ` +
+          `which backend "${this.ctx.backend.name}" (asynchronous read-back) cannot do; use LIF or synaptic layers there, or another backend (wasm)`,
+      );
+    }
+    const d = this.deviceBatch(x, labels, false);
+    await this.ctx.backend.sync?.([d.zsum, d.lossAcc]);
+    return this.readBatch(d, labels);
+  }
+
+  /** The read part of a batch: the time-averaged loss and the accuracy of Σ_t U_o. */
+  private readBatch(d: { zsum: Tensor; lossAcc: Tensor }, labels: ArrayLike<number>): BatchResult {
+    const be = this.ctx.backend, T = this.settings.steps, C = this.readout.outSize;
+    const correct = countCorrect(be.read(d.zsum), labels, C);
+    const lossSum = readLoss(be, d.lossAcc);
+    return { loss: lossSum / T, layerLosses: [lossSum / T], accuracy: correct / labels.length };
+  }
+
+  /** Per-layer statistics now (weight norms read when asked, not per batch). */
+  layerStats(): LayerStats[] {
+    const L = this.layers.length;
+    return [...this.layers, this.readout].map((l, i) => ({
+      layer: i, label: i < L ? `${l.name} (${this.lif[i].model}, ${l.outSize})` : `readout (leaky, ${l.outSize})`, weightNorm: l.weightNorm(), learningRate: l.opt.learningRate,
+    }));
+  }
+
+  /** The device part of a batch: forward window, backward through time, every layer's step (with `check`, its finiteness check). */
+  private deviceBatch(x: Float32Array, labels: ArrayLike<number>, check: boolean): { zsum: Tensor; lossAcc: Tensor } {
     const s = this.settings, be = this.ctx.backend, T = s.steps, B = labels.length, L = this.layers.length;
     const C = this.readout.outSize, step = ++this.stepIndex, store = this.store;
     const src = makeStepSource(s, this.ctx, x, B, new Float32Array(0), 0, this.ctx.inputSize, this.encoders);
@@ -523,16 +558,9 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     this.layers.forEach((l, i) => {
       if (l.R && this.lif[i].recurrent === 'one-to-one') be.mul(l.R.grad, l.R.grad, this.diagMask(l.outSize));
     });
-    this.stats = [];
-    this.layers.forEach((l, i) => {
-      l.step(step);
-      this.stats.push({ layer: i, label: `${l.name} (${this.lif[i].model}, ${l.outSize})`, weightNorm: l.weightNorm(), learningRate: l.opt.learningRate });
-    });
-    this.readout.step(step);
-    this.stats.push({ layer: L, label: `readout (leaky, ${C})`, weightNorm: this.readout.weightNorm(), learningRate: this.readout.opt.learningRate });
-    const correct = countCorrect(be.read(zsum), labels, C);
-    const lossSum = readLoss(be, lossAcc);
-    return { loss: lossSum / T, layerLosses: [lossSum / T], accuracy: correct / B };
+    for (const l of this.layers) l.step(step, check);
+    this.readout.step(step, check);
+    return { zsum, lossAcc };
   }
 
   private readonly connMasks = new Map<number, { d: number; mask: Tensor }[]>();
@@ -566,6 +594,18 @@ export class BpttRule extends BaselineBase implements TrainingRule {
 
   /** argmax_c Σ_t U_o[t]: the rule's own network run forward, a hook summing the readout. */
   predict(x: Float32Array, B: number): Int32Array {
+    return argmaxRows(this.ctx.backend.read(this.predictDevice(x, B)), B, this.readout.outSize);
+  }
+
+  /** predict on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before the read. */
+  async predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    const zsum = this.predictDevice(x, B);
+    await this.ctx.backend.sync?.([zsum]);
+    return argmaxRows(this.ctx.backend.read(zsum), B, this.readout.outSize);
+  }
+
+  /** The prediction window (kernels only): Σ_t U_o [B, C]. */
+  private predictDevice(x: Float32Array, B: number): Tensor {
     const be = this.ctx.backend, L = this.layers.length, C = this.readout.outSize;
     const src = makeStepSource(this.settings, this.ctx, x, B, new Float32Array(0), 0, this.ctx.inputSize, this.encoders);
     const zsum = this.sc.zeros('p.zsum', [B, C]);
@@ -579,7 +619,7 @@ export class BpttRule extends BaselineBase implements TrainingRule {
         },
       },
     });
-    return argmaxRows(be.read(zsum), B, C);
+    return zsum;
   }
 
   dispose(): void {
@@ -643,7 +683,7 @@ export class BackpropMlp extends BaselineBase implements TrainingRule {
     return mlpBatchRead(this.ctx.backend, ce);
   }
 
-  override layerStats(): LayerStats[] {
+  layerStats(): LayerStats[] {
     return mlpLayerStats([...this.layers, this.readout]);
   }
 

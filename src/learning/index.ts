@@ -44,7 +44,10 @@ export { SpikingDfa } from './dfa-spiking.js';
 registerRule('sigprop', (c, ctx) => new RateSigprop(c, ctx), 'rate', { asyncReads: true });
 registerRule('sigprop', (c, ctx) => new SpikingSigprop(c, ctx), 'spiking', { asyncReads: true });
 registerRule('sigprop', (c, ctx) => new HebbianSigprop(c, ctx), 'continuous');
-registerRule('bptt', (c, ctx) => new BpttRule(c, ctx));
+// BPTT's asynchronous form covers layers whose backward step runs on the device (LIF, synaptic)
+registerRule('bptt', (c, ctx) => new BpttRule(c, ctx), undefined, {
+  asyncReads: (c) => (c.layers ?? []).slice(0, -1).every((l) => ['lif', 'synaptic'].includes(typeof l.model === 'string' ? l.model : l.model === undefined ? 'lif' : '')),
+});
 registerRule('bp', (c, ctx) => new BackpropMlp(c, ctx), undefined, { asyncReads: true });
 // PEPITA (and its variants, MEMPEPITA), feedback alignment and direct feedback alignment: rate MLPs;
 // PEPITA and DFA also on LIF networks, online in time

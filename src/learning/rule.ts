@@ -106,7 +106,7 @@ export interface TrainingRule {
 
 /** The refusal of a rule without an asynchronous form on a backend whose read-back is asynchronous. */
 function noAsyncForm(rule: TrainingRule, backend: Backend): ParameterError {
-  const forms = [...asyncForms].map((k) => k.replace('/*', '').replace('/', ' mode ')).join(', ');
+  const forms = [...asyncForms.keys()].map((k) => k.replace('/*', '').replace('/', ' mode ')).join(', ');
   return new ParameterError(
     `rule "${rule.name}" reads results back inside its batches and has no asynchronous form yet, so it cannot run on backend "${backend.name}" ` +
       `(its read-back is asynchronous); the rules that run there: ${forms}; or use another backend (wasm; gpu on WebGL2)`,
@@ -149,27 +149,32 @@ export function registerRule(name: string, factory: RuleFactory, mode?: RuleMode
   forms.set(mode ?? '*', factory);
   factories.set(name, forms);
   const key = `${name}/${mode ?? '*'}`;
-  if (opts.asyncReads) asyncForms.add(key);
+  if (opts.asyncReads) asyncForms.set(key, opts.asyncReads);
   else asyncForms.delete(key);
 }
 
 /** What a registered form offers beyond the contract. */
 export interface RuleFormOptions {
-  /** The form implements trainBatchAsync and predictAsync (it trains on backends with asynchronous read-back). */
-  asyncReads?: boolean;
+  /**
+   * The form implements trainBatchAsync and predictAsync (it trains on backends with asynchronous
+   * read-back): true, or for the configs it does so for.
+   */
+  asyncReads?: boolean | ((config: ExperimentConfig) => boolean);
 }
 
 /** Forms ('name/mode') registered with asyncReads. */
-const asyncForms = new Set<string>();
+const asyncForms = new Map<string, true | ((config: ExperimentConfig) => boolean)>();
 
 /**
  * Whether the form of rule `name` for `mode` (default 'spiking') trains on a backend with
- * asynchronous read-back (WebGPU): the run loop lets backend 'auto' try a GPU first for those.
+ * asynchronous read-back (WebGPU), for `config` where the form depends on it (without one: for some
+ * configs): the run loop lets backend 'auto' try a GPU first for those.
  */
-export function ruleHasAsyncForm(name: string, mode: RuleMode = 'spiking'): boolean {
+export function ruleHasAsyncForm(name: string, mode: RuleMode = 'spiking', config?: ExperimentConfig): boolean {
   const forms = factories.get(name);
   if (!forms) return false;
-  return forms.has(mode) ? asyncForms.has(`${name}/${mode}`) : asyncForms.has(`${name}/*`);
+  const a = asyncForms.get(forms.has(mode) ? `${name}/${mode}` : `${name}/*`);
+  return a === true || (typeof a === 'function' && (!config || a(config)));
 }
 
 /** Names of the registered rules. */
