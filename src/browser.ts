@@ -24,7 +24,7 @@ export { setKernelSource, type KernelSource } from './backend/wasm/module.js';
 // datasets: synthetic tasks, batching, image subsets from fetched bytes
 export type { Dataset, LoadOptions, Normalisation, Split } from './data/types.js';
 export { loadSynthetic, registerSyntheticTask, syntheticClassCount, syntheticTasks, spikePatternRates, type SyntheticTask } from './data/synthetic.js';
-export { batches, epochOrder, numBatches, oneHot, type Batch, type BatchOptions } from './data/batches.js';
+export { batches, epochOrder, inOrder, matchesAt, numBatches, oneHot, type Batch, type BatchOptions } from './data/batches.js';
 export { parseIdx, type IdxData } from './data/idx-parse.js';
 export { encodeImageSubset, decodeImageSubset, imageSubsetSplit, IMAGE_SUBSET_MAGIC, type ImageSubset } from './data/mnist-subset.js';
 

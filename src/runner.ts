@@ -37,7 +37,7 @@ import type { Backend } from './backend/backend.js';
 import { checkpointState, loadCheckpoint, saveCheckpoint, stateTensors, type Checkpoint } from './checkpoint.js';
 import { resolveConfig, saveResolvedConfig } from './config/resolve.js';
 import type { ResolvedConfig } from './config/types.js';
-import { epochOrder, numBatches, type Dataset, type Split } from './data/index.js';
+import { epochOrder, inOrder, matchesAt, numBatches, type Dataset, type Split } from './data/index.js';
 import { SigpropError } from './errors.js';
 import { fileSystemError, toCsv, writeFileAtomic, writeJsonAtomic } from './io.js';
 import { DivergenceError, LOSS_EXPLOSION_FACTOR, lossDivergence, predictOn, trainOn, type TrainingRule } from './learning/rule.js';
@@ -185,11 +185,7 @@ export function accuracy(rule: TrainingRule, split: Split, batchSize = 500, mode
   let correct = 0;
   const r = rule as WithAltPredict;
   const predict = mode && r.predictWith ? (x: Float32Array, b: number) => r.predictWith!(x, b, mode) : (x: Float32Array, b: number) => rule.predict(x, b);
-  for (let start = 0; start < split.n; start += batchSize) {
-    const size = Math.min(batchSize, split.n - start);
-    const pred = predict(split.images.subarray(start * split.inputSize, (start + size) * split.inputSize), size);
-    for (let i = 0; i < size; i++) if (pred[i] === split.labels[start + i]) correct++;
-  }
+  for (const b of inOrder(split, batchSize)) correct += matchesAt(split, b.start, predict(b.x, b.size));
   return correct / split.n;
 }
 
@@ -206,11 +202,7 @@ export async function evaluateOn(rule: TrainingRule, backend: Backend, split: Sp
   if (!backend.asyncReads) return evaluate(rule, split, batchSize, mode);
   if (split.n === 0) return NaN;
   let correct = 0;
-  for (let start = 0; start < split.n; start += batchSize) {
-    const size = Math.min(batchSize, split.n - start);
-    const pred = await predictOn(rule, backend, split.images.subarray(start * split.inputSize, (start + size) * split.inputSize), size);
-    for (let i = 0; i < size; i++) if (pred[i] === split.labels[start + i]) correct++;
-  }
+  for (const b of inOrder(split, batchSize)) correct += matchesAt(split, b.start, await predictOn(rule, backend, b.x, b.size));
   return correct / split.n;
 }
 

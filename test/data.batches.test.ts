@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batches, classCounts, holdOut, numBatches, oneHot, selectRows, splitFingerprint, type Split } from '../src/data/index.js';
+import { batches, classCounts, inOrder, matchesAt, holdOut, numBatches, oneHot, selectRows, splitFingerprint, type Split } from '../src/data/index.js';
 import { Rng } from '../src/rng.js';
 
 function toySplit(n: number, inputSize = 3, numClasses = 4): Split {
@@ -110,5 +110,17 @@ describe('splitFingerprint', () => {
     const c = toySplit(20);
     c.labels[3] = 0;
     expect(splitFingerprint(c)).not.toBe(f);
+  });
+});
+
+describe('inOrder / matchesAt (evaluation batches)', () => {
+  it('yields views of the rows in order, the last batch short, and counts matching predictions from a row on', () => {
+    const split: Split = { images: Float32Array.from({ length: 7 * 2 }, (_, i) => i), labels: Int32Array.from([0, 1, 2, 0, 1, 2, 0]), n: 7, inputSize: 2, numClasses: 3 };
+    const got = [...inOrder(split, 3)];
+    expect(got.map((b) => [b.start, b.size])).toEqual([[0, 3], [3, 3], [6, 1]]);
+    expect(Array.from(got[1].x)).toEqual([6, 7, 8, 9, 10, 11]);
+    expect(got[2].x.buffer).toBe(split.images.buffer); // a view, not a copy
+    expect(matchesAt(split, 3, [0, 2, 2])).toBe(2);
+    expect(matchesAt(split, 6, [1])).toBe(0);
   });
 });

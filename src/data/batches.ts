@@ -58,6 +58,21 @@ export function epochOrder(n: number, rng: Rng | null | undefined, shuffle = tru
   return order;
 }
 
+/** The rows of `split` in order, in batches of `batchSize`: views of its images (no copies) and the first row's index. */
+export function* inOrder(split: Split, batchSize: number): Generator<{ start: number; size: number; x: Float32Array }> {
+  for (let start = 0; start < split.n; start += batchSize) {
+    const size = Math.min(batchSize, split.n - start);
+    yield { start, size, x: split.images.subarray(start * split.inputSize, (start + size) * split.inputSize) };
+  }
+}
+
+/** How many of `pred` equal the split's labels from row `start` on. */
+export function matchesAt(split: Split, start: number, pred: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === split.labels[start + i]) n++;
+  return n;
+}
+
 /**
  * Yield the mini-batches of one epoch over `split`. With shuffle (default), the order is drawn
  * from `rng`, so the same rng state gives the same batches; each sample appears exactly once per

@@ -17,7 +17,7 @@ import { loadSynthetic, syntheticClassCount, syntheticTasks } from './synthetic.
 import type { Dataset, LoadOptions } from './types.js';
 
 export type { Dataset, LoadOptions, Normalisation, Split } from './types.js';
-export { batches, epochOrder, numBatches, oneHot, type Batch, type BatchOptions } from './batches.js';
+export { batches, epochOrder, inOrder, matchesAt, numBatches, oneHot, type Batch, type BatchOptions } from './batches.js';
 export { parseIdx, readIdxFile, type IdxData, type IdxExpect } from './idx.js';
 export { loadMnist, mnistPackageDir, IDX_FILES, IDX_COUNTS } from './mnist.js';
 export { loadFashionMnist, parseFashionJson, FASHION_CLASS_NAMES, FASHION_PER_CLASS, FASHION_TEST_PER_CLASS } from './fashion.js';

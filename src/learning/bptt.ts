@@ -66,7 +66,7 @@ import { Network } from '../engine/network.js';
 import { ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseChain } from './dense.js';
-import { argmaxRows, countCorrect, lossAccumulator, oneHotTargets, readLoss, softmaxCE } from './losses.js';
+import { argmaxRows, countCorrect, lossAccumulator, oneHotTargets, readLoss, softmaxCE, syncedArgmax } from './losses.js';
 import { mlpBatchDevice, mlpBatchRead, mlpLayerStats, mlpPredictAsync, type BackwardSource, type MlpParts } from './mlp.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
@@ -598,10 +598,8 @@ export class BpttRule extends BaselineBase implements TrainingRule {
   }
 
   /** predict on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before the read. */
-  async predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
-    const zsum = this.predictDevice(x, B);
-    await this.ctx.backend.sync?.([zsum]);
-    return argmaxRows(this.ctx.backend.read(zsum), B, this.readout.outSize);
+  predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    return syncedArgmax(this.ctx.backend, this.predictDevice(x, B), B, this.readout.outSize);
   }
 
   /** The prediction window (kernels only): Σ_t U_o [B, C]. */

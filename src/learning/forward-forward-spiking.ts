@@ -29,7 +29,7 @@ import { Network } from '../engine/network.js';
 import type { Layer } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseLayers } from './dense.js';
-import { argmaxRows, lossAccumulator, readLoss } from './losses.js';
+import { argmaxRows, lossAccumulator, readLoss, syncedArgmax } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -206,10 +206,8 @@ export class SpikingForwardForward implements TrainingRule {
   }
 
   /** predict on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before the read. */
-  async predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
-    const g = this.goodnessDevice(x, B);
-    await this.ctx.backend.sync?.([g]);
-    return argmaxRows(this.ctx.backend.read(g), B, this.ctx.numClasses);
+  predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    return syncedArgmax(this.ctx.backend, this.goodnessDevice(x, B), B, this.ctx.numClasses);
   }
 
   /** The candidate window of `goodness` (kernels only): the summed goodness [B·C]. */

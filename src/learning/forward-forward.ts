@@ -28,7 +28,7 @@ import { Network } from '../engine/network.js';
 import type { Layer, LayerSpec } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseLayers } from './dense.js';
-import { argmaxRows, countCorrect, lossAccumulator, readLoss } from './losses.js';
+import { argmaxRows, countCorrect, lossAccumulator, readLoss, syncedArgmax } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -256,10 +256,9 @@ export class ForwardForward implements TrainingRule {
   }
 
   /** predict on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before the read. */
-  async predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+  predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
     const t = this.ff.predict === 'classifier' ? this.classifierDevice(x, B) : this.goodnessDevice(x, B);
-    await this.ctx.backend.sync?.([t]);
-    return argmaxRows(this.ctx.backend.read(t), B, this.ctx.numClasses);
+    return syncedArgmax(this.ctx.backend, t, B, this.ctx.numClasses);
   }
 
   /** The neutral-label pass of predictClassifier (kernels only): the logits [B, C]. */

@@ -203,6 +203,15 @@ export function countCorrect(scores: Float32Array, labels: ArrayLike<number>, C:
 }
 
 /** Row-wise argmax of a [B, C] matrix. */
+/**
+ * argmaxRows of tensor t [B, C] read back, after a sync where the backend's reads are asynchronous
+ * (what the rules' predictAsync ends with).
+ */
+export async function syncedArgmax(be: Backend, t: Tensor, B: number, C: number): Promise<Int32Array> {
+  await be.sync?.([t]);
+  return argmaxRows(be.read(t), B, C);
+}
+
 export function argmaxRows(z: Float32Array, B: number, C: number): Int32Array {
   const out = new Int32Array(B);
   for (let b = 0; b < B; b++) {

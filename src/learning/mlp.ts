@@ -10,7 +10,7 @@ import type { Backend } from '../backend/backend.js';
 import type { Network } from '../engine/network.js';
 import type { Tensor } from '../tensor.js';
 import type { DenseParams } from './dense.js';
-import { argmaxRows, softmaxCELabelsDevice, softmaxCELabelsRead, type SoftmaxCELabelsDevice } from './losses.js';
+import { softmaxCELabelsDevice, softmaxCELabelsRead, syncedArgmax, type SoftmaxCELabelsDevice } from './losses.js';
 import type { BatchResult, LayerStats } from './rule.js';
 import type { Scratch } from './scratch.js';
 import { rateForward } from './sigprop-rate.js';
@@ -69,9 +69,8 @@ export function mlpLayerStats(chain: DenseParams[]): LayerStats[] {
   return chain.map((l, i) => ({ layer: i, label: l.name, weightNorm: l.weightNorm(), learningRate: l.opt.learningRate }));
 }
 
-/** Predicted classes (argmax of the logits); with `sync` (asynchronous read-back) awaited first. */
-export async function mlpPredictAsync(m: MlpParts, x: Float32Array, B: number): Promise<Int32Array> {
+/** Predicted classes (argmax of the logits), read back after a sync where reads are asynchronous. */
+export function mlpPredictAsync(m: MlpParts, x: Float32Array, B: number): Promise<Int32Array> {
   const { logits } = rateForward(m.net, m.sc, m.inputSize, x, B);
-  await m.be.sync?.([logits]);
-  return argmaxRows(m.be.read(logits), B, logits.shape[1]);
+  return syncedArgmax(m.be, logits, B, logits.shape[1]);
 }

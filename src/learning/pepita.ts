@@ -60,7 +60,7 @@ import type { Layer } from '../engine/layer.js';
 import { checkBoolean, checkNumber, checkOneOf, ParameterError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseChain } from './dense.js';
-import { argmaxRows, countCorrect, lossAccumulator, oneHotTargets, readLoss } from './losses.js';
+import { argmaxRows, countCorrect, lossAccumulator, oneHotTargets, readLoss, syncedArgmax } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext, TrainingRule } from './rule.js';
 import { Scratch } from './scratch.js';
 import { resolveRuleSettings, type RuleSettings } from './settings.js';
@@ -556,10 +556,8 @@ export class PepitaRule implements TrainingRule {
   }
 
   /** predict on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before the read. */
-  async predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
-    const z = this.predictDevice(x, B);
-    await this.ctx.backend.sync?.([z]);
-    return argmaxRows(this.ctx.backend.read(z), B, this.readout.outSize);
+  predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    return syncedArgmax(this.ctx.backend, this.predictDevice(x, B), B, this.readout.outSize);
   }
 
   /** The prediction pass (kernels only): the readout's scores [B, C]. */

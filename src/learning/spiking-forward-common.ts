@@ -17,7 +17,7 @@ import { checkNumber, ParameterError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams, denseChain } from './dense.js';
-import { argmaxRows, countCorrect, readLoss } from './losses.js';
+import { argmaxRows, countCorrect, readLoss, syncedArgmax } from './losses.js';
 import type { BatchResult, LayerStats, RuleContext } from './rule.js';
 import { Scratch } from './scratch.js';
 import { hiddenSpecs, readoutBeta } from './sigprop-spiking.js';
@@ -160,10 +160,8 @@ export abstract class SpikingForwardRule {
   }
 
   /** predict on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before the read. */
-  async predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
-    const zsum = this.predictDevice(x, B);
-    await this.ctx.backend.sync?.([zsum]);
-    return argmaxRows(this.ctx.backend.read(zsum), B, this.readout.outSize);
+  predictAsync(x: Float32Array, B: number): Promise<Int32Array> {
+    return syncedArgmax(this.ctx.backend, this.predictDevice(x, B), B, this.readout.outSize);
   }
 
   /** The prediction window (kernels only): Σ_t U_o [B, C]. */

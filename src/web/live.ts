@@ -8,7 +8,7 @@
 import type { Backend } from '../backend/backend.js';
 import { architectureOf, encodeCheckpoint, stateTensors, type Checkpoint } from '../checkpoint-format.js';
 import type { ExperimentConfig } from '../config/types.js';
-import { batches } from '../data/batches.js';
+import { batches, inOrder, matchesAt } from '../data/batches.js';
 import { imageSubsetSplit } from '../data/mnist-subset.js';
 import { loadSynthetic } from '../data/synthetic.js';
 import type { Dataset, Split } from '../data/types.js';
@@ -195,13 +195,8 @@ export class LiveTrainer {
 
   /** Accuracy of the rule on a split (in batches of the config's batch size; predictAsync where reads are asynchronous). */
   async evaluate(split: Split = this.dataset.test): Promise<number> {
-    const B = this.config.batchSize, D = split.inputSize;
     let correct = 0;
-    for (let i = 0; i < split.n; i += B) {
-      const n = Math.min(B, split.n - i);
-      const p = await predictOn(this.rule, this.backend, split.images.subarray(i * D, (i + n) * D), n);
-      for (let k = 0; k < n; k++) if (p[k] === split.labels[i + k]) correct++;
-    }
+    for (const b of inOrder(split, this.config.batchSize)) correct += matchesAt(split, b.start, await predictOn(this.rule, this.backend, b.x, b.size));
     return correct / split.n;
   }
 
