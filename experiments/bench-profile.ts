@@ -14,6 +14,7 @@
  * are then per CPU second).
  */
 import { createBackend } from '../src/backend/registry.js';
+import type { WasmBackend } from '../src/backend/wasm/backend.js';
 import { clockMs, formatProfile, profileBackend, type ProfileClock, type ProfileReport } from '../src/backend/profile.js';
 import { BaseEncoder, createEncoder } from '../src/encoders.js';
 import { Network } from '../src/engine/network.js';
@@ -24,7 +25,11 @@ export interface ProfileResult {
   threads: number;
   /** 'wall' or 'cpu' (the process's CPU time; see src/backend/profile.ts). */
   clock: ProfileClock;
-  training: { batches: number; batchSize: number; steps: number; msPerBatch: number; samplesPerSecond: number; profile: ProfileReport };
+  training: {
+    batches: number; batchSize: number; steps: number; msPerBatch: number; samplesPerSecond: number; profile: ProfileReport;
+    /** threads > 1: per threaded kernel, calls split per batch and the share of their chunks the worker threads ran. */
+    threadShare: { kernel: string; callsPerBatch: number; chunksPerCall: number; workerShare: number }[];
+  };
   simulation: { steps: number; seconds: number; secondsPer10000Steps: number; profile: ProfileReport };
 }
 
@@ -45,7 +50,7 @@ export async function profileRun(threads = 1, batches = 8, simSteps = 5000, cloc
   const { resolveConfig } = await import('../src/config/resolve.js');
   const { getPreset } = await import('../src/config/presets.js');
   const { loadDataset } = await import('../src/data/index.js');
-  const inner = await createBackend('wasm', { threads });
+  const inner = (await createBackend('wasm', { threads })) as WasmBackend;
   const prof = profileBackend(inner, clock);
   const restore = wrapEncoders((name, fn) => prof.section(name, fn));
   try {
@@ -59,10 +64,16 @@ export async function profileRun(threads = 1, batches = 8, simSteps = 5000, cloc
     const batch = (i: number) => [data.train.images.subarray(i * B * 784, (i + 1) * B * 784), data.train.labels.subarray(i * B, (i + 1) * B)] as const;
     rule.trainBatch(...batch(0));
     prof.reset();
+    const statsBefore = new Map([...inner.threadStats()].map(([k, v]) => [k, { ...v }]));
     const t0 = clockMs(clock);
     for (let i = 1; i <= batches; i++) rule.trainBatch(...batch(i));
     const trainWall = clockMs(clock) - t0;
     const training = prof.report(trainWall);
+    const threadShare = [...inner.threadStats()].map(([kernel, v]) => {
+      const b = statsBefore.get(kernel) ?? { calls: 0, chunks: 0, workerChunks: 0 };
+      const calls = v.calls - b.calls, chunks = v.chunks - b.chunks;
+      return { kernel, callsPerBatch: calls / batches, chunksPerCall: chunks / Math.max(calls, 1), workerShare: (v.workerChunks - b.workerChunks) / Math.max(chunks, 1) };
+    }).filter((r) => r.callsPerBatch > 0);
     rule.dispose?.();
 
     const N = 1000;
@@ -82,7 +93,7 @@ export async function profileRun(threads = 1, batches = 8, simSteps = 5000, cloc
     return {
       threads,
       clock,
-      training: { batches, batchSize: B, steps: T, msPerBatch: trainWall / batches, samplesPerSecond: (B * batches) / (trainWall / 1000), profile: training },
+      training: { batches, batchSize: B, steps: T, msPerBatch: trainWall / batches, samplesPerSecond: (B * batches) / (trainWall / 1000), profile: training, threadShare },
       simulation: { steps: simSteps, seconds: simWall / 1000, secondsPer10000Steps: (simWall / 1000) * (10000 / simSteps), profile: simulation },
     };
   } finally {
@@ -96,6 +107,12 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
     (r) => {
       process.stderr.write(`\ntraining (mnist-lif, wasm ${r.threads} thread(s), ${r.clock} clock): ${r.training.samplesPerSecond.toFixed(0)} samples/s, per batch of ${r.training.batchSize} (T = ${r.training.steps}):\n`);
       process.stderr.write(`${formatProfile(r.training.profile, r.training.batches, 'batch')}\n`);
+      if (r.training.threadShare.length) {
+        process.stderr.write(`\nsplit kernels (the workers' share of the chunks; ${((r.threads - 1) / r.threads).toFixed(2)} = an even split):\n`);
+        for (const t of r.training.threadShare) {
+          process.stderr.write(`${t.kernel.padEnd(28)} ${t.callsPerBatch.toFixed(0).padStart(5)} calls/batch  ${t.chunksPerCall.toFixed(1).padStart(4)} chunks/call  worker share ${t.workerShare.toFixed(2)}\n`);
+        }
+      }
       process.stderr.write(`\nsimulation (1000 Poisson → 1000 LIF, batch 1): ${r.simulation.secondsPer10000Steps.toFixed(3)} s per 10 s simulated, per 1000 steps:\n`);
       process.stderr.write(`${formatProfile(r.simulation.profile, r.simulation.steps / 1000, '1k steps')}\n`);
       console.log(JSON.stringify(r));

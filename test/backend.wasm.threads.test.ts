@@ -77,6 +77,31 @@ describe('wasm threads = 2 equals threads = 1', () => {
     same(w1, w2);
   });
 
+  it('spikeMatmul splits by batch rows: each thread builds its rows\' lists (binary, one-value and mixed rows; beta)', () => {
+    // 138 rows as sigprop's layer 0: 128 input rows of dropout-scaled spikes (one value), 5 binary
+    // rows, 5 rows of mixed values; dense rows stay sparse-classified below 40% non-zero
+    const [B, K, N] = [138, 784, 1000];
+    const S = new Float32Array(B * K);
+    for (let b = 0; b < B; b++) {
+      for (let k = 0; k < K; k++) {
+        if (rng.uniform() >= 0.12) continue;
+        S[b * K + k] = b < 128 ? 1.25 : b < 133 ? 1 : rng.uniform() + 0.1;
+      }
+    }
+    const [s1, s2] = both([B, K], S);
+    const [w1, w2] = both([K, N], randn(K * N));
+    const O = randn(B * N);
+    for (const beta of [0, 0.9]) {
+      const [o1, o2] = both([B, N], O);
+      const before = two.threadStats().get('spikeMatmulRows')?.calls ?? 0;
+      one.spikeMatmul(o1, s1, w1, beta);
+      two.spikeMatmul(o2, s2, w2, beta);
+      same(o1, o2);
+      expect(two.threadStats().get('spikeMatmulRows')?.calls).toBe(before + 1);
+    }
+    expect(one.threadStats().size).toBe(0);
+  });
+
   it('elementwise kernels, neuron steps and reductions on 200003 elements', () => {
     const n = 200003;
     expect(n).toBeGreaterThanOrEqual(PARALLEL_THRESHOLDS.elements);

@@ -5,7 +5,7 @@
  *
  * Threads: with threads = T > 1, kernels whose work passes a size threshold (PARALLEL_THRESHOLDS)
  * are cut into chunks that the T threads claim dynamically (GEMM by output columns or rows,
- * spikeMatmul by output columns, spikeOuter by weight rows, elementwise kernels by element
+ * spikeMatmul by batch rows (the readout's narrow form too), spikeOuter by weight rows, elementwise kernels by element
  * ranges; see threads.ts); smaller calls run on the calling thread alone, where waking a worker
  * would cost more than it saves. Each output element is computed the same way whatever T is, so
  * results are bitwise equal for every T, except sum / sumSquares whose float64 partial sums are
@@ -141,6 +141,15 @@ export class WasmBackend implements Backend {
   /** Chunks of split kernel calls that worker threads ran (0 with threads = 1). */
   get workerChunks(): number {
     return this.pool?.workerChunks ?? 0;
+  }
+
+  /**
+   * Per threaded kernel: the calls split over the threads, their chunks, and the chunks the worker
+   * threads ran (a share near (threads − 1) / threads means the workers kept up; the profiler
+   * prints it). Empty with threads = 1.
+   */
+  threadStats(): ReadonlyMap<ThreadedOp, { readonly calls: number; readonly chunks: number; readonly workerChunks: number }> {
+    return this.pool?.opStats ?? new Map();
   }
 
   /** Stop the worker threads. The backend must not be used afterwards. */
@@ -302,12 +311,22 @@ export class WasmBackend implements Backend {
     }
   }
 
+  /**
+   * One thread: the active lists once, then every column panel. Several threads: split by rows of
+   * the batch, each thread building the lists of its own rows in its own scratch. (Split by
+   * columns, the lists were built serially by the calling thread and every worker read them from
+   * its core: a [128, 784]·[784, 1000] call at 10% density took 0.86-0.90 ms on 2 threads against
+   * 0.94-1.0 ms on one; split by rows 0.57-0.62 ms. See experiments/RESULTS.md.) Per element the
+   * same sums either way.
+   */
   private spikeMatmulRaw(B: number, K: number, N: number, ps: number, pw: number, po: number, beta: number): void {
     this.ensureScratch(this.k.spikeScratchBytes(B, K));
-    const lists = this.scratch[0];
-    this.k.spikeLists(B, K, ps, lists); // once; every chunk reads the same lists
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
-    this.ranged('spikeColumns', () => [B, K, N, pw, po, beta, 0, 0, lists], 6, 7, N, 32, T);
+    if (T > 1) {
+      this.ranged('spikeMatmulRows', (t) => [B, K, N, ps, pw, po, beta, 0, 0, this.scratch[t]], 7, 8, B, 1, T, 2);
+      return;
+    }
+    this.k.spikeMatmul(B, K, N, ps, pw, po, beta, 0, N, this.scratch[0]);
   }
 
   /**

@@ -21,6 +21,7 @@ export interface WasmKernels {
     alpha: number, beta: number, i0: number, i1: number, j0: number, j1: number, scratch: number,
   ): void;
   spikeMatmul(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
+  spikeMatmulRows(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
   spikeLists(B: number, K: number, s: number, scratch: number): void;
   spikeColumns(B: number, K: number, N: number, w: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
   spikeOuter(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
@@ -87,7 +88,7 @@ export interface WasmKernels {
 
 /** Kernels a worker thread can run, by index (the op id sent over the shared control block). */
 export const THREADED_OPS = [
-  'gemm', 'spikeColumns', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
+  'gemm', 'spikeColumns', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
   'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeRowsNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];

@@ -10,7 +10,7 @@
  * finds no chunk left, and a claim tagged with an older call id fails, so a late worker can never
  * run a chunk with stale arguments. Each output element is computed by exactly one chunk with the
  * same arithmetic, so results do not depend on which thread ran which chunk; reductions are summed
- * in chunk order. Workers spin briefly before sleeping so that a burst of kernel calls (one
+ * in chunk order. Workers spin for SPIN_US before sleeping so that a burst of kernel calls (one
  * training step) does not pay the wake-up latency every time.
  */
 import { availableParallelism } from 'node:os';
@@ -25,10 +25,16 @@ const MAX_ARGS = 32;
 /** Most chunks per call. */
 export const MAX_CHUNKS = 256;
 /**
- * Spin iterations (a few microseconds) before Atomics.wait. Short on purpose: when the OS gives
- * the process only one core (a busy machine), a spinning thread takes CPU from the one doing work
- * (measured: sigprop training 220-230 samples/s with 20000 spins vs 245-262 with 500).
+ * Microseconds a worker spins after a call before it sleeps (Atomics.wait). Waking a sleeping
+ * worker costs 100-250 µs on the project's 2-core virtual machine, more than most kernel calls
+ * take; a training step has serial stretches (the rate encoder, ~0.3 ms per step of mnist-lif) between
+ * split calls, so a worker that slept after a few microseconds (the earlier 2000-iteration spin)
+ * woke late for nearly every call and ran 1-35% of the chunks instead of half. 500 µs keeps it
+ * awake through a step. On a machine that gives the process only one core, a spinning worker
+ * takes that time from the thread doing the work: use threads = 1 there.
  */
+export const SPIN_US = 500;
+/** Spin iterations of the caller waiting for the workers' chunks (a few microseconds). */
 const SPIN = 2000;
 // Shared work words: [0] (call id << 16) | next chunk, [1] chunks completed, [2] number of chunks,
 // [3] chunks run by workers (statistics).
@@ -37,7 +43,7 @@ const SPIN = 2000;
 // and compiled JavaScript without a loader.
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, names, ctrlBuf, argBuf, workBuf, cutsBuf, chunkResBuf, index, spin } = workerData;
+const { module, memory, names, ctrlBuf, argBuf, workBuf, cutsBuf, chunkResBuf, index, spinUs } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const fns = names.map((n) => instance.exports[n]);
 const ctrl = new Int32Array(ctrlBuf, index * ${CTRL_INTS * 4}, ${CTRL_INTS});
@@ -50,7 +56,14 @@ parentPort.postMessage('ready');
 let seen = 0;
 for (;;) {
   let seq = Atomics.load(ctrl, 0);
-  for (let i = 0; i < spin && seq === seen; i++) seq = Atomics.load(ctrl, 0);
+  if (seq === seen) {
+    // spin up to spinUs microseconds (the clock read every 64 loads), then sleep
+    const t0 = performance.now();
+    for (let i = 1; seq === seen; i++) {
+      seq = Atomics.load(ctrl, 0);
+      if ((i & 63) === 0 && performance.now() - t0 > spinUs) break;
+    }
+  }
   while (seq === seen) {
     Atomics.wait(ctrl, 0, seen);
     seq = Atomics.load(ctrl, 0);
@@ -105,6 +118,8 @@ export class ThreadPool {
   private closed = false;
   /** Number of kernel calls that were split over the workers (for tests and tuning). */
   dispatches = 0;
+  /** Per kernel: split calls, their chunks, and the chunks worker threads ran (the profiler's thread share). */
+  readonly opStats = new Map<ThreadedOp, { calls: number; chunks: number; workerChunks: number }>();
   /** Chunks run by worker threads so far. */
   get workerChunks(): number {
     return Atomics.load(this.work, 3);
@@ -126,7 +141,7 @@ export class ThreadPool {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
         workerData: {
-          module, memory, names: [...THREADED_OPS], index, spin: SPIN,
+          module, memory, names: [...THREADED_OPS], index, spinUs: SPIN_US,
           ctrlBuf: pool.ctrl.buffer, argBuf: pool.args.buffer,
           workBuf: pool.work.buffer, cutsBuf: pool.cuts.buffer, chunkResBuf: pool.chunkRes.buffer,
         },
@@ -194,6 +209,7 @@ export class ThreadPool {
     }
     // The calling thread claims chunks like any worker.
     const argv = parts[0].slice();
+    let mine = 0;
     for (;;) {
       const v = Atomics.load(this.work, 0);
       if ((v & 0xffff) >= n) break;
@@ -202,6 +218,7 @@ export class ThreadPool {
       argv[chunks.lo] = this.cuts[c];
       argv[chunks.hi] = this.cuts[c + 1];
       this.chunkRes[c] = Number(local(...argv) ?? 0);
+      mine++;
       Atomics.add(this.work, 1, 1);
     }
     // Wait until the chunks that workers claimed are completed.
@@ -217,6 +234,11 @@ export class ThreadPool {
         throw new SigpropError(`wasm backend: kernel ${op} failed in a worker thread: ${this.failure ?? 'see the worker error'}`, 'backend');
       }
     }
+    let stat = this.opStats.get(op);
+    if (!stat) this.opStats.set(op, (stat = { calls: 0, chunks: 0, workerChunks: 0 }));
+    stat.calls++;
+    stat.chunks += n;
+    stat.workerChunks += n - mine;
     let total = 0;
     for (let i = 0; i < n; i++) total += this.chunkRes[i];
     return total;

@@ -175,6 +175,16 @@ export function spikeMatmul(B: i32, K: i32, N: i32, s: usize, w: usize, out: usi
   spikeColumns(B, K, N, w, out, beta, j0, j1, scratch);
 }
 
+/**
+ * Rows [b0, b1) of out, all columns: the active lists of those rows are built in `scratch` (sized
+ * for b1 − b0 rows), then the column panels as spikeMatmul. A thread that runs a range of rows reads
+ * only its rows of s and writes only its rows of out; per element the same sums as spikeMatmul.
+ */
+export function spikeMatmulRows(B: i32, K: i32, N: i32, s: usize, w: usize, out: usize, beta: f32, b0: i32, b1: i32, scratch: usize): void {
+  if (b1 <= b0 || b0 >= B) return;
+  spikeMatmul(b1 - b0, K, N, at(s, b0 * K), w, at(out, b0 * N), beta, 0, N, scratch);
+}
+
 /** Columns [j0, j1) of out from the lists spikeLists built in `scratch`. */
 export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta: f32, j0: i32, j1: i32, scratch: usize): void {
   if (B == 0 || j1 <= j0) return;
