@@ -63,6 +63,8 @@ interface HandOptions {
   normalize?: boolean;
   weightDecay?: number;
   masks?: Mat[];
+  /** Masks of the second pass (time-local PEPITA draws new ones); default: masks. */
+  masksMod?: Mat[];
 }
 
 /** One PEPITA step of plain SGD (lr) on a network of weights Ws ([in, out] each) in plain loops. */
@@ -70,12 +72,12 @@ function handStep(Ws: Mat[], F: Mat, x: Mat, labels: number[], lr: number, o: Ha
   const L = Ws.length - 1, B = x.length, C = Ws[L][0].length;
   const P = labels.map((l) => Array.from({ length: C }, (_, c) => (c === l ? 1 : 0)));
   const sgd = (W: Mat, g: Mat): Mat => map(W, (v, i, j) => v - lr * (g[i][j] + (o.weightDecay ?? 0) * v));
-  const forward = (input: Mat, W: Mat[]): { hs: Mat[]; out: Mat } => {
+  const forward = (input: Mat, W: Mat[], masks = o.masks): { hs: Mat[]; out: Mat } => {
     const hs: Mat[] = [input];
     let cur = input;
     for (let l = 0; l < L; l++) {
       let h = map(mm(cur, W[l]), (v) => Math.max(0, v));
-      if (o.masks) h = map(h, (v, i, j) => v * o.masks![l][i][j]);
+      if (masks) h = map(h, (v, i, j) => v * masks[l][i][j]);
       if (o.normalize) h = frob(h);
       hs.push(h);
       cur = h;
@@ -89,7 +91,7 @@ function handStep(Ws: Mat[], F: Mat, x: Mat, labels: number[], lr: number, o: Ha
     W = W.map((w, l) => sgd(w, map(tmm(clean.hs[l], l === L ? add(e, P) : clean.hs[l + 1]), (v) => v / B)));
   }
   const xmod = add(x, mm(e, transpose(F)), o.sign ?? 1); // x ± F·e, row-wise
-  const mod = forward(xmod, W);
+  const mod = forward(xmod, W, o.masksMod ?? o.masks);
   const em = softmaxMinus(mod.out, P);
   return W.map((w, l) => {
     let g: Mat;
@@ -132,6 +134,7 @@ function checkOneStep(be: Backend, rule: PepitaRule, o: HandOptions & { dropout?
     const copy = new Rng();
     copy.setState(o.rng.getState());
     masks = rule.layers.map((l) => fromFlat(dropoutMask(copy, B, l.outSize, o.dropout!)!, B, l.outSize));
+    if (o.update === 'time-local') o = { ...o, masksMod: rule.layers.map((l) => fromFlat(dropoutMask(copy, B, l.outSize, o.dropout!)!, B, l.outSize)) };
   }
   rule.trainBatch(x, labels);
   const expected = handStep(W0, F, fromFlat(x, B, K), labels, rule.settings.learningRate, { ...o, masks });
@@ -196,6 +199,27 @@ describe('PEPITA: one update equals the published equations computed by hand', (
     rule2.trainBatch(x, labels);
     const other = handStep(W0, F, fromFlat(x, 4, 6), labels, 0.1, { masks: fresh });
     const diff = Math.max(...weightsOf(ref, rule2)[0].flat().map((v, k) => Math.abs(v - other[0].flat()[k])));
+    expect(diff).toBeGreaterThan(1e-4);
+  });
+
+  it('time-local PEPITA draws new masks for its second pass (as Srinivasan et al.\'s code), and that changes the update', () => {
+    const config: ExperimentConfig = {
+      dataset: 'moons', rule: 'pepita', mode: 'rate', layers: [{ size: 6 }, { size: 5 }, { size: 3 }], optimizer: 'sgd', learningRate: 0.1,
+      ruleParams: { dropout: 0.5, pepitaUpdate: 'time-local' },
+    };
+    const make = (rng: Rng): PepitaRule => new PepitaRule(config, { backend: ref, rng, inputSize: 6, numClasses: 3 });
+    const rng = new Rng(5);
+    checkOneStep(ref, make(rng), { dropout: 0.5, rng, update: 'time-local' });
+    // the same rule with the first pass's masks kept would end elsewhere
+    const rng2 = new Rng(5), rule2 = make(rng2);
+    const { x, labels } = batch(4, 6, 3);
+    const W0 = weightsOf(ref, rule2), F = fromFlat(ref.read(rule2.F), 6, 3);
+    const copy = new Rng();
+    copy.setState(rng2.getState());
+    const first = rule2.layers.map((l) => fromFlat(dropoutMask(copy, 4, l.outSize, 0.5)!, 4, l.outSize));
+    rule2.trainBatch(x, labels);
+    const kept = handStep(W0, F, fromFlat(x, 4, 6), labels, 0.1, { masks: first, update: 'time-local' });
+    const diff = Math.max(...weightsOf(ref, rule2)[0].flat().map((v, k) => Math.abs(v - kept[0].flat()[k])));
     expect(diff).toBeGreaterThan(1e-4);
   });
 });

@@ -38,8 +38,8 @@
  *     ΔW_L = −η (y h_{L−1}ᵀ − P (h_{L−1}^mod)ᵀ)/B with y = softmax output of pass 1;
  *   - pepitaUpdate 'time-local': the same two terms as two optimiser steps, the anti-Hebbian one in the
  *     hooks of the clean pass, the Hebbian one in those of the modulated pass (which then runs on the
- *     updated weights). Srinivasan et al.'s code draws new dropout masks for the second pass there;
- *     here both passes keep the same masks, as in every other mode;
+ *     updated weights) with new dropout masks, as Srinivasan et al.'s code (ConsistentDropout reset
+ *     after the first pass; every other mode keeps the first pass's masks);
  *   - mirror (weight mirroring): F = B_0·B_1·…·B_L, one factor per layer with W_ℓ's shape, drawn
  *     normal with std (fScale·√(2/d_in)/√Πn_hidden)^(1/(L+1)). After each batch's update (in mirroring
  *     epochs), noise ξ [B, n_{ℓ−1}] of std mirrorNoise (its mean removed) goes through layer ℓ alone
@@ -378,11 +378,12 @@ export class PepitaRule implements TrainingRule {
     const xin = sc.get('x', [B, K]);
     be.write(xin, x.subarray(0, B * K));
     const P = oneHotTargets(sc, labels, C, 'pep.P');
-    // one dropout mask per hidden layer and batch, for both passes (and both streams with MEMPEPITA)
-    const masks = this.layers.map((l, i) => {
+    // one dropout mask per hidden layer and batch, for both passes (and both streams with MEMPEPITA);
+    // time-local PEPITA draws new ones for its second pass (below), as Srinivasan et al.'s code
+    const drawMasks = (tag: string) => this.layers.map((l, i) => {
       const m = dropoutMask(this.ctx.rng, B, l.outSize, s.dropout);
       if (!m) return { one: null, two: null };
-      const one = sc.get(`mask.${i}`, [B, l.outSize]);
+      const one = sc.get(`mask${tag}.${i}`, [B, l.outSize]);
       be.write(one, m);
       let two: Tensor | null = null;
       if (mem) {
@@ -392,6 +393,7 @@ export class PepitaRule implements TrainingRule {
       }
       return { one, two };
     });
+    const masks = drawMasks('');
     const stored = keep ? this.layers.map((l, i) => sc.get(`clean.${i}`, [B, l.outSize])) : [];
     // pass 1: clean input
     const e = sc.get('pep.e', [B, C]);
@@ -442,6 +444,7 @@ export class PepitaRule implements TrainingRule {
       const em = sc.get('pep.em', [B, C]);
       const lossMod = lossAccumulator(sc, 'pep.lossMod');
       if (!mem) {
+        const masksMod = tl ? drawMasks('.tl') : masks;
         this.net.reset(B);
         this.net.run({
           steps: 1,
@@ -452,7 +455,7 @@ export class PepitaRule implements TrainingRule {
               const pc = keep ? (i === 0 ? xin : stored[i - 1]) : null;
               if (i < L) {
                 const out = l.output();
-                this.shape(out, masks[i].one, 1);
+                this.shape(out, masksMod[i].one, 1);
                 this.hiddenUpdate(i, pc, pm, keep ? stored[i] : null, out, B, step);
                 return;
               }
