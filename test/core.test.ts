@@ -32,6 +32,16 @@ describe('reference backend kernels (hand-computed)', () => {
     expect(() => be.matmul(be.tensor([2, 2]), a, b)).toThrow(/inner dimensions/);
   });
 
+  it('a number or array where a tensor belongs (arguments in the wrong order) gets a message naming the kernel and the argument, on reference and wasm', async () => {
+    for (const be of [new ReferenceBackend(), await createBackend('wasm', { threads: 1 })]) {
+      const x = be.tensor([2, 3]), y = be.tensor([2, 3]);
+      expect(() => be.axpby(x, 0.5 as never, 1, 0.9)).toThrow(/axpby: x must be a tensor of this backend .*got the number 0\.5; check the order of the arguments/);
+      expect(() => be.matmul(x, [1, 2] as never, y)).toThrow(/matmul: a must be a tensor .*got an array/);
+      expect(() => be.spikeMatmul(x, y, null as never)).toThrow(/spikeMatmul: w must be a tensor .*got null/);
+      expect(() => be.lifStep(x, y, undefined as never, { beta: 0.9, threshold: 1 } as never)).toThrow(/lifStep: .* must be a tensor .*got the undefined/);
+    }
+  });
+
   it('spikeMatmul equals dense matmul on sparse spikes and only reads active rows', () => {
     const rng = new Rng(3);
     const B = 5, K = 37, N = 11;

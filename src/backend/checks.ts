@@ -3,13 +3,23 @@ import { ShapeError } from '../errors.js';
 import { shapeString, type Tensor } from '../tensor.js';
 import type { MatmulOptions } from './backend.js';
 
+/** A kernel argument must be a tensor (a number or array in its place, e.g. arguments in the wrong order, gets this message). */
+export function expectTensor(kernel: string, name: string, t: unknown): asserts t is Tensor {
+  if (!t || typeof t !== 'object' || !Array.isArray((t as Tensor).shape)) {
+    const got = t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t === 'object' ? 'an object without a shape' : `the ${typeof t} ${String(t)}`;
+    throw new ShapeError(`${kernel}: ${name} must be a tensor of this backend (backend.tensor(shape) or backend.fromArray(shape, data)), got ${got}; check the order of the arguments`);
+  }
+}
+
 export function expectShape(kernel: string, name: string, t: Tensor, shape: readonly number[]): void {
+  expectTensor(kernel, name, t);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new ShapeError(`${kernel}: ${name} has shape ${shapeString(t.shape)} but ${shapeString(shape)} is needed`);
   }
 }
 
 export function expectSameSize(kernel: string, names: string[], ts: Tensor[]): void {
+  ts.forEach((t, i) => expectTensor(kernel, names[i], t));
   for (let i = 1; i < ts.length; i++) {
     if (ts[i].size !== ts[0].size) {
       throw new ShapeError(
@@ -20,6 +30,7 @@ export function expectSameSize(kernel: string, names: string[], ts: Tensor[]): v
 }
 
 export function expect2d(kernel: string, name: string, t: Tensor): [number, number] {
+  expectTensor(kernel, name, t);
   if (t.shape.length !== 2) throw new ShapeError(`${kernel}: ${name} must be 2-D, got shape ${shapeString(t.shape)}`);
   return [t.shape[0], t.shape[1]];
 }
