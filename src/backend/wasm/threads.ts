@@ -33,7 +33,7 @@ export const MAX_CHUNKS = 256;
  * awake through a step. On a machine that gives the process only one core, a spinning worker
  * takes that time from the thread doing the work: use threads = 1 there.
  */
-export const SPIN_US = 500;
+const SPIN_US = 500;
 /** Spin iterations of the caller waiting for the workers' chunks (a few microseconds). */
 const SPIN = 2000;
 // Shared work words: [0] (call id << 16) | next chunk, [1] chunks completed, [2] number of chunks,
