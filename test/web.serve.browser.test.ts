@@ -44,25 +44,31 @@ afterAll(async () => {
   await srv?.close();
 });
 
+/** A page in a fresh headless Chromium profile (closed and removed after the tests), collecting console errors. */
+async function openPage(args: string[]) {
+  const { chromium } = await import('playwright-core');
+  const userDataDir = mkdtempSync(join(tmpdir(), 'sigprop-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: findChromium(), headless: true, args, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
+  });
+  cleanups.push(async () => {
+    await context.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  });
+  const page = await context.newPage();
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+  return { page, consoleErrors };
+}
+
 describe.skipIf(!!skipReason)('sigprop serve in headless Chromium', () => {
   it('trains the synthetic task live to >= 90% test accuracy, draws its plots, stays on 127.0.0.1, downloads a checkpoint', async () => {
     srv = await startServer();
-    const { chromium } = await import('playwright-core');
-    const userDataDir = mkdtempSync(join(tmpdir(), 'sigprop-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
-    });
-    cleanups.push(async () => {
-      await context.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    });
-    const page = await context.newPage();
-    const consoleErrors: string[] = [];
+    const { page, consoleErrors } = await openPage(CHROMIUM_ARGS);
     const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
     page.on('request', (r) => void requests.push(r.url()));
 
     await page.goto(srv.url);
@@ -126,21 +132,7 @@ describe.skipIf(!!skipReason)('sigprop serve in headless Chromium', () => {
 
   it('trains on the gpu backend (WebGPU on SwiftShader) when chosen: traces, checkpoint, no console errors', async () => {
     srv ??= await startServer();
-    const { chromium } = await import('playwright-core');
-    const userDataDir = mkdtempSync(join(tmpdir(), 'sigprop-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: findChromium(), headless: true, args: GPU_CHROMIUM_ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
-    });
-    cleanups.push(async () => {
-      await context.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    });
-    const page = await context.newPage();
-    const consoleErrors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+    const { page, consoleErrors } = await openPage(GPU_CHROMIUM_ARGS);
     await page.goto(srv.url);
     await page.waitForFunction(() => (window as unknown as { __sigpropLive?: Live }).__sigpropLive?.state === 'idle', undefined, { timeout: 20_000 });
     await page.selectOption('#preset', 'spike-patterns');
