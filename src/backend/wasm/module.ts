@@ -23,7 +23,6 @@ export interface WasmKernels {
   spikeMatmul(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
   spikeMatmulRows(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
   spikeLists(B: number, K: number, s: number, scratch: number): void;
-  spikeColumns(B: number, K: number, N: number, w: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
   spikeOuter(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
   spikeRowsNarrow(B: number, K: number, N: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
   delayedSpikeMatmul(ring: number, s: number, w: number, d: number, B: number, K: number, N: number, D: number, t: number): void;
@@ -88,7 +87,7 @@ export interface WasmKernels {
 
 /** Kernels a worker thread can run, by index (the op id sent over the shared control block). */
 export const THREADED_OPS = [
-  'gemm', 'spikeColumns', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
+  'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
   'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeRowsNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];

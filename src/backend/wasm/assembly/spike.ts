@@ -156,7 +156,7 @@ function chunk1(o: usize, w: usize, rowBytes: usize, col: usize, idx: usize, val
   store<f32>(o, a);
 }
 
-/** Build the active lists of all B rows of s [B,K] into scratch (once per call, before spikeColumns). */
+/** Build the active lists of all B rows of s [B,K] into scratch (once per call, before spikeColumns or spikeRowsNarrow). */
 export function spikeLists(B: i32, K: i32, s: usize, scratch: usize): void {
   const idxBase = scratch;
   const valBase = at(scratch, B * K);
