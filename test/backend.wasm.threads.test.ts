@@ -77,6 +77,20 @@ describe('wasm threads = 2 equals threads = 1', () => {
     same(w1, w2);
   });
 
+  it('spikeOuter with a narrow g (a readout, N ≤ 16) splits by weight rows: trace-like and spike rows', () => {
+    const [B, K, N] = [320, 1000, 13];
+    expect(B * K * N).toBeGreaterThanOrEqual(PARALLEL_THRESHOLDS.spikeWork);
+    const S = new Float32Array(B * K).map((_, i) => (rng.uniform() < 0.3 ? (i < 160 * K ? rng.uniform() : 1) : 0));
+    const [s1, s2] = both([B, K], S);
+    const [g1, g2] = both([B, N], randn(B * N));
+    const [w1, w2] = both([K, N], randn(K * N));
+    const before = two.threadStats().get('spikeOuterNarrow')?.calls ?? 0;
+    one.spikeOuter(w1, s1, g1, -0.02);
+    two.spikeOuter(w2, s2, g2, -0.02);
+    same(w1, w2);
+    expect(two.threadStats().get('spikeOuterNarrow')?.calls).toBe(before + 1);
+  });
+
   it('spikeMatmul splits by batch rows: each thread builds its rows\' lists (binary, one-value and mixed rows; beta)', () => {
     // 138 rows as sigprop's layer 0: 128 input rows of dropout-scaled spikes (one value), 5 binary
     // rows, 5 rows of mixed values; dense rows stay sparse-classified below 40% non-zero

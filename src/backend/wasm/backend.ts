@@ -340,6 +340,13 @@ export class WasmBackend implements Backend {
     expectShape('spikeOuter', 'w', w, [K, N]);
     const pw = this.own(w, 'spikeOuter', 'w'), ps = this.own(s, 'spikeOuter', 's'), pg = this.own(g, 'spikeOuter', 'g');
     if (B === 0 || K === 0 || N === 0) return;
+    if (N <= NARROW_N) {
+      // narrow g (a readout's update): row by row of s, the g row in registers, every row on the event path
+      this.ensureScratch(this.k.outerNarrowScratchBytes(K));
+      const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
+      this.ranged('spikeOuterNarrow', (t) => [B, K, N, ps, pg, pw, alpha, 0, 0, this.scratch[t]], 7, 8, K, 4, T);
+      return;
+    }
     for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN)) {
       const sr = ps + r0 * K * 4, gr = pg + r0 * N * 4, m = r1 - r0;
       if (dense) this.gemmRaw(K, N, m, sr, gr, pw, true, false, alpha, 1);

@@ -25,6 +25,8 @@ export interface WasmKernels {
   spikeLists(B: number, K: number, s: number, scratch: number): void;
   spikeOuter(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
   spikeRowsNarrow(B: number, K: number, N: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
+  outerNarrowScratchBytes(K: number): number;
+  spikeOuterNarrow(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
   delayedSpikeMatmul(ring: number, s: number, w: number, d: number, B: number, K: number, N: number, D: number, t: number): void;
   delayedOuter(
     w: number, ring: number, g: number, d: number, B: number, K: number, N: number, D: number, t: number, alpha: number, k0: number, k1: number,
@@ -89,6 +91,7 @@ export interface WasmKernels {
 export const THREADED_OPS = [
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
   'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeRowsNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
+  'spikeOuterNarrow',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 

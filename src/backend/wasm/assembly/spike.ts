@@ -49,6 +49,7 @@ const PACK: usize = memory.data<u8>([
  * and stored whole (the list has room for K entries; near its end lanes are stored one by one).
  */
 function buildList(srow: usize, K: i32, idx: usize, val: usize, flag: usize): i32 {
+  // flag 0: no flag wanted (the caller treats every list as valued)
   let n = 0;
   const zero = f32x4.splat(0);
   const one = f32x4.splat(1);
@@ -88,6 +89,7 @@ function buildList(srow: usize, K: i32, idx: usize, val: usize, flag: usize): i3
       n++;
     }
   }
+  if (flag == 0) return n;
   if (binary == 0 && n > 0) {
     // every active value the same (e.g. spikes scaled by inverted dropout): flag 2, the value is val[0]
     const c0 = load<f32>(val);
@@ -375,5 +377,63 @@ export function spikeRowsNarrow(B: i32, K: i32, N: i32, w: usize, out: usize, be
     if (tail > 0) store<f32>(o + tb, t0);
     if (tail > 1) store<f32>(o + tb, t1, 4);
     if (tail > 2) store<f32>(o + tb, t2, 8);
+  }
+}
+
+/** Rows of s whose active lists spikeOuterNarrow builds before it applies them. */
+const NARROW_BLOCK: i32 = 8;
+
+/** Bytes of scratch spikeOuterNarrow needs for rows of K inputs. */
+export function outerNarrowScratchBytes(K: i32): i32 {
+  return (2 * K + 1) * 4 * NARROW_BLOCK;
+}
+
+/**
+ * W[k,:] += alpha·Σ_b s[b,k]·g[b,:] for k in [k0, k1), N ≤ 16 (a readout's update): row by row of
+ * s, the active inputs of s[b, k0..k1) listed (SIMD scan of the contiguous row, no strided column
+ * reads), the g row kept in registers and added into each active W row. The lists of a block of
+ * rows are built before any is read (a list read right after its overlapping vector stores stalls
+ * on store forwarding). Per element of W the same products (alpha·s)·g added in the same order
+ * (b ascending) as spikeOuter's general path.
+ */
+export function spikeOuterNarrow(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize, alpha: f32, k0: i32, k1: i32, scratch: usize): void {
+  const len = k1 - k0;
+  if (len <= 0 || N <= 0) return;
+  const cnt = scratch;
+  const lists = at(scratch, NARROW_BLOCK);
+  const rowBytes = <usize>N << 2;
+  const nv = N >> 2, tail = N & 3;
+  const tb = <usize>(nv << 4);
+  const wk = at(w, k0 * N);
+  for (let b0 = 0; b0 < B; b0 += NARROW_BLOCK) {
+    const b1 = min(B, b0 + NARROW_BLOCK);
+    for (let b = b0; b < b1; b++) {
+      const l = at(lists, (b - b0) * 2 * len);
+      store<i32>(at(cnt, b - b0), buildList(at(s, b * K + k0), len, l, at(l, len), 0));
+    }
+    for (let b = b0; b < b1; b++) {
+      const n = load<i32>(at(cnt, b - b0));
+      const idx = at(lists, (b - b0) * 2 * len), val = at(idx, len);
+      const gr = at(g, b * N);
+      const g0 = nv > 0 ? v128.load(gr) : f32x4.splat(0);
+      const g1 = nv > 1 ? v128.load(gr, 16) : f32x4.splat(0);
+      const g2 = nv > 2 ? v128.load(gr, 32) : f32x4.splat(0);
+      const g3 = nv > 3 ? v128.load(gr, 48) : f32x4.splat(0);
+      const t0: f32 = tail > 0 ? load<f32>(gr + tb) : 0;
+      const t1: f32 = tail > 1 ? load<f32>(gr + tb, 4) : 0;
+      const t2: f32 = tail > 2 ? load<f32>(gr + tb, 8) : 0;
+      for (let i = 0; i < n; i++) {
+        const p = wk + <usize>load<i32>(at(idx, i)) * rowBytes;
+        const c: f32 = alpha * load<f32>(at(val, i));
+        const vc = f32x4.splat(c);
+        if (nv > 0) v128.store(p, f32x4.add(v128.load(p), f32x4.mul(vc, g0)));
+        if (nv > 1) v128.store(p, f32x4.add(v128.load(p, 16), f32x4.mul(vc, g1)), 16);
+        if (nv > 2) v128.store(p, f32x4.add(v128.load(p, 32), f32x4.mul(vc, g2)), 32);
+        if (nv > 3) v128.store(p, f32x4.add(v128.load(p, 48), f32x4.mul(vc, g3)), 48);
+        if (tail > 0) store<f32>(p + tb, load<f32>(p + tb) + c * t0);
+        if (tail > 1) store<f32>(p + tb, load<f32>(p + tb, 4) + c * t1, 4);
+        if (tail > 2) store<f32>(p + tb, load<f32>(p + tb, 8) + c * t2, 8);
+      }
+    }
   }
 }
