@@ -299,7 +299,7 @@ export class WasmBackend implements Backend {
       // narrow outputs (a readout): every row on the event path, the output row in registers
       this.ensureScratch(this.k.spikeScratchBytes(B, K));
       const lists = this.scratch[0];
-      this.k.spikeLists(B, K, ps, lists);
+      this.k.spikeLists(B, K, ps, lists, N * 4);
       const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
       this.ranged('spikeRowsNarrow', () => [B, K, N, pw, po, beta, 0, 0, lists], 6, 7, B, 1, T);
       return;

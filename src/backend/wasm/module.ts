@@ -22,7 +22,7 @@ export interface WasmKernels {
   ): void;
   spikeMatmul(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
   spikeMatmulRows(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
-  spikeLists(B: number, K: number, s: number, scratch: number): void;
+  spikeLists(B: number, K: number, s: number, scratch: number, rowBytes: number): void;
   spikeOuter(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
   spikeRowsNarrow(B: number, K: number, N: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
   outerNarrowScratchBytes(K: number): number;
