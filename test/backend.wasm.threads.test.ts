@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../src/backend/registry.js';
 import { PARALLEL_THRESHOLDS, WasmBackend } from '../src/backend/wasm/backend.js';
+import type { ThreadedOp } from '../src/backend/wasm/module.js';
 import { Rng } from '../src/rng.js';
 import type { Tensor } from '../src/tensor.js';
 
@@ -77,18 +78,29 @@ describe('wasm threads = 2 equals threads = 1', () => {
     same(w1, w2);
   });
 
-  it('spikeOuter with a narrow g (a readout, N ≤ 16) splits by weight rows: trace-like and spike rows', () => {
-    const [B, K, N] = [320, 1000, 13];
-    expect(B * K * N).toBeGreaterThanOrEqual(PARALLEL_THRESHOLDS.spikeWork);
-    const S = new Float32Array(B * K).map((_, i) => (rng.uniform() < 0.3 ? (i < 160 * K ? rng.uniform() : 1) : 0));
-    const [s1, s2] = both([B, K], S);
-    const [g1, g2] = both([B, N], randn(B * N));
+  it('narrow outputs (a readout, N ≤ 16): spikeMatmul splits by batch rows, spikeOuter by weight rows', () => {
+    // mnist-lif's readout: 138 rows of 1000 hidden units, 10 classes; spikes for the forward pass,
+    // a trace-like operand (real values on the first 128 rows) for the update
+    const [B, K, N] = [138, 1000, 10];
+    expect(B * K).toBeGreaterThanOrEqual(PARALLEL_THRESHOLDS.narrowWork);
+    const S = new Float32Array(B * K).map(() => (rng.uniform() < 0.12 ? 1 : 0));
+    const E = new Float32Array(B * K).map((_, i) => (rng.uniform() < 0.3 ? (i < 128 * K ? rng.uniform() : 1) : 0));
+    const [s1, s2] = both([B, K], S), [e1, e2] = both([B, K], E);
     const [w1, w2] = both([K, N], randn(K * N));
-    const before = two.threadStats().get('spikeOuterNarrow')?.calls ?? 0;
-    one.spikeOuter(w1, s1, g1, -0.02);
-    two.spikeOuter(w2, s2, g2, -0.02);
+    const [g1, g2] = both([B, N], randn(B * N));
+    const calls = (op: ThreadedOp) => two.threadStats().get(op)?.calls ?? 0;
+    const fwd = calls('spikeMatmulNarrow'), upd = calls('spikeOuterNarrow');
+    for (const beta of [0, 0.9]) {
+      const [o1, o2] = both([B, N], randn(B * N));
+      one.spikeMatmul(o1, s1, w1, beta);
+      two.spikeMatmul(o2, s2, w2, beta);
+      same(o1, o2);
+    }
+    one.spikeOuter(w1, e1, g1, -0.02);
+    two.spikeOuter(w2, e2, g2, -0.02);
     same(w1, w2);
-    expect(two.threadStats().get('spikeOuterNarrow')?.calls).toBe(before + 1);
+    expect(calls('spikeMatmulNarrow')).toBe(fwd + 2);
+    expect(calls('spikeOuterNarrow')).toBe(upd + 1);
   });
 
   it('spikeMatmul splits by batch rows: each thread builds its rows\' lists (binary, one-value and mixed rows; beta)', () => {

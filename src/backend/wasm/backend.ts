@@ -50,6 +50,11 @@ export const PARALLEL_THRESHOLDS = {
   gemmFlops: 2e6,
   /** B·K·N of spikeMatmul / spikeOuter (dense-equivalent size). */
   spikeWork: 4e6,
+  /**
+   * B·K of spikeMatmul / spikeOuter with at most NARROW_N outputs (a readout), whose cost is
+   * mostly the scan of s ([138, 1000] of mnist-lif's readout passes it).
+   */
+  narrowWork: 1 << 16,
   /** Elements of an elementwise kernel ([batch, 784] input-sized tensors of MNIST pass it). */
   elements: 1 << 16,
   /** Elements (rows × columns) of a row-wise kernel with float64 work per element (row normalisation). */
@@ -73,7 +78,7 @@ export const DENSE_SPIKE_FRACTION = 0.4;
 
 /**
  * spikeMatmul with at most this many outputs (e.g. a 10-class readout) takes the narrow kernel
- * (assembly/spike.ts spikeRowsNarrow) for every row, sparse or dense.
+ * (assembly/spike.ts spikeMatmulNarrow) for every row, sparse or dense.
  */
 export const NARROW_N = 16;
 
@@ -297,11 +302,9 @@ export class WasmBackend implements Backend {
     if (B === 0 || N === 0) return;
     if (N <= NARROW_N) {
       // narrow outputs (a readout): every row on the event path, the output row in registers
-      this.ensureScratch(this.k.spikeScratchBytes(B, K));
-      const lists = this.scratch[0];
-      this.k.spikeLists(B, K, ps, lists, N * 4);
-      const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
-      this.ranged('spikeRowsNarrow', () => [B, K, N, pw, po, beta, 0, 0, lists], 6, 7, B, 1, T);
+      this.ensureScratch(this.k.narrowScratchBytes(K));
+      const T = this.fanout(B * K, PARALLEL_THRESHOLDS.narrowWork);
+      this.ranged('spikeMatmulNarrow', (t) => [B, K, N, ps, pw, po, beta, 0, 0, this.scratch[t]], 7, 8, B, 1, T, 2);
       return;
     }
     for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, 16)) {
@@ -342,8 +345,8 @@ export class WasmBackend implements Backend {
     if (B === 0 || K === 0 || N === 0) return;
     if (N <= NARROW_N) {
       // narrow g (a readout's update): row by row of s, the g row in registers, every row on the event path
-      this.ensureScratch(this.k.outerNarrowScratchBytes(K));
-      const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
+      this.ensureScratch(this.k.narrowScratchBytes(K));
+      const T = this.fanout(B * K, PARALLEL_THRESHOLDS.narrowWork);
       this.ranged('spikeOuterNarrow', (t) => [B, K, N, ps, pg, pw, alpha, 0, 0, this.scratch[t]], 7, 8, K, 4, T);
       return;
     }

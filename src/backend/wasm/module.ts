@@ -22,10 +22,9 @@ export interface WasmKernels {
   ): void;
   spikeMatmul(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
   spikeMatmulRows(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
-  spikeLists(B: number, K: number, s: number, scratch: number, rowBytes: number): void;
   spikeOuter(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
-  spikeRowsNarrow(B: number, K: number, N: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
-  outerNarrowScratchBytes(K: number): number;
+  spikeMatmulNarrow(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
+  narrowScratchBytes(K: number): number;
   spikeOuterNarrow(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
   delayedSpikeMatmul(ring: number, s: number, w: number, d: number, B: number, K: number, N: number, D: number, t: number): void;
   delayedOuter(
@@ -90,7 +89,7 @@ export interface WasmKernels {
 /** Kernels a worker thread can run, by index (the op id sent over the shared control block). */
 export const THREADED_OPS = [
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
-  'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeRowsNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
+  'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
   'spikeOuterNarrow',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];

@@ -159,9 +159,17 @@ function chunk1(o: usize, w: usize, col: usize, idx: usize, val: usize, n: i32, 
   store<f32>(o, a);
 }
 
+/** Turn the n input indices of a list into byte offsets k·rowBytes of rows of W (in place). */
+@inline function toOffsets(il: usize, n: i32, rowBytes: i32): void {
+  const vr = i32x4.splat(rowBytes);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(il, i), i32x4.mul(v128.load(at(il, i)), vr));
+  for (; i < n; i++) store<i32>(at(il, i), load<i32>(at(il, i)) * rowBytes);
+}
+
 /**
- * Build the active lists of all B rows of s [B,K] into scratch (once per call, before spikeColumns
- * or spikeRowsNarrow), each active input k stored as the byte offset k·rowBytes of its row of W
+ * Build the active lists of all B rows of s [B,K] into scratch (once per call, before spikeColumns),
+ * each active input k stored as the byte offset k·rowBytes of its row of W
  * (rowBytes = 4·N), so the column kernels add no multiply to the address of their loads.
  */
 export function spikeLists(B: i32, K: i32, s: usize, scratch: usize, rowBytes: i32): void {
@@ -172,13 +180,7 @@ export function spikeLists(B: i32, K: i32, s: usize, scratch: usize, rowBytes: i
   for (let b = 0; b < B; b++) {
     const n = buildList(at(s, b * K), K, at(idxBase, b * K), at(valBase, b * K), at(flags, b));
     store<i32>(at(cnt, b), n);
-    {
-      const il = at(idxBase, b * K);
-      const vr = i32x4.splat(rowBytes);
-      let i = 0;
-      for (; i + 4 <= n; i += 4) v128.store(at(il, i), i32x4.mul(v128.load(at(il, i)), vr));
-      for (; i < n; i++) store<i32>(at(il, i), load<i32>(at(il, i)) * rowBytes);
-    }
+    toOffsets(at(idxBase, b * K), n, rowBytes);
   }
 }
 
@@ -345,57 +347,76 @@ export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize,
 // whole output row in registers. Per element the same products and the same order of additions as
 // the column kernels above (and as the reference: inputs k ascending).
 
-/** Rows [b0, b1) of out (N ≤ 16) from the lists spikeLists built in `scratch`. */
-export function spikeRowsNarrow(B: i32, K: i32, N: i32, w: usize, out: usize, beta: f32, b0: i32, b1: i32, scratch: usize): void {
-  const idxBase = scratch;
-  const valBase = at(scratch, B * K);
-  const cnt = at(scratch, 2 * B * K);
-  const nv = N >> 2, tail = N & 3;
-  const tb = <usize>(nv << 4);
-  const vb = f32x4.splat(beta);
-  for (let b = b0; b < b1; b++) {
-    const o = at(out, b * N);
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0;
-    if (beta != 0) {
-      if (nv > 0) a0 = f32x4.mul(vb, v128.load(o));
-      if (nv > 1) a1 = f32x4.mul(vb, v128.load(o, 16));
-      if (nv > 2) a2 = f32x4.mul(vb, v128.load(o, 32));
-      if (nv > 3) a3 = f32x4.mul(vb, v128.load(o, 48));
-      if (tail > 0) t0 = beta * load<f32>(o + tb);
-      if (tail > 1) t1 = beta * load<f32>(o + tb, 4);
-      if (tail > 2) t2 = beta * load<f32>(o + tb, 8);
-    }
-    const n = load<i32>(at(cnt, b));
-    const idx = at(idxBase, b * K), val = at(valBase, b * K);
-    for (let i = 0; i < n; i++) {
-      const p = w + <usize>load<i32>(at(idx, i));
-      const x = load<f32>(at(val, i));
-      const s = f32x4.splat(x);
-      if (nv > 0) a0 = f32x4.add(a0, f32x4.mul(s, v128.load(p)));
-      if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(s, v128.load(p, 16)));
-      if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(s, v128.load(p, 32)));
-      if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(s, v128.load(p, 48)));
-      if (tail > 0) t0 += x * load<f32>(p + tb);
-      if (tail > 1) t1 += x * load<f32>(p + tb, 4);
-      if (tail > 2) t2 += x * load<f32>(p + tb, 8);
-    }
-    if (nv > 0) v128.store(o, a0);
-    if (nv > 1) v128.store(o, a1, 16);
-    if (nv > 2) v128.store(o, a2, 32);
-    if (nv > 3) v128.store(o, a3, 48);
-    if (tail > 0) store<f32>(o + tb, t0);
-    if (tail > 1) store<f32>(o + tb, t1, 4);
-    if (tail > 2) store<f32>(o + tb, t2, 8);
-  }
-}
-
-/** Rows of s whose active lists spikeOuterNarrow builds before it applies them. */
+/** Rows of s whose active lists the narrow kernels build before they read them. */
 const NARROW_BLOCK: i32 = 8;
 
-/** Bytes of scratch spikeOuterNarrow needs for rows of K inputs. */
-export function outerNarrowScratchBytes(K: i32): i32 {
+/**
+ * Bytes of scratch the narrow kernels (spikeMatmulNarrow, spikeOuterNarrow) need for rows of K
+ * inputs: the lists of one block of rows.
+ */
+export function narrowScratchBytes(K: i32): i32 {
   return (2 * K + 1) * 4 * NARROW_BLOCK;
+}
+
+/** One row of a narrow output: o = beta·o + Σ_i val[i]·W[row at byte offset idx[i]]. */
+@inline function narrowRow(o: usize, w: usize, idx: usize, val: usize, n: i32, N: i32, beta: f32): void {
+  const nv = N >> 2, tail = N & 3;
+  const tb = <usize>(nv << 4);
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0;
+  if (beta != 0) {
+    const vb = f32x4.splat(beta);
+    if (nv > 0) a0 = f32x4.mul(vb, v128.load(o));
+    if (nv > 1) a1 = f32x4.mul(vb, v128.load(o, 16));
+    if (nv > 2) a2 = f32x4.mul(vb, v128.load(o, 32));
+    if (nv > 3) a3 = f32x4.mul(vb, v128.load(o, 48));
+    if (tail > 0) t0 = beta * load<f32>(o + tb);
+    if (tail > 1) t1 = beta * load<f32>(o + tb, 4);
+    if (tail > 2) t2 = beta * load<f32>(o + tb, 8);
+  }
+  for (let i = 0; i < n; i++) {
+    const p = w + <usize>load<i32>(at(idx, i));
+    const x = load<f32>(at(val, i));
+    const s = f32x4.splat(x);
+    if (nv > 0) a0 = f32x4.add(a0, f32x4.mul(s, v128.load(p)));
+    if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(s, v128.load(p, 16)));
+    if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(s, v128.load(p, 32)));
+    if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(s, v128.load(p, 48)));
+    if (tail > 0) t0 += x * load<f32>(p + tb);
+    if (tail > 1) t1 += x * load<f32>(p + tb, 4);
+    if (tail > 2) t2 += x * load<f32>(p + tb, 8);
+  }
+  if (nv > 0) v128.store(o, a0);
+  if (nv > 1) v128.store(o, a1, 16);
+  if (nv > 2) v128.store(o, a2, 32);
+  if (nv > 3) v128.store(o, a3, 48);
+  if (tail > 0) store<f32>(o + tb, t0);
+  if (tail > 1) store<f32>(o + tb, t1, 4);
+  if (tail > 2) store<f32>(o + tb, t2, 8);
+}
+
+/**
+ * Rows [b0, b1) of out [B, N] (N ≤ 16) = beta·out + s·W: the lists of a block of rows are built
+ * (only those rows of s are read), then each row's sum runs with the output row in registers. A
+ * thread that runs a range of rows reads and writes only its rows.
+ */
+export function spikeMatmulNarrow(B: i32, K: i32, N: i32, s: usize, w: usize, out: usize, beta: f32, b0: i32, b1: i32, scratch: usize): void {
+  const cnt = scratch;
+  const lists = at(scratch, NARROW_BLOCK);
+  const rowBytes = N << 2;
+  for (let r0 = b0; r0 < b1; r0 += NARROW_BLOCK) {
+    const r1 = min(b1, r0 + NARROW_BLOCK);
+    for (let b = r0; b < r1; b++) {
+      const l = at(lists, (b - r0) * 2 * K);
+      const n = buildList(at(s, b * K), K, l, at(l, K), 0);
+      toOffsets(l, n, rowBytes);
+      store<i32>(at(cnt, b - r0), n);
+    }
+    for (let b = r0; b < r1; b++) {
+      const l = at(lists, (b - r0) * 2 * K);
+      narrowRow(at(out, b * N), w, l, at(l, K), load<i32>(at(cnt, b - r0)), N, beta);
+    }
+  }
 }
 
 /**
