@@ -35,6 +35,8 @@ describe('wasm matmul vs reference', () => {
   const rng = new Rng(11);
   const shapes: [number, number, number][] = [
     [1, 1, 1], [3, 5, 7], [4, 8, 8], [37, 53, 29], [65, 300, 17], [9, 1, 520], [70, 260, 530], [2, 3, 1],
+    // transB with N ≤ 16 and K ≥ 16: the row-dot kernel (odd N, K not a multiple of 16, N = 1)
+    [40, 203, 10], [7, 37, 13], [33, 64, 1], [5, 16, 16],
   ];
   const variants = [
     { transA: false, transB: false }, { transA: true, transB: false },

@@ -39,7 +39,7 @@ describe('wasm threads = 2 equals threads = 1', () => {
     expect(two.threads).toBe(2);
   });
 
-  for (const [M, K, N] of [[64, 129, 203], [301, 77, 45]]) {
+  for (const [M, K, N] of [[64, 129, 203], [301, 77, 45], [138, 1000, 10]]) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         it(`matmul M=${M} K=${K} N=${N} transA=${transA} transB=${transB} (split ${N >= M ? 'columns' : 'rows'})`, () => {

@@ -270,8 +270,13 @@ export class WasmBackend implements Backend {
     M: number, N: number, K: number, pa: number, pb: number, pc: number, transA: boolean, transB: boolean, alpha: number, beta: number,
   ): void {
     if (M === 0 || N === 0) return;
-    const head = [M, N, K, pa, pb, pc, transA ? 1 : 0, transB ? 1 : 0, alpha, beta];
     const T = this.fanout(2 * M * N * K, PARALLEL_THRESHOLDS.gemmFlops);
+    if (transB && !transA && N <= NARROW_N && K >= 16) {
+      // a few rows of B (e.g. similarity logits against 10 target rows): N dot products per row of A
+      this.ranged('rowDots', () => [M, N, K, pa, pb, pc, alpha, beta, 0, 0], 8, 9, M, 1, T, 2);
+      return;
+    }
+    const head = [M, N, K, pa, pb, pc, transA ? 1 : 0, transB ? 1 : 0, alpha, beta];
     // Split the larger output dimension (each chunk packs its own panels).
     if (N >= M) this.ranged('gemm', (t) => [...head, 0, M, 0, 0, this.scratch[t]], 12, 13, N, 8, T, 3);
     else this.ranged('gemm', (t) => [...head, 0, 0, 0, N, this.scratch[t]], 10, 11, M, 4, T, 3);
@@ -291,7 +296,8 @@ export class WasmBackend implements Backend {
   /**
    * Sparse rows of s use the event kernel (active list per row, only rows of W of active inputs);
    * runs of at least 16 dense rows (non-zero fraction > DENSE_SPIKE_FRACTION, e.g. the real-valued
-   * target stream of sigprop) use GEMM, which is faster there.
+   * target stream of sigprop) use GEMM, which is faster there, and so does an s of fewer rows that
+   * are all dense (sigprop's similarity gradient dYᵀ·ĥ, 10 rows: GEMM splits over threads).
    */
   spikeMatmul(out: Tensor, s: Tensor, w: Tensor, beta = 0): void {
     const [B, K] = expect2d('spikeMatmul', 's', s);
@@ -307,7 +313,7 @@ export class WasmBackend implements Backend {
       this.ranged('spikeMatmulNarrow', (t) => [B, K, N, ps, pw, po, beta, 0, 0, this.scratch[t]], 7, 8, B, 1, T, 2);
       return;
     }
-    for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, 16)) {
+    for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, Math.min(16, B))) {
       const sr = ps + r0 * K * 4, orow = po + r0 * N * 4, m = r1 - r0;
       if (dense) this.gemmRaw(m, N, K, sr, pw, orow, false, false, 1, beta);
       else this.spikeMatmulRaw(m, K, N, sr, pw, orow, beta);

@@ -14,6 +14,7 @@ import { readKernelFile } from './kernel-file.js';
 export interface WasmKernels {
   heapBase(): number;
   gemmScratchBytes(): number;
+  rowDots(M: number, N: number, K: number, a: number, b: number, c: number, alpha: number, beta: number, i0: number, i1: number): void;
   spikeScratchBytes(B: number, K: number): number;
   outerScratchBytes(B: number): number;
   gemm(
@@ -90,7 +91,7 @@ export interface WasmKernels {
 export const THREADED_OPS = [
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
   'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
-  'spikeOuterNarrow',
+  'spikeOuterNarrow', 'rowDots',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 

@@ -4,8 +4,12 @@
  *
  * A call cuts its range into a few more chunks than threads. The caller publishes the call (op,
  * argument template, chunk bounds) and wakes the workers (Atomics.notify); then every thread —
- * the caller included — claims the next chunk with a compare-and-swap on one shared word that
- * holds (call id, next chunk), runs it, and counts it as completed. The caller returns as soon as
+ * the caller included — claims a chunk with a compare-and-swap on one shared word that holds
+ * (call id, front, back) of the unclaimed chunks, runs it, and counts it as completed. The caller
+ * claims from the front, the workers from the back: with two threads the caller runs the first
+ * half of a range and the worker the second half whenever both are on time, so consecutive calls
+ * over the same rows (propagation, neuron step, loss, gradient) find each half in the cache of the
+ * core that wrote it, and a late thread's chunks are taken by the other. The caller returns as soon as
  * all chunks are completed: a worker that the OS has not scheduled yet (a busy machine) simply
  * finds no chunk left, and a claim tagged with an older call id fails, so a late worker can never
  * run a chunk with stale arguments. Each output element is computed by exactly one chunk with the
@@ -23,7 +27,7 @@ import { THREADED_OPS, type ThreadedOp } from './module.js';
 const CTRL_INTS = 16;
 const MAX_ARGS = 32;
 /** Most chunks per call. */
-export const MAX_CHUNKS = 256;
+export const MAX_CHUNKS = 511;
 /**
  * Microseconds a worker spins after a call before it sleeps (Atomics.wait). Waking a sleeping
  * worker costs 100-250 µs on the project's 2-core virtual machine, more than most kernel calls
@@ -36,8 +40,9 @@ export const MAX_CHUNKS = 256;
 const SPIN_US = 500;
 /** Spin iterations of the caller waiting for the workers' chunks (a few microseconds). */
 const SPIN = 2000;
-// Shared work words: [0] (call id << 16) | next chunk, [1] chunks completed, [2] number of chunks,
-// [3] chunks run by workers (statistics).
+// Shared work words: [0] (call id << 18) | (front << 9) | back, the unclaimed chunks being
+// [front, back); [1] chunks completed, [2] number of chunks, [3] chunks run by workers (statistics).
+const ID_MASK = 0x1fff;
 
 // The worker body (CommonJS, evaluated): kept as a string so it runs the same under tsx, vitest
 // and compiled JavaScript without a loader.
@@ -79,9 +84,10 @@ for (;;) {
   const fn = fns[op];
   for (;;) {
     const v = Atomics.load(work, 0);
-    if ((v >>> 16) !== id || (v & 0xffff) >= n) break;
-    if (Atomics.compareExchange(work, 0, v, v + 1) !== v) continue;
-    const c = v & 0xffff;
+    const back = v & 511;
+    if ((v >>> 18) !== id || ((v >>> 9) & 511) >= back) break;
+    if (Atomics.compareExchange(work, 0, v, v - 1) !== v) continue;
+    const c = back - 1;
     argv[lo] = cuts[c];
     argv[hi] = cuts[c + 1];
     try {
@@ -187,9 +193,9 @@ export class ThreadPool {
     const n = chunks.cuts.length - 1;
     if (n > MAX_CHUNKS) throw new RangeError(`ThreadPool.run: ${n} chunks (at most ${MAX_CHUNKS})`);
     this.dispatches++;
-    const id = (this.callId = (this.callId + 1) & 0x7fff);
+    const id = (this.callId = (this.callId + 1) & ID_MASK);
     // 1. invalidate claims of older calls, 2. publish the call, 3. wake the workers.
-    Atomics.store(this.work, 0, id << 16);
+    Atomics.store(this.work, 0, (id << 18) | n);
     Atomics.store(this.work, 1, 0);
     Atomics.store(this.work, 2, n);
     for (let i = 0; i <= n; i++) this.cuts[i] = chunks.cuts[i];
@@ -212,9 +218,9 @@ export class ThreadPool {
     let mine = 0;
     for (;;) {
       const v = Atomics.load(this.work, 0);
-      if ((v & 0xffff) >= n) break;
-      if (Atomics.compareExchange(this.work, 0, v, v + 1) !== v) continue;
-      const c = v & 0xffff;
+      const c = (v >>> 9) & 511;
+      if (c >= (v & 511)) break;
+      if (Atomics.compareExchange(this.work, 0, v, v + 512) !== v) continue;
       argv[chunks.lo] = this.cuts[c];
       argv[chunks.hi] = this.cuts[c + 1];
       this.chunkRes[c] = Number(local(...argv) ?? 0);

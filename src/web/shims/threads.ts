@@ -5,7 +5,7 @@
 import { SigpropError } from '../../errors.js';
 import type * as NodeThreads from '../../backend/wasm/threads.js';
 
-export const MAX_CHUNKS: typeof NodeThreads.MAX_CHUNKS = 256;
+export const MAX_CHUNKS: typeof NodeThreads.MAX_CHUNKS = 511;
 
 export function availableCores(): number {
   return 1;

@@ -233,3 +233,43 @@ export function gemm(
     }
   }
 }
+
+/**
+ * C[i, j] = alpha·Σ_k A[i, k]·B[j, k] + beta·C[i, j] for rows i in [i0, i1): the product with a
+ * transposed B of few rows (N ≤ 16, e.g. sigprop's similarity logits ĥ·t̂ᵀ against 10 target rows),
+ * as N dot products per row of A. B stays in the L1 cache; each row of A is read once per pair of
+ * B rows. a: [M, K], b: [N, K], c: [M, N]. Each dot product is summed in 4 lanes of 4 vectors
+ * (k mod 16), then the lanes in a fixed order, whatever the rows a thread runs.
+ */
+export function rowDots(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, alpha: f32, beta: f32, i0: i32, i1: i32): void {
+  const K16 = K & ~15;
+  for (let i = i0; i < i1; i++) {
+    const ar = at(a, i * K);
+    for (let j = 0; j < N; j += 2) {
+      const two = j + 1 < N;
+      const b0 = at(b, j * K), b1 = two ? at(b, (j + 1) * K) : b0;
+      let x0 = f32x4.splat(0), x1 = f32x4.splat(0), x2 = f32x4.splat(0), x3 = f32x4.splat(0);
+      let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0), y3 = f32x4.splat(0);
+      for (let k = 0; k < K16; k += 16) {
+        const o = <usize>k << 2;
+        const v0 = v128.load(ar + o), v1 = v128.load(ar + o, 16), v2 = v128.load(ar + o, 32), v3 = v128.load(ar + o, 48);
+        x0 = f32x4.add(x0, f32x4.mul(v0, v128.load(b0 + o))); x1 = f32x4.add(x1, f32x4.mul(v1, v128.load(b0 + o, 16)));
+        x2 = f32x4.add(x2, f32x4.mul(v2, v128.load(b0 + o, 32))); x3 = f32x4.add(x3, f32x4.mul(v3, v128.load(b0 + o, 48)));
+        y0 = f32x4.add(y0, f32x4.mul(v0, v128.load(b1 + o))); y1 = f32x4.add(y1, f32x4.mul(v1, v128.load(b1 + o, 16)));
+        y2 = f32x4.add(y2, f32x4.mul(v2, v128.load(b1 + o, 32))); y3 = f32x4.add(y3, f32x4.mul(v3, v128.load(b1 + o, 48)));
+      }
+      const xs = f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3));
+      const ys = f32x4.add(f32x4.add(y0, y1), f32x4.add(y2, y3));
+      let sx: f32 = f32x4.extract_lane(xs, 0) + f32x4.extract_lane(xs, 1) + f32x4.extract_lane(xs, 2) + f32x4.extract_lane(xs, 3);
+      let sy: f32 = f32x4.extract_lane(ys, 0) + f32x4.extract_lane(ys, 1) + f32x4.extract_lane(ys, 2) + f32x4.extract_lane(ys, 3);
+      for (let k = K16; k < K; k++) {
+        const x = load<f32>(at(ar, k));
+        sx += x * load<f32>(at(b0, k));
+        sy += x * load<f32>(at(b1, k));
+      }
+      const p = at(c, i * N + j);
+      store<f32>(p, beta == 0 ? alpha * sx : alpha * sx + beta * load<f32>(p));
+      if (two) store<f32>(p, beta == 0 ? alpha * sy : alpha * sy + beta * load<f32>(p, 4), 4);
+    }
+  }
+}

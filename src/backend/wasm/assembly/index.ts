@@ -2,7 +2,7 @@
 // The module imports a shared memory (env.memory); JavaScript owns allocation: it places
 // tensors and per-thread scratch above heapBase(). The kernels never allocate.
 
-export { gemm, gemmScratchBytes } from './gemm';
+export { gemm, gemmScratchBytes, rowDots } from './gemm';
 export {
   spikeMatmul, spikeMatmulRows, spikeScratchBytes, spikeOuter, outerScratchBytes, spikeMatmulNarrow, spikeOuterNarrow, narrowScratchBytes,
 } from './spike';
