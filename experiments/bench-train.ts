@@ -10,6 +10,7 @@
  * When the rule (or its spiking mode) is not registered yet, it prints available: false with the
  * reason instead of a number.
  */
+import { pathToFileURL } from 'node:url';
 import type { ExperimentConfig } from '../src/config/types.js';
 
 /** One training configuration of the benchmark. */
@@ -79,20 +80,25 @@ export const GPU_TRAIN_CONFIGS: TrainConfig[] = (['gpu', 'wasm'] as const).flatM
   { purpose: 'throughput' as const, rule: 'sigprop' as const, backend, threads: 1, steps: 25, preset: 'mnist-lif', hidden: [4096, 4096], batch: 1024 },
 ]);
 
-async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainResult> {
+/** A rule set up on its backend for one configuration, or why it is not available. */
+export type Trainer =
+  | { ok: true; device?: string; train(i: number): Promise<{ loss: number }>; dispose(): Promise<void> }
+  | { ok: false; reason: string };
+
+/**
+ * Build the configuration's rule on its own backend, with `batches` distinct batches of rate-coded
+ * MNIST (batch i of train(i) cycles through them). The rule, the network and the data are the
+ * same for every thread count.
+ */
+export async function setUpTrainer(cfg: TrainConfig, batches: number): Promise<Trainer> {
   const BATCH = cfg.batch ?? 128;
-  const base: TrainResult = {
-    purpose: cfg.purpose, rule: cfg.rule, backend: cfg.backend, threads: cfg.threads, steps: cfg.steps,
-    ...(cfg.hidden ? { hidden: cfg.hidden } : {}), ...(cfg.batch ? { batch: cfg.batch } : {}),
-    ...(cfg.eligibility ? { eligibility: cfg.eligibility } : {}), ...(cfg.preset ? { preset: cfg.preset } : {}), available: false,
-  };
   let learning: typeof import('../src/learning/index.js');
   let resolveConfig: typeof import('../src/config/resolve.js').resolveConfig;
   try {
     learning = await import('../src/learning/index.js');
     resolveConfig = (await import('../src/config/resolve.js')).resolveConfig;
   } catch (err) {
-    return { ...base, reason: `trainers not importable: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, reason: `trainers not importable: ${err instanceof Error ? err.message : String(err)}` };
   }
   const { createBackend } = await import('../src/backend/registry.js');
   const { loadDataset } = await import('../src/data/index.js');
@@ -113,31 +119,51 @@ async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainRe
     seed: 1,
     ...(cfg.eligibility ? { eligibility: cfg.eligibility } : {}),
   };
-  let backend;
+  let backend: import('../src/backend/backend.js').Backend;
   try {
     backend = await createBackend(cfg.backend, { threads: cfg.threads });
   } catch (err) {
-    return { ...base, reason: `backend not available: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, reason: `backend not available: ${err instanceof Error ? err.message : String(err)}` };
   }
   const device = (backend as { describe?(): string }).describe?.();
-  if (device) base.device = device;
-  const wide = BATCH * (cfg.hidden ?? [1000]).reduce((a, b) => a + b, 0) > 128 * 4000;
-  const maxBatches = cfg.quick ? 2 : cfg.steps > 100 || wide ? 3 : 20;
-  const budgetS = cfg.quick ? 3 : 30;
-  let rule;
+  let rule: import('../src/learning/rule.js').TrainingRule;
   try {
     const config = resolveConfig(raw, 'bench');
     rule = learning.createRule(config, { backend, rng: new Rng(1), inputSize: 784, numClasses: 10 });
   } catch (err) {
-    return { ...base, reason: `rule not available: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, reason: `rule not available: ${err instanceof Error ? err.message : String(err)}` };
   }
-  const data = loadDataset('mnist', { trainSize: BATCH * (maxBatches + 1), seed: 1 });
+  const data = loadDataset('mnist', { trainSize: BATCH * batches, seed: 1 });
   const x = data.train.images, y = data.train.labels;
   const batch = (i: number) => {
     const lo = (i % Math.floor(data.train.n / BATCH)) * BATCH;
     return [x.subarray(lo * 784, (lo + BATCH) * 784), y.subarray(lo, lo + BATCH)] as const;
   };
-  const train = (i: number) => learning.trainOn(rule, backend, ...batch(i)); // trainBatchAsync where reads are asynchronous
+  return {
+    ok: true,
+    ...(device ? { device } : {}),
+    train: (i) => learning.trainOn(rule, backend, ...batch(i)), // trainBatchAsync where reads are asynchronous
+    dispose: async () => {
+      rule.dispose?.();
+      await (backend as { dispose?(): Promise<void> }).dispose?.();
+    },
+  };
+}
+
+async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainResult> {
+  const BATCH = cfg.batch ?? 128;
+  const base: TrainResult = {
+    purpose: cfg.purpose, rule: cfg.rule, backend: cfg.backend, threads: cfg.threads, steps: cfg.steps,
+    ...(cfg.hidden ? { hidden: cfg.hidden } : {}), ...(cfg.batch ? { batch: cfg.batch } : {}),
+    ...(cfg.eligibility ? { eligibility: cfg.eligibility } : {}), ...(cfg.preset ? { preset: cfg.preset } : {}), available: false,
+  };
+  const wide = BATCH * (cfg.hidden ?? [1000]).reduce((a, b) => a + b, 0) > 128 * 4000;
+  const maxBatches = cfg.quick ? 2 : cfg.steps > 100 || wide ? 3 : 20;
+  const budgetS = cfg.quick ? 3 : 30;
+  const trainer = await setUpTrainer(cfg, maxBatches + 1);
+  if (!trainer.ok) return { ...base, reason: trainer.reason };
+  if (trainer.device) base.device = trainer.device;
+  const train = trainer.train;
   let r = await train(0); // warm-up (JIT, allocation, kernel compilation)
   const t0 = performance.now();
   const times: number[] = [], cpuTimes: number[] = [];
@@ -153,7 +179,7 @@ async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainRe
   const secs = (performance.now() - t0) / 1000;
   // the median batch time: robust to a batch slowed by another process on a shared machine
   const median = [...times].sort((a, b) => a - b)[Math.floor(n / 2)];
-  rule.dispose?.();
+  await trainer.dispose();
   return {
     ...base,
     available: true,
@@ -167,8 +193,8 @@ async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainRe
   };
 }
 
-// Child entry: the configuration comes as one JSON argument.
-if (process.argv[2]?.startsWith('{')) {
+// Child entry: the configuration comes as one JSON argument (not when another script imports this one).
+if (process.argv[2]?.startsWith('{') && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   runChild(JSON.parse(process.argv[2]))
     .then((res) => {
       console.log(JSON.stringify(res));

@@ -2,7 +2,7 @@
  * The experiment scripts (experiments/sigprop-mnist.ts, ct-hebbian.ts, surrogate-compare.ts,
  * memory-vs-T.ts) run end to end on tiny settings: the training scripts through the run loop of
  * `sigprop run` (a run folder per run), each writing its results JSON; `--help` works and an
- * unknown flag exits 2 with a message.
+ * unknown flag exits 2 with a message. The benchmark's thread-scaling child runs in its quick form.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -131,6 +131,21 @@ describe('experiment scripts run through the run loop', () => {
     expect(r.code, r.stderr).toBe(0);
     const res = JSON.parse(readFileSync(out, 'utf8'));
     expect(res.rows.map((x: { steps: number }) => x.steps)).toEqual([3, 6]);
+  }, 60000);
+
+  it('bench-threads (quick): one and two wasm threads in one process, interleaved pairs, one JSON line', () => {
+    const r = script('bench-threads', [JSON.stringify({ preset: 'mnist-lif', steps: 3, quick: true })], repo);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1); // bench-train.ts, imported for its trainer, runs no child of its own
+    const res = JSON.parse(lines[0]);
+    expect(res).toMatchObject({ preset: 'mnist-lif', steps: 3, available: true, pairs: 4 });
+    expect(res.samplesPerSecond1).toBeGreaterThan(0);
+    expect(res.samplesPerSecond2).toBeGreaterThan(0);
+    const [q1, q2, q3] = res.speedupQuartiles;
+    expect(q1).toBeLessThanOrEqual(q2);
+    expect(q2).toBeLessThanOrEqual(q3);
+    expect(res.speedup).toBe(q2);
   }, 60000);
 
   it.each(['sigprop-mnist', 'ct-hebbian', 'surrogate-compare', 'memory-vs-T'])('%s: --help prints the flags; an unknown flag exits 2 with a message', (name) => {
