@@ -103,6 +103,32 @@ describe('wasm threads = 2 equals threads = 1', () => {
     expect(calls('spikeOuterNarrow')).toBe(upd + 1);
   });
 
+  it('rateSpikes splits by rows and jumps the generator: the spikes and the final state of one thread (and of reference)', async () => {
+    const { ReferenceBackend } = await import('../src/backend/reference.js');
+    const ref = new ReferenceBackend();
+    // mnist-lif's input: 128 image rows (~19% non-zero, some negative: no draw) and 10 dense target rows
+    const [B, K] = [138, 784];
+    expect(B * K).toBeGreaterThanOrEqual(PARALLEL_THRESHOLDS.elements);
+    const P = new Float32Array(B * K).map((_, i) => (i >= 128 * K ? rng.uniform() : rng.uniform() < 0.19 ? rng.uniform() : rng.uniform() < 0.01 ? -0.3 : 0));
+    const [p1, p2] = both([B, K], P);
+    const [o1, o2] = both([B, K], new Float32Array(B * K).fill(5));
+    const pr = ref.fromArray([B, K], P), or = ref.tensor([B, K]);
+    const before = two.threadStats().get('rateSpikes')?.calls ?? 0;
+    for (const seed of [3, 4]) {
+      const r1 = new Rng(seed), r2 = new Rng(seed), r3 = new Rng(seed);
+      for (let rep = 0; rep < 2; rep++) {
+        one.rateSpikes(o1, p1, r1);
+        two.rateSpikes(o2, p2, r2);
+        ref.rateSpikes(or, pr, r3);
+        same(o1, o2);
+        expect(Array.from(two.read(o2))).toEqual(Array.from(or.data));
+      }
+      expect(r2.getState()).toEqual(r1.getState());
+      expect(r2.getState()).toEqual(r3.getState());
+    }
+    expect(two.threadStats().get('rateSpikes')?.calls).toBe(before + 4);
+  });
+
   it('spikeMatmul splits by batch rows: each thread builds its rows\' lists (binary, one-value and mixed rows; beta)', () => {
     // 138 rows as sigprop's layer 0: 128 input rows of dropout-scaled spikes (one value), 5 binary
     // rows, 5 rows of mixed values; dense rows stay sparse-classified below 40% non-zero

@@ -122,8 +122,10 @@ export class WasmBackend implements Backend {
   private scratchBytes = 0;
   private countsPtr = 0;
   private countsCapacity = 0;
-  /** 16 bytes: the generator state handed to rateSpikes. */
+  /** 32 bytes: the generator state handed to rateSpikes (words 0-3) and the state after it (4-7). */
   private readonly rngPtr: number;
+  /** rateSpikes' jump table (assembly/encode.ts), built at the first call split over threads. */
+  private rngJumpPtr = 0;
   private readonly surrogateCache = new WeakMap<SurrogateKernelSpec, Map<boolean, NativeSurrogate | null>>();
 
   /** Use createWasmBackend(). */
@@ -135,7 +137,7 @@ export class WasmBackend implements Backend {
   ) {
     this.heap = new WasmHeap(memory, k.heapBase());
     this.ensureScratch(k.gemmScratchBytes());
-    this.rngPtr = this.heap.alloc(16);
+    this.rngPtr = this.heap.alloc(32);
   }
 
   /** Kernel calls so far that were split over worker threads (0 with threads = 1). */
@@ -369,15 +371,28 @@ export class WasmBackend implements Backend {
     this.ranged('spikeOuter', (t) => [B, K, N, ps, pg, pw, alpha, 0, 0, this.scratch[t]], 7, 8, K, 1, T);
   }
 
-  /** The generator's state goes into wasm memory, the kernel draws (assembly/encode.ts), the state comes back. */
+  /**
+   * The generator's state goes into wasm memory, the kernel draws (assembly/encode.ts), the state
+   * comes back. Split over threads by rows: each range jumps the generator over the draws before
+   * it, so the spikes and the final state are those of one thread.
+   */
   rateSpikes(out: Tensor, p: Tensor, rng: Rng): void {
     expectSameSize('rateSpikes', ['out', 'p'], [out, p]);
     const po = this.own(out, 'rateSpikes', 'out'), pp = this.own(p, 'rateSpikes', 'p');
+    const n = out.size;
     const st = rng.getState();
-    const words = new Uint32Array(this.heap.memory.buffer, this.rngPtr, 4);
+    const words = new Uint32Array(this.heap.memory.buffer, this.rngPtr, 8);
     words.set(st.s);
-    this.k.rateSpikes(po, pp, out.size, this.rngPtr);
-    st.s = [words[0], words[1], words[2], words[3]];
+    const T = this.fanout(n, PARALLEL_THRESHOLDS.elements);
+    if (T > 1 && !this.rngJumpPtr) {
+      this.rngJumpPtr = this.heap.alloc(this.k.rngJumpTableBytes());
+      this.k.rngJumpInit(this.rngJumpPtr);
+    }
+    // ranges of whole rows, the same rows as the row-split kernels that read the spikes next
+    const row = out.shape.length > 1 ? out.shape[out.shape.length - 1] : 16;
+    this.ranged('rateSpikes', () => [po, pp, n, this.rngPtr, this.rngJumpPtr, 0, 0], 5, 6, n, row, T, 2);
+    const end = new Uint32Array(this.heap.memory.buffer, this.rngPtr + 16, 4);
+    st.s = [end[0], end[1], end[2], end[3]];
     rng.setState(st);
   }
 

@@ -31,7 +31,9 @@ export interface WasmKernels {
   delayedOuter(
     w: number, ring: number, g: number, d: number, B: number, K: number, N: number, D: number, t: number, alpha: number, k0: number, k1: number,
   ): void;
-  rateSpikes(out: number, p: number, n: number, state: number): void;
+  rateSpikes(out: number, p: number, n: number, state: number, table: number, lo: number, hi: number): void;
+  rngJumpTableBytes(): number;
+  rngJumpInit(table: number): void;
   axpby(y: number, x: number, alpha: number, beta: number, lo: number, hi: number): void;
   mul(out: number, a: number, b: number, lo: number, hi: number): void;
   addRow(x: number, v: number, N: number, r0: number, r1: number): void;
@@ -91,7 +93,7 @@ export interface WasmKernels {
 export const THREADED_OPS = [
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
   'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
-  'spikeOuterNarrow', 'rowDots',
+  'spikeOuterNarrow', 'rowDots', 'rateSpikes',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 
