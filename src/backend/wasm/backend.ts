@@ -126,6 +126,8 @@ export class WasmBackend implements Backend {
   private readonly rngPtr: number;
   /** rateSpikes' jump table (assembly/encode.ts), built at the first call split over threads. */
   private rngJumpPtr = 0;
+  /** View of the 8 state words at rngPtr (renewed when the memory grows). */
+  private rngWords = new Uint32Array(0);
   private readonly surrogateCache = new WeakMap<SurrogateKernelSpec, Map<boolean, NativeSurrogate | null>>();
 
   /** Use createWasmBackend(). */
@@ -381,18 +383,21 @@ export class WasmBackend implements Backend {
     const po = this.own(out, 'rateSpikes', 'out'), pp = this.own(p, 'rateSpikes', 'p');
     const n = out.size;
     const st = rng.getState();
-    const words = new Uint32Array(this.heap.memory.buffer, this.rngPtr, 8);
+    let words = this.rngWords;
+    if (words.buffer !== this.heap.memory.buffer) words = this.rngWords = new Uint32Array(this.heap.memory.buffer, this.rngPtr, 8);
     words.set(st.s);
     const T = this.fanout(n, PARALLEL_THRESHOLDS.elements);
-    if (T > 1 && !this.rngJumpPtr) {
-      this.rngJumpPtr = this.heap.alloc(this.k.rngJumpTableBytes());
-      this.k.rngJumpInit(this.rngJumpPtr);
-    }
-    // ranges of whole rows, the same rows as the row-split kernels that read the spikes next
-    const row = out.shape.length > 1 ? out.shape[out.shape.length - 1] : 16;
-    this.ranged('rateSpikes', () => [po, pp, n, this.rngPtr, this.rngJumpPtr, 0, 0], 5, 6, n, row, T, 2);
-    const end = new Uint32Array(this.heap.memory.buffer, this.rngPtr + 16, 4);
-    st.s = [end[0], end[1], end[2], end[3]];
+    if (T > 1) {
+      if (!this.rngJumpPtr) {
+        this.rngJumpPtr = this.heap.alloc(this.k.rngJumpTableBytes());
+        this.k.rngJumpInit(this.rngJumpPtr);
+        words = this.rngWords = new Uint32Array(this.heap.memory.buffer, this.rngPtr, 8);
+      }
+      // ranges of whole rows, the same rows as the row-split kernels that read the spikes next
+      const row = out.shape.length > 1 ? out.shape[out.shape.length - 1] : 16;
+      this.ranged('rateSpikes', () => [po, pp, n, this.rngPtr, this.rngJumpPtr, 0, 0], 5, 6, n, row, T, 4);
+    } else this.k.rateSpikes(po, pp, n, this.rngPtr, 0, 0, n);
+    st.s = [words[4], words[5], words[6], words[7]];
     rng.setState(st);
   }
 

@@ -94,15 +94,20 @@ export function rateSpikes(out: usize, p: usize, n: i32, state: usize, table: us
       continue;
     }
     for (let l = 0; l < 4; l++) {
+      // branch-free: the next state and the draw are computed always and kept only where p > 0
+      // (the comparisons are data-dependent coin flips that a branch predictor cannot learn)
       const q = load<f32>(p + (<usize>(i + l) << 2));
-      let v: f32 = 0;
-      if (q > 0) {
-        const r = rotl(s1 * 5, 7) * 9;
-        const t = s1 << 9;
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
-        if (<f64>r / 4294967296.0 < <f64>q) v = one;
-      }
-      store<f32>(out + (<usize>(i + l) << 2), v);
+      const take = q > 0;
+      const r = rotl(s1 * 5, 7) * 9;
+      const t = s1 << 9;
+      const n2 = s2 ^ s0, n3 = s3 ^ s1;
+      const n1 = s1 ^ n2, n0 = s0 ^ n3;
+      s0 = select<u32>(n0, s0, take);
+      s1 = select<u32>(n1, s1, take);
+      s2 = select<u32>(n2 ^ t, s2, take);
+      s3 = select<u32>(rotl(n3, 11), s3, take);
+      // u < q with u = r / 2^32  ⟺  r < q·2^32 (both sides exact in f64)
+      store<f32>(out + (<usize>(i + l) << 2), select<f32>(one, 0, (i32(take) & i32(<f64>r < <f64>q * 4294967296.0)) != 0));
     }
   }
   for (; i < hi; i++) {
@@ -112,7 +117,7 @@ export function rateSpikes(out: usize, p: usize, n: i32, state: usize, table: us
       const r = rotl(s1 * 5, 7) * 9;
       const t = s1 << 9;
       s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
-      if (<f64>r / 4294967296.0 < <f64>q) v = one;
+      if (<f64>r < <f64>q * 4294967296.0) v = one;
     }
     store<f32>(out + (<usize>i << 2), v);
   }
