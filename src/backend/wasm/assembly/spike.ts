@@ -1,9 +1,10 @@
 // Event-driven (spike) kernels (AssemblyScript, SIMD).
 // spikeMatmul: out[b,:] = beta·out[b,:] + Σ_{k: s[b,k]≠0} s[b,k]·W[k,:], W: [K,N].
 //   The active list of every batch row is built once per call (SIMD scan of s), then columns are
-//   processed in chunks of 32 (as two passes of 16 columns, 4 f32x4 accumulators kept in
-//   registers, which measured faster than 8 accumulators) with the chunk outer and the batch
-//   inner, so the W column panel stays in cache. The lists hold byte offsets of W rows (no
+//   processed in panels of 16 (4 f32x4 accumulators kept in registers; 8 accumulators over 32
+//   columns measured no faster) with the panel outer and the batch inner, so the W column panel
+//   (64 bytes per row of W, 50 KB for 784 inputs) stays in the L1 cache (16-column panels measured
+//   3-5% faster than 32-column ones). The lists hold byte offsets of W rows (no
 //   multiply on the address of each load: 6-7% faster than indices). Rows whose active values are all 1
 //   (binary spikes) take an add-only path; rows whose active values are all one other value c
 //   (spikes scaled by inverted dropout) sum with adds only and scale once by c.
@@ -209,12 +210,11 @@ export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta:
   const cnt = at(scratch, 2 * B * K);
   const flags = at(scratch, 2 * B * K + B);
   let j = j0;
-  for (; j + 32 <= j1; j += 32) {
+  for (; j + 16 <= j1; j += 16) {
     const col = <usize>j << 2;
     for (let b = 0; b < B; b++) {
       const n = load<i32>(at(cnt, b)), flag = load<i32>(at(flags, b));
       chunk16(at(out, b * N + j), w, col, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
-      chunk16(at(out, b * N + j + 16), w, col + 64, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
     }
   }
   for (; j + 4 <= j1; j += 4) {
