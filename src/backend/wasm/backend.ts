@@ -28,7 +28,7 @@ import {
 } from '../checks.js';
 import { WasmHeap, WasmTensor } from './memory.js';
 import { instantiateKernels, loadKernelModule, MAX_PAGES, type ThreadedOp, type WasmKernels } from './module.js';
-import { chunkCuts, densityRuns } from './split.js';
+import { chunkCuts, densityRuns, weightedCuts } from './split.js';
 import { chooseNative, type NativeSurrogate } from './surrogates.js';
 import { availableCores, ThreadPool } from './threads.js';
 
@@ -75,6 +75,12 @@ export const DENSE_OUTER_FRACTION = 0.3;
 export const OUTER_MIN_DENSE_RUN = 32;
 /** spikeMatmul treats a row as dense above this fraction of non-zero inputs (GEMM is ~2x faster per pair). */
 export const DENSE_SPIKE_FRACTION = 0.4;
+
+/**
+ * Per-row cost of the event-driven spikeMatmul in units of one active input (building the row's
+ * list and the panel overheads), for splitting rows over threads by work (split.ts weightedCuts).
+ */
+export const SPIKE_ROW_COST = 8;
 
 /**
  * spikeMatmul with at most this many outputs (e.g. a 10-class readout) takes the narrow kernel
@@ -240,10 +246,10 @@ export class WasmBackend implements Backend {
    */
   private ranged(
     op: ThreadedOp, makeArgs: (thread: number) => number[], lo: number, hi: number,
-    n: number, align: number, T: number, chunksPerThread = 4,
+    n: number, align: number, T: number, chunksPerThread = 4, givenCuts?: number[],
   ): number {
     const fn = this.k[op] as (...a: number[]) => number | void;
-    const cuts = T > 1 ? chunkCuts(n, T * chunksPerThread, align) : [0, n];
+    const cuts = T > 1 ? (givenCuts ?? chunkCuts(n, T * chunksPerThread, align)) : [0, n];
     if (cuts.length <= 2) {
       const a = makeArgs(0);
       a[lo] = 0;
@@ -320,7 +326,7 @@ export class WasmBackend implements Backend {
     for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, Math.min(16, B))) {
       const sr = ps + r0 * K * 4, orow = po + r0 * N * 4, m = r1 - r0;
       if (dense) this.gemmRaw(m, N, K, sr, pw, orow, false, false, 1, beta);
-      else this.spikeMatmulRaw(m, K, N, sr, pw, orow, beta);
+      else this.spikeMatmulRaw(m, K, N, sr, pw, orow, beta, r0);
     }
   }
 
@@ -332,11 +338,14 @@ export class WasmBackend implements Backend {
    * 0.94-1.0 ms on one; split by rows 0.57-0.62 ms. See experiments/RESULTS.md.) Per element the
    * same sums either way.
    */
-  private spikeMatmulRaw(B: number, K: number, N: number, ps: number, pw: number, po: number, beta: number): void {
+  private spikeMatmulRaw(B: number, K: number, N: number, ps: number, pw: number, po: number, beta: number, row0: number): void {
     this.ensureScratch(this.k.spikeScratchBytes(B, K));
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
     if (T > 1) {
-      this.ranged('spikeMatmulRows', (t) => [B, K, N, ps, pw, po, beta, 0, 0, this.scratch[t]], 7, 8, B, 1, T, 2);
+      // rows of equal work (their non-zeros, counted by densityRuns), not of equal number
+      const counts = new Int32Array(this.heap.memory.buffer, this.countsPtr + row0 * 4, B);
+      const cuts = weightedCuts(counts, 2 * T, SPIKE_ROW_COST);
+      this.ranged('spikeMatmulRows', (t) => [B, K, N, ps, pw, po, beta, 0, 0, this.scratch[t]], 7, 8, B, 1, T, 2, cuts);
       return;
     }
     this.k.spikeMatmul(B, K, N, ps, pw, po, beta, 0, N, this.scratch[0]);

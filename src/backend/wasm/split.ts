@@ -16,6 +16,30 @@ export function chunkCuts(n: number, parts: number, align: number): number[] {
 }
 
 /**
+ * Boundaries cutting rows [0, counts.length) into `parts` pieces of about equal work, row b
+ * weighing counts[b] + base (its non-zeros plus a per-row cost): [0, ..., n], increasing, every piece
+ * non-empty. For event-driven kernels whose rows differ in density (sigprop's target-stream rows).
+ */
+export function weightedCuts(counts: ArrayLike<number>, parts: number, base: number): number[] {
+  const n = counts.length;
+  const pieces = Math.max(1, Math.min(parts, n));
+  let total = 0;
+  for (let b = 0; b < n; b++) total += counts[b] + base;
+  const cuts = [0];
+  let acc = 0, b = 0;
+  for (let i = 1; i < pieces; i++) {
+    const target = (total * i) / pieces;
+    while (b < n && acc + (counts[b] + base) / 2 < target) acc += counts[b++] + base;
+    // leave at least one row for each of the remaining pieces
+    const c = Math.min(Math.max(b, cuts[cuts.length - 1] + 1), n - (pieces - i));
+    if (c > cuts[cuts.length - 1]) cuts.push(c);
+    while (b < c) acc += counts[b++] + base;
+  }
+  cuts.push(n);
+  return cuts;
+}
+
+/**
  * Runs of consecutive rows, given each row's count of non-zeros out of `K`: dense where the
  * fraction exceeds `fraction`; dense runs shorter than `minRun` rows count as sparse; adjacent
  * runs of the same kind are merged. Returns [r0, r1, dense] triples covering [0, counts.length).
