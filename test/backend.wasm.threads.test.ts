@@ -293,12 +293,12 @@ describe('work splitting helpers', () => {
     }
   });
   it('weightedCuts: pieces of about equal work, non-empty, covering [0, n)', async () => {
-    const { weightedCuts } = await import('../src/backend/wasm/split.js');
+    const { equalFractions, weightedCuts } = await import('../src/backend/wasm/split.js');
     // equal rows: equal pieces
-    expect(weightedCuts(new Array(8).fill(10), 4, 0)).toEqual([0, 2, 4, 6, 8]);
+    expect(weightedCuts(new Array(8).fill(10), equalFractions(4), 0)).toEqual([0, 2, 4, 6, 8]);
     // sigprop's layer: 128 rows of ~90 active inputs, then 10 target rows of ~400: the last piece takes fewer rows
     const counts = [...new Array(128).fill(90), ...new Array(10).fill(400)];
-    const c = weightedCuts(counts, 4, 8);
+    const c = weightedCuts(counts, equalFractions(4), 8);
     expect(c[0]).toBe(0);
     expect(c[c.length - 1]).toBe(138);
     const work = c.slice(1).map((e, i) => counts.slice(c[i], e).reduce((a, v) => a + v + 8, 0));
@@ -307,7 +307,7 @@ describe('work splitting helpers', () => {
     expect(138 - c[c.length - 2]).toBeLessThan(138 / 4);
     // more pieces than rows, a row heavier than a piece, empty rows: every piece non-empty
     for (const [cs, p] of [[[5, 0, 0], 8], [[0, 1000, 0, 0, 0], 3], [[0, 0, 0, 0], 2]] as [number[], number][]) {
-      const k = weightedCuts(cs, p, 0);
+      const k = weightedCuts(cs, equalFractions(p), 0);
       expect(k[0]).toBe(0);
       expect(k[k.length - 1]).toBe(cs.length);
       for (let i = 1; i < k.length; i++) expect(k[i]).toBeGreaterThan(k[i - 1]);

@@ -28,7 +28,7 @@ import {
 } from '../checks.js';
 import { WasmHeap, WasmTensor } from './memory.js';
 import { instantiateKernels, loadKernelModule, MAX_PAGES, type ThreadedOp, type WasmKernels } from './module.js';
-import { chunkCuts, densityRuns, weightedCuts } from './split.js';
+import { chunkCuts, densityRuns, equalFractions, twoEndedCuts, twoEndedFractions, weightedCuts } from './split.js';
 import { chooseNative, type NativeSurrogate } from './surrogates.js';
 import { availableCores, ThreadPool } from './threads.js';
 
@@ -242,14 +242,16 @@ export class WasmBackend implements Backend {
   /**
    * Run `op` over the range [0, n): argument positions lo and hi receive range bounds.
    * makeArgs(thread) gives a thread's argument list (its own scratch, etc.). With T > 1 threads the
-   * range is cut into about T·chunksPerThread chunks (aligned to `align`) handed out dynamically.
+   * range is cut into about T·chunksPerThread chunks (aligned to `align`; `givenCuts` instead where
+   * the caller knows the work per row) handed out dynamically; with two threads the chunks shrink
+   * towards the middle (split.ts twoEndedCuts).
    */
   private ranged(
     op: ThreadedOp, makeArgs: (thread: number) => number[], lo: number, hi: number,
     n: number, align: number, T: number, chunksPerThread = 4, givenCuts?: number[],
   ): number {
     const fn = this.k[op] as (...a: number[]) => number | void;
-    const cuts = T > 1 ? (givenCuts ?? chunkCuts(n, T * chunksPerThread, align)) : [0, n];
+    const cuts = T > 1 ? (givenCuts ?? (T === 2 ? twoEndedCuts(n, chunksPerThread, align) : chunkCuts(n, T * chunksPerThread, align))) : [0, n];
     if (cuts.length <= 2) {
       const a = makeArgs(0);
       a[lo] = 0;
@@ -344,7 +346,7 @@ export class WasmBackend implements Backend {
     if (T > 1) {
       // rows of equal work (their non-zeros, counted by densityRuns), not of equal number
       const counts = new Int32Array(this.heap.memory.buffer, this.countsPtr + row0 * 4, B);
-      const cuts = weightedCuts(counts, 2 * T, SPIKE_ROW_COST);
+      const cuts = weightedCuts(counts, T === 2 ? twoEndedFractions(3) : equalFractions(2 * T), SPIKE_ROW_COST);
       this.ranged('spikeMatmulRows', (t) => [B, K, N, ps, pw, po, beta, 0, 0, this.scratch[t]], 7, 8, B, 1, T, 2, cuts);
       return;
     }

@@ -15,20 +15,51 @@ export function chunkCuts(n: number, parts: number, align: number): number[] {
   return cuts;
 }
 
+/** Each piece of twoEndedCuts is this fraction of its outer neighbour. */
+export const GUIDED_RATIO = 0.5;
+
 /**
- * Boundaries cutting rows [0, counts.length) into `parts` pieces of about equal work, row b
- * weighing counts[b] + base (its non-zeros plus a per-row cost): [0, ..., n], increasing, every piece
- * non-empty. For event-driven kernels whose rows differ in density (sigprop's target-stream rows).
+ * Boundaries for two threads that claim pieces from opposite ends of [0, n) (threads.ts: the
+ * caller from the front, the worker from the back): `perThread` pieces per half, each GUIDED_RATIO
+ * times the size of its outer neighbour, so both threads start on large pieces of their own half
+ * and the one that finishes first takes over small pieces near the middle (a late or slower thread
+ * leaves little for the other to wait on). Aligned to `align`: [0, ..., n], increasing.
  */
-export function weightedCuts(counts: ArrayLike<number>, parts: number, base: number): number[] {
+export function twoEndedCuts(n: number, perThread: number, align: number): number[] {
+  const k = Math.max(1, perThread);
+  let sum = 0;
+  for (let i = 0; i < k; i++) sum += GUIDED_RATIO ** i;
+  const half = n / 2;
+  const left: number[] = [];
+  let acc = 0;
+  for (let i = 0; i < k - 1; i++) {
+    acc += (half * GUIDED_RATIO ** i) / sum;
+    left.push(Math.round(acc / align) * align);
+  }
+  const mid = Math.round(half / align) * align;
+  const raw = [0, ...left, mid, ...left.reverse().map((c) => n - c), n].map((c) => Math.min(n, Math.max(0, c)));
+  const cuts = [0];
+  for (const c of raw) if (c > cuts[cuts.length - 1]) cuts.push(c);
+  if (cuts.length === 1) cuts.push(n);
+  return cuts;
+}
+
+/**
+ * Boundaries cutting rows [0, counts.length) by work, row b weighing counts[b] + base (its
+ * non-zeros plus a per-row cost): piece i ends where the cumulative work reaches fractions[i] of
+ * the total (fractions increasing in (0, 1); e.g. twoEndedCuts' boundaries over n). [0, ..., n],
+ * increasing, every piece non-empty. For event-driven kernels whose rows differ in density
+ * (sigprop's target-stream rows).
+ */
+export function weightedCuts(counts: ArrayLike<number>, fractions: readonly number[], base: number): number[] {
   const n = counts.length;
-  const pieces = Math.max(1, Math.min(parts, n));
+  const pieces = Math.max(1, Math.min(fractions.length + 1, n));
   let total = 0;
   for (let b = 0; b < n; b++) total += counts[b] + base;
   const cuts = [0];
   let acc = 0, b = 0;
   for (let i = 1; i < pieces; i++) {
-    const target = (total * i) / pieces;
+    const target = total * fractions[i - 1];
     while (b < n && acc + (counts[b] + base) / 2 < target) acc += counts[b++] + base;
     // leave at least one row for each of the remaining pieces
     const c = Math.min(Math.max(b, cuts[cuts.length - 1] + 1), n - (pieces - i));
@@ -37,6 +68,17 @@ export function weightedCuts(counts: ArrayLike<number>, parts: number, base: num
   }
   cuts.push(n);
   return cuts;
+}
+
+/** The inner boundaries of `parts` equal pieces as fractions of the whole (for weightedCuts). */
+export function equalFractions(parts: number): number[] {
+  return Array.from({ length: Math.max(0, parts - 1) }, (_, i) => (i + 1) / parts);
+}
+
+/** The inner boundaries of twoEndedCuts as fractions of the whole (for weightedCuts). */
+export function twoEndedFractions(perThread: number): number[] {
+  const n = 1 << 20;
+  return twoEndedCuts(n, perThread, 1).slice(1, -1).map((c) => c / n);
 }
 
 /**
