@@ -292,6 +292,24 @@ describe('work splitting helpers', () => {
       for (let i = 1; i < c.length - 1; i++) expect(c[i] % a).toBe(0);
     }
   });
+  it('twoEndedCuts: aligned pieces that halve towards the middle from both ends, covering [0, n)', async () => {
+    const { twoEndedCuts, twoEndedFractions } = await import('../src/backend/wasm/split.js');
+    expect(twoEndedCuts(1000, 2, 1)).toEqual([0, 333, 500, 667, 1000]);
+    const c = twoEndedCuts(138000, 4, 16);
+    expect(c).toEqual([0, 36800, 55200, 64400, 69008, 73600, 82800, 101200, 138000]);
+    const sizes = c.slice(1).map((e, i) => e - c[i]);
+    for (let i = 1; i < 4; i++) expect(sizes[i]).toBeLessThan(sizes[i - 1]); // front half shrinks inward
+    for (let i = 5; i < 8; i++) expect(sizes[i]).toBeGreaterThan(sizes[i - 1]); // back half grows outward
+    expect(twoEndedCuts(0, 2, 16)).toEqual([0, 0]);
+    for (const [n, k, a] of [[10, 4, 8], [3, 4, 1], [784, 4, 1]]) {
+      const q = twoEndedCuts(n, k, a);
+      expect(q[0]).toBe(0);
+      expect(q[q.length - 1]).toBe(n);
+      for (let i = 1; i < q.length; i++) expect(q[i]).toBeGreaterThan(q[i - 1]);
+      for (let i = 1; i < q.length - 1; i++) expect(q[i] % a).toBe(0);
+    }
+    expect(twoEndedFractions(3).map((f) => Math.round(f * 7 * 2))).toEqual([4, 6, 7, 8, 10]);
+  });
   it('weightedCuts: pieces of about equal work, non-empty, covering [0, n)', async () => {
     const { equalFractions, weightedCuts } = await import('../src/backend/wasm/split.js');
     // equal rows: equal pieces
