@@ -418,10 +418,12 @@ async function main(): Promise<void> {
       ? (() => {
           const preset = (threads: number, steps: number) =>
             training.find((r) => r.available && r.preset === 'mnist-lif' && r.threads === threads && r.steps === steps);
-          const one = preset(1, 25)?.samplesPerSecond ?? 0;
+          const one = preset(1, 25)?.samplesPerSecond ?? 0, two = preset(2, 25)?.samplesPerSecond ?? 0;
           const t400 = preset(1, 400), t25 = preset(1, 25);
           return {
             'sigprop training >= 1300 samples/s on one thread (issue 18; mnist-lif config, T = 25, batch 128)': one >= 1300,
+            // the snnTorch figure the issue's 1,300 is 5x of was measured with two threads
+            'sigprop training >= 1300 samples/s on two threads (mnist-lif config, T = 25, batch 128)': two >= 1300,
             'sigprop training >= 65 samples/s at T = 400 (mnist-lif config, one thread)': (t400?.samplesPerSecond ?? 0) >= 65,
             'peak RSS at T = 400 <= 1.15x T = 25 (mnist-lif config)': !!(t400?.peakRssMiB && t25?.peakRssMiB && t400.peakRssMiB <= 1.15 * t25.peakRssMiB),
             // interleaved in one process (threadScaling); only meaningful when both cores were free
