@@ -11,7 +11,7 @@
  * median batch, the median of the per-pair ratios (two threads' speed-up), and the CPU seconds per
  * wall second the two-thread batches got (about 2 when both cores were free).
  */
-import { setUpTrainer, type TrainConfig } from './bench-train.js';
+import { childEntry, setUpTrainer, type TrainConfig } from './bench-train.js';
 
 export interface ThreadScaling {
   preset?: string;
@@ -79,14 +79,4 @@ async function run(o: { preset?: string; steps?: number; pairs?: number; quick?:
   };
 }
 
-if (process.argv[2]?.startsWith('{')) {
-  run(JSON.parse(process.argv[2]))
-    .then((res) => {
-      console.log(JSON.stringify(res));
-      process.exit(0);
-    })
-    .catch((err) => {
-      console.error(err instanceof Error ? err.stack : err);
-      process.exit(1);
-    });
-}
+childEntry(import.meta.url, run);

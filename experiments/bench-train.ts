@@ -193,9 +193,14 @@ async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainRe
   };
 }
 
-// Child entry: the configuration comes as one JSON argument (not when another script imports this one).
-if (process.argv[2]?.startsWith('{') && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runChild(JSON.parse(process.argv[2]))
+/**
+ * A benchmark child's entry: when the script at `moduleUrl` is the one node was started with (not
+ * when another script imports it) and its argument is one JSON object, run `run` on it and print the
+ * result as one JSON line; exit 1 with the error on failure.
+ */
+export function childEntry<T>(moduleUrl: string, run: (arg: T) => Promise<unknown>): void {
+  if (!process.argv[2]?.startsWith('{') || moduleUrl !== pathToFileURL(process.argv[1] ?? '').href) return;
+  run(JSON.parse(process.argv[2]) as T)
     .then((res) => {
       console.log(JSON.stringify(res));
       process.exit(0);
@@ -205,3 +210,5 @@ if (process.argv[2]?.startsWith('{') && import.meta.url === pathToFileURL(proces
       process.exit(1);
     });
 }
+
+childEntry(import.meta.url, runChild);
