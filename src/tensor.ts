@@ -5,6 +5,8 @@
  * `data` is a getter so that a backend whose memory can move (wasm memory growth) always
  * hands out a fresh, valid view.
  */
+import { ShapeError } from './errors.js';
+
 export interface Tensor {
   readonly shape: readonly number[];
   /** Number of elements (product of shape). */
@@ -21,8 +23,22 @@ export function shapeSize(shape: readonly number[]): number {
   return n;
 }
 
+/** A shape as text, "[138, 1000]"; a long list is cut ("[0, 0.5, 1, …] (108192 entries)"). */
 export function shapeString(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
+  if (shape.length <= 8) return `[${shape.join(', ')}]`;
+  return `[${shape.slice(0, 3).join(', ')}, …] (${shape.length} entries)`;
+}
+
+/**
+ * Check a shape handed to backend.tensor / fromArray: every entry an integer ≥ 0. The error names
+ * the shape (cut when long) and, for a long list, the likely mix-up of data for the shape.
+ */
+export function checkShape(shape: readonly number[], what = 'tensor'): void {
+  for (const d of shape) {
+    if (Number.isInteger(d) && d >= 0) continue;
+    const hint = shape.length > 8 ? '; was the data passed as the shape? fromArray takes (shape, data)' : '';
+    throw new ShapeError(`${what}: shape ${shapeString(shape)} must hold integers >= 0${hint}`);
+  }
 }
 
 /** A tensor whose data is a plain Float32Array (used by `reference`, and as a host copy). */

@@ -441,6 +441,20 @@ describe('wasm memory', () => {
     expect(Array.from(r)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(r.buffer).not.toBeInstanceOf(SharedArrayBuffer);
     expect(() => wasm.write(t, [1])).toThrow(RangeError);
-    expect(() => wasm.tensor([2, -1])).toThrow(ParameterError);
+    expect(() => wasm.tensor([2, -1])).toThrow(ShapeError);
+  });
+  it('a bad shape is a ShapeError naming it on both backends; data passed as the shape gets a short message and the hint', () => {
+    for (const be of [ref, wasm]) {
+      expect(() => be.tensor([2, 2.5])).toThrow(ShapeError);
+      expect(() => be.tensor([2, 2.5])).toThrow('tensor: shape [2, 2.5] must hold integers >= 0');
+      const data = new Float32Array(1000).fill(0.25);
+      let msg = '';
+      try {
+        be.fromArray(data as unknown as number[], [2, 3]);
+      } catch (err) {
+        msg = (err as Error).message;
+      }
+      expect(msg).toBe('tensor: shape [0.25, 0.25, 0.25, …] (1000 entries) must hold integers >= 0; was the data passed as the shape? fromArray takes (shape, data)');
+    }
   });
 });

@@ -2,7 +2,7 @@
  * The `reference` backend: plain TypeScript loops over Float32Array. Short and obviously
  * right; it is the oracle every other backend is tested against.
  */
-import { HostTensor, shapeSize, type Tensor } from '../tensor.js';
+import { checkShape, HostTensor, shapeSize, type Tensor } from '../tensor.js';
 import {
   hostActivation, hostAdamStep, hostAdexStep, hostFfGoodness, hostFfPeerNorm, hostIzhikevichStep, hostLeakyStep, hostL2PairLoss, hostMomentumStep, hostNormalizeRows, hostNormalizeRowsBackward, hostSgdStep,
   hostSoftmaxCE, hostSoftmaxRows,
@@ -21,6 +21,7 @@ export class ReferenceBackend implements Backend {
   readonly name: string = 'reference';
 
   tensor(shape: readonly number[]): Tensor {
+    checkShape(shape);
     return new HostTensor([...shape], new Float32Array(shapeSize(shape)), this.name);
   }
   fromArray(shape: readonly number[], data: ArrayLike<number>): Tensor {

@@ -52,7 +52,7 @@ import pkg from 'gpu.js';
 import type { IKernelRunShortcut, Texture } from 'gpu.js';
 import { ReadNotSyncedError, SigpropError } from '../../errors.js';
 import type { Rng } from '../../rng.js';
-import { shapeSize, shapeString, type Tensor } from '../../tensor.js';
+import { checkShape, shapeSize, shapeString, type Tensor } from '../../tensor.js';
 import { getActivation } from '../../../models/activations.js';
 import type {
   AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FfGoodnessParams, IzhikevichKernelParams, LifKernelParams, MatmulOptions,
@@ -380,9 +380,7 @@ export class GpuBackend implements Backend {
   }
 
   fromArray(shape: readonly number[], data: ArrayLike<number>): Tensor {
-    for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new SigpropError(`tensor shape ${shapeString(shape)} must hold integers ≥ 0`, 'shape');
-    }
+    checkShape(shape);
     const t = new GpuTensor([...shape]);
     this.write(t, data);
     if (this.asyncReads) this.tensors.add(new WeakRef(t));

@@ -17,7 +17,7 @@
 import { checkNumber, ParameterError } from '../../errors.js';
 import type { Rng } from '../../rng.js';
 import type { Tensor } from '../../tensor.js';
-import { shapeSize } from '../../tensor.js';
+import { checkShape, shapeSize } from '../../tensor.js';
 import { hostActivation } from '../host-kernels.js';
 import type {
   AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FfGoodnessParams, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
@@ -175,9 +175,7 @@ export class WasmBackend implements Backend {
   // ---------------------------------------------------------------- memory
 
   tensor(shape: readonly number[]): Tensor {
-    for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new ParameterError(`tensor: shape [${shape.join(', ')}] must hold integers >= 0`);
-    }
+    checkShape(shape);
     const size = shapeSize(shape);
     const t = new WasmTensor(shape, this.heap.alloc(size * 4), this.heap, this.name);
     this.k.fill(t.ptr, 0, 0, size);
