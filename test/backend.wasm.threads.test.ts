@@ -129,6 +129,30 @@ describe('wasm threads = 2 equals threads = 1', () => {
     expect(two.threadStats().get('rateSpikes')?.calls).toBe(before + 4);
   });
 
+  it('dropoutMask: the host draws of dropoutMask (Rng.fillDropMask) on every backend and thread count, ones on the other rows', async () => {
+    const { ReferenceBackend } = await import('../src/backend/reference.js');
+    const { dropoutMask } = await import('../src/learning/sigprop-common.js');
+    const ref = new ReferenceBackend();
+    for (const [R, N, rows, p] of [[138, 784, 128, 0.2], [138, 1000, 138, 0.5], [7, 13, 5, 0.3], [4, 9, 0, 0.1]]) {
+      const want = new Float32Array(R * N).fill(1);
+      const host = new Rng(R + N);
+      const m = dropoutMask(host, rows, N, p);
+      if (m && rows > 0) want.set(m);
+      const rngs = [new Rng(R + N), new Rng(R + N), new Rng(R + N)];
+      const outs = [one.tensor([R, N]), two.tensor([R, N]), ref.tensor([R, N])];
+      one.dropoutMask(outs[0], rows, p, rngs[0]);
+      two.dropoutMask(outs[1], rows, p, rngs[1]);
+      ref.dropoutMask(outs[2], rows, p, rngs[2]);
+      expect(Array.from(one.read(outs[0]))).toEqual(Array.from(want));
+      same(outs[0], outs[1]);
+      expect(Array.from(outs[2].data)).toEqual(Array.from(want));
+      const after = rows > 0 ? host.getState() : new Rng(R + N).getState();
+      for (const r of rngs) expect(r.getState()).toEqual(after);
+    }
+    expect(two.threadStats().get('dropMask')?.calls).toBeGreaterThanOrEqual(2);
+    expect(() => one.dropoutMask(one.tensor([2, 3]), 3, 0.2, new Rng(1))).toThrow(/rows/);
+  });
+
   it('spikeMatmul splits by batch rows: each thread builds its rows\' lists (binary, one-value and mixed rows; beta)', () => {
     // 138 rows as sigprop's layer 0: 128 input rows of dropout-scaled spikes (one value), 5 binary
     // rows, 5 rows of mixed values; dense rows stay sparse-classified below 40% non-zero

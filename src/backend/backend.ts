@@ -190,6 +190,12 @@ export interface Backend {
    * backend. out, p: same size.
    */
   rateSpikes(out: Tensor, p: Tensor, rng: Rng): void;
+  /**
+   * OPTIONAL: an inverted-dropout mask in out [R, N]: the first `rows` rows get, element by element in
+   * order, 0 if rng.uniform() < p else 1/(1 − p) (Rng.fillDropMask's stream, one draw per element),
+   * the other rows 1; rng is left as after those draws. Callers without it draw on the host.
+   */
+  dropoutMask?(out: Tensor, rows: number, p: number, rng: Rng): void;
 
   // ---- fused neuron steps (state written in place) ----
   /**

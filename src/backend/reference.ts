@@ -14,7 +14,7 @@ import {
   copySliceDims, delayedDims, elementwiseSize, ffGoodnessDims, ffPeerNormDims, expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims,
   softmaxCEDims,
 } from './checks.js';
-import { ParameterError } from '../errors.js';
+import { checkNumber, ParameterError } from '../errors.js';
 import type { Rng } from '../rng.js';
 
 export class ReferenceBackend implements Backend {
@@ -90,6 +90,15 @@ export class ReferenceBackend implements Backend {
         for (let n = 0; n < N; n++) W[wr + n] += c * G[gr + n];
       }
     }
+  }
+
+  /** Backend.dropoutMask: Rng.fillDropMask over the first rows, ones after them. */
+  dropoutMask(out: Tensor, rows: number, p: number, rng: Rng): void {
+    const [R, N] = expect2d('dropoutMask', 'out', out);
+    checkNumber('dropoutMask rows', rows, { min: 0, max: R, integer: true });
+    checkNumber('dropout probability', p, { min: 0, max: 1 });
+    out.data.fill(1, rows * N);
+    if (rows > 0) rng.fillDropMask(out.data.subarray(0, rows * N), p, 1 / (1 - p));
   }
 
   rateSpikes(out: Tensor, p: Tensor, rng: Rng): void {

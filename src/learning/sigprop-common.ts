@@ -67,6 +67,13 @@ export function dropoutMask(rng: Rng, rows: number, n: number, p: number): Float
  * backend.mul; null when p = 0 (no random draw).
  */
 export function dropoutMaskTensor(be: Backend, sc: Scratch, rng: Rng, name: string, nh: number, rows: number, n: number, p: number): Tensor | null {
+  if (p <= 0) return null;
+  if (be.dropoutMask) {
+    // drawn by the backend into the tensor (the same numbers as below, without the host arrays)
+    const t = sc.get(name, [rows, n]);
+    be.dropoutMask(t, nh, p, rng);
+    return t;
+  }
   const m = dropoutMask(rng, nh, n, p);
   if (!m) return null;
   const full = new Float32Array(rows * n).fill(1);

@@ -392,22 +392,50 @@ export class WasmBackend implements Backend {
     const po = this.own(out, 'rateSpikes', 'out'), pp = this.own(p, 'rateSpikes', 'p');
     const n = out.size;
     const st = rng.getState();
-    let words = this.rngWords;
-    if (words.buffer !== this.heap.memory.buffer) words = this.rngWords = new Uint32Array(this.heap.memory.buffer, this.rngPtr, 8);
-    words.set(st.s);
     const T = this.fanout(n, PARALLEL_THRESHOLDS.elements);
+    const words = this.rngStateIn(st.s, T > 1);
     if (T > 1) {
-      if (!this.rngJumpPtr) {
-        this.rngJumpPtr = this.heap.alloc(this.k.rngJumpTableBytes());
-        this.k.rngJumpInit(this.rngJumpPtr);
-        words = this.rngWords = new Uint32Array(this.heap.memory.buffer, this.rngPtr, 8);
-      }
       // ranges of whole rows, the same rows as the row-split kernels that read the spikes next
       const row = out.shape.length > 1 ? out.shape[out.shape.length - 1] : 16;
       this.ranged('rateSpikes', () => [po, pp, n, this.rngPtr, this.rngJumpPtr, 0, 0], 5, 6, n, row, T, 4);
     } else this.k.rateSpikes(po, pp, n, this.rngPtr, 0, 0, n);
     st.s = [words[4], words[5], words[6], words[7]];
     rng.setState(st);
+  }
+
+  /**
+   * Backend.dropoutMask in wasm (assembly/encode.ts dropMask): Rng.fillDropMask's draws, split over
+   * threads by rows (each range jumps the generator over the draws before it).
+   */
+  dropoutMask(out: Tensor, rows: number, p: number, rng: Rng): void {
+    const [R, N] = expect2d('dropoutMask', 'out', out);
+    checkNumber('dropoutMask rows', rows, { min: 0, max: R, integer: true });
+    checkNumber('dropout probability', p, { min: 0, max: 1 });
+    const po = this.own(out, 'dropoutMask', 'out');
+    const n = out.size, nDraw = rows * N, keep = 1 / (1 - p);
+    const st = rng.getState();
+    const T = this.fanout(n, PARALLEL_THRESHOLDS.elements);
+    const words = this.rngStateIn(st.s, T > 1);
+    if (T > 1) this.ranged('dropMask', () => [po, n, nDraw, p, keep, this.rngPtr, this.rngJumpPtr, 0, 0], 7, 8, n, N, T, 4);
+    else this.k.dropMask(po, n, nDraw, p, keep, this.rngPtr, 0, 0, n);
+    if (nDraw === 0) return;
+    st.s = [words[4], words[5], words[6], words[7]];
+    rng.setState(st);
+  }
+
+  /**
+   * The generator state s into the state words at rngPtr (for rateSpikes / dropMask); with `jumps`,
+   * the jump table built first. Returns the words' view (the state after the draws comes back in 4-7).
+   */
+  private rngStateIn(s: readonly number[], jumps: boolean): Uint32Array {
+    if (jumps && !this.rngJumpPtr) {
+      this.rngJumpPtr = this.heap.alloc(this.k.rngJumpTableBytes());
+      this.k.rngJumpInit(this.rngJumpPtr);
+    }
+    let words = this.rngWords;
+    if (words.buffer !== this.heap.memory.buffer) words = this.rngWords = new Uint32Array(this.heap.memory.buffer, this.rngPtr, 8);
+    words.set(s);
+    return words;
   }
 
   /** Per-connection delays: single-threaded scalar kernel (assembly/delays.ts), the reference's arithmetic. */

@@ -34,6 +34,7 @@ export interface WasmKernels {
   rateSpikes(out: number, p: number, n: number, state: number, table: number, lo: number, hi: number): void;
   rngJumpTableBytes(): number;
   rngJumpInit(table: number): void;
+  dropMask(out: number, n: number, nDraw: number, p: number, keep: number, state: number, table: number, lo: number, hi: number): void;
   axpby(y: number, x: number, alpha: number, beta: number, lo: number, hi: number): void;
   mul(out: number, a: number, b: number, lo: number, hi: number): void;
   addRow(x: number, v: number, N: number, r0: number, r1: number): void;
@@ -93,7 +94,7 @@ export interface WasmKernels {
 export const THREADED_OPS = [
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
   'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
-  'spikeOuterNarrow', 'rowDots', 'rateSpikes',
+  'spikeOuterNarrow', 'rowDots', 'rateSpikes', 'dropMask',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 

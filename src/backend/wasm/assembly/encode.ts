@@ -40,6 +40,11 @@ function applyMatrix(a: usize): void {
   v0 = r0; v1 = r1; v2 = r2; v3 = r3;
 }
 
+/** (v0..v3) ← M^d·(v0..v3): d generator steps ahead, by the bits of d. */
+function jump(table: usize, d: u32): void {
+  for (let j = 0; d != 0; j++, d >>= 1) if (d & 1) applyMatrix(table + <usize>(j * MATRIX_BYTES));
+}
+
 /** Fill the jump table: the columns of M (one generator step), then M^2, M^4, ... by squaring. */
 export function rngJumpInit(table: usize): void {
   for (let c = 0; c < 128; c++) {
@@ -79,9 +84,8 @@ export function rateSpikes(out: usize, p: usize, n: i32, state: usize, table: us
   let s0 = load<u32>(state), s1 = load<u32>(state, 4), s2 = load<u32>(state, 8), s3 = load<u32>(state, 12);
   if (lo > 0) {
     // jump over the draws of [0, lo)
-    let d = <u32>countPositive(p, 0, lo);
     v0 = s0; v1 = s1; v2 = s2; v3 = s3;
-    for (let j = 0; d != 0; j++, d >>= 1) if (d & 1) applyMatrix(table + <usize>(j * MATRIX_BYTES));
+    jump(table, <u32>countPositive(p, 0, lo));
     s0 = v0; s1 = v1; s2 = v2; s3 = v3;
   }
   const zero = f32x4.splat(0);
@@ -124,4 +128,35 @@ export function rateSpikes(out: usize, p: usize, n: i32, state: usize, table: us
   if (hi == n) {
     store<u32>(state, s0, 16); store<u32>(state, s1, 20); store<u32>(state, s2, 24); store<u32>(state, s3, 28);
   }
+}
+
+/**
+ * Inverted-dropout mask on elements [lo, hi) of out (n elements): out[i] = 0 if u < p else keep for
+ * i < nDraw, one u = next / 2^32 per element in order (Rng.fillDropMask's stream), and 1 for
+ * nDraw ≤ i < n (rows that take no dropout). A range starting at lo < nDraw jumps the generator lo
+ * steps (one draw per element, so no count is needed). state as rateSpikes: the start at
+ * state[0..3]; the range that draws the last element writes the state after it to state[4..7].
+ */
+export function dropMask(out: usize, n: i32, nDraw: i32, p: f64, keep: f32, state: usize, table: usize, lo: i32, hi: i32): void {
+  const end = min(hi, nDraw);
+  if (lo < end) {
+    let s0 = load<u32>(state), s1 = load<u32>(state, 4), s2 = load<u32>(state, 8), s3 = load<u32>(state, 12);
+    if (lo > 0) {
+      v0 = s0; v1 = s1; v2 = s2; v3 = s3;
+      jump(table, <u32>lo);
+      s0 = v0; s1 = v1; s2 = v2; s3 = v3;
+    }
+    // u < p  ⟺  r < p·2^32 (both sides exact in f64)
+    const lim = p * 4294967296.0;
+    for (let i = lo; i < end; i++) {
+      const r = rotl(s1 * 5, 7) * 9;
+      const t = s1 << 9;
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+      store<f32>(out + (<usize>i << 2), select<f32>(0, keep, <f64>r < lim));
+    }
+    if (end == nDraw) {
+      store<u32>(state, s0, 16); store<u32>(state, s1, 20); store<u32>(state, s2, 24); store<u32>(state, s3, 28);
+    }
+  }
+  for (let i = max(lo, nDraw); i < hi; i++) store<f32>(out + (<usize>i << 2), 1);
 }

@@ -20,4 +20,4 @@ export {
 } from './losses';
 export { leakyStep, izhikevichStep, adexStep } from './models';
 export { delayedSpikeMatmul, delayedOuter } from './delays';
-export { rateSpikes, rngJumpInit, rngJumpTableBytes } from './encode';
+export { rateSpikes, rngJumpInit, rngJumpTableBytes, dropMask } from './encode';
