@@ -217,7 +217,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     const s = this.settings, be = this.ctx.backend, B = labels.length, T = s.steps;
     this.stats = [];
     this.layers.forEach((layer, i) => {
-      const [h, all] = headSum(be.read(w.counts[i]), B * layer.outSize);
+      const [h, all] = this.countSums(w.counts[i], B, layer.outSize);
       this.stats.push({
         layer: i, label: this.info[i].label, weightNorm: NaN,
         firingRate: h / (T * B * layer.outSize), targetFiringRate: (all - h) / (T * w.targetRows * layer.outSize),
@@ -230,6 +230,23 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     const layerLosses = w.losses.map((t) => readLoss(be, t) / T);
     if (targetLoss) layerLosses.unshift(targetLoss);
     return { loss: layerLosses.reduce((a, b) => a + b, 0), layerLosses, accuracy: correct / B };
+  }
+
+  /**
+   * Spikes of the input-stream rows [0, B) and of all rows of a count tensor [rows, n]: two backend
+   * sums (the counts are integers, so exact in float64) and a copy of the target rows, instead of
+   * reading the whole tensor; on a backend with asynchronous reads (synced for a read, not for
+   * sums) the tensor is read.
+   */
+  private countSums(counts: Tensor, B: number, n: number): [number, number] {
+    const be = this.ctx.backend;
+    if (be.asyncReads) return headSum(be.read(counts), B * n);
+    const rows = counts.shape[0];
+    const all = be.sum(counts);
+    if (rows === B) return [all, all];
+    const tail = this.sc.get(`n.tail${n}`, [rows - B, n]);
+    be.copySlice(tail, 0, counts, B * n, (rows - B) * n);
+    return [all - be.sum(tail), all];
   }
 
   /** Per-layer statistics of the last batch; the weight norms are those of the weights now (read here, not per batch). */
