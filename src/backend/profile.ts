@@ -47,7 +47,7 @@ export const KERNEL_GROUPS: Readonly<Record<string, string>> = {
   surrogate: 'surrogate', gateBelow: 'surrogate', gradTail: 'gradient tail (fused)',
   spikeOuter: 'eligibility update (outer product)', delayedOuter: 'eligibility update (outer product)', sumRows: 'eligibility update (outer product)',
   eligibilityStep: 'eligibility update (outer product)', eligibilityFlush: 'eligibility update (outer product)',
-  axpby: 'traces and accumulators (axpby)', mul: 'masks (mul)', copy: 'copies', copySlice: 'copies', fill: 'fills', fillRows: 'fills',
+  axpby: 'traces and accumulators (axpby)', mul: 'masks (mul)', dropoutMask: 'masks (dropout draws)', copy: 'copies', copySlice: 'copies', fill: 'fills', fillRows: 'fills',
   softmaxCrossEntropy: 'loss', softmaxRows: 'loss', normalizeRows: 'loss', normalizeRowsBackward: 'loss', l2PairLoss: 'loss', transpose: 'loss',
   activation: 'loss', addScalar: 'loss',
   sgdStep: 'optimiser', momentumStep: 'optimiser', adamStep: 'optimiser',
