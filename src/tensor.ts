@@ -33,11 +33,11 @@ export function shapeString(shape: readonly number[]): string {
  * Check a shape handed to backend.tensor / fromArray: every entry an integer ≥ 0. The error names
  * the shape (cut when long) and, for a long list, the likely mix-up of data for the shape.
  */
-export function checkShape(shape: readonly number[], what = 'tensor'): void {
+export function checkShape(shape: readonly number[]): void {
   for (const d of shape) {
     if (Number.isInteger(d) && d >= 0) continue;
     const hint = shape.length > 8 ? '; was the data passed as the shape? fromArray takes (shape, data)' : '';
-    throw new ShapeError(`${what}: shape ${shapeString(shape)} must hold integers >= 0${hint}`);
+    throw new ShapeError(`tensor: shape ${shapeString(shape)} must hold integers >= 0${hint}`);
   }
 }
 

@@ -1,5 +1,5 @@
 /** Shape checks shared by every backend, so each kernel fails with the same clear message. */
-import { ShapeError } from '../errors.js';
+import { checkNumber, ShapeError } from '../errors.js';
 import { shapeString, type Tensor } from '../tensor.js';
 import type { MatmulOptions } from './backend.js';
 
@@ -114,6 +114,14 @@ export function copySliceDims(dst: Tensor, dstOffset: number, src: Tensor, srcOf
       `copySlice: ${count} values from offset ${srcOffset} of src ${shapeString(src.shape)} to offset ${dstOffset} of dst ${shapeString(dst.shape)} do not fit`,
     );
   }
+}
+
+/** Check Backend.dropoutMask's arguments: out 2-D, rows in [0, R], p in [0, 1]; returns [R, N]. */
+export function dropoutMaskDims(out: Tensor, rows: number, p: number): [number, number] {
+  const [R, N] = expect2d('dropoutMask', 'out', out);
+  checkNumber('dropoutMask rows', rows, { min: 0, max: R, integer: true });
+  checkNumber('dropout probability', p, { min: 0, max: 1 });
+  return [R, N];
 }
 
 /** The common size of the tensors of Backend.elementwise. */

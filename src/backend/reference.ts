@@ -11,10 +11,10 @@ import type {
   AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FfGoodnessParams, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
 } from './backend.js';
 import {
-  copySliceDims, delayedDims, elementwiseSize, ffGoodnessDims, ffPeerNormDims, expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims,
+  copySliceDims, delayedDims, dropoutMaskDims, elementwiseSize, ffGoodnessDims, ffPeerNormDims, expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims,
   softmaxCEDims,
 } from './checks.js';
-import { checkNumber, ParameterError } from '../errors.js';
+import { ParameterError } from '../errors.js';
 import type { Rng } from '../rng.js';
 
 export class ReferenceBackend implements Backend {
@@ -94,9 +94,7 @@ export class ReferenceBackend implements Backend {
 
   /** Backend.dropoutMask: Rng.fillDropMask over the first rows, ones after them. */
   dropoutMask(out: Tensor, rows: number, p: number, rng: Rng): void {
-    const [R, N] = expect2d('dropoutMask', 'out', out);
-    checkNumber('dropoutMask rows', rows, { min: 0, max: R, integer: true });
-    checkNumber('dropout probability', p, { min: 0, max: 1 });
+    const [, N] = dropoutMaskDims(out, rows, p);
     out.data.fill(1, rows * N);
     if (rows > 0) rng.fillDropMask(out.data.subarray(0, rows * N), p, 1 / (1 - p));
   }

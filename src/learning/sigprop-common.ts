@@ -74,8 +74,7 @@ export function dropoutMaskTensor(be: Backend, sc: Scratch, rng: Rng, name: stri
     be.dropoutMask(t, nh, p, rng);
     return t;
   }
-  const m = dropoutMask(rng, nh, n, p);
-  if (!m) return null;
+  const m = dropoutMask(rng, nh, n, p) as Float32Array; // p > 0: a mask
   const full = new Float32Array(rows * n).fill(1);
   full.set(m);
   const t = sc.get(name, [rows, n]);

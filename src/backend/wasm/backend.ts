@@ -23,7 +23,7 @@ import type {
   AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FfGoodnessParams, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
 } from '../backend.js';
 import {
-  copySliceDims, delayedDims, elementwiseSize, ffGoodnessDims, ffPeerNormDims, expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims,
+  copySliceDims, delayedDims, dropoutMaskDims, elementwiseSize, ffGoodnessDims, ffPeerNormDims, expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims,
   softmaxCEDims,
 } from '../checks.js';
 import { WasmHeap, WasmTensor } from './memory.js';
@@ -408,9 +408,7 @@ export class WasmBackend implements Backend {
    * threads by rows (each range jumps the generator over the draws before it).
    */
   dropoutMask(out: Tensor, rows: number, p: number, rng: Rng): void {
-    const [R, N] = expect2d('dropoutMask', 'out', out);
-    checkNumber('dropoutMask rows', rows, { min: 0, max: R, integer: true });
-    checkNumber('dropout probability', p, { min: 0, max: 1 });
+    const [, N] = dropoutMaskDims(out, rows, p);
     const po = this.own(out, 'dropoutMask', 'out');
     const n = out.size, nDraw = rows * N, keep = 1 / (1 - p);
     const st = rng.getState();
