@@ -302,19 +302,20 @@ describe('ThreadPool chunk claiming', () => {
 });
 
 describe('work splitting helpers', () => {
+  /** Cuts [0, ..., n], strictly increasing, inner cuts multiples of `align`. */
+  function expectCovering(c: number[], n: number, align = 1): void {
+    expect(c[0]).toBe(0);
+    expect(c[c.length - 1]).toBe(n);
+    for (let i = 1; i < c.length; i++) expect(c[i]).toBeGreaterThan(c[i - 1]);
+    for (let i = 1; i < c.length - 1; i++) expect(c[i] % align).toBe(0);
+  }
   it('chunkCuts: aligned, increasing, covering [0, n)', async () => {
     const { chunkCuts } = await import('../src/backend/wasm/split.js');
     expect(chunkCuts(1000, 8, 32)).toEqual([0, 128, 256, 384, 512, 640, 736, 864, 1000]);
     expect(chunkCuts(10, 8, 8)).toEqual([0, 8, 10]);
     expect(chunkCuts(0, 4, 16)).toEqual([0, 0]);
     expect(chunkCuts(5, 1, 1)).toEqual([0, 5]);
-    for (const [n, p, a] of [[131072, 8, 16], [77, 12, 4], [3, 8, 1]]) {
-      const c = chunkCuts(n, p, a);
-      expect(c[0]).toBe(0);
-      expect(c[c.length - 1]).toBe(n);
-      for (let i = 1; i < c.length; i++) expect(c[i]).toBeGreaterThan(c[i - 1]);
-      for (let i = 1; i < c.length - 1; i++) expect(c[i] % a).toBe(0);
-    }
+    for (const [n, p, a] of [[131072, 8, 16], [77, 12, 4], [3, 8, 1]]) expectCovering(chunkCuts(n, p, a), n, a);
   });
   it('twoEndedCuts: aligned pieces that halve towards the middle from both ends, covering [0, n)', async () => {
     const { twoEndedCuts, twoEndedFractions } = await import('../src/backend/wasm/split.js');
@@ -325,13 +326,7 @@ describe('work splitting helpers', () => {
     for (let i = 1; i < 4; i++) expect(sizes[i]).toBeLessThan(sizes[i - 1]); // front half shrinks inward
     for (let i = 5; i < 8; i++) expect(sizes[i]).toBeGreaterThan(sizes[i - 1]); // back half grows outward
     expect(twoEndedCuts(0, 2, 16)).toEqual([0, 0]);
-    for (const [n, k, a] of [[10, 4, 8], [3, 4, 1], [784, 4, 1]]) {
-      const q = twoEndedCuts(n, k, a);
-      expect(q[0]).toBe(0);
-      expect(q[q.length - 1]).toBe(n);
-      for (let i = 1; i < q.length; i++) expect(q[i]).toBeGreaterThan(q[i - 1]);
-      for (let i = 1; i < q.length - 1; i++) expect(q[i] % a).toBe(0);
-    }
+    for (const [n, k, a] of [[10, 4, 8], [3, 4, 1], [784, 4, 1]]) expectCovering(twoEndedCuts(n, k, a), n, a);
     expect(twoEndedFractions(3).map((f) => Math.round(f * 7 * 2))).toEqual([4, 6, 7, 8, 10]);
   });
   it('weightedCuts: pieces of about equal work, non-empty, covering [0, n)', async () => {
@@ -341,18 +336,14 @@ describe('work splitting helpers', () => {
     // sigprop's layer: 128 rows of ~90 active inputs, then 10 target rows of ~400: the last piece takes fewer rows
     const counts = [...new Array(128).fill(90), ...new Array(10).fill(400)];
     const c = weightedCuts(counts, equalFractions(4), 8);
-    expect(c[0]).toBe(0);
-    expect(c[c.length - 1]).toBe(138);
+    expectCovering(c, 138);
     const work = c.slice(1).map((e, i) => counts.slice(c[i], e).reduce((a, v) => a + v + 8, 0));
     const mean = work.reduce((a, v) => a + v, 0) / work.length;
     for (const w of work) expect(Math.abs(w - mean)).toBeLessThan(500); // within ~one row of the ideal
     expect(138 - c[c.length - 2]).toBeLessThan(138 / 4);
     // more pieces than rows, a row heavier than a piece, empty rows: every piece non-empty
     for (const [cs, p] of [[[5, 0, 0], 8], [[0, 1000, 0, 0, 0], 3], [[0, 0, 0, 0], 2]] as [number[], number][]) {
-      const k = weightedCuts(cs, equalFractions(p), 0);
-      expect(k[0]).toBe(0);
-      expect(k[k.length - 1]).toBe(cs.length);
-      for (let i = 1; i < k.length; i++) expect(k[i]).toBeGreaterThan(k[i - 1]);
+      expectCovering(weightedCuts(cs, equalFractions(p), 0), cs.length);
     }
   });
   it('densityRuns: dense runs need minRun rows; neighbours merge', async () => {
