@@ -28,7 +28,7 @@ export interface ProfileResult {
   training: {
     batches: number; batchSize: number; steps: number; msPerBatch: number; samplesPerSecond: number; profile: ProfileReport;
     /** threads > 1: per threaded kernel, calls split per batch and the share of their chunks the worker threads ran. */
-    threadShare: { kernel: string; callsPerBatch: number; chunksPerCall: number; workerShare: number }[];
+    threadShare: { kernel: string; callsPerBatch: number; chunksPerCall: number; workerShare: number; waitMsPerBatch: number }[];
   };
   simulation: { steps: number; seconds: number; secondsPer10000Steps: number; profile: ProfileReport };
 }
@@ -70,9 +70,12 @@ export async function profileRun(threads = 1, batches = 8, simSteps = 5000, cloc
     const trainWall = clockMs(clock) - t0;
     const training = prof.report(trainWall);
     const threadShare = [...inner.threadStats()].map(([kernel, v]) => {
-      const b = statsBefore.get(kernel) ?? { calls: 0, chunks: 0, workerChunks: 0 };
+      const b = statsBefore.get(kernel) ?? { calls: 0, chunks: 0, workerChunks: 0, waitMs: 0 };
       const calls = v.calls - b.calls, chunks = v.chunks - b.chunks;
-      return { kernel, callsPerBatch: calls / batches, chunksPerCall: chunks / Math.max(calls, 1), workerShare: (v.workerChunks - b.workerChunks) / Math.max(chunks, 1) };
+      return {
+        kernel, callsPerBatch: calls / batches, chunksPerCall: chunks / Math.max(calls, 1), workerShare: (v.workerChunks - b.workerChunks) / Math.max(chunks, 1),
+        waitMsPerBatch: (v.waitMs - b.waitMs) / batches,
+      };
     }).filter((r) => r.callsPerBatch > 0);
     rule.dispose?.();
 
@@ -108,10 +111,14 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
       process.stderr.write(`\ntraining (mnist-lif, wasm ${r.threads} thread(s), ${r.clock} clock): ${r.training.samplesPerSecond.toFixed(0)} samples/s, per batch of ${r.training.batchSize} (T = ${r.training.steps}):\n`);
       process.stderr.write(`${formatProfile(r.training.profile, r.training.batches, 'batch')}\n`);
       if (r.training.threadShare.length) {
-        process.stderr.write(`\nsplit kernels (the workers' share of the chunks; ${((r.threads - 1) / r.threads).toFixed(2)} = an even split):\n`);
+        process.stderr.write(`\nsplit kernels (the workers' share of the chunks, ${((r.threads - 1) / r.threads).toFixed(2)} = an even split; the calling thread's wait for the workers after its own chunks):\n`);
         for (const t of r.training.threadShare) {
-          process.stderr.write(`${t.kernel.padEnd(28)} ${t.callsPerBatch.toFixed(0).padStart(5)} calls/batch  ${t.chunksPerCall.toFixed(1).padStart(4)} chunks/call  worker share ${t.workerShare.toFixed(2)}\n`);
+          process.stderr.write(
+            `${t.kernel.padEnd(28)} ${t.callsPerBatch.toFixed(0).padStart(5)} calls/batch  ${t.chunksPerCall.toFixed(1).padStart(4)} chunks/call  worker share ${t.workerShare.toFixed(2)}  wait ${t.waitMsPerBatch.toFixed(2).padStart(5)} ms/batch\n`,
+          );
         }
+        const wait = r.training.threadShare.reduce((a, t) => a + t.waitMsPerBatch, 0);
+        process.stderr.write(`${'all split kernels'.padEnd(28)} wait ${wait.toFixed(2)} ms/batch (${((100 * wait) / r.training.msPerBatch).toFixed(1)}% of the batch)\n`);
       }
       process.stderr.write(`\nsimulation (1000 Poisson → 1000 LIF, batch 1): ${r.simulation.secondsPer10000Steps.toFixed(3)} s per 10 s simulated, per 1000 steps:\n`);
       process.stderr.write(`${formatProfile(r.simulation.profile, r.simulation.steps / 1000, '1k steps')}\n`);

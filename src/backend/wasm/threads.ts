@@ -38,8 +38,13 @@ export const MAX_CHUNKS = 511;
  * takes that time from the thread doing the work: use threads = 1 there.
  */
 const SPIN_US = 500;
-/** Spin iterations of the caller waiting for the workers' chunks (a few microseconds). */
-const SPIN = 2000;
+/**
+ * Microseconds the caller spins waiting for the workers' last chunks before it sleeps. A caller
+ * that slept after a few microseconds (the earlier 2000-iteration spin) paid the wake-up latency
+ * (100-250 µs on the 2-core virtual machine) whenever the worker finished after it, though the
+ * worker's share of a split call rarely takes more than a few hundred microseconds.
+ */
+const CALLER_SPIN_US = Number(process.env.SP_CALLER_SPIN ?? 2000);
 // Shared work words: [0] (call id << 18) | (front << 9) | back, the unclaimed chunks being
 // [front, back); [1] chunks completed, [2] number of chunks, [3] chunks run by workers (statistics).
 const ID_MASK = 0x1fff;
@@ -124,8 +129,11 @@ export class ThreadPool {
   private closed = false;
   /** Number of kernel calls that were split over the workers (for tests and tuning). */
   dispatches = 0;
-  /** Per kernel: split calls, their chunks, and the chunks worker threads ran (the profiler's thread share). */
-  readonly opStats = new Map<ThreadedOp, { calls: number; chunks: number; workerChunks: number }>();
+  /**
+   * Per kernel: split calls, their chunks, the chunks worker threads ran (the profiler's thread
+   * share) and the milliseconds the calling thread waited for the workers after its last chunk.
+   */
+  readonly opStats = new Map<ThreadedOp, { calls: number; chunks: number; workerChunks: number; waitMs: number }>();
   /** Chunks run by worker threads so far. */
   get workerChunks(): number {
     return Atomics.load(this.work, 3);
@@ -229,11 +237,19 @@ export class ThreadPool {
     }
     // Wait until the chunks that workers claimed are completed.
     let done = Atomics.load(this.work, 1);
-    for (let i = 0; i < SPIN && done < n; i++) done = Atomics.load(this.work, 1);
-    while (done < n) {
-      if (this.failure) throw new SigpropError(`wasm backend: a worker thread failed: ${this.failure}`, 'backend');
-      Atomics.wait(this.work, 1, done, 100);
-      done = Atomics.load(this.work, 1);
+    let waited = 0;
+    if (done < n) {
+      const t0 = performance.now();
+      for (let i = 1; done < n; i++) {
+        done = Atomics.load(this.work, 1);
+        if ((i & 63) === 0 && (this.failure || performance.now() - t0 > CALLER_SPIN_US)) break;
+      }
+      while (done < n) {
+        if (this.failure) throw new SigpropError(`wasm backend: a worker thread failed: ${this.failure}`, 'backend');
+        Atomics.wait(this.work, 1, done, 100);
+        done = Atomics.load(this.work, 1);
+      }
+      waited = performance.now() - t0;
     }
     for (let w = 0; w < parts.length - 1; w++) {
       if (Atomics.exchange(this.ctrl, w * CTRL_INTS + 6, 0)) {
@@ -241,8 +257,9 @@ export class ThreadPool {
       }
     }
     let stat = this.opStats.get(op);
-    if (!stat) this.opStats.set(op, (stat = { calls: 0, chunks: 0, workerChunks: 0 }));
+    if (!stat) this.opStats.set(op, (stat = { calls: 0, chunks: 0, workerChunks: 0, waitMs: 0 }));
     stat.calls++;
+    stat.waitMs += waited;
     stat.chunks += n;
     stat.workerChunks += n - mine;
     let total = 0;

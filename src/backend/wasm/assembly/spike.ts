@@ -17,9 +17,9 @@
   return base + (<usize>index << 2);
 }
 
-/** Bytes of scratch spikeMatmul needs for B rows of K inputs. */
+/** Bytes of scratch spikeMatmul needs for B rows of K inputs: the lists, counts, flags and one 16-column panel. */
 export function spikeScratchBytes(B: i32, K: i32): i32 {
-  return (2 * B * K + 2 * B) * 4;
+  return (2 * B * K + 2 * B + 16) * 4;
 }
 
 /**
@@ -103,8 +103,11 @@ function buildList(srow: usize, K: i32, idx: usize, val: usize, flag: usize): i3
   return n;
 }
 
-/** Accumulate 16 columns starting at column offset `col` (bytes) of W for one active list. */
-function chunk16(o: usize, w: usize, col: usize, idx: usize, val: usize, n: i32, flag: i32, beta: f32): void {
+/**
+ * Accumulate 16 columns starting at column offset `col` (bytes) of W for one active list: the
+ * previous output is read at `o`, the new one stored at `dst` (o itself, or a temporary panel).
+ */
+function chunk16(o: usize, dst: usize, w: usize, col: usize, idx: usize, val: usize, n: i32, flag: i32, beta: f32): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   if (beta != 0 && flag != 2) {
     const vb = f32x4.splat(beta);
@@ -136,7 +139,12 @@ function chunk16(o: usize, w: usize, col: usize, idx: usize, val: usize, n: i32,
       a2 = f32x4.add(a2, f32x4.mul(s, v128.load(p, 32))); a3 = f32x4.add(a3, f32x4.mul(s, v128.load(p, 48)));
     }
   }
-  v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+  v128.store(dst, a0); v128.store(dst, a1, 16); v128.store(dst, a2, 32); v128.store(dst, a3, 48);
+}
+
+/** Copy lanes [keep, 16) of a 16-float panel at `tmp` to `dst` (the new columns of a shifted last panel). */
+@inline function panelTail(dst: usize, tmp: usize, keep: i32): void {
+  for (let l = keep; l < 16; l++) store<f32>(at(dst, l), load<f32>(at(tmp, l)));
 }
 
 /** Accumulate 4 columns (one vector). */
@@ -202,7 +210,13 @@ export function spikeMatmulRows(B: i32, K: i32, N: i32, s: usize, w: usize, out:
   spikeMatmul(b1 - b0, K, N, at(s, b0 * K), w, at(out, b0 * N), beta, 0, N, scratch);
 }
 
-/** Columns [j0, j1) of out from the lists spikeLists built in `scratch`. */
+/**
+ * Columns [j0, j1) of out from the lists spikeLists built in `scratch`. Columns left over after the
+ * 16-column panels (N not a multiple of 16, e.g. 8 of 1000) take one more panel shifted left to end
+ * at j1, computed into a temporary panel of which only the new columns are kept (per element the
+ * same sum as a panel of its own; before, 4-column and 1-column passes with one accumulator, whose
+ * chained adds made 8 columns cost as much as 20).
+ */
 export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta: f32, j0: i32, j1: i32, scratch: usize): void {
   if (B == 0 || j1 <= j0) return;
   const idxBase = scratch;
@@ -214,8 +228,19 @@ export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta:
     const col = <usize>j << 2;
     for (let b = 0; b < B; b++) {
       const n = load<i32>(at(cnt, b)), flag = load<i32>(at(flags, b));
-      chunk16(at(out, b * N + j), w, col, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
+      const o = at(out, b * N + j);
+      chunk16(o, o, w, col, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
     }
+  }
+  if (j < j1 && j1 >= 16) {
+    const c0 = j1 - 16, keep = j - c0;
+    const tmp = at(scratch, 2 * B * K + 2 * B);
+    for (let b = 0; b < B; b++) {
+      const n = load<i32>(at(cnt, b)), flag = load<i32>(at(flags, b));
+      chunk16(at(out, b * N + c0), tmp, w, <usize>c0 << 2, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
+      panelTail(at(out, b * N + c0), tmp, keep);
+    }
+    j = j1;
   }
   for (; j + 4 <= j1; j += 4) {
     for (let b = 0; b < B; b++) {
@@ -229,18 +254,75 @@ export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta:
   }
 }
 
-/** Bytes of scratch spikeOuter needs for B rows. */
+/** Bytes of scratch spikeOuter needs for B rows: the lists and one 16-column panel. */
 export function outerScratchBytes(B: i32): i32 {
-  return 4 * B * 4;
+  return (4 * B + 16) * 4;
 }
 
-/** W[k,:] += alpha·Σ_b s[b,k]·g[b,:] for k in [k0, k1). s: [B,K], g: [B,N], w: [K,N]. */
+// One 16-column panel of a weight row: the new values of W[k, j..j+16) from the previous ones at
+// `src`, stored at `dst` (src itself, or a temporary panel); gc: the column j of g (bytes).
+
+/** Spikes of two values: va·Σ_{idxA} g + vb·Σ_{idxB} g added once, sums with adds only. */
+@inline function outerPanel2(src: usize, dst: usize, gc: usize, idxA: usize, nA: i32, idxB: usize, nB: i32, va: v128, vb: v128, rowBytes: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+  for (let i = 0; i < nA; i++) {
+    const q = gc + <usize>load<i32>(at(idxA, i)) * rowBytes;
+    a0 = f32x4.add(a0, v128.load(q)); a1 = f32x4.add(a1, v128.load(q, 16));
+    a2 = f32x4.add(a2, v128.load(q, 32)); a3 = f32x4.add(a3, v128.load(q, 48));
+  }
+  for (let i = 0; i < nB; i++) {
+    const q = gc + <usize>load<i32>(at(idxB, i)) * rowBytes;
+    b0 = f32x4.add(b0, v128.load(q)); b1 = f32x4.add(b1, v128.load(q, 16));
+    b2 = f32x4.add(b2, v128.load(q, 32)); b3 = f32x4.add(b3, v128.load(q, 48));
+  }
+  v128.store(dst, f32x4.add(v128.load(src), f32x4.add(f32x4.mul(va, a0), f32x4.mul(vb, b0))));
+  v128.store(dst, f32x4.add(v128.load(src, 16), f32x4.add(f32x4.mul(va, a1), f32x4.mul(vb, b1))), 16);
+  v128.store(dst, f32x4.add(v128.load(src, 32), f32x4.add(f32x4.mul(va, a2), f32x4.mul(vb, b2))), 32);
+  v128.store(dst, f32x4.add(v128.load(src, 48), f32x4.add(f32x4.mul(va, a3), f32x4.mul(vb, b3))), 48);
+}
+
+/** Spikes of one value: vc·Σ g added once. */
+@inline function outerPanel1(src: usize, dst: usize, gc: usize, idx: usize, n: i32, vc: v128, rowBytes: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let i = 0; i < n; i++) {
+    const q = gc + <usize>load<i32>(at(idx, i)) * rowBytes;
+    a0 = f32x4.add(a0, v128.load(q)); a1 = f32x4.add(a1, v128.load(q, 16));
+    a2 = f32x4.add(a2, v128.load(q, 32)); a3 = f32x4.add(a3, v128.load(q, 48));
+  }
+  v128.store(dst, f32x4.add(v128.load(src), f32x4.mul(vc, a0)));
+  v128.store(dst, f32x4.add(v128.load(src, 16), f32x4.mul(vc, a1)), 16);
+  v128.store(dst, f32x4.add(v128.load(src, 32), f32x4.mul(vc, a2)), 32);
+  v128.store(dst, f32x4.add(v128.load(src, 48), f32x4.mul(vc, a3)), 48);
+}
+
+/** Any values: W + Σ_i c_i·g_i, added one by one (b ascending). */
+@inline function outerPanelValued(src: usize, dst: usize, gc: usize, idx: usize, val: usize, n: i32, rowBytes: usize): void {
+  let a0 = v128.load(src), a1 = v128.load(src, 16), a2 = v128.load(src, 32), a3 = v128.load(src, 48);
+  for (let i = 0; i < n; i++) {
+    const q = gc + <usize>load<i32>(at(idx, i)) * rowBytes;
+    const c = v128.load32_splat(at(val, i));
+    a0 = f32x4.add(a0, f32x4.mul(c, v128.load(q))); a1 = f32x4.add(a1, f32x4.mul(c, v128.load(q, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(c, v128.load(q, 32))); a3 = f32x4.add(a3, f32x4.mul(c, v128.load(q, 48)));
+  }
+  v128.store(dst, a0); v128.store(dst, a1, 16); v128.store(dst, a2, 32); v128.store(dst, a3, 48);
+}
+
+/**
+ * W[k,:] += alpha·Σ_b s[b,k]·g[b,:] for k in [k0, k1). s: [B,K], g: [B,N], w: [K,N]. Columns left
+ * over after the 16-column panels take one more panel shifted left to end at N, computed into a
+ * temporary panel of which only the new columns are kept (as spikeColumns).
+ */
 export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize, alpha: f32, k0: i32, k1: i32, scratch: usize): void {
   const idx = scratch;
   const val = at(scratch, B);
   const idxA = at(scratch, 2 * B);
   const idxB = at(scratch, 3 * B);
+  const tmp = at(scratch, 4 * B);
   const rowBytes = <usize>N << 2;
+  // the shifted last panel: columns [c0, N), of which [c0, jt) are the previous panel's
+  const jt = N & ~15, c0 = N - 16, keep = jt - c0;
+  const shifted = jt < N && N >= 16;
   for (let k = k0; k < k1; k++) {
     // Branch-free compaction of the non-zeros of column k (no mispredictions at 10-50% density).
     let n = 0;
@@ -259,71 +341,53 @@ export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, w: usize,
     // Spikes (every non-zero one of at most two values c0, c1, e.g. input spikes of 1.25 after
     // inverted dropout and target-stream spikes of 1): sum the g rows of each value with adds
     // only, then scale each sum once. The rows are split branch-free into two lists.
-    const c0 = load<f32>(val);
-    let c1: f32 = c0;
+    const v0 = load<f32>(val);
+    let v1: f32 = v0;
     let nA = 0, nB = 0, two = 1;
     for (let i = 0; i < n; i++) {
       const v = load<f32>(at(val, i)), b = load<i32>(at(idx, i));
-      const eq = i32(v == c0);
-      c1 = nB == 0 ? v : c1;
-      two &= eq | i32(v == c1);
+      const eq = i32(v == v0);
+      v1 = nB == 0 ? v : v1;
+      two &= eq | i32(v == v1);
       store<i32>(at(idxA, nA), b);
       store<i32>(at(idxB, nB), b);
       nA += eq;
       nB += 1 - eq;
     }
     if (two && nB > 0) {
-      const va = f32x4.splat(c0), vb = f32x4.splat(c1);
+      const va = f32x4.splat(v0), vb = f32x4.splat(v1);
       for (; j + 16 <= N; j += 16) {
-        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-        let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-        const gc = g + (<usize>j << 2);
-        for (let i = 0; i < nA; i++) {
-          const q = gc + <usize>load<i32>(at(idxA, i)) * rowBytes;
-          a0 = f32x4.add(a0, v128.load(q)); a1 = f32x4.add(a1, v128.load(q, 16));
-          a2 = f32x4.add(a2, v128.load(q, 32)); a3 = f32x4.add(a3, v128.load(q, 48));
-        }
-        for (let i = 0; i < nB; i++) {
-          const q = gc + <usize>load<i32>(at(idxB, i)) * rowBytes;
-          b0 = f32x4.add(b0, v128.load(q)); b1 = f32x4.add(b1, v128.load(q, 16));
-          b2 = f32x4.add(b2, v128.load(q, 32)); b3 = f32x4.add(b3, v128.load(q, 48));
-        }
-        const p = wr + (<usize>j << 2);
-        v128.store(p, f32x4.add(v128.load(p), f32x4.add(f32x4.mul(va, a0), f32x4.mul(vb, b0))));
-        v128.store(p, f32x4.add(v128.load(p, 16), f32x4.add(f32x4.mul(va, a1), f32x4.mul(vb, b1))), 16);
-        v128.store(p, f32x4.add(v128.load(p, 32), f32x4.add(f32x4.mul(va, a2), f32x4.mul(vb, b2))), 32);
-        v128.store(p, f32x4.add(v128.load(p, 48), f32x4.add(f32x4.mul(va, a3), f32x4.mul(vb, b3))), 48);
+        const q = wr + (<usize>j << 2);
+        outerPanel2(q, q, g + (<usize>j << 2), idxA, nA, idxB, nB, va, vb, rowBytes);
       }
-    }
-    if (two && nB == 0) {
-      const vc = f32x4.splat(c0);
+      if (shifted) {
+        outerPanel2(wr + (<usize>c0 << 2), tmp, g + (<usize>c0 << 2), idxA, nA, idxB, nB, va, vb, rowBytes);
+        panelTail(wr + (<usize>c0 << 2), tmp, keep);
+        j = N;
+      }
+    } else if (two) {
+      const vc = f32x4.splat(v0);
       for (; j + 16 <= N; j += 16) {
-        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-        const gc = g + (<usize>j << 2);
-        for (let i = 0; i < n; i++) {
-          const q = gc + <usize>load<i32>(at(idx, i)) * rowBytes;
-          a0 = f32x4.add(a0, v128.load(q)); a1 = f32x4.add(a1, v128.load(q, 16));
-          a2 = f32x4.add(a2, v128.load(q, 32)); a3 = f32x4.add(a3, v128.load(q, 48));
-        }
-        const p = wr + (<usize>j << 2);
-        v128.store(p, f32x4.add(v128.load(p), f32x4.mul(vc, a0)));
-        v128.store(p, f32x4.add(v128.load(p, 16), f32x4.mul(vc, a1)), 16);
-        v128.store(p, f32x4.add(v128.load(p, 32), f32x4.mul(vc, a2)), 32);
-        v128.store(p, f32x4.add(v128.load(p, 48), f32x4.mul(vc, a3)), 48);
+        const q = wr + (<usize>j << 2);
+        outerPanel1(q, q, g + (<usize>j << 2), idx, n, vc, rowBytes);
+      }
+      if (shifted) {
+        outerPanel1(wr + (<usize>c0 << 2), tmp, g + (<usize>c0 << 2), idx, n, vc, rowBytes);
+        panelTail(wr + (<usize>c0 << 2), tmp, keep);
+        j = N;
+      }
+    } else {
+      for (; j + 16 <= N; j += 16) {
+        const q = wr + (<usize>j << 2);
+        outerPanelValued(q, q, g + (<usize>j << 2), idx, val, n, rowBytes);
+      }
+      if (shifted) {
+        outerPanelValued(wr + (<usize>c0 << 2), tmp, g + (<usize>c0 << 2), idx, val, n, rowBytes);
+        panelTail(wr + (<usize>c0 << 2), tmp, keep);
+        j = N;
       }
     }
-    for (; j + 16 <= N; j += 16) {
-      const p = wr + (<usize>j << 2);
-      let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32), a3 = v128.load(p, 48);
-      const gc = g + (<usize>j << 2);
-      for (let i = 0; i < n; i++) {
-        const q = gc + <usize>load<i32>(at(idx, i)) * rowBytes;
-        const c = v128.load32_splat(at(val, i));
-        a0 = f32x4.add(a0, f32x4.mul(c, v128.load(q))); a1 = f32x4.add(a1, f32x4.mul(c, v128.load(q, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(c, v128.load(q, 32))); a3 = f32x4.add(a3, f32x4.mul(c, v128.load(q, 48)));
-      }
-      v128.store(p, a0); v128.store(p, a1, 16); v128.store(p, a2, 32); v128.store(p, a3, 48);
-    }
+    // N < 16 (narrow outputs normally take spikeOuterNarrow): 4 columns, then 1, any values
     for (; j + 4 <= N; j += 4) {
       const p = wr + (<usize>j << 2);
       let a = v128.load(p);
