@@ -44,7 +44,7 @@ const SPIN_US = 500;
  * (100-250 µs on the 2-core virtual machine) whenever the worker finished after it, though the
  * worker's share of a split call rarely takes more than a few hundred microseconds.
  */
-const CALLER_SPIN_US = Number(process.env.SP_CALLER_SPIN ?? 2000);
+const CALLER_SPIN_US = 2000;
 // Shared work words: [0] (call id << 18) | (front << 9) | back, the unclaimed chunks being
 // [front, back); [1] chunks completed, [2] number of chunks, [3] chunks run by workers (statistics).
 const ID_MASK = 0x1fff;
