@@ -78,6 +78,23 @@ describe('wasm threads = 2 equals threads = 1', () => {
     same(w1, w2);
   });
 
+  it('spikeMatmul and spikeOuter at a width that takes the padded copy (N = 1024): split copy, same numbers', () => {
+    const [B, K, N] = [70, 200, 1024]; // both copies (W 200 rows, g 70 rows) above the elementwise threshold
+    const S = new Float32Array(B * K).map(() => (rng.uniform() < 0.15 ? 1 : 0));
+    const [s1, s2] = both([B, K], S);
+    const [w1, w2] = both([K, N], randn(K * N));
+    const [o1, o2] = both([B, N], randn(B * N));
+    const pads = two.threadStats().get('padRows')?.calls ?? 0;
+    one.spikeMatmul(o1, s1, w1, 0.5);
+    two.spikeMatmul(o2, s2, w2, 0.5);
+    same(o1, o2);
+    const [g1, g2] = both([B, N], randn(B * N));
+    one.spikeOuter(w1, s1, g1, 0.01);
+    two.spikeOuter(w2, s2, g2, 0.01);
+    same(w1, w2);
+    expect(two.threadStats().get('padRows')?.calls).toBe(pads + 2);
+  });
+
   it('narrow outputs (a readout, N ≤ 16): spikeMatmul splits by batch rows, spikeOuter by weight rows', () => {
     // mnist-lif's readout: 138 rows of 1000 hidden units, 10 classes; spikes for the forward pass,
     // a trace-like operand (real values on the first 128 rows) for the update

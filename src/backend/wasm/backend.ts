@@ -83,6 +83,26 @@ export const DENSE_SPIKE_FRACTION = 0.4;
 export const SPIKE_ROW_COST = 8;
 
 /**
+ * Rows of W (spikeMatmul) or of g (spikeOuter) that lie a multiple of 512 bytes apart put the
+ * 16-column panel the event kernels read of every active row into a few cache sets, which cannot
+ * hold it: [138, 784]·[784, 1024] at 15% density took 3.2 ms against 1.4 ms for N = 1000. Such an
+ * operand is first copied with rows N + PAD_COLUMNS floats apart (assembly/spike.ts padRows; the
+ * sums are the same). Measured on the bench machine (one thread, copy included): spikeMatmul
+ * 1.14-2.1x faster for N = 512, 640, 768, 1024, 1280, 1536, 2048 and no faster for 256 and 384;
+ * spikeOuter 1.1-1.7x for N = 512, 1024, 2048, and slower for 640 and 1280. See
+ * experiments/RESULTS.md.
+ */
+export const PAD_COLUMNS = 16;
+/** Whether spikeMatmul copies W [K, N] with padded rows (see PAD_COLUMNS). */
+export function padsSpikeWeights(N: number): boolean {
+  return N >= 512 && N % 128 === 0;
+}
+/** Whether spikeOuter copies g [B, N] with padded rows (see PAD_COLUMNS). */
+export function padsOuterGradient(N: number): boolean {
+  return N % 512 === 0;
+}
+
+/**
  * spikeMatmul with at most this many outputs (e.g. a 10-class readout) takes the narrow kernel
  * (assembly/spike.ts spikeMatmulNarrow) for every row, sparse or dense.
  */
@@ -128,6 +148,9 @@ export class WasmBackend implements Backend {
   private scratchBytes = 0;
   private countsPtr = 0;
   private countsCapacity = 0;
+  /** The padded copy of an operand of the event kernels (see PAD_COLUMNS), grown on demand. */
+  private padPtr = 0;
+  private padBytes = 0;
   /** 32 bytes: the generator state handed to rateSpikes (words 0-3) and the state after it (4-7). */
   private readonly rngPtr: number;
   /** rateSpikes' jump table (assembly/encode.ts), built at the first call split over threads. */
@@ -324,10 +347,14 @@ export class WasmBackend implements Backend {
       this.ranged('spikeMatmulNarrow', (t) => [B, K, N, ps, pw, po, beta, 0, 0, this.scratch[t]], 7, 8, B, 1, T, 2);
       return;
     }
-    for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, Math.min(16, B))) {
+    const runs = this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, Math.min(16, B));
+    // the event kernel's W, padded once per call where its row stride aliases (PAD_COLUMNS)
+    const ldw = padsSpikeWeights(N) && runs.some((r) => !r[2]) ? N + PAD_COLUMNS : N;
+    const pe = ldw === N ? pw : this.padded(pw, K, N, ldw);
+    for (const [r0, r1, dense] of runs) {
       const sr = ps + r0 * K * 4, orow = po + r0 * N * 4, m = r1 - r0;
       if (dense) this.gemmRaw(m, N, K, sr, pw, orow, false, false, 1, beta);
-      else this.spikeMatmulRaw(m, K, N, sr, pw, orow, beta, r0);
+      else this.spikeMatmulRaw(m, K, N, sr, pe, ldw, orow, beta, r0);
     }
   }
 
@@ -339,17 +366,30 @@ export class WasmBackend implements Backend {
    * 0.94-1.0 ms on one; split by rows 0.57-0.62 ms. See experiments/RESULTS.md.) Per element the
    * same sums either way.
    */
-  private spikeMatmulRaw(B: number, K: number, N: number, ps: number, pw: number, po: number, beta: number, row0: number): void {
+  private spikeMatmulRaw(B: number, K: number, N: number, ps: number, pw: number, ldw: number, po: number, beta: number, row0: number): void {
     this.ensureScratch(this.k.spikeScratchBytes(B, K));
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
     if (T > 1) {
       // rows of equal work (their non-zeros, counted by densityRuns), not of equal number
       const counts = new Int32Array(this.heap.memory.buffer, this.countsPtr + row0 * 4, B);
       const cuts = weightedCuts(counts, T === 2 ? twoEndedFractions(3) : equalFractions(2 * T), SPIKE_ROW_COST);
-      this.ranged('spikeMatmulRows', (t) => [B, K, N, ps, pw, po, beta, 0, 0, this.scratch[t]], 7, 8, B, 1, T, 2, cuts);
+      this.ranged('spikeMatmulRows', (t) => [B, K, N, ps, pw, ldw, po, beta, 0, 0, this.scratch[t]], 8, 9, B, 1, T, 2, cuts);
       return;
     }
-    this.k.spikeMatmul(B, K, N, ps, pw, po, beta, 0, N, this.scratch[0]);
+    this.k.spikeMatmul(B, K, N, ps, pw, ldw, po, beta, 0, N, this.scratch[0]);
+  }
+
+  /** x [R, C] copied to the pad buffer with rows ld floats apart (split over threads by rows); returns the copy's offset. */
+  private padded(px: number, R: number, C: number, ld: number): number {
+    const bytes = R * ld * 4;
+    if (this.padBytes < bytes) {
+      if (this.padPtr) this.heap.release(this.padPtr, this.padBytes);
+      this.padBytes = Math.max(bytes, Math.ceil(this.padBytes * 1.5));
+      this.padPtr = this.heap.alloc(this.padBytes);
+    }
+    const T = this.fanout(R * C, PARALLEL_THRESHOLDS.elements);
+    this.ranged('padRows', () => [this.padPtr, px, C, ld, 0, 0], 4, 5, R, 1, T);
+    return this.padPtr;
   }
 
   /**
@@ -380,7 +420,10 @@ export class WasmBackend implements Backend {
   private spikeOuterRaw(B: number, K: number, N: number, ps: number, pg: number, pw: number, alpha: number): void {
     this.ensureScratch(this.k.outerScratchBytes(B));
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
-    this.ranged('spikeOuter', (t) => [B, K, N, ps, pg, pw, alpha, 0, 0, this.scratch[t]], 7, 8, K, 1, T);
+    // g's rows of this run, padded where their stride aliases (PAD_COLUMNS)
+    const ldg = padsOuterGradient(N) ? N + PAD_COLUMNS : N;
+    const g = ldg === N ? pg : this.padded(pg, B, N, ldg);
+    this.ranged('spikeOuter', (t) => [B, K, N, ps, g, ldg, pw, alpha, 0, 0, this.scratch[t]], 8, 9, K, 1, T);
   }
 
   /**

@@ -21,9 +21,10 @@ export interface WasmKernels {
     M: number, N: number, K: number, a: number, b: number, c: number, transA: number, transB: number,
     alpha: number, beta: number, i0: number, i1: number, j0: number, j1: number, scratch: number,
   ): void;
-  spikeMatmul(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
-  spikeMatmulRows(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
-  spikeOuter(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
+  spikeMatmul(B: number, K: number, N: number, s: number, w: number, ldw: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
+  spikeMatmulRows(B: number, K: number, N: number, s: number, w: number, ldw: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
+  padRows(dst: number, x: number, C: number, ld: number, r0: number, r1: number): void;
+  spikeOuter(B: number, K: number, N: number, s: number, g: number, ldg: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
   spikeMatmulNarrow(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
   narrowScratchBytes(K: number): number;
   spikeOuterNarrow(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
@@ -94,7 +95,7 @@ export interface WasmKernels {
 export const THREADED_OPS = [
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
   'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
-  'spikeOuterNarrow', 'rowDots', 'rateSpikes', 'dropMask',
+  'spikeOuterNarrow', 'rowDots', 'rateSpikes', 'dropMask', 'padRows',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 
