@@ -54,9 +54,9 @@ export function hostSoftmaxCE(
     const lz = mx + Math.log(z);
     for (let j = 0; j < C; j++) {
       const p = P[off + j];
-      const logq = y[off + j] - lz;
-      if (p > 0) loss -= p * logq;
-      if (dy) dy[off + j] = ((Math.exp(logq) - p) * gs) / gd;
+      if (p > 0) loss -= p * (y[off + j] - lz);
+      // q = exp(y − max) / Σ exp(y − max) (the wasm kernel keeps the exponentials of the first pass)
+      if (dy) dy[off + j] = ((Math.exp(y[off + j] - mx) / z - p) * gs) / gd;
     }
   }
   return loss / (scales.lossDivisor ?? 1);

@@ -129,20 +129,33 @@ export function normalizeRowsBackward(g: usize, x: usize, row0: i32, rows: i32, 
 }
 
 /** Soft-target softmax CE over rows of y [R, C] with p [R, C]; loss[0] += Σ/lossDiv; dy (0: none) = (q − p)·gs/gd. */
+/** Rows of at most this many classes keep their exponentials in SOFTMAX_E (one exp per element). */
+const SOFTMAX_KEEP: i32 = 256;
+/**
+ * float64 exponentials of one row. Static data in the shared memory: softmaxCE runs on the calling
+ * thread only (it is not a threaded op), so no two threads use it at once.
+ */
+const SOFTMAX_E: usize = memory.data(8 * SOFTMAX_KEEP, 8);
+
 export function softmaxCE(loss: usize, dy: usize, y: usize, p: usize, R: i32, C: i32, gs: f64, gd: f64, lossDiv: f64): void {
   let acc: f64 = 0;
+  const keep = C <= SOFTMAX_KEEP;
   for (let i = 0; i < R; i++) {
     const off = i * C;
     let mx: f64 = -Infinity;
     for (let j = 0; j < C; j++) mx = Math.max(mx, ld(y, off + j));
     let z: f64 = 0;
-    for (let j = 0; j < C; j++) z += Math.exp(ld(y, off + j) - mx);
+    for (let j = 0; j < C; j++) {
+      const e = Math.exp(ld(y, off + j) - mx);
+      if (keep) store<f64>(SOFTMAX_E + (<usize>j << 3), e);
+      z += e;
+    }
     const lz = mx + Math.log(z);
     for (let j = 0; j < C; j++) {
       const pj = ld(p, off + j);
-      const logq = ld(y, off + j) - lz;
-      if (pj > 0) acc -= pj * logq;
-      if (dy) st(dy, off + j, ((Math.exp(logq) - pj) * gs) / gd);
+      if (pj > 0) acc -= pj * (ld(y, off + j) - lz);
+      // q = exp(y − max) / Σ exp(y − max), as the reference (host-kernels.ts hostSoftmaxCE)
+      if (dy) st(dy, off + j, (((keep ? load<f64>(SOFTMAX_E + (<usize>j << 3)) : Math.exp(ld(y, off + j) - mx)) / z - pj) * gs) / gd);
     }
   }
   st(loss, 0, ld(loss, 0) + acc / lossDiv);
