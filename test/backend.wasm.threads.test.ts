@@ -318,6 +318,31 @@ describe('ThreadPool chunk claiming', () => {
   });
 });
 
+describe('ThreadPool idle workers', () => {
+  it('sleep after their spin (microseconds, not milliseconds): a pool idle for 300 ms uses next to no CPU', async () => {
+    const { loadKernelModule } = await import('../src/backend/wasm/module.js');
+    const { ThreadPool } = await import('../src/backend/wasm/threads.js');
+    const module = await loadKernelModule();
+    const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
+    const pool = await ThreadPool.start(2, module, memory);
+    try {
+      expect(pool.workerSpinUs).toBe(500);
+      const base = 1 << 20, n = 4096;
+      new Float32Array(memory.buffer, base, n).fill(1);
+      const cuts = Array.from({ length: 9 }, (_, i) => (i * n) / 8);
+      // a burst of calls wakes the worker; then the process idles
+      for (let i = 0; i < 20; i++) pool.run('fill', [[base, 2, 0, 0], [base, 2, 0, 0]], () => undefined, { lo: 2, hi: 3, cuts });
+      const c0 = process.cpuUsage();
+      await new Promise((r) => setTimeout(r, 300));
+      const c = process.cpuUsage(c0);
+      // a worker that spun 500 ms after its last call (the old unit mix-up) burned ~300 ms here
+      expect((c.user + c.system) / 1000).toBeLessThan(60);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('work splitting helpers', () => {
   /** Cuts [0, ..., n], strictly increasing, inner cuts multiples of `align`. */
   function expectCovering(c: number[], n: number, align = 1): void {

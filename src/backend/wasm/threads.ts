@@ -34,8 +34,11 @@ export const MAX_CHUNKS = 511;
  * take; a training step has serial stretches (the rate encoder, ~0.3 ms per step of mnist-lif) between
  * split calls, so a worker that slept after a few microseconds (the earlier 2000-iteration spin)
  * woke late for nearly every call and ran 1-35% of the chunks instead of half. 500 µs keeps it
- * awake through a step. On a machine that gives the process only one core, a spinning worker
- * takes that time from the thread doing the work: use threads = 1 there.
+ * awake through a step. (Until 2026-12 the limit was compared with performance.now()'s milliseconds,
+ * so a worker spun 500 ms after every call: an idle pool burned a core, and two 2-thread backends
+ * used in turn in one process ran 2-3x slower, each one's worker spinning through the other's
+ * batches.) On a machine that gives the process only one core, a spinning worker takes that time
+ * from the thread doing the work: use threads = 1 there.
  */
 const SPIN_US = 500;
 /**
@@ -53,7 +56,7 @@ const ID_MASK = 0x1fff;
 // and compiled JavaScript without a loader.
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, names, ctrlBuf, argBuf, workBuf, cutsBuf, chunkResBuf, index, spinUs } = workerData;
+const { module, memory, names, ctrlBuf, argBuf, workBuf, cutsBuf, chunkResBuf, index } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const fns = names.map((n) => instance.exports[n]);
 const ctrl = new Int32Array(ctrlBuf, index * ${CTRL_INTS * 4}, ${CTRL_INTS});
@@ -67,11 +70,11 @@ let seen = 0;
 for (;;) {
   let seq = Atomics.load(ctrl, 0);
   if (seq === seen) {
-    // spin up to spinUs microseconds (the clock read every 64 loads), then sleep
-    const t0 = performance.now();
+    // spin up to ctrl[7] microseconds (performance.now() counts milliseconds; the clock is read every 64 loads), then sleep
+    const t0 = performance.now(), spinMs = Atomics.load(ctrl, 7) / 1000;
     for (let i = 1; seq === seen; i++) {
       seq = Atomics.load(ctrl, 0);
-      if ((i & 63) === 0 && performance.now() - t0 > spinUs) break;
+      if ((i & 63) === 0 && performance.now() - t0 > spinMs) break;
     }
   }
   while (seq === seen) {
@@ -145,6 +148,15 @@ export class ThreadPool {
     this.ctrl = new Int32Array(new SharedArrayBuffer(n * CTRL_INTS * 4));
     this.args = new Float64Array(new SharedArrayBuffer(n * MAX_ARGS * 8));
     THREADED_OPS.forEach((name, i) => this.opIds.set(name, i));
+    this.workerSpinUs = SPIN_US;
+  }
+
+  /** Microseconds each worker spins after a call before it sleeps (SPIN_US unless changed; read by the workers at every call). */
+  get workerSpinUs(): number {
+    return Atomics.load(this.ctrl, 7);
+  }
+  set workerSpinUs(us: number) {
+    for (let w = 0; w < Math.max(this.size - 1, 1); w++) Atomics.store(this.ctrl, w * CTRL_INTS + 7, Math.max(0, Math.round(us)));
   }
 
   /** Start `threads − 1` workers over `memory` and wait until each has instantiated the kernels. */
@@ -155,7 +167,7 @@ export class ThreadPool {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
         workerData: {
-          module, memory, names: [...THREADED_OPS], index, spinUs: SPIN_US,
+          module, memory, names: [...THREADED_OPS], index,
           ctrlBuf: pool.ctrl.buffer, argBuf: pool.args.buffer,
           workBuf: pool.work.buffer, cutsBuf: pool.cuts.buffer, chunkResBuf: pool.chunkRes.buffer,
         },
@@ -242,7 +254,7 @@ export class ThreadPool {
       const t0 = performance.now();
       for (let i = 1; done < n; i++) {
         done = Atomics.load(this.work, 1);
-        if ((i & 63) === 0 && (this.failure || performance.now() - t0 > CALLER_SPIN_US)) break;
+        if ((i & 63) === 0 && (this.failure || performance.now() - t0 > CALLER_SPIN_US / 1000)) break;
       }
       while (done < n) {
         if (this.failure) throw new SigpropError(`wasm backend: a worker thread failed: ${this.failure}`, 'backend');
