@@ -58,6 +58,20 @@ describe('gathered eligibility updates', () => {
     });
   }
 
+  it("a leaky integrator (the 'li' readout: input straight into its voltage) gathers too, the same gradient", () => {
+    const net = new Network(wasm, { inputSize: 4, dtMs: 1, layers: [{ size: 3, model: 'li', params: { beta: 0.9 } }] }, new Rng(1));
+    net.enableTraces('trace');
+    net.layers[0].enableGradChunks(5);
+    net.reset(2);
+    expect(net.layers[0].gradSlot()).not.toBeNull(); // it really gathers
+    for (const be of [new ReferenceBackend(), wasm]) {
+      const want = window(new ReferenceBackend(), 0, 12, 'li'), perStep = window(be, 0, 12, 'li');
+      const got = window(be, 5, 12, 'li');
+      expectClose(got.w, want.w);
+      expect(Array.from(got.b)).toEqual(Array.from(perStep.b));
+    }
+  });
+
   it('a synaptic layer (two filters) keeps the per-step updates, bit for bit', () => {
     const be = new ReferenceBackend();
     expect(Array.from(window(be, 4, 9, 'synaptic').w)).toEqual(Array.from(window(be, 0, 9, 'synaptic').w));

@@ -146,9 +146,10 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
       return { threshold: layer.model.threshold ? layer.model.threshold(layer.params as never) : 0, vMin: p.vMin, label: `${layer.name} (${layer.model.name}, ${layer.size})` };
     });
     this.net.enableTraces(s.eligibility);
-    // the backend may prefer gathered eligibility updates (the hidden layers end every window with finishGrad)
+    // the backend may prefer gathered eligibility updates (every layer ends a window with finishGrad);
+    // the readout's then take its input spikes (12% non-zero in mnist-lif) instead of their trace (31%)
     const chunk = ctx.backend.gradChunkSteps ?? 0;
-    if (chunk > 1) this.net.layers.slice(0, -1).forEach((l) => l.enableGradChunks(chunk));
+    if (chunk > 1) this.net.layers.forEach((l) => l.enableGradChunks(chunk));
     this.lossWeights = this.layers.map(() => 1);
   }
 
@@ -361,6 +362,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
       this.net.layers[i].finishGrad(layer.grads());
       layer.scaleGrad(1 / T);
     });
+    this.net.layers[L].finishGrad(this.readout.grads());
     this.readout.scaleGrad(1 / T);
     return { losses: lossAcc, counts: st.map((q) => q.count), zsum, targetRows: nt };
   }
