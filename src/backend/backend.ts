@@ -308,7 +308,8 @@ export interface Backend {
   /**
    * Soft-target softmax cross-entropy over the rows of logits y [R, C] with targets p [R, C]:
    * lz_i = max_j y_ij + log Σ_j exp(y_ij − max), loss[0] += (Σ_i Σ_{j: p_ij > 0} −p_ij·(y_ij − lz_i)) / lossDivisor
-   * (loss: 1 element, accumulated on the device), and, if dy is given, dy_ij = (exp(y_ij − lz_i) − p_ij)·gradScale/gradDivisor.
+   * (loss: 1 element, accumulated on the device), and, if dy is given, dy_ij = (q_ij − p_ij)·gradScale/gradDivisor
+   * with q_ij = e_ij / Σ_j e_ij, e_ij = exp(y_ij − max_j y_ij) (float64).
    * dy may alias y. Every row of y takes part (one-hot p gives the usual CE on labels).
    */
   softmaxCrossEntropy(loss: Tensor, dy: Tensor | null, y: Tensor, p: Tensor, scales?: SoftmaxCEScales): void;
