@@ -12,7 +12,11 @@
  * core that wrote it, and a late thread's chunks are taken by the other. The caller returns as soon as
  * all chunks are completed: a worker that the OS has not scheduled yet (a busy machine) simply
  * finds no chunk left, and a claim tagged with an older call id fails, so a late worker can never
- * run a chunk with stale arguments. Each output element is computed by exactly one chunk with the
+ * run a chunk with stale arguments; a worker copies a call's op, id and arguments under a version
+ * word (a seqlock), so a late worker that meets the caller writing the next call never mixes the
+ * two (one call's kernel with the next one's arguments). (The call id has 13 bits: a worker stalled
+ * between its copy and its claim through 8,192 calls, about a second of training, could still take
+ * a chunk with another call's arguments.) Each output element is computed by exactly one chunk with the
  * same arithmetic, so results do not depend on which thread ran which chunk; reductions are summed
  * in chunk order. Workers spin for SPIN_US before sleeping so that a burst of kernel calls (one
  * training step) does not pay the wake-up latency every time.
@@ -23,7 +27,8 @@ import { SigpropError } from '../../errors.js';
 import { THREADED_OPS, type ThreadedOp } from './module.js';
 
 // Per-worker control words: [0] seq (bumped per call), [1] op (-1 = exit), [2] argc,
-// [3] lo arg position, [4] hi arg position, [5] call id, [6] error flag.
+// [3] lo arg position, [4] hi arg position, [5] call id, [6] error flag, [7] spin (µs),
+// [8] version of [1]-[5] and the arguments (odd while the caller writes them).
 const CTRL_INTS = 16;
 const MAX_ARGS = 32;
 /** Most chunks per call. */
@@ -82,13 +87,24 @@ for (;;) {
     seq = Atomics.load(ctrl, 0);
   }
   seen = seq;
-  const op = Atomics.load(ctrl, 1);
+  // A consistent copy of the call (a seqlock: ctrl[8] is odd while the caller writes the call): a
+  // worker that wakes late can meet the caller publishing the next call, and a copy torn between two
+  // calls (one call's kernel with the next one's arguments) would run a chunk with wrong arguments.
+  let op = 0, id = 0, lo = 0, hi = 0;
+  for (;;) {
+    const version = Atomics.load(ctrl, 8);
+    if ((version & 1) === 0) {
+      op = Atomics.load(ctrl, 1);
+      id = Atomics.load(ctrl, 5);
+      const argc = Atomics.load(ctrl, 2);
+      lo = Atomics.load(ctrl, 3);
+      hi = Atomics.load(ctrl, 4);
+      argv.length = argc;
+      for (let i = 0; i < argc; i++) argv[i] = args[i];
+      if (Atomics.load(ctrl, 8) === version) break;
+    }
+  }
   if (op < 0) break;
-  const id = Atomics.load(ctrl, 5);
-  const argc = Atomics.load(ctrl, 2), lo = Atomics.load(ctrl, 3), hi = Atomics.load(ctrl, 4);
-  const n = Atomics.load(work, 2);
-  argv.length = argc;
-  for (let i = 0; i < argc; i++) argv[i] = args[i];
   const fn = fns[op];
   for (;;) {
     const v = Atomics.load(work, 0);
@@ -220,19 +236,7 @@ export class ThreadPool {
     Atomics.store(this.work, 2, n);
     for (let i = 0; i <= n; i++) this.cuts[i] = chunks.cuts[i];
     const opId = this.opIds.get(op)!;
-    for (let w = 0; w < parts.length - 1; w++) {
-      const a = parts[w + 1];
-      const base = w * MAX_ARGS;
-      for (let i = 0; i < a.length; i++) this.args[base + i] = a[i];
-      const c = w * CTRL_INTS;
-      Atomics.store(this.ctrl, c + 1, opId);
-      Atomics.store(this.ctrl, c + 2, a.length);
-      Atomics.store(this.ctrl, c + 3, chunks.lo);
-      Atomics.store(this.ctrl, c + 4, chunks.hi);
-      Atomics.store(this.ctrl, c + 5, id);
-      Atomics.add(this.ctrl, c, 1);
-      Atomics.notify(this.ctrl, c);
-    }
+    for (let w = 0; w < parts.length - 1; w++) this.publish(w, opId, parts[w + 1], chunks.lo, chunks.hi, id);
     // The calling thread claims chunks like any worker.
     const argv = parts[0].slice();
     let mine = 0;
@@ -279,16 +283,31 @@ export class ThreadPool {
     return total;
   }
 
+  /**
+   * Write a call into worker w's control block and wake it: the fields between two increments of
+   * the block's version (ctrl[8], odd while they change; the worker copies them until it reads the
+   * same even version before and after), then the call counter ctrl[0].
+   */
+  private publish(w: number, opId: number, args: readonly number[], lo: number, hi: number, id: number): void {
+    const c = w * CTRL_INTS;
+    Atomics.add(this.ctrl, c + 8, 1);
+    const base = w * MAX_ARGS;
+    for (let i = 0; i < args.length; i++) this.args[base + i] = args[i];
+    Atomics.store(this.ctrl, c + 1, opId);
+    Atomics.store(this.ctrl, c + 2, args.length);
+    Atomics.store(this.ctrl, c + 3, lo);
+    Atomics.store(this.ctrl, c + 4, hi);
+    Atomics.store(this.ctrl, c + 5, id);
+    Atomics.add(this.ctrl, c + 8, 1);
+    Atomics.add(this.ctrl, c, 1);
+    Atomics.notify(this.ctrl, c);
+  }
+
   /** Stop the workers. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (let w = 0; w < this.workers.length; w++) {
-      const c = w * CTRL_INTS;
-      Atomics.store(this.ctrl, c + 1, -1);
-      Atomics.add(this.ctrl, c, 1);
-      Atomics.notify(this.ctrl, c);
-    }
+    for (let w = 0; w < this.workers.length; w++) this.publish(w, -1, [], 0, 0, 0);
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
