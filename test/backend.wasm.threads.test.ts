@@ -56,10 +56,9 @@ describe('wasm threads = 2 equals threads = 1', () => {
     }
   }
 
-  it('spikeMatmul and spikeOuter', () => {
-    const [B, K, N] = [67, 300, 333];
-    expect(B * K * N).toBeGreaterThanOrEqual(PARALLEL_THRESHOLDS.spikeWork);
-    const S = new Float32Array(B * K).map(() => (rng.uniform() < 0.1 ? 1 : 0));
+  /** spikeMatmul then spikeOuter on random spikes [B, K] of the given density, on one and two threads: the same numbers. */
+  function spikeKernelsAgree(B: number, K: number, N: number, density: number): { w: [Tensor, Tensor]; g: [Tensor, Tensor] } {
+    const S = new Float32Array(B * K).map(() => (rng.uniform() < density ? 1 : 0));
     const [s1, s2] = both([B, K], S);
     const [w1, w2] = both([K, N], randn(K * N));
     const [o1, o2] = both([B, N], randn(B * N));
@@ -70,6 +69,13 @@ describe('wasm threads = 2 equals threads = 1', () => {
     one.spikeOuter(w1, s1, g1, 0.01);
     two.spikeOuter(w2, s2, g2, 0.01);
     same(w1, w2);
+    return { w: [w1, w2], g: [g1, g2] };
+  }
+
+  it('spikeMatmul and spikeOuter', () => {
+    const [B, K, N] = [67, 300, 333];
+    expect(B * K * N).toBeGreaterThanOrEqual(PARALLEL_THRESHOLDS.spikeWork);
+    const { w: [w1, w2], g: [g1, g2] } = spikeKernelsAgree(B, K, N, 0.1);
     // dense presynaptic values (eligibility trace): the GEMM path
     const E = randn(B * K);
     const [e1, e2] = both([B, K], E);
@@ -79,19 +85,8 @@ describe('wasm threads = 2 equals threads = 1', () => {
   });
 
   it('spikeMatmul and spikeOuter at a width that takes the padded copy (N = 1024): split copy, same numbers', () => {
-    const [B, K, N] = [70, 200, 1024]; // both copies (W 200 rows, g 70 rows) above the elementwise threshold
-    const S = new Float32Array(B * K).map(() => (rng.uniform() < 0.15 ? 1 : 0));
-    const [s1, s2] = both([B, K], S);
-    const [w1, w2] = both([K, N], randn(K * N));
-    const [o1, o2] = both([B, N], randn(B * N));
     const pads = two.threadStats().get('padRows')?.calls ?? 0;
-    one.spikeMatmul(o1, s1, w1, 0.5);
-    two.spikeMatmul(o2, s2, w2, 0.5);
-    same(o1, o2);
-    const [g1, g2] = both([B, N], randn(B * N));
-    one.spikeOuter(w1, s1, g1, 0.01);
-    two.spikeOuter(w2, s2, g2, 0.01);
-    same(w1, w2);
+    spikeKernelsAgree(70, 200, 1024, 0.15); // both copies (W 200 rows, g 70 rows) above the elementwise threshold
     expect(two.threadStats().get('padRows')?.calls).toBe(pads + 2);
   });
 

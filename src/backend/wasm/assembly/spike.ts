@@ -354,7 +354,7 @@ export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, ldg: i32,
     if (n == 0) continue;
     const wr = at(w, k * N);
     let j = 0;
-    // Spikes (every non-zero one of at most two values c0, c1, e.g. input spikes of 1.25 after
+    // Spikes (every non-zero one of at most two values v0, v1, e.g. input spikes of 1.25 after
     // inverted dropout and target-stream spikes of 1): sum the g rows of each value with adds
     // only, then scale each sum once. The rows are split branch-free into two lists.
     const v0 = load<f32>(val);
@@ -370,6 +370,8 @@ export function spikeOuter(B: i32, K: i32, N: i32, s: usize, g: usize, ldg: i32,
       nA += eq;
       nB += 1 - eq;
     }
+    // One loop per kind of values (a kind switch inside one loop measured 5-11% slower), each with
+    // its shifted last panel.
     if (two && nB > 0) {
       const va = f32x4.splat(v0), vb = f32x4.splat(v1);
       for (; j + 16 <= N; j += 16) {
