@@ -6,6 +6,7 @@ import { PARALLEL_THRESHOLDS, WasmBackend } from '../src/backend/wasm/backend.js
 import type { ThreadedOp } from '../src/backend/wasm/module.js';
 import { Rng } from '../src/rng.js';
 import type { Tensor } from '../src/tensor.js';
+import type { Backend } from '../src/backend/backend.js';
 
 let one: WasmBackend;
 let two: WasmBackend;
@@ -282,6 +283,54 @@ describe('wasm threads = 2 equals threads = 1', () => {
       same(g1, g2);
     }
     expect(two.parallelCalls - calls).toBe(2); // the 128-row calls split; the 10-row ones stay on the caller
+  });
+});
+
+describe('similarity loss: fused kernels equal the unfused calls bit for bit', () => {
+  const rng = new Rng(31);
+  const randn = (n: number) => rng.fillNormal(new Float32Array(n));
+  // mnist-lif's shapes: 128 input rows and 10 target rows of 1000; and a small odd width (tails)
+  for (const [nh, nt, n] of [[128, 10, 1000], [9, 3, 37]]) {
+    for (const normalize of [true, false]) {
+      it(`logits and first-stream gradient, ${nh}+${nt} rows of ${n}, normalize ${normalize}, one and two threads`, () => {
+        const R = randn((nh + nt) * n).map((v) => Math.max(0, v)), T = randn(nt * n), DY = randn(nh * nt);
+        for (const be of [one, two]) {
+          expect(be.fusesSimilarity(nt, n)).toBe(true);
+          const r = be.fromArray([nh + nt, n], R), tHat = be.fromArray([nt, n], T), dy = be.fromArray([nh, nt], DY);
+          const h1 = be.tensor([nh, n]), n1 = be.tensor([nh]), y1 = be.tensor([nh, nt]);
+          be.normalizeRows(h1, n1, r, 0, normalize, 1e-6);
+          be.matmul(y1, h1, tHat, { transB: true, alpha: 20 });
+          const h2 = be.tensor([nh, n]), n2 = be.tensor([nh]), y2 = be.tensor([nh, nt]);
+          be.similarityLogits(y2, h2, n2, r, tHat, 20, normalize, 1e-6);
+          for (const [a, b] of [[h1, h2], [n1, n2], [y1, y2]]) expect(Array.from(be.read(b))).toEqual(Array.from(be.read(a)));
+          const dh = be.tensor([nh, n]), g1 = be.fromArray([nh + nt, n], R), g2 = be.fromArray([nh + nt, n], R);
+          be.spikeMatmul(dh, dy, tHat);
+          be.normalizeRowsBackward(g1, r, 0, dh, n1, normalize);
+          be.similarityBackward(g2, r, dy, tHat, n2, normalize);
+          expect(Array.from(be.read(g2))).toEqual(Array.from(be.read(g1))); // the target rows untouched in both
+        }
+      });
+    }
+  }
+
+  it('similarityCE (src/learning/losses.ts) with and without the fused kernels: the same loss and gradient', async () => {
+    const { similarityCE, sameClassTargets } = await import('../src/learning/losses.js');
+    const { Scratch } = await import('../src/learning/scratch.js');
+    const [nh, nt, n] = [128, 10, 1000];
+    const R = randn((nh + nt) * n).map((v) => Math.max(0, v));
+    const labels = Int32Array.from({ length: nh }, (_, i) => i % nt), tl = Int32Array.from({ length: nt }, (_, c) => c);
+    const run = (be: Backend) => {
+      const sc = new Scratch(be);
+      const r = be.fromArray([nh + nt, n], R), g = be.tensor([nh + nt, n]), loss = be.tensor([1]);
+      similarityCE(be, sc, r, nh, sameClassTargets(sc, labels, tl), g, { temperature: 0.05, normalize: true }, loss);
+      return [be.read(loss), be.read(g)].map((x) => Array.from(x));
+    };
+    const unfused = Object.create(two, { fusesSimilarity: { value: () => false } }) as Backend;
+    const calls = two.threadStats().get('simBackwardRange')?.calls ?? 0;
+    const a = run(two), b = run(unfused);
+    expect(two.threadStats().get('simBackwardRange')?.calls).toBe(calls + 1); // the fused path ran (split)
+    expect(a).toEqual(b);
+    expect(run(one)).toEqual(b);
   });
 });
 

@@ -306,6 +306,21 @@ export interface Backend {
    */
   normalizeRowsBackward(g: Tensor, x: Tensor, row0: number, dhat: Tensor, norms: Tensor, normalize: boolean): void;
   /**
+   * OPTIONAL: sigprop's similarity logits in one call, bit for bit the composition
+   *   normalizeRows(hHat, norms, x, 0, normalize, eps); matmul(y, hHat, tHat, { transB: true, alpha })
+   * with hHat, y: [R, N], [R, C]; x: [≥ R, N]; tHat: [C, N]; norms: [R]. Callers use it where
+   * `fusesSimilarity(C, N)` holds (src/learning/losses.ts similarityCE) and make the two calls elsewhere.
+   */
+  similarityLogits?(y: Tensor, hHat: Tensor, norms: Tensor, x: Tensor, tHat: Tensor, alpha: number, normalize: boolean, eps: number): void;
+  /**
+   * OPTIONAL: the first stream's gradient of the similarity loss in one call, bit for bit the
+   * composition spikeMatmul(dhat, dy, tHat); normalizeRowsBackward(g, x, 0, dhat, norms, normalize)
+   * (dy: [R, C] dense, tHat: [C, N], dhat: [R, N]) without storing dhat.
+   */
+  similarityBackward?(g: Tensor, x: Tensor, dy: Tensor, tHat: Tensor, norms: Tensor, normalize: boolean): void;
+  /** Where the two calls above apply (C target rows of N values); absent: never. */
+  fusesSimilarity?(C: number, N: number): boolean;
+  /**
    * Soft-target softmax cross-entropy over the rows of logits y [R, C] with targets p [R, C]:
    * lz_i = max_j y_ij + log Σ_j exp(y_ij − max), loss[0] += (Σ_i Σ_{j: p_ij > 0} −p_ij·(y_ij − lz_i)) / lossDivisor
    * (loss: 1 element, accumulated on the device), and, if dy is given, dy_ij = (q_ij − p_ij)·gradScale/gradDivisor

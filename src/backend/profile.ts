@@ -49,7 +49,7 @@ export const KERNEL_GROUPS: Readonly<Record<string, string>> = {
   eligibilityStep: 'eligibility update (outer product)', eligibilityFlush: 'eligibility update (outer product)',
   axpby: 'traces and accumulators (axpby)', mul: 'masks (mul)', dropoutMask: 'masks (dropout draws)', copy: 'copies', copySlice: 'copies', fill: 'fills', fillRows: 'fills',
   softmaxCrossEntropy: 'loss', softmaxRows: 'loss', normalizeRows: 'loss', normalizeRowsBackward: 'loss', l2PairLoss: 'loss', transpose: 'loss',
-  activation: 'loss', addScalar: 'loss',
+  activation: 'loss', addScalar: 'loss', similarityLogits: 'loss', similarityBackward: 'loss', fusesSimilarity: 'loss',
   sgdStep: 'optimiser', momentumStep: 'optimiser', adamStep: 'optimiser',
   read: 'host transfer', write: 'host transfer', sum: 'host transfer', sumSquares: 'host transfer',
   rateSpikes: 'input encoding', 'encoder (host)': 'input encoding',

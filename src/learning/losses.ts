@@ -57,18 +57,27 @@ export function similarityCE(
   const nH = sc.get('sim.nh', [nh]), nT = sc.get('sim.nt', [nt]);
   const Y = sc.get('sim.Y', [nh, nt]);
   const eps = opts.normEps ?? DEFAULT_NORM_EPS;
-  be.normalizeRows(hHat, nH, r, 0, opts.normalize, eps);
+  // a backend may fuse the first stream's passes (Backend.similarityLogits / similarityBackward: the same values)
+  const fused = be.fusesSimilarity?.(nt, n) === true;
   be.normalizeRows(tHat, nT, r, nh, opts.normalize, eps);
-  be.matmul(Y, hHat, tHat, { transB: true, alpha: 1 / opts.temperature });
+  if (fused) (be as Required<Backend>).similarityLogits(Y, hHat, nH, r, tHat, 1 / opts.temperature, opts.normalize, eps);
+  else {
+    be.normalizeRows(hHat, nH, r, 0, opts.normalize, eps);
+    be.matmul(Y, hHat, tHat, { transB: true, alpha: 1 / opts.temperature });
+  }
   // L = −(1/Bh) Σ P log softmax(Y); Y becomes dL/dY · (1/τ), ready for the two matmuls
   be.softmaxCrossEntropy(loss, g ? Y : null, Y, P, { lossDivisor: nh, gradScale: 1 / (nh * opts.temperature) });
   if (!g) return;
   const YT = sc.get('sim.YT', [nt, nh]);
-  const dhHat = sc.get('sim.dh', [nh, n]), dtHat = sc.get('sim.dt', [nt, n]);
-  be.spikeMatmul(dhHat, Y, tHat); // dY·t̂
+  const dtHat = sc.get('sim.dt', [nt, n]);
   be.transpose(YT, Y);
   be.spikeMatmul(dtHat, YT, hHat); // dYᵀ·ĥ
-  be.normalizeRowsBackward(g, r, 0, dhHat, nH, opts.normalize);
+  if (fused) (be as Required<Backend>).similarityBackward(g, r, Y, tHat, nH, opts.normalize);
+  else {
+    const dhHat = sc.get('sim.dh', [nh, n]);
+    be.spikeMatmul(dhHat, Y, tHat); // dY·t̂
+    be.normalizeRowsBackward(g, r, 0, dhHat, nH, opts.normalize);
+  }
   be.normalizeRowsBackward(g, r, nh, dtHat, nT, opts.normalize);
 }
 

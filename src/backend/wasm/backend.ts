@@ -741,6 +741,44 @@ export class WasmBackend implements Backend {
     this.ranged('normalizeRowsBackwardRange', () => args.slice(), 7, 8, rows, 1, this.fanout(rows * n, PARALLEL_THRESHOLDS.rowElements));
   }
 
+  /**
+   * The similarity kernels fuse where the unfused logits take rowDots (C ≤ NARROW_N target rows of
+   * N ≥ 16) and dĥ = dY·t̂ a GEMM (N > NARROW_N): then they compute the same values as those calls.
+   */
+  fusesSimilarity(C: number, N: number): boolean {
+    return C >= 1 && C <= NARROW_N && N > NARROW_N;
+  }
+
+  /**
+   * Backend.similarityLogits: assembly/losses.ts simLogitsRange, split by rows like normalizeRows
+   * and rowDots (per row the same arithmetic, each block's normalised rows still in L1).
+   */
+  similarityLogits(y: Tensor, hHat: Tensor, norms: Tensor, x: Tensor, tHat: Tensor, alpha: number, normalize: boolean, eps: number): void {
+    const k = 'similarityLogits';
+    const [R, N] = normalizeDims(k, hHat, norms, x, 0);
+    const [C] = expect2d(k, 'tHat', tHat);
+    expectShape(k, 'tHat', tHat, [C, N]);
+    expectShape(k, 'y', y, [R, C]);
+    if (!this.fusesSimilarity(C, N)) throw new ParameterError(`${k}: ${C} target rows of ${N} values are not fused (fusesSimilarity); make the unfused calls`);
+    const args = [this.own(hHat, k, 'hHat'), this.own(norms, k, 'norms'), this.own(x, k, 'x'), N, normalize ? 1 : 0, eps, this.own(tHat, k, 'tHat'), C, this.own(y, k, 'y'), alpha, 0, 0];
+    this.ranged('simLogitsRange', () => args.slice(), 10, 11, R, 1, this.fanout(R * N, PARALLEL_THRESHOLDS.rowElements));
+  }
+
+  /** Backend.similarityBackward: assembly/losses.ts simBackwardRange, split by rows (each thread's two dĥ rows in its scratch). */
+  similarityBackward(g: Tensor, x: Tensor, dy: Tensor, tHat: Tensor, norms: Tensor, normalize: boolean): void {
+    const k = 'similarityBackward';
+    const [R, C] = expect2d(k, 'dy', dy);
+    const [, N] = expect2d(k, 'x', x);
+    expectShape(k, 'tHat', tHat, [C, N]);
+    expectShape(k, 'norms', norms, [R]);
+    expectShape(k, 'g', g, x.shape);
+    expectRowRange(k, 0, R, x.shape[0]);
+    if (!this.fusesSimilarity(C, N)) throw new ParameterError(`${k}: ${C} target rows of ${N} values are not fused (fusesSimilarity); make the unfused calls`);
+    this.ensureScratch(2 * N * 4);
+    const head = [this.own(g, k, 'g'), this.own(x, k, 'x'), N, this.own(dy, k, 'dy'), C, this.own(tHat, k, 'tHat'), this.own(norms, k, 'norms'), normalize ? 1 : 0];
+    this.ranged('simBackwardRange', (t) => [...head, this.scratch[t], 0, 0], 9, 10, R, 1, this.fanout(R * N, PARALLEL_THRESHOLDS.rowElements));
+  }
+
   softmaxCrossEntropy(loss: Tensor, dy: Tensor | null, y: Tensor, p: Tensor, scales: SoftmaxCEScales = {}): void {
     const [R, C] = softmaxCEDims(loss, dy, y, p);
     const k = 'softmaxCrossEntropy';

@@ -76,6 +76,10 @@ export interface WasmKernels {
   normalizeRowsRange(out: number, norms: number, x: number, row0: number, n: number, normalize: number, eps: number, lo: number, hi: number): void;
   normalizeRowsBackwardRange(g: number, x: number, row0: number, n: number, dhat: number, norms: number, normalize: number, lo: number, hi: number): void;
   softmaxCE(loss: number, dy: number, y: number, p: number, R: number, C: number, gs: number, gd: number, lossDiv: number): void;
+  simLogitsRange(
+    hHat: number, norms: number, x: number, n: number, normalize: number, eps: number, tHat: number, nt: number, y: number, alpha: number, lo: number, hi: number,
+  ): void;
+  simBackwardRange(g: number, x: number, n: number, dy: number, nt: number, tHat: number, norms: number, normalize: number, row: number, lo: number, hi: number): void;
   softmaxRows(out: number, x: number, R: number, C: number): void;
   l2PairLoss(loss: number, g: number, r: number, nh: number, n: number): void;
   ffGoodness(
@@ -95,7 +99,7 @@ export interface WasmKernels {
 export const THREADED_OPS = [
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
   'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
-  'spikeOuterNarrow', 'rowDots', 'rateSpikes', 'dropMask', 'padRows',
+  'spikeOuterNarrow', 'rowDots', 'rateSpikes', 'dropMask', 'padRows', 'simLogitsRange', 'simBackwardRange',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 

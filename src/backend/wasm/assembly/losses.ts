@@ -4,6 +4,7 @@
 // to the matmuls) except adamStep; elementwise ones take a range [lo, hi). A pointer 0 means "not
 // given". The row normalisation and Adam run two float64 lanes per SIMD instruction.
 
+import { rowDots } from './gemm';
 import { at, ld, st } from './mem';
 
 // float32x4 <-> two float64x2 (lanes 0-1 and 2-3), for kernels that keep the float64 arithmetic
@@ -314,4 +315,67 @@ export function normalizeRowsRange(out: usize, norms: usize, x: usize, row0: i32
 /** normalizeRowsBackward on the rows [lo, hi) of its R rows: the row split over threads. */
 export function normalizeRowsBackwardRange(g: usize, x: usize, row0: i32, n: i32, dhat: usize, norms: usize, normalize: i32, lo: i32, hi: i32): void {
   normalizeRowsBackward(g, x, row0 + lo, hi - lo, n, dhat + ((<usize>lo * <usize>n) << 2), norms + (<usize>lo << 2), normalize);
+}
+
+/** Rows of the similarity kernels below handled together (their ĥ rows stay in the L1 cache). */
+const SIM_BLOCK: i32 = 8;
+
+/**
+ * Rows [lo, hi) of sigprop's similarity logits: per block of rows, normalizeRowsRange of x's rows
+ * (row0 = 0) into hHat and norms, then rowDots of those rows of hHat against the nt rows of tHat,
+ * y = alpha·ĥ·t̂ᵀ (beta 0). The two kernels' arithmetic, per row, with each block's ĥ still in L1.
+ */
+export function simLogitsRange(
+  hHat: usize, norms: usize, x: usize, n: i32, normalize: i32, eps: f64, tHat: usize, nt: i32, y: usize, alpha: f32, lo: i32, hi: i32,
+): void {
+  for (let b0 = lo; b0 < hi; b0 += SIM_BLOCK) {
+    const b1 = min(hi, b0 + SIM_BLOCK);
+    normalizeRowsRange(hHat, norms, x, 0, n, normalize, eps, b0, b1);
+    rowDots(hi, nt, n, hHat, tHat, y, alpha, 0, b0, b1);
+  }
+}
+
+/**
+ * Rows [lo, hi) of the first stream's gradient of sigprop's similarity loss, two rows at a time:
+ * dĥ_i = dy_i·t̂ (dy [R, nt], tHat [nt, n]; each sum from 0 with k ascending, as gemm's micro-kernel
+ * does it for K = nt; 16 columns of two rows per pass, so each t̂ load serves both) into `row` (2n
+ * floats of the thread's scratch), then normalizeRowsBackward of those rows into g (x's rows from
+ * row0 = 0). The values of gemm into a stored dĥ followed by normalizeRowsBackward, without storing dĥ.
+ */
+export function simBackwardRange(
+  g: usize, x: usize, n: i32, dy: usize, nt: i32, tHat: usize, norms: usize, normalize: i32, row: usize, lo: i32, hi: i32,
+): void {
+  const rowB = at(row, n);
+  for (let i = lo; i < hi; i += 2) {
+    const pair = i + 1 < hi;
+    const d0 = at(dy, i * nt), d1 = pair ? at(dy, (i + 1) * nt) : d0;
+    let j = 0;
+    for (; j + 16 <= n; j += 16) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      for (let k = 0; k < nt; k++) {
+        const t = at(tHat, k * n + j);
+        const t0 = v128.load(t), t1 = v128.load(t, 16), t2 = v128.load(t, 32), t3 = v128.load(t, 48);
+        const s = v128.load32_splat(at(d0, k)), u = v128.load32_splat(at(d1, k));
+        a0 = f32x4.add(a0, f32x4.mul(s, t0)); a1 = f32x4.add(a1, f32x4.mul(s, t1));
+        a2 = f32x4.add(a2, f32x4.mul(s, t2)); a3 = f32x4.add(a3, f32x4.mul(s, t3));
+        b0 = f32x4.add(b0, f32x4.mul(u, t0)); b1 = f32x4.add(b1, f32x4.mul(u, t1));
+        b2 = f32x4.add(b2, f32x4.mul(u, t2)); b3 = f32x4.add(b3, f32x4.mul(u, t3));
+      }
+      const o = at(row, j), p = at(rowB, j);
+      v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+      v128.store(p, b0); v128.store(p, b1, 16); v128.store(p, b2, 32); v128.store(p, b3, 48);
+    }
+    for (; j < n; j++) {
+      let a: f32 = 0, b: f32 = 0;
+      for (let k = 0; k < nt; k++) {
+        const t = load<f32>(at(tHat, k * n + j));
+        a += load<f32>(at(d0, k)) * t;
+        b += load<f32>(at(d1, k)) * t;
+      }
+      store<f32>(at(row, j), a);
+      store<f32>(at(rowB, j), b);
+    }
+    normalizeRowsBackward(g, x, i, pair ? 2 : 1, n, row, norms + (<usize>i << 2), normalize);
+  }
 }
