@@ -153,6 +153,8 @@ export class WasmBackend implements Backend {
   private padBytes = 0;
   /** 32 bytes: the generator state handed to rateSpikes (words 0-3) and the state after it (4-7). */
   private readonly rngPtr: number;
+  /** Split rateSpikes calls so far: the tag that lets a thread continue from its previous range of the same call. */
+  private rateCalls = 0;
   /** rateSpikes' jump table (assembly/encode.ts), built at the first call split over threads. */
   private rngJumpPtr = 0;
   /** View of the 8 state words at rngPtr (renewed when the memory grows). */
@@ -429,7 +431,10 @@ export class WasmBackend implements Backend {
   /**
    * The generator's state goes into wasm memory, the kernel draws (assembly/encode.ts), the state
    * comes back. Split over threads by rows: each range jumps the generator over the draws before
-   * it, so the spikes and the final state are those of one thread.
+   * it, so the spikes and the final state are those of one thread; a thread that takes the range
+   * after its previous one in the same call (the caller, which claims from the front) continues from
+   * that range's end state, and one that takes the range before it (a worker, from the back) counts
+   * only that range's draws.
    */
   rateSpikes(out: Tensor, p: Tensor, rng: Rng): void {
     expectSameSize('rateSpikes', ['out', 'p'], [out, p]);
@@ -441,8 +446,9 @@ export class WasmBackend implements Backend {
     if (T > 1) {
       // ranges of whole rows, the same rows as the row-split kernels that read the spikes next
       const row = out.shape.length > 1 ? out.shape[out.shape.length - 1] : 16;
-      this.ranged('rateSpikes', () => [po, pp, n, this.rngPtr, this.rngJumpPtr, 0, 0], 5, 6, n, row, T, 4);
-    } else this.k.rateSpikes(po, pp, n, this.rngPtr, 0, 0, n);
+      const call = (this.rateCalls = (this.rateCalls % 0x7ffffffe) + 1);
+      this.ranged('rateSpikes', () => [po, pp, n, this.rngPtr, this.rngJumpPtr, call, 0, 0], 6, 7, n, row, T, 4);
+    } else this.k.rateSpikes(po, pp, n, this.rngPtr, 0, 0, 0, n);
     st.s = [words[4], words[5], words[6], words[7]];
     rng.setState(st);
   }

@@ -79,15 +79,34 @@ function countPositive(p: usize, lo: i32, hi: i32): i32 {
   return n;
 }
 
-/** Elements [lo, hi) of out from p (n elements in all); see the file comment for the state words. */
-export function rateSpikes(out: usize, p: usize, n: i32, state: usize, table: usize, lo: i32, hi: i32): void {
+// The last range this thread's instance drew in a call (wasm globals: one set per thread): the call's
+// tag, the range's bounds, the draws before each bound, and the generator state at its end. A thread
+// that takes the next range of the same call continues from that state (no count, no jump); one that
+// takes the range just before it counts only that range.
+let chainCall: i32 = 0, chainLo: i32 = 0, chainHi: i32 = 0, chainLoDraws: i32 = 0, chainHiDraws: i32 = 0;
+let chain0: u32 = 0, chain1: u32 = 0, chain2: u32 = 0, chain3: u32 = 0;
+
+/**
+ * Elements [lo, hi) of out from p (n elements in all); see the file comment for the state words.
+ * `call`: a tag of the call (non-zero, the same for every range of one call, new for every call;
+ * 0: no reuse of the previous range's state).
+ */
+export function rateSpikes(out: usize, p: usize, n: i32, state: usize, table: usize, call: i32, lo: i32, hi: i32): void {
   let s0 = load<u32>(state), s1 = load<u32>(state, 4), s2 = load<u32>(state, 8), s3 = load<u32>(state, 12);
-  if (lo > 0) {
-    // jump over the draws of [0, lo)
+  let before = 0; // draws of [0, lo)
+  const same = call != 0 && call == chainCall;
+  if (same && lo == chainHi) {
+    // the range after this thread's last one: its end state is this range's start state
+    s0 = chain0; s1 = chain1; s2 = chain2; s3 = chain3;
+    before = chainHiDraws;
+  } else if (lo > 0) {
+    // jump over the draws of [0, lo); counted from the range after it where this thread drew that one
+    before = same && hi == chainLo ? chainLoDraws - countPositive(p, lo, hi) : countPositive(p, 0, lo);
     v0 = s0; v1 = s1; v2 = s2; v3 = s3;
-    jump(table, <u32>countPositive(p, 0, lo));
+    jump(table, <u32>before);
     s0 = v0; s1 = v1; s2 = v2; s3 = v3;
   }
+  let draws = 0;
   const zero = f32x4.splat(0);
   const one: f32 = 1;
   let i = lo;
@@ -110,6 +129,7 @@ export function rateSpikes(out: usize, p: usize, n: i32, state: usize, table: us
       s1 = select<u32>(n1, s1, take);
       s2 = select<u32>(n2 ^ t, s2, take);
       s3 = select<u32>(rotl(n3, 11), s3, take);
+      draws += i32(take);
       // u < q with u = r / 2^32  ⟺  r < q·2^32 (both sides exact in f64)
       store<f32>(out + (<usize>(i + l) << 2), select<f32>(one, 0, (i32(take) & i32(<f64>r < <f64>q * 4294967296.0)) != 0));
     }
@@ -121,10 +141,13 @@ export function rateSpikes(out: usize, p: usize, n: i32, state: usize, table: us
       const r = rotl(s1 * 5, 7) * 9;
       const t = s1 << 9;
       s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+      draws++;
       if (<f64>r < <f64>q * 4294967296.0) v = one;
     }
     store<f32>(out + (<usize>i << 2), v);
   }
+  chainCall = call; chainLo = lo; chainHi = hi; chainLoDraws = before; chainHiDraws = before + draws;
+  chain0 = s0; chain1 = s1; chain2 = s2; chain3 = s3;
   if (hi == n) {
     store<u32>(state, s0, 16); store<u32>(state, s1, 20); store<u32>(state, s2, 24); store<u32>(state, s3, 28);
   }
