@@ -139,6 +139,12 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   return new WasmBackend(kernels, memory, threads, pool);
 }
 
+/** A block of the wasm heap that a backend keeps and grows (WasmBackend.growBuffer). */
+interface GrowableBuffer {
+  ptr: number;
+  bytes: number;
+}
+
 export class WasmBackend implements Backend {
   readonly name: string = 'wasm';
   /** Layers gather this many steps of eligibility updates (Backend.gradChunkSteps). */
@@ -146,11 +152,10 @@ export class WasmBackend implements Backend {
   readonly heap: WasmHeap;
   private readonly scratch: number[] = [];
   private scratchBytes = 0;
-  private countsPtr = 0;
-  private countsCapacity = 0;
-  /** The padded copy of an operand of the event kernels (see PAD_COLUMNS), grown on demand. */
-  private padPtr = 0;
-  private padBytes = 0;
+  /** densityRuns' per-row non-zero counts (i32), grown on demand (growBuffer). */
+  private readonly counts: GrowableBuffer = { ptr: 0, bytes: 0 };
+  /** The padded copy of an operand of the event kernels (see PAD_COLUMNS), grown on demand (growBuffer). */
+  private readonly pad: GrowableBuffer = { ptr: 0, bytes: 0 };
   /** 32 bytes: the generator state handed to rateSpikes (words 0-3) and the state after it (4-7). */
   private readonly rngPtr: number;
   /** Split rateSpikes calls so far: the tag that lets a thread continue from its previous range of the same call. */
@@ -228,6 +233,16 @@ export class WasmBackend implements Backend {
   free(t: Tensor): void {
     const w = this.asOwn(t, 'free', 't');
     if (w.markFreed()) this.heap.release(w.ptr, w.size * 4);
+  }
+
+  /** Grow `buf` to hold at least `bytes` (at least `minBytes`, else 1.5x its size; the old block released); returns its offset. */
+  private growBuffer(buf: GrowableBuffer, bytes: number, minBytes = 0): number {
+    if (buf.bytes < bytes) {
+      if (buf.ptr) this.heap.release(buf.ptr, buf.bytes);
+      buf.bytes = Math.max(bytes, minBytes, Math.ceil(buf.bytes * 1.5));
+      buf.ptr = this.heap.alloc(buf.bytes);
+    }
+    return buf.ptr;
   }
 
   /** Per-thread scratch buffers of at least `bytes` each. */
@@ -320,13 +335,9 @@ export class WasmBackend implements Backend {
 
   /** Sparse / dense row runs of s [B, K] (see split.ts densityRuns), counting non-zeros in wasm. */
   private densityRuns(ps: number, B: number, K: number, fraction: number, minRun: number): [number, number, boolean][] {
-    if (this.countsCapacity < B) {
-      if (this.countsPtr) this.heap.release(this.countsPtr, this.countsCapacity * 4);
-      this.countsCapacity = Math.max(B, 256);
-      this.countsPtr = this.heap.alloc(this.countsCapacity * 4);
-    }
-    this.k.rowNonZero(ps, B, K, this.countsPtr);
-    return densityRuns(new Int32Array(this.heap.memory.buffer, this.countsPtr, B), K, fraction, minRun);
+    const counts = this.growBuffer(this.counts, B * 4, 256 * 4);
+    this.k.rowNonZero(ps, B, K, counts);
+    return densityRuns(new Int32Array(this.heap.memory.buffer, counts, B), K, fraction, minRun);
   }
 
   /**
@@ -373,7 +384,7 @@ export class WasmBackend implements Backend {
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
     if (T > 1) {
       // rows of equal work (their non-zeros, counted by densityRuns), not of equal number
-      const counts = new Int32Array(this.heap.memory.buffer, this.countsPtr + row0 * 4, B);
+      const counts = new Int32Array(this.heap.memory.buffer, this.counts.ptr + row0 * 4, B);
       const cuts = weightedCuts(counts, T === 2 ? twoEndedFractions(3) : equalFractions(2 * T), SPIKE_ROW_COST);
       this.ranged('spikeMatmulRows', (t) => [B, K, N, ps, pw, ldw, po, beta, 0, 0, this.scratch[t]], 8, 9, B, 1, T, 2, cuts);
       return;
@@ -383,15 +394,10 @@ export class WasmBackend implements Backend {
 
   /** x [R, C] copied to the pad buffer with rows ld floats apart (split over threads by rows); returns the copy's offset. */
   private padded(px: number, R: number, C: number, ld: number): number {
-    const bytes = R * ld * 4;
-    if (this.padBytes < bytes) {
-      if (this.padPtr) this.heap.release(this.padPtr, this.padBytes);
-      this.padBytes = Math.max(bytes, Math.ceil(this.padBytes * 1.5));
-      this.padPtr = this.heap.alloc(this.padBytes);
-    }
+    const dst = this.growBuffer(this.pad, R * ld * 4);
     const T = this.fanout(R * C, PARALLEL_THRESHOLDS.elements);
-    this.ranged('padRows', () => [this.padPtr, px, C, ld, 0, 0], 4, 5, R, 1, T);
-    return this.padPtr;
+    this.ranged('padRows', () => [dst, px, C, ld, 0, 0], 4, 5, R, 1, T);
+    return dst;
   }
 
   /**
@@ -755,6 +761,10 @@ export class WasmBackend implements Backend {
     return C >= 1 && C <= NARROW_N && N > NARROW_N;
   }
 
+  private expectFused(kernel: string, C: number, N: number): void {
+    if (!this.fusesSimilarity(C, N)) throw new ParameterError(`${kernel}: ${C} target rows of ${N} values are not fused (fusesSimilarity); make the unfused calls`);
+  }
+
   /**
    * Backend.similarityLogits: assembly/losses.ts simLogitsRange, split by rows like normalizeRows
    * and rowDots (per row the same arithmetic, each block's normalised rows still in L1).
@@ -765,7 +775,7 @@ export class WasmBackend implements Backend {
     const [C] = expect2d(k, 'tHat', tHat);
     expectShape(k, 'tHat', tHat, [C, N]);
     expectShape(k, 'y', y, [R, C]);
-    if (!this.fusesSimilarity(C, N)) throw new ParameterError(`${k}: ${C} target rows of ${N} values are not fused (fusesSimilarity); make the unfused calls`);
+    this.expectFused(k, C, N);
     const args = [this.own(hHat, k, 'hHat'), this.own(norms, k, 'norms'), this.own(x, k, 'x'), N, normalize ? 1 : 0, eps, this.own(tHat, k, 'tHat'), C, this.own(y, k, 'y'), alpha, 0, 0];
     this.ranged('simLogitsRange', () => args.slice(), 10, 11, R, 1, this.fanout(R * N, PARALLEL_THRESHOLDS.rowElements));
   }
@@ -779,7 +789,7 @@ export class WasmBackend implements Backend {
     expectShape(k, 'norms', norms, [R]);
     expectShape(k, 'g', g, x.shape);
     expectRowRange(k, 0, R, x.shape[0]);
-    if (!this.fusesSimilarity(C, N)) throw new ParameterError(`${k}: ${C} target rows of ${N} values are not fused (fusesSimilarity); make the unfused calls`);
+    this.expectFused(k, C, N);
     this.ensureScratch(2 * N * 4);
     const head = [this.own(g, k, 'g'), this.own(x, k, 'x'), N, this.own(dy, k, 'dy'), C, this.own(tHat, k, 'tHat'), this.own(norms, k, 'norms'), normalize ? 1 : 0];
     this.ranged('simBackwardRange', (t) => [...head, this.scratch[t], 0, 0], 9, 10, R, 1, this.fanout(R * N, PARALLEL_THRESHOLDS.rowElements));

@@ -129,7 +129,6 @@ export function normalizeRowsBackward(g: usize, x: usize, row0: i32, rows: i32, 
   }
 }
 
-/** Soft-target softmax CE over rows of y [R, C] with p [R, C]; loss[0] += Σ/lossDiv; dy (0: none) = (q − p)·gs/gd. */
 /** Rows of at most this many classes keep their exponentials in SOFTMAX_E (one exp per element). */
 const SOFTMAX_KEEP: i32 = 256;
 /**
@@ -138,6 +137,7 @@ const SOFTMAX_KEEP: i32 = 256;
  */
 const SOFTMAX_E: usize = memory.data(8 * SOFTMAX_KEEP, 8);
 
+/** Soft-target softmax CE over rows of y [R, C] with p [R, C]; loss[0] += Σ/lossDiv; dy (0: none) = (q − p)·gs/gd. */
 export function softmaxCE(loss: usize, dy: usize, y: usize, p: usize, R: i32, C: i32, gs: f64, gd: f64, lossDiv: f64): void {
   let acc: f64 = 0;
   const keep = C <= SOFTMAX_KEEP;

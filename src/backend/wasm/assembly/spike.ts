@@ -215,10 +215,10 @@ export function spikeMatmulRows(B: i32, K: i32, N: i32, s: usize, w: usize, ldw:
 
 /**
  * Rows [r0, r1) of x [R, C] copied to dst with rows ld floats apart. The spike kernels read a
- * 16-column panel of every active row of W (or g) in turn; when rows lie a multiple of 2 KiB apart
- * (C a multiple of 512) all of a panel falls into the same few cache sets and the panel does not
- * stay in the L1 and L2 caches (C = 1024 ran at 0.45x the speed of C = 1000). A copy with rows
- * ld = C + 16 floats apart spreads the panel over every set.
+ * 16-column panel of every active row of W (or g) in turn; when rows lie a multiple of 512 bytes
+ * apart, all of a panel falls into a few cache sets and does not stay in the L1 and L2 caches
+ * (C = 1024 ran at 0.45x the speed of C = 1000). A copy with rows ld = C + 16 floats apart spreads
+ * the panel over every set. Which widths are copied: src/backend/wasm/backend.ts PAD_COLUMNS.
  */
 export function padRows(dst: usize, x: usize, C: i32, ld: i32, r0: i32, r1: i32): void {
   const bytes = <usize>C << 2;
