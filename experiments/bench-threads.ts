@@ -10,7 +10,17 @@
  * ratio of each adjacent pair of batches does not. Prints one JSON line: samples/s of each from its
  * median batch, the median of the per-pair ratios (two threads' speed-up), and the CPU seconds per
  * wall second the two-thread batches got (about 2 when both cores were free).
+ *
+ * What the machine gives two independent trainings (Linux): a companion child process trains the
+ * same one-thread configuration in a loop, stopped (SIGSTOP) except while a third kind of batch is
+ * timed, a one-thread batch with the companion running (SIGCONT). Two one-thread trainings side by
+ * side then get 2 × (one-thread batch alone ÷ one-thread batch beside the companion) the speed of
+ * one (`independentSpeedup`): no synchronisation and no shared data, only the shared caches,
+ * memory and cores, so it bounds what any split of one training over two threads can reach here.
+ * `ofIndependent` = speedup ÷ independentSpeedup.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { childEntry, setUpTrainer, type TrainConfig } from './bench-train.js';
 
 export interface ThreadScaling {
@@ -27,10 +37,54 @@ export interface ThreadScaling {
   speedupQuartiles?: number[];
   /** CPU seconds per wall second of the median 2-thread batch (2 = both cores busy all along). */
   twoThreadCpuPerWall?: number;
+  /**
+   * Median over the pairs of 2 × (1-thread batch alone ÷ 1-thread batch while the companion process
+   * trains): the speed two independent one-thread trainings get together, relative to one.
+   */
+  independentSpeedup?: number;
+  /** speedup ÷ independentSpeedup: how much of what the machine gives two trainings the threads get. */
+  ofIndependent?: number;
+  /** Why independentSpeedup is missing (no companion process on this platform, or it failed). */
+  independentReason?: string;
 }
 
-async function run(o: { preset?: string; steps?: number; pairs?: number; quick?: boolean }): Promise<ThreadScaling> {
+/**
+ * The companion (Linux): a child process training the 1-thread configuration in a loop, which
+ * prints "ready" after its warm-up batch; this process then stops it (SIGSTOP) and runs it only
+ * while it times a batch beside it (SIGCONT).
+ */
+async function startCompanion(o: { preset?: string; steps: number }): Promise<ChildProcess | string> {
+  if (process.platform !== 'linux') return `no companion process on ${process.platform} (SIGSTOP / SIGCONT)`;
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), JSON.stringify({ ...o, companion: true })], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d) => (err += String(d)));
+  return new Promise((resolve) => {
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += String(d);
+      if (out.includes('ready')) {
+        child.kill('SIGSTOP');
+        resolve(child);
+      }
+    });
+    child.on('exit', (code, signal) => resolve(`companion exited (${code ?? signal}): ${err.trim().split('\n').slice(-2).join(' | ')}`));
+  });
+}
+
+/** The companion's loop: train batch after batch until killed. */
+async function companion(o: { preset?: string; steps: number }): Promise<never> {
+  const t = await setUpTrainer({ purpose: 'throughput', rule: 'sigprop', backend: 'wasm', threads: 1, steps: o.steps, ...(o.preset ? { preset: o.preset } : {}) }, 20);
+  if (!t.ok) throw new Error(t.reason);
+  await t.train(0);
+  process.stdout.write('ready\n');
+  for (let i = 1; ; i++) await t.train(i);
+}
+
+async function run(o: { preset?: string; steps?: number; pairs?: number; quick?: boolean; companion?: boolean }): Promise<ThreadScaling> {
   const steps = o.steps ?? 25;
+  if (o.companion) return companion({ ...(o.preset ? { preset: o.preset } : {}), steps });
   const pairs = o.quick ? 4 : (o.pairs ?? 20);
   const base: ThreadScaling = { ...(o.preset ? { preset: o.preset } : {}), steps, available: false };
   const cfg = (threads: number): TrainConfig => ({ purpose: 'throughput', rule: 'sigprop', backend: 'wasm', threads, steps, ...(o.preset ? { preset: o.preset } : {}) });
@@ -49,15 +103,29 @@ async function run(o: { preset?: string; steps?: number; pairs?: number; quick?:
     await time(one, i);
     await time(two, i);
   }
-  const t1: number[] = [], t2: { wall: number; cpu: number }[] = [];
-  for (let p = 0; p < pairs; p++) {
-    if (p % 2 === 0) {
-      t1.push((await time(one, p + 2)).wall);
-      t2.push(await time(two, p + 2));
-    } else {
-      t2.push(await time(two, p + 2));
-      t1.push((await time(one, p + 2)).wall);
+  const comp = await startCompanion({ ...(o.preset ? { preset: o.preset } : {}), steps });
+  const t1: number[] = [], t2: { wall: number; cpu: number }[] = [], tc: number[] = [];
+  // a one-thread batch beside the running companion
+  const beside = async (i: number) => {
+    if (typeof comp === 'string' || comp.exitCode !== null || comp.signalCode !== null) return;
+    comp.kill('SIGCONT');
+    tc.push((await time(one, i)).wall);
+    comp.kill('SIGSTOP');
+  };
+  try {
+    for (let p = 0; p < pairs; p++) {
+      if (p % 2 === 0) {
+        t1.push((await time(one, p + 2)).wall);
+        t2.push(await time(two, p + 2));
+        await beside(p + 2);
+      } else {
+        await beside(p + 2);
+        t2.push(await time(two, p + 2));
+        t1.push((await time(one, p + 2)).wall);
+      }
     }
+  } finally {
+    if (typeof comp !== 'string') comp.kill('SIGKILL');
   }
   await one.dispose();
   await two.dispose();
@@ -76,6 +144,12 @@ async function run(o: { preset?: string; steps?: number; pairs?: number; quick?:
     speedup: r3(q(ratios, 0.5)),
     speedupQuartiles: [0.25, 0.5, 0.75].map((f) => r3(q(ratios, f))),
     twoThreadCpuPerWall: r3(at2.cpu / at2.wall),
+    ...(tc.length === pairs
+      ? (() => {
+          const independent = q(t1.map((v, i) => (2 * v) / tc[i]), 0.5);
+          return { independentSpeedup: r3(independent), ofIndependent: r3(q(ratios, 0.5) / independent) };
+        })()
+      : { independentReason: typeof comp === 'string' ? comp : 'the companion process stopped early' }),
   };
 }
 
