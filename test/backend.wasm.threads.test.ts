@@ -362,6 +362,44 @@ describe('ThreadPool chunk claiming', () => {
   });
 });
 
+describe('ThreadPool wake-ups', () => {
+  it('a worker that sleeps between calls (no spin) is woken by every call; a caller that sleeps waiting for a long chunk is woken by its end', async () => {
+    const { loadKernelModule } = await import('../src/backend/wasm/module.js');
+    const { ThreadPool } = await import('../src/backend/wasm/threads.js');
+    const module = await loadKernelModule();
+    const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
+    const k = (await import('../src/backend/wasm/module.js')).instantiateKernels(module, memory);
+    const pool = await ThreadPool.start(2, module, memory);
+    try {
+      pool.workerSpinUs = 0;
+      const base = 1 << 20, n = 4096;
+      new Float32Array(memory.buffer, base, n).fill(1);
+      const cuts = Array.from({ length: 9 }, (_, i) => (i * n) / 8);
+      const before = pool.workerChunks;
+      let nap = 0;
+      for (let i = 0; i < 200; i++) {
+        // the caller naps now and then, so the sleeping worker gets to take chunks
+        const total = pool.run('sum', [[base, 0, 0], [base, 0, 0]], (...a: number[]) => {
+          if (++nap % 16 === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+          return k.sum(a[0], a[1], a[2]);
+        }, { lo: 1, hi: 2, cuts });
+        expect(total).toBe(n);
+      }
+      expect(pool.workerChunks).toBeGreaterThan(before);
+      // one long chunk at the back (taken by the worker, or by the caller when the worker is late):
+      // the caller's tiny front chunks end long before it, so it waits past its spin and sleeps
+      pool.workerSpinUs = 500;
+      const big = 1 << 24, pb = 8 << 20;
+      memory.grow(Math.ceil((pb + big * 4 - memory.buffer.byteLength) / 65536) + 1);
+      new Float32Array(memory.buffer, pb, big).fill(1);
+      const longCuts = [0, 1, 2, 3, big];
+      for (let i = 0; i < 3; i++) expect(pool.run('sum', [[pb, 0, 0], [pb, 0, 0]], k.sum, { lo: 1, hi: 2, cuts: longCuts })).toBe(big);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('ThreadPool idle workers', () => {
   it('sleep after their spin (microseconds, not milliseconds): a pool idle for 300 ms uses next to no CPU', async () => {
     const { loadKernelModule } = await import('../src/backend/wasm/module.js');

@@ -26,10 +26,14 @@ import { Worker } from 'node:worker_threads';
 import { SigpropError } from '../../errors.js';
 import { THREADED_OPS, type ThreadedOp } from './module.js';
 
-// Per-worker control words: [0] seq (bumped per call), [1] op (-1 = exit), [2] argc,
-// [3] lo arg position, [4] hi arg position, [5] call id, [6] error flag, [7] spin (µs),
-// [8] version of [1]-[5] and the arguments (odd while the caller writes them).
-const CTRL_INTS = 16;
+// Per-worker control words: [0] seq (bumped per call), [1] asleep (the worker is in, or about to
+// enter, Atomics.wait: the caller notifies only then), then on the next cache line (the worker spins
+// on [0] alone, so the caller's writes of a call do not bounce the line the worker is reading):
+// [16] op (-1 = exit), [17] argc, [18] lo arg position, [19] hi arg position, [20] call id,
+// [21] error flag, [22] spin (µs), [23] version of [16]-[20] and the arguments (odd while the
+// caller writes them).
+const CTRL_INTS = 32;
+const C_OP = 16, C_ARGC = 17, C_LO = 18, C_HI = 19, C_ID = 20, C_ERR = 21, C_SPIN = 22, C_VERSION = 23;
 const MAX_ARGS = 32;
 /** Most chunks per call. */
 export const MAX_CHUNKS = 511;
@@ -54,7 +58,8 @@ const SPIN_US = 500;
  */
 const CALLER_SPIN_US = 2000;
 // Shared work words: [0] (call id << 18) | (front << 9) | back, the unclaimed chunks being
-// [front, back); [1] chunks completed, [2] number of chunks, [3] chunks run by workers (statistics).
+// [front, back); [1] chunks completed, [2] number of chunks, [3] chunks run by workers (statistics),
+// [4] the caller sleeps in Atomics.wait on [1] (the workers notify only then).
 const ID_MASK = 0x1fff;
 
 // The worker body (CommonJS, evaluated): kept as a string so it runs the same under tsx, vitest
@@ -75,33 +80,37 @@ let seen = 0;
 for (;;) {
   let seq = Atomics.load(ctrl, 0);
   if (seq === seen) {
-    // spin up to ctrl[7] microseconds (performance.now() counts milliseconds; the clock is read every 64 loads), then sleep
-    const t0 = performance.now(), spinMs = Atomics.load(ctrl, 7) / 1000;
+    // spin up to ctrl[C_SPIN] microseconds (performance.now() counts milliseconds; the clock is read every 64 loads), then sleep
+    const t0 = performance.now(), spinMs = Atomics.load(ctrl, ${C_SPIN}) / 1000;
     for (let i = 1; seq === seen; i++) {
       seq = Atomics.load(ctrl, 0);
       if ((i & 63) === 0 && performance.now() - t0 > spinMs) break;
     }
   }
   while (seq === seen) {
+    // asleep before the last look at seq; the caller bumps seq before it reads asleep, so one of
+    // the two sees the other's write (both sequentially consistent): no call goes unnoticed
+    Atomics.store(ctrl, 1, 1);
     Atomics.wait(ctrl, 0, seen);
+    Atomics.store(ctrl, 1, 0);
     seq = Atomics.load(ctrl, 0);
   }
   seen = seq;
-  // A consistent copy of the call (a seqlock: ctrl[8] is odd while the caller writes the call): a
+  // A consistent copy of the call (a seqlock: ctrl[C_VERSION] is odd while the caller writes the call): a
   // worker that wakes late can meet the caller publishing the next call, and a copy torn between two
   // calls (one call's kernel with the next one's arguments) would run a chunk with wrong arguments.
   let op = 0, id = 0, lo = 0, hi = 0;
   for (;;) {
-    const version = Atomics.load(ctrl, 8);
+    const version = Atomics.load(ctrl, ${C_VERSION});
     if ((version & 1) === 0) {
-      op = Atomics.load(ctrl, 1);
-      id = Atomics.load(ctrl, 5);
-      const argc = Atomics.load(ctrl, 2);
-      lo = Atomics.load(ctrl, 3);
-      hi = Atomics.load(ctrl, 4);
+      op = Atomics.load(ctrl, ${C_OP});
+      id = Atomics.load(ctrl, ${C_ID});
+      const argc = Atomics.load(ctrl, ${C_ARGC});
+      lo = Atomics.load(ctrl, ${C_LO});
+      hi = Atomics.load(ctrl, ${C_HI});
       argv.length = argc;
       for (let i = 0; i < argc; i++) argv[i] = args[i];
-      if (Atomics.load(ctrl, 8) === version) break;
+      if (Atomics.load(ctrl, ${C_VERSION}) === version) break;
     }
   }
   if (op < 0) break;
@@ -118,12 +127,12 @@ for (;;) {
       const r = fn.apply(null, argv);
       chunkRes[c] = typeof r === 'number' ? r : 0;
     } catch (err) {
-      Atomics.store(ctrl, 6, 1);
+      Atomics.store(ctrl, ${C_ERR}, 1);
       parentPort.postMessage(String((err && err.stack) || err));
     }
     Atomics.add(work, 3, 1);
     Atomics.add(work, 1, 1);
-    Atomics.notify(work, 1);
+    if (Atomics.load(work, 4) !== 0) Atomics.notify(work, 1);
   }
 }
 `;
@@ -139,7 +148,7 @@ export class ThreadPool {
   private readonly workers: Worker[] = [];
   private readonly ctrl: Int32Array;
   private readonly args: Float64Array;
-  private readonly work = new Int32Array(new SharedArrayBuffer(16));
+  private readonly work = new Int32Array(new SharedArrayBuffer(32));
   private readonly cuts = new Float64Array(new SharedArrayBuffer((MAX_CHUNKS + 1) * 8));
   private readonly chunkRes = new Float64Array(new SharedArrayBuffer(MAX_CHUNKS * 8));
   private readonly opIds = new Map<string, number>();
@@ -169,10 +178,10 @@ export class ThreadPool {
 
   /** Microseconds each worker spins after a call before it sleeps (SPIN_US unless changed; read by the workers at every call). */
   get workerSpinUs(): number {
-    return Atomics.load(this.ctrl, 7);
+    return Atomics.load(this.ctrl, C_SPIN);
   }
   set workerSpinUs(us: number) {
-    for (let w = 0; w < Math.max(this.size - 1, 1); w++) Atomics.store(this.ctrl, w * CTRL_INTS + 7, Math.max(0, Math.round(us)));
+    for (let w = 0; w < Math.max(this.size - 1, 1); w++) Atomics.store(this.ctrl, w * CTRL_INTS + C_SPIN, Math.max(0, Math.round(us)));
   }
 
   /** Start `threads − 1` workers over `memory` and wait until each has instantiated the kernels. */
@@ -262,13 +271,17 @@ export class ThreadPool {
       }
       while (done < n) {
         if (this.failure) throw new SigpropError(`wasm backend: a worker thread failed: ${this.failure}`, 'backend');
-        Atomics.wait(this.work, 1, done, 100);
+        // asleep before the last look at [1]; a worker adds to [1] before it reads [4] (as publish / the worker loop)
+        Atomics.store(this.work, 4, 1);
+        done = Atomics.load(this.work, 1);
+        if (done < n) Atomics.wait(this.work, 1, done, 100);
+        Atomics.store(this.work, 4, 0);
         done = Atomics.load(this.work, 1);
       }
       waited = performance.now() - t0;
     }
     for (let w = 0; w < parts.length - 1; w++) {
-      if (Atomics.exchange(this.ctrl, w * CTRL_INTS + 6, 0)) {
+      if (Atomics.exchange(this.ctrl, w * CTRL_INTS + C_ERR, 0)) {
         throw new SigpropError(`wasm backend: kernel ${op} failed in a worker thread: ${this.failure ?? 'see the worker error'}`, 'backend');
       }
     }
@@ -285,22 +298,23 @@ export class ThreadPool {
 
   /**
    * Write a call into worker w's control block and wake it: the fields between two increments of
-   * the block's version (ctrl[8], odd while they change; the worker copies them until it reads the
-   * same even version before and after), then the call counter ctrl[0].
+   * the block's version (ctrl[C_VERSION], odd while they change; the worker copies them until it
+   * reads the same even version before and after), then the call counter ctrl[0], then a notify
+   * where the worker sleeps (ctrl[1]; a spinning worker sees the counter change by itself).
    */
   private publish(w: number, opId: number, args: readonly number[], lo: number, hi: number, id: number): void {
     const c = w * CTRL_INTS;
-    Atomics.add(this.ctrl, c + 8, 1);
+    Atomics.add(this.ctrl, c + C_VERSION, 1);
     const base = w * MAX_ARGS;
     for (let i = 0; i < args.length; i++) this.args[base + i] = args[i];
-    Atomics.store(this.ctrl, c + 1, opId);
-    Atomics.store(this.ctrl, c + 2, args.length);
-    Atomics.store(this.ctrl, c + 3, lo);
-    Atomics.store(this.ctrl, c + 4, hi);
-    Atomics.store(this.ctrl, c + 5, id);
-    Atomics.add(this.ctrl, c + 8, 1);
+    Atomics.store(this.ctrl, c + C_OP, opId);
+    Atomics.store(this.ctrl, c + C_ARGC, args.length);
+    Atomics.store(this.ctrl, c + C_LO, lo);
+    Atomics.store(this.ctrl, c + C_HI, hi);
+    Atomics.store(this.ctrl, c + C_ID, id);
+    Atomics.add(this.ctrl, c + C_VERSION, 1);
     Atomics.add(this.ctrl, c, 1);
-    Atomics.notify(this.ctrl, c);
+    if (Atomics.load(this.ctrl, c + 1) !== 0) Atomics.notify(this.ctrl, c);
   }
 
   /** Stop the workers. */
