@@ -156,6 +156,8 @@ export class WasmBackend implements Backend {
   private readonly counts: GrowableBuffer = { ptr: 0, bytes: 0 };
   /** The padded copy of an operand of the event kernels (see PAD_COLUMNS), grown on demand (growBuffer). */
   private readonly pad: GrowableBuffer = { ptr: 0, bytes: 0 };
+  /** cutsFor's boundaries by shape. */
+  private readonly cutsCache = new Map<string, readonly number[]>();
   /** 32 bytes: the generator state handed to rateSpikes (words 0-3) and the state after it (4-7). */
   private readonly rngPtr: number;
   /** Split rateSpikes calls so far: the tag that lets a thread continue from its previous range of the same call. */
@@ -290,7 +292,7 @@ export class WasmBackend implements Backend {
     n: number, align: number, T: number, chunksPerThread = 4, givenCuts?: number[],
   ): number {
     const fn = this.k[op] as (...a: number[]) => number | void;
-    const cuts = T > 1 ? (givenCuts ?? (T === 2 ? twoEndedCuts(n, chunksPerThread, align) : chunkCuts(n, T * chunksPerThread, align))) : [0, n];
+    const cuts = T > 1 ? (givenCuts ?? this.cutsFor(n, T, chunksPerThread, align)) : [0, n];
     if (cuts.length <= 2) {
       const a = makeArgs(0);
       a[lo] = 0;
@@ -300,6 +302,21 @@ export class WasmBackend implements Backend {
     const parts: number[][] = [];
     for (let t = 0; t < T; t++) parts.push(makeArgs(t));
     return this.pool!.run(op, parts, fn, { lo, hi, cuts });
+  }
+
+  /**
+   * The chunk boundaries of an even split of [0, n) over T threads (split.ts), kept per shape: a
+   * training step splits the same few shapes every step (read only; the pool copies them).
+   */
+  private cutsFor(n: number, T: number, chunksPerThread: number, align: number): readonly number[] {
+    const key = `${n},${T},${chunksPerThread},${align}`;
+    let cuts = this.cutsCache.get(key);
+    if (!cuts) {
+      cuts = T === 2 ? twoEndedCuts(n, chunksPerThread, align) : chunkCuts(n, T * chunksPerThread, align);
+      if (this.cutsCache.size >= 256) this.cutsCache.clear();
+      this.cutsCache.set(key, cuts);
+    }
+    return cuts;
   }
 
   /** Elementwise kernel over [0, size): args ++ [lo, hi]. */
@@ -336,7 +353,7 @@ export class WasmBackend implements Backend {
   /** Sparse / dense row runs of s [B, K] (see split.ts densityRuns), counting non-zeros in wasm. */
   private densityRuns(ps: number, B: number, K: number, fraction: number, minRun: number): [number, number, boolean][] {
     const counts = this.growBuffer(this.counts, B * 4, 256 * 4);
-    this.k.rowNonZero(ps, B, K, counts);
+    this.ranged('rowNonZero', () => [ps, K, counts, 0, 0], 3, 4, B, 1, this.fanout(B * K, PARALLEL_THRESHOLDS.elements));
     return densityRuns(new Int32Array(this.heap.memory.buffer, counts, B), K, fraction, minRun);
   }
 

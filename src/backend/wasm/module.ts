@@ -56,7 +56,7 @@ export interface WasmKernels {
     u: number, isyn: number, s: number, inp: number, alpha: number, beta: number, th: number, vmin: number, reset: number, delay: number,
     kind: number, p: number, q: number, fOut: number, dfOut: number, lo: number, hi: number,
   ): void;
-  rowNonZero(x: number, B: number, K: number, counts: number): void;
+  rowNonZero(x: number, K: number, counts: number, b0: number, b1: number): void;
   leakyStep(h: number, a: number, inp: number, gain: number, kind: number, lo: number, hi: number): void;
   izhikevichStep(
     v: number, u: number, s: number, inp: number, a: number, b: number, c: number, d: number, vPeak: number, nSub: number, h: number,
@@ -99,7 +99,7 @@ export interface WasmKernels {
 export const THREADED_OPS = [
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
   'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
-  'spikeOuterNarrow', 'rowDots', 'rateSpikes', 'dropMask', 'padRows', 'simLogitsRange', 'simBackwardRange',
+  'spikeOuterNarrow', 'rowDots', 'rateSpikes', 'dropMask', 'padRows', 'simLogitsRange', 'simBackwardRange', 'rowNonZero',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 

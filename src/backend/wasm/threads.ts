@@ -233,7 +233,7 @@ export class ThreadPool {
    * [cuts[c], cuts[c+1]) of the chunks the thread claims. Returns the sum of the return values in
    * chunk order (for reductions).
    */
-  run(op: ThreadedOp, parts: number[][], local: (...args: number[]) => number | void, chunks: { lo: number; hi: number; cuts: number[] }): number {
+  run(op: ThreadedOp, parts: number[][], local: (...args: number[]) => number | void, chunks: { lo: number; hi: number; cuts: readonly number[] }): number {
     if (this.closed) throw new SigpropError('wasm backend: used after dispose()', 'backend');
     const n = chunks.cuts.length - 1;
     if (n > MAX_CHUNKS) throw new RangeError(`ThreadPool.run: ${n} chunks (at most ${MAX_CHUNKS})`);

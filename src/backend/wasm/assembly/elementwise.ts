@@ -192,7 +192,7 @@ export function countNonZero(x: usize, lo: i32, hi: i32): i32 {
   return n;
 }
 
-/** counts[b] = number of non-zero values in row b of x [B, K] (i32 per row). */
-export function rowNonZero(x: usize, B: i32, K: i32, counts: usize): void {
-  for (let b = 0; b < B; b++) store<i32>(counts + (<usize>b << 2), countNonZero(at(x, b * K), 0, K));
+/** counts[b] = number of non-zero values in row b of x [*, K] (i32 per row), rows [b0, b1). */
+export function rowNonZero(x: usize, K: i32, counts: usize, b0: i32, b1: i32): void {
+  for (let b = b0; b < b1; b++) store<i32>(counts + (<usize>b << 2), countNonZero(at(x, b * K), 0, K));
 }
