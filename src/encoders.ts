@@ -50,6 +50,12 @@ export interface Encoder extends StepInput {
   encodeHost(t: number): Float32Array;
   /** Release backend memory the encoder keeps (the rate encoder's probabilities); optional. */
   dispose?(): void;
+  /**
+   * The value each input takes most often over the steps of the input set, [batch, inputSize] (a view
+   * of an internal buffer, valid until the next setInput), or null where the encoder has none worth
+   * using; optional. The rate encoder: 1 where p > 0.5, else 0 (Layer.setInputReference).
+   */
+  mostLikely?(): Float32Array | null;
 }
 
 export interface EncoderEntry {
@@ -184,10 +190,20 @@ export class RateEncoder extends BaseEncoder {
   }
   /** The probabilities as a tensor of the backend that last encoded (written once per setInput), or null. */
   private pTensor: { backend: Backend; t: Tensor; fresh: boolean } | null = null;
+  /** mostLikely's values for the current input set, or null until asked. */
+  private mode: Float32Array | null = null;
   protected override prepare(): void {
     if (this.p.length !== this.x.length) this.p = new Float32Array(this.x.length);
     for (let i = 0; i < this.x.length; i++) this.p[i] = Math.min(1, Math.max(0, this.gain * this.x[i]));
     if (this.pTensor) this.pTensor.fresh = false;
+    this.mode = null;
+  }
+  mostLikely(): Float32Array {
+    if (!this.mode) {
+      const p = this.p, m = (this.mode = new Float32Array(p.length));
+      for (let i = 0; i < p.length; i++) m[i] = p[i] > 0.5 ? 1 : 0;
+    }
+    return this.mode;
   }
   protected fill(): void {
     const p = this.p, o = this.out, rng = this.rng;
@@ -365,6 +381,11 @@ registerEncoder({
 export interface StepSource {
   /** Write the input of step t into out [rows, n]. */
   write(t: number, out: Tensor): void;
+  /**
+   * Write the value each input takes most often over the window into out [rows, n] (Encoder.mostLikely)
+   * and return true; false (out untouched) where the source has none. Optional.
+   */
+  mostLikely?(out: Tensor): boolean;
 }
 
 /** What makeStepSource reads of a rule's settings: the encoder spec ('raster': x is pre-encoded), its parameters, T. */
@@ -399,7 +420,15 @@ export function makeStepSource(
     both.set(x.subarray(0, B * n));
     both.set(t0.subarray(0, nt * n), B * n);
     e.setInput(both, B + nt, n);
-    return { write: (t, out) => e.encode(t, out, be) };
+    return {
+      write: (t, out) => e.encode(t, out, be),
+      mostLikely: (out) => {
+        const m = e.mostLikely?.();
+        if (!m) return false;
+        be.write(out, m);
+        return true;
+      },
+    };
   }
   const rate = get('targets', 'rate');
   if (nt > 0) rate.setInput(t0.subarray(0, nt * n), nt, n);

@@ -124,6 +124,13 @@ export interface Backend {
    * order of additions of `reference`.
    */
   readonly gradChunkSteps?: number;
+  /**
+   * OPTIONAL tuning hint: true where spikeMatmul and spikeOuter cost follows the non-zeros of their
+   * presynaptic operand, so a learning rule may propagate a rate-coded input as its difference from
+   * the window's most likely input (Layer.setInputReference: the same values up to float rounding,
+   * on mnist-lif a quarter of the non-zeros). Absent: the input itself, the sums of `reference`.
+   */
+  readonly inputReference?: boolean;
 
   /**
    * OPTIONAL: true where a device cannot hand data back synchronously (WebGPU: every read-back is a

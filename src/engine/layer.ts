@@ -30,6 +30,15 @@ export const PROPAGATIONS: readonly Propagation[] = ['auto', 'event', 'dense'];
 export type Recurrence = 'all-to-all' | 'one-to-one';
 export const RECURRENCES: readonly Recurrence[] = ['all-to-all', 'one-to-one'];
 
+/** An input reference of Layer.setInputReference and its buffers ([batch, in] / [batch, size]). */
+interface InputReference {
+  r: Tensor;
+  base: Tensor;
+  d: Tensor;
+  sum: Tensor | null;
+  fresh: boolean;
+}
+
 /** Weight initialisation: uniform in ±scale/√in (PyTorch Linear default at scale 1) or normal with std scale/√in. */
 export type WeightInit = 'uniform' | 'normal';
 
@@ -160,6 +169,16 @@ export class Layer {
   private lastStep = 0;
   /** Surrogate outputs written by the fused neuron step (setStepOutputs), or null. */
   private stepOut: { sg: SurrogateKernelSpec; f?: Tensor; df?: Tensor } | null = null;
+  /**
+   * The window's input reference (setInputReference): r [batch, in], its projection r·W + bias
+   * [batch, size] (computed at the first step after it was set), the difference x − r of the last
+   * step [batch, in], and S = Σ h over the steps of an open chunk whose gathered inputs are x − r.
+   */
+  private ref: InputReference | null = null;
+  /** The buffers of the last window's reference, kept for the next setInputReference. */
+  private refSpare: InputReference | null = null;
+  /** What accumulateGrad gathers as this step's input: x, or x − r with an input reference. */
+  private gatherInput: Tensor | null = null;
   /** Steps per chunk of gathered eligibility updates (enableGradChunks; 0: off). */
   private chunkSteps = 0;
   /** The open chunk: its first step's trace, the later steps' inputs, every step's g, the target and scale. */
@@ -218,6 +237,11 @@ export class Layer {
   /** Allocate (or re-initialise) the state for `batch` rows at resting values and clear pending input. */
   reset(batch: number): void {
     checkNumber('batch', batch, { min: 1, integer: true });
+    // an input reference holds for one window (the weights change between windows)
+    if (this.ref) {
+      this.refSpare = this.ref;
+      this.ref = null;
+    }
     if (batch !== this.batch) {
       this.freeState();
       this.initState = this.model.init(this.backend, batch, this.size, this.params);
@@ -296,6 +320,41 @@ export class Layer {
     if (this.batch > 0) this.allocChunk();
   }
 
+  /**
+   * Propagate the input of the coming steps as its difference from a reference r [batch, in] (null:
+   * plain x again): I = (r·W + b) + (x − r)·W, with r·W + b computed once at the next step. For a
+   * rate-coded input whose most likely value r (1 where p > 0.5, times the dropout mask) x mostly
+   * equals, x − r has far fewer non-zeros than x (mnist-lif: ~4x fewer), and the event kernels'
+   * cost follows the non-zeros. The gathered eligibility updates (enableGradChunks) take x − r too,
+   * plus rᵀ·Σh once per chunk. The same values up to float rounding (the sums regrouped). W and the
+   * bias must not change while a reference is set: set it (again) after every weight update, before
+   * the window's first step (between chunks). Returns false (and keeps plain x) where the layer
+   * cannot: matmul propagation, delays, or a model that integrates its input directly.
+   */
+  setInputReference(r: Tensor | null): boolean {
+    if (this.chunk && this.chunk.n > 0) throw new ParameterError(`${this.name}: setInputReference in the middle of a chunk of gathered updates; set it before the window's first step`);
+    const be = this.backend;
+    if (!r) {
+      this.freeRef();
+      return false;
+    }
+    if (!this.eventDriven || this.delayLine || this.direct || this.batch === 0) return false;
+    if (r.shape.length !== 2 || r.shape[0] !== this.batch || r.shape[1] !== this.inSize) {
+      throw new ShapeError(`${this.name}: input reference has shape ${shapeString(r.shape)} but ${shapeString([this.batch, this.inSize])} ([batch, in]) is needed`);
+    }
+    const ref = this.ref ?? this.refSpare ?? { r, base: be.tensor([this.batch, this.size]), d: be.tensor([this.batch, this.inSize]), sum: null, fresh: false };
+    ref.r = r;
+    ref.fresh = false;
+    this.ref = ref;
+    this.refSpare = null;
+    return true;
+  }
+
+  private freeRef(): void {
+    for (const ref of [this.ref, this.refSpare]) if (ref) for (const t of [ref.base, ref.d, ref.sum]) if (t) this.backend.free(t);
+    this.ref = this.refSpare = null;
+  }
+
   private allocChunk(): void {
     const tr = this.trace;
     if (this.chunkSteps < 2 || !tr || this.chunk || tr.mode !== 'trace' || tr.response.decays.length !== 1 || this.delayLine || this.wRec) return;
@@ -323,6 +382,14 @@ export class Layer {
     for (let s = c.n - 2; s >= 0; s--) be.axpby(gs[s], gs[s + 1], c.decay, 1); // h[s] = g[s] + β·h[s+1]
     be.spikeOuter(grads.w, c.e0, gs[0], c.a);
     for (let s = 1; s < c.n; s++) be.spikeOuter(grads.w, c.xs[s - 1], gs[s], c.a);
+    const ref = this.ref;
+    if (ref && c.n > 1) {
+      // the gathered inputs were x − r: add rᵀ·Σ_{s≥1} h[s] (the same sum, regrouped)
+      const sum = (ref.sum ??= be.tensor([this.batch, this.size]));
+      be.copy(sum, gs[1]);
+      for (let s = 2; s < c.n; s++) be.axpby(sum, gs[s], 1, 1);
+      be.spikeOuter(grads.w, ref.r, sum, c.a);
+    }
     c.n = 0;
     c.grads = null;
   }
@@ -349,6 +416,7 @@ export class Layer {
         `${this.name}: input x has shape ${shapeString(x.shape)} but ${shapeString([this.batch, this.inSize])} ([batch, in]) is needed to multiply W ${shapeString(this.w.shape)}`,
       );
     }
+    this.gatherInput = x;
     const direct = this.direct;
     if (direct) {
       // v ← decay·v + x·W + b in one pass (models with an `integrator`, e.g. the 'li' readout)
@@ -361,13 +429,30 @@ export class Layer {
       return;
     }
     let cur: Tensor;
-    if (this.delayLine) cur = this.delayLine.push(t, x, this.w, this.eventDriven);
+    const ref = this.ref;
+    if (ref) {
+      // I = (r·W + b) + (x − r)·W: the difference has the non-zeros where x departs from r
+      const be = this.backend;
+      if (!ref.fresh) {
+        be.spikeMatmul(ref.base, ref.r, this.w, 0);
+        if (this.bias) be.addRow(ref.base, this.bias);
+        ref.fresh = true;
+      }
+      const c = this.chunk;
+      const d = c && c.n > 0 ? c.xs[c.n - 1] : ref.d; // straight into the gathering buffer where it has one
+      be.copy(d, x);
+      be.axpby(d, ref.r, -1, 1);
+      cur = this.ownCurrent as Tensor;
+      be.copy(cur, ref.base);
+      be.spikeMatmul(cur, d, this.w, 1);
+      this.gatherInput = d;
+    } else if (this.delayLine) cur = this.delayLine.push(t, x, this.w, this.eventDriven);
     else {
       cur = this.ownCurrent as Tensor;
       if (this.eventDriven) this.backend.spikeMatmul(cur, x, this.w, 0);
       else this.backend.matmul(cur, x, this.w);
     }
-    if (this.bias) this.backend.addRow(cur, this.bias);
+    if (this.bias && !ref) this.backend.addRow(cur, this.bias);
     if (this.injected) this.backend.axpby(cur, this.injected, 1, 1);
     if (this.wRec) {
       const prev = this.prevOut as Tensor;
@@ -440,7 +525,7 @@ export class Layer {
         be.copy(c.e0, tr.value());
         c.grads = grads;
         c.a = a;
-      } else if (this.presynaptic !== c.xs[c.n - 1]) be.copy(c.xs[c.n - 1], this.presynaptic as Tensor);
+      } else if (this.gatherInput !== c.xs[c.n - 1]) be.copy(c.xs[c.n - 1], (this.gatherInput ?? this.presynaptic) as Tensor);
       if (g !== c.gs[c.n]) be.copy(c.gs[c.n], g);
       if (++c.n === this.chunkSteps) this.flushChunk();
     } else if (this.traceRing) this.backend.delayedOuter(grads.w, this.traceRing, g, (this.delayLine as DelayLine).delayTensor() as Tensor, this.lastStep, a);
@@ -466,7 +551,7 @@ export class Layer {
    */
   inputSlot(): Tensor | null {
     const c = this.chunk;
-    return c && c.n > 0 ? c.xs[c.n - 1] : null;
+    return c && c.n > 0 && !this.ref ? c.xs[c.n - 1] : null;
   }
 
   /** End of a window: apply gathered updates (enableGradChunks); keep only the diagonal of a one-to-one recurrent gradient. */
@@ -563,6 +648,7 @@ export class Layer {
     this.state = {};
     this.initState = {};
     this.freeTraces();
+    this.freeRef();
     this.direct = null;
   }
 

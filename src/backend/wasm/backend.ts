@@ -149,6 +149,8 @@ export class WasmBackend implements Backend {
   readonly name: string = 'wasm';
   /** Layers gather this many steps of eligibility updates (Backend.gradChunkSteps). */
   readonly gradChunkSteps = GRAD_CHUNK_STEPS;
+  /** Layers may propagate a rate-coded input as its difference from a reference (Backend.inputReference). */
+  readonly inputReference = true;
   readonly heap: WasmHeap;
   private readonly scratch: number[] = [];
   private scratchBytes = 0;
