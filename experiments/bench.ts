@@ -39,7 +39,10 @@
  * per backend and thread count, and peak RSS at T = 25 vs T = 400; each configuration runs in its
  * own child process so that its peak RSS is its own. Section "threadScaling"
  * (experiments/bench-threads.ts): two threads against one on the mnist-lif config in one process,
- * batches interleaved, the median ratio of adjacent batches (the thread target's figure).
+ * batches interleaved, the median ratio of adjacent batches (the thread target's figure), and on
+ * Linux what two independent one-thread trainings get together on the same machine
+ * (independentSpeedup: a companion process trains beside timed one-thread batches), the bound that
+ * figure is read against.
  */
 import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
