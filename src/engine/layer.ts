@@ -438,8 +438,9 @@ export class Layer {
         if (this.bias) be.addRow(ref.base, this.bias);
         ref.fresh = true;
       }
-      const c = this.chunk;
-      const d = c && c.n > 0 ? c.xs[c.n - 1] : ref.d; // straight into the gathering buffer where it has one
+      // straight into the gathering buffer where it has one (not x itself: the trace reads x below)
+      const c = this.chunk, slot = c && c.n > 0 ? c.xs[c.n - 1] : null;
+      const d = slot && slot !== x ? slot : ref.d;
       be.copy(d, x);
       be.axpby(d, ref.r, -1, 1);
       cur = this.ownCurrent as Tensor;
