@@ -334,14 +334,18 @@ describe('similarity loss: fused kernels equal the unfused calls bit for bit', (
   });
 });
 
+/** A 2-thread pool over a fresh shared memory of 32 pages (2 MiB), with the caller's kernel instance. */
+async function startPool() {
+  const { loadKernelModule, instantiateKernels } = await import('../src/backend/wasm/module.js');
+  const { ThreadPool } = await import('../src/backend/wasm/threads.js');
+  const module = await loadKernelModule();
+  const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
+  return { memory, k: instantiateKernels(module, memory), pool: await ThreadPool.start(2, module, memory) };
+}
+
 describe('ThreadPool chunk claiming', () => {
   it('a slow calling thread leaves chunks to the worker; every chunk runs exactly once', async () => {
-    const { loadKernelModule, instantiateKernels } = await import('../src/backend/wasm/module.js');
-    const { ThreadPool } = await import('../src/backend/wasm/threads.js');
-    const module = await loadKernelModule();
-    const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
-    const k = instantiateKernels(module, memory);
-    const pool = await ThreadPool.start(2, module, memory);
+    const { memory, k, pool } = await startPool();
     try {
       const base = 1 << 20, n = 4096;
       const view = new Float32Array(memory.buffer, base, n);
@@ -364,12 +368,7 @@ describe('ThreadPool chunk claiming', () => {
 
 describe('ThreadPool wake-ups', () => {
   it('a worker that sleeps between calls (no spin) is woken by every call; a caller that sleeps waiting for a long chunk is woken by its end', async () => {
-    const { loadKernelModule } = await import('../src/backend/wasm/module.js');
-    const { ThreadPool } = await import('../src/backend/wasm/threads.js');
-    const module = await loadKernelModule();
-    const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
-    const k = (await import('../src/backend/wasm/module.js')).instantiateKernels(module, memory);
-    const pool = await ThreadPool.start(2, module, memory);
+    const { memory, k, pool } = await startPool();
     try {
       pool.workerSpinUs = 0;
       const base = 1 << 20, n = 4096;
@@ -402,11 +401,7 @@ describe('ThreadPool wake-ups', () => {
 
 describe('ThreadPool idle workers', () => {
   it('sleep after their spin (microseconds, not milliseconds): a pool idle for 300 ms uses next to no CPU', async () => {
-    const { loadKernelModule } = await import('../src/backend/wasm/module.js');
-    const { ThreadPool } = await import('../src/backend/wasm/threads.js');
-    const module = await loadKernelModule();
-    const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
-    const pool = await ThreadPool.start(2, module, memory);
+    const { memory, pool } = await startPool();
     try {
       expect(pool.workerSpinUs).toBe(500);
       const base = 1 << 20, n = 4096;
