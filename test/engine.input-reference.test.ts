@@ -145,10 +145,16 @@ describe('the rate encoder\'s most likely input', () => {
   });
 });
 
-describe('spiking sigprop with an input reference', () => {
-  const cfg: ExperimentConfig = {
-    dataset: 'synthetic', rule: 'sigprop', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 3 }],
-    steps: 10, encoder: 'rate', optimizer: 'adam', learningRate: 0.01, ruleParams: { inputDropout: 0.2 },
+describe('spiking sigprop and BPTT with an input reference (Network.useInputReference)', () => {
+  const cfgs: Record<string, ExperimentConfig> = {
+    sigprop: {
+      dataset: 'synthetic', rule: 'sigprop', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 3 }],
+      steps: 10, encoder: 'rate', optimizer: 'adam', learningRate: 0.01, ruleParams: { inputDropout: 0.2 },
+    },
+    bptt: {
+      dataset: 'synthetic', rule: 'bptt', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 3 }],
+      steps: 10, encoder: 'rate', optimizer: 'adam', learningRate: 0.01,
+    },
   };
   const Kin = 30, C = 3, Bn = 8;
   // intensities mostly near 0 or near 1, as MNIST's
@@ -156,7 +162,7 @@ describe('spiking sigprop with an input reference', () => {
   const labels = Int32Array.from({ length: Bn }, (_, i) => i % C);
 
   /** The first layer's gradient after one batch, and the non-zeros of the presynaptic operands of its [rows, Kin] spikeMatmul calls. */
-  async function batch(hint: boolean) {
+  async function batch(rule: string, hint: boolean) {
     const be = await createBackend('wasm', { threads: 1 });
     const seen = { nonZeros: 0, calls: 0 };
     const spy = new Proxy(be, {
@@ -175,17 +181,35 @@ describe('spiking sigprop with an input reference', () => {
         return typeof v === 'function' ? v.bind(target) : v;
       },
     }) as Backend;
-    const rule = createRule(cfg, { backend: spy, rng: new Rng(7), inputSize: Kin, numClasses: C }) as unknown as { layers: { W: { grad: never } }[] };
-    trainOn(rule as never, spy, x, labels);
-    const grad = be.read(rule.layers[0].W.grad);
+    const r = createRule(cfgs[rule], { backend: spy, rng: new Rng(7), inputSize: Kin, numClasses: C }) as unknown as { layers: { W: { grad: never } }[] };
+    trainOn(r as never, spy, x, labels);
+    const grad = be.read(r.layers[0].W.grad);
     await (be as { dispose?: () => Promise<void> }).dispose?.();
     return { grad, ...seen };
   }
 
-  it('propagates the first layer\'s input with fewer non-zeros, to the same gradient up to rounding', async () => {
-    const plain = await batch(false), ref = await batch(true);
-    expect(ref.calls).toBe(plain.calls + 1); // r·W once per window
-    expect(ref.nonZeros).toBeLessThan(0.5 * plain.nonZeros);
-    expectClose(ref.grad, plain.grad, 1e-4);
+  for (const rule of ['sigprop', 'bptt']) {
+    it(`${rule}: propagates the first layer's input with fewer non-zeros, to the same gradient up to rounding`, async () => {
+      const plain = await batch(rule, false), ref = await batch(rule, true);
+      expect(ref.calls).toBe(plain.calls + 1); // r·W once per window
+      expect(ref.nonZeros).toBeLessThan(0.5 * plain.nonZeros);
+      expectClose(ref.grad, plain.grad, 1e-4);
+    });
+  }
+
+  it('Network.useInputReference: only where the backend asks, after reset', () => {
+    const net = new Network(wasm, { inputSize: K, dtMs: 1, layers: [{ size: 9, model: 'lif' }] }, new Rng(1));
+    const ones = (out: never) => {
+      wasm.write(out, new Float32Array(B * K).fill(1));
+      return true;
+    };
+    expect(() => net.useInputReference(ones)).toThrow(/call reset\(batch\) before useInputReference/);
+    net.reset(B);
+    expect(net.useInputReference(undefined)).toBe(false);
+    expect(net.useInputReference(() => false)).toBe(false);
+    expect(net.useInputReference(ones)).toBe(true);
+    const plain = new Network(new ReferenceBackend(), { inputSize: K, dtMs: 1, layers: [{ size: 9, model: 'lif' }] }, new Rng(1));
+    plain.reset(B);
+    expect(plain.useInputReference(ones)).toBe(false); // the reference backend keeps x
   });
 });

@@ -108,6 +108,8 @@ export class Network {
   /** The streams of the current batch (one stream 'input' of all rows unless reset was given streams). */
   streams: StreamRows[] = [];
   private inputBuf: Tensor | null = null;
+  /** useInputReference's r [batch, inputSize] (allocated once per batch size). */
+  private refBuf: Tensor | null = null;
   private readonly attached: RunObserver[] = [];
 
   /**
@@ -165,8 +167,8 @@ export class Network {
     checkNumber('batch', batch, { min: 1, integer: true });
     for (const l of this.layers) l.reset(batch);
     if (this.batch !== batch) {
-      if (this.inputBuf) this.backend.free(this.inputBuf);
-      this.inputBuf = null;
+      for (const t of [this.inputBuf, this.refBuf]) if (t) this.backend.free(t);
+      this.inputBuf = this.refBuf = null;
     }
     this.batch = batch;
     this.t = 0;
@@ -231,6 +233,24 @@ export class Network {
   }
 
   /**
+   * Where the backend's event kernels pay by the non-zero (Backend.inputReference), let the first
+   * layer propagate this window's input x as its difference from the most likely input r
+   * (Layer.setInputReference; on MNIST x − r has a quarter of x's non-zeros): `mostLikely` writes r
+   * [batch, inputSize] (e.g. StepSource.mostLikely; false: none), times `mask` where given (the
+   * input's dropout mask). Call after reset, with the weights the window will use. Returns whether
+   * the first layer took it.
+   */
+  useInputReference(mostLikely: ((out: Tensor) => boolean) | undefined, mask: Tensor | null = null): boolean {
+    const be = this.backend;
+    if (!be.inputReference || !mostLikely) return false;
+    if (this.batch === 0) throw new ShapeError('Network: call reset(batch) before useInputReference()');
+    const r = (this.refBuf ??= be.tensor([this.batch, this.inputSize]));
+    if (!mostLikely(r)) return false;
+    if (mask) be.mul(r, r, mask);
+    return this.layers[0].setInputReference(r);
+  }
+
+  /**
    * Run `steps` steps. Input comes from `input(t)` or from `encoder.encode(t, buffer)`; `t` is
    * the step index counted from the last reset. Recorders and onStep are called after each step.
    */
@@ -276,8 +296,8 @@ export class Network {
   /** Release every tensor. */
   free(): void {
     for (const l of this.layers) l.free();
-    if (this.inputBuf) this.backend.free(this.inputBuf);
-    this.inputBuf = null;
+    for (const t of [this.inputBuf, this.refBuf]) if (t) this.backend.free(t);
+    this.inputBuf = this.refBuf = null;
     this.batch = 0;
   }
 }

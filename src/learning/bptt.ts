@@ -395,8 +395,9 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     // equation models: every state variable and the spikes s at the end of step t (index −1: the initial state)
     const eqVars = this.lif.map((p) => (p.model === 'equation' ? [...p.backward.vars, 's'] : null));
     const es = (i: number, v: string, t: number) => store.get(`e${i}.${v}.${t}`, [B, this.layers[i].outSize]);
-    // forward on the engine, storing every step
+    // forward on the engine, storing every step (the first layer's input as x − r where the backend asks: the stored inputs stay x)
     this.net.reset(B);
+    this.net.useInputReference(src.mostLikely);
     for (let i = 0; i < L; i++) {
       const layer = this.net.layers[i];
       for (const v of eqVars[i] ?? []) be.copy(es(i, v, -1), layer.stateVar(v));
@@ -608,6 +609,7 @@ export class BpttRule extends BaselineBase implements TrainingRule {
     const src = makeStepSource(this.settings, this.ctx, x, B, new Float32Array(0), 0, this.ctx.inputSize, this.encoders);
     const zsum = this.sc.zeros('p.zsum', [B, C]);
     this.net.reset(B);
+    this.net.useInputReference(src.mostLikely);
     this.net.run({
       steps: this.settings.steps,
       write: (t, out) => src.write(t, out),

@@ -24,7 +24,7 @@
 import { getModel, modelNames } from '../../models/registry.js';
 import { layerModel } from '../config/inline-model.js';
 import type { ExperimentConfig } from '../config/types.js';
-import { makeStepSource, type Encoder, type StepSource } from '../encoders.js';
+import { makeStepSource, type Encoder } from '../encoders.js';
 import { ParameterError } from '../errors.js';
 import { Network } from '../engine/network.js';
 import { initRecurrent, type LayerSpec, type Recurrence } from '../engine/layer.js';
@@ -174,20 +174,6 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     return t0;
   }
 
-  /**
-   * Where the backend's event kernels pay by the non-zero (Backend.inputReference), the first layer
-   * propagates this window's input x as x − r, r the most likely input (times the dropout mask):
-   * on MNIST a quarter of x's non-zeros. Call after net.reset.
-   */
-  private useInputReference(src: StepSource, rows: number, n: number, mask: Tensor | null): void {
-    const be = this.ctx.backend;
-    if (!be.inputReference || !src.mostLikely) return;
-    const r = this.sc.get('x.ref', [rows, n]);
-    if (!src.mostLikely(r)) return;
-    if (mask) be.mul(r, r, mask);
-    this.net.layers[0].setInputReference(r);
-  }
-
   /** A dropout mask as a [rows, n] tensor (1 on the target rows), or null when p = 0 (no random draw). */
   private maskTensor(name: string, B: number, rows: number, n: number, p: number): Tensor | null {
     return dropoutMaskTensor(this.ctx.backend, this.sc, this.ctx.rng, name, B, rows, n, p);
@@ -311,7 +297,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     be.write(roP, oneHot);
     let P = P0;
     const first = net.layers[0], x0 = net.inputTensor();
-    this.useInputReference(src, rows, n0, inputMask);
+    net.useInputReference(src.mostLikely, inputMask);
     try {
       net.run({
         steps: T,
@@ -412,7 +398,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     const zsum = this.sc.zeros('p.zsum', [rows, C]);
     net.reset([{ name: 'input', rows: B }, { name: 'target', rows: nt }]);
     net.setTracing(false);
-    this.useInputReference(src, rows, n0, null);
+    net.useInputReference(src.mostLikely);
     try {
       net.run({
         steps: s.steps,
