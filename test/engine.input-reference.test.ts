@@ -11,6 +11,7 @@ import { createEncoder } from '../src/encoders.js';
 import { Network } from '../src/engine/network.js';
 import { createRule, trainOn } from '../src/learning/index.js';
 import { Rng } from '../src/rng.js';
+import type { Tensor } from '../src/tensor.js';
 
 let wasm: Backend & { dispose?: () => Promise<void> };
 beforeAll(async () => {
@@ -199,7 +200,7 @@ describe('spiking sigprop and BPTT with an input reference (Network.useInputRefe
 
   it('Network.useInputReference: only where the backend asks, after reset', () => {
     const net = new Network(wasm, { inputSize: K, dtMs: 1, layers: [{ size: 9, model: 'lif' }] }, new Rng(1));
-    const ones = (out: never) => {
+    const ones = (out: Tensor) => {
       wasm.write(out, new Float32Array(B * K).fill(1));
       return true;
     };
