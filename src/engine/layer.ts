@@ -36,7 +36,6 @@ interface InputReference {
   base: Tensor;
   d: Tensor;
   sum: Tensor | null;
-  fresh: boolean;
 }
 
 /** Weight initialisation: uniform in ±scale/√in (PyTorch Linear default at scale 1) or normal with std scale/√in. */
@@ -171,7 +170,7 @@ export class Layer {
   private stepOut: { sg: SurrogateKernelSpec; f?: Tensor; df?: Tensor } | null = null;
   /**
    * The window's input reference (setInputReference): r [batch, in], its projection r·W + bias
-   * [batch, size] (computed at the first step after it was set), the difference x − r of the last
+   * [batch, size] (computed when it was set), the difference x − r of the last
    * step [batch, in], and S = Σ h over the steps of an open chunk whose gathered inputs are x − r.
    */
   private ref: InputReference | null = null;
@@ -322,7 +321,7 @@ export class Layer {
 
   /**
    * Propagate the input of the coming steps as its difference from a reference r [batch, in] (null:
-   * plain x again): I = (r·W + b) + (x − r)·W, with r·W + b computed once at the next step. For a
+   * plain x again): I = (r·W + b) + (x − r)·W, with r·W + b computed here, once. For a
    * rate-coded input whose most likely value r (1 where p > 0.5, times the dropout mask) x mostly
    * equals, x − r has far fewer non-zeros than x (mnist-lif: ~4x fewer), and the event kernels'
    * cost follows the non-zeros. The gathered eligibility updates (enableGradChunks) take x − r too,
@@ -342,9 +341,10 @@ export class Layer {
     if (r.shape.length !== 2 || r.shape[0] !== this.batch || r.shape[1] !== this.inSize) {
       throw new ShapeError(`${this.name}: input reference has shape ${shapeString(r.shape)} but ${shapeString([this.batch, this.inSize])} ([batch, in]) is needed`);
     }
-    const ref = this.ref ?? this.refSpare ?? { r, base: be.tensor([this.batch, this.size]), d: be.tensor([this.batch, this.inSize]), sum: null, fresh: false };
+    const ref = this.ref ?? this.refSpare ?? { r, base: be.tensor([this.batch, this.size]), d: be.tensor([this.batch, this.inSize]), sum: null };
     ref.r = r;
-    ref.fresh = false;
+    be.spikeMatmul(ref.base, r, this.w, 0);
+    if (this.bias) be.addRow(ref.base, this.bias);
     this.ref = ref;
     this.refSpare = null;
     return true;
@@ -433,11 +433,6 @@ export class Layer {
     if (ref) {
       // I = (r·W + b) + (x − r)·W: the difference has the non-zeros where x departs from r
       const be = this.backend;
-      if (!ref.fresh) {
-        be.spikeMatmul(ref.base, ref.r, this.w, 0);
-        if (this.bias) be.addRow(ref.base, this.bias);
-        ref.fresh = true;
-      }
       // straight into the gathering buffer where it has one (not x itself: the trace reads x below)
       const c = this.chunk, slot = c && c.n > 0 ? c.xs[c.n - 1] : null;
       const d = slot && slot !== x ? slot : ref.d;
