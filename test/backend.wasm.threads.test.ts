@@ -399,6 +399,48 @@ describe('ThreadPool wake-ups', () => {
   });
 });
 
+describe('ThreadPool lazy calls', () => {
+  it('return while the worker runs its chunk; settle(), the next call and a failure in the worker come after it', async () => {
+    const { memory, k, pool } = await startPool();
+    try {
+      pool.workerSpinUs = 1e6;
+      const n = 1 << 25, pb = 8 << 20;
+      memory.grow(Math.ceil((pb + n * 4 - memory.buffer.byteLength) / 65536) + 1);
+      const view = new Float32Array(memory.buffer, pb, n);
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      // the caller naps 3 ms before its one tiny chunk, so the worker takes the 128 MB one first
+      const local = (...a: number[]) => {
+        Atomics.wait(nap, 0, 0, 3);
+        k.fill(a[0], a[1], a[2], a[3]);
+      };
+      let early = 0;
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const before = pool.workerChunks;
+        expect(pool.run('fill', [[pb, attempt, 0, 0], [pb, attempt, 0, 0]], local, { lo: 2, hi: 3, cuts: [0, 16, n] }, true)).toBe(0);
+        if (!pool.settled) early++;
+        pool.settle();
+        expect(pool.settled).toBe(true);
+        expect(pool.workerChunks - before).toBe(1);
+        expect([view[0], view[16], view[n >> 1], view[n - 1]]).toEqual([attempt, attempt, attempt, attempt]);
+      }
+      // the worker's 128 MB fill takes milliseconds: a lazy call came back before it at least once
+      expect(early).toBeGreaterThan(0);
+      // the next call settles the pending one before it publishes: a sum sees the whole fill
+      pool.run('fill', [[pb, 7, 0, 0], [pb, 7, 0, 0]], local, { lo: 2, hi: 3, cuts: [0, 16, n] }, true);
+      expect(pool.run('sum', [[pb, 0, 0], [pb, 0, 0]], k.sum, { lo: 1, hi: 2, cuts: [0, n >> 1, n] })).toBe(7 * n);
+      // a chunk that traps in the worker (out of bounds): reported by settle(), not lost
+      const past = memory.buffer.byteLength;
+      const bad = () => {
+        pool.run('fill', [[past - 64, 1, 0, 0], [past - 64, 1, 0, 0]], local, { lo: 2, hi: 3, cuts: [0, 16, 1 << 20] }, true);
+        pool.settle();
+      };
+      expect(bad).toThrow(/fail|out of bounds/);
+    } finally {
+      await pool.close().catch(() => undefined);
+    }
+  });
+});
+
 describe('ThreadPool idle workers', () => {
   it('sleep after their spin (microseconds, not milliseconds): a pool idle for 300 ms uses next to no CPU', async () => {
     const { memory, pool } = await startPool();

@@ -115,6 +115,32 @@ export const NARROW_N = 16;
  */
 export const GRAD_CHUNK_STEPS = 16;
 
+/**
+ * Split kernels whose calls return before a worker's last chunks complete (ThreadPool.run's lazy):
+ * the calling thread goes on with the JavaScript before the next kernel meanwhile. Not the
+ * reductions (sum, sumSquares), whose result is needed at once, nor the kernels whose results the
+ * host reads right after the call (rowNonZero's counts, rateSpikes' and dropMask's generator state).
+ */
+const LAZY_OPS: ReadonlySet<ThreadedOp> = new Set<ThreadedOp>([
+  'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'lifStep', 'synapticStep',
+  'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
+  'spikeOuterNarrow', 'rowDots', 'padRows', 'simLogitsRange', 'simBackwardRange',
+]);
+
+/** `kernels` with every call preceded by pool.settle(): a kernel on the calling thread never meets a worker's chunk still running. */
+function settling(kernels: WasmKernels, pool: ThreadPool): WasmKernels {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(kernels)) {
+    out[name] = typeof fn === 'function'
+      ? function (this: unknown, ...a: unknown[]) {
+        pool.settle();
+        return (fn as (...x: unknown[]) => unknown)(...a);
+      }
+      : fn;
+  }
+  return out as unknown as WasmKernels;
+}
+
 const RESET_CODES: Readonly<Record<string, number>> = { subtract: 0, zero: 1, none: 2 };
 
 /**
@@ -147,6 +173,14 @@ interface GrowableBuffer {
 
 export class WasmBackend implements Backend {
   readonly name: string = 'wasm';
+  /**
+   * The kernels, called on this thread; with worker threads each call first waits for the chunks
+   * a worker may still run of the last split call (ThreadPool.settle: split calls of kernels in
+   * LAZY_OPS return before their last chunks complete).
+   */
+  readonly k: WasmKernels;
+  /** The kernels without that wait: the calling thread's own chunks of a split call. */
+  private readonly raw: WasmKernels;
   /** Layers gather this many steps of eligibility updates (Backend.gradChunkSteps). */
   readonly gradChunkSteps = GRAD_CHUNK_STEPS;
   /** Layers may propagate a rate-coded input as its difference from a reference (Backend.inputReference). */
@@ -172,13 +206,16 @@ export class WasmBackend implements Backend {
 
   /** Use createWasmBackend(). */
   constructor(
-    readonly k: WasmKernels,
+    kernels: WasmKernels,
     memory: WebAssembly.Memory,
     readonly threads: number,
     private readonly pool: ThreadPool | null,
   ) {
-    this.heap = new WasmHeap(memory, k.heapBase());
-    this.ensureScratch(k.gemmScratchBytes());
+    this.raw = kernels;
+    this.k = pool ? settling(kernels, pool) : kernels;
+    this.heap = new WasmHeap(memory, kernels.heapBase());
+    if (pool) this.heap.settle = () => pool.settle();
+    this.ensureScratch(kernels.gemmScratchBytes());
     this.rngPtr = this.heap.alloc(32);
   }
 
@@ -293,17 +330,18 @@ export class WasmBackend implements Backend {
     op: ThreadedOp, makeArgs: (thread: number) => number[], lo: number, hi: number,
     n: number, align: number, T: number, chunksPerThread = 4, givenCuts?: number[],
   ): number {
-    const fn = this.k[op] as (...a: number[]) => number | void;
+    const fn = this.raw[op] as (...a: number[]) => number | void;
     const cuts = T > 1 ? (givenCuts ?? this.cutsFor(n, T, chunksPerThread, align)) : [0, n];
     if (cuts.length <= 2) {
       const a = makeArgs(0);
       a[lo] = 0;
       a[hi] = n;
+      this.pool?.settle();
       return Number(fn(...a) ?? 0);
     }
     const parts: number[][] = [];
     for (let t = 0; t < T; t++) parts.push(makeArgs(t));
-    return this.pool!.run(op, parts, fn, { lo, hi, cuts });
+    return this.pool!.run(op, parts, fn, { lo, hi, cuts }, LAZY_OPS.has(op));
   }
 
   /**
@@ -501,6 +539,7 @@ export class WasmBackend implements Backend {
    * the jump table built first. Returns the words' view (the state after the draws comes back in 4-7).
    */
   private rngStateIn(s: readonly number[], jumps: boolean): Uint32Array {
+    this.pool?.settle();
     if (jumps && !this.rngJumpPtr) {
       this.rngJumpPtr = this.heap.alloc(this.k.rngJumpTableBytes());
       this.k.rngJumpInit(this.rngJumpPtr);

@@ -22,6 +22,11 @@ export class WasmHeap {
   private readonly freeLists = new Map<number, number[]>();
   /** Bytes currently handed out. */
   liveBytes = 0;
+  /**
+   * Called before the host touches memory (a tensor's data, a released block): the backend's
+   * ThreadPool.settle, which waits for the chunks a worker may still run of the last split call.
+   */
+  settle: () => void = () => {};
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -64,6 +69,7 @@ export class WasmHeap {
 
   /** Return a block from alloc(bytes) for reuse. */
   release(ptr: number, bytes: number): void {
+    this.settle();
     const size = align(Math.max(bytes, 1));
     this.liveBytes -= size;
     if (ptr + size === this.top) {
@@ -107,6 +113,7 @@ export class WasmTensor implements Tensor {
   }
 
   get data(): Float32Array {
+    this.heap.settle();
     if (this.viewGeneration !== this.heap.generation || this.view === null) {
       if (this.released) throw this.usedAfterFree();
       this.view = new Float32Array(this.heap.memory.buffer, this.ptr, this.size);

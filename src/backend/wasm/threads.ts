@@ -153,6 +153,10 @@ export class ThreadPool {
   private readonly chunkRes = new Float64Array(new SharedArrayBuffer(MAX_CHUNKS * 8));
   private readonly opIds = new Map<string, number>();
   private callId = 0;
+  /** The last call until settle() has seen its chunks completed (null once it has). */
+  private pendingOp: ThreadedOp | null = null;
+  private pendingChunks = 0;
+  private pendingMine = 0;
   private failure: string | null = null;
   private closed = false;
   /** Number of kernel calls that were split over the workers (for tests and tuning). */
@@ -231,12 +235,17 @@ export class ThreadPool {
    * Run `op` over chunks: argument positions lo and hi of each thread's argument list (parts[0]
    * for the calling thread, run through `local`; parts[i] for worker i−1) receive the bounds
    * [cuts[c], cuts[c+1]) of the chunks the thread claims. Returns the sum of the return values in
-   * chunk order (for reductions).
+   * chunk order (for reductions). With `lazy`, returns 0 as soon as the calling thread finds no
+   * chunk left to claim, while a worker may still run its last ones: see settle().
    */
-  run(op: ThreadedOp, parts: number[][], local: (...args: number[]) => number | void, chunks: { lo: number; hi: number; cuts: readonly number[] }): number {
+  run(
+    op: ThreadedOp, parts: number[][], local: (...args: number[]) => number | void,
+    chunks: { lo: number; hi: number; cuts: readonly number[] }, lazy = false,
+  ): number {
     if (this.closed) throw new SigpropError('wasm backend: used after dispose()', 'backend');
     const n = chunks.cuts.length - 1;
     if (n > MAX_CHUNKS) throw new RangeError(`ThreadPool.run: ${n} chunks (at most ${MAX_CHUNKS})`);
+    this.settle();
     this.dispatches++;
     const id = (this.callId = (this.callId + 1) & ID_MASK);
     // 1. invalidate claims of older calls, 2. publish the call, 3. wake the workers.
@@ -260,7 +269,33 @@ export class ThreadPool {
       mine++;
       Atomics.add(this.work, 1, 1);
     }
-    // Wait until the chunks that workers claimed are completed.
+    this.pendingOp = op;
+    this.pendingChunks = n;
+    this.pendingMine = mine;
+    if (lazy && Atomics.load(this.work, 1) < n) return 0;
+    this.settle();
+    let total = 0;
+    for (let i = 0; i < n; i++) total += this.chunkRes[i];
+    return total;
+  }
+
+  /** False while the last call returned (lazy) before all its chunks completed and settle() has not yet waited for them. */
+  get settled(): boolean {
+    return this.pendingOp === null;
+  }
+
+  /**
+   * Wait until the chunks of the last call are completed (a no-op when they are). A lazy run()
+   * returns while a worker still runs its chunks, so that the caller goes on with its own work
+   * (the JavaScript before the next kernel); everything that reads or writes the memory those
+   * chunks touch — the next split call, a kernel on the calling thread, a tensor's data, a freed
+   * block — settles first (WasmBackend and WasmHeap do).
+   */
+  settle(): void {
+    const op = this.pendingOp;
+    if (op === null) return;
+    this.pendingOp = null;
+    const n = this.pendingChunks;
     let done = Atomics.load(this.work, 1);
     let waited = 0;
     if (done < n) {
@@ -280,7 +315,7 @@ export class ThreadPool {
       }
       waited = performance.now() - t0;
     }
-    for (let w = 0; w < parts.length - 1; w++) {
+    for (let w = 0; w < this.workers.length; w++) {
       if (Atomics.exchange(this.ctrl, w * CTRL_INTS + C_ERR, 0)) {
         throw new SigpropError(`wasm backend: kernel ${op} failed in a worker thread: ${this.failure ?? 'see the worker error'}`, 'backend');
       }
@@ -290,10 +325,7 @@ export class ThreadPool {
     stat.calls++;
     stat.waitMs += waited;
     stat.chunks += n;
-    stat.workerChunks += n - mine;
-    let total = 0;
-    for (let i = 0; i < n; i++) total += this.chunkRes[i];
-    return total;
+    stat.workerChunks += n - this.pendingMine;
   }
 
   /**
@@ -317,11 +349,19 @@ export class ThreadPool {
     if (Atomics.load(this.ctrl, c + 1) !== 0) Atomics.notify(this.ctrl, c);
   }
 
-  /** Stop the workers. */
+  /** Stop the workers (after the last call's chunks, whose failure, if any, is thrown once they are stopped). */
   async close(): Promise<void> {
     if (this.closed) return;
+    let failed: unknown = null;
+    try {
+      this.settle();
+    } catch (err) {
+      failed = err;
+    }
     this.closed = true;
     for (let w = 0; w < this.workers.length; w++) this.publish(w, -1, [], 0, 0, 0);
     await Promise.all(this.workers.map((w) => w.terminate()));
+    if (failed) throw failed;
   }
+
 }
