@@ -227,6 +227,37 @@ describe('wasm threads = 2 equals threads = 1', () => {
     same(s1, s2);
   });
 
+  it('softmaxCrossEntropy splits by rows: the same loss (row terms added in row order) and gradient as one thread, and the reference\'s', async () => {
+    const R = 138, C = 10;
+    expect(R * C).toBeGreaterThanOrEqual(PARALLEL_THRESHOLDS.softmaxElements);
+    const ref = await createBackend('reference');
+    const rng = new Rng(8);
+    const P = new Float32Array(R * C);
+    for (let i = 0; i < R; i++) P[i * C + Math.floor(rng.uniform() * C)] = 1;
+    const y = randn(R * C);
+    const calls = two.threadStats().get('softmaxCERange')?.calls ?? 0;
+    const run = (be: Backend) => {
+      const loss = be.fromArray([1], [0.25]), dy = be.tensor([R, C]);
+      be.softmaxCrossEntropy(loss, dy, be.fromArray([R, C], y), be.fromArray([R, C], P), { lossDivisor: 3, gradScale: 2, gradDivisor: 5 });
+      return { loss: be.read(loss)[0], dy: [...be.read(dy)] };
+    };
+    const a = run(one), b = run(two), c = run(ref);
+    expect(two.threadStats().get('softmaxCERange')?.calls).toBe(calls + 1);
+    expect(b).toEqual(a);
+    expect(a.loss).toBeCloseTo(c.loss, 5);
+    for (let i = 0; i < R * C; i++) expect(a.dy[i]).toBeCloseTo(c.dy[i], 6);
+    // by hand: Σ over rows of −log softmax(y)[label], / 3, plus the 0.25 the loss held
+    let mx = -Infinity, z = 0, rowTerms = 0;
+    for (let i = 0; i < R; i++) {
+      mx = -Infinity;
+      z = 0;
+      for (let j = 0; j < C; j++) mx = Math.max(mx, y[i * C + j]);
+      for (let j = 0; j < C; j++) z += Math.exp(y[i * C + j] - mx);
+      for (let j = 0; j < C; j++) if (P[i * C + j] > 0) rowTerms -= y[i * C + j] - (mx + Math.log(z));
+    }
+    expect(a.loss).toBeCloseTo(0.25 + rowTerms / 3, 4);
+  });
+
   it('workers see memory that grew after they started', () => {
     const before = two.heap.capacityBytes;
     const n = 6_000_000; // 24 MB: beyond the initial 16 MiB

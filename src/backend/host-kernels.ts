@@ -52,12 +52,15 @@ export function hostSoftmaxCE(
     let z = 0;
     for (let j = 0; j < C; j++) z += Math.exp(y[off + j] - mx);
     const lz = mx + Math.log(z);
+    // the row's term, then the rows' terms in order (as the wasm kernel, whose threads take rows)
+    let row = 0;
     for (let j = 0; j < C; j++) {
       const p = P[off + j];
-      if (p > 0) loss -= p * (y[off + j] - lz);
+      if (p > 0) row -= p * (y[off + j] - lz);
       // q = exp(y − max) / Σ exp(y − max) (the wasm kernel keeps the exponentials of the first pass)
       if (dy) dy[off + j] = ((Math.exp(y[off + j] - mx) / z - p) * gs) / gd;
     }
+    loss += row;
   }
   return loss / (scales.lossDivisor ?? 1);
 }

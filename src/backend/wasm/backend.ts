@@ -59,7 +59,12 @@ export const PARALLEL_THRESHOLDS = {
   elements: 1 << 16,
   /** Elements (rows × columns) of a row-wise kernel with float64 work per element (row normalisation). */
   rowElements: 1 << 15,
+  /** Elements (rows × classes) of softmaxCrossEntropy: an exp and a log per element ([128, 10] passes it). */
+  softmaxElements: 1 << 10,
 };
+
+/** softmaxCrossEntropy keeps a row's exponentials in the thread's scratch up to this many classes (else computes them twice). */
+const SOFTMAX_KEEP = 256;
 
 /**
  * spikeOuter treats a row of its presynaptic operand as dense above this fraction of non-zero
@@ -190,6 +195,8 @@ export class WasmBackend implements Backend {
   private scratchBytes = 0;
   /** densityRuns' per-row non-zero counts (i32), grown on demand (growBuffer). */
   private readonly counts: GrowableBuffer = { ptr: 0, bytes: 0 };
+  /** softmaxCrossEntropy's per-row loss terms (float64), grown on demand (growBuffer). */
+  private readonly ceRows: GrowableBuffer = { ptr: 0, bytes: 0 };
   /** The padded copy of an operand of the event kernels (see PAD_COLUMNS), grown on demand (growBuffer). */
   private readonly pad: GrowableBuffer = { ptr: 0, bytes: 0 };
   /** cutsFor's boundaries by shape. */
@@ -853,14 +860,26 @@ export class WasmBackend implements Backend {
     this.ranged('simBackwardRange', (t) => [...head, this.scratch[t], 0, 0], 9, 10, R, 1, this.fanout(R * N, PARALLEL_THRESHOLDS.rowElements));
   }
 
+  /**
+   * Backend.softmaxCrossEntropy: assembly/losses.ts softmaxCERange, split by rows; each row's loss
+   * term goes to a float64 buffer and the calling thread adds them in row order (the same loss for
+   * every thread count).
+   */
   softmaxCrossEntropy(loss: Tensor, dy: Tensor | null, y: Tensor, p: Tensor, scales: SoftmaxCEScales = {}): void {
     const [R, C] = softmaxCEDims(loss, dy, y, p);
     const k = 'softmaxCrossEntropy';
-    this.k.softmaxCE(
-      this.own(loss, k, 'loss'), dy ? this.own(dy, k, 'dy') : 0, this.own(y, k, 'y'), this.own(p, k, 'p'), R, C,
-      scales.gradScale ?? 1, scales.gradDivisor ?? 1, scales.lossDivisor ?? 1,
-    );
+    const rows = this.growBuffer(this.ceRows, R * 8, 256 * 8);
+    const keep = C <= SOFTMAX_KEEP;
+    if (keep) this.ensureScratch(C * 8);
+    const head = [rows, dy ? this.own(dy, k, 'dy') : 0, this.own(y, k, 'y'), this.own(p, k, 'p'), C, scales.gradScale ?? 1, scales.gradDivisor ?? 1];
+    this.ranged('softmaxCERange', (t) => [...head, keep ? this.scratch[t] : 0, 0, 0], 8, 9, R, 1, this.fanout(R * C, PARALLEL_THRESHOLDS.softmaxElements), 2);
+    const terms = new Float64Array(this.heap.memory.buffer, rows, R);
+    let acc = 0;
+    for (let i = 0; i < R; i++) acc += terms[i];
+    const l = this.asOwn(loss, k, 'loss').data;
+    l[0] += acc / (scales.lossDivisor ?? 1);
   }
+
 
   softmaxRows(out: Tensor, x: Tensor): void {
     const [R, C] = expect2d('softmaxRows', 'x', x);

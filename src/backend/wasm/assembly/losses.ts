@@ -129,37 +129,34 @@ export function normalizeRowsBackward(g: usize, x: usize, row0: i32, rows: i32, 
   }
 }
 
-/** Rows of at most this many classes keep their exponentials in SOFTMAX_E (one exp per element). */
-const SOFTMAX_KEEP: i32 = 256;
 /**
- * float64 exponentials of one row. Static data in the shared memory: softmaxCE runs on the calling
- * thread only (it is not a threaded op), so no two threads use it at once.
+ * Rows [r0, r1) of a soft-target softmax CE over y [R, C] with p [R, C]: row i's loss term
+ * −Σ_j p·(y − log Σ_k exp y) (summed over j in order) into rowLoss[i] (float64), dy (0: none) =
+ * (q − p)·gs/gd. `e`: C float64 of the thread's scratch for the row's exponentials (one exp per
+ * element), or 0 to compute them twice. The caller adds the row terms in row order, so the loss is
+ * the same whichever thread ran which rows.
  */
-const SOFTMAX_E: usize = memory.data(8 * SOFTMAX_KEEP, 8);
-
-/** Soft-target softmax CE over rows of y [R, C] with p [R, C]; loss[0] += Σ/lossDiv; dy (0: none) = (q − p)·gs/gd. */
-export function softmaxCE(loss: usize, dy: usize, y: usize, p: usize, R: i32, C: i32, gs: f64, gd: f64, lossDiv: f64): void {
-  let acc: f64 = 0;
-  const keep = C <= SOFTMAX_KEEP;
-  for (let i = 0; i < R; i++) {
+export function softmaxCERange(rowLoss: usize, dy: usize, y: usize, p: usize, C: i32, gs: f64, gd: f64, e: usize, r0: i32, r1: i32): void {
+  for (let i = r0; i < r1; i++) {
     const off = i * C;
     let mx: f64 = -Infinity;
     for (let j = 0; j < C; j++) mx = Math.max(mx, ld(y, off + j));
     let z: f64 = 0;
     for (let j = 0; j < C; j++) {
-      const e = Math.exp(ld(y, off + j) - mx);
-      if (keep) store<f64>(SOFTMAX_E + (<usize>j << 3), e);
-      z += e;
+      const x = Math.exp(ld(y, off + j) - mx);
+      if (e) store<f64>(e + (<usize>j << 3), x);
+      z += x;
     }
     const lz = mx + Math.log(z);
+    let acc: f64 = 0;
     for (let j = 0; j < C; j++) {
       const pj = ld(p, off + j);
       if (pj > 0) acc -= pj * (ld(y, off + j) - lz);
       // q = exp(y − max) / Σ exp(y − max), as the reference (host-kernels.ts hostSoftmaxCE)
-      if (dy) st(dy, off + j, (((keep ? load<f64>(SOFTMAX_E + (<usize>j << 3)) : Math.exp(ld(y, off + j) - mx)) / z - pj) * gs) / gd);
+      if (dy) st(dy, off + j, (((e ? load<f64>(e + (<usize>j << 3)) : Math.exp(ld(y, off + j) - mx)) / z - pj) * gs) / gd);
     }
+    store<f64>(rowLoss + (<usize>i << 3), acc);
   }
-  st(loss, 0, ld(loss, 0) + acc / lossDiv);
 }
 
 /** Row softmax out = softmax(x) over rows of [R, C] (may alias). */
