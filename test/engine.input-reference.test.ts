@@ -146,7 +146,7 @@ describe('the rate encoder\'s most likely input', () => {
   });
 });
 
-describe('spiking sigprop and BPTT with an input reference (Network.useInputReference)', () => {
+describe('the spiking rules with an input reference (Network.useInputReference)', () => {
   const cfgs: Record<string, ExperimentConfig> = {
     sigprop: {
       dataset: 'synthetic', rule: 'sigprop', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 3 }],
@@ -156,7 +156,21 @@ describe('spiking sigprop and BPTT with an input reference (Network.useInputRefe
       dataset: 'synthetic', rule: 'bptt', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 3 }],
       steps: 10, encoder: 'rate', optimizer: 'adam', learningRate: 0.01,
     },
+    pepita: {
+      dataset: 'synthetic', rule: 'pepita', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 3 }],
+      steps: 10, encoder: 'rate', optimizer: 'sgd', learningRate: 0.01,
+    },
+    dfa: {
+      dataset: 'synthetic', rule: 'dfa', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 3 }],
+      steps: 10, encoder: 'rate', optimizer: 'adam', learningRate: 0.01,
+    },
+    ff: {
+      dataset: 'synthetic', rule: 'ff', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 30 }],
+      steps: 10, encoder: 'rate', optimizer: 'adam', learningRate: 0.01,
+    },
   };
+  /** Windows per training batch (each sets its reference once: one more [rows, Kin] propagation). */
+  const windows: Record<string, number> = { sigprop: 1, bptt: 1, pepita: 2, dfa: 1, ff: 1 };
   const Kin = 30, C = 3, Bn = 8;
   // intensities mostly near 0 or near 1, as MNIST's
   const x = Float32Array.from({ length: Bn * Kin }, (_, i) => [0.97, 0.03, 0, 0.9][(i * 7) % 4]);
@@ -189,11 +203,12 @@ describe('spiking sigprop and BPTT with an input reference (Network.useInputRefe
     return { grad, ...seen };
   }
 
-  for (const rule of ['sigprop', 'bptt']) {
+  for (const rule of ['sigprop', 'bptt', 'pepita', 'dfa', 'ff']) {
     it(`${rule}: propagates the first layer's input with fewer non-zeros, to the same gradient up to rounding`, async () => {
       const plain = await batch(rule, false), ref = await batch(rule, true);
-      expect(ref.calls).toBe(plain.calls + 1); // r·W once per window
+      expect(ref.calls).toBe(plain.calls + windows[rule]); // r·W once per window
       expect(ref.nonZeros).toBeLessThan(0.5 * plain.nonZeros);
+      expect(plain.grad.filter((v) => v !== 0).length).toBeGreaterThan(plain.grad.length / 10); // a gradient to compare
       expectClose(ref.grad, plain.grad, 1e-4);
     });
   }

@@ -76,6 +76,7 @@ export class SpikingDfa extends SpikingForwardRule implements TrainingRule {
     const L = this.layers.length, C = this.readout.outSize, net = this.net;
     const src = this.stepSource(x, B, this.ctx.rng, this.encoders);
     net.reset(B);
+    net.useInputReference(src.mostLikely); // the weights change after the window
     const st = this.layers.map((layer, i) => ({
       d: sc.get(`d${i}`, [B, layer.outSize]),
       df: sc.get(`df${i}`, [B, layer.outSize]),

@@ -126,6 +126,7 @@ export class SpikingForwardForward implements TrainingRule {
     const counts = this.layers.map((l, i) => sc.zeros(`${prefix}.n${i}`, [rows, l.outSize]));
     const reps = this.layers.map((l, i) => sc.get(`${prefix}.r${i}`, [rows, l.outSize]));
     this.net.reset(streams);
+    this.net.useInputReference(src.mostLikely); // the weights change after the window
     this.net.run({
       steps: T,
       write: (t, out) => src.write(t, out),

@@ -204,6 +204,7 @@ export class SpikingPepita extends SpikingForwardRule implements TrainingRule {
     const sd = this.layers.map((l, i) => (masks[i] ? sc.get(`sd${i}`, [B, l.outSize]) : null));
     const ro = net.layers[L];
     net.reset(B);
+    net.useInputReference(src.mostLikely); // the weights change after both passes
     ro.tracing = mod !== null;
     if (mod) {
       // x_mod[t]·W₀ = s[t]·W₀ + m·W₀: the spikes go through the event-driven projection, m·W₀ is injected

@@ -170,6 +170,7 @@ export abstract class SpikingForwardRule {
     const src = this.stepSource(x, B, this.ctx.rng, this.predictEncoders);
     const zsum = this.sc.zeros('p.zsum', [B, C]);
     this.net.reset(B);
+    this.net.useInputReference(src.mostLikely);
     this.net.setTracing(false);
     try {
       this.net.run({
