@@ -190,18 +190,27 @@ export class RateEncoder extends BaseEncoder {
   }
   /** The probabilities as a tensor of the backend that last encoded (written once per setInput), or null. */
   private pTensor: { backend: Backend; t: Tensor; fresh: boolean } | null = null;
-  /** mostLikely's values for the current input set, or null until asked. */
-  private mode: Float32Array | null = null;
+  /** mostLikely's values (reused from one input set to the next) and whether they are the current set's. */
+  private mode = new Float32Array(0);
+  private modeFresh = false;
   protected override prepare(): void {
     if (this.p.length !== this.x.length) this.p = new Float32Array(this.x.length);
-    for (let i = 0; i < this.x.length; i++) this.p[i] = Math.min(1, Math.max(0, this.gain * this.x[i]));
+    const x = this.x, p = this.p, gain = this.gain;
+    for (let i = 0; i < x.length; i++) {
+      // min(1, max(0, gain·x)) without the calls (a NaN stays NaN, −0 becomes 0)
+      const v = gain * x[i];
+      p[i] = v >= 1 ? 1 : v > 0 ? v : v <= 0 ? 0 : v;
+    }
     if (this.pTensor) this.pTensor.fresh = false;
-    this.mode = null;
+    this.modeFresh = false;
   }
   mostLikely(): Float32Array {
-    if (!this.mode) {
-      const p = this.p, m = (this.mode = new Float32Array(p.length));
+    const p = this.p;
+    if (!this.modeFresh) {
+      if (this.mode.length !== p.length) this.mode = new Float32Array(p.length);
+      const m = this.mode;
       for (let i = 0; i < p.length; i++) m[i] = p[i] > 0.5 ? 1 : 0;
+      this.modeFresh = true;
     }
     return this.mode;
   }
