@@ -246,7 +246,6 @@ export class ThreadPool {
     const n = chunks.cuts.length - 1;
     if (n > MAX_CHUNKS) throw new RangeError(`ThreadPool.run: ${n} chunks (at most ${MAX_CHUNKS})`);
     this.settle();
-    const __t0 = performance.now();
     this.dispatches++;
     const id = (this.callId = (this.callId + 1) & ID_MASK);
     // 1. invalidate claims of older calls, 2. publish the call, 3. wake the workers.
@@ -270,7 +269,6 @@ export class ThreadPool {
       mine++;
       Atomics.add(this.work, 1, 1);
     }
-    const __g = globalThis as any; if (__g.__acct) { __g.__acct.run += performance.now() - __t0; __g.__acct.calls++; }
     this.pendingOp = op;
     this.pendingChunks = n;
     this.pendingMine = mine;
@@ -317,7 +315,6 @@ export class ThreadPool {
       }
       waited = performance.now() - t0;
     }
-    { const __g = globalThis as any; if (__g.__acct) __g.__acct.wait += waited; }
     for (let w = 0; w < this.workers.length; w++) {
       if (Atomics.exchange(this.ctrl, w * CTRL_INTS + C_ERR, 0)) {
         throw new SigpropError(`wasm backend: kernel ${op} failed in a worker thread: ${this.failure ?? 'see the worker error'}`, 'backend');
