@@ -147,27 +147,17 @@ describe('the rate encoder\'s most likely input', () => {
 });
 
 describe('the spiking rules with an input reference (Network.useInputReference)', () => {
+  /** The same small LIF network for every rule: 40 hidden units, T = 10, rate coding (FF's last layer is a hidden one too). */
+  const cfg = (rule: string, extra: Partial<ExperimentConfig> = {}): ExperimentConfig => ({
+    dataset: 'synthetic', rule, mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: rule === 'ff' ? 30 : 3 }],
+    steps: 10, encoder: 'rate', optimizer: 'adam', learningRate: 0.01, ...extra,
+  } as ExperimentConfig);
   const cfgs: Record<string, ExperimentConfig> = {
-    sigprop: {
-      dataset: 'synthetic', rule: 'sigprop', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 3 }],
-      steps: 10, encoder: 'rate', optimizer: 'adam', learningRate: 0.01, ruleParams: { inputDropout: 0.2 },
-    },
-    bptt: {
-      dataset: 'synthetic', rule: 'bptt', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 3 }],
-      steps: 10, encoder: 'rate', optimizer: 'adam', learningRate: 0.01,
-    },
-    pepita: {
-      dataset: 'synthetic', rule: 'pepita', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 3 }],
-      steps: 10, encoder: 'rate', optimizer: 'sgd', learningRate: 0.01,
-    },
-    dfa: {
-      dataset: 'synthetic', rule: 'dfa', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 3 }],
-      steps: 10, encoder: 'rate', optimizer: 'adam', learningRate: 0.01,
-    },
-    ff: {
-      dataset: 'synthetic', rule: 'ff', mode: 'spiking', layers: [{ size: 40, params: { beta: 0.9, threshold: 0.5 } }, { size: 30 }],
-      steps: 10, encoder: 'rate', optimizer: 'adam', learningRate: 0.01,
-    },
+    sigprop: cfg('sigprop', { ruleParams: { inputDropout: 0.2 } }),
+    bptt: cfg('bptt'),
+    pepita: cfg('pepita', { optimizer: 'sgd' }),
+    dfa: cfg('dfa'),
+    ff: cfg('ff'),
   };
   /** Windows per training batch (each sets its reference once: one more [rows, Kin] propagation). */
   const windows: Record<string, number> = { sigprop: 1, bptt: 1, pepita: 2, dfa: 1, ff: 1 };

@@ -10,8 +10,10 @@
  * half of a range and the worker the second half whenever both are on time, so consecutive calls
  * over the same rows (propagation, neuron step, loss, gradient) find each half in the cache of the
  * core that wrote it, and a late thread's chunks are taken by the other. The caller returns as soon as
- * all chunks are completed: a worker that the OS has not scheduled yet (a busy machine) simply
- * finds no chunk left, and a claim tagged with an older call id fails, so a late worker can never
+ * all chunks are completed — or, for a lazy call (a kernel whose result nobody reads at once), as soon
+ * as it finds no chunk left to claim, the worker's last chunks being waited for by settle() before
+ * anything touches memory again (see settle). A worker that the OS has not scheduled yet (a busy
+ * machine) simply finds no chunk left, and a claim tagged with an older call id fails, so a late worker can never
  * run a chunk with stale arguments; a worker copies a call's op, id and arguments under a version
  * word (a seqlock), so a late worker that meets the caller writing the next call never mixes the
  * two (one call's kernel with the next one's arguments). (The call id has 13 bits: a worker stalled
