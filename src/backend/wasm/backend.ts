@@ -239,8 +239,9 @@ export class WasmBackend implements Backend {
   /**
    * Per threaded kernel: the calls split over the threads, their chunks, the chunks the worker
    * threads ran (a share near (threads − 1) / threads means the workers kept up; the profiler
-   * prints it) and the milliseconds the calling thread waited for the workers after its own
-   * chunks. Empty with threads = 1.
+   * prints it) and the milliseconds the calling thread waited for the workers' chunks (for a lazy
+   * call, when the next call or memory access needed them: ThreadPool.settle). Counted once the
+   * call is settled. Empty with threads = 1.
    */
   threadStats(): ReadonlyMap<ThreadedOp, { readonly calls: number; readonly chunks: number; readonly workerChunks: number; readonly waitMs: number }> {
     return this.pool?.opStats ?? new Map();

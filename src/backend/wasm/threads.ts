@@ -165,7 +165,8 @@ export class ThreadPool {
   dispatches = 0;
   /**
    * Per kernel: split calls, their chunks, the chunks worker threads ran (the profiler's thread
-   * share) and the milliseconds the calling thread waited for the workers after its last chunk.
+   * share) and the milliseconds the calling thread waited for the workers' chunks (after its own,
+   * or for a lazy call in settle()); recorded when the call is settled.
    */
   readonly opStats = new Map<ThreadedOp, { calls: number; chunks: number; workerChunks: number; waitMs: number }>();
   /** Chunks run by worker threads so far. */
