@@ -881,7 +881,6 @@ export class WasmBackend implements Backend {
     l[0] += acc / (scales.lossDivisor ?? 1);
   }
 
-
   softmaxRows(out: Tensor, x: Tensor): void {
     const [R, C] = expect2d('softmaxRows', 'x', x);
     expectShape('softmaxRows', 'out', out, [R, C]);
