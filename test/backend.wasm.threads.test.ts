@@ -431,7 +431,7 @@ describe('ThreadPool wake-ups', () => {
 });
 
 describe('ThreadPool lazy calls', () => {
-  it('return while the worker runs its chunk; settle(), the next call and a failure in the worker come after it', async () => {
+  it('return while the worker runs its chunk; settle(), the next call and a failure in the worker come after it; a failure on the calling thread waits for the worker', async () => {
     const { memory, k, pool } = await startPool();
     try {
       pool.workerSpinUs = 1e6;
@@ -467,6 +467,20 @@ describe('ThreadPool lazy calls', () => {
         pool.settle();
       };
       expect(bad).toThrow(/fail|out of bounds/);
+      // a chunk that fails on the calling thread: run() throws that error once the worker's chunk is done
+      const before = pool.workerChunks;
+      view[16] = 0;
+      const failing = (...a: number[]) => {
+        Atomics.wait(nap, 0, 0, 1); // long enough for the spinning worker to take the 128 MB chunk, not to finish it
+        if (a[2] === 0) throw new Error('the front chunk failed');
+        k.fill(a[0], a[1], a[2], a[3]);
+      };
+      expect(() => pool.run('fill', [[pb, 9, 0, 0], [pb, 9, 0, 0]], failing, { lo: 2, hi: 3, cuts: [0, 16, n] }, true)).toThrow('the front chunk failed');
+      expect(pool.settled).toBe(true);
+      // where the worker had started its chunk (it fills from the front), the chunk was complete when run() threw
+      if (view[16] === 9) expect(view[n - 1]).toBe(9);
+      else expect(pool.workerChunks).toBe(before); // the worker was late: the caller took its chunk without running it
+      expect(pool.run('sum', [[pb, 0, 0], [pb, 0, 0]], k.sum, { lo: 1, hi: 2, cuts: [0, 8, 16] })).toBe(16 * view[0]);
     } finally {
       await pool.close().catch(() => undefined);
     }

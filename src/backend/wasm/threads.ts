@@ -261,6 +261,8 @@ export class ThreadPool {
     // The calling thread claims chunks like any worker.
     const argv = parts[0].slice();
     let mine = 0;
+    this.pendingOp = op;
+    this.pendingChunks = n;
     for (;;) {
       const v = Atomics.load(this.work, 0);
       const c = (v >>> 9) & 511;
@@ -268,18 +270,40 @@ export class ThreadPool {
       if (Atomics.compareExchange(this.work, 0, v, v + 512) !== v) continue;
       argv[chunks.lo] = this.cuts[c];
       argv[chunks.hi] = this.cuts[c + 1];
-      this.chunkRes[c] = Number(local(...argv) ?? 0);
+      try {
+        this.chunkRes[c] = Number(local(...argv) ?? 0);
+      } catch (err) {
+        // the chunk failed on this thread: count it, take the chunks left (counted, not run) and wait
+        // for the worker's, so that no chunk of this call still runs when the error reaches the caller
+        Atomics.add(this.work, 1, 1);
+        this.abandon(n);
+        throw err;
+      }
       mine++;
       Atomics.add(this.work, 1, 1);
     }
-    this.pendingOp = op;
-    this.pendingChunks = n;
     this.pendingMine = mine;
     if (lazy && Atomics.load(this.work, 1) < n) return 0;
     this.settle();
     let total = 0;
     for (let i = 0; i < n; i++) total += this.chunkRes[i];
     return total;
+  }
+
+  /** After a chunk failed on the calling thread: claim the unclaimed chunks without running them, then wait for the workers' (their failures are not reported twice). */
+  private abandon(n: number): void {
+    for (;;) {
+      const v = Atomics.load(this.work, 0);
+      const c = (v >>> 9) & 511;
+      if (c >= (v & 511)) break;
+      if (Atomics.compareExchange(this.work, 0, v, v + 512) === v) Atomics.add(this.work, 1, 1);
+    }
+    this.pendingMine = n;
+    try {
+      this.settle();
+    } catch {
+      // the first failure is the one the caller sees
+    }
   }
 
   /** False while the last call returned (lazy) before all its chunks completed and settle() has not yet waited for them. */
