@@ -247,10 +247,9 @@ describe('wasm threads = 2 equals threads = 1', () => {
     expect(a.loss).toBeCloseTo(c.loss, 5);
     for (let i = 0; i < R * C; i++) expect(a.dy[i]).toBeCloseTo(c.dy[i], 6);
     // by hand: Σ over rows of −log softmax(y)[label], / 3, plus the 0.25 the loss held
-    let mx = -Infinity, z = 0, rowTerms = 0;
+    let rowTerms = 0;
     for (let i = 0; i < R; i++) {
-      mx = -Infinity;
-      z = 0;
+      let mx = -Infinity, z = 0;
       for (let j = 0; j < C; j++) mx = Math.max(mx, y[i * C + j]);
       for (let j = 0; j < C; j++) z += Math.exp(y[i * C + j] - mx);
       for (let j = 0; j < C; j++) if (P[i * C + j] > 0) rowTerms -= y[i * C + j] - (mx + Math.log(z));

@@ -338,18 +338,16 @@ export class WasmBackend implements Backend {
     op: ThreadedOp, makeArgs: (thread: number) => number[], lo: number, hi: number,
     n: number, align: number, T: number, chunksPerThread = 4, givenCuts?: number[],
   ): number {
-    const fn = this.raw[op] as (...a: number[]) => number | void;
     const cuts = T > 1 ? (givenCuts ?? this.cutsFor(n, T, chunksPerThread, align)) : [0, n];
     if (cuts.length <= 2) {
       const a = makeArgs(0);
       a[lo] = 0;
       a[hi] = n;
-      this.pool?.settle();
-      return Number(fn(...a) ?? 0);
+      return Number((this.k[op] as (...a: number[]) => number | void)(...a) ?? 0);
     }
     const parts: number[][] = [];
     for (let t = 0; t < T; t++) parts.push(makeArgs(t));
-    return this.pool!.run(op, parts, fn, { lo, hi, cuts }, LAZY_OPS.has(op));
+    return this.pool!.run(op, parts, this.raw[op] as (...a: number[]) => number | void, { lo, hi, cuts }, LAZY_OPS.has(op));
   }
 
   /**

@@ -263,11 +263,7 @@ export class ThreadPool {
     let mine = 0;
     this.pendingOp = op;
     this.pendingChunks = n;
-    for (;;) {
-      const v = Atomics.load(this.work, 0);
-      const c = (v >>> 9) & 511;
-      if (c >= (v & 511)) break;
-      if (Atomics.compareExchange(this.work, 0, v, v + 512) !== v) continue;
+    for (let c = this.claim(); c >= 0; c = this.claim()) {
       argv[chunks.lo] = this.cuts[c];
       argv[chunks.hi] = this.cuts[c + 1];
       try {
@@ -290,14 +286,19 @@ export class ThreadPool {
     return total;
   }
 
-  /** After a chunk failed on the calling thread: claim the unclaimed chunks without running them, then wait for the workers' (their failures are not reported twice). */
-  private abandon(n: number): void {
+  /** The calling thread's claim: the front chunk left of the current call, or −1 when none is. */
+  private claim(): number {
     for (;;) {
       const v = Atomics.load(this.work, 0);
       const c = (v >>> 9) & 511;
-      if (c >= (v & 511)) break;
-      if (Atomics.compareExchange(this.work, 0, v, v + 512) === v) Atomics.add(this.work, 1, 1);
+      if (c >= (v & 511)) return -1;
+      if (Atomics.compareExchange(this.work, 0, v, v + 512) === v) return c;
     }
+  }
+
+  /** After a chunk failed on the calling thread: claim the unclaimed chunks without running them, then wait for the workers' (their failures are not reported twice). */
+  private abandon(n: number): void {
+    while (this.claim() >= 0) Atomics.add(this.work, 1, 1);
     this.pendingMine = n;
     try {
       this.settle();
@@ -390,5 +391,4 @@ export class ThreadPool {
     await Promise.all(this.workers.map((w) => w.terminate()));
     if (failed) throw failed;
   }
-
 }
