@@ -279,6 +279,22 @@ describe('wasm threads = 2 equals threads = 1', () => {
     expect(one.parallelCalls).toBe(0);
   });
 
+  it('a small kernel goes to the worker as one chunk the caller does not wait for; what reads its output waits', () => {
+    const x = rng.fillNormal(new Float32Array(10 * 1000)), y = rng.fillNormal(new Float32Array(10 * 1000));
+    expect(x.length).toBeLessThan(PARALLEL_THRESHOLDS.elements);
+    const [x1, x2] = both([10, 1000], x), [y1, y2] = both([10, 1000], y);
+    const before = two.handedOffCalls, split = two.parallelCalls;
+    for (let i = 0; i < 5; i++) {
+      one.axpby(x1, y1, 0.5, 1.25);
+      two.axpby(x2, y2, 0.5, 1.25);
+    }
+    expect(two.handedOffCalls - before).toBe(5);
+    expect(two.parallelCalls).toBe(split); // one chunk each: not split
+    expect(one.handedOffCalls).toBe(0);
+    same(x1, x2); // read() settles the last one
+    expect(Array.from(two.read(x2).subarray(0, 3))).toEqual(Array.from(one.read(x1).subarray(0, 3)));
+  });
+
   it('addRow and sumRows', () => {
     const [B, N] = [257, 700];
     const [x1, x2] = both([B, N], randn(B * N));
@@ -466,22 +482,79 @@ describe('ThreadPool lazy calls', () => {
         pool.settle();
       };
       expect(bad).toThrow(/fail|out of bounds/);
-      // a chunk that fails on the calling thread: run() throws that error once the worker's chunk is done
-      const before = pool.workerChunks;
-      view[16] = 0;
+      // a chunk that fails on the calling thread: that error is thrown once the worker's chunk is done,
+      // by run() where the caller claims its chunks before it returns, by settle() where the call is
+      // deferred (the caller's chunks run at the next settle)
       const failing = (...a: number[]) => {
         Atomics.wait(nap, 0, 0, 1); // long enough for the spinning worker to take the 128 MB chunk, not to finish it
         if (a[2] === 0) throw new Error('the front chunk failed');
         k.fill(a[0], a[1], a[2], a[3]);
       };
-      expect(() => pool.run('fill', [[pb, 9, 0, 0], [pb, 9, 0, 0]], failing, { lo: 2, hi: 3, cuts: [0, 16, n] }, true)).toThrow('the front chunk failed');
-      expect(pool.settled).toBe(true);
-      // where the worker had started its chunk (it fills from the front), the chunk was complete when run() threw
-      if (view[16] === 9) expect(view[n - 1]).toBe(9);
-      else expect(pool.workerChunks).toBe(before); // the worker was late: the caller took its chunk without running it
+      for (const defer of [false, true]) {
+        pool.deferLazy = defer;
+        const before = pool.workerChunks;
+        view[16] = 0;
+        const call = () => pool.run('fill', [[pb, 9, 0, 0], [pb, 9, 0, 0]], failing, { lo: 2, hi: 3, cuts: [0, 16, n] }, true);
+        if (defer) {
+          expect(call()).toBe(0);
+          expect(pool.settled).toBe(false);
+          expect(() => pool.settle()).toThrow('the front chunk failed');
+        } else expect(call).toThrow('the front chunk failed');
+        expect(pool.settled).toBe(true);
+        // where the worker had started its chunk (it fills from the front), the chunk was complete when the error came
+        if (view[16] === 9) expect(view[n - 1]).toBe(9);
+        else expect(pool.workerChunks).toBe(before); // the worker was late: the caller took its chunk without running it
+      }
       expect(pool.run('sum', [[pb, 0, 0], [pb, 0, 0]], k.sum, { lo: 1, hi: 2, cuts: [0, 8, 16] })).toBe(16 * view[0]);
     } finally {
       await pool.close().catch(() => undefined);
+    }
+  });
+});
+
+describe('ThreadPool kernel calls', () => {
+  it('pass KERNEL_ARGS arguments: at least every split kernel\'s arity (the rest are ignored)', async () => {
+    const { KERNEL_ARGS, THREADED_OPS, loadKernelModule, instantiateKernels } = await import('../src/backend/wasm/module.js');
+    const k = instantiateKernels(await loadKernelModule(), new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true }));
+    for (const op of THREADED_OPS) expect((k[op] as (...a: number[]) => unknown).length, op).toBeLessThanOrEqual(KERNEL_ARGS);
+  });
+});
+
+describe('ThreadPool deferred calls', () => {
+  it('a lazy call returns before the caller runs a chunk; the worker starts on it; settle() runs what is left on the caller', async () => {
+    const { memory, k, pool } = await startPool();
+    try {
+      pool.workerSpinUs = 1e6;
+      expect(pool.deferLazy).toBe(true);
+      const n = 1 << 22, pb = 8 << 20;
+      memory.grow(Math.ceil((pb + n * 4 - memory.buffer.byteLength) / 65536) + 1);
+      const view = new Float32Array(memory.buffer, pb, n);
+      const cuts = Array.from({ length: 9 }, (_, i) => (i * n) / 8);
+      let mine = 0;
+      const local = (...a: number[]) => {
+        mine++;
+        k.fill(a[0], a[1], a[2], a[3]);
+      };
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        mine = 0;
+        const w0 = pool.workerChunks;
+        expect(pool.run('fill', [[pb, attempt, 0, 0], [pb, attempt, 0, 0]], local, { lo: 2, hi: 3, cuts }, true)).toBe(0);
+        expect(mine).toBe(0);
+        expect(pool.settled).toBe(false);
+        pool.settle();
+        expect(pool.settled).toBe(true);
+        expect(mine + pool.workerChunks - w0).toBe(8); // every chunk ran once, on one thread or the other
+        expect([view[0], view[n / 2], view[n - 1]]).toEqual([attempt, attempt, attempt]);
+      }
+      // not deferred: the caller claims chunks before run() returns
+      pool.deferLazy = false;
+      mine = 0;
+      pool.run('fill', [[pb, 9, 0, 0], [pb, 9, 0, 0]], local, { lo: 2, hi: 3, cuts }, true);
+      expect(mine).toBeGreaterThan(0);
+      pool.settle();
+      expect(view[n - 1]).toBe(9);
+    } finally {
+      await pool.close();
     }
   });
 });

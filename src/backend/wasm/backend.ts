@@ -231,6 +231,11 @@ export class WasmBackend implements Backend {
     return this.pool?.dispatches ?? 0;
   }
 
+  /** Small kernel calls handed to a worker as one chunk that the calling thread did not wait for (0 with threads = 1). */
+  get handedOffCalls(): number {
+    return this.pool?.handoffs ?? 0;
+  }
+
   /** Chunks of split kernel calls that worker threads ran (0 with threads = 1). */
   get workerChunks(): number {
     return this.pool?.workerChunks ?? 0;
@@ -339,6 +344,12 @@ export class WasmBackend implements Backend {
     n: number, align: number, T: number, chunksPerThread = 4, givenCuts?: number[],
   ): number {
     const cuts = T > 1 ? (givenCuts ?? this.cutsFor(n, T, chunksPerThread, align)) : [0, n];
+    if (cuts.length <= 2 && this.pool?.deferLazy && LAZY_OPS.has(op)) {
+      // a small lazy kernel as one deferred chunk: the worker runs it while the caller goes on
+      const parts: number[][] = [];
+      for (let t = 0; t < this.threads; t++) parts.push(makeArgs(t));
+      return this.pool.run(op, parts, this.raw[op] as (...a: number[]) => number | void, { lo, hi, cuts: [0, n] }, true);
+    }
     if (cuts.length <= 2) {
       const a = makeArgs(0);
       a[lo] = 0;
@@ -418,7 +429,7 @@ export class WasmBackend implements Backend {
     if (B === 0 || N === 0) return;
     if (N <= NARROW_N) {
       // narrow outputs (a readout): every row on the event path, the output row in registers
-      this.ensureScratch(this.k.narrowScratchBytes(K));
+      this.ensureScratch(this.raw.narrowScratchBytes(K));
       const T = this.fanout(B * K, PARALLEL_THRESHOLDS.narrowWork);
       this.ranged('spikeMatmulNarrow', (t) => [B, K, N, ps, pw, po, beta, 0, 0, this.scratch[t]], 7, 8, B, 1, T, 2);
       return;
@@ -443,7 +454,7 @@ export class WasmBackend implements Backend {
    * same sums either way.
    */
   private spikeMatmulRaw(B: number, K: number, N: number, ps: number, pw: number, ldw: number, po: number, beta: number, row0: number): void {
-    this.ensureScratch(this.k.spikeScratchBytes(B, K));
+    this.ensureScratch(this.raw.spikeScratchBytes(B, K));
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
     if (T > 1) {
       // rows of equal work (their non-zeros, counted by densityRuns), not of equal number
@@ -476,7 +487,7 @@ export class WasmBackend implements Backend {
     if (B === 0 || K === 0 || N === 0) return;
     if (N <= NARROW_N) {
       // narrow g (a readout's update): row by row of s, the g row in registers, every row on the event path
-      this.ensureScratch(this.k.narrowScratchBytes(K));
+      this.ensureScratch(this.raw.narrowScratchBytes(K));
       const T = this.fanout(B * K, PARALLEL_THRESHOLDS.narrowWork);
       this.ranged('spikeOuterNarrow', (t) => [B, K, N, ps, pg, pw, alpha, 0, 0, this.scratch[t]], 7, 8, K, 4, T);
       return;
@@ -489,7 +500,7 @@ export class WasmBackend implements Backend {
   }
 
   private spikeOuterRaw(B: number, K: number, N: number, ps: number, pg: number, pw: number, alpha: number): void {
-    this.ensureScratch(this.k.outerScratchBytes(B));
+    this.ensureScratch(this.raw.outerScratchBytes(B));
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
     // g's rows of this run, padded where their stride aliases (PAD_COLUMNS)
     const ldg = padsOuterGradient(N) ? N + PAD_COLUMNS : N;
@@ -547,7 +558,7 @@ export class WasmBackend implements Backend {
   private rngStateIn(s: readonly number[], jumps: boolean): Uint32Array {
     this.pool?.settle();
     if (jumps && !this.rngJumpPtr) {
-      this.rngJumpPtr = this.heap.alloc(this.k.rngJumpTableBytes());
+      this.rngJumpPtr = this.heap.alloc(this.raw.rngJumpTableBytes());
       this.k.rngJumpInit(this.rngJumpPtr);
     }
     let words = this.rngWords;

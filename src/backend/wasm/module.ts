@@ -103,6 +103,15 @@ export const THREADED_OPS = [
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 
+/**
+ * Arguments every chunk call passes (threads.ts): each kernel's own, then the unused rest (a wasm
+ * export ignores extra arguments). A call with a fixed list read from a Float64Array took 7-10 ns
+ * against 33-38 ns for a spread or apply of an array, which also allocated boxed numbers: the worker
+ * ran a scavenge every ~150 ms of mnist-lif training, and none in 40 batches with the fixed list.
+ * At least the arity of every split kernel (test/backend.wasm.threads.test.ts checks).
+ */
+export const KERNEL_ARGS = 18;
+
 /** Largest memory, in 64 KiB pages, the module accepts (4 GiB). */
 export const MAX_PAGES = 65536;
 
