@@ -22,6 +22,8 @@ export class TargetGenerator {
   readonly proj: DenseParams;
   readonly learned: boolean;
   private readonly classLabels: Int32Array;
+  /** deviceUpdate's r on the host ([x; t0 of every class], reused from batch to batch). */
+  private R = new Float32Array(0);
 
   constructor(
     readonly backend: Backend,
@@ -74,10 +76,11 @@ export class TargetGenerator {
     await this.backend.sync?.([this.proj.W.value, this.proj.b.value]);
   }
 
-  /** The device part of an update: r = [x; t0 of every class] and the class-signal CE's gradient g and loss. */
+  /** The device part of an update: r = [x; t0 of every class], the class-signal CE's loss and its gradient's class rows g [C, n]. */
   private deviceUpdate(sc: Scratch, x: Float32Array, labels: ArrayLike<number>): { R: Float32Array; g: Tensor; loss: Tensor; B: number } {
     const be = this.backend, B = labels.length, C = this.numClasses, n = this.inputSize;
-    const R = new Float32Array((B + C) * n);
+    if (this.R.length !== (B + C) * n) this.R = new Float32Array((B + C) * n);
+    const R = this.R;
     R.set(x.subarray(0, B * n));
     this.write(this.classLabels, R, B);
     const r = sc.get('target.r', [B + C, n]);
@@ -86,10 +89,13 @@ export class TargetGenerator {
     const P = sameClassTargets(sc, labels, this.classLabels, 'target.P');
     const loss = lossAccumulator(sc, 'target.loss');
     similarityCE(be, sc, r, B, P, g, { ...this.settings.sim, normalize: true }, loss);
-    return { R, g, loss, B };
+    // only the class rows carry parameters: the host reads those, not the whole [B + C, n] gradient
+    const gc = sc.get('target.gc', [C, n]);
+    be.copySlice(gc, 0, g, B * n, C * n);
+    return { R, g: gc, loss, B };
   }
 
-  /** The host part: back through the sigmoid (only the class rows carry parameters), then the optimiser step. */
+  /** The host part: back through the sigmoid (g: the class rows of the gradient), then the optimiser step. */
   private finishUpdate({ R, g, loss, B }: { R: Float32Array; g: Tensor; loss: Tensor; B: number }, stepIndex: number): number {
     const be = this.backend, C = this.numClasses, n = this.inputSize;
     const G = be.read(g), gW = new Float32Array(C * n), gb = new Float32Array(n);
@@ -97,7 +103,7 @@ export class TargetGenerator {
       const o = (B + c) * n;
       for (let k = 0; k < n; k++) {
         const t = R[o + k];
-        const v = G[o + k] * t * (1 - t);
+        const v = G[c * n + k] * t * (1 - t);
         gW[c * n + k] = v;
         gb[k] += v;
       }

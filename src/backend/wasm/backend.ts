@@ -86,6 +86,8 @@ export const DENSE_SPIKE_FRACTION = 0.4;
  * list and the panel overheads), for splitting rows over threads by work (split.ts weightedCuts).
  */
 export const SPIKE_ROW_COST = 8;
+/** The cut fractions of a two-thread spikeMatmulRows call (three pieces per thread; computed once). */
+const SPIKE_FRACTIONS_2T = twoEndedFractions(3);
 
 /**
  * Rows of W (spikeMatmul) or of g (spikeOuter) that lie a multiple of 512 bytes apart put the
@@ -129,7 +131,7 @@ export const GRAD_CHUNK_STEPS = 16;
 const LAZY_OPS: ReadonlySet<ThreadedOp> = new Set<ThreadedOp>([
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'lifStep', 'synapticStep',
   'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
-  'spikeOuterNarrow', 'rowDots', 'padRows', 'simLogitsRange', 'simBackwardRange',
+  'spikeOuterNarrow', 'rowDots', 'padRows', 'simLogitsRange', 'simBackwardRange', 'softmaxCERange', 'lossAddRows',
 ]);
 
 /** `kernels` with every call preceded by pool.settle(): a kernel on the calling thread never meets a worker's chunk still running. */
@@ -459,7 +461,7 @@ export class WasmBackend implements Backend {
     if (T > 1) {
       // rows of equal work (their non-zeros, counted by densityRuns), not of equal number
       const counts = new Int32Array(this.heap.memory.buffer, this.counts.ptr + row0 * 4, B);
-      const cuts = weightedCuts(counts, T === 2 ? twoEndedFractions(3) : equalFractions(2 * T), SPIKE_ROW_COST);
+      const cuts = weightedCuts(counts, T === 2 ? SPIKE_FRACTIONS_2T : equalFractions(2 * T), SPIKE_ROW_COST);
       this.ranged('spikeMatmulRows', (t) => [B, K, N, ps, pw, ldw, po, beta, 0, 0, this.scratch[t]], 8, 9, B, 1, T, 2, cuts);
       return;
     }
@@ -883,11 +885,10 @@ export class WasmBackend implements Backend {
     if (keep) this.ensureScratch(C * 8);
     const head = [rows, dy ? this.own(dy, k, 'dy') : 0, this.own(y, k, 'y'), this.own(p, k, 'p'), C, scales.gradScale ?? 1, scales.gradDivisor ?? 1];
     this.ranged('softmaxCERange', (t) => [...head, keep ? this.scratch[t] : 0, 0, 0], 8, 9, R, 1, this.fanout(R * C, PARALLEL_THRESHOLDS.softmaxElements), 2);
-    const terms = new Float64Array(this.heap.memory.buffer, rows, R);
-    let acc = 0;
-    for (let i = 0; i < R; i++) acc += terms[i];
-    const l = this.asOwn(loss, k, 'loss').data;
-    l[0] += acc / (scales.lossDivisor ?? 1);
+    // the row terms in row order into the loss, after every row (one chunk: a worker's where the
+    // pool hands small kernels over, so the caller does not wait for the rows here)
+    const pl = this.own(loss, k, 'loss');
+    this.ranged('lossAddRows', () => [pl, rows, scales.lossDivisor ?? 1, 0, 0], 3, 4, R, 1, 1);
   }
 
   softmaxRows(out: Tensor, x: Tensor): void {

@@ -76,6 +76,7 @@ export interface WasmKernels {
   normalizeRowsRange(out: number, norms: number, x: number, row0: number, n: number, normalize: number, eps: number, lo: number, hi: number): void;
   normalizeRowsBackwardRange(g: number, x: number, row0: number, n: number, dhat: number, norms: number, normalize: number, lo: number, hi: number): void;
   softmaxCERange(rowLoss: number, dy: number, y: number, p: number, C: number, gs: number, gd: number, e: number, r0: number, r1: number): void;
+  lossAddRows(loss: number, rowLoss: number, divisor: number, r0: number, r1: number): void;
   simLogitsRange(
     hHat: number, norms: number, x: number, n: number, normalize: number, eps: number, tHat: number, nt: number, y: number, alpha: number, lo: number, hi: number,
   ): void;
@@ -100,6 +101,7 @@ export const THREADED_OPS = [
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
   'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
   'spikeOuterNarrow', 'rowDots', 'rateSpikes', 'dropMask', 'padRows', 'simLogitsRange', 'simBackwardRange', 'rowNonZero', 'softmaxCERange',
+  'lossAddRows',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 

@@ -15,7 +15,7 @@ export function heapBase(): usize {
 }
 export { neuronFused, gradTail } from './fused';
 export {
-  addScalar, gateBelow, activation, transpose, normalizeRows, normalizeRowsBackward, normalizeRowsRange, normalizeRowsBackwardRange, softmaxCERange, softmaxRows, l2PairLoss, ffGoodness, ffPeerNorm, simLogitsRange, simBackwardRange,
+  addScalar, gateBelow, activation, transpose, normalizeRows, normalizeRowsBackward, normalizeRowsRange, normalizeRowsBackwardRange, softmaxCERange, lossAddRows, softmaxRows, l2PairLoss, ffGoodness, ffPeerNorm, simLogitsRange, simBackwardRange,
   sgdStep, momentumStep, adamStep,
 } from './losses';
 export { leakyStep, izhikevichStep, adexStep } from './models';

@@ -133,8 +133,8 @@ export function normalizeRowsBackward(g: usize, x: usize, row0: i32, rows: i32, 
  * Rows [r0, r1) of a soft-target softmax CE over y [R, C] with p [R, C]: row i's loss term
  * −Σ_j p·(y − log Σ_k exp y) (summed over j in order) into rowLoss[i] (float64), dy (0: none) =
  * (q − p)·gs/gd. `e`: C float64 of the thread's scratch for the row's exponentials (one exp per
- * element), or 0 to compute them twice. The caller adds the row terms in row order, so the loss is
- * the same whichever thread ran which rows.
+ * element), or 0 to compute them twice. lossAddRows adds the row terms in row order, so the loss
+ * is the same whichever thread ran which rows.
  */
 export function softmaxCERange(rowLoss: usize, dy: usize, y: usize, p: usize, C: i32, gs: f64, gd: f64, e: usize, r0: i32, r1: i32): void {
   for (let i = r0; i < r1; i++) {
@@ -157,6 +157,17 @@ export function softmaxCERange(rowLoss: usize, dy: usize, y: usize, p: usize, C:
     }
     store<f64>(rowLoss + (<usize>i << 3), acc);
   }
+}
+
+/**
+ * loss[0] += (Σ rowLoss[i] over rows [r0, r1) in row order, float64) / divisor, rounded once to
+ * float32: softmaxCERange's row terms, added in one call after all its rows (never split), so that
+ * the caller need not wait for them.
+ */
+export function lossAddRows(loss: usize, rowLoss: usize, divisor: f64, r0: i32, r1: i32): void {
+  let acc: f64 = 0;
+  for (let i = r0; i < r1; i++) acc += load<f64>(rowLoss + (<usize>i << 3));
+  st(loss, 0, ld(loss, 0) + acc / divisor);
 }
 
 /** Row softmax out = softmax(x) over rows of [R, C] (may alias). */
