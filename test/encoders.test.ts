@@ -44,6 +44,18 @@ describe('rate encoder', () => {
     expect(counts[5]).toBe(T); // p clamped to 1
   });
 
+  it('clamps gain·x to [0, 1] (below 0 never spikes, above 1 always, NaN stays NaN) and mostLikely is p > 0.5', () => {
+    const x = [-0.5, -0, 0, 0.2, 0.34, 0.4, 0.7, 0.9, Number.NaN];
+    const enc = createEncoder('rate:gain=1.5', { rng: new Rng(3) });
+    enc.setInput(x, 1, x.length);
+    expect(Array.from(enc.mostLikely!()!)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 0]);
+    const counts = new Array(x.length).fill(0);
+    for (let t = 0; t < 200; t++) enc.encodeHost(t).forEach((v, i) => (counts[i] += v));
+    expect(counts.slice(0, 3)).toEqual([0, 0, 0]);
+    expect(counts.slice(6, 8)).toEqual([200, 200]); // 0.7·1.5 and 0.9·1.5 clamp to 1
+    expect(counts[8]).toBe(0); // NaN: no draw passes u < NaN
+  });
+
   it('is deterministic for a seed and differs between seeds', () => {
     const run = (seed: number) => {
       const enc = createEncoder('rate', { rng: new Rng(seed) });
