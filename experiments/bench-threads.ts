@@ -29,6 +29,8 @@ export interface ThreadScaling {
   available: boolean;
   reason?: string;
   pairs?: number;
+  /** Untimed batch pairs (one of each thread count) before the timed ones (WARMUP_PAIRS). */
+  warmupPairs?: number;
   samplesPerSecond1?: number;
   samplesPerSecond2?: number;
   /** Median over adjacent batch pairs of (1-thread batch time ÷ 2-thread batch time). */
@@ -49,11 +51,24 @@ export interface ThreadScaling {
 }
 
 /**
+ * Untimed pairs before the timed ones. V8 kept compiling (TurboFan, on background threads) for
+ * about the first 50 batches of mnist-lif: 39, 12, 6, 18, 10, 3, 2, 2 functions per 10 batches
+ * (node --trace-opt). A one-thread batch leaves the second core to those threads; a two-thread
+ * batch loses one of its cores to them: over 40 batches after 4 of warm-up, the background threads
+ * took 230 ms of CPU, after 60 batches 10-30 ms. With 2 warm-up pairs the two-thread speed-up read
+ * 1.544-1.717 (median 1.623, 5 runs), with 40 pairs 1.686-1.819 (median 1.719, 5 runs), alternating,
+ * on the code of 2026-12-03 (cb9bb90 in progress; experiments/RESULTS.md). 20 pairs (40 batches)
+ * and the companion's own 40 keep the timed batches out of that phase; a training run is
+ * thousands of batches.
+ */
+export const WARMUP_PAIRS = 20;
+
+/**
  * The companion (Linux): a child process training the 1-thread configuration in a loop, which
  * prints "ready" after its warm-up batch; this process then stops it (SIGSTOP) and runs it only
  * while it times a batch beside it (SIGCONT).
  */
-async function startCompanion(o: { preset?: string; steps: number }): Promise<ChildProcess | string> {
+async function startCompanion(o: { preset?: string; steps: number; warmup: number }): Promise<ChildProcess | string> {
   if (process.platform !== 'linux') return `no companion process on ${process.platform} (SIGSTOP / SIGCONT)`;
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), JSON.stringify({ ...o, companion: true })], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,20 +88,22 @@ async function startCompanion(o: { preset?: string; steps: number }): Promise<Ch
   });
 }
 
-/** The companion's loop: train batch after batch until killed. */
-async function companion(o: { preset?: string; steps: number }): Promise<never> {
+/** The companion's loop: its own warm-up (as many batches as the two trainers here together), then batch after batch until killed. */
+async function companion(o: { preset?: string; steps: number; warmup: number }): Promise<never> {
   const t = await setUpTrainer({ purpose: 'throughput', rule: 'sigprop', backend: 'wasm', threads: 1, steps: o.steps, ...(o.preset ? { preset: o.preset } : {}) }, 20);
   if (!t.ok) throw new Error(t.reason);
-  await t.train(0);
+  let i = 0;
+  for (; i < 2 * o.warmup; i++) await t.train(i);
   process.stdout.write('ready\n');
-  for (let i = 1; ; i++) await t.train(i);
+  for (; ; i++) await t.train(i);
 }
 
-async function run(o: { preset?: string; steps?: number; pairs?: number; quick?: boolean; companion?: boolean }): Promise<ThreadScaling> {
+async function run(o: { preset?: string; steps?: number; pairs?: number; warmup?: number; quick?: boolean; companion?: boolean }): Promise<ThreadScaling> {
   const steps = o.steps ?? 25;
-  if (o.companion) return companion({ ...(o.preset ? { preset: o.preset } : {}), steps });
+  const warmup = o.quick ? 2 : (o.warmup ?? WARMUP_PAIRS);
+  if (o.companion) return companion({ ...(o.preset ? { preset: o.preset } : {}), steps, warmup });
   const pairs = o.quick ? 4 : (o.pairs ?? 20);
-  const base: ThreadScaling = { ...(o.preset ? { preset: o.preset } : {}), steps, available: false };
+  const base: ThreadScaling = { ...(o.preset ? { preset: o.preset } : {}), steps, warmupPairs: warmup, available: false };
   const cfg = (threads: number): TrainConfig => ({ purpose: 'throughput', rule: 'sigprop', backend: 'wasm', threads, steps, ...(o.preset ? { preset: o.preset } : {}) });
   const one = await setUpTrainer(cfg(1), 20);
   if (!one.ok) return { ...base, reason: one.reason };
@@ -98,12 +115,14 @@ async function run(o: { preset?: string; steps?: number; pairs?: number; quick?:
     const c = process.cpuUsage(c0);
     return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
   };
-  // warm-up: JIT, allocation, the workers' first wake-up
-  for (let i = 0; i < 2; i++) {
+  // warm-up (WARMUP_PAIRS): JIT compilation, allocation, the workers' first wake-up; the companion
+  // warms up at the same time in its own process
+  const compReady = startCompanion({ ...(o.preset ? { preset: o.preset } : {}), steps, warmup });
+  for (let i = 0; i < warmup; i++) {
     await time(one, i);
     await time(two, i);
   }
-  const comp = await startCompanion({ ...(o.preset ? { preset: o.preset } : {}), steps });
+  const comp = await compReady;
   const t1: number[] = [], t2: { wall: number; cpu: number }[] = [], tc: number[] = [];
   // a one-thread batch beside the running companion
   const beside = async (i: number) => {

@@ -5,7 +5,7 @@
  *   node --import tsx experiments/bench-train.ts '{"rule":"sigprop","backend":"wasm","threads":1,"steps":25}'
  *
  * Network 784-1000-10 (or the hidden sizes given), LIF β = 0.95, batch 128 (or the one given), rate-coded MNIST. Prints one JSON line:
- * samples/s from the median of up to 20 timed batches (after one warm-up batch; the mean too)
+ * samples/s from the median of up to 20 timed batches (after up to WARMUP_BATCHES warm-up batches; the mean too)
  * and the process's peak RSS.
  * When the rule (or its spiking mode) is not registered yet, it prints available: false with the
  * reason instead of a number.
@@ -150,6 +150,15 @@ export async function setUpTrainer(cfg: TrainConfig, batches: number): Promise<T
   };
 }
 
+/**
+ * Untimed batches before the timed ones, at most (a slow configuration stops at WARMUP_S seconds).
+ * V8 compiles the training loop's functions (TurboFan, on background threads) over about the first
+ * 50 batches of mnist-lif; a two-thread run has no core free for those threads. See
+ * experiments/bench-threads.ts WARMUP_PAIRS.
+ */
+export const WARMUP_BATCHES = 40;
+export const WARMUP_S = 4;
+
 async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainResult> {
   const BATCH = cfg.batch ?? 128;
   const base: TrainResult = {
@@ -164,7 +173,10 @@ async function runChild(cfg: TrainConfig & { quick?: boolean }): Promise<TrainRe
   if (!trainer.ok) return { ...base, reason: trainer.reason };
   if (trainer.device) base.device = trainer.device;
   const train = trainer.train;
-  let r = await train(0); // warm-up (JIT, allocation, kernel compilation)
+  // warm-up (JIT, allocation, kernel compilation): WARMUP_BATCHES or WARMUP_S, whichever ends first
+  let r = await train(0);
+  const w0 = performance.now();
+  for (let i = 1; !cfg.quick && i < WARMUP_BATCHES && performance.now() - w0 < WARMUP_S * 1000; i++) r = await train(i);
   const t0 = performance.now();
   const times: number[] = [], cpuTimes: number[] = [];
   while (times.length < maxBatches && (times.length === 0 || (performance.now() - t0) / 1000 < budgetS)) {
