@@ -68,10 +68,10 @@ export function similarityCE(
   // L = −(1/Bh) Σ P log softmax(Y); Y becomes dL/dY · (1/τ), ready for the two matmuls
   be.softmaxCrossEntropy(loss, g ? Y : null, Y, P, { lossDivisor: nh, gradScale: 1 / (nh * opts.temperature) });
   if (!g) return;
-  const YT = sc.get('sim.YT', [nt, nh]);
   const dtHat = sc.get('sim.dt', [nt, n]);
-  be.transpose(YT, Y);
-  be.spikeMatmul(dtHat, YT, hHat); // dYᵀ·ĥ
+  // dYᵀ·ĥ (one GEMM; a transpose and spikeMatmul before 2026-12-03, whose row count the wasm backend
+  // read back to choose GEMM for these dense rows: the same values there, two waits fewer a step)
+  be.matmul(dtHat, Y, hHat, { transA: true });
   if (fused) (be as Required<Backend>).similarityBackward(g, r, Y, tHat, nH, opts.normalize);
   else {
     const dhHat = sc.get('sim.dh', [nh, n]);
