@@ -123,8 +123,9 @@ export const NARROW_N = 16;
 export const GRAD_CHUNK_STEPS = 16;
 
 /**
- * Split kernels whose calls return before a worker's last chunks complete (ThreadPool.run's lazy):
- * the calling thread goes on with the JavaScript before the next kernel meanwhile. Not the
+ * Kernels whose calls return before their chunks complete (ThreadPool.run's lazy; with deferLazy
+ * right after publishing, and below the split threshold as one chunk handed to a worker): the
+ * calling thread goes on with the JavaScript before the next kernel meanwhile. Not the
  * reductions (sum, sumSquares), whose result is needed at once, nor the kernels whose results the
  * host reads right after the call (rowNonZero's counts, rateSpikes' and dropMask's generator state).
  */

@@ -10,9 +10,10 @@
  * half of a range and the worker the second half whenever both are on time, so consecutive calls
  * over the same rows (propagation, neuron step, loss, gradient) find each half in the cache of the
  * core that wrote it, and a late thread's chunks are taken by the other. The caller returns as soon as
- * all chunks are completed — or, for a lazy call (a kernel whose result nobody reads at once), as soon
- * as it finds no chunk left to claim, the worker's last chunks being waited for by settle() before
- * anything touches memory again (see settle). A worker that the OS has not scheduled yet (a busy
+ * all chunks are completed — or, for a lazy call (a kernel whose result nobody reads at once), right
+ * after publishing it (deferLazy): the worker starts on it while the caller runs the JavaScript up to
+ * the next kernel, and settle(), before anything touches memory again, claims what is left for the
+ * caller and waits for the worker's last chunks. A worker that the OS has not scheduled yet (a busy
  * machine) simply finds no chunk left, and a claim tagged with an older call id fails, so a late worker can never
  * run a chunk with stale arguments; a worker copies a call's op, id and arguments under a version
  * word (a seqlock), so a late worker that meets the caller writing the next call never mixes the
@@ -257,8 +258,9 @@ export class ThreadPool {
    * Run `op` over chunks: argument positions lo and hi of each thread's argument list (parts[0]
    * for the calling thread, run through `local`; parts[i] for worker i−1) receive the bounds
    * [cuts[c], cuts[c+1]) of the chunks the thread claims. Returns the sum of the return values in
-   * chunk order (for reductions). With `lazy`, returns 0 as soon as the calling thread finds no
-   * chunk left to claim, while a worker may still run its last ones: see settle().
+   * chunk order (for reductions). With `lazy`, returns 0 right after publishing (deferLazy; without
+   * it, as soon as the calling thread finds no chunk left to claim), while a worker may still run
+   * chunks: see settle().
    */
   run(
     op: ThreadedOp, parts: number[][], local: (...args: number[]) => number | void,
@@ -347,7 +349,8 @@ export class ThreadPool {
   }
 
   /**
-   * Wait until the chunks of the last call are completed (a no-op when they are). A lazy run()
+   * Run the calling thread's share of the last call where it has not claimed yet (a deferred lazy
+   * call), then wait until its chunks are completed (a no-op when they are). A lazy run()
    * returns while a worker still runs its chunks, so that the caller goes on with its own work
    * (the JavaScript before the next kernel); everything that reads or writes the memory those
    * chunks touch — the next split call, a kernel on the calling thread, a tensor's data, a freed
