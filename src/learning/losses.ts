@@ -68,10 +68,13 @@ export function similarityCE(
   // L = −(1/Bh) Σ P log softmax(Y); Y becomes dL/dY · (1/τ), ready for the two matmuls
   be.softmaxCrossEntropy(loss, g ? Y : null, Y, P, { lossDivisor: nh, gradScale: 1 / (nh * opts.temperature) });
   if (!g) return;
+  const YT = sc.get('sim.YT', [nt, nh]);
   const dtHat = sc.get('sim.dt', [nt, n]);
-  // dYᵀ·ĥ (one GEMM; a transpose and spikeMatmul before 2026-12-03, whose row count the wasm backend
-  // read back to choose GEMM for these dense rows: the same values there, two waits fewer a step)
-  be.matmul(dtHat, Y, hHat, { transA: true });
+  be.transpose(YT, Y);
+  // dYᵀ·ĥ. matmul(dtHat, Y, hHat, { transA: true }) gives the same values on wasm (and saves it two
+  // waits a step) but not on the reference backend, whose matmul and spikeMatmul round differently
+  // (max 1.9e-5 here) and whose results test/engine.pin.test.ts pins
+  be.spikeMatmul(dtHat, YT, hHat);
   if (fused) (be as Required<Backend>).similarityBackward(g, r, Y, tHat, nH, opts.normalize);
   else {
     const dhHat = sc.get('sim.dh', [nh, n]);
