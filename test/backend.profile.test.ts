@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatProfile, profileBackend } from '../src/backend/profile.js';
 import { ReferenceBackend } from '../src/backend/reference.js';
+import { createBackend } from '../src/backend/registry.js';
 
 describe('profileBackend', () => {
   it('forwards every call unchanged and counts calls per kernel; the remainder is glue', () => {
@@ -25,5 +26,27 @@ describe('profileBackend', () => {
     const text = formatProfile(r, 2, 'batch');
     expect(text).toMatch(/matmul\s+1\.0\s/);
     expect(text).toMatch(/total/);
+  });
+
+  it('times a call of a backend whose calls return before their work (wasm, two threads) as its own, not the next call\'s', async () => {
+    const inner = await createBackend('wasm', { threads: 2 });
+    try {
+      const prof = profileBackend(inner);
+      const be = prof.backend;
+      const n = 1 << 22; // 16 MB: an axpby of milliseconds, split over the threads and deferred
+      const x = be.fromArray([n], new Float32Array(n).fill(1)), y = be.fromArray([n], new Float32Array(n).fill(2));
+      const one = be.tensor([1]);
+      prof.reset();
+      for (let i = 0; i < 5; i++) {
+        be.axpby(y, x, 0.5, 1);
+        be.fill(one, 0); // without the wait inside the profiler, this call would absorb the axpby's work
+      }
+      const r = prof.report(1);
+      const ms = Object.fromEntries(r.kernels.map((k) => [k.kernel, k.ms]));
+      expect(ms.axpby).toBeGreaterThan(5 * ms.fill);
+      expect(be.read(y)[n - 1]).toBe(4.5); // y = 0.5·x + y, five times
+    } finally {
+      await (inner as { dispose?: () => Promise<void> }).dispose?.();
+    }
   });
 });

@@ -3,7 +3,10 @@
  * count), so that a benchmark can say where a training step's time goes. The wrapper adds one
  * `performance.now()` pair per call (well under a microsecond) and changes no result: every call
  * goes to the wrapped backend with the same arguments, and a kernel calling another kernel of its
- * own backend internally is timed once, as the outer call.
+ * own backend internally is timed once, as the outer call. Where the backend's calls return before
+ * their work completes (wasm with worker threads: deferred calls, ThreadPool.deferLazy), each timed
+ * call then waits for its own work (the backend's `settle()`), so its time is its own and not the
+ * next call's; a profiled run overlaps the JavaScript with the workers less than an unprofiled one.
  *
  *   const prof = profileBackend(await createBackend('wasm', { threads: 1 }));
  *   const rule = createRule(config, { backend: prof.backend, ... });
@@ -89,6 +92,7 @@ export function clockMs(clock: ProfileClock): number {
 
 export function profileBackend(inner: Backend, clock: ProfileClock = 'wall'): ProfiledBackend {
   const now = clock === 'wall' ? () => performance.now() : () => clockMs('cpu');
+  const settle = (inner as { settle?: () => void }).settle?.bind(inner);
   const times = new Map<string, { calls: number; ms: number }>();
   let depth = 0;
   const wrapped = new Map<PropertyKey, unknown>();
@@ -105,7 +109,9 @@ export function profileBackend(inner: Backend, clock: ProfileClock = 'wall'): Pr
           depth++;
           const t0 = now();
           try {
-            return fn.apply(target, args);
+            const r = fn.apply(target, args);
+            settle?.();
+            return r;
           } finally {
             const dt = now() - t0;
             depth--;

@@ -255,6 +255,15 @@ export class WasmBackend implements Backend {
     return this.pool?.opStats ?? new Map();
   }
 
+  /**
+   * Wait until every kernel call so far has completed (a split or handed-off call may return before
+   * its chunks do: ThreadPool.settle); a no-op with threads = 1. Memory access through the backend
+   * waits by itself; this is for timing a call alone (src/backend/profile.ts).
+   */
+  settle(): void {
+    this.pool?.settle();
+  }
+
   /** Stop the worker threads. The backend must not be used afterwards. */
   async dispose(): Promise<void> {
     await this.pool?.close();
