@@ -356,21 +356,17 @@ export class WasmBackend implements Backend {
     n: number, align: number, T: number, chunksPerThread = 4, givenCuts?: number[],
   ): number {
     const cuts = T > 1 ? (givenCuts ?? this.cutsFor(n, T, chunksPerThread, align)) : [0, n];
-    if (cuts.length <= 2 && this.pool?.deferLazy && LAZY_OPS.has(op)) {
-      // a small lazy kernel as one deferred chunk: the worker runs it while the caller goes on
-      const parts: number[][] = [];
-      for (let t = 0; t < this.threads; t++) parts.push(makeArgs(t));
-      return this.pool.run(op, parts, this.raw[op] as (...a: number[]) => number | void, { lo, hi, cuts: [0, n] }, true);
-    }
-    if (cuts.length <= 2) {
+    const lazy = LAZY_OPS.has(op);
+    // one chunk runs here, unless it is a lazy kernel the pool hands over (the worker runs it while the caller goes on)
+    if (cuts.length <= 2 && !(lazy && this.pool?.deferLazy)) {
       const a = makeArgs(0);
       a[lo] = 0;
       a[hi] = n;
       return Number((this.k[op] as (...a: number[]) => number | void)(...a) ?? 0);
     }
     const parts: number[][] = [];
-    for (let t = 0; t < T; t++) parts.push(makeArgs(t));
-    return this.pool!.run(op, parts, this.raw[op] as (...a: number[]) => number | void, { lo, hi, cuts }, LAZY_OPS.has(op));
+    for (let t = 0; t < this.threads; t++) parts.push(makeArgs(t));
+    return this.pool!.run(op, parts, this.raw[op] as (...a: number[]) => number | void, { lo, hi, cuts }, lazy);
   }
 
   /**
@@ -884,8 +880,8 @@ export class WasmBackend implements Backend {
 
   /**
    * Backend.softmaxCrossEntropy: assembly/losses.ts softmaxCERange, split by rows; each row's loss
-   * term goes to a float64 buffer and the calling thread adds them in row order (the same loss for
-   * every thread count).
+   * term goes to a float64 buffer, which lossAddRows adds in row order after every row (the same
+   * loss for every thread count).
    */
   softmaxCrossEntropy(loss: Tensor, dy: Tensor | null, y: Tensor, p: Tensor, scales: SoftmaxCEScales = {}): void {
     const [R, C] = softmaxCEDims(loss, dy, y, p);

@@ -38,11 +38,10 @@ import { KERNEL_ARGS, THREADED_OPS, type ThreadedOp } from './module.js';
 const CTRL_INTS = 32;
 const C_OP = 16, C_ARGC = 17, C_LO = 18, C_HI = 19, C_ID = 20, C_ERR = 21, C_SPIN = 22, C_VERSION = 23;
 const MAX_ARGS = 32;
+/** `a[0], ..., a[KERNEL_ARGS − 1]`: the argument list of a chunk call, in the worker and on the calling thread. */
 const ARG_LIST = Array.from({ length: KERNEL_ARGS }, (_, i) => `a[${i}]`).join(', ');
-/** fn(a[0], ..., a[KERNEL_ARGS − 1]) without an argument array (see KERNEL_ARGS). */
-function callKernel(fn: (...args: number[]) => number | void, a: Float64Array): number | void {
-  return fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17]);
-}
+/** fn(a[0], ..., a[KERNEL_ARGS − 1]) without an argument array (see KERNEL_ARGS); the worker's call is the same text. */
+const callKernel = new Function('fn', 'a', `return fn(${ARG_LIST});`) as (fn: (...args: number[]) => number | void, a: Float64Array) => number | void;
 /** Most chunks per call. */
 export const MAX_CHUNKS = 511;
 /**
@@ -289,10 +288,12 @@ export class ThreadPool {
     this.pendingHi = chunks.hi;
     // A deferred call (lazy, with deferLazy): the worker starts on it while the calling thread goes on
     // with the JavaScript before the next kernel; the caller's share is claimed by settle().
-    if (lazy && this.deferLazy) return 0;
-    this.help();
-    if (lazy && Atomics.load(this.work, 1) < n) return 0;
-    this.settle();
+    if (lazy) {
+      if (this.deferLazy) return 0;
+      this.help();
+      if (Atomics.load(this.work, 1) < n) return 0;
+    }
+    this.settle(); // the caller's chunks (help) where it has not claimed yet, then the workers'
     let total = 0;
     for (let i = 0; i < n; i++) total += this.chunkRes[i];
     return total;
