@@ -412,6 +412,59 @@ describe('ThreadPool chunk claiming', () => {
   });
 });
 
+describe('ThreadPool guided claims', () => {
+  it('a claim takes ⌈chunks left ÷ guide⌉ chunks as one range: guide 1 runs the call in one kernel call; guide 4 with a slow caller runs every chunk once', async () => {
+    const { memory, k, pool } = await startPool();
+    try {
+      pool.workerSpinUs = 1e5;
+      const n = 1 << 16, pb = 1 << 20, chunk = n / 64;
+      const view = new Float32Array(memory.buffer, pb, n);
+      const cuts = Array.from({ length: 65 }, (_, i) => i * chunk);
+      const ranges: [number, number][] = [];
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      let napMs = 0;
+      const local = (...a: number[]) => {
+        if (napMs) Atomics.wait(nap, 0, 0, napMs);
+        ranges.push([a[2], a[3]]);
+        k.fill(a[0], a[1], a[2], a[3]);
+      };
+      let value = 0;
+      const call = (guide: number, lazy: boolean) => {
+        ranges.length = 0;
+        value++;
+        const w0 = pool.workerChunks;
+        expect(pool.run('fill', [[pb, value, 0, 0], [pb, value, 0, 0]], local, { lo: 2, hi: 3, cuts, guide }, lazy)).toBe(0);
+        pool.settle();
+        expect(view.every((v) => v === value)).toBe(true);
+        const mine = ranges.reduce((sum, [a, b]) => sum + (b - a) / chunk, 0);
+        expect(mine + pool.workerChunks - w0).toBe(64); // every chunk ran once, here or on the worker
+        return { mine, worker: pool.workerChunks - w0 };
+      };
+      for (const lazy of [false, true]) {
+        // guide 1: the first claim takes every chunk
+        const { mine, worker } = call(1, lazy);
+        if (mine > 0) expect(ranges).toEqual([[0, n]]);
+        else expect(worker).toBe(64);
+        // guide 4, the caller napping 2 ms in each of its calls: the worker claims the rest from the back
+        napMs = 2;
+        const r = call(4, lazy);
+        napMs = 0;
+        let front = 0;
+        for (const [a, b] of ranges) {
+          expect(a).toBe(front); // the caller's ranges: contiguous from the front, whole chunks
+          expect((b - a) % chunk).toBe(0);
+          expect((b - a) / chunk).toBeLessThanOrEqual(Math.ceil((64 - a / chunk) / 4));
+          front = b;
+        }
+        expect(r.worker).toBeGreaterThan(0);
+        expect(ranges.length).toBeLessThan(64);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('ThreadPool wake-ups', () => {
   it('a worker that sleeps between calls (no spin) is woken by every call; a caller that sleeps waiting for a long chunk is woken by its end', async () => {
     const { memory, k, pool } = await startPool();

@@ -88,6 +88,25 @@ export const DENSE_SPIKE_FRACTION = 0.4;
 export const SPIKE_ROW_COST = 8;
 /** The cut fractions of a two-thread spikeMatmulRows call (three pieces per thread; computed once). */
 const SPIKE_FRACTIONS_2T = twoEndedFractions(3);
+/**
+ * Pieces per thread of a lazy kernel's split call, claimed guided (ThreadPool.run `guide`; see
+ * WasmBackend.guidedClaims). mnist-lif on two threads, toggled per batch: 32 per thread against 16
+ * 1.008-1.028x, 64 against 32 0.973-0.992x (experiments/RESULTS.md).
+ */
+export const GUIDED_PIECES_PER_THREAD = 32;
+/**
+ * More pieces for spikeOuter, whose work per weight row k (its input's non-zeros over the batch)
+ * differs from row to row: MNIST's middle pixels, which the last claims take, are the dense ones.
+ * 128 per thread against 32: 1.013-1.021x.
+ */
+const OUTER_PIECES_PER_THREAD = 128;
+const guidedFractions = new Map<number, number[]>();
+/** equalFractions(T × GUIDED_PIECES_PER_THREAD), computed once per T (spikeMatmulRows' weighted cuts). */
+function guidedRowFractions(T: number): number[] {
+  let f = guidedFractions.get(T);
+  if (!f) guidedFractions.set(T, (f = equalFractions(T * GUIDED_PIECES_PER_THREAD)));
+  return f;
+}
 
 /**
  * Rows of W (spikeMatmul) or of g (spikeOuter) that lie a multiple of 512 bytes apart put the
@@ -204,6 +223,11 @@ export class WasmBackend implements Backend {
   private readonly pad: GrowableBuffer = { ptr: 0, bytes: 0 };
   /** cutsFor's boundaries by shape. */
   private readonly cutsCache = new Map<string, readonly number[]>();
+  /**
+   * Lazy kernels split over threads are cut into GUIDED_PIECES_PER_THREAD pieces per thread, claimed
+   * guided (ThreadPool.run `guide`). False: the two-ended cuts of a few pieces per thread, one per claim (as before 2026-12-03).
+   */
+  guidedClaims = true;
   /** 32 bytes: the generator state handed to rateSpikes (words 0-3) and the state after it (4-7). */
   private readonly rngPtr: number;
   /** Split rateSpikes calls so far: the tag that lets a thread continue from its previous range of the same call. */
@@ -347,16 +371,18 @@ export class WasmBackend implements Backend {
   /**
    * Run `op` over the range [0, n): argument positions lo and hi receive range bounds.
    * makeArgs(thread) gives a thread's argument list (its own scratch, etc.). With T > 1 threads the
-   * range is cut into about T·chunksPerThread chunks (aligned to `align`; `givenCuts` instead where
-   * the caller knows the work per row) handed out dynamically; with two threads the chunks shrink
-   * towards the middle (split.ts twoEndedCuts).
+   * range is cut into chunks (aligned to `align`; `givenCuts` instead where the caller knows the
+   * work per row) handed out dynamically. A lazy kernel's call (guidedClaims) has T·guidedPieces
+   * equal chunks, claimed guided (ThreadPool.run); any other has about T·chunksPerThread, one per
+   * claim, which with two threads shrink towards the middle (split.ts twoEndedCuts).
    */
   private ranged(
     op: ThreadedOp, makeArgs: (thread: number) => number[], lo: number, hi: number,
-    n: number, align: number, T: number, chunksPerThread = 4, givenCuts?: number[],
+    n: number, align: number, T: number, chunksPerThread = 4, givenCuts?: number[], guidedPieces = GUIDED_PIECES_PER_THREAD,
   ): number {
-    const cuts = T > 1 ? (givenCuts ?? this.cutsFor(n, T, chunksPerThread, align)) : [0, n];
     const lazy = LAZY_OPS.has(op);
+    const guided = T > 1 && lazy && this.guidedClaims;
+    const cuts = T > 1 ? (givenCuts ?? this.cutsFor(n, T, guided ? guidedPieces : chunksPerThread, align, guided)) : [0, n];
     // one chunk runs here, unless it is a lazy kernel the pool hands over (the worker runs it while the caller goes on)
     if (cuts.length <= 2 && !(lazy && this.pool?.deferLazy)) {
       const a = makeArgs(0);
@@ -366,18 +392,18 @@ export class WasmBackend implements Backend {
     }
     const parts: number[][] = [];
     for (let t = 0; t < this.threads; t++) parts.push(makeArgs(t));
-    return this.pool!.run(op, parts, this.raw[op] as (...a: number[]) => number | void, { lo, hi, cuts }, lazy);
+    return this.pool!.run(op, parts, this.raw[op] as (...a: number[]) => number | void, { lo, hi, cuts, guide: guided ? 2 * T : 0 }, lazy);
   }
 
   /**
-   * The chunk boundaries of an even split of [0, n) over T threads (split.ts), kept per shape: a
+   * The chunk boundaries of a split of [0, n) over T threads (split.ts; `equal`: T·chunksPerThread equal pieces, else two-ended with two threads), kept per shape: a
    * training step splits the same few shapes every step (read only; the pool copies them).
    */
-  private cutsFor(n: number, T: number, chunksPerThread: number, align: number): readonly number[] {
-    const key = `${n},${T},${chunksPerThread},${align}`;
+  private cutsFor(n: number, T: number, chunksPerThread: number, align: number, equal: boolean): readonly number[] {
+    const key = `${n},${T},${chunksPerThread},${align},${equal}`;
     let cuts = this.cutsCache.get(key);
     if (!cuts) {
-      cuts = T === 2 ? twoEndedCuts(n, chunksPerThread, align) : chunkCuts(n, T * chunksPerThread, align);
+      cuts = T === 2 && !equal ? twoEndedCuts(n, chunksPerThread, align) : chunkCuts(n, T * chunksPerThread, align);
       if (this.cutsCache.size >= 256) this.cutsCache.clear();
       this.cutsCache.set(key, cuts);
     }
@@ -467,7 +493,7 @@ export class WasmBackend implements Backend {
     if (T > 1) {
       // rows of equal work (their non-zeros, counted by densityRuns), not of equal number
       const counts = new Int32Array(this.heap.memory.buffer, this.counts.ptr + row0 * 4, B);
-      const cuts = weightedCuts(counts, T === 2 ? SPIKE_FRACTIONS_2T : equalFractions(2 * T), SPIKE_ROW_COST);
+      const cuts = weightedCuts(counts, this.guidedClaims ? guidedRowFractions(T) : T === 2 ? SPIKE_FRACTIONS_2T : equalFractions(2 * T), SPIKE_ROW_COST);
       this.ranged('spikeMatmulRows', (t) => [B, K, N, ps, pw, ldw, po, beta, 0, 0, this.scratch[t]], 8, 9, B, 1, T, 2, cuts);
       return;
     }
@@ -513,7 +539,7 @@ export class WasmBackend implements Backend {
     // g's rows of this run, padded where their stride aliases (PAD_COLUMNS)
     const ldg = padsOuterGradient(N) ? N + PAD_COLUMNS : N;
     const g = ldg === N ? pg : this.padded(pg, B, N, ldg);
-    this.ranged('spikeOuter', (t) => [B, K, N, ps, g, ldg, pw, alpha, 0, 0, this.scratch[t]], 8, 9, K, 1, T);
+    this.ranged('spikeOuter', (t) => [B, K, N, ps, g, ldg, pw, alpha, 0, 0, this.scratch[t]], 8, 9, K, 1, T, 4, undefined, OUTER_PIECES_PER_THREAD);
   }
 
   /**

@@ -33,10 +33,10 @@ import { KERNEL_ARGS, THREADED_OPS, type ThreadedOp } from './module.js';
 // enter, Atomics.wait: the caller notifies only then), then on the next cache line (the worker spins
 // on [0] alone, so the caller's writes of a call do not bounce the line the worker is reading):
 // [16] op (-1 = exit), [17] argc, [18] lo arg position, [19] hi arg position, [20] call id,
-// [21] error flag, [22] spin (µs), [23] version of [16]-[20] and the arguments (odd while the
-// caller writes them).
+// [21] error flag, [22] spin (µs), [23] version of [16]-[20], [24] and the arguments (odd while the
+// caller writes them), [24] the call's guide (0: one chunk per claim; g: a claim takes ⌈left ÷ g⌉ chunks).
 const CTRL_INTS = 32;
-const C_OP = 16, C_ARGC = 17, C_LO = 18, C_HI = 19, C_ID = 20, C_ERR = 21, C_SPIN = 22, C_VERSION = 23;
+const C_OP = 16, C_ARGC = 17, C_LO = 18, C_HI = 19, C_ID = 20, C_ERR = 21, C_SPIN = 22, C_VERSION = 23, C_GUIDE = 24;
 const MAX_ARGS = 32;
 /** `a[0], ..., a[KERNEL_ARGS − 1]`: the argument list of a chunk call, in the worker and on the calling thread. */
 const ARG_LIST = Array.from({ length: KERNEL_ARGS }, (_, i) => `a[${i}]`).join(', ');
@@ -106,12 +106,13 @@ for (;;) {
   // A consistent copy of the call (a seqlock: ctrl[C_VERSION] is odd while the caller writes the call): a
   // worker that wakes late can meet the caller publishing the next call, and a copy torn between two
   // calls (one call's kernel with the next one's arguments) would run a chunk with wrong arguments.
-  let op = 0, id = 0, lo = 0, hi = 0;
+  let op = 0, id = 0, lo = 0, hi = 0, guide = 0;
   for (;;) {
     const version = Atomics.load(ctrl, ${C_VERSION});
     if ((version & 1) === 0) {
       op = Atomics.load(ctrl, ${C_OP});
       id = Atomics.load(ctrl, ${C_ID});
+      guide = Atomics.load(ctrl, ${C_GUIDE});
       const argc = Atomics.load(ctrl, ${C_ARGC});
       lo = Atomics.load(ctrl, ${C_LO});
       hi = Atomics.load(ctrl, ${C_HI});
@@ -123,12 +124,13 @@ for (;;) {
   const fn = fns[op];
   for (;;) {
     const v = Atomics.load(work, 0);
-    const back = v & 511;
-    if ((v >>> 18) !== id || ((v >>> 9) & 511) >= back) break;
-    if (Atomics.compareExchange(work, 0, v, v - 1) !== v) continue;
-    const c = back - 1;
+    const back = v & 511, front = (v >>> 9) & 511;
+    if ((v >>> 18) !== id || front >= back) break;
+    const m = guide > 0 ? Math.ceil((back - front) / guide) : 1;
+    if (Atomics.compareExchange(work, 0, v, v - m) !== v) continue;
+    const c = back - m;
     a[lo] = cuts[c];
-    a[hi] = cuts[c + 1];
+    a[hi] = cuts[back];
     try {
       const r = fn(${ARG_LIST});
       chunkRes[c] = typeof r === 'number' ? r : 0;
@@ -136,8 +138,8 @@ for (;;) {
       Atomics.store(ctrl, ${C_ERR}, 1);
       parentPort.postMessage(String((err && err.stack) || err));
     }
-    Atomics.add(work, 3, 1);
-    Atomics.add(work, 1, 1);
+    Atomics.add(work, 3, m);
+    Atomics.add(work, 1, m);
     if (Atomics.load(work, 4) !== 0) Atomics.notify(work, 1);
   }
 }
@@ -168,6 +170,9 @@ export class ThreadPool {
   private readonly pendingArgv = new Float64Array(MAX_ARGS);
   private pendingLo = 0;
   private pendingHi = 0;
+  /** The pending call's guide (ctrl[C_GUIDE]) and the number of chunks of the calling thread's last claim. */
+  private pendingGuide = 0;
+  private claimed = 1;
   /**
    * Lazy calls return at once after publishing, the caller's chunks being claimed by settle(): the
    * worker starts on the call while the caller runs the JavaScript up to the next kernel (shape
@@ -260,10 +265,16 @@ export class ThreadPool {
    * chunk order (for reductions). With `lazy`, returns 0 right after publishing (deferLazy; without
    * it, as soon as the calling thread finds no chunk left to claim), while a worker may still run
    * chunks: see settle().
+   *
+   * `guide` (guided claims, for kernels whose return value nobody reads): a thread that finds k
+   * chunks unclaimed takes the next ⌈k ÷ guide⌉ of them as one range (one kernel call) instead of
+   * one, so that the cuts can be fine (a small last piece: little waiting for the thread that runs
+   * it) without as many kernel calls and claims; with guide = 2 × threads each claim takes about half
+   * of a fair share of what is left. Returns 0.
    */
   run(
     op: ThreadedOp, parts: number[][], local: (...args: number[]) => number | void,
-    chunks: { lo: number; hi: number; cuts: readonly number[] }, lazy = false,
+    chunks: { lo: number; hi: number; cuts: readonly number[]; guide?: number }, lazy = false,
   ): number {
     if (this.closed) throw new SigpropError('wasm backend: used after dispose()', 'backend');
     const n = chunks.cuts.length - 1;
@@ -278,7 +289,8 @@ export class ThreadPool {
     Atomics.store(this.work, 2, n);
     for (let i = 0; i <= n; i++) this.cuts[i] = chunks.cuts[i];
     const opId = this.opIds.get(op)!;
-    for (let w = 0; w < parts.length - 1; w++) this.publish(w, opId, parts[w + 1], chunks.lo, chunks.hi, id);
+    const guide = chunks.guide ?? 0;
+    for (let w = 0; w < parts.length - 1; w++) this.publish(w, opId, parts[w + 1], chunks.lo, chunks.hi, id, guide);
     this.pendingOp = op;
     this.pendingChunks = n;
     this.pendingMine = 0;
@@ -286,6 +298,7 @@ export class ThreadPool {
     this.pendingLocal = local;
     this.pendingLo = chunks.lo;
     this.pendingHi = chunks.hi;
+    this.pendingGuide = guide;
     // A deferred call (lazy, with deferLazy): the worker starts on it while the calling thread goes on
     // with the JavaScript before the next kernel; the caller's share is claimed by settle().
     if (lazy) {
@@ -294,6 +307,7 @@ export class ThreadPool {
       if (Atomics.load(this.work, 1) < n) return 0;
     }
     this.settle(); // the caller's chunks (help) where it has not claimed yet, then the workers'
+    if (guide > 0) return 0;
     let total = 0;
     for (let i = 0; i < n; i++) total += this.chunkRes[i];
     return total;
@@ -306,36 +320,44 @@ export class ThreadPool {
     this.pendingLocal = null;
     let mine = 0;
     for (let c = this.claim(); c >= 0; c = this.claim()) {
+      const m = this.claimed;
       argv[lo] = this.cuts[c];
-      argv[hi] = this.cuts[c + 1];
+      argv[hi] = this.cuts[c + m];
       try {
         this.chunkRes[c] = Number(callKernel(local, argv) ?? 0);
       } catch (err) {
         // the chunk failed on this thread: count it, take the chunks left (counted, not run) and wait
         // for the worker's, so that no chunk of this call still runs when the error reaches the caller
-        Atomics.add(this.work, 1, 1);
+        Atomics.add(this.work, 1, m);
         this.abandon(this.pendingChunks);
         throw err;
       }
-      mine++;
-      Atomics.add(this.work, 1, 1);
+      mine += m;
+      Atomics.add(this.work, 1, m);
     }
     this.pendingMine += mine;
   }
 
-  /** The calling thread's claim: the front chunk left of the current call, or −1 when none is. */
+  /**
+   * The calling thread's claim: the first of the front chunks it took (this.claimed of them: one, or
+   * a guided call's share of those left), or −1 when none is left.
+   */
   private claim(): number {
     for (;;) {
       const v = Atomics.load(this.work, 0);
-      const c = (v >>> 9) & 511;
-      if (c >= (v & 511)) return -1;
-      if (Atomics.compareExchange(this.work, 0, v, v + 512) === v) return c;
+      const c = (v >>> 9) & 511, left = (v & 511) - c;
+      if (left <= 0) return -1;
+      const m = this.pendingGuide > 0 ? Math.ceil(left / this.pendingGuide) : 1;
+      if (Atomics.compareExchange(this.work, 0, v, v + 512 * m) === v) {
+        this.claimed = m;
+        return c;
+      }
     }
   }
 
   /** After a chunk failed on the calling thread: claim the unclaimed chunks without running them, then wait for the workers' (their failures are not reported twice). */
   private abandon(n: number): void {
-    while (this.claim() >= 0) Atomics.add(this.work, 1, 1);
+    while (this.claim() >= 0) Atomics.add(this.work, 1, this.claimed);
     this.pendingMine = n;
     try {
       this.settle();
@@ -402,7 +424,7 @@ export class ThreadPool {
    * reads the same even version before and after), then the call counter ctrl[0], then a notify
    * where the worker sleeps (ctrl[1]; a spinning worker sees the counter change by itself).
    */
-  private publish(w: number, opId: number, args: readonly number[], lo: number, hi: number, id: number): void {
+  private publish(w: number, opId: number, args: readonly number[], lo: number, hi: number, id: number, guide: number): void {
     const c = w * CTRL_INTS;
     Atomics.add(this.ctrl, c + C_VERSION, 1);
     const base = w * MAX_ARGS;
@@ -412,6 +434,7 @@ export class ThreadPool {
     Atomics.store(this.ctrl, c + C_LO, lo);
     Atomics.store(this.ctrl, c + C_HI, hi);
     Atomics.store(this.ctrl, c + C_ID, id);
+    Atomics.store(this.ctrl, c + C_GUIDE, guide);
     Atomics.add(this.ctrl, c + C_VERSION, 1);
     Atomics.add(this.ctrl, c, 1);
     if (Atomics.load(this.ctrl, c + 1) !== 0) Atomics.notify(this.ctrl, c);
@@ -427,7 +450,7 @@ export class ThreadPool {
       failed = err;
     }
     this.closed = true;
-    for (let w = 0; w < this.workers.length; w++) this.publish(w, -1, [], 0, 0, 0);
+    for (let w = 0; w < this.workers.length; w++) this.publish(w, -1, [], 0, 0, 0, 0);
     await Promise.all(this.workers.map((w) => w.terminate()));
     if (failed) throw failed;
   }
