@@ -6,6 +6,15 @@
  */
 export type RngState = [number, number, number, number];
 
+/**
+ * A backend that keeps a generator's state in its own memory between kernel draws (Rng.lend), so
+ * that consecutive draws on the device (the rate encoder's, step after step) need no round trip
+ * through the host: reclaim() waits for the draws in flight and returns the state after them.
+ */
+export interface RngHolder {
+  reclaim(): RngState;
+}
+
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
@@ -23,6 +32,8 @@ export class Rng {
   private s2: number;
   private s3: number;
   private spare: number | null = null;
+  /** Who holds the state while it lives in a backend's memory (lend), else null: s0-s3 are then stale. */
+  private holder: RngHolder | null = null;
 
   constructor(seed = 0) {
     if (!Number.isFinite(seed)) throw new RangeError(`seed = ${seed} must be a finite number`);
@@ -34,8 +45,31 @@ export class Rng {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
+  /**
+   * Hand the state to `holder`, which has just drawn from it on a device and keeps the state after
+   * those draws in its own memory: the next use of this generator anywhere else (a draw, getState)
+   * first takes it back (holder.reclaim()), so every draw still comes from one stream in order.
+   */
+  lend(holder: RngHolder): void {
+    this.holder = holder;
+  }
+
+  /** Whether `holder` holds the state (lent to it and not used elsewhere since). */
+  heldBy(holder: RngHolder): boolean {
+    return this.holder === holder;
+  }
+
+  /** The state back from its holder, if any. */
+  private takeBack(): void {
+    const h = this.holder;
+    if (!h) return;
+    this.holder = null;
+    [this.s0, this.s1, this.s2, this.s3] = h.reclaim().map((x) => x >>> 0) as RngState;
+  }
+
   /** Next raw 32-bit unsigned integer. */
   nextU32(): number {
+    if (this.holder !== null) this.takeBack();
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
     const t = (this.s1 << 9) >>> 0;
     this.s2 ^= this.s0;
@@ -94,6 +128,7 @@ export class Rng {
    * with the generator's state in locals (an inverted-dropout mask in one pass).
    */
   fillDropMask(out: Float32Array, p: number, keep: number): Float32Array {
+    this.takeBack();
     let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
     for (let i = 0; i < out.length; i++) {
       const x = Math.imul(s1, 5) >>> 0;
@@ -135,10 +170,12 @@ export class Rng {
   }
 
   getState(): { s: RngState; spare: number | null } {
+    this.takeBack();
     return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
   }
 
   setState(state: { s: RngState; spare: number | null }): void {
+    this.holder = null; // the new state replaces the held one
     [this.s0, this.s1, this.s2, this.s3] = state.s.map((x) => x >>> 0) as RngState;
     this.spare = state.spare;
   }

@@ -142,6 +142,46 @@ describe('wasm threads = 2 equals threads = 1', () => {
     expect(two.threadStats().get('rateSpikes')?.calls).toBe(before + 4);
   });
 
+  it('rateSpikes keeps the generator state in wasm memory from call to call (Rng.lend): host draws, setState, another backend and dispose in between see one stream', async () => {
+    const { ReferenceBackend } = await import('../src/backend/reference.js');
+    const ref = new ReferenceBackend();
+    const [B, K] = [138, 784];
+    const P = new Float32Array(B * K).map(() => (rng.uniform() < 0.3 ? rng.uniform() : 0));
+    const [p1, p2] = both([B, K], P);
+    const [o1, o2] = both([B, K], new Float32Array(B * K));
+    const pr = ref.fromArray([B, K], P), or = ref.tensor([B, K]);
+    const r1 = new Rng(11), r2 = new Rng(11), r3 = new Rng(11);
+    const draw = () => {
+      one.rateSpikes(o1, p1, r1);
+      two.rateSpikes(o2, p2, r2);
+      ref.rateSpikes(or, pr, r3);
+      same(o1, o2);
+      expect(Array.from(two.read(o2))).toEqual(Array.from(or.data));
+    };
+    draw();
+    draw(); // from the state the last call left in wasm memory
+    // a host draw takes the state back; the next call starts from the state after it
+    const u = r3.uniform();
+    expect([r1.uniform(), r2.uniform()]).toEqual([u, u]);
+    draw();
+    // setState replaces the state a backend holds
+    for (const r of [r1, r2, r3]) r.setState(new Rng(99).getState());
+    draw();
+    // a backend that draws from a generator another backend holds takes the state from it
+    two.rateSpikes(o2, p2, r2);
+    ref.rateSpikes(or, pr, r3);
+    one.rateSpikes(o1, p1, r2);
+    ref.rateSpikes(or, pr, r3);
+    expect(Array.from(one.read(o1))).toEqual(Array.from(or.data));
+    expect(r2.getState()).toEqual(r3.getState());
+    // a backend disposed while it holds the state: the generator goes on with the stream
+    const three = (await createBackend('wasm', { threads: 2 })) as WasmBackend;
+    three.rateSpikes(three.tensor([B, K]), three.fromArray([B, K], P), r2);
+    ref.rateSpikes(or, pr, r3);
+    await three.dispose();
+    expect(r2.getState()).toEqual(r3.getState());
+  });
+
   it('dropoutMask: the host draws of dropoutMask (Rng.fillDropMask) on every backend and thread count, ones on the other rows', async () => {
     const { ReferenceBackend } = await import('../src/backend/reference.js');
     const { dropoutMask } = await import('../src/learning/sigprop-common.js');

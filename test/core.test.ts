@@ -130,6 +130,38 @@ describe('Rng', () => {
     expect([a.normal(), a.normal(), a.uniform()]).toEqual(n1);
   });
 
+  it('lend: a holder keeps the state; the next draw, getState or fillDropMask takes it back once, setState replaces it', () => {
+    // a holder that "drew" k numbers on a device: the state after them, as a plain generator has it
+    const after = (seed: number, k: number) => {
+      const r = new Rng(seed);
+      for (let i = 0; i < k; i++) r.nextU32();
+      return r;
+    };
+    let reclaims = 0;
+    const holder = (seed: number, k: number) => ({ reclaim: () => (reclaims++, after(seed, k).getState().s) });
+    const a = new Rng(5), h = holder(5, 7);
+    a.lend(h);
+    expect(a.heldBy(h)).toBe(true);
+    expect(a.heldBy(holder(5, 7))).toBe(false);
+    const want = after(5, 7);
+    expect([a.uniform(), a.nextU32(), a.normal()]).toEqual([want.uniform(), want.nextU32(), want.normal()]);
+    expect(reclaims).toBe(1);
+    expect(a.heldBy(h)).toBe(false);
+    // getState and fillDropMask take it back too
+    const b = new Rng(6);
+    b.lend(holder(6, 3));
+    expect(b.getState()).toEqual(after(6, 3).getState());
+    const c = new Rng(6);
+    c.lend(holder(6, 3));
+    expect(Array.from(c.fillDropMask(new Float32Array(9), 0.5, 2))).toEqual(Array.from(after(6, 3).fillDropMask(new Float32Array(9), 0.5, 2)));
+    // setState replaces the held state without asking the holder
+    const d = new Rng(1), st = new Rng(77).getState();
+    d.lend({ reclaim: () => { throw new Error('not asked'); } });
+    d.setState(st);
+    expect(d.uniform()).toBe(new Rng(77).uniform());
+    expect(reclaims).toBe(3);
+  });
+
   it('uniform, normal and bernoulli have the right moments', () => {
     const r = new Rng(1);
     const n = 20000;

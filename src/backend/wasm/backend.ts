@@ -15,7 +15,7 @@
  * their fraction of non-zeros and run dense runs of rows as GEMM (see DENSE_*_FRACTION).
  */
 import { checkNumber, ParameterError } from '../../errors.js';
-import type { Rng } from '../../rng.js';
+import type { Rng, RngHolder, RngState } from '../../rng.js';
 import type { Tensor } from '../../tensor.js';
 import { checkShape, shapeSize } from '../../tensor.js';
 import { hostActivation } from '../host-kernels.js';
@@ -146,12 +146,12 @@ export const GRAD_CHUNK_STEPS = 16;
  * right after publishing, and below the split threshold as one chunk handed to a worker): the
  * calling thread goes on with the JavaScript before the next kernel meanwhile. Not the
  * reductions (sum, sumSquares), whose result is needed at once, nor the kernels whose results the
- * host reads right after the call (rowNonZero's counts, rateSpikes' and dropMask's generator state).
+ * host reads right after the call (rowNonZero's counts, dropMask's generator state).
  */
 const LAZY_OPS: ReadonlySet<ThreadedOp> = new Set<ThreadedOp>([
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'lifStep', 'synapticStep',
   'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
-  'spikeOuterNarrow', 'rowDots', 'padRows', 'simLogitsRange', 'simBackwardRange', 'softmaxCERange', 'lossAddRows',
+  'spikeOuterNarrow', 'rowDots', 'padRows', 'simLogitsRange', 'simBackwardRange', 'softmaxCERange', 'lossAddRows', 'rateSpikes',
 ]);
 
 /** `kernels` with every call preceded by pool.settle(): a kernel on the calling thread never meets a worker's chunk still running. */
@@ -228,14 +228,23 @@ export class WasmBackend implements Backend {
    * guided (ThreadPool.run `guide`). False: the two-ended cuts of a few pieces per thread, one per claim (as before 2026-12-03).
    */
   guidedClaims = true;
-  /** 32 bytes: the generator state handed to rateSpikes (words 0-3) and the state after it (4-7). */
+  /** 32 bytes: the generator state handed to dropMask (words 0-3) and the state after it (4-7). */
   private readonly rngPtr: number;
+  /**
+   * 32 bytes: rateSpikes' two places for the generator state (words 0-3 and 4-7). A call draws from
+   * place rateSlot and leaves the state after it in the other, then rateSlot flips; the Rng is lent
+   * to this backend meanwhile (Rng.lend), so that the next step's call draws on without the host
+   * reading the state, and the call needs no wait (a lazy kernel).
+   */
+  private readonly rateStatePtr: number;
+  private rateSlot = 0;
+  /** The generator whose state rateSpikes holds (lent to rngHolder), for dispose() to hand it back. */
+  private lentRng: Rng | null = null;
+  private readonly rngHolder: RngHolder = { reclaim: () => this.rateStateOut() };
   /** Split rateSpikes calls so far: the tag that lets a thread continue from its previous range of the same call. */
   private rateCalls = 0;
   /** rateSpikes' jump table (assembly/encode.ts), built at the first call split over threads. */
   private rngJumpPtr = 0;
-  /** View of the 8 state words at rngPtr (renewed when the memory grows). */
-  private rngWords = new Uint32Array(0);
   private readonly surrogateCache = new WeakMap<SurrogateKernelSpec, Map<boolean, NativeSurrogate | null>>();
 
   /** Use createWasmBackend(). */
@@ -251,6 +260,7 @@ export class WasmBackend implements Backend {
     if (pool) this.heap.settle = () => pool.settle();
     this.ensureScratch(kernels.gemmScratchBytes());
     this.rngPtr = this.heap.alloc(32);
+    this.rateStatePtr = this.heap.alloc(32);
   }
 
   /** Kernel calls so far that were split over worker threads (0 with threads = 1). */
@@ -288,8 +298,10 @@ export class WasmBackend implements Backend {
     this.pool?.settle();
   }
 
-  /** Stop the worker threads. The backend must not be used afterwards. */
+  /** Stop the worker threads (after handing back a generator state it holds). The backend must not be used afterwards. */
   async dispose(): Promise<void> {
+    if (this.lentRng?.heldBy(this.rngHolder)) this.lentRng.getState();
+    this.lentRng = null;
     await this.pool?.close();
   }
 
@@ -381,7 +393,7 @@ export class WasmBackend implements Backend {
     n: number, align: number, T: number, chunksPerThread = 4, givenCuts?: number[], guidedPieces = GUIDED_PIECES_PER_THREAD,
   ): number {
     const lazy = LAZY_OPS.has(op);
-    const guided = T > 1 && lazy && this.guidedClaims;
+    const guided = T > 1 && lazy && this.guidedClaims && guidedPieces > 0;
     const cuts = T > 1 ? (givenCuts ?? this.cutsFor(n, T, guided ? guidedPieces : chunksPerThread, align, guided)) : [0, n];
     // one chunk runs here, unless it is a lazy kernel the pool hands over (the worker runs it while the caller goes on)
     if (cuts.length <= 2 && !(lazy && this.pool?.deferLazy)) {
@@ -543,28 +555,44 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * The generator's state goes into wasm memory, the kernel draws (assembly/encode.ts), the state
-   * comes back. Split over threads by rows: each range jumps the generator over the draws before
-   * it, so the spikes and the final state are those of one thread; a thread that takes the range
-   * after its previous one in the same call (the caller, which claims from the front) continues from
-   * that range's end state, and one that takes the range before it (a worker, from the back) counts
-   * only that range's draws.
+   * The kernel draws from the generator's state in wasm memory (assembly/encode.ts) and leaves the
+   * state after its draws there: the Rng is lent to this backend (rateStatePtr), so the host reads
+   * the state back only when something else draws from it, and the call is lazy (no wait). Split over
+   * threads by rows: each range jumps the generator over the draws before it, so the spikes and the
+   * final state are those of one thread; a thread that takes the range after its previous one in the
+   * same call (the caller, which claims from the front) continues from that range's end state, and
+   * one that takes the range before it (a worker, from the back) counts only that range's draws.
    */
   rateSpikes(out: Tensor, p: Tensor, rng: Rng): void {
     expectSameSize('rateSpikes', ['out', 'p'], [out, p]);
     const po = this.own(out, 'rateSpikes', 'out'), pp = this.own(p, 'rateSpikes', 'p');
     const n = out.size;
-    const st = rng.getState();
     const T = this.fanout(n, PARALLEL_THRESHOLDS.elements);
-    const words = this.rngStateIn(st.s, T > 1);
+    const table = T > 1 ? this.jumpTable() : 0;
+    if (!rng.heldBy(this.rngHolder)) {
+      const s = rng.getState().s;
+      this.pool?.settle(); // no draw in flight still writes the places
+      this.rateSlot = 0;
+      this.rngView(this.rateStatePtr, 4).set(s);
+    }
+    const from = this.rateStatePtr + 16 * this.rateSlot, to = this.rateStatePtr + 16 * (this.rateSlot ^ 1);
     if (T > 1) {
-      // ranges of whole rows, the same rows as the row-split kernels that read the spikes next
+      // ranges of whole rows, the same rows as the row-split kernels that read the spikes next; not
+      // guided (a worker's range costs a jump of the generator: a few ranges, not dozens)
       const row = out.shape.length > 1 ? out.shape[out.shape.length - 1] : 16;
       const call = (this.rateCalls = (this.rateCalls % 0x7ffffffe) + 1);
-      this.ranged('rateSpikes', () => [po, pp, n, this.rngPtr, this.rngJumpPtr, call, 0, 0], 6, 7, n, row, T, 4);
-    } else this.k.rateSpikes(po, pp, n, this.rngPtr, 0, 0, 0, n);
-    st.s = [words[4], words[5], words[6], words[7]];
-    rng.setState(st);
+      this.ranged('rateSpikes', () => [po, pp, n, from, to, table, call, 0, 0], 7, 8, n, row, T, 4, undefined, 0);
+    } else this.k.rateSpikes(po, pp, n, from, to, 0, 0, 0, n);
+    this.rateSlot ^= 1;
+    rng.lend(this.rngHolder);
+    this.lentRng = rng;
+  }
+
+  /** The generator state rateSpikes holds, once its draws in flight are done (RngHolder.reclaim). */
+  private rateStateOut(): RngState {
+    this.pool?.settle();
+    const w = this.rngView(this.rateStatePtr + 16 * this.rateSlot, 4);
+    return [w[0], w[1], w[2], w[3]];
   }
 
   /**
@@ -586,19 +614,29 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * The generator state s into the state words at rngPtr (for rateSpikes / dropMask); with `jumps`,
-   * the jump table built first. Returns the words' view (the state after the draws comes back in 4-7).
+   * The generator state s into the state words at rngPtr (for dropMask); with `jumps`, the jump
+   * table built first. Returns the words' view (the state after the draws comes back in 4-7).
    */
   private rngStateIn(s: readonly number[], jumps: boolean): Uint32Array {
+    if (jumps) this.jumpTable();
     this.pool?.settle();
-    if (jumps && !this.rngJumpPtr) {
+    const words = this.rngView(this.rngPtr, 8);
+    words.set(s);
+    return words;
+  }
+
+  /** The generator's jump table (assembly/encode.ts), built at the first call split over threads. */
+  private jumpTable(): number {
+    if (!this.rngJumpPtr) {
       this.rngJumpPtr = this.heap.alloc(this.raw.rngJumpTableBytes());
       this.k.rngJumpInit(this.rngJumpPtr);
     }
-    let words = this.rngWords;
-    if (words.buffer !== this.heap.memory.buffer) words = this.rngWords = new Uint32Array(this.heap.memory.buffer, this.rngPtr, 8);
-    words.set(s);
-    return words;
+    return this.rngJumpPtr;
+  }
+
+  /** A view of `words` u32 words of wasm memory at byte offset ptr. */
+  private rngView(ptr: number, words: number): Uint32Array {
+    return new Uint32Array(this.heap.memory.buffer, ptr, words);
   }
 
   /** Per-connection delays: single-threaded scalar kernel (assembly/delays.ts), the reference's arithmetic. */

@@ -32,7 +32,7 @@ export interface WasmKernels {
   delayedOuter(
     w: number, ring: number, g: number, d: number, B: number, K: number, N: number, D: number, t: number, alpha: number, k0: number, k1: number,
   ): void;
-  rateSpikes(out: number, p: number, n: number, state: number, table: number, call: number, lo: number, hi: number): void;
+  rateSpikes(out: number, p: number, n: number, state: number, next: number, table: number, call: number, lo: number, hi: number): void;
   rngJumpTableBytes(): number;
   rngJumpInit(table: number): void;
   dropMask(out: number, n: number, nDraw: number, p: number, keep: number, state: number, table: number, lo: number, hi: number): void;

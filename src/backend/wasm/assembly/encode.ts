@@ -5,8 +5,9 @@
 // D = #{i < lo: p[i] > 0} steps ahead, reached by the jump table (the state transition is linear
 // over GF(2), so D steps are the product of the matrices M^(2^j) of D's bits). Threads that run
 // ranges draw exactly the numbers one thread running [0, n) draws.
-// state: the start state (4 u32 words) at state[0..3]; the range that ends at n writes the state
-// after its last draw to state[4..7].
+// state: the start state (4 u32 words); the range that ends at n writes the state after its last
+// draw to next (4 words; not state itself, which the other ranges of the call may still read): a
+// backend that alternates two places draws call after call without the host reading the state.
 
 @inline function rotl(x: u32, k: u32): u32 {
   return (x << k) | (x >>> (32 - k));
@@ -91,7 +92,7 @@ let chain0: u32 = 0, chain1: u32 = 0, chain2: u32 = 0, chain3: u32 = 0;
  * `call`: a tag of the call (non-zero, the same for every range of one call, new for every call;
  * 0: no reuse of the previous range's state).
  */
-export function rateSpikes(out: usize, p: usize, n: i32, state: usize, table: usize, call: i32, lo: i32, hi: i32): void {
+export function rateSpikes(out: usize, p: usize, n: i32, state: usize, next: usize, table: usize, call: i32, lo: i32, hi: i32): void {
   let s0 = load<u32>(state), s1 = load<u32>(state, 4), s2 = load<u32>(state, 8), s3 = load<u32>(state, 12);
   let before = 0; // draws of [0, lo)
   const same = call != 0 && call == chainCall;
@@ -152,7 +153,7 @@ export function rateSpikes(out: usize, p: usize, n: i32, state: usize, table: us
   chainCall = call; chainLo = lo; chainHi = hi; chainLoDraws = before; chainHiDraws = before + draws;
   chain0 = s0; chain1 = s1; chain2 = s2; chain3 = s3;
   if (hi == n) {
-    store<u32>(state, s0, 16); store<u32>(state, s1, 20); store<u32>(state, s2, 24); store<u32>(state, s3, 28);
+    store<u32>(next, s0); store<u32>(next, s1, 4); store<u32>(next, s2, 8); store<u32>(next, s3, 12);
   }
 }
 
@@ -160,8 +161,8 @@ export function rateSpikes(out: usize, p: usize, n: i32, state: usize, table: us
  * Inverted-dropout mask on elements [lo, hi) of out (n elements): out[i] = 0 if u < p else keep for
  * i < nDraw, one u = next / 2^32 per element in order (Rng.fillDropMask's stream), and 1 for
  * nDraw ≤ i < n (rows that take no dropout). A range starting at lo < nDraw jumps the generator lo
- * steps (one draw per element, so no count is needed). state as rateSpikes: the start at
- * state[0..3]; the range that draws the last element writes the state after it to state[4..7].
+ * steps (one draw per element, so no count is needed). state: the start at state[0..3]; the
+ * range that draws the last element writes the state after it to state[4..7].
  */
 export function dropMask(out: usize, n: i32, nDraw: i32, p: f64, keep: f32, state: usize, table: usize, lo: i32, hi: i32): void {
   const end = min(hi, nDraw);
