@@ -408,8 +408,9 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * The chunk boundaries of a split of [0, n) over T threads (split.ts; `equal`: T·chunksPerThread equal pieces, else two-ended with two threads), kept per shape: a
-   * training step splits the same few shapes every step (read only; the pool copies them).
+   * The chunk boundaries of a split of [0, n) over T threads (split.ts: T·chunksPerThread equal
+   * pieces where `equal`, else two-ended with two threads), kept per shape: a training step splits
+   * the same few shapes every step (read only; the pool copies them).
    */
   private cutsFor(n: number, T: number, chunksPerThread: number, align: number, equal: boolean): readonly number[] {
     const key = `${n},${T},${chunksPerThread},${align},${equal}`;

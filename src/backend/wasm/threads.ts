@@ -9,7 +9,10 @@
  * claims from the front, the workers from the back: with two threads the caller runs the first
  * half of a range and the worker the second half whenever both are on time, so consecutive calls
  * over the same rows (propagation, neuron step, loss, gradient) find each half in the cache of the
- * core that wrote it, and a late thread's chunks are taken by the other. The caller returns as soon as
+ * core that wrote it, and a late thread's chunks are taken by the other. A guided call (a kernel whose
+ * return value nobody reads: WasmBackend's lazy kernels) has many equal chunks, of which a claim takes
+ * ⌈left ÷ guide⌉ as one range: large ranges first, single chunks at the end, so neither thread waits
+ * long for the other's last range, whatever their speeds. The caller returns as soon as
  * all chunks are completed — or, for a lazy call (a kernel whose result nobody reads at once), right
  * after publishing it (deferLazy): the worker starts on it while the caller runs the JavaScript up to
  * the next kernel, and settle(), before anything touches memory again, claims what is left for the
