@@ -100,6 +100,13 @@ export const GUIDED_PIECES_PER_THREAD = 32;
  * 128 per thread against 32: 1.013-1.021x.
  */
 const OUTER_PIECES_PER_THREAD = 128;
+/**
+ * Fewer pieces for kernels whose claim costs more than a small piece's work: gemm packs its A panel
+ * again for every claim, and an elementwise piece of 32 per thread is ~1,700 floats (0.3-0.5 µs) of
+ * a [138, 784] call. Against 32 per thread, toggled per batch: gemm 1.017x (median of 6, 0.994-1.025),
+ * elementwise 1.008x (median of 6, 0.997-1.041).
+ */
+const FEW_PIECES_PER_THREAD = 8;
 const guidedFractions = new Map<number, number[]>();
 /** equalFractions(T × GUIDED_PIECES_PER_THREAD), computed once per T (spikeMatmulRows' weighted cuts). */
 function guidedRowFractions(T: number): number[] {
@@ -426,7 +433,7 @@ export class WasmBackend implements Backend {
   /** Elementwise kernel over [0, size): args ++ [lo, hi]. */
   private elementwiseOp(op: ThreadedOp, args: number[], size: number): number {
     const T = this.fanout(size, PARALLEL_THRESHOLDS.elements);
-    return this.ranged(op, () => [...args, 0, 0], args.length, args.length + 1, size, 16, T);
+    return this.ranged(op, () => [...args, 0, 0], args.length, args.length + 1, size, 16, T, 4, undefined, FEW_PIECES_PER_THREAD);
   }
 
   // ---------------------------------------------------------------- dense linear algebra
@@ -450,8 +457,8 @@ export class WasmBackend implements Backend {
     }
     const head = [M, N, K, pa, pb, pc, transA ? 1 : 0, transB ? 1 : 0, alpha, beta];
     // Split the larger output dimension (each chunk packs its own panels).
-    if (N >= M) this.ranged('gemm', (t) => [...head, 0, M, 0, 0, this.scratch[t]], 12, 13, N, 8, T, 3);
-    else this.ranged('gemm', (t) => [...head, 0, 0, 0, N, this.scratch[t]], 10, 11, M, 4, T, 3);
+    if (N >= M) this.ranged('gemm', (t) => [...head, 0, M, 0, 0, this.scratch[t]], 12, 13, N, 8, T, 3, undefined, FEW_PIECES_PER_THREAD);
+    else this.ranged('gemm', (t) => [...head, 0, 0, 0, N, this.scratch[t]], 10, 11, M, 4, T, 3, undefined, FEW_PIECES_PER_THREAD);
   }
 
   /** Sparse / dense row runs of s [B, K] (see split.ts densityRuns), counting non-zeros in wasm. */
