@@ -231,8 +231,9 @@ export class WasmBackend implements Backend {
   /** cutsFor's boundaries by shape. */
   private readonly cutsCache = new Map<string, readonly number[]>();
   /**
-   * Lazy kernels split over threads are cut into GUIDED_PIECES_PER_THREAD pieces per thread, claimed
-   * guided (ThreadPool.run `guide`). False: the two-ended cuts of a few pieces per thread, one per claim (as before 2026-12-03).
+   * Lazy kernels split over threads are cut into many equal pieces (GUIDED_PIECES_PER_THREAD per
+   * thread, OUTER_ and FEW_PIECES_PER_THREAD for some), claimed guided (ThreadPool.run `guide`).
+   * False: the two-ended cuts of a few pieces per thread, one per claim (as before 2026-12-03).
    */
   guidedClaims = true;
   /** 32 bytes: the generator state handed to dropMask (words 0-3) and the state after it (4-7). */

@@ -37,7 +37,8 @@ import { KERNEL_ARGS, THREADED_OPS, type ThreadedOp } from './module.js';
 // on [0] alone, so the caller's writes of a call do not bounce the line the worker is reading):
 // [16] op (-1 = exit), [17] argc, [18] lo arg position, [19] hi arg position, [20] call id,
 // [21] error flag, [22] spin (µs), [23] version of [16]-[20], [24] and the arguments (odd while the
-// caller writes them), [24] the call's guide (0: one chunk per claim; g: a claim takes ⌈left ÷ g⌉ chunks).
+// caller writes them), [24] the call's guide (0: one chunk per claim; g: a claim takes ⌈left ÷ g⌉
+// chunks).
 const CTRL_INTS = 32;
 const C_OP = 16, C_ARGC = 17, C_LO = 18, C_HI = 19, C_ID = 20, C_ERR = 21, C_SPIN = 22, C_VERSION = 23, C_GUIDE = 24;
 const MAX_ARGS = 32;
