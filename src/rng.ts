@@ -64,7 +64,11 @@ export class Rng {
     const h = this.holder;
     if (!h) return;
     this.holder = null;
-    [this.s0, this.s1, this.s2, this.s3] = h.reclaim().map((x) => x >>> 0) as RngState;
+    this.setWords(h.reclaim());
+  }
+
+  private setWords(s: RngState): void {
+    [this.s0, this.s1, this.s2, this.s3] = s.map((x) => x >>> 0) as RngState;
   }
 
   /** Next raw 32-bit unsigned integer. */
@@ -176,7 +180,7 @@ export class Rng {
 
   setState(state: { s: RngState; spare: number | null }): void {
     this.holder = null; // the new state replaces the held one
-    [this.s0, this.s1, this.s2, this.s3] = state.s.map((x) => x >>> 0) as RngState;
+    this.setWords(state.s);
     this.spare = state.spare;
   }
 }

@@ -86,8 +86,6 @@ export const DENSE_SPIKE_FRACTION = 0.4;
  * list and the panel overheads), for splitting rows over threads by work (split.ts weightedCuts).
  */
 export const SPIKE_ROW_COST = 8;
-/** The cut fractions of a two-thread spikeMatmulRows call (three pieces per thread; computed once). */
-const SPIKE_FRACTIONS_2T = twoEndedFractions(3);
 /**
  * Pieces per thread of a lazy kernel's split call, claimed guided (ThreadPool.run `guide`; see
  * WasmBackend.guidedClaims). mnist-lif on two threads, toggled per batch: 32 per thread against 16
@@ -107,13 +105,6 @@ const OUTER_PIECES_PER_THREAD = 128;
  * elementwise 1.008x (median of 6, 0.997-1.041).
  */
 const FEW_PIECES_PER_THREAD = 8;
-const guidedFractions = new Map<number, number[]>();
-/** equalFractions(T × GUIDED_PIECES_PER_THREAD), computed once per T (spikeMatmulRows' weighted cuts). */
-function guidedRowFractions(T: number): number[] {
-  let f = guidedFractions.get(T);
-  if (!f) guidedFractions.set(T, (f = equalFractions(T * GUIDED_PIECES_PER_THREAD)));
-  return f;
-}
 
 /**
  * Rows of W (spikeMatmul) or of g (spikeOuter) that lie a multiple of 512 bytes apart put the
@@ -236,6 +227,12 @@ export class WasmBackend implements Backend {
    * False: the two-ended cuts of a few pieces per thread, one per claim (as before 2026-12-03).
    */
   guidedClaims = true;
+  /**
+   * spikeMatmulRows' cut fractions over this backend's threads (split.ts weightedCuts; computed once):
+   * GUIDED_PIECES_PER_THREAD equal pieces per thread where guidedClaims, else three two-ended pieces
+   * per thread on two threads and two equal ones per thread on more.
+   */
+  private readonly spikeFractions: { guided: readonly number[]; fixed: readonly number[] };
   /** 32 bytes: the generator state handed to dropMask (words 0-3) and the state after it (4-7). */
   private readonly rngPtr: number;
   /**
@@ -269,6 +266,10 @@ export class WasmBackend implements Backend {
     this.ensureScratch(kernels.gemmScratchBytes());
     this.rngPtr = this.heap.alloc(32);
     this.rateStatePtr = this.heap.alloc(32);
+    this.spikeFractions = {
+      guided: equalFractions(threads * GUIDED_PIECES_PER_THREAD),
+      fixed: threads === 2 ? twoEndedFractions(3) : equalFractions(2 * threads),
+    };
   }
 
   /** Kernel calls so far that were split over worker threads (0 with threads = 1). */
@@ -514,7 +515,7 @@ export class WasmBackend implements Backend {
     if (T > 1) {
       // rows of equal work (their non-zeros, counted by densityRuns), not of equal number
       const counts = new Int32Array(this.heap.memory.buffer, this.counts.ptr + row0 * 4, B);
-      const cuts = weightedCuts(counts, this.guidedClaims ? guidedRowFractions(T) : T === 2 ? SPIKE_FRACTIONS_2T : equalFractions(2 * T), SPIKE_ROW_COST);
+      const cuts = weightedCuts(counts, this.guidedClaims ? this.spikeFractions.guided : this.spikeFractions.fixed, SPIKE_ROW_COST);
       this.ranged('spikeMatmulRows', (t) => [B, K, N, ps, pw, ldw, po, beta, 0, 0, this.scratch[t]], 8, 9, B, 1, T, 2, cuts);
       return;
     }
@@ -579,10 +580,8 @@ export class WasmBackend implements Backend {
     const T = this.fanout(n, PARALLEL_THRESHOLDS.elements);
     const table = T > 1 ? this.jumpTable() : 0;
     if (!rng.heldBy(this.rngHolder)) {
-      const s = rng.getState().s;
-      this.pool?.settle(); // no draw in flight still writes the places
+      this.rngStateIn(rng.getState().s, false, this.rateStatePtr); // after any draw in flight (it writes these places)
       this.rateSlot = 0;
-      this.rngView(this.rateStatePtr, 4).set(s);
     }
     const from = this.rateStatePtr + 16 * this.rateSlot, to = this.rateStatePtr + 16 * (this.rateSlot ^ 1);
     if (T > 1) {
@@ -623,13 +622,14 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * The generator state s into the state words at rngPtr (for dropMask); with `jumps`, the jump
-   * table built first. Returns the words' view (the state after the draws comes back in 4-7).
+   * The generator state s into the 8 state words at ptr (rngPtr for dropMask, rateStatePtr for
+   * rateSpikes) once every call in flight is done; with `jumps`, the jump table built first. Returns
+   * the words' view (dropMask's state after the draws comes back in 4-7).
    */
-  private rngStateIn(s: readonly number[], jumps: boolean): Uint32Array {
+  private rngStateIn(s: readonly number[], jumps: boolean, ptr = this.rngPtr): Uint32Array {
     if (jumps) this.jumpTable();
     this.pool?.settle();
-    const words = this.rngView(this.rngPtr, 8);
+    const words = this.rngView(ptr, 8);
     words.set(s);
     return words;
   }
