@@ -411,9 +411,16 @@ describe('similarity loss: fused kernels equal the unfused calls bit for bit', (
       similarityCE(be, sc, r, nh, sameClassTargets(sc, labels, tl), g, { temperature: 0.05, normalize: true }, loss);
       return [be.read(loss), be.read(g)].map((x) => Array.from(x));
     };
-    const unfused = Object.create(two, { fusesSimilarity: { value: () => false } }) as Backend;
+    // both count their transposes: the fused path reads dY transposed in its GEMM (dYᵀ·ĥ), the other transposes it
+    let transposes = 0;
+    const transpose = { value: (out: Tensor, x: Tensor) => (transposes++, two.transpose(out, x)) };
+    const fused = Object.create(two, { transpose }) as Backend;
+    const unfused = Object.create(two, { fusesSimilarity: { value: () => false }, transpose }) as Backend;
     const calls = two.threadStats().get('simBackwardRange')?.calls ?? 0;
-    const a = run(two), b = run(unfused);
+    const a = run(fused);
+    expect(transposes).toBe(0);
+    const b = run(unfused);
+    expect(transposes).toBe(1);
     expect(two.threadStats().get('simBackwardRange')?.calls).toBe(calls + 1); // the fused path ran (split)
     expect(a).toEqual(b);
     expect(run(one)).toEqual(b);

@@ -68,15 +68,19 @@ export function similarityCE(
   // L = −(1/Bh) Σ P log softmax(Y); Y becomes dL/dY · (1/τ), ready for the two matmuls
   be.softmaxCrossEntropy(loss, g ? Y : null, Y, P, { lossDivisor: nh, gradScale: 1 / (nh * opts.temperature) });
   if (!g) return;
-  const YT = sc.get('sim.YT', [nt, nh]);
   const dtHat = sc.get('sim.dt', [nt, n]);
-  be.transpose(YT, Y);
-  // dYᵀ·ĥ. matmul(dtHat, Y, hHat, { transA: true }) gives the same values on wasm (and saves it two
-  // waits a step) but not on the reference backend, whose matmul and spikeMatmul round differently
-  // (max 1.9e-5 here) and whose results test/engine.pin.test.ts pins
-  be.spikeMatmul(dtHat, YT, hHat);
-  if (fused) (be as Required<Backend>).similarityBackward(g, r, Y, tHat, nH, opts.normalize);
-  else {
+  if (fused) {
+    // dYᵀ·ĥ as one GEMM that reads Y transposed: on wasm (the backend that fuses) the same values as
+    // the transpose and spikeMatmul below, without the transpose, spikeMatmul's count of non-zeros
+    // (a wait a step) and their calls
+    be.matmul(dtHat, Y, hHat, { transA: true });
+    (be as Required<Backend>).similarityBackward(g, r, Y, tHat, nH, opts.normalize);
+  } else {
+    // dYᵀ·ĥ through the transpose: the reference backend's matmul and spikeMatmul round differently
+    // (max 1.9e-5 here), and test/engine.pin.test.ts pins its results
+    const YT = sc.get('sim.YT', [nt, nh]);
+    be.transpose(YT, Y);
+    be.spikeMatmul(dtHat, YT, hHat);
     const dhHat = sc.get('sim.dh', [nh, n]);
     be.spikeMatmul(dhHat, Y, tHat); // dY·t̂
     be.normalizeRowsBackward(g, r, 0, dhHat, nH, opts.normalize);
