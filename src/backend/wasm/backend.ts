@@ -105,6 +105,14 @@ const OUTER_PIECES_PER_THREAD = 128;
  * elementwise 1.008x (median of 6, 0.997-1.041).
  */
 const FEW_PIECES_PER_THREAD = 8;
+/**
+ * Fewer still for spikeOuterNarrow (a readout's update), whose pieces are ranges of weight rows k:
+ * each piece lists the active inputs of its columns in every batch row, a cost per row and piece.
+ * [138, 1000] spikes at 15% against [138, 10], one thread: 64 pieces in a row took 1.7x the time of
+ * one call (357 against 212 µs), 8 pieces 1.0-1.1x. mnist-lif on two threads, toggled per batch, 4
+ * per thread against 32: 0.986-1.016x, median 1.009 of 5 runs (experiments/RESULTS.md).
+ */
+const NARROW_OUTER_PIECES_PER_THREAD = 4;
 
 /**
  * Rows of W (spikeMatmul) or of g (spikeOuter) that lie a multiple of 512 bytes apart put the
@@ -545,7 +553,7 @@ export class WasmBackend implements Backend {
       // narrow g (a readout's update): row by row of s, the g row in registers, every row on the event path
       this.ensureScratch(this.raw.narrowScratchBytes(K));
       const T = this.fanout(B * K, PARALLEL_THRESHOLDS.narrowWork);
-      this.ranged('spikeOuterNarrow', (t) => [B, K, N, ps, pg, pw, alpha, 0, 0, this.scratch[t]], 7, 8, K, 4, T);
+      this.ranged('spikeOuterNarrow', (t) => [B, K, N, ps, pg, pw, alpha, 0, 0, this.scratch[t]], 7, 8, K, 4, T, 4, undefined, NARROW_OUTER_PIECES_PER_THREAD);
       return;
     }
     for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN)) {
