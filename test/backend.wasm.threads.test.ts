@@ -446,13 +446,38 @@ describe('ThreadPool chunk claiming', () => {
       const cuts = Array.from({ length: 17 }, (_, i) => (i * n) / 16);
       const nap = new Int32Array(new SharedArrayBuffer(4));
       // sum over 16 chunks; the caller sleeps 10 ms before each chunk it takes
-      const total = pool.run('sum', [[base, 0, 0], [base, 0, 0]], (...a: number[]) => {
+      const total = pool.run('sum', [base, 0, 0], (...a: number[]) => {
         Atomics.wait(nap, 0, 0, 10);
         return k.sum(a[0], a[1], a[2]);
       }, { lo: 1, hi: 2, cuts });
       expect(total).toBe(n);
       expect(pool.workerChunks).toBeGreaterThan(0);
       expect(pool.workerChunks).toBeLessThanOrEqual(16);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('scratchAt: each thread gets its own pointer at that argument position, the others the same list', async () => {
+    const { memory, k, pool } = await startPool();
+    try {
+      // fill(x, value, lo, hi) with x the scratch position: each thread fills its chunks of its own buffer
+      const n = 4096, bufs = [1 << 20, (1 << 20) + 4 * n];
+      const views = bufs.map((b) => new Float32Array(memory.buffer, b, n));
+      views.forEach((v) => v.fill(0));
+      const cuts = Array.from({ length: 17 }, (_, i) => (i * n) / 16);
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      const calls: number[] = [];
+      pool.run('fill', [0, 3, 0, 0], (...a: number[]) => {
+        calls.push(a[0]);
+        Atomics.wait(nap, 0, 0, 5);
+        k.fill(a[0], a[1], a[2], a[3]);
+      }, { lo: 2, hi: 3, cuts, scratchAt: 0, scratch: bufs });
+      expect(new Set(calls)).toEqual(new Set([bufs[0]]));
+      for (let i = 0; i < n; i++) expect(views[0][i] + views[1][i]).toBe(3); // every element in exactly one of the two
+      expect(views[1].filter((v) => v === 3).length).toBe(pool.workerChunks * (n / 16));
+      expect(pool.workerChunks).toBeGreaterThan(0);
+      expect(() => pool.run('fill', [0, 3, 0, 0], k.fill, { lo: 2, hi: 3, cuts, scratchAt: 0, scratch: [bufs[0]] })).toThrow(/2 scratch pointers/);
     } finally {
       await pool.close();
     }
@@ -480,7 +505,7 @@ describe('ThreadPool guided claims', () => {
         ranges.length = 0;
         value++;
         const w0 = pool.workerChunks;
-        expect(pool.run('fill', [[pb, value, 0, 0], [pb, value, 0, 0]], local, { lo: 2, hi: 3, cuts, guide }, lazy)).toBe(0);
+        expect(pool.run('fill', [pb, value, 0, 0], local, { lo: 2, hi: 3, cuts, guide }, lazy)).toBe(0);
         pool.settle();
         expect(view.every((v) => v === value)).toBe(true);
         const mine = ranges.reduce((sum, [a, b]) => sum + (b - a) / chunk, 0);
@@ -524,7 +549,7 @@ describe('ThreadPool wake-ups', () => {
       let nap = 0;
       for (let i = 0; i < 200; i++) {
         // the caller naps now and then, so the sleeping worker gets to take chunks
-        const total = pool.run('sum', [[base, 0, 0], [base, 0, 0]], (...a: number[]) => {
+        const total = pool.run('sum', [base, 0, 0], (...a: number[]) => {
           if (++nap % 16 === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
           return k.sum(a[0], a[1], a[2]);
         }, { lo: 1, hi: 2, cuts });
@@ -538,7 +563,7 @@ describe('ThreadPool wake-ups', () => {
       memory.grow(Math.ceil((pb + big * 4 - memory.buffer.byteLength) / 65536) + 1);
       new Float32Array(memory.buffer, pb, big).fill(1);
       const longCuts = [0, 1, 2, 3, big];
-      for (let i = 0; i < 3; i++) expect(pool.run('sum', [[pb, 0, 0], [pb, 0, 0]], k.sum, { lo: 1, hi: 2, cuts: longCuts })).toBe(big);
+      for (let i = 0; i < 3; i++) expect(pool.run('sum', [pb, 0, 0], k.sum, { lo: 1, hi: 2, cuts: longCuts })).toBe(big);
     } finally {
       await pool.close();
     }
@@ -563,7 +588,7 @@ describe('ThreadPool lazy calls', () => {
       let early = 0;
       for (let attempt = 1; attempt <= 10; attempt++) {
         const before = pool.workerChunks;
-        expect(pool.run('fill', [[pb, attempt, 0, 0], [pb, attempt, 0, 0]], local, { lo: 2, hi: 3, cuts: [0, 16, n] }, true)).toBe(0);
+        expect(pool.run('fill', [pb, attempt, 0, 0], local, { lo: 2, hi: 3, cuts: [0, 16, n] }, true)).toBe(0);
         if (!pool.settled) early++;
         pool.settle();
         expect(pool.settled).toBe(true);
@@ -573,12 +598,12 @@ describe('ThreadPool lazy calls', () => {
       // the worker's 128 MB fill takes milliseconds: a lazy call came back before it at least once
       expect(early).toBeGreaterThan(0);
       // the next call settles the pending one before it publishes: a sum sees the whole fill
-      pool.run('fill', [[pb, 7, 0, 0], [pb, 7, 0, 0]], local, { lo: 2, hi: 3, cuts: [0, 16, n] }, true);
-      expect(pool.run('sum', [[pb, 0, 0], [pb, 0, 0]], k.sum, { lo: 1, hi: 2, cuts: [0, n >> 1, n] })).toBe(7 * n);
+      pool.run('fill', [pb, 7, 0, 0], local, { lo: 2, hi: 3, cuts: [0, 16, n] }, true);
+      expect(pool.run('sum', [pb, 0, 0], k.sum, { lo: 1, hi: 2, cuts: [0, n >> 1, n] })).toBe(7 * n);
       // a chunk that traps in the worker (out of bounds): reported by settle(), not lost
       const past = memory.buffer.byteLength;
       const bad = () => {
-        pool.run('fill', [[past - 64, 1, 0, 0], [past - 64, 1, 0, 0]], local, { lo: 2, hi: 3, cuts: [0, 16, 1 << 20] }, true);
+        pool.run('fill', [past - 64, 1, 0, 0], local, { lo: 2, hi: 3, cuts: [0, 16, 1 << 20] }, true);
         pool.settle();
       };
       expect(bad).toThrow(/fail|out of bounds/);
@@ -594,7 +619,7 @@ describe('ThreadPool lazy calls', () => {
         pool.deferLazy = defer;
         const before = pool.workerChunks;
         view[16] = 0;
-        const call = () => pool.run('fill', [[pb, 9, 0, 0], [pb, 9, 0, 0]], failing, { lo: 2, hi: 3, cuts: [0, 16, n] }, true);
+        const call = () => pool.run('fill', [pb, 9, 0, 0], failing, { lo: 2, hi: 3, cuts: [0, 16, n] }, true);
         if (defer) {
           expect(call()).toBe(0);
           expect(pool.settled).toBe(false);
@@ -605,7 +630,7 @@ describe('ThreadPool lazy calls', () => {
         if (view[16] === 9) expect(view[n - 1]).toBe(9);
         else expect(pool.workerChunks).toBe(before); // the worker was late: the caller took its chunk without running it
       }
-      expect(pool.run('sum', [[pb, 0, 0], [pb, 0, 0]], k.sum, { lo: 1, hi: 2, cuts: [0, 8, 16] })).toBe(16 * view[0]);
+      expect(pool.run('sum', [pb, 0, 0], k.sum, { lo: 1, hi: 2, cuts: [0, 8, 16] })).toBe(16 * view[0]);
     } finally {
       await pool.close().catch(() => undefined);
     }
@@ -638,7 +663,7 @@ describe('ThreadPool deferred calls', () => {
       for (let attempt = 1; attempt <= 5; attempt++) {
         mine = 0;
         const w0 = pool.workerChunks;
-        expect(pool.run('fill', [[pb, attempt, 0, 0], [pb, attempt, 0, 0]], local, { lo: 2, hi: 3, cuts }, true)).toBe(0);
+        expect(pool.run('fill', [pb, attempt, 0, 0], local, { lo: 2, hi: 3, cuts }, true)).toBe(0);
         expect(mine).toBe(0);
         expect(pool.settled).toBe(false);
         pool.settle();
@@ -649,7 +674,7 @@ describe('ThreadPool deferred calls', () => {
       // not deferred: the caller claims chunks before run() returns
       pool.deferLazy = false;
       mine = 0;
-      pool.run('fill', [[pb, 9, 0, 0], [pb, 9, 0, 0]], local, { lo: 2, hi: 3, cuts }, true);
+      pool.run('fill', [pb, 9, 0, 0], local, { lo: 2, hi: 3, cuts }, true);
       expect(mine).toBeGreaterThan(0);
       pool.settle();
       expect(view[n - 1]).toBe(9);
@@ -668,7 +693,7 @@ describe('ThreadPool idle workers', () => {
       new Float32Array(memory.buffer, base, n).fill(1);
       const cuts = Array.from({ length: 9 }, (_, i) => (i * n) / 8);
       // a burst of calls wakes the worker; then the process idles
-      for (let i = 0; i < 20; i++) pool.run('fill', [[base, 2, 0, 0], [base, 2, 0, 0]], () => undefined, { lo: 2, hi: 3, cuts });
+      for (let i = 0; i < 20; i++) pool.run('fill', [base, 2, 0, 0], () => undefined, { lo: 2, hi: 3, cuts });
       const c0 = process.cpuUsage();
       await new Promise((r) => setTimeout(r, 300));
       const c = process.cpuUsage(c0);

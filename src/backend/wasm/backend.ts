@@ -140,6 +140,9 @@ export function padsOuterGradient(N: number): boolean {
  */
 export const NARROW_N = 16;
 
+/** log2 of the slots of WasmBackend.cutsFor's cache (a training step splits a few dozen shapes). */
+const CUTS_CACHE_BITS = 8;
+
 /**
  * Steps of eligibility updates a layer gathers on this backend (Layer.enableGradChunks): the trace
  * outer product once per chunk, then the sparser input spikes. Memory per layer: this many
@@ -227,8 +230,8 @@ export class WasmBackend implements Backend {
   private readonly ceRows: GrowableBuffer = { ptr: 0, bytes: 0 };
   /** The padded copy of an operand of the event kernels (see PAD_COLUMNS), grown on demand (growBuffer). */
   private readonly pad: GrowableBuffer = { ptr: 0, bytes: 0 };
-  /** cutsFor's boundaries by shape. */
-  private readonly cutsCache = new Map<string, readonly number[]>();
+  /** cutsFor's boundaries by shape: a slot per hash of the shape (a collision recomputes them). */
+  private readonly cutsCache: ({ n: number; T: number; chunksPerThread: number; align: number; equal: number; cuts: readonly number[] } | undefined)[] = new Array(1 << CUTS_CACHE_BITS);
   /**
    * Lazy kernels split over threads are cut into many equal pieces (GUIDED_PIECES_PER_THREAD per
    * thread, OUTER_ and FEW_PIECES_PER_THREAD for some), claimed guided (ThreadPool.run `guide`).
@@ -398,15 +401,16 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Run `op` over the range [0, n): argument positions lo and hi receive range bounds.
-   * makeArgs(thread) gives a thread's argument list (its own scratch, etc.). With T > 1 threads the
+   * Run `op` over the range [0, n): argument positions lo and hi receive range bounds. `args` is
+   * every thread's argument list (read, not kept: the caller's array may be changed afterwards)
+   * except at position `scratchAt` (−1: none), which takes the thread's own scratch. With T > 1 threads the
    * range is cut into chunks (aligned to `align`; `givenCuts` instead where the caller knows the
    * work per row) handed out dynamically. A lazy kernel's call (guidedClaims) has T·guidedPieces
    * equal chunks, claimed guided (ThreadPool.run); any other has about T·chunksPerThread, one per
    * claim, which with two threads shrink towards the middle (split.ts twoEndedCuts).
    */
   private ranged(
-    op: ThreadedOp, makeArgs: (thread: number) => number[], lo: number, hi: number,
+    op: ThreadedOp, args: number[], scratchAt: number, lo: number, hi: number,
     n: number, align: number, T: number, chunksPerThread = 4, givenCuts?: number[], guidedPieces = GUIDED_PIECES_PER_THREAD,
   ): number {
     const lazy = LAZY_OPS.has(op);
@@ -414,14 +418,12 @@ export class WasmBackend implements Backend {
     const cuts = T > 1 ? (givenCuts ?? this.cutsFor(n, T, guided ? guidedPieces : chunksPerThread, align, guided)) : [0, n];
     // one chunk runs here, unless it is a lazy kernel the pool hands over (the worker runs it while the caller goes on)
     if (cuts.length <= 2 && !(lazy && this.pool?.deferLazy)) {
-      const a = makeArgs(0);
-      a[lo] = 0;
-      a[hi] = n;
-      return Number((this.k[op] as (...a: number[]) => number | void)(...a) ?? 0);
+      args[lo] = 0;
+      args[hi] = n;
+      if (scratchAt >= 0) args[scratchAt] = this.scratch[0];
+      return Number((this.k[op] as (...a: number[]) => number | void)(...args) ?? 0);
     }
-    const parts: number[][] = [];
-    for (let t = 0; t < this.threads; t++) parts.push(makeArgs(t));
-    return this.pool!.run(op, parts, this.raw[op] as (...a: number[]) => number | void, { lo, hi, cuts, guide: guided ? 2 * T : 0 }, lazy);
+    return this.pool!.run(op, args, this.raw[op] as (...a: number[]) => number | void, { lo, hi, cuts, guide: guided ? 2 * T : 0, scratchAt, scratch: this.scratch }, lazy);
   }
 
   /**
@@ -430,20 +432,20 @@ export class WasmBackend implements Backend {
    * the same few shapes every step (read only; the pool copies them).
    */
   private cutsFor(n: number, T: number, chunksPerThread: number, align: number, equal: boolean): readonly number[] {
-    const key = `${n},${T},${chunksPerThread},${align},${equal}`;
-    let cuts = this.cutsCache.get(key);
-    if (!cuts) {
-      cuts = T === 2 && !equal ? twoEndedCuts(n, chunksPerThread, align) : chunkCuts(n, T * chunksPerThread, align);
-      if (this.cutsCache.size >= 256) this.cutsCache.clear();
-      this.cutsCache.set(key, cuts);
-    }
+    // a slot per hash of the shape, the shape kept beside its cuts (no key to build: this runs for every split call)
+    const e = equal ? 1 : 0;
+    const slot = Math.imul(n ^ Math.imul(align, 0x85ebca6b) ^ (T << 24) ^ (chunksPerThread << 12) ^ e, 0x9e3779b1) >>> (32 - CUTS_CACHE_BITS);
+    const hit = this.cutsCache[slot];
+    if (hit && hit.n === n && hit.T === T && hit.chunksPerThread === chunksPerThread && hit.align === align && hit.equal === e) return hit.cuts;
+    const cuts = T === 2 && !equal ? twoEndedCuts(n, chunksPerThread, align) : chunkCuts(n, T * chunksPerThread, align);
+    this.cutsCache[slot] = { n, T, chunksPerThread, align, equal: e, cuts };
     return cuts;
   }
 
   /** Elementwise kernel over [0, size): args ++ [lo, hi]. */
   private elementwiseOp(op: ThreadedOp, args: number[], size: number): number {
     const T = this.fanout(size, PARALLEL_THRESHOLDS.elements);
-    return this.ranged(op, () => [...args, 0, 0], args.length, args.length + 1, size, 16, T, 4, undefined, FEW_PIECES_PER_THREAD);
+    return this.ranged(op, [...args, 0, 0], -1, args.length, args.length + 1, size, 16, T, 4, undefined, FEW_PIECES_PER_THREAD);
   }
 
   // ---------------------------------------------------------------- dense linear algebra
@@ -462,19 +464,19 @@ export class WasmBackend implements Backend {
     const T = this.fanout(2 * M * N * K, PARALLEL_THRESHOLDS.gemmFlops);
     if (transB && !transA && N <= NARROW_N && K >= 16) {
       // a few rows of B (e.g. similarity logits against 10 target rows): N dot products per row of A
-      this.ranged('rowDots', () => [M, N, K, pa, pb, pc, alpha, beta, 0, 0], 8, 9, M, 1, T, 2);
+      this.ranged('rowDots', [M, N, K, pa, pb, pc, alpha, beta, 0, 0], -1, 8, 9, M, 1, T, 2);
       return;
     }
     const head = [M, N, K, pa, pb, pc, transA ? 1 : 0, transB ? 1 : 0, alpha, beta];
     // Split the larger output dimension (each chunk packs its own panels).
-    if (N >= M) this.ranged('gemm', (t) => [...head, 0, M, 0, 0, this.scratch[t]], 12, 13, N, 8, T, 3, undefined, FEW_PIECES_PER_THREAD);
-    else this.ranged('gemm', (t) => [...head, 0, 0, 0, N, this.scratch[t]], 10, 11, M, 4, T, 3, undefined, FEW_PIECES_PER_THREAD);
+    if (N >= M) this.ranged('gemm', [...head, 0, M, 0, 0, 0], 14, 12, 13, N, 8, T, 3, undefined, FEW_PIECES_PER_THREAD);
+    else this.ranged('gemm', [...head, 0, 0, 0, N, 0], 14, 10, 11, M, 4, T, 3, undefined, FEW_PIECES_PER_THREAD);
   }
 
   /** Sparse / dense row runs of s [B, K] (see split.ts densityRuns), counting non-zeros in wasm. */
   private densityRuns(ps: number, B: number, K: number, fraction: number, minRun: number): [number, number, boolean][] {
     const counts = this.growBuffer(this.counts, B * 4, 256 * 4);
-    this.ranged('rowNonZero', () => [ps, K, counts, 0, 0], 3, 4, B, 1, this.fanout(B * K, PARALLEL_THRESHOLDS.elements));
+    this.ranged('rowNonZero', [ps, K, counts, 0, 0], -1, 3, 4, B, 1, this.fanout(B * K, PARALLEL_THRESHOLDS.elements));
     return densityRuns(new Int32Array(this.heap.memory.buffer, counts, B), K, fraction, minRun);
   }
 
@@ -495,7 +497,7 @@ export class WasmBackend implements Backend {
       // narrow outputs (a readout): every row on the event path, the output row in registers
       this.ensureScratch(this.raw.narrowScratchBytes(K));
       const T = this.fanout(B * K, PARALLEL_THRESHOLDS.narrowWork);
-      this.ranged('spikeMatmulNarrow', (t) => [B, K, N, ps, pw, po, beta, 0, 0, this.scratch[t]], 7, 8, B, 1, T, 2);
+      this.ranged('spikeMatmulNarrow', [B, K, N, ps, pw, po, beta, 0, 0, 0], 9, 7, 8, B, 1, T, 2);
       return;
     }
     const runs = this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, Math.min(16, B));
@@ -524,7 +526,7 @@ export class WasmBackend implements Backend {
       // rows of equal work (their non-zeros, counted by densityRuns), not of equal number
       const counts = new Int32Array(this.heap.memory.buffer, this.counts.ptr + row0 * 4, B);
       const cuts = weightedCuts(counts, this.guidedClaims ? this.spikeFractions.guided : this.spikeFractions.fixed, SPIKE_ROW_COST);
-      this.ranged('spikeMatmulRows', (t) => [B, K, N, ps, pw, ldw, po, beta, 0, 0, this.scratch[t]], 8, 9, B, 1, T, 2, cuts);
+      this.ranged('spikeMatmulRows', [B, K, N, ps, pw, ldw, po, beta, 0, 0, 0], 10, 8, 9, B, 1, T, 2, cuts);
       return;
     }
     this.k.spikeMatmul(B, K, N, ps, pw, ldw, po, beta, 0, N, this.scratch[0]);
@@ -534,7 +536,7 @@ export class WasmBackend implements Backend {
   private padded(px: number, R: number, C: number, ld: number): number {
     const dst = this.growBuffer(this.pad, R * ld * 4);
     const T = this.fanout(R * C, PARALLEL_THRESHOLDS.elements);
-    this.ranged('padRows', () => [dst, px, C, ld, 0, 0], 4, 5, R, 1, T);
+    this.ranged('padRows', [dst, px, C, ld, 0, 0], -1, 4, 5, R, 1, T);
     return dst;
   }
 
@@ -553,7 +555,7 @@ export class WasmBackend implements Backend {
       // narrow g (a readout's update): row by row of s, the g row in registers, every row on the event path
       this.ensureScratch(this.raw.narrowScratchBytes(K));
       const T = this.fanout(B * K, PARALLEL_THRESHOLDS.narrowWork);
-      this.ranged('spikeOuterNarrow', (t) => [B, K, N, ps, pg, pw, alpha, 0, 0, this.scratch[t]], 7, 8, K, 4, T, 4, undefined, NARROW_OUTER_PIECES_PER_THREAD);
+      this.ranged('spikeOuterNarrow', [B, K, N, ps, pg, pw, alpha, 0, 0, 0], 9, 7, 8, K, 4, T, 4, undefined, NARROW_OUTER_PIECES_PER_THREAD);
       return;
     }
     for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN)) {
@@ -569,7 +571,7 @@ export class WasmBackend implements Backend {
     // g's rows of this run, padded where their stride aliases (PAD_COLUMNS)
     const ldg = padsOuterGradient(N) ? N + PAD_COLUMNS : N;
     const g = ldg === N ? pg : this.padded(pg, B, N, ldg);
-    this.ranged('spikeOuter', (t) => [B, K, N, ps, g, ldg, pw, alpha, 0, 0, this.scratch[t]], 8, 9, K, 1, T, 4, undefined, OUTER_PIECES_PER_THREAD);
+    this.ranged('spikeOuter', [B, K, N, ps, g, ldg, pw, alpha, 0, 0, 0], 10, 8, 9, K, 1, T, 4, undefined, OUTER_PIECES_PER_THREAD);
   }
 
   /**
@@ -597,7 +599,7 @@ export class WasmBackend implements Backend {
       // guided (a worker's range costs a jump of the generator: a few ranges, not dozens)
       const row = out.shape.length > 1 ? out.shape[out.shape.length - 1] : 16;
       const call = (this.rateCalls = (this.rateCalls % 0x7ffffffe) + 1);
-      this.ranged('rateSpikes', () => [po, pp, n, from, to, table, call, 0, 0], 7, 8, n, row, T, 4, undefined, 0);
+      this.ranged('rateSpikes', [po, pp, n, from, to, table, call, 0, 0], -1, 7, 8, n, row, T, 4, undefined, 0);
     } else this.k.rateSpikes(po, pp, n, from, to, 0, 0, 0, n);
     this.rateSlot ^= 1;
     rng.lend(this.rngHolder);
@@ -622,7 +624,7 @@ export class WasmBackend implements Backend {
     const st = rng.getState();
     const T = this.fanout(n, PARALLEL_THRESHOLDS.elements);
     const words = this.rngStateIn(st.s, T > 1);
-    if (T > 1) this.ranged('dropMask', () => [po, n, nDraw, p, keep, this.rngPtr, this.rngJumpPtr, 0, 0], 7, 8, n, N, T, 4);
+    if (T > 1) this.ranged('dropMask', [po, n, nDraw, p, keep, this.rngPtr, this.rngJumpPtr, 0, 0], -1, 7, 8, n, N, T, 4);
     else this.k.dropMask(po, n, nDraw, p, keep, this.rngPtr, 0, 0, n);
     if (nDraw === 0) return;
     st.s = [words[4], words[5], words[6], words[7]];
@@ -827,7 +829,7 @@ export class WasmBackend implements Backend {
     expectShape('addRow', 'v', v, [N]);
     const px = this.own(x, 'addRow', 'x'), pv = this.own(v, 'addRow', 'v');
     const T = this.fanout(B * N, PARALLEL_THRESHOLDS.elements);
-    this.ranged('addRow', () => [px, pv, N, 0, 0], 3, 4, B, 1, T);
+    this.ranged('addRow', [px, pv, N, 0, 0], -1, 3, 4, B, 1, T);
   }
 
   sumRows(out: Tensor, x: Tensor, alpha = 1, beta = 0): void {
@@ -835,7 +837,7 @@ export class WasmBackend implements Backend {
     expectShape('sumRows', 'out', out, [N]);
     const po = this.own(out, 'sumRows', 'out'), px = this.own(x, 'sumRows', 'x');
     const T = this.fanout(B * N, PARALLEL_THRESHOLDS.elements);
-    this.ranged('sumRows', () => [po, px, B, N, alpha, beta, 0, 0], 6, 7, N, 16, T);
+    this.ranged('sumRows', [po, px, B, N, alpha, beta, 0, 0], -1, 6, 7, N, 16, T);
   }
 
   fill(x: Tensor, value: number): void {
@@ -906,7 +908,7 @@ export class WasmBackend implements Backend {
     const k = 'normalizeRows';
     // rows are independent: split by rows over threads (the same values on any thread count)
     const args = [this.own(out, k, 'out'), this.own(norms, k, 'norms'), this.own(x, k, 'x'), row0, n, normalize ? 1 : 0, eps, 0, 0];
-    this.ranged('normalizeRowsRange', () => args.slice(), 7, 8, rows, 1, this.fanout(rows * n, PARALLEL_THRESHOLDS.rowElements));
+    this.ranged('normalizeRowsRange', args, -1, 7, 8, rows, 1, this.fanout(rows * n, PARALLEL_THRESHOLDS.rowElements));
   }
 
   normalizeRowsBackward(g: Tensor, x: Tensor, row0: number, dhat: Tensor, norms: Tensor, normalize: boolean): void {
@@ -914,7 +916,7 @@ export class WasmBackend implements Backend {
     const [rows, n] = normalizeDims(k, dhat, norms, x, row0);
     expectShape(k, 'g', g, x.shape);
     const args = [this.own(g, k, 'g'), this.own(x, k, 'x'), row0, n, this.own(dhat, k, 'dhat'), this.own(norms, k, 'norms'), normalize ? 1 : 0, 0, 0];
-    this.ranged('normalizeRowsBackwardRange', () => args.slice(), 7, 8, rows, 1, this.fanout(rows * n, PARALLEL_THRESHOLDS.rowElements));
+    this.ranged('normalizeRowsBackwardRange', args, -1, 7, 8, rows, 1, this.fanout(rows * n, PARALLEL_THRESHOLDS.rowElements));
   }
 
   /**
@@ -941,7 +943,7 @@ export class WasmBackend implements Backend {
     expectShape(k, 'y', y, [R, C]);
     this.expectFused(k, C, N);
     const args = [this.own(hHat, k, 'hHat'), this.own(norms, k, 'norms'), this.own(x, k, 'x'), N, normalize ? 1 : 0, eps, this.own(tHat, k, 'tHat'), C, this.own(y, k, 'y'), alpha, 0, 0];
-    this.ranged('simLogitsRange', () => args.slice(), 10, 11, R, 1, this.fanout(R * N, PARALLEL_THRESHOLDS.rowElements));
+    this.ranged('simLogitsRange', args, -1, 10, 11, R, 1, this.fanout(R * N, PARALLEL_THRESHOLDS.rowElements));
   }
 
   /** Backend.similarityBackward: assembly/losses.ts simBackwardRange, split by rows (each thread's two dĥ rows in its scratch). */
@@ -956,7 +958,7 @@ export class WasmBackend implements Backend {
     this.expectFused(k, C, N);
     this.ensureScratch(2 * N * 4);
     const head = [this.own(g, k, 'g'), this.own(x, k, 'x'), N, this.own(dy, k, 'dy'), C, this.own(tHat, k, 'tHat'), this.own(norms, k, 'norms'), normalize ? 1 : 0];
-    this.ranged('simBackwardRange', (t) => [...head, this.scratch[t], 0, 0], 9, 10, R, 1, this.fanout(R * N, PARALLEL_THRESHOLDS.rowElements));
+    this.ranged('simBackwardRange', [...head, 0, 0, 0], 8, 9, 10, R, 1, this.fanout(R * N, PARALLEL_THRESHOLDS.rowElements));
   }
 
   /**
@@ -971,11 +973,11 @@ export class WasmBackend implements Backend {
     const keep = C <= SOFTMAX_KEEP;
     if (keep) this.ensureScratch(C * 8);
     const head = [rows, dy ? this.own(dy, k, 'dy') : 0, this.own(y, k, 'y'), this.own(p, k, 'p'), C, scales.gradScale ?? 1, scales.gradDivisor ?? 1];
-    this.ranged('softmaxCERange', (t) => [...head, keep ? this.scratch[t] : 0, 0, 0], 8, 9, R, 1, this.fanout(R * C, PARALLEL_THRESHOLDS.softmaxElements), 2);
+    this.ranged('softmaxCERange', [...head, 0, 0, 0], keep ? 7 : -1, 8, 9, R, 1, this.fanout(R * C, PARALLEL_THRESHOLDS.softmaxElements), 2);
     // the row terms in row order into the loss, after every row (one chunk: a worker's where the
     // pool hands small kernels over, so the caller does not wait for the rows here)
     const pl = this.own(loss, k, 'loss');
-    this.ranged('lossAddRows', () => [pl, rows, scales.lossDivisor ?? 1, 0, 0], 3, 4, R, 1, 1);
+    this.ranged('lossAddRows', [pl, rows, scales.lossDivisor ?? 1, 0, 0], -1, 3, 4, R, 1, 1);
   }
 
   softmaxRows(out: Tensor, x: Tensor): void {

@@ -263,9 +263,10 @@ export class ThreadPool {
   }
 
   /**
-   * Run `op` over chunks: argument positions lo and hi of each thread's argument list (parts[0]
-   * for the calling thread, run through `local`; parts[i] for worker i−1) receive the bounds
-   * [cuts[c], cuts[c+1]) of the chunks the thread claims. Returns the sum of the return values in
+   * Run `op` over chunks: argument positions lo and hi of each thread's argument list (`args`, the
+   * calling thread's run through `local`; read, not kept) receive the bounds [cuts[c], cuts[c+1])
+   * of the chunks the thread claims. With `scratchAt` ≥ 0, position scratchAt of thread t's list is
+   * scratch[t] instead (t = 0 the calling thread, t = i for worker i−1: a buffer of its own). Returns the sum of the return values in
    * chunk order (for reductions). With `lazy`, returns 0 right after publishing (deferLazy; without
    * it, as soon as the calling thread finds no chunk left to claim), while a worker may still run
    * chunks: see settle().
@@ -277,12 +278,14 @@ export class ThreadPool {
    * of a fair share of what is left. Returns 0.
    */
   run(
-    op: ThreadedOp, parts: number[][], local: (...args: number[]) => number | void,
-    chunks: { lo: number; hi: number; cuts: readonly number[]; guide?: number }, lazy = false,
+    op: ThreadedOp, args: readonly number[], local: (...args: number[]) => number | void,
+    chunks: { lo: number; hi: number; cuts: readonly number[]; guide?: number; scratchAt?: number; scratch?: readonly number[] }, lazy = false,
   ): number {
     if (this.closed) throw new SigpropError('wasm backend: used after dispose()', 'backend');
     const n = chunks.cuts.length - 1;
     if (n > MAX_CHUNKS) throw new RangeError(`ThreadPool.run: ${n} chunks (at most ${MAX_CHUNKS})`);
+    const scratchAt = chunks.scratchAt ?? -1, scratch = chunks.scratch;
+    if (scratchAt >= 0 && (!scratch || scratch.length < this.size)) throw new RangeError(`ThreadPool.run: scratchAt ${scratchAt} needs ${this.size} scratch pointers`);
     this.settle();
     if (n > 1) this.dispatches++;
     else this.handoffs++;
@@ -294,11 +297,12 @@ export class ThreadPool {
     for (let i = 0; i <= n; i++) this.cuts[i] = chunks.cuts[i];
     const opId = this.opIds.get(op)!;
     const guide = chunks.guide ?? 0;
-    for (let w = 0; w < parts.length - 1; w++) this.publish(w, opId, parts[w + 1], chunks.lo, chunks.hi, id, guide);
+    for (let w = 0; w < this.workers.length; w++) this.publish(w, opId, args, chunks.lo, chunks.hi, id, guide, scratchAt, scratchAt >= 0 ? scratch![w + 1] : 0);
     this.pendingOp = op;
     this.pendingChunks = n;
     this.pendingMine = 0;
-    this.pendingArgv.set(parts[0]);
+    this.pendingArgv.set(args);
+    if (scratchAt >= 0) this.pendingArgv[scratchAt] = scratch![0];
     this.pendingLocal = local;
     this.pendingLo = chunks.lo;
     this.pendingHi = chunks.hi;
@@ -395,7 +399,8 @@ export class ThreadPool {
       const t0 = performance.now();
       for (let i = 1; done < n; i++) {
         done = Atomics.load(this.work, 1);
-        if ((i & 63) === 0 && (this.failure || performance.now() - t0 > CALLER_SPIN_US / 1000)) break;
+        // the clock every 1024 loads (a few µs): a time read allocates a number where it is not optimised away
+        if ((i & 1023) === 0 && (this.failure || performance.now() - t0 > CALLER_SPIN_US / 1000)) break;
       }
       while (done < n) {
         if (this.failure) throw new SigpropError(`wasm backend: a worker thread failed: ${this.failure}`, 'backend');
@@ -428,11 +433,12 @@ export class ThreadPool {
    * reads the same even version before and after), then the call counter ctrl[0], then a notify
    * where the worker sleeps (ctrl[1]; a spinning worker sees the counter change by itself).
    */
-  private publish(w: number, opId: number, args: readonly number[], lo: number, hi: number, id: number, guide: number): void {
+  private publish(w: number, opId: number, args: readonly number[], lo: number, hi: number, id: number, guide: number, scratchAt = -1, scratch = 0): void {
     const c = w * CTRL_INTS;
     Atomics.add(this.ctrl, c + C_VERSION, 1);
     const base = w * MAX_ARGS;
     for (let i = 0; i < args.length; i++) this.args[base + i] = args[i];
+    if (scratchAt >= 0) this.args[base + scratchAt] = scratch;
     Atomics.store(this.ctrl, c + C_OP, opId);
     Atomics.store(this.ctrl, c + C_ARGC, args.length);
     Atomics.store(this.ctrl, c + C_LO, lo);
