@@ -403,9 +403,9 @@ export class WasmBackend implements Backend {
   /**
    * Run `op` over the range [0, n): argument positions lo and hi receive range bounds. `args` is
    * every thread's argument list (read, not kept: the caller's array may be changed afterwards)
-   * except at position `scratchAt` (−1: none), which takes the thread's own scratch. With T > 1 threads the
-   * range is cut into chunks (aligned to `align`; `givenCuts` instead where the caller knows the
-   * work per row) handed out dynamically. A lazy kernel's call (guidedClaims) has T·guidedPieces
+   * except at position `scratchAt` (−1: none), which takes the thread's own scratch. With T > 1
+   * threads the range is cut into chunks (aligned to `align`; `givenCuts` instead where the caller
+   * knows the work per row) handed out dynamically. A lazy kernel's call (guidedClaims) has T·guidedPieces
    * equal chunks, claimed guided (ThreadPool.run); any other has about T·chunksPerThread, one per
    * claim, which with two threads shrink towards the middle (split.ts twoEndedCuts).
    */

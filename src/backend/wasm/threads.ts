@@ -266,8 +266,8 @@ export class ThreadPool {
    * Run `op` over chunks: argument positions lo and hi of each thread's argument list (`args`, the
    * calling thread's run through `local`; read, not kept) receive the bounds [cuts[c], cuts[c+1])
    * of the chunks the thread claims. With `scratchAt` ≥ 0, position scratchAt of thread t's list is
-   * scratch[t] instead (t = 0 the calling thread, t = i for worker i−1: a buffer of its own). Returns the sum of the return values in
-   * chunk order (for reductions). With `lazy`, returns 0 right after publishing (deferLazy; without
+   * scratch[t] instead (t = 0 the calling thread, t = i for worker i−1: a buffer of its own).
+   * Returns the sum of the return values in chunk order (for reductions). With `lazy`, returns 0 right after publishing (deferLazy; without
    * it, as soon as the calling thread finds no chunk left to claim), while a worker may still run
    * chunks: see settle().
    *
