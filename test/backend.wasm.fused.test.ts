@@ -2,7 +2,7 @@
 // kernels bit for bit, agrees with reference, and the generic fallback works on any backend.
 import { describe, expect, it } from 'vitest';
 import type { Backend, FusedStepOutputs, SurrogateKernelSpec } from '../src/backend/backend.js';
-import { fusedStepFallback, gradTailFallback, ReferenceBackend } from '../src/backend/reference.js';
+import { fusedStepFallback, gradTailFallback, ReferenceBackend, spikeMatmulDiffFallback } from '../src/backend/reference.js';
 import type { WasmBackend } from '../src/backend/wasm/backend.js';
 import { ParameterError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
@@ -128,4 +128,49 @@ describe('gradTail (fused tail of a spiking sigprop layer step)', () => {
       }
     }
   }
+});
+
+describe('spikeMatmulDiff (an input propagated as its difference from a reference)', () => {
+  let two: WasmBackend;
+  withWasm((b) => (two = b), 2);
+  // [B, K] → N: scalar tails and a shifted last panel; mnist-lif's first layer (138 rows above the
+  // threads' split threshold, the last 10 rows real-valued rates); 20 dense rows (a GEMM run, whose
+  // beta term base is copied into out first); a narrow output (the composition itself)
+  const cases = [
+    { B: 7, K: 13, N: 37, dense: 0 }, { B: 138, K: 784, N: 1000, dense: 10 }, { B: 40, K: 64, N: 48, dense: 20 }, { B: 9, K: 30, N: 10, dense: 0 },
+  ];
+  for (const { B, K, N, dense } of cases) {
+    it(`[${B}, ${K}]·[${K}, ${N}], ${dense} dense rows: wasm (1 and 2 threads) = its separate kernels, bitwise; ≈ reference; d = x − r exactly`, () => {
+      const rng = new Rng(B * 7 + K + N);
+      const row = (b: number) => b >= B - dense;
+      const x = Float32Array.from({ length: B * K }, (_, i) => (row(Math.floor(i / K)) ? (rng.uniform() < 0.6 ? 1 : 0) : rng.uniform() < 0.1 ? 1.25 : 0));
+      const r = Float32Array.from({ length: B * K }, (_, i) => (row(Math.floor(i / K)) ? (rng.uniform() < 0.5 ? 1 : 0) : rng.uniform() < 0.05 ? 1 : 0));
+      const w = Float32Array.from({ length: K * N }, () => rng.normal() * 0.1);
+      const base = Float32Array.from({ length: B * N }, () => rng.normal());
+      const run = (b: Backend, fused: boolean): Float32Array[] => {
+        const out = b.fromArray([B, N], Float32Array.from({ length: B * N }, () => 99)), d = b.tensor([B, K]);
+        const args = [out, d, b.fromArray([B, K], x), b.fromArray([B, K], r), b.fromArray([K, N], w), b.fromArray([B, N], base)] as const;
+        if (fused) (b.spikeMatmulDiff as NonNullable<Backend['spikeMatmulDiff']>)(...args);
+        else spikeMatmulDiffFallback(b, ...args);
+        return [b.read(out), b.read(d)];
+      };
+      const bytes = (a: Float32Array[]) => a.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'));
+      const want = bytes(run(wasm, false));
+      for (const b of [wasm, two]) expect(bytes(run(b, true))).toEqual(want);
+      expect(bytes(run(two, false))).toEqual(want);
+      const [outRef, dRef] = run(ref, true);
+      const [out, d] = run(wasm, true);
+      expect(Array.from(d)).toEqual(Array.from(dRef));
+      expect(Array.from(d)).toEqual(Array.from(x, (v, i) => Math.fround(v - r[i])));
+      let worst = 0;
+      for (let i = 0; i < out.length; i++) worst = Math.max(worst, Math.abs(out[i] - outRef[i]) / (1 + Math.abs(outRef[i])));
+      expect(worst).toBeLessThan(1e-5);
+    });
+  }
+  it('names the operand whose shape does not fit', () => {
+    const t = (...s: number[]) => wasm.tensor(s);
+    expect(() => wasm.spikeMatmulDiff(t(4, 10), t(4, 8), t(4, 8), t(4, 7), t(8, 10), t(4, 10))).toThrow(/spikeMatmulDiff: r/);
+    expect(() => wasm.spikeMatmulDiff(t(4, 10), t(4, 8), t(4, 8), t(4, 8), t(8, 10), t(3, 10))).toThrow(/spikeMatmulDiff: base/);
+    expect(() => wasm.spikeMatmulDiff(t(4, 10), t(4, 8), t(4, 8), t(4, 8), t(9, 10), t(4, 10))).toThrow(/spikeMatmulDiff: w/);
+  });
 });

@@ -166,7 +166,7 @@ describe('the spiking rules with an input reference (Network.useInputReference)'
   const x = Float32Array.from({ length: Bn * Kin }, (_, i) => [0.97, 0.03, 0, 0.9][(i * 7) % 4]);
   const labels = Int32Array.from({ length: Bn }, (_, i) => i % C);
 
-  /** The first layer's gradient after one batch, and the non-zeros of the presynaptic operands of its [rows, Kin] spikeMatmul calls. */
+  /** The first layer's gradient after one batch, and the non-zeros of the presynaptic operands of its [rows, Kin] spikeMatmul (and spikeMatmulDiff) calls. */
   async function batch(rule: string, hint: boolean) {
     const be = await createBackend('wasm', { threads: 1 });
     const seen = { nonZeros: 0, calls: 0 };
@@ -180,6 +180,16 @@ describe('the spiking rules with an input reference (Network.useInputReference)'
               for (const v of target.read(s as never)) if (v !== 0) seen.nonZeros++;
             }
             return target.spikeMatmul(out, s as never, w as never, beta);
+          };
+        }
+        if (prop === 'spikeMatmulDiff') {
+          // the fused propagation of x − r (wasm): count the difference it propagated
+          return (out: never, d: { shape: number[] }, xx: never, r: never, w: { shape: number[] }, base: never) => {
+            target.spikeMatmulDiff!(out, d as never, xx, r, w as never, base);
+            if (w.shape[0] === Kin && d.shape[0] > C) {
+              seen.calls++;
+              for (const v of target.read(d as never)) if (v !== 0) seen.nonZeros++;
+            }
           };
         }
         const v = Reflect.get(target, prop, recv);

@@ -169,6 +169,15 @@ export interface Backend {
    */
   spikeMatmul(out: Tensor, s: Tensor, w: Tensor, beta?: number): void;
   /**
+   * OPTIONAL fused form of propagating an input as its difference from a reference (Layer's input
+   * reference, see `inputReference`): d = x − r, then out = base + d·W event-driven in d; the exact
+   * composition (same values) of
+   *   copy(d, x); axpby(d, r, −1, 1); copy(out, base); spikeMatmul(out, d, w, 1).
+   * x, r, d: [B, K]; w: [K, N]; out, base: [B, N]. Callers on a backend without it make those calls
+   * (`spikeMatmulDiffFallback`, src/backend/reference.ts).
+   */
+  spikeMatmulDiff?(out: Tensor, d: Tensor, x: Tensor, r: Tensor, w: Tensor, base: Tensor): void;
+  /**
    * Sparse outer-product update: W[k,:] += alpha·Σ_b s[b,k]·g[b,:] over non-zero s[b,k] only.
    * s: [B, K], g: [B, N], W: [K, N].
    */

@@ -44,7 +44,7 @@ export interface ProfileReport {
  * (axpby: eligibility traces, spike counts, readout sums) is labelled by its main role.
  */
 export const KERNEL_GROUPS: Readonly<Record<string, string>> = {
-  spikeMatmul: 'propagation', matmul: 'propagation', delayedSpikeMatmul: 'propagation', addRow: 'propagation',
+  spikeMatmul: 'propagation', spikeMatmulDiff: 'propagation', matmul: 'propagation', delayedSpikeMatmul: 'propagation', addRow: 'propagation',
   lifStep: 'neuron step', synapticStep: 'neuron step', leakyStep: 'neuron step', izhikevichStep: 'neuron step', adexStep: 'neuron step',
   elementwise: 'neuron step', lifStepFused: 'neuron step (fused)', synapticStepFused: 'neuron step (fused)',
   surrogate: 'surrogate', gateBelow: 'surrogate', gradTail: 'gradient tail (fused)',

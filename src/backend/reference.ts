@@ -189,6 +189,10 @@ export class ReferenceBackend implements Backend {
     gradTailFallback(this, g, d, mask, keepRows, count, s);
   }
 
+  spikeMatmulDiff(out: Tensor, d: Tensor, x: Tensor, r: Tensor, w: Tensor, base: Tensor): void {
+    spikeMatmulDiffFallback(this, out, d, x, r, w, base);
+  }
+
   surrogate(out: Tensor, u: Tensor, threshold: number, sg: SurrogateKernelSpec, deriv: boolean): void {
     expectSameSize('surrogate', ['out', 'u'], [out, u]);
     const O = out.data, U = u.data;
@@ -375,6 +379,14 @@ export function fusedStepFallback(
     b.lifStep(u, s, input, p);
     fusedStepOutputs(b, u, p.threshold, out);
   }
+}
+
+/** Backend.spikeMatmulDiff as the separate kernels it fuses (the reference backend's definition). */
+export function spikeMatmulDiffFallback(b: Backend, out: Tensor, d: Tensor, x: Tensor, r: Tensor, w: Tensor, base: Tensor): void {
+  b.copy(d, x);
+  b.axpby(d, r, -1, 1);
+  b.copy(out, base);
+  b.spikeMatmul(out, d, w, 1);
 }
 
 /** Backend.gradTail as the separate kernels it fuses (the reference backend's definition). */

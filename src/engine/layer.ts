@@ -9,6 +9,7 @@
  * same numbers; the choice is only about speed.
  */
 import type { Backend, LifKernelParams, SurrogateKernelSpec } from '../backend/backend.js';
+import { spikeMatmulDiffFallback } from '../backend/reference.js';
 import { checkNumber, checkOneOf, ParameterError, ShapeError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import { shapeString, type Tensor } from '../tensor.js';
@@ -436,11 +437,10 @@ export class Layer {
       // straight into the gathering buffer where it has one (not x itself: the trace reads x below)
       const c = this.chunk, slot = c && c.n > 0 ? c.xs[c.n - 1] : null;
       const d = slot && slot !== x ? slot : ref.d;
-      be.copy(d, x);
-      be.axpby(d, ref.r, -1, 1);
       cur = this.ownCurrent as Tensor;
-      be.copy(cur, ref.base);
-      be.spikeMatmul(cur, d, this.w, 1);
+      // d = x − r, I = base + d·W
+      if (be.spikeMatmulDiff) be.spikeMatmulDiff(cur, d, x, ref.r, this.w, ref.base);
+      else spikeMatmulDiffFallback(be, cur, d, x, ref.r, this.w, ref.base);
       this.gatherInput = d;
     } else if (this.delayLine) cur = this.delayLine.push(t, x, this.w, this.eventDriven);
     else {

@@ -19,6 +19,7 @@ import type { Rng, RngHolder, RngState } from '../../rng.js';
 import type { Tensor } from '../../tensor.js';
 import { checkShape, shapeSize } from '../../tensor.js';
 import { hostActivation } from '../host-kernels.js';
+import { spikeMatmulDiffFallback } from '../reference.js';
 import type {
   AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FfGoodnessParams, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
 } from '../backend.js';
@@ -480,6 +481,11 @@ export class WasmBackend implements Backend {
     return densityRuns(new Int32Array(this.heap.memory.buffer, counts, B), K, fraction, minRun);
   }
 
+  /** densityRuns' runs for spikeMatmul's s [B, K] from the counts already in this.counts (the kernel that wrote s counted them). */
+  private spikeRuns(B: number, K: number): [number, number, boolean][] {
+    return densityRuns(new Int32Array(this.heap.memory.buffer, this.counts.ptr, B), K, DENSE_SPIKE_FRACTION, Math.min(16, B));
+  }
+
   /**
    * Sparse rows of s use the event kernel (active list per row, only rows of W of active inputs);
    * runs of at least 16 dense rows (non-zero fraction > DENSE_SPIKE_FRACTION, e.g. the real-valued
@@ -500,14 +506,52 @@ export class WasmBackend implements Backend {
       this.ranged('spikeMatmulNarrow', [B, K, N, ps, pw, po, beta, 0, 0, 0], 9, 7, 8, B, 1, T, 2);
       return;
     }
-    const runs = this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, Math.min(16, B));
+    this.propagateRuns(this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, Math.min(16, B)), B, K, N, ps, pw, po, po, beta);
+  }
+
+  /**
+   * Backend.spikeMatmulDiff: d = x − r with each row's non-zeros counted in the same pass
+   * (assembly/spike.ts rowDiffNonZero, split over threads by rows), then out = base + d·W through
+   * spikeMatmul's row runs, the event kernel reading its beta term from base (no copy of base into
+   * out). Per element the values of the composition (Backend.spikeMatmulDiff); one pass over x, r
+   * and d instead of three and one over out instead of two, two split calls instead of five.
+   */
+  spikeMatmulDiff(out: Tensor, d: Tensor, x: Tensor, r: Tensor, w: Tensor, base: Tensor): void {
+    const [B, K] = expect2d('spikeMatmulDiff', 'x', x);
+    expectShape('spikeMatmulDiff', 'r', r, [B, K]);
+    expectShape('spikeMatmulDiff', 'd', d, [B, K]);
+    const [, N] = expect2d('spikeMatmulDiff', 'w', w);
+    expectShape('spikeMatmulDiff', 'w', w, [K, N]);
+    expectShape('spikeMatmulDiff', 'out', out, [B, N]);
+    expectShape('spikeMatmulDiff', 'base', base, [B, N]);
+    const px = this.own(x, 'spikeMatmulDiff', 'x'), pr = this.own(r, 'spikeMatmulDiff', 'r'), pd = this.own(d, 'spikeMatmulDiff', 'd');
+    const pw = this.own(w, 'spikeMatmulDiff', 'w'), po = this.own(out, 'spikeMatmulDiff', 'out'), pb = this.own(base, 'spikeMatmulDiff', 'base');
+    if (B === 0) return;
+    if (N <= NARROW_N) {
+      // the narrow kernel reads its beta term from out: the composition itself
+      spikeMatmulDiffFallback(this, out, d, x, r, w, base);
+      return;
+    }
+    const counts = this.growBuffer(this.counts, B * 4, 256 * 4);
+    this.ranged('rowDiffNonZero', [px, pr, pd, K, counts, 0, 0], -1, 5, 6, B, 1, this.fanout(B * K, PARALLEL_THRESHOLDS.elements));
+    this.propagateRuns(this.spikeRuns(B, K), B, K, N, pd, pw, po, pb, 1);
+  }
+
+  /**
+   * out = beta·c + s·W [B, N] by the row runs of s (densityRuns: GEMM for dense runs, the event
+   * kernel for sparse ones); c = out: in place. this.counts holds s's per-row non-zeros.
+   */
+  private propagateRuns(runs: [number, number, boolean][], B: number, K: number, N: number, ps: number, pw: number, po: number, pc: number, beta: number): void {
     // the event kernel's W, padded once per call where its row stride aliases (PAD_COLUMNS)
     const ldw = padsSpikeWeights(N) && runs.some((r) => !r[2]) ? N + PAD_COLUMNS : N;
     const pe = ldw === N ? pw : this.padded(pw, K, N, ldw);
     for (const [r0, r1, dense] of runs) {
-      const sr = ps + r0 * K * 4, orow = po + r0 * N * 4, m = r1 - r0;
-      if (dense) this.gemmRaw(m, N, K, sr, pw, orow, false, false, 1, beta);
-      else this.spikeMatmulRaw(m, K, N, sr, pe, ldw, orow, beta, r0);
+      const sr = ps + r0 * K * 4, orow = po + r0 * N * 4, crow = pc + r0 * N * 4, m = r1 - r0;
+      if (dense) {
+        // GEMM reads its beta term from out: c's rows first
+        if (crow !== orow && beta !== 0) this.elementwiseOp('copy', [orow, crow], m * N);
+        this.gemmRaw(m, N, K, sr, pw, orow, false, false, 1, beta);
+      } else this.spikeMatmulRaw(m, K, N, sr, pe, ldw, orow, crow, beta, r0);
     }
   }
 
@@ -519,17 +563,17 @@ export class WasmBackend implements Backend {
    * 0.94-1.0 ms on one; split by rows 0.57-0.62 ms. See experiments/RESULTS.md.) Per element the
    * same sums either way.
    */
-  private spikeMatmulRaw(B: number, K: number, N: number, ps: number, pw: number, ldw: number, po: number, beta: number, row0: number): void {
+  private spikeMatmulRaw(B: number, K: number, N: number, ps: number, pw: number, ldw: number, po: number, pc: number, beta: number, row0: number): void {
     this.ensureScratch(this.raw.spikeScratchBytes(B, K));
     const T = this.fanout(B * K * N, PARALLEL_THRESHOLDS.spikeWork);
     if (T > 1) {
-      // rows of equal work (their non-zeros, counted by densityRuns), not of equal number
+      // rows of equal work (their non-zeros, counted by densityRuns or rowDiffNonZero), not of equal number
       const counts = new Int32Array(this.heap.memory.buffer, this.counts.ptr + row0 * 4, B);
       const cuts = weightedCuts(counts, this.guidedClaims ? this.spikeFractions.guided : this.spikeFractions.fixed, SPIKE_ROW_COST);
-      this.ranged('spikeMatmulRows', [B, K, N, ps, pw, ldw, po, beta, 0, 0, 0], 10, 8, 9, B, 1, T, 2, cuts);
+      this.ranged('spikeMatmulRows', [B, K, N, ps, pw, ldw, po, pc, beta, 0, 0, 0], 11, 9, 10, B, 1, T, 2, cuts);
       return;
     }
-    this.k.spikeMatmul(B, K, N, ps, pw, ldw, po, beta, 0, N, this.scratch[0]);
+    this.k.spikeMatmul(B, K, N, ps, pw, ldw, po, pc, beta, 0, N, this.scratch[0]);
   }
 
   /** x [R, C] copied to the pad buffer with rows ld floats apart (split over threads by rows); returns the copy's offset. */

@@ -21,8 +21,9 @@ export interface WasmKernels {
     M: number, N: number, K: number, a: number, b: number, c: number, transA: number, transB: number,
     alpha: number, beta: number, i0: number, i1: number, j0: number, j1: number, scratch: number,
   ): void;
-  spikeMatmul(B: number, K: number, N: number, s: number, w: number, ldw: number, out: number, beta: number, j0: number, j1: number, scratch: number): void;
-  spikeMatmulRows(B: number, K: number, N: number, s: number, w: number, ldw: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
+  spikeMatmul(B: number, K: number, N: number, s: number, w: number, ldw: number, out: number, c: number, beta: number, j0: number, j1: number, scratch: number): void;
+  spikeMatmulRows(B: number, K: number, N: number, s: number, w: number, ldw: number, out: number, c: number, beta: number, b0: number, b1: number, scratch: number): void;
+  rowDiffNonZero(x: number, r: number, d: number, K: number, counts: number, b0: number, b1: number): void;
   padRows(dst: number, x: number, C: number, ld: number, r0: number, r1: number): void;
   spikeOuter(B: number, K: number, N: number, s: number, g: number, ldg: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
   spikeMatmulNarrow(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
@@ -101,7 +102,7 @@ export const THREADED_OPS = [
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
   'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
   'spikeOuterNarrow', 'rowDots', 'rateSpikes', 'dropMask', 'padRows', 'simLogitsRange', 'simBackwardRange', 'rowNonZero', 'softmaxCERange',
-  'lossAddRows',
+  'lossAddRows', 'rowDiffNonZero',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 

@@ -1,5 +1,6 @@
 // Event-driven (spike) kernels (AssemblyScript, SIMD).
-// spikeMatmul: out[b,:] = beta·out[b,:] + Σ_{k: s[b,k]≠0} s[b,k]·W[k,:], W: [K,N].
+// spikeMatmul: out[b,:] = beta·c[b,:] + Σ_{k: s[b,k]≠0} s[b,k]·W[k,:], W: [K,N] (c: out itself, or
+//   another [B,N] the beta term is read from: the input reference's base current, no copy into out).
 //   The active list of every batch row is built once per call (SIMD scan of s), then columns are
 //   processed in panels of 16 (4 f32x4 accumulators kept in registers; 8 accumulators over 32
 //   columns measured no faster) with the panel outer and the batch inner, so the W column panel
@@ -104,8 +105,9 @@ function buildList(srow: usize, K: i32, idx: usize, val: usize, flag: usize): i3
 }
 
 /**
- * Accumulate 16 columns starting at column offset `col` (bytes) of W for one active list: the
- * previous output is read at `o`, the new one stored at `dst` (o itself, or a temporary panel).
+ * Accumulate 16 columns starting at column offset `col` (bytes) of W for one active list: the beta
+ * term is read at `o` (the output row itself, or the row of spikeMatmul's c), the new values stored
+ * at `dst` (the output row, or a temporary panel).
  */
 function chunk16(o: usize, dst: usize, w: usize, col: usize, idx: usize, val: usize, n: i32, flag: i32, beta: f32): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
@@ -147,25 +149,25 @@ function chunk16(o: usize, dst: usize, w: usize, col: usize, idx: usize, val: us
   for (let l = keep; l < 16; l++) store<f32>(at(dst, l), load<f32>(at(tmp, l)));
 }
 
-/** Accumulate 4 columns (one vector). */
-function chunk4(o: usize, w: usize, col: usize, idx: usize, val: usize, n: i32, beta: f32): void {
+/** Accumulate 4 columns (one vector): the beta term read at `o`, the result stored at `dst`. */
+function chunk4(o: usize, dst: usize, w: usize, col: usize, idx: usize, val: usize, n: i32, beta: f32): void {
   let a = beta == 0 ? f32x4.splat(0) : f32x4.mul(f32x4.splat(beta), v128.load(o));
   const base = w + col;
   for (let i = 0; i < n; i++) {
     const p = base + <usize>load<i32>(at(idx, i));
     a = f32x4.add(a, f32x4.mul(v128.load32_splat(at(val, i)), v128.load(p)));
   }
-  v128.store(o, a);
+  v128.store(dst, a);
 }
 
-/** Accumulate 1 column. */
-function chunk1(o: usize, w: usize, col: usize, idx: usize, val: usize, n: i32, beta: f32): void {
+/** Accumulate 1 column (the beta term read at `o`, the result stored at `dst`). */
+function chunk1(o: usize, dst: usize, w: usize, col: usize, idx: usize, val: usize, n: i32, beta: f32): void {
   let a: f32 = beta == 0 ? 0 : beta * load<f32>(o);
   const base = w + col;
   for (let i = 0; i < n; i++) {
     a += load<f32>(at(val, i)) * load<f32>(base + <usize>load<i32>(at(idx, i)));
   }
-  store<f32>(o, a);
+  store<f32>(dst, a);
 }
 
 /** Turn the n input indices of a list into byte offsets k·rowBytes of rows of W (in place). */
@@ -195,12 +197,12 @@ export function spikeLists(B: i32, K: i32, s: usize, scratch: usize, rowBytes: i
 
 /**
  * Columns [j0, j1) of out for all B rows. s: [B,K], w: [K,N] with rows ldw ≥ N floats apart (N, or
- * a padded copy: see padRows), out: [B,N].
+ * a padded copy: see padRows), out and c: [B,N] (c = out: in place; the beta term is read from c).
  */
-export function spikeMatmul(B: i32, K: i32, N: i32, s: usize, w: usize, ldw: i32, out: usize, beta: f32, j0: i32, j1: i32, scratch: usize): void {
+export function spikeMatmul(B: i32, K: i32, N: i32, s: usize, w: usize, ldw: i32, out: usize, c: usize, beta: f32, j0: i32, j1: i32, scratch: usize): void {
   if (B == 0 || j1 <= j0) return;
   spikeLists(B, K, s, scratch, ldw << 2);
-  spikeColumns(B, K, N, w, out, beta, j0, j1, scratch);
+  spikeColumns(B, K, N, w, out, c, beta, j0, j1, scratch);
 }
 
 /**
@@ -208,9 +210,36 @@ export function spikeMatmul(B: i32, K: i32, N: i32, s: usize, w: usize, ldw: i32
  * for b1 − b0 rows), then the column panels as spikeMatmul. A thread that runs a range of rows reads
  * only its rows of s and writes only its rows of out; per element the same sums as spikeMatmul.
  */
-export function spikeMatmulRows(B: i32, K: i32, N: i32, s: usize, w: usize, ldw: i32, out: usize, beta: f32, b0: i32, b1: i32, scratch: usize): void {
+export function spikeMatmulRows(B: i32, K: i32, N: i32, s: usize, w: usize, ldw: i32, out: usize, c: usize, beta: f32, b0: i32, b1: i32, scratch: usize): void {
   if (b1 <= b0 || b0 >= B) return;
-  spikeMatmul(b1 - b0, K, N, at(s, b0 * K), w, ldw, at(out, b0 * N), beta, 0, N, scratch);
+  spikeMatmul(b1 - b0, K, N, at(s, b0 * K), w, ldw, at(out, b0 * N), at(c, b0 * N), beta, 0, N, scratch);
+}
+
+/**
+ * d = x − r and counts[b] = the non-zeros of row b of d, rows [b0, b1) of [*, K] (i32 counts): the
+ * difference from the input reference that spikeMatmul then propagates, and the counts that choose
+ * its event or GEMM path, in one pass (per element the same value as axpby(d, r, −1, 1) after a copy
+ * of x into d).
+ */
+export function rowDiffNonZero(x: usize, r: usize, d: usize, K: i32, counts: usize, b0: i32, b1: i32): void {
+  const zero = f32x4.splat(0);
+  for (let b = b0; b < b1; b++) {
+    const o = b * K;
+    let acc = i32x4.splat(0);
+    let i = 0;
+    for (; i + 4 <= K; i += 4) {
+      const v = f32x4.sub(v128.load(at(x, o + i)), v128.load(at(r, o + i)));
+      v128.store(at(d, o + i), v);
+      acc = i32x4.sub(acc, f32x4.ne(v, zero));
+    }
+    let n = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+    for (; i < K; i++) {
+      const v: f32 = load<f32>(at(x, o + i)) - load<f32>(at(r, o + i));
+      store<f32>(at(d, o + i), v);
+      if (v != 0) n++;
+    }
+    store<i32>(counts + (<usize>b << 2), n);
+  }
 }
 
 /**
@@ -232,7 +261,7 @@ export function padRows(dst: usize, x: usize, C: i32, ld: i32, r0: i32, r1: i32)
  * same sum as a panel of its own; before, 4-column and 1-column passes with one accumulator, whose
  * chained adds made 8 columns cost as much as 20).
  */
-export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta: f32, j0: i32, j1: i32, scratch: usize): void {
+export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, c: usize, beta: f32, j0: i32, j1: i32, scratch: usize): void {
   if (B == 0 || j1 <= j0) return;
   const idxBase = scratch;
   const valBase = at(scratch, B * K);
@@ -243,8 +272,7 @@ export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta:
     const col = <usize>j << 2;
     for (let b = 0; b < B; b++) {
       const n = load<i32>(at(cnt, b)), flag = load<i32>(at(flags, b));
-      const o = at(out, b * N + j);
-      chunk16(o, o, w, col, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
+      chunk16(at(c, b * N + j), at(out, b * N + j), w, col, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
     }
   }
   if (j < j1 && j1 >= 16) {
@@ -252,19 +280,19 @@ export function spikeColumns(B: i32, K: i32, N: i32, w: usize, out: usize, beta:
     const tmp = at(scratch, 2 * B * K + 2 * B);
     for (let b = 0; b < B; b++) {
       const n = load<i32>(at(cnt, b)), flag = load<i32>(at(flags, b));
-      chunk16(at(out, b * N + c0), tmp, w, <usize>c0 << 2, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
+      chunk16(at(c, b * N + c0), tmp, w, <usize>c0 << 2, at(idxBase, b * K), at(valBase, b * K), n, flag, beta);
       panelTail(at(out, b * N + c0), tmp, keep);
     }
     j = j1;
   }
   for (; j + 4 <= j1; j += 4) {
     for (let b = 0; b < B; b++) {
-      chunk4(at(out, b * N + j), w, <usize>j << 2, at(idxBase, b * K), at(valBase, b * K), load<i32>(at(cnt, b)), beta);
+      chunk4(at(c, b * N + j), at(out, b * N + j), w, <usize>j << 2, at(idxBase, b * K), at(valBase, b * K), load<i32>(at(cnt, b)), beta);
     }
   }
   for (; j < j1; j++) {
     for (let b = 0; b < B; b++) {
-      chunk1(at(out, b * N + j), w, <usize>j << 2, at(idxBase, b * K), at(valBase, b * K), load<i32>(at(cnt, b)), beta);
+      chunk1(at(c, b * N + j), at(out, b * N + j), w, <usize>j << 2, at(idxBase, b * K), at(valBase, b * K), load<i32>(at(cnt, b)), beta);
     }
   }
 }
