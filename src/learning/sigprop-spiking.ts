@@ -318,9 +318,11 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
               // readout: leaky integrator on the last hidden layer's spikes, per-step CE on the input rows
               const U = layer.voltage();
               be.axpby(zsum, U, 1, 1);
-              be.softmaxCrossEntropy(lossAcc[L], dz, U, roP, { lossDivisor: B, gradDivisor: B });
-              be.fillRows(dz, B, rows, 0);
-              layer.accumulateGrad(dz, 1, this.readout.grads());
+              // dz straight into the readout's gathering buffer where it has one (no copy in accumulateGrad)
+              const g = layer.gradSlot() ?? dz;
+              be.softmaxCrossEntropy(lossAcc[L], g, U, roP, { lossDivisor: B, gradDivisor: B });
+              be.fillRows(g, B, rows, 0);
+              layer.accumulateGrad(g, 1, this.readout.grads());
               return;
             }
             const q = st[i], info = this.info[i], u = layer.voltage();
