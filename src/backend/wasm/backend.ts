@@ -81,6 +81,8 @@ export const DENSE_OUTER_FRACTION = 0.3;
 export const OUTER_MIN_DENSE_RUN = 32;
 /** spikeMatmul treats a row as dense above this fraction of non-zero inputs (GEMM is ~2x faster per pair). */
 export const DENSE_SPIKE_FRACTION = 0.4;
+/** ...in runs of at least this many dense rows, or every row of an s with fewer rows (spikeMatmul's doc). */
+const SPIKE_MIN_DENSE_RUN = 16;
 
 /**
  * Per-row cost of the event-driven spikeMatmul in units of one active input (building the row's
@@ -474,16 +476,20 @@ export class WasmBackend implements Backend {
     else this.ranged('gemm', [...head, 0, 0, 0, N, 0], 14, 10, 11, M, 4, T, 3, undefined, FEW_PIECES_PER_THREAD);
   }
 
-  /** Sparse / dense row runs of s [B, K] (see split.ts densityRuns), counting non-zeros in wasm. */
-  private densityRuns(ps: number, B: number, K: number, fraction: number, minRun: number): [number, number, boolean][] {
-    const counts = this.growBuffer(this.counts, B * 4, 256 * 4);
-    this.ranged('rowNonZero', [ps, K, counts, 0, 0], -1, 3, 4, B, 1, this.fanout(B * K, PARALLEL_THRESHOLDS.elements));
-    return densityRuns(new Int32Array(this.heap.memory.buffer, counts, B), K, fraction, minRun);
+  /** this.counts, grown to B rows: the per-row non-zero counts that densityRuns reads. */
+  private rowCounts(B: number): number {
+    return this.growBuffer(this.counts, B * 4, 256 * 4);
   }
 
-  /** densityRuns' runs for spikeMatmul's s [B, K] from the counts already in this.counts (the kernel that wrote s counted them). */
-  private spikeRuns(B: number, K: number): [number, number, boolean][] {
-    return densityRuns(new Int32Array(this.heap.memory.buffer, this.counts.ptr, B), K, DENSE_SPIKE_FRACTION, Math.min(16, B));
+  /** Sparse / dense row runs of s [B, K] (see split.ts densityRuns), counting non-zeros in wasm. */
+  private densityRuns(ps: number, B: number, K: number, fraction: number, minRun: number): [number, number, boolean][] {
+    this.ranged('rowNonZero', [ps, K, this.rowCounts(B), 0, 0], -1, 3, 4, B, 1, this.fanout(B * K, PARALLEL_THRESHOLDS.elements));
+    return this.countedRuns(B, K, fraction, minRun);
+  }
+
+  /** densityRuns from the counts already in this.counts (rowNonZero's, or those of the kernel that wrote s). */
+  private countedRuns(B: number, K: number, fraction: number, minRun: number): [number, number, boolean][] {
+    return densityRuns(new Int32Array(this.heap.memory.buffer, this.counts.ptr, B), K, fraction, minRun);
   }
 
   /**
@@ -506,11 +512,11 @@ export class WasmBackend implements Backend {
       this.ranged('spikeMatmulNarrow', [B, K, N, ps, pw, po, beta, 0, 0, 0], 9, 7, 8, B, 1, T, 2);
       return;
     }
-    this.propagateRuns(this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, Math.min(16, B)), B, K, N, ps, pw, po, po, beta);
+    this.propagateRuns(this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, Math.min(SPIKE_MIN_DENSE_RUN, B)), B, K, N, ps, pw, po, po, beta);
   }
 
   /**
-   * Backend.spikeMatmulDiff: d = x − r with each row's non-zeros counted in the same pass
+   * Backend.spikeMatmulDiff: d = x − r with each row's non-zeros counted in the same call
    * (assembly/spike.ts rowDiffNonZero, split over threads by rows), then out = base + d·W through
    * spikeMatmul's row runs, the event kernel reading its beta term from base (no copy of base into
    * out). Per element the values of the composition (Backend.spikeMatmulDiff); one pass over x, r
@@ -532,9 +538,8 @@ export class WasmBackend implements Backend {
       spikeMatmulDiffFallback(this, out, d, x, r, w, base);
       return;
     }
-    const counts = this.growBuffer(this.counts, B * 4, 256 * 4);
-    this.ranged('rowDiffNonZero', [px, pr, pd, K, counts, 0, 0], -1, 5, 6, B, 1, this.fanout(B * K, PARALLEL_THRESHOLDS.elements));
-    this.propagateRuns(this.spikeRuns(B, K), B, K, N, pd, pw, po, pb, 1);
+    this.ranged('rowDiffNonZero', [px, pr, pd, K, this.rowCounts(B), 0, 0], -1, 5, 6, B, 1, this.fanout(B * K, PARALLEL_THRESHOLDS.elements));
+    this.propagateRuns(this.countedRuns(B, K, DENSE_SPIKE_FRACTION, Math.min(SPIKE_MIN_DENSE_RUN, B)), B, K, N, pd, pw, po, pb, 1);
   }
 
   /**

@@ -14,6 +14,8 @@
 //   values (spikes, possibly scaled per stream) the g rows of each value are summed with adds only
 //   and each sum scaled once.
 
+import { countNonZero } from './elementwise';
+
 @inline function at(base: usize, index: i32): usize {
   return base + (<usize>index << 2);
 }
@@ -218,27 +220,16 @@ export function spikeMatmulRows(B: i32, K: i32, N: i32, s: usize, w: usize, ldw:
 /**
  * d = x − r and counts[b] = the non-zeros of row b of d, rows [b0, b1) of [*, K] (i32 counts): the
  * difference from the input reference that spikeMatmul then propagates, and the counts that choose
- * its event or GEMM path, in one pass (per element the same value as axpby(d, r, −1, 1) after a copy
- * of x into d).
+ * its event or GEMM path, in one call (per element the same value as axpby(d, r, −1, 1) after a copy
+ * of x into d; each row counted by countNonZero right after it is written, still in the L1 cache).
  */
 export function rowDiffNonZero(x: usize, r: usize, d: usize, K: i32, counts: usize, b0: i32, b1: i32): void {
-  const zero = f32x4.splat(0);
   for (let b = b0; b < b1; b++) {
     const o = b * K;
-    let acc = i32x4.splat(0);
     let i = 0;
-    for (; i + 4 <= K; i += 4) {
-      const v = f32x4.sub(v128.load(at(x, o + i)), v128.load(at(r, o + i)));
-      v128.store(at(d, o + i), v);
-      acc = i32x4.sub(acc, f32x4.ne(v, zero));
-    }
-    let n = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
-    for (; i < K; i++) {
-      const v: f32 = load<f32>(at(x, o + i)) - load<f32>(at(r, o + i));
-      store<f32>(at(d, o + i), v);
-      if (v != 0) n++;
-    }
-    store<i32>(counts + (<usize>b << 2), n);
+    for (; i + 4 <= K; i += 4) v128.store(at(d, o + i), f32x4.sub(v128.load(at(x, o + i)), v128.load(at(r, o + i))));
+    for (; i < K; i++) store<f32>(at(d, o + i), load<f32>(at(x, o + i)) - load<f32>(at(r, o + i)));
+    store<i32>(counts + (<usize>b << 2), countNonZero(at(d, o), 0, K));
   }
 }
 
