@@ -111,7 +111,7 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
       process.stderr.write(`\ntraining (mnist-lif, wasm ${r.threads} thread(s), ${r.clock} clock): ${r.training.samplesPerSecond.toFixed(0)} samples/s, per batch of ${r.training.batchSize} (T = ${r.training.steps}):\n`);
       process.stderr.write(`${formatProfile(r.training.profile, r.training.batches, 'batch')}\n`);
       if (r.training.threadShare.length) {
-        process.stderr.write(`\nsplit kernels (the workers' share of the chunks, ${((r.threads - 1) / r.threads).toFixed(2)} = an even split; the calling thread's wait for the workers' chunks: at once after its own, or for a call whose result is not read at once (ThreadPool.run's lazy) when the next call or memory access needs them):\n`);
+        process.stderr.write(`\nsplit kernels (the workers' share of the chunks, ${((r.threads - 1) / r.threads).toFixed(2)} = an even split; the calling thread's wait for the workers' chunks: at once after its own, or for a call whose result is not read at once (ThreadPool.run's lazy) when the caller's chunks of the next call or a memory access need it complete):\n`);
         for (const t of r.training.threadShare) {
           process.stderr.write(
             `${t.kernel.padEnd(28)} ${t.callsPerBatch.toFixed(0).padStart(5)} calls/batch  ${t.chunksPerCall.toFixed(1).padStart(4)} chunks/call  worker share ${t.workerShare.toFixed(2)}  wait ${t.waitMsPerBatch.toFixed(2).padStart(5)} ms/batch\n`,

@@ -684,6 +684,100 @@ describe('ThreadPool deferred calls', () => {
   });
 });
 
+describe('ThreadPool calls in flight', () => {
+  it('run in the order published: a chain of lazy calls, each reading elements other chunks of the one before wrote, equals the chain run one after another (lag 1-6, more calls than slots, a napping caller)', async () => {
+    const { memory, k, pool } = await startPool();
+    try {
+      const n = 1 << 14, shift = 1000, px = 1 << 20, py = px + 4 * n;
+      const X = new Float32Array(memory.buffer, px, n), Y = new Float32Array(memory.buffer, py, n);
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      let chunk = 0;
+      const napping = (fn: (...a: number[]) => void) => (...a: number[]) => {
+        if (++chunk % 7 === 0) Atomics.wait(nap, 0, 0, 1);
+        fn(...a);
+      };
+      const axpby = napping(k.axpby), copy = napping(k.copy);
+      const cuts = (m: number, pieces: number) => Array.from({ length: pieces + 1 }, (_, i) => Math.round((i * m) / pieces));
+      for (const lag of [1, 2, 6]) {
+        pool.lag = lag;
+        for (let i = 0; i < n; i++) {
+          X[i] = i % 7;
+          Y[i] = 1;
+        }
+        const hx = Float32Array.from(X), hy = Float32Array.from(Y);
+        for (let j = 0; j < 40; j++) {
+          if (j % 2 === 0) {
+            // Y = a·X + b·Y, guided on even calls of four
+            const a = 0.5 + (j % 3) * 0.25, b = 0.25;
+            pool.run('axpby', [py, px, a, b, 0, 0], axpby, j % 4 === 0 ? { lo: 4, hi: 5, cuts: cuts(n, 64), guide: 4 } : { lo: 4, hi: 5, cuts: cuts(n, 16) }, true);
+            for (let i = 0; i < n; i++) hy[i] = Math.fround(Math.fround(a * hx[i]) + Math.fround(b * hy[i]));
+          } else {
+            // X[i] = Y[i + shift]: each chunk reads what other chunks of the call before wrote
+            pool.run('copy', [px, py + 4 * shift, 0, 0], copy, { lo: 2, hi: 3, cuts: cuts(n - shift, 16) }, true);
+            for (let i = 0; i < n - shift; i++) hx[i] = hy[i + shift];
+          }
+        }
+        // a reduction returns once it and every call before it are complete
+        const total = pool.run('sum', [py, 0, 0], k.sum, { lo: 1, hi: 2, cuts: cuts(n, 8) });
+        expect(pool.settled).toBe(true);
+        expect(Array.from(Y)).toEqual(Array.from(hy));
+        expect(Array.from(X)).toEqual(Array.from(hx));
+        expect(total).toBeCloseTo(hy.reduce((s, v) => s + v, 0), 0);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a lazy call leaves the `lag` newest calls to the workers: the caller runs chunks of older calls only', async () => {
+    const { memory, k, pool } = await startPool();
+    try {
+      expect(pool.lag).toBe(1);
+      expect(() => (pool.lag = 0)).toThrow(/lag/);
+      expect(() => (pool.lag = 7)).toThrow(/lag/);
+      const n = 1 << 12, pb = 1 << 20;
+      const cuts = Array.from({ length: 9 }, (_, i) => (i * n) / 8);
+      for (const lag of [1, 3]) {
+        pool.lag = lag;
+        let newest = 0;
+        const local = (...a: number[]) => {
+          newest = Math.max(newest, a[1]);
+          k.fill(a[0], a[1], a[2], a[3]);
+        };
+        for (let j = 1; j <= 20; j++) {
+          pool.run('fill', [pb, j, 0, 0], local, { lo: 2, hi: 3, cuts }, true);
+          expect(newest).toBeLessThanOrEqual(Math.max(0, j - lag));
+        }
+        pool.settle();
+        expect(new Float32Array(memory.buffer, pb, n).every((v) => v === 20)).toBe(true);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a failing chunk with later calls queued: the error comes from settle(), the later calls are dropped, the pool works afterwards', async () => {
+    const { memory, k, pool } = await startPool();
+    try {
+      pool.lag = 4;
+      const n = 4096, pb = 1 << 20, past = memory.buffer.byteLength;
+      new Float32Array(memory.buffer, pb, n).fill(1);
+      const cuts = Array.from({ length: 9 }, (_, i) => (i * n) / 8);
+      pool.run('fill', [pb, 2, 0, 0], k.fill, { lo: 2, hi: 3, cuts }, true);
+      // out of bounds: traps on whichever thread runs it
+      pool.run('fill', [past - 64, 1, 0, 0], k.fill, { lo: 2, hi: 3, cuts: [0, 16, 1 << 20] }, true);
+      pool.run('fill', [pb, 3, 0, 0], k.fill, { lo: 2, hi: 3, cuts }, true);
+      expect(() => pool.settle()).toThrow(/fail|out of bounds/);
+      expect(pool.settled).toBe(true);
+      expect(pool.run('sum', [pb, 0, 0], k.sum, { lo: 1, hi: 2, cuts })).toBeGreaterThan(0);
+      pool.run('fill', [pb, 5, 0, 0], k.fill, { lo: 2, hi: 3, cuts }, true);
+      expect(pool.run('sum', [pb, 0, 0], k.sum, { lo: 1, hi: 2, cuts })).toBe(5 * n);
+    } finally {
+      await pool.close().catch(() => undefined);
+    }
+  });
+});
+
 describe('ThreadPool idle workers', () => {
   it('sleep after their spin (microseconds, not milliseconds): a pool idle for 300 ms uses next to no CPU', async () => {
     const { memory, pool } = await startPool();

@@ -214,8 +214,8 @@ export class WasmBackend implements Backend {
   readonly name: string = 'wasm';
   /**
    * The kernels, called on this thread; with worker threads each call first waits for the chunks
-   * a worker may still run of the last split call (ThreadPool.settle: split calls of kernels in
-   * LAZY_OPS return before their last chunks complete).
+   * a worker may still run of the split calls in flight (ThreadPool.settle: split calls of kernels
+   * in LAZY_OPS return before their last chunks complete).
    */
   readonly k: WasmKernels;
   /** The kernels without that wait: the calling thread's own chunks of a split call. */
@@ -305,8 +305,8 @@ export class WasmBackend implements Backend {
    * Per threaded kernel: the calls split over the threads, their chunks, the chunks the worker
    * threads ran (a share near (threads − 1) / threads means the workers kept up; the profiler
    * prints it) and the milliseconds the calling thread waited for the workers' chunks (for a lazy
-   * call, when the next call or memory access needed them: ThreadPool.settle). Counted once the
-   * call is settled. Empty with threads = 1.
+   * call, when it had to be complete: before the calling thread's chunks of the next call, or in
+   * ThreadPool.settle). Counted once the call is complete. Empty with threads = 1.
    */
   threadStats(): ReadonlyMap<ThreadedOp, { readonly calls: number; readonly chunks: number; readonly workerChunks: number; readonly waitMs: number }> {
     return this.pool?.opStats ?? new Map();

@@ -24,7 +24,7 @@ export class WasmHeap {
   liveBytes = 0;
   /**
    * Called before the host touches memory (a tensor's data, a released block): the backend's
-   * ThreadPool.settle, which waits for the chunks a worker may still run of the last split call.
+   * ThreadPool.settle, which waits for the chunks a worker may still run of the split calls in flight.
    */
   settle: () => void = () => {};
 
