@@ -1,10 +1,7 @@
 // Elementwise kernels, reductions and fused neuron steps (AssemblyScript, SIMD).
 // Every kernel works on an element range [lo, hi) (or a row/column range) so that two threads
 // can split the work. Pointers are byte offsets into the shared memory.
-
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
-}
+import { at } from './mem';
 
 /** y = alpha·x + beta·y on [lo, hi). */
 export function axpby(y: usize, x: usize, alpha: f32, beta: f32, lo: i32, hi: i32): void {

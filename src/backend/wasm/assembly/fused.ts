@@ -3,11 +3,8 @@
 //   LIF update with reset, spike and membrane floor (as lifStep);
 //   f(U − θ) → fOut and/or f'(U − θ) → dfOut of the new membrane (kind ≠ 0; 0 pointers skip).
 import { lifScalar, lifVec } from './elementwise';
+import { at } from './mem';
 import { sgHasVector, sgScalar, sgVector } from './surrogate';
-
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
-}
 
 export function neuronFused(
   u: usize, isyn: usize, s: usize, inp: usize, alpha: f32, beta: f32, th: f32, vmin: f32, reset: i32, delay: i32,

@@ -5,6 +5,8 @@
 // rows [i0, i1) × columns [j0, j1) of C, so two threads can split C without overlap.
 // `scratch` is per-thread: packA (MC·KC f32) | packB (KC·NC f32) | tile (MR·NR f32).
 
+import { at } from './mem';
+
 const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
@@ -14,10 +16,6 @@ const NC: i32 = 512;
 /** Bytes of scratch one thread needs for gemm. */
 export function gemmScratchBytes(): i32 {
   return (MC * KC + KC * NC + MR * NR) * 4;
-}
-
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
 }
 
 /** Pack op(B)[pc:pc+kc, jc:jc+nc] as strips of NR columns: dst[s][k][c]; columns past the end are 0. */

@@ -1,4 +1,4 @@
-// Memory access shared by the scalar kernels: the address of element `index` of a float32 array at
+// Memory access shared by the kernels: the address of element `index` of a float32 array at
 // `base`, and float32 loads/stores widened to and rounded from float64 (the reference arithmetic).
 
 @inline export function at(base: usize, index: i32): usize {

@@ -15,10 +15,7 @@
 //   and each sum scaled once.
 
 import { countNonZero } from './elementwise';
-
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
-}
+import { at } from './mem';
 
 /** Bytes of scratch spikeMatmul needs for B rows of K inputs: the lists, counts, flags and one 16-column panel. */
 export function spikeScratchBytes(B: i32, K: i32): i32 {

@@ -10,9 +10,7 @@
 //   7 piecewiseQuadratic(α): f' = max(0, α − α²|x|)   (f' only)
 //   8 straightThrough: f' = 1, f = x + ½
 
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
-}
+import { at } from './mem';
 
 @inline function sigma(z: f32): f32 {
   // Overflow-free logistic.
