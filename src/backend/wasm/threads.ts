@@ -61,8 +61,10 @@ const H_VERSION = 0, H_CALL = 1, H_OP = 2, H_ARGC = 3, H_LO = 4, H_HI = 5, H_GUI
 const WORK_INTS = 16;
 const W_CLAIM = 0, W_DONE = 1;
 // Pool words: [0] chunks run by workers (statistics), [1] the caller sleeps in Atomics.wait on a
-// slot's W_DONE (the workers notify only then), [2] a worker's chunk failed, [3] in which call.
-const P_WORKER_CHUNKS = 0, P_CALLER_ASLEEP = 1, P_FAILED = 2, P_FAILED_CALL = 3;
+// slot's W_DONE (the workers notify only then), [2] a worker's chunk failed, [3] in which call,
+// [4] workers asleep in Atomics.wait on a slot's W_DONE at the barrier (whoever completes chunks
+// notifies only then).
+const P_WORKER_CHUNKS = 0, P_CALLER_ASLEEP = 1, P_FAILED = 2, P_FAILED_CALL = 3, P_BARRIER_ASLEEP = 4;
 const MAX_ARGS = 32;
 /** `a[0], ..., a[KERNEL_ARGS − 1]`: the argument list of a chunk call, in the worker and on the calling thread. */
 const ARG_LIST = Array.from({ length: KERNEL_ARGS }, (_, i) => `a[${i}]`).join(', ');
@@ -71,7 +73,8 @@ const callKernel = new Function('fn', 'a', `return fn(${ARG_LIST});`) as (fn: (.
 /** Most chunks per call. */
 export const MAX_CHUNKS = 511;
 /**
- * Microseconds a worker spins after a call before it sleeps (Atomics.wait). Waking a sleeping
+ * Microseconds a worker spins after a call before it sleeps (Atomics.wait), waiting for the next
+ * call, or at the barrier for the other threads' last chunks of a call. Waking a sleeping
  * worker costs 100-250 µs on the project's 2-core virtual machine, more than most kernel calls
  * take; a training step has serial stretches (the rate encoder, ~0.3 ms per step of mnist-lif) between
  * split calls, so a worker that slept after a few microseconds (the earlier 2000-iteration spin)
@@ -172,17 +175,26 @@ for (;;) {
     }
     Atomics.add(pool, ${P_WORKER_CHUNKS}, m);
     Atomics.add(work, wb + ${W_DONE}, m);
-    if (Atomics.load(pool, ${P_CALLER_ASLEEP}) !== 0) Atomics.notify(work, wb + ${W_DONE});
+    if (Atomics.load(pool, ${P_CALLER_ASLEEP}) !== 0 || Atomics.load(pool, ${P_BARRIER_ASLEEP}) !== 0) Atomics.notify(work, wb + ${W_DONE});
   }
   // The next call may read what this one writes: on once every chunk of this one is complete (the
-  // caller's last, which it runs before it returns to its JavaScript), or the slot holds a later call.
-  if (Atomics.load(work, wb + ${W_DONE}) < n) {
-    const t0 = performance.now();
-    for (let i = 1; Atomics.load(work, wb + ${W_DONE}) < n && Atomics.load(head, h + ${H_CALL}) === call; i++) {
-      if ((i & 4095) === 0 && performance.now() - t0 > 1) {
-        const done = Atomics.load(work, wb + ${W_DONE});
-        if (done < n) Atomics.wait(work, wb + ${W_DONE}, done, 1);
-      }
+  // caller's last, which it runs before it returns to its JavaScript), or the slot holds a later
+  // call; spinning as long as for the next call (ctrl[C_SPIN]), then asleep until whoever completes a
+  // chunk of it notifies (a worker that slept a fixed time here instead, on a loaded machine, woke
+  // after the caller had taken every chunk of the next call, and again at its end: one call behind).
+  let done = Atomics.load(work, wb + ${W_DONE});
+  if (done < n) {
+    const t0 = performance.now(), spinMs = Atomics.load(ctrl, ${C_SPIN}) / 1000;
+    for (let i = 1; done < n && Atomics.load(head, h + ${H_CALL}) === call; i++) {
+      done = Atomics.load(work, wb + ${W_DONE});
+      if ((i & 4095) === 0 && performance.now() - t0 > spinMs) break;
+    }    while (done < n && Atomics.load(head, h + ${H_CALL}) === call) {
+      // asleep before the last look at the count; whoever adds to it reads the flag afterwards
+      Atomics.add(pool, ${P_BARRIER_ASLEEP}, 1);
+      done = Atomics.load(work, wb + ${W_DONE});
+      if (done < n && Atomics.load(head, h + ${H_CALL}) === call) Atomics.wait(work, wb + ${W_DONE}, done, 100);
+      Atomics.sub(pool, ${P_BARRIER_ASLEEP}, 1);
+      done = Atomics.load(work, wb + ${W_DONE});
     }
   }
   next = (next + 1) | 0;
@@ -272,7 +284,7 @@ export class ThreadPool {
     this.workerSpinUs = SPIN_US;
   }
 
-  /** Microseconds each worker spins after a call before it sleeps (SPIN_US unless changed; read by the workers whenever they run out of calls). */
+  /** Microseconds each worker spins before it sleeps, waiting for the next call or for the other threads' last chunks of a call (SPIN_US unless changed; read by the workers at each wait). */
   get workerSpinUs(): number {
     return Atomics.load(this.ctrl, C_SPIN);
   }
@@ -445,11 +457,13 @@ export class ThreadPool {
         // (counted, not run) and wait for the worker's, so that no chunk still runs when the error
         // reaches the caller
         Atomics.add(this.work, wb + W_DONE, m);
+        Atomics.notify(this.work, wb + W_DONE);
         this.abandon();
         throw err;
       }
       mine += m;
       Atomics.add(this.work, wb + W_DONE, m);
+      if (Atomics.load(this.words, P_BARRIER_ASLEEP) !== 0) Atomics.notify(this.work, wb + W_DONE);
     }
     this.slotMine[s] += mine;
   }
@@ -534,6 +548,7 @@ export class ThreadPool {
     for (let call = (this.retired + 1) | 0; ((this.published - call) | 0) >= 0; call = (call + 1) | 0) {
       const s = call & (SLOTS - 1);
       while (this.claim(s) >= 0) Atomics.add(this.work, s * WORK_INTS + W_DONE, this.claimed);
+      Atomics.notify(this.work, s * WORK_INTS + W_DONE);
     }
     for (let call = (this.retired + 1) | 0; ((this.published - call) | 0) >= 0; call = (call + 1) | 0) {
       const s = call & (SLOTS - 1);
