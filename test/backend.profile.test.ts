@@ -36,15 +36,19 @@ describe('profileBackend', () => {
       const n = 1 << 22; // 16 MB: an axpby of milliseconds, split over the threads and deferred
       const x = be.fromArray([n], new Float32Array(n).fill(1)), y = be.fromArray([n], new Float32Array(n).fill(2));
       const one = be.tensor([1]);
-      prof.reset();
-      for (let i = 0; i < 5; i++) {
+      // each pair timed on its own; the median of the ratios, so that one call slowed by the OS
+      // (a worker preempted in the middle of its chunk on a loaded machine) does not decide
+      const ratios: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        prof.reset();
         be.axpby(y, x, 0.5, 1);
         be.fill(one, 0); // without the wait inside the profiler, this call would absorb the axpby's work
+        const ms = Object.fromEntries(prof.report(1).kernels.map((k) => [k.kernel, k.ms]));
+        ratios.push(ms.axpby / Math.max(ms.fill, 1e-6));
       }
-      const r = prof.report(1);
-      const ms = Object.fromEntries(r.kernels.map((k) => [k.kernel, k.ms]));
-      expect(ms.axpby).toBeGreaterThan(5 * ms.fill);
-      expect(be.read(y)[n - 1]).toBe(4.5); // y = 0.5·x + y, five times
+      ratios.sort((a, b) => a - b);
+      expect(ratios[3]).toBeGreaterThan(5);
+      expect(be.read(y)[n - 1]).toBe(5.5); // y = 0.5·x + y, seven times
     } finally {
       await (inner as { dispose?: () => Promise<void> }).dispose?.();
     }
