@@ -512,7 +512,7 @@ export class WasmBackend implements Backend {
       this.ranged('spikeMatmulNarrow', [B, K, N, ps, pw, po, beta, 0, 0, 0], 9, 7, 8, B, 1, T, 2);
       return;
     }
-    this.propagateRuns(this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, Math.min(SPIKE_MIN_DENSE_RUN, B)), B, K, N, ps, pw, po, po, beta);
+    this.propagateRuns(this.densityRuns(ps, B, K, DENSE_SPIKE_FRACTION, Math.min(SPIKE_MIN_DENSE_RUN, B)), K, N, ps, pw, po, po, beta);
   }
 
   /**
@@ -539,14 +539,14 @@ export class WasmBackend implements Backend {
       return;
     }
     this.ranged('rowDiffNonZero', [px, pr, pd, K, this.rowCounts(B), 0, 0], -1, 5, 6, B, 1, this.fanout(B * K, PARALLEL_THRESHOLDS.elements));
-    this.propagateRuns(this.countedRuns(B, K, DENSE_SPIKE_FRACTION, Math.min(SPIKE_MIN_DENSE_RUN, B)), B, K, N, pd, pw, po, pb, 1);
+    this.propagateRuns(this.countedRuns(B, K, DENSE_SPIKE_FRACTION, Math.min(SPIKE_MIN_DENSE_RUN, B)), K, N, pd, pw, po, pb, 1);
   }
 
   /**
    * out = beta·c + s·W [B, N] by the row runs of s (densityRuns: GEMM for dense runs, the event
    * kernel for sparse ones); c = out: in place. this.counts holds s's per-row non-zeros.
    */
-  private propagateRuns(runs: [number, number, boolean][], B: number, K: number, N: number, ps: number, pw: number, po: number, pc: number, beta: number): void {
+  private propagateRuns(runs: [number, number, boolean][], K: number, N: number, ps: number, pw: number, po: number, pc: number, beta: number): void {
     // the event kernel's W, padded once per call where its row stride aliases (PAD_COLUMNS)
     const ldw = padsSpikeWeights(N) && runs.some((r) => !r[2]) ? N + PAD_COLUMNS : N;
     const pe = ldw === N ? pw : this.padded(pw, K, N, ldw);

@@ -188,7 +188,8 @@ for (;;) {
     for (let i = 1; done < n && Atomics.load(head, h + ${H_CALL}) === call; i++) {
       done = Atomics.load(work, wb + ${W_DONE});
       if ((i & 4095) === 0 && performance.now() - t0 > spinMs) break;
-    }    while (done < n && Atomics.load(head, h + ${H_CALL}) === call) {
+    }
+    while (done < n && Atomics.load(head, h + ${H_CALL}) === call) {
       // asleep before the last look at the count; whoever adds to it reads the flag afterwards
       Atomics.add(pool, ${P_BARRIER_ASLEEP}, 1);
       done = Atomics.load(work, wb + ${W_DONE});
@@ -225,7 +226,7 @@ export class ThreadPool {
   private published = 0;
   private helped = 0;
   private retired = 0;
-  /** The calling thread's side of each slot's call: op, kernel, argument list, bound positions, guide, chunks, chunks it ran, ms it waited. */
+  /** The calling thread's side of each slot's call: op, kernel, argument list, bound positions, guide, chunks, chunks it ran. */
   private readonly slotOp: (ThreadedOp | null)[] = new Array<ThreadedOp | null>(SLOTS).fill(null);
   private readonly slotLocal: (LocalKernel | null)[] = new Array<LocalKernel | null>(SLOTS).fill(null);
   private readonly slotArgv = Array.from({ length: SLOTS }, () => new Float64Array(MAX_ARGS));
@@ -234,7 +235,6 @@ export class ThreadPool {
   private readonly slotGuide = new Int32Array(SLOTS);
   private readonly slotChunks = new Int32Array(SLOTS);
   private readonly slotMine = new Int32Array(SLOTS);
-  private readonly slotWaitMs = new Float64Array(SLOTS);
   /** The number of chunks of the calling thread's last claim. */
   private claimed = 1;
   /**
@@ -379,13 +379,7 @@ export class ThreadPool {
     this.slotGuide[s] = guide;
     this.slotChunks[s] = n;
     this.slotMine[s] = 0;
-    this.slotWaitMs[s] = 0;
-    this.published = call;
-    for (let w = 0; w < this.workers.length; w++) {
-      const c = w * CTRL_INTS;
-      Atomics.store(this.ctrl, c + C_PUBLISHED, call);
-      if (Atomics.load(this.ctrl, c + C_ASLEEP) !== 0) Atomics.notify(this.ctrl, c + C_PUBLISHED);
-    }
+    this.announce(call);
     if (lazy) {
       // deferred: the worker starts on this call (and the `lag` newest) while the calling thread
       // claims what is left of the older ones, then goes on with its JavaScript
@@ -428,6 +422,20 @@ export class ThreadPool {
     Atomics.store(this.work, wb + W_DONE, 0);
     Atomics.store(this.work, wb + W_CLAIM, ((call & ID_MASK) << 18) | n);
     Atomics.add(this.head, h + H_VERSION, 1);
+  }
+
+  /**
+   * Publish `call` (written into its slot): the workers' call counter, then a notify where a worker
+   * sleeps (it sets its asleep word before its last look at the counter; a spinning worker sees the
+   * counter change by itself).
+   */
+  private announce(call: number): void {
+    this.published = call;
+    for (let w = 0; w < this.workers.length; w++) {
+      const c = w * CTRL_INTS;
+      Atomics.store(this.ctrl, c + C_PUBLISHED, call);
+      if (Atomics.load(this.ctrl, c + C_ASLEEP) !== 0) Atomics.notify(this.ctrl, c + C_PUBLISHED);
+    }
   }
 
   /** The calling thread claims and runs what is left of the calls up to `target`, in order (each once the call before it is complete). */
@@ -593,11 +601,8 @@ export class ThreadPool {
     this.closed = true;
     const call = (this.published + 1) | 0;
     this.write(call & (SLOTS - 1), call, -1, [], 0, 0, 0, -1, undefined, [0]);
-    this.published = this.helped = this.retired = call;
-    for (let w = 0; w < this.workers.length; w++) {
-      Atomics.store(this.ctrl, w * CTRL_INTS + C_PUBLISHED, call);
-      Atomics.notify(this.ctrl, w * CTRL_INTS + C_PUBLISHED);
-    }
+    this.announce(call);
+    this.helped = this.retired = call;
     await Promise.all(this.workers.map((w) => w.terminate()));
     if (failed) throw failed;
   }
