@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { ReferenceBackend } from '../src/backend/reference.js';
 import { createBackend } from '../src/backend/registry.js';
+import { gradChunkLength } from '../src/engine/layer.js';
 import { Network } from '../src/engine/network.js';
+import { createRule } from '../src/learning/index.js';
+import type { SpikingSigprop } from '../src/learning/sigprop-spiking.js';
 import { Rng } from '../src/rng.js';
 
 let wasm: Backend & { dispose?: () => Promise<void> };
@@ -80,5 +83,24 @@ describe('gathered eligibility updates', () => {
   it('the wasm backend asks for chunks; reference does not', () => {
     expect(wasm.gradChunkSteps).toBeGreaterThan(1);
     expect((new ReferenceBackend() as Backend).gradChunkSteps).toBeUndefined();
+  });
+
+  it('a window is cut into the fewest equal chunks the cap allows', () => {
+    const cases: [number, number, number][] = [
+      [25, 32, 25], [32, 32, 32], [33, 32, 17], [100, 32, 25], [400, 32, 31], [25, 16, 13], [16, 16, 16], [1, 32, 1], [0, 32, 0], [25, 0, 0],
+    ];
+    for (const [T, cap, want] of cases) expect(gradChunkLength(T, cap), `T = ${T}, cap ${cap}`).toBe(want);
+  });
+
+  it("spiking sigprop on wasm gathers a T = 25 window in one chunk, a T = 40 window in two of 20", () => {
+    for (const [steps, want] of [[25, 25], [40, 20]]) {
+      const rule = createRule(
+        { dataset: 'synthetic', rule: 'sigprop', mode: 'spiking', layers: [{ size: 7, model: 'lif', params: { beta: 0.9 } }, { size: 3 }], steps, encoder: 'rate' },
+        { backend: wasm, rng: new Rng(1), inputSize: 6, numClasses: 3 },
+      ) as SpikingSigprop;
+      expect(wasm.gradChunkSteps).toBe(32);
+      expect(rule.net.layers.map((l) => l.gradChunkSteps)).toEqual([want, want]);
+      rule.dispose?.();
+    }
   });
 });

@@ -118,10 +118,10 @@ export interface MatmulOptions {
 export interface Backend {
   readonly name: string;
   /**
-   * OPTIONAL tuning hint: how many steps of a layer's eligibility updates a learning rule may gather
-   * before applying them (Layer.enableGradChunks: the same sum in another order, cheaper where the
-   * input is sparse spikes). Absent or below 2: every step's update is applied at its step, the
-   * order of additions of `reference`.
+   * OPTIONAL tuning hint: at most how many steps of a layer's eligibility updates a learning rule may
+   * gather before applying them (Layer.enableGradChunks: the same sum in another order, cheaper where
+   * the input is sparse spikes; gradChunkLength cuts a window into the fewest equal chunks). Absent or
+   * below 2: every step's update is applied at its step, the order of additions of `reference`.
    */
   readonly gradChunkSteps?: number;
   /**

@@ -100,6 +100,18 @@ export type LayerWeightsInput = Pick<LayerWeights, 'w'> & { bias?: Float32Array;
  * model has them; else an optional `outputVar` field; else the last state variable (by
  * convention the activity, e.g. a = φ(h) of 'leaky'); else the voltage.
  */
+/**
+ * The chunk length for gathered eligibility updates (Layer.enableGradChunks) over a window of
+ * `windowSteps` steps when a chunk may hold at most `maxSteps`: the length of the fewest chunks of
+ * equal length that cover the window, ⌈T ÷ ⌈T ÷ max⌉⌉ (T = 25, max 32: one chunk of 25; T = 100:
+ * four of 25). Every chunk boundary costs a pass of the dense trace over the gradient; equal chunks
+ * hold no more buffers than the longest needs.
+ */
+export function gradChunkLength(windowSteps: number, maxSteps: number): number {
+  if (!(windowSteps >= 1) || !(maxSteps >= 1)) return 0;
+  return Math.ceil(windowSteps / Math.ceil(windowSteps / maxSteps));
+}
+
 export function outputVarOf(model: AnyNeuronModel): string {
   return model.spikeVar ?? model.outputVar ?? model.stateVars[model.stateVars.length - 1] ?? model.voltageVar;
 }
@@ -318,6 +330,11 @@ export class Layer {
     this.chunkSteps = checkNumber('gradient chunk steps', steps, { min: 0, integer: true });
     this.freeChunk();
     if (this.batch > 0) this.allocChunk();
+  }
+
+  /** The steps per chunk enableGradChunks set (below 2: each step's update at its step). */
+  get gradChunkSteps(): number {
+    return this.chunkSteps;
   }
 
   /**

@@ -27,7 +27,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import { makeStepSource, type Encoder } from '../encoders.js';
 import { ParameterError } from '../errors.js';
 import { Network } from '../engine/network.js';
-import { initRecurrent, type LayerSpec, type Recurrence } from '../engine/layer.js';
+import { gradChunkLength, initRecurrent, type LayerSpec, type Recurrence } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
 import { argmaxRows, countCorrect, lossAccumulator, readLoss } from './losses.js';
@@ -147,8 +147,9 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     });
     this.net.enableTraces(s.eligibility);
     // the backend may prefer gathered eligibility updates (every layer ends a window with finishGrad);
-    // the readout's then take its input spikes (12% non-zero in mnist-lif) instead of their trace (31%)
-    const chunk = ctx.backend.gradChunkSteps ?? 0;
+    // the readout's then take its input spikes (12% non-zero in mnist-lif) instead of their trace (31%);
+    // as few chunks per window as the backend's cap allows (T = 25: one)
+    const chunk = gradChunkLength(s.steps, ctx.backend.gradChunkSteps ?? 0);
     if (chunk > 1) this.net.layers.forEach((l) => l.enableGradChunks(chunk));
     this.lossWeights = this.layers.map(() => 1);
   }
