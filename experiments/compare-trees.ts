@@ -25,6 +25,8 @@ export interface CompareTreesOptions {
   b: string;
   /** wasm threads of both trainers (default 2). */
   threads?: number;
+  /** Steps T of the window (default 25, the mnist-lif preset's). */
+  steps?: number;
   /** Timed batch pairs (default 40). */
   pairs?: number;
   /** Untimed pairs first (default 30: V8 compiles for about the first 50 batches of mnist-lif). */
@@ -35,6 +37,7 @@ export interface CompareTreesResult {
   a: string;
   b: string;
   threads: number;
+  steps: number;
   pairs: number;
   warmup: number;
   /** Median over the pairs of (a's batch time ÷ b's). */
@@ -57,19 +60,20 @@ function count(name: string, v: unknown, dflt: number, min: number): number {
   return v;
 }
 
-async function trainer(dir: string, threads: number): Promise<Trainer> {
+async function trainer(dir: string, threads: number, steps: number): Promise<Trainer> {
   const entry = resolve(dir, 'experiments', 'bench-train.ts');
   if (!existsSync(entry)) throw new Error(`compare-trees: ${dir} holds no experiments/bench-train.ts; give the directory of a checkout of this project`);
   const m = (await import(pathToFileURL(entry).href)) as typeof import('./bench-train.js');
-  const t = await m.setUpTrainer({ purpose: 'throughput', rule: 'sigprop', backend: 'wasm', threads, steps: 25, preset: 'mnist-lif' }, 20);
+  const t = await m.setUpTrainer({ purpose: 'throughput', rule: 'sigprop', backend: 'wasm', threads, steps, preset: 'mnist-lif' }, 20);
   if (!t.ok) throw new Error(`compare-trees: ${dir}: ${t.reason} (are its node_modules installed and its kernels built, npm run build:wasm?)`);
   return t;
 }
 
 export async function compareTrees(o: CompareTreesOptions): Promise<CompareTreesResult> {
   if (typeof o.a !== 'string' || typeof o.b !== 'string') throw new Error('compare-trees: give both trees, {"a": "<dir>", "b": "<dir>"}');
-  const threads = count('threads', o.threads, 2, 1), pairs = count('pairs', o.pairs, 40, 1), warmup = count('warmup', o.warmup, 30, 0);
-  const ta = await trainer(o.a, threads), tb = await trainer(o.b, threads);
+  const threads = count('threads', o.threads, 2, 1), steps = count('steps', o.steps, 25, 1);
+  const pairs = count('pairs', o.pairs, 40, 1), warmup = count('warmup', o.warmup, 30, 0);
+  const ta = await trainer(o.a, threads, steps), tb = await trainer(o.b, threads, steps);
   try {
     let i = 0;
     for (; i < warmup; i++) {
@@ -91,7 +95,7 @@ export async function compareTrees(o: CompareTreesOptions): Promise<CompareTrees
     const sorted = (x: number[]) => [...x].sort((p, q) => p - q);
     const r = sorted(ratios), round = (x: number, d: number) => +x.toFixed(d);
     return {
-      a: o.a, b: o.b, threads, pairs, warmup,
+      a: o.a, b: o.b, threads, steps, pairs, warmup,
       aOverB: round(quantile(r, 0.5), 4), aOverBQuartiles: [0.25, 0.5, 0.75].map((q) => round(quantile(r, q), 4)),
       aMsPerBatch: round(quantile(sorted(msA), 0.5), 2), bMsPerBatch: round(quantile(sorted(msB), 0.5), 2),
     };
