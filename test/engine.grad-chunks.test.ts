@@ -20,17 +20,17 @@ afterAll(async () => {
 });
 
 /** W's and the bias's gradient after a window of T steps with random spikes and random g, chunks of `chunk` steps (0: per step). */
-function window(be: Backend, chunk: number, T: number, model = 'lif'): { w: Float32Array; b: Float32Array } {
+function window(be: Backend, chunk: number, T: number, model = 'lif', windowSteps = 0, steps = T): { w: Float32Array; b: Float32Array } {
   const [B, K, N] = [5, 23, 9];
   const net = new Network(be, { inputSize: K, dtMs: 1, layers: [{ size: N, model, params: { beta: 0.9 }, bias: true }] }, new Rng(3));
   net.enableTraces('trace');
   const layer = net.layers[0];
-  layer.enableGradChunks(chunk);
+  layer.enableGradChunks(chunk, windowSteps);
   net.reset(B);
   const grads = { w: be.tensor([K, N]), bias: be.tensor([N]) };
   const rng = new Rng(7);
   const x = be.tensor([B, K]), g = be.tensor([B, N]);
-  for (let t = 0; t < T; t++) {
+  for (let t = 0; t < steps; t++) {
     be.write(x, Float32Array.from({ length: B * K }, () => (rng.uniform() < 0.2 ? 1.25 : 0)));
     net.step(x);
     be.write(g, rng.fillNormal(new Float32Array(B * N)));
@@ -102,5 +102,31 @@ describe('gathered eligibility updates', () => {
       expect(rule.net.layers.map((l) => l.gradChunkSteps)).toEqual([want, want]);
       rule.dispose?.();
     }
+  });
+
+  it('told the window, a layer leaves the trace tensor alone in the last chunk: the same gradient, bit for bit', () => {
+    for (const be of [new ReferenceBackend(), wasm]) {
+      for (const [chunk, T] of [[4, 11], [4, 12], [11, 11], [16, 11], [6, 12], [2, 3]]) {
+        for (const model of ['lif', 'li']) {
+          const told = window(be, chunk, T, model, T), plain = window(be, chunk, T, model);
+          expect(Array.from(told.w), `${be.name}: chunks of ${chunk}, T = ${T}, ${model}`).toEqual(Array.from(plain.w));
+          expect(Array.from(told.b)).toEqual(Array.from(plain.b));
+        }
+      }
+    }
+  });
+
+  it('a window longer than the layer was told fails at the next chunk, naming the cause', () => {
+    expect(() => window(new ReferenceBackend(), 4, 6, 'lif', 6, 9)).toThrow(/window longer than Layer\.enableGradChunks/);
+  });
+
+  it('spiking sigprop on wasm skips the trace inside its one chunk: the trace reads as skipped after a batch', () => {
+    const rule = createRule(
+      { dataset: 'synthetic', rule: 'sigprop', mode: 'spiking', layers: [{ size: 7, model: 'lif', params: { beta: 0.9 } }, { size: 3 }], steps: 10, encoder: 'rate' },
+      { backend: wasm, rng: new Rng(1), inputSize: 6, numClasses: 3 },
+    ) as SpikingSigprop;
+    rule.trainBatch(new Rng(2).fillUniform(new Float32Array(4 * 6)), Int32Array.from([0, 1, 2, 1]));
+    for (const l of rule.net.layers) expect(() => l.trace?.value()).toThrow(/skipped it/);
+    rule.dispose?.();
   });
 });

@@ -23,6 +23,8 @@ export class InputTrace {
   private readonly stages: Tensor[];
   private readonly biasStages: number[];
   private last: Tensor | null = null;
+  /** Steps since reset advanced by skip(): the tensor no longer holds the trace (reset clears it). */
+  private stale = false;
 
   constructor(
     readonly backend: Backend,
@@ -47,6 +49,7 @@ export class InputTrace {
     for (const s of this.stages) this.backend.fill(s, 0);
     this.biasStages.fill(0);
     this.last = null;
+    this.stale = false;
   }
 
   /** Advance with this step's presynaptic input x [rows, inSize]. */
@@ -55,12 +58,31 @@ export class InputTrace {
     const d = this.response.decays;
     for (let m = 0; m < this.stages.length; m++) {
       this.backend.axpby(this.stages[m], m === 0 ? x : this.stages[m - 1], 1, d[m]);
-      this.biasStages[m] = d[m] * this.biasStages[m] + (m === 0 ? 1 : this.biasStages[m - 1]);
+      this.advanceBias(m);
     }
+  }
+
+  /**
+   * Advance the bias trace only, for a step after which nobody reads the tensor trace again before
+   * the next reset (Layer's gathered updates in the last chunk of a window): the tensor is left
+   * behind, and value() refuses to return it until reset().
+   */
+  skip(x: Tensor): void {
+    this.last = x;
+    for (let m = 0; m < this.stages.length; m++) this.advanceBias(m);
+    if (this.stages.length) this.stale = true;
+  }
+
+  private advanceBias(m: number): void {
+    const d = this.response.decays[m];
+    this.biasStages[m] = d * this.biasStages[m] + (m === 0 ? 1 : this.biasStages[m - 1]);
   }
 
   /** The trace e [rows, inSize] of the last step (x itself in 'instant' mode). */
   value(): Tensor {
+    if (this.stale) {
+      throw new ParameterError('eligibility trace read after steps that skipped it (the layer gathered the rest of its window in one chunk: a window longer than Layer.enableGradChunks was told?)');
+    }
     if (this.stages.length) return this.stages[this.stages.length - 1];
     if (!this.last) throw new ParameterError('eligibility trace read before the first step of the window');
     return this.last;

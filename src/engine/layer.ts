@@ -193,6 +193,8 @@ export class Layer {
   private gatherInput: Tensor | null = null;
   /** Steps per chunk of gathered eligibility updates (enableGradChunks; 0: off). */
   private chunkSteps = 0;
+  /** Steps of the windows the gathered updates cover (enableGradChunks; 0: not told). */
+  private chunkWindow = 0;
   /** The open chunk: its first step's trace, the later steps' inputs, every step's g, the target and scale. */
   private chunk: { e0: Tensor; xs: Tensor[]; gs: Tensor[]; n: number; grads: LayerGrads | null; a: number; decay: number } | null = null;
 
@@ -324,10 +326,14 @@ export class Layer {
    * order and with fewer non-zeros on spike input. Memory: `steps` tensors [batch, in] and
    * [batch, size], whatever the number of steps of a window. Layers with delays, a recurrence, a
    * trace of several filters or 'instant' eligibility keep the per-step updates. The caller must end
-   * every window with finishGrad (which applies an open chunk).
+   * every window with finishGrad (which applies an open chunk). With `windowSteps` (the steps of
+   * every window from reset to finishGrad) the trace tensor is no longer updated inside a window's
+   * last chunk after its first step, where nothing reads it (T = 25 in one chunk: 24 of 25 steps);
+   * the bias trace still is, and a window that runs longer than said fails at the next chunk.
    */
-  enableGradChunks(steps: number): void {
+  enableGradChunks(steps: number, windowSteps = 0): void {
     this.chunkSteps = checkNumber('gradient chunk steps', steps, { min: 0, integer: true });
+    this.chunkWindow = checkNumber('gradient chunk window steps', windowSteps, { min: 0, integer: true });
     this.freeChunk();
     if (this.batch > 0) this.allocChunk();
   }
@@ -443,7 +449,7 @@ export class Layer {
       if (this.bias) this.backend.addRow(direct.v, this.bias);
       if (this.injected) this.backend.axpby(direct.v, this.injected, 1, 1);
       this.presynaptic = x;
-      if (this.tracing && this.trace) this.trace.update(x);
+      if (this.tracing && this.trace) this.traceStep(this.trace, x, t);
       return;
     }
     let cur: Tensor;
@@ -483,7 +489,7 @@ export class Layer {
         this.trace.update(x);
         const n = this.batch * this.inSize;
         this.backend.copySlice(this.traceRing, (t % (this.traceRing.shape[0] / this.batch)) * n, this.trace.value(), 0, n);
-      } else this.trace.update(this.delayedInput(x, t));
+      } else this.traceStep(this.trace, this.delayedInput(x, t), t);
     }
     const so = this.stepOut;
     if (so) {
@@ -514,6 +520,17 @@ export class Layer {
     if (D === 0) return x;
     this.backend.copy(this.inputRing[t % D], x);
     return this.inputRing[(t + 1) % D];
+  }
+
+  /**
+   * The eligibility trace's step t: updated, or (gathered updates told the window's length) only its
+   * bias part where the open chunk is the window's last and has its first step's trace already.
+   */
+  private traceStep(tr: InputTrace, x: Tensor, t: number): void {
+    const c = this.chunk;
+    // the open chunk began at step t − c.n and gathers up to chunkSteps steps: does another start after it?
+    if (c && c.n > 0 && this.chunkWindow > 0 && t - c.n + this.chunkSteps >= this.chunkWindow) tr.skip(x);
+    else tr.update(x);
   }
 
   /**

@@ -150,7 +150,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     // the readout's then take its input spikes (12% non-zero in mnist-lif) instead of their trace (31%);
     // as few chunks per window as the backend's cap allows (T = 25: one)
     const chunk = gradChunkLength(s.steps, ctx.backend.gradChunkSteps ?? 0);
-    if (chunk > 1) this.net.layers.forEach((l) => l.enableGradChunks(chunk));
+    if (chunk > 1) this.net.layers.forEach((l) => l.enableGradChunks(chunk, s.steps));
     this.lossWeights = this.layers.map(() => 1);
   }
 
