@@ -81,7 +81,10 @@ export class InputTrace {
   /** The trace e [rows, inSize] of the last step (x itself in 'instant' mode). */
   value(): Tensor {
     if (this.stale) {
-      throw new ParameterError('eligibility trace read after steps that skipped it (the layer gathered the rest of its window in one chunk: a window longer than Layer.enableGradChunks was told?)');
+      throw new ParameterError(
+        'eligibility trace read after steps that skipped it: the layer was told its windows last fewer steps (Layer.enableGradChunks(steps, windowSteps)) ' +
+        'than this one; reset() between windows of at most windowSteps steps, or pass windowSteps 0',
+      );
     }
     if (this.stages.length) return this.stages[this.stages.length - 1];
     if (!this.last) throw new ParameterError('eligibility trace read before the first step of the window');
