@@ -66,6 +66,8 @@ describe('gathered eligibility updates', () => {
     net.enableTraces('trace');
     net.layers[0].enableGradChunks(5);
     net.reset(2);
+    expect(net.layers[0].gradSlot()).toBeNull(); // traces and their buffers come with the first traced step
+    net.step(wasm.tensor([2, 4]));
     expect(net.layers[0].gradSlot()).not.toBeNull(); // it really gathers
     for (const be of [new ReferenceBackend(), wasm]) {
       const want = window(new ReferenceBackend(), 0, 12, 'li'), perStep = window(be, 0, 12, 'li');
@@ -128,5 +130,26 @@ describe('gathered eligibility updates', () => {
     rule.trainBatch(new Rng(2).fillUniform(new Float32Array(4 * 6)), Int32Array.from([0, 1, 2, 1]));
     for (const l of rule.net.layers) expect(() => l.trace?.value()).toThrow(/skipped it/);
     rule.dispose?.();
+  });
+
+  it('an inference pass at another batch size allocates no traces or gathering buffers; training picks up as before', () => {
+    const be = new ReferenceBackend();
+    const net = new Network(be, { inputSize: 4, dtMs: 1, layers: [{ size: 3, model: 'lif', params: { beta: 0.9 } }] }, new Rng(1));
+    net.enableTraces('trace');
+    net.layers[0].enableGradChunks(5, 5);
+    net.reset(2);
+    net.step(be.tensor([2, 4]));
+    const trained = net.layers[0].trace;
+    expect(trained?.rows).toBe(2);
+    net.reset(7);
+    net.setTracing(false);
+    net.step(be.tensor([7, 4]));
+    expect(net.layers[0].trace).toBeNull();
+    expect(net.layers[0].gradSlot()).toBeNull();
+    net.setTracing(true);
+    net.reset(2);
+    net.step(be.tensor([2, 4]));
+    expect(net.layers[0].trace?.rows).toBe(2);
+    expect(net.layers[0].gradSlot()).not.toBeNull();
   });
 });

@@ -269,17 +269,12 @@ export class Layer {
       if (this.recurrence) this.prevOut = this.backend.tensor([batch, this.size]);
       this.batch = batch;
       this.direct = this.directTarget();
-      this.allocTraces();
     } else {
       for (const k of Object.keys(this.state)) this.backend.copy(this.state[k], this.initState[k]);
       if (this.ownCurrent) this.backend.fill(this.ownCurrent, 0);
     }
     this.delayLine?.reset(batch);
-    if (this.chunk) this.chunk.n = 0;
-    this.trace?.reset();
-    this.recTrace?.reset();
-    for (const r of this.inputRing) this.backend.fill(r, 0);
-    if (this.traceRing) this.backend.fill(this.traceRing, 0);
+    this.resetTraces();
     this.current = this.ownCurrent;
     this.presynaptic = null;
     this.injected = null;
@@ -300,11 +295,15 @@ export class Layer {
     }
     this.traceMode = mode;
     this.freeTraces();
-    if (this.batch > 0) this.allocTraces();
   }
 
+  /**
+   * The traces (and gathering buffers) for the current batch, allocated at the first step that
+   * updates them after a reset to a new batch size (traced, not an inference pass: an evaluation
+   * in batches of 500 between training windows of 138 rows allocates none), starting from zero.
+   */
   private allocTraces(): void {
-    if (this.traceMode === null || this.trace) return;
+    if (this.traceMode === null || this.trace || this.batch === 0) return;
     const response = (this.model.inputResponse as (p: unknown) => InputResponse)(this.params);
     this.trace = new InputTrace(this.backend, this.batch, this.inSize, response, this.traceMode);
     const delays = this.delayLine?.delays() ?? 0;
@@ -315,6 +314,16 @@ export class Layer {
     }
     if (this.recurrence) this.recTrace = new InputTrace(this.backend, this.batch, this.size, response, this.traceMode);
     this.allocChunk();
+    this.resetTraces();
+  }
+
+  /** Traces, their rings and the open chunk back to the start of a window. */
+  private resetTraces(): void {
+    if (this.chunk) this.chunk.n = 0;
+    this.trace?.reset();
+    this.recTrace?.reset();
+    for (const r of this.inputRing) this.backend.fill(r, 0);
+    if (this.traceRing) this.backend.fill(this.traceRing, 0);
   }
 
   /**
@@ -441,6 +450,7 @@ export class Layer {
       );
     }
     this.gatherInput = x;
+    if (this.tracing && !this.trace) this.allocTraces();
     const direct = this.direct;
     if (direct) {
       // v ← decay·v + x·W + b in one pass (models with an `integrator`, e.g. the 'li' readout)
