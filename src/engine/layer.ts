@@ -96,11 +96,6 @@ export interface LayerWeights {
 export type LayerWeightsInput = Pick<LayerWeights, 'w'> & { bias?: Float32Array; recurrent?: Float32Array; shape?: readonly number[] };
 
 /**
- * The output variable of a model, what the next layer receives: the spikes (spikeVar) when the
- * model has them; else an optional `outputVar` field; else the last state variable (by
- * convention the activity, e.g. a = φ(h) of 'leaky'); else the voltage.
- */
-/**
  * The chunk length for gathered eligibility updates (Layer.enableGradChunks) over a window of
  * `windowSteps` steps when a chunk may hold at most `maxSteps`: the length of the fewest chunks of
  * equal length that cover the window, ⌈T ÷ ⌈T ÷ max⌉⌉ (T = 25, max 32: one chunk of 25; T = 100:
@@ -112,6 +107,11 @@ export function gradChunkLength(windowSteps: number, maxSteps: number): number {
   return Math.ceil(windowSteps / Math.ceil(windowSteps / maxSteps));
 }
 
+/**
+ * The output variable of a model, what the next layer receives: the spikes (spikeVar) when the
+ * model has them; else an optional `outputVar` field; else the last state variable (by
+ * convention the activity, e.g. a = φ(h) of 'leaky'); else the voltage.
+ */
 export function outputVarOf(model: AnyNeuronModel): string {
   return model.spikeVar ?? model.outputVar ?? model.stateVars[model.stateVars.length - 1] ?? model.voltageVar;
 }
@@ -300,7 +300,7 @@ export class Layer {
   /**
    * The traces (and gathering buffers) for the current batch, allocated at the first step that
    * updates them after a reset to a new batch size (traced, not an inference pass: an evaluation
-   * in batches of 500 between training windows of 138 rows allocates none), starting from zero.
+   * at another batch size between training windows allocates none), starting from zero.
    */
   private allocTraces(): void {
     if (this.traceMode === null || this.trace || this.batch === 0) return;
