@@ -933,7 +933,10 @@ export class WasmBackend implements Backend {
   fillRows(x: Tensor, from: number, to: number, value: number): void {
     const [R, N] = expect2d('fillRows', 'x', x);
     expectRowRange('fillRows', from, to, R);
-    this.k.fill(this.own(x, 'fillRows', 'x'), value, from * N, to * N);
+    // the lazy fill over the rows' elements: a kernel called on this thread (this.k) would first wait
+    // for every split call in flight (the readout's per-step fill of its target rows: a wait a step)
+    const px = this.own(x, 'fillRows', 'x');
+    if (to > from) this.elementwiseOp('fill', [px + from * N * 4, value], (to - from) * N);
   }
 
   gateBelow(g: Tensor, u: Tensor, vMin: number): void {
