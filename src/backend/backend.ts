@@ -183,6 +183,25 @@ export interface Backend {
    */
   spikeOuter(w: Tensor, s: Tensor, g: Tensor, alpha: number): void;
   /**
+   * OPTIONAL: spikeOuter(w, s[i], g[i], alpha) for i = 0, 1, ... in that order (the same values),
+   * for a layer's gathered eligibility updates. A backend that looks at each s before its update
+   * (wasm: the non-zeros of its rows, which choose the kernel per run of rows) looks at them all
+   * first, in one wait instead of one per update. Callers on a backend without it make the calls.
+   */
+  spikeOuterSteps?(w: Tensor, s: readonly Tensor[], g: readonly Tensor[], alpha: number): void;
+  /**
+   * OPTIONAL: run `fn`, a block of kernel calls whose JavaScript takes the same path every time it
+   * runs under `key` (a layer's loss at every step of a window), or issue again the kernel calls it
+   * made before without running it: where two runs under the key made the same calls, their
+   * arguments differing only as offsets into `params` (tensors that change from run to run, e.g. a
+   * gathering slot), later runs make those calls with the params given then (wasm: on two threads
+   * the JavaScript between the calls is serial time). The same values as running fn. A backend
+   * runs fn whenever it cannot tell that the calls would be the same (wasm: a host access to
+   * memory, an allocation or release, a random draw or a result the host reads). Callers on a
+   * backend without it run fn.
+   */
+  replayable?(key: object, params: readonly Tensor[], fn: () => void): void;
+  /**
    * Event-driven propagation with one delay per connection into a ring of pending input: for every
    * non-zero s[b,k] and every n, ring[slot·B + b, n] += s[b,k]·W[k,n] with slot = (t + d[k,n]) mod D.
    * ring: [D·B, N] (D slots of [B, N]), s: [B, K], W: [K, N], delays: [K, N] holding integers

@@ -297,6 +297,13 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     for (let b = 0; b < B; b++) oneHot[b * C + labels[b]] = 1;
     be.write(roP, oneHot);
     let P = P0;
+    // the per-step blocks of every layer's hook, issued from their recorded kernel calls where the
+    // backend can (Backend.replayable: the same calls at every step but for the gathering slot g)
+    const keys = Array.from({ length: L + 1 }, () => ({}));
+    const replay = (i: number, g: Tensor, block: () => void): void => {
+      if (be.replayable) be.replayable(keys[i], [g], block);
+      else block();
+    };
     const first = net.layers[0], x0 = net.inputTensor();
     net.useInputReference(src.mostLikely, inputMask);
     try {
@@ -318,37 +325,41 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
             if (i === L) {
               // readout: leaky integrator on the last hidden layer's spikes, per-step CE on the input rows
               const U = layer.voltage();
-              be.axpby(zsum, U, 1, 1);
               // dz straight into the readout's gathering buffer where it has one (no copy in accumulateGrad)
               const g = layer.gradSlot() ?? dz;
-              be.softmaxCrossEntropy(lossAcc[L], g, U, roP, { lossDivisor: B, gradDivisor: B });
-              be.fillRows(g, B, rows, 0);
+              replay(L, g, () => {
+                be.axpby(zsum, U, 1, 1);
+                be.softmaxCrossEntropy(lossAcc[L], g, U, roP, { lossDivisor: B, gradDivisor: B });
+                be.fillRows(g, B, rows, 0);
+              });
               layer.accumulateGrad(g, 1, this.readout.grads());
               return;
             }
             const q = st[i], info = this.info[i], u = layer.voltage();
             // g straight into the layer's gathering buffer where it has one (no copy in accumulateGrad)
             const g = layer.gradSlot() ?? q.g;
-            if (surrogate) {
-              if (!q.fused) be.surrogate(q.r, u, info.threshold, s.surrogate, false);
-            } else voltageRepresentation(be, q.r, u, s.voltageRelative ? info.threshold : 0);
-            if (q.mask) be.mul(q.r, q.r, q.mask);
-            localLosses[s.loss](be, sc, q.r, B, P, g, s.sim, lossAcc[i]);
-            const out = layer.output();
-            if (surrogate && info.vMin === undefined && be.gradTail) {
-              // target rows, mask, f' and the spike count in one call (the same operations as below)
-              if (!q.fused) be.surrogate(q.d, u, info.threshold, s.surrogate, true);
-              be.gradTail(g, q.d, q.mask, s.detachTarget ? B : rows, q.count, out);
-            } else {
-              if (s.detachTarget) zeroTargetRows(be, g, B); // stop-gradient through the target stream
-              if (q.mask) be.mul(g, g, q.mask);
+            const out = layer.output(), Pi = P;
+            replay(i, g, () => {
               if (surrogate) {
+                if (!q.fused) be.surrogate(q.r, u, info.threshold, s.surrogate, false);
+              } else voltageRepresentation(be, q.r, u, s.voltageRelative ? info.threshold : 0);
+              if (q.mask) be.mul(q.r, q.r, q.mask);
+              localLosses[s.loss](be, sc, q.r, B, Pi, g, s.sim, lossAcc[i]);
+              if (surrogate && info.vMin === undefined && be.gradTail) {
+                // target rows, mask, f' and the spike count in one call (the same operations as below)
                 if (!q.fused) be.surrogate(q.d, u, info.threshold, s.surrogate, true);
-                be.mul(g, g, q.d);
+                be.gradTail(g, q.d, q.mask, s.detachTarget ? B : rows, q.count, out);
+              } else {
+                if (s.detachTarget) zeroTargetRows(be, g, B); // stop-gradient through the target stream
+                if (q.mask) be.mul(g, g, q.mask);
+                if (surrogate) {
+                  if (!q.fused) be.surrogate(q.d, u, info.threshold, s.surrogate, true);
+                  be.mul(g, g, q.d);
+                }
+                if (info.vMin !== undefined) be.gateBelow(g, u, info.vMin); // ∂U/∂W = 0 where the membrane floor holds U
+                be.axpby(q.count, out, 1, 1);
               }
-              if (info.vMin !== undefined) be.gateBelow(g, u, info.vMin); // ∂U/∂W = 0 where the membrane floor holds U
-              be.axpby(q.count, out, 1, 1);
-            }
+            });
             const w = this.lossWeights[i];
             if (w !== 0) layer.accumulateGrad(g, w, this.layers[i].grads());
             if (i + 1 < L) P = nextLayerTargets(s.loss, be, sc, q.r, B, P, s.sim);

@@ -170,6 +170,69 @@ const LAZY_OPS: ReadonlySet<ThreadedOp> = new Set<ThreadedOp>([
   'spikeOuterNarrow', 'rowDots', 'padRows', 'simLogitsRange', 'simBackwardRange', 'softmaxCERange', 'lossAddRows', 'rateSpikes',
 ]);
 
+/** A kernel call recorded by WasmBackend.replayable: ranged()'s arguments; chunks null where it ran on the calling thread. */
+interface RecordedCall {
+  op: ThreadedOp;
+  args: number[];
+  lazy: boolean;
+  chunks: { lo: number; hi: number; cuts: readonly number[]; guide: number; scratchAt: number; scratch: readonly number[] } | null;
+}
+interface Capture {
+  calls: RecordedCall[];
+  /** Something in the block cannot be replayed from its calls. */
+  broken: boolean;
+}
+/** A block's calls, with the argument positions that take a param's offset (+ a fixed distance) at each replay. */
+interface ReplayTemplate {
+  calls: RecordedCall[];
+  /** [call, argument position, param, byte distance into the param]. */
+  subst: [number, number, number, number][];
+  /** Per param: the offset it must have (it did not move between the recorded runs, so no argument is known to be it), or −1. */
+  fixed: number[];
+}
+interface ReplayState {
+  /** The heap's blockChanges when this was recorded. */
+  changes: number;
+  first?: { calls: RecordedCall[]; ptrs: number[]; sizes: number[] };
+  template?: ReplayTemplate;
+  /** Not replayable (until the next allocation or release). */
+  off?: boolean;
+}
+
+/**
+ * The template of two recorded runs of a block: the same kernels with the same cuts, arguments equal
+ * except where both are the same distance into the same param (which moved between the runs).
+ * null where they differ otherwise.
+ */
+export function replayTemplate(
+  a: { calls: readonly RecordedCall[]; ptrs: readonly number[]; sizes: readonly number[] },
+  b: { calls: readonly RecordedCall[]; ptrs: readonly number[] },
+): ReplayTemplate | null {
+  if (a.calls.length !== b.calls.length || a.ptrs.length !== b.ptrs.length) return null;
+  const subst: [number, number, number, number][] = [];
+  for (let i = 0; i < a.calls.length; i++) {
+    const x = a.calls[i], y = b.calls[i];
+    if (x.op !== y.op || x.lazy !== y.lazy || x.args.length !== y.args.length || !sameChunks(x.chunks, y.chunks)) return null;
+    for (let p = 0; p < x.args.length; p++) {
+      if (x.args[p] === y.args[p]) continue;
+      let k = 0;
+      for (; k < a.ptrs.length; k++) {
+        const d = x.args[p] - a.ptrs[k];
+        if (a.ptrs[k] !== b.ptrs[k] && d >= 0 && d < a.sizes[k] && y.args[p] - b.ptrs[k] === d) break;
+      }
+      if (k === a.ptrs.length) return null;
+      subst.push([i, p, k, x.args[p] - a.ptrs[k]]);
+    }
+  }
+  return { calls: b.calls.map((c) => ({ ...c, args: c.args.slice() })), subst, fixed: a.ptrs.map((p, k) => (p === b.ptrs[k] ? p : -1)) };
+}
+
+function sameChunks(x: RecordedCall['chunks'], y: RecordedCall['chunks']): boolean {
+  if (!x || !y) return x === y;
+  return x.lo === y.lo && x.hi === y.hi && x.guide === y.guide && x.scratchAt === y.scratchAt && x.scratch === y.scratch &&
+    x.cuts.length === y.cuts.length && x.cuts.every((c, i) => c === y.cuts[i]);
+}
+
 /** `kernels` with every call preceded by pool.settle(): a kernel on the calling thread never meets a worker's chunk still running. */
 function settling(kernels: WasmKernels, pool: ThreadPool): WasmKernels {
   const out: Record<string, unknown> = {};
@@ -221,7 +284,12 @@ export class WasmBackend implements Backend {
    * a worker may still run of the split calls in flight (ThreadPool.settle: split calls of kernels
    * in LAZY_OPS return before their last chunks complete).
    */
-  readonly k: WasmKernels;
+  private readonly ks: WasmKernels;
+  get k(): WasmKernels {
+    // a kernel called outside ranged() is not recorded: a block that calls one is not replayed
+    if (this.capture) this.capture.broken = true;
+    return this.ks;
+  }
   /** The kernels without that wait: the calling thread's own chunks of a split call. */
   private readonly raw: WasmKernels;
   /** Layers gather this many steps of eligibility updates (Backend.gradChunkSteps). */
@@ -233,6 +301,12 @@ export class WasmBackend implements Backend {
   private scratchBytes = 0;
   /** densityRuns' per-row non-zero counts (i32), grown on demand (growBuffer). */
   private readonly counts: GrowableBuffer = { ptr: 0, bytes: 0 };
+  /** spikeOuterSteps' per-row non-zero counts of every s (i32), grown on demand (growBuffer). */
+  private readonly outerCounts: GrowableBuffer = { ptr: 0, bytes: 0 };
+  /** The calls of the block being recorded (replayable), or null. */
+  private capture: Capture | null = null;
+  private readonly replays = new WeakMap<object, ReplayState>();
+  private replayCount = 0;
   /** softmaxCrossEntropy's per-row loss terms (float64), grown on demand (growBuffer). */
   private readonly ceRows: GrowableBuffer = { ptr: 0, bytes: 0 };
   /** The padded copy of an operand of the event kernels (see PAD_COLUMNS), grown on demand (growBuffer). */
@@ -278,9 +352,13 @@ export class WasmBackend implements Backend {
     private readonly pool: ThreadPool | null,
   ) {
     this.raw = kernels;
-    this.k = pool ? settling(kernels, pool) : kernels;
+    this.ks = pool ? settling(kernels, pool) : kernels;
     this.heap = new WasmHeap(memory, kernels.heapBase());
-    if (pool) this.heap.settle = () => pool.settle();
+    // the host touches memory (a tensor's data, a freed block): not in a block that replays
+    this.heap.settle = () => {
+      if (this.capture) this.capture.broken = true;
+      pool?.settle();
+    };
     this.ensureScratch(kernels.gemmScratchBytes());
     this.rngPtr = this.heap.alloc(32);
     this.rateStatePtr = this.heap.alloc(32);
@@ -428,9 +506,83 @@ export class WasmBackend implements Backend {
       args[lo] = 0;
       args[hi] = n;
       if (scratchAt >= 0) args[scratchAt] = this.scratch[0];
-      return Number((this.k[op] as (...a: number[]) => number | void)(...args) ?? 0);
+      if (this.capture) this.record(op, args, lazy, null);
+      return Number((this.ks[op] as (...a: number[]) => number | void)(...args) ?? 0);
     }
-    return this.pool!.run(op, args, this.raw[op] as (...a: number[]) => number | void, { lo, hi, cuts, guide: guided ? 2 * T : 0, scratchAt, scratch: this.scratch }, lazy);
+    const chunks = { lo, hi, cuts, guide: guided ? 2 * T : 0, scratchAt, scratch: this.scratch };
+    if (this.capture) this.record(op, args, lazy, chunks);
+    return this.pool!.run(op, args, this.raw[op] as (...a: number[]) => number | void, chunks, lazy);
+  }
+
+  // ---------------------------------------------------------------- replayed blocks
+
+  /**
+   * Backend.replayable. The first two runs of fn under a key (since the last allocation or release
+   * of a block of memory) record its calls of ranged(); where they are the same calls whose
+   * arguments differ only by offsets into `params` (each moved between the two runs), later runs
+   * issue the recorded calls with those offsets substituted, without fn's JavaScript (the checks,
+   * argument lists and cuts of every call: on two threads a serial stretch of several µs per call,
+   * the caches cold after the kernels). A block whose calls cannot be recorded so (a kernel called
+   * outside ranged(), a host access to memory, a call whose result the host reads, a random draw,
+   * an argument that is no offset into a param) runs fn every time until the next allocation or
+   * release. Any allocation or release forgets what was recorded (the offsets it holds may be
+   * another tensor's now).
+   */
+  replayable(key: object, params: readonly Tensor[], fn: () => void): void {
+    const ptrs = params.map((p, i) => this.own(p, 'replayable', `params[${i}]`));
+    const changes = this.heap.blockChanges;
+    let st = this.replays.get(key);
+    if (!st || st.changes !== changes) this.replays.set(key, (st = { changes }));
+    if (st.template && this.replay(st.template, ptrs)) return;
+    if (st.off || this.capture) {
+      fn();
+      return;
+    }
+    const capture: Capture = { calls: [], broken: false };
+    this.capture = capture;
+    try {
+      fn();
+    } finally {
+      this.capture = null;
+    }
+    // it allocated or released (a work tensor at its first use, which also reads as a host access
+    // to memory): record the next two runs
+    if (this.heap.blockChanges !== changes) return;
+    if (capture.broken) {
+      st.off = true;
+      return;
+    }
+    const run = { calls: capture.calls, ptrs, sizes: params.map((p) => p.size * 4) };
+    if (!st.first) st.first = run;
+    else {
+      st.template = replayTemplate(st.first, run) ?? undefined;
+      st.off = !st.template;
+      st.first = undefined;
+    }
+  }
+
+  /** Blocks issued from their recorded calls so far (replayable). */
+  get replayedBlocks(): number {
+    return this.replayCount;
+  }
+
+  private record(op: ThreadedOp, args: readonly number[], lazy: boolean, chunks: RecordedCall['chunks']): void {
+    const c = this.capture!;
+    // a result the host reads, or a generator state that moves from call to call: not replayable
+    if (!lazy || op === 'rateSpikes') c.broken = true;
+    c.calls.push({ op, args: args.slice(), lazy, chunks });
+  }
+
+  /** Issue a template's calls with `ptrs` substituted; false (nothing issued) where a param that did not move is another tensor now. */
+  private replay(t: ReplayTemplate, ptrs: readonly number[]): boolean {
+    for (let k = 0; k < ptrs.length; k++) if (t.fixed[k] >= 0 && t.fixed[k] !== ptrs[k]) return false;
+    for (const [c, pos, k, offset] of t.subst) t.calls[c].args[pos] = ptrs[k] + offset;
+    for (const c of t.calls) {
+      if (c.chunks) this.pool!.run(c.op, c.args, this.raw[c.op] as (...a: number[]) => number | void, c.chunks, c.lazy);
+      else (this.ks[c.op] as (...a: number[]) => number | void)(...c.args);
+    }
+    this.replayCount++;
+    return true;
   }
 
   /**
@@ -611,10 +763,54 @@ export class WasmBackend implements Backend {
       this.ranged('spikeOuterNarrow', [B, K, N, ps, pg, pw, alpha, 0, 0, 0], 9, 7, 8, K, 4, T, 4, undefined, NARROW_OUTER_PIECES_PER_THREAD);
       return;
     }
-    for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN)) {
+    this.outerRuns(this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN), K, N, ps, pg, pw, alpha);
+  }
+
+  /** w += alpha·sᵀ·g by the row runs of s (GEMM for dense runs, the event kernel for sparse ones). */
+  private outerRuns(runs: [number, number, boolean][], K: number, N: number, ps: number, pg: number, pw: number, alpha: number): void {
+    for (const [r0, r1, dense] of runs) {
       const sr = ps + r0 * K * 4, gr = pg + r0 * N * 4, m = r1 - r0;
       if (dense) this.gemmRaw(K, N, m, sr, gr, pw, true, false, alpha, 1);
       else this.spikeOuterRaw(m, K, N, sr, gr, pw, alpha);
+    }
+  }
+
+  /**
+   * Backend.spikeOuterSteps: the non-zeros of every s's rows counted first (a lazy count per s,
+   * then one wait), then each update by its row runs as spikeOuter does, without waiting in
+   * between (the updates of a gathered chunk had a wait before each: spikeOuter's count is read
+   * on the host before its kernels are chosen). The same kernels on the same runs, in the same order.
+   */
+  spikeOuterSteps(w: Tensor, ss: readonly Tensor[], gs: readonly Tensor[], alpha: number): void {
+    const k = 'spikeOuterSteps';
+    if (ss.length !== gs.length) throw new ParameterError(`${k}: ${ss.length} tensors s but ${gs.length} tensors g; give one g per s`);
+    if (ss.length === 0) return;
+    const [B, K] = expect2d(k, 's[0]', ss[0]);
+    const [, N] = expect2d(k, 'g[0]', gs[0]);
+    expectShape(k, 'w', w, [K, N]);
+    ss.forEach((s, i) => expectShape(k, `s[${i}]`, s, [B, K]));
+    gs.forEach((g, i) => expectShape(k, `g[${i}]`, g, [B, N]));
+    const pw = this.own(w, k, 'w');
+    const ps = ss.map((s, i) => this.own(s, k, `s[${i}]`)), pg = gs.map((g, i) => this.own(g, k, `g[${i}]`));
+    if (B === 0 || K === 0 || N === 0) return;
+    if (N <= NARROW_N) {
+      // the narrow kernel counts nothing on the host: the calls one by one
+      for (let i = 0; i < ss.length; i++) this.spikeOuter(w, ss[i], gs[i], alpha);
+      return;
+    }
+    if (this.capture) this.capture.broken = true; // its counts are read on the host
+    const counts = this.growBuffer(this.outerCounts, ss.length * B * 4, 256 * 4);
+    const T = this.fanout(B * K, PARALLEL_THRESHOLDS.elements);
+    for (let i = 0; i < ss.length; i++) {
+      const at = counts + i * B * 4;
+      if (T > 1) this.pool!.run('rowNonZero', [ps[i], K, at, 0, 0], this.raw.rowNonZero, { lo: 3, hi: 4, cuts: this.cutsFor(B, T, 4, 1, false) }, true);
+      else this.k.rowNonZero(ps[i], K, at, 0, B);
+    }
+    this.pool?.settle();
+    for (let i = 0; i < ss.length; i++) {
+      // runs read before the update's kernels (which may grow the memory: a fresh view each time)
+      const runs = densityRuns(new Int32Array(this.heap.memory.buffer, counts + i * B * 4, B), K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN);
+      this.outerRuns(runs, K, N, ps[i], pg[i], pw, alpha);
     }
   }
 

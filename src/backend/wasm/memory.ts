@@ -18,6 +18,8 @@ const PAGE = 65536;
 export class WasmHeap {
   /** Incremented whenever memory.buffer changes (growth). */
   generation = 0;
+  /** Blocks allocated and released so far (WasmBackend.replayable: its recorded calls hold offsets). */
+  blockChanges = 0;
   private top: number;
   private readonly freeLists = new Map<number, number[]>();
   /** Bytes currently handed out. */
@@ -38,6 +40,7 @@ export class WasmHeap {
 
   /** Allocate `bytes` (any size ≥ 0); returns a 64-byte aligned byte offset. Contents are not cleared. */
   alloc(bytes: number): number {
+    this.blockChanges++;
     const size = align(Math.max(bytes, 1));
     const list = this.freeLists.get(size);
     if (list && list.length > 0) {
@@ -70,6 +73,7 @@ export class WasmHeap {
   /** Return a block from alloc(bytes) for reuse. */
   release(ptr: number, bytes: number): void {
     this.settle();
+    this.blockChanges++;
     const size = align(Math.max(bytes, 1));
     this.liveBytes -= size;
     if (ptr + size === this.top) {
