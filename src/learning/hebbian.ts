@@ -133,7 +133,7 @@ export class HebbianSigprop implements TrainingRule {
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
     const s = this.settings, be = this.ctx.backend, sc = this.sc, B = labels.length, C = this.ctx.numClasses, rows = B + C;
     const step = ++this.stepIndex;
-    const targetLoss = this.target.update(sc, x, labels, step);
+    const targetLoss = this.target.update(x, labels, step);
     // 'online': W follows dW/dt at every Euler step; 'optimizer': the same dW, integrated over the
     // window, is handed to the layer's optimiser (config.optimizer / learningRate) once per batch
     const viaOpt = s.hebbApply === 'optimizer';
@@ -359,6 +359,7 @@ export class HebbianSigprop implements TrainingRule {
   dispose(): void {
     this.net.free();
     for (const l of [this.target.proj, ...this.layers]) l.dispose();
+    this.target.dispose();
     this.sc.dispose();
   }
 }

@@ -157,6 +157,7 @@ export abstract class SigpropBlocks {
 
   dispose(): void {
     for (const l of this.blocks()) l.dispose();
+    this.target.dispose();
     this.sc.dispose();
   }
 }

@@ -102,14 +102,14 @@ export class RateSigprop extends SigpropBlocks implements TrainingRule {
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
     const step = ++this.stepIndex;
-    const targetLoss = this.target.update(this.sc, x, labels, step);
+    const targetLoss = this.target.update(x, labels, step);
     return this.finishBatch(this.deviceBatch(x, labels, step, true), labels, targetLoss);
   }
 
   /** trainBatch on a backend with asynchronous read-back (rule.ts): the same kernels, a sync before each read. */
   async trainBatchAsync(x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult> {
     const step = ++this.stepIndex;
-    const targetLoss = await this.target.updateAsync(this.sc, x, labels, step);
+    const targetLoss = await this.target.updateAsync(x, labels, step);
     const lossAcc = this.deviceBatch(x, labels, step, false);
     const L = this.layers.length;
     await this.ctx.backend.sync?.([...lossAcc, ...this.net.layers.slice(0, L).map((l) => l.output()), this.net.layers[L].voltage()]);

@@ -166,7 +166,7 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
 
   /** Bytes of backend memory the rule's work tensors and the engine's traces hold now (independent of T by construction). */
   workBytes(): number {
-    return this.sc.bytes() + this.net.layers.reduce((n, l) => n + (l.trace?.bytes() ?? 0) + (l.recTrace?.bytes() ?? 0), 0);
+    return this.sc.bytes() + this.target.workBytes() + this.net.layers.reduce((n, l) => n + (l.trace?.bytes() ?? 0) + (l.recTrace?.bytes() ?? 0), 0);
   }
 
   private targetRates(labels: ArrayLike<number>): Float32Array {
@@ -182,13 +182,13 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
 
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult {
     const step = this.nextStep();
-    return this.finishBatch(this.deviceBatch(x, labels, this.target.update(this.sc, this.targetInput(x, labels.length), labels, step), step, true));
+    return this.finishBatch(this.deviceBatch(x, labels, this.target.update(this.targetInput(x, labels.length), labels, step), step, true));
   }
 
   /** trainBatch on a backend with asynchronous read-back (rule.ts): the same kernels, one sync before the reads. */
   async trainBatchAsync(x: Float32Array, labels: ArrayLike<number>): Promise<BatchResult> {
     const step = this.nextStep();
-    const targetLoss = await this.target.updateAsync(this.sc, this.targetInput(x, labels.length), labels, step);
+    const targetLoss = await this.target.updateAsync(this.targetInput(x, labels.length), labels, step);
     // no per-batch finiteness check of the weights (a full read-back): a non-finite weight shows in
     // the next batch's loss, which the run loop checks (lossDivergence)
     const b = this.deviceBatch(x, labels, targetLoss, step, false);

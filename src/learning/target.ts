@@ -12,7 +12,7 @@ import type { Rng } from '../rng.js';
 import { lossAccumulator, readLoss, sameClassTargets, similarityCE } from './losses.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
-import type { Scratch } from './scratch.js';
+import { Scratch } from './scratch.js';
 import type { RuleSettings } from './settings.js';
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
@@ -24,6 +24,12 @@ export class TargetGenerator {
   private readonly classLabels: Int32Array;
   /** deviceUpdate's r on the host ([x; t0 of every class], reused from batch to batch). */
   private R = new Float32Array(0);
+  /**
+   * The update's work tensors, its own: in the rule's, its similarity loss's tensors ([B + C,
+   * inputSize]) took the names of a layer's ([rows, size]), so each batch freed and allocated them
+   * twice (a wait for the threads at each free, a zero fill at each allocation).
+   */
+  private readonly sc: Scratch;
 
   constructor(
     readonly backend: Backend,
@@ -33,6 +39,7 @@ export class TargetGenerator {
     readonly settings: RuleSettings,
   ) {
     this.learned = settings.targetProjection === 'learned';
+    this.sc = new Scratch(backend);
     this.proj = new DenseParams(backend, rng, 'target', numClasses, inputSize, settings, settings.targetLearningRate);
     backend.write(this.proj.W.value, rng.fillNormal(new Float32Array(numClasses * inputSize), 0, settings.targetScale));
     backend.fill(this.proj.b.value, settings.targetBias);
@@ -52,19 +59,19 @@ export class TargetGenerator {
    * One local update of S and d from a batch (no-op when fixed). x: [B, inputSize].
    * Returns the generator's own loss (0 when fixed).
    */
-  update(sc: Scratch, x: Float32Array, labels: ArrayLike<number>, stepIndex: number): number {
+  update(x: Float32Array, labels: ArrayLike<number>, stepIndex: number): number {
     if (!this.learned) return 0;
-    return this.finishUpdate(this.deviceUpdate(sc, x, labels), stepIndex);
+    return this.finishUpdate(this.deviceUpdate(x, labels), stepIndex);
   }
 
   /**
    * `update` on a backend with asynchronous read-back (Backend.asyncReads): the same kernels, with a
    * sync before each host read; ends with S and d synced, so that `write` can read them.
    */
-  async updateAsync(sc: Scratch, x: Float32Array, labels: ArrayLike<number>, stepIndex: number): Promise<number> {
+  async updateAsync(x: Float32Array, labels: ArrayLike<number>, stepIndex: number): Promise<number> {
     await this.syncHost();
     if (!this.learned) return 0;
-    const u = this.deviceUpdate(sc, x, labels);
+    const u = this.deviceUpdate(x, labels);
     await this.backend.sync?.([u.g, u.loss]);
     const loss = this.finishUpdate(u, stepIndex);
     await this.syncHost();
@@ -77,8 +84,8 @@ export class TargetGenerator {
   }
 
   /** The device part of an update: r = [x; t0 of every class], the class-signal CE's loss and its gradient's class rows g [C, n]. */
-  private deviceUpdate(sc: Scratch, x: Float32Array, labels: ArrayLike<number>): { R: Float32Array; g: Tensor; loss: Tensor; B: number } {
-    const be = this.backend, B = labels.length, C = this.numClasses, n = this.inputSize;
+  private deviceUpdate(x: Float32Array, labels: ArrayLike<number>): { R: Float32Array; g: Tensor; loss: Tensor; B: number } {
+    const be = this.backend, sc = this.sc, B = labels.length, C = this.numClasses, n = this.inputSize;
     if (this.R.length !== (B + C) * n) this.R = new Float32Array((B + C) * n);
     const R = this.R;
     R.set(x.subarray(0, B * n));
@@ -93,6 +100,16 @@ export class TargetGenerator {
     const gc = sc.get('target.gc', [C, n]);
     be.copySlice(gc, 0, g, B * n, C * n);
     return { R, g: gc, loss, B };
+  }
+
+  /** Bytes of backend memory the update's work tensors hold. */
+  workBytes(): number {
+    return this.sc.bytes();
+  }
+
+  /** Free the update's work tensors (the projection's parameters belong to the rule's blocks). */
+  dispose(): void {
+    this.sc.dispose();
   }
 
   /** The host part: back through the sigmoid (g: the class rows of the gradient), then the optimiser step. */
