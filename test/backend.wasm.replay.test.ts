@@ -1,6 +1,6 @@
-// Blocks of kernel calls issued again from their recorded calls (Backend.replayable) and a chunk's
-// outer products with their counts taken in one wait (Backend.spikeOuterSteps), on wasm with one and
-// two threads: the same values, bit for bit, as the plain calls; blocks that cannot be replayed run.
+// Blocks of kernel calls issued again from their recorded calls (Backend.replayable), on wasm with
+// one and two threads: the same values, bit for bit, as the plain calls; blocks that cannot be
+// replayed run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { createBackend } from '../src/backend/registry.js';
@@ -124,37 +124,4 @@ describe('replayable blocks (wasm)', () => {
       for (const k of Object.keys(want)) expect(Array.from(got[k]), k).toEqual(Array.from(want[k]));
     });
   }
-});
-
-describe('spikeOuterSteps (wasm)', () => {
-  /** W after the updates of (s[i], g[i]): s with 40 dense rows (a GEMM run) then sparse ones, g random. */
-  function outer(be: Backend, steps: boolean, Nout: number): number[] {
-    const [B, K] = [56, 70];
-    const rng = new Rng(9);
-    const w = be.fromArray([K, Nout], rng.fillNormal(new Float32Array(K * Nout)));
-    const ss: Tensor[] = [], gs: Tensor[] = [];
-    for (let i = 0; i < 5; i++) {
-      const s = new Float32Array(B * K);
-      for (let j = 0; j < s.length; j++) s[j] = j < 40 * K && i % 2 === 0 ? rng.uniform() : rng.uniform() < 0.1 ? 1.25 : 0;
-      ss.push(be.fromArray([B, K], s));
-      gs.push(be.fromArray([B, Nout], rng.fillNormal(new Float32Array(B * Nout))));
-    }
-    if (steps) be.spikeOuterSteps!(w, ss, gs, 0.3);
-    else for (let i = 0; i < ss.length; i++) be.spikeOuter(w, ss[i], gs[i], 0.3);
-    return Array.from(be.read(w));
-  }
-
-  for (const threads of [1, 2]) {
-    it(`equals spikeOuter called for each pair in turn, bit for bit (${threads} thread(s); wide and narrow g)`, () => {
-      const be = backends[threads];
-      for (const Nout of [300, 10]) expect(outer(be, true, Nout)).toEqual(outer(be, false, Nout));
-    });
-  }
-
-  it('names the mismatch when s and g differ in number or shape', () => {
-    const be = backends[1];
-    const t = (r: number, c: number) => be.tensor([r, c]);
-    expect(() => be.spikeOuterSteps(t(4, 20), [t(3, 4)], [], 1)).toThrow(/1 tensors s but 0 tensors g/);
-    expect(() => be.spikeOuterSteps(t(4, 20), [t(3, 4), t(2, 4)], [t(3, 20), t(3, 20)], 1)).toThrow(/spikeOuterSteps: s\[1\]/);
-  });
 });

@@ -183,13 +183,6 @@ export interface Backend {
    */
   spikeOuter(w: Tensor, s: Tensor, g: Tensor, alpha: number): void;
   /**
-   * OPTIONAL: spikeOuter(w, s[i], g[i], alpha) for i = 0, 1, ... in that order (the same values),
-   * for a layer's gathered eligibility updates. A backend that looks at each s before its update
-   * (wasm: the non-zeros of its rows, which choose the kernel per run of rows) looks at them all
-   * first, in one wait instead of one per update. Callers on a backend without it make the calls.
-   */
-  spikeOuterSteps?(w: Tensor, s: readonly Tensor[], g: readonly Tensor[], alpha: number): void;
-  /**
    * OPTIONAL: run `fn`, a block of kernel calls whose JavaScript takes the same path every time it
    * runs under `key` (a layer's loss at every step of a window), or issue again the kernel calls it
    * made before without running it: where two runs under the key made the same calls, their

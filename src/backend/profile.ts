@@ -48,7 +48,7 @@ export const KERNEL_GROUPS: Readonly<Record<string, string>> = {
   lifStep: 'neuron step', synapticStep: 'neuron step', leakyStep: 'neuron step', izhikevichStep: 'neuron step', adexStep: 'neuron step',
   elementwise: 'neuron step', lifStepFused: 'neuron step (fused)', synapticStepFused: 'neuron step (fused)',
   surrogate: 'surrogate', gateBelow: 'surrogate', gradTail: 'gradient tail (fused)',
-  spikeOuter: 'eligibility update (outer product)', spikeOuterSteps: 'eligibility update (outer product)', delayedOuter: 'eligibility update (outer product)', sumRows: 'eligibility update (outer product)',
+  spikeOuter: 'eligibility update (outer product)', delayedOuter: 'eligibility update (outer product)', sumRows: 'eligibility update (outer product)',
   eligibilityStep: 'eligibility update (outer product)', eligibilityFlush: 'eligibility update (outer product)',
   axpby: 'traces and accumulators (axpby)', mul: 'masks (mul)', dropoutMask: 'masks (dropout draws)', copy: 'copies', copySlice: 'copies', fill: 'fills', fillRows: 'fills',
   softmaxCrossEntropy: 'loss', softmaxRows: 'loss', normalizeRows: 'loss', normalizeRowsBackward: 'loss', l2PairLoss: 'loss', transpose: 'loss',

@@ -413,19 +413,16 @@ export class Layer {
     if (!c || c.n === 0) return;
     const be = this.backend, gs = c.gs, grads = c.grads as LayerGrads;
     for (let s = c.n - 2; s >= 0; s--) be.axpby(gs[s], gs[s + 1], c.decay, 1); // h[s] = g[s] + β·h[s+1]
-    // the updates e[t0]ᵀ·h[t0], then x[s]ᵀ·h[s] for the later steps
-    const xs = [c.e0, ...c.xs.slice(0, c.n - 1)], hs = gs.slice(0, c.n);
+    be.spikeOuter(grads.w, c.e0, gs[0], c.a);
+    for (let s = 1; s < c.n; s++) be.spikeOuter(grads.w, c.xs[s - 1], gs[s], c.a);
     const ref = this.ref;
     if (ref && c.n > 1) {
-      // the gathered inputs were x − r: then rᵀ·Σ_{s≥1} h[s] (the same sum, regrouped)
+      // the gathered inputs were x − r: add rᵀ·Σ_{s≥1} h[s] (the same sum, regrouped)
       const sum = (ref.sum ??= be.tensor([this.batch, this.size]));
       be.copy(sum, gs[1]);
       for (let s = 2; s < c.n; s++) be.axpby(sum, gs[s], 1, 1);
-      xs.push(ref.r);
-      hs.push(sum);
+      be.spikeOuter(grads.w, ref.r, sum, c.a);
     }
-    if (be.spikeOuterSteps) be.spikeOuterSteps(grads.w, xs, hs, c.a);
-    else for (let i = 0; i < xs.length; i++) be.spikeOuter(grads.w, xs[i], hs[i], c.a);
     c.n = 0;
     c.grads = null;
   }

@@ -301,8 +301,6 @@ export class WasmBackend implements Backend {
   private scratchBytes = 0;
   /** densityRuns' per-row non-zero counts (i32), grown on demand (growBuffer). */
   private readonly counts: GrowableBuffer = { ptr: 0, bytes: 0 };
-  /** spikeOuterSteps' per-row non-zero counts of every s (i32), grown on demand (growBuffer). */
-  private readonly outerCounts: GrowableBuffer = { ptr: 0, bytes: 0 };
   /** The calls of the block being recorded (replayable), or null. */
   private capture: Capture | null = null;
   private readonly replays = new WeakMap<object, ReplayState>();
@@ -772,45 +770,6 @@ export class WasmBackend implements Backend {
       const sr = ps + r0 * K * 4, gr = pg + r0 * N * 4, m = r1 - r0;
       if (dense) this.gemmRaw(K, N, m, sr, gr, pw, true, false, alpha, 1);
       else this.spikeOuterRaw(m, K, N, sr, gr, pw, alpha);
-    }
-  }
-
-  /**
-   * Backend.spikeOuterSteps: the non-zeros of every s's rows counted first (a lazy count per s,
-   * then one wait), then each update by its row runs as spikeOuter does, without waiting in
-   * between (the updates of a gathered chunk had a wait before each: spikeOuter's count is read
-   * on the host before its kernels are chosen). The same kernels on the same runs, in the same order.
-   */
-  spikeOuterSteps(w: Tensor, ss: readonly Tensor[], gs: readonly Tensor[], alpha: number): void {
-    const k = 'spikeOuterSteps';
-    if (ss.length !== gs.length) throw new ParameterError(`${k}: ${ss.length} tensors s but ${gs.length} tensors g; give one g per s`);
-    if (ss.length === 0) return;
-    const [B, K] = expect2d(k, 's[0]', ss[0]);
-    const [, N] = expect2d(k, 'g[0]', gs[0]);
-    expectShape(k, 'w', w, [K, N]);
-    ss.forEach((s, i) => expectShape(k, `s[${i}]`, s, [B, K]));
-    gs.forEach((g, i) => expectShape(k, `g[${i}]`, g, [B, N]));
-    const pw = this.own(w, k, 'w');
-    const ps = ss.map((s, i) => this.own(s, k, `s[${i}]`)), pg = gs.map((g, i) => this.own(g, k, `g[${i}]`));
-    if (B === 0 || K === 0 || N === 0) return;
-    if (N <= NARROW_N) {
-      // the narrow kernel counts nothing on the host: the calls one by one
-      for (let i = 0; i < ss.length; i++) this.spikeOuter(w, ss[i], gs[i], alpha);
-      return;
-    }
-    if (this.capture) this.capture.broken = true; // its counts are read on the host
-    const counts = this.growBuffer(this.outerCounts, ss.length * B * 4, 256 * 4);
-    const T = this.fanout(B * K, PARALLEL_THRESHOLDS.elements);
-    for (let i = 0; i < ss.length; i++) {
-      const at = counts + i * B * 4;
-      if (T > 1) this.pool!.run('rowNonZero', [ps[i], K, at, 0, 0], this.raw.rowNonZero, { lo: 3, hi: 4, cuts: this.cutsFor(B, T, 4, 1, false) }, true);
-      else this.k.rowNonZero(ps[i], K, at, 0, B);
-    }
-    this.pool?.settle();
-    for (let i = 0; i < ss.length; i++) {
-      // runs read before the update's kernels (which may grow the memory: a fresh view each time)
-      const runs = densityRuns(new Int32Array(this.heap.memory.buffer, counts + i * B * 4, B), K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN);
-      this.outerRuns(runs, K, N, ps[i], pg[i], pw, alpha);
     }
   }
 
