@@ -110,6 +110,31 @@ describe('replayable blocks (wasm)', () => {
     expect(got.ran).toBe(4); // runs 0, 1, then 4, 5
   });
 
+  it("a block run inside another block's recording is recorded there, not replayed on its own", () => {
+    const be = backends[2];
+    const run = (b: Backend): number[][] => {
+      const { acc, m, gs } = tensors(b, 5);
+      const inner = {}, outer = {};
+      const add = (g: Tensor): void => {
+        const block = (): void => b.axpby(acc, g, 0.5, 1);
+        if (b.replayable) b.replayable(inner, [g], block);
+        else block();
+      };
+      for (let i = 0; i < 4; i++) add(gs[i]); // the inner block has its recorded calls
+      for (let i = 0; i < 6; i++) {
+        const g = gs[i % 4];
+        const block = (): void => {
+          add(g);
+          b.mul(g, g, m);
+        };
+        if (b.replayable) b.replayable(outer, [g], block);
+        else block();
+      }
+      return [acc, ...gs].map((t) => Array.from(b.read(t)));
+    };
+    expectSame(run(be), run(plain(be)));
+  });
+
   for (const threads of [1, 2]) {
     it(`spiking sigprop trains to the same weights with its per-step blocks replayed (${threads} thread(s))`, () => {
       const be = backends[threads];

@@ -204,7 +204,7 @@ interface ReplayState {
  * except where both are the same distance into the same param (which moved between the runs).
  * null where they differ otherwise.
  */
-export function replayTemplate(
+function replayTemplate(
   a: { calls: readonly RecordedCall[]; ptrs: readonly number[]; sizes: readonly number[] },
   b: { calls: readonly RecordedCall[]; ptrs: readonly number[] },
 ): ReplayTemplate | null {
@@ -531,7 +531,8 @@ export class WasmBackend implements Backend {
     const changes = this.heap.blockChanges;
     let st = this.replays.get(key);
     if (!st || st.changes !== changes) this.replays.set(key, (st = { changes }));
-    if (st.template && this.replay(st.template, ptrs)) return;
+    // inside another block's recording, its calls are that block's: run fn (recorded there)
+    if (!this.capture && st.template && this.replay(st.template, ptrs)) return;
     if (st.off || this.capture) {
       fn();
       return;
@@ -761,12 +762,7 @@ export class WasmBackend implements Backend {
       this.ranged('spikeOuterNarrow', [B, K, N, ps, pg, pw, alpha, 0, 0, 0], 9, 7, 8, K, 4, T, 4, undefined, NARROW_OUTER_PIECES_PER_THREAD);
       return;
     }
-    this.outerRuns(this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN), K, N, ps, pg, pw, alpha);
-  }
-
-  /** w += alpha·sᵀ·g by the row runs of s (GEMM for dense runs, the event kernel for sparse ones). */
-  private outerRuns(runs: [number, number, boolean][], K: number, N: number, ps: number, pg: number, pw: number, alpha: number): void {
-    for (const [r0, r1, dense] of runs) {
+    for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN)) {
       const sr = ps + r0 * K * 4, gr = pg + r0 * N * 4, m = r1 - r0;
       if (dense) this.gemmRaw(K, N, m, sr, gr, pw, true, false, alpha, 1);
       else this.spikeOuterRaw(m, K, N, sr, gr, pw, alpha);
