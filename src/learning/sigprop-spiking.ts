@@ -338,13 +338,13 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
             const q = st[i], info = this.info[i], u = layer.voltage();
             // g straight into the layer's gathering buffer where it has one (no copy in accumulateGrad)
             const g = layer.gradSlot() ?? q.g;
-            const out = layer.output(), Pi = P;
+            const out = layer.output();
             replay(i, g, () => {
               if (surrogate) {
                 if (!q.fused) be.surrogate(q.r, u, info.threshold, s.surrogate, false);
               } else voltageRepresentation(be, q.r, u, s.voltageRelative ? info.threshold : 0);
               if (q.mask) be.mul(q.r, q.r, q.mask);
-              localLosses[s.loss](be, sc, q.r, B, Pi, g, s.sim, lossAcc[i]);
+              localLosses[s.loss](be, sc, q.r, B, P, g, s.sim, lossAcc[i]);
               if (surrogate && info.vMin === undefined && be.gradTail) {
                 // target rows, mask, f' and the spike count in one call (the same operations as below)
                 if (!q.fused) be.surrogate(q.d, u, info.threshold, s.surrogate, true);

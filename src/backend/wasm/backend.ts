@@ -504,12 +504,19 @@ export class WasmBackend implements Backend {
       args[lo] = 0;
       args[hi] = n;
       if (scratchAt >= 0) args[scratchAt] = this.scratch[0];
-      if (this.capture) this.record(op, args, lazy, null);
-      return Number((this.ks[op] as (...a: number[]) => number | void)(...args) ?? 0);
+      return this.issue(op, args, lazy, null);
     }
-    const chunks = { lo, hi, cuts, guide: guided ? 2 * T : 0, scratchAt, scratch: this.scratch };
+    return this.issue(op, args, lazy, { lo, hi, cuts, guide: guided ? 2 * T : 0, scratchAt, scratch: this.scratch });
+  }
+
+  /**
+   * Run one kernel call as ranged() prepared it (recorded while a block is recorded): on this thread
+   * where `chunks` is null, else split over the pool. replay() issues recorded calls the same way.
+   */
+  private issue(op: ThreadedOp, args: number[], lazy: boolean, chunks: RecordedCall['chunks']): number {
     if (this.capture) this.record(op, args, lazy, chunks);
-    return this.pool!.run(op, args, this.raw[op] as (...a: number[]) => number | void, chunks, lazy);
+    if (chunks) return this.pool!.run(op, args, this.raw[op] as (...a: number[]) => number | void, chunks, lazy);
+    return Number((this.ks[op] as (...a: number[]) => number | void)(...args) ?? 0);
   }
 
   // ---------------------------------------------------------------- replayed blocks
@@ -576,10 +583,7 @@ export class WasmBackend implements Backend {
   private replay(t: ReplayTemplate, ptrs: readonly number[]): boolean {
     for (let k = 0; k < ptrs.length; k++) if (t.fixed[k] >= 0 && t.fixed[k] !== ptrs[k]) return false;
     for (const [c, pos, k, offset] of t.subst) t.calls[c].args[pos] = ptrs[k] + offset;
-    for (const c of t.calls) {
-      if (c.chunks) this.pool!.run(c.op, c.args, this.raw[c.op] as (...a: number[]) => number | void, c.chunks, c.lazy);
-      else (this.ks[c.op] as (...a: number[]) => number | void)(...c.args);
-    }
+    for (const c of t.calls) this.issue(c.op, c.args, c.lazy, c.chunks);
     this.replayCount++;
     return true;
   }
