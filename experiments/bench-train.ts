@@ -82,7 +82,10 @@ export const GPU_TRAIN_CONFIGS: TrainConfig[] = (['gpu', 'wasm'] as const).flatM
 
 /** A rule set up on its backend for one configuration, or why it is not available. */
 export type Trainer =
-  | { ok: true; device?: string; train(i: number): Promise<{ loss: number }>; dispose(): Promise<void> }
+  | {
+    ok: true; device?: string; backend: import('../src/backend/backend.js').Backend; rule: import('../src/learning/rule.js').TrainingRule;
+    train(i: number): Promise<{ loss: number }>; dispose(): Promise<void>;
+  }
   | { ok: false; reason: string };
 
 /**
@@ -142,6 +145,8 @@ export async function setUpTrainer(cfg: TrainConfig, batches: number): Promise<T
   return {
     ok: true,
     ...(device ? { device } : {}),
+    backend,
+    rule,
     train: (i) => learning.trainOn(rule, backend, ...batch(i)), // trainBatchAsync where reads are asynchronous
     dispose: async () => {
       rule.dispose?.();

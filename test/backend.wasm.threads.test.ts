@@ -319,6 +319,43 @@ describe('wasm threads = 2 equals threads = 1', () => {
     expect(one.parallelCalls).toBe(0);
   });
 
+  it('timeKernels: each kernel\'s milliseconds on the calling thread and on the worker; the same numbers with it on; nothing timed off', () => {
+    const n = 4 * PARALLEL_THRESHOLDS.elements;
+    const x = rng.fillNormal(new Float32Array(n)), y = rng.fillNormal(new Float32Array(n));
+    const [x1, x2] = both([n], x), [y1, y2] = both([n], y);
+    expect(two.kernelTimes().size).toBe(0); // off: nothing
+    one.timeKernels = two.timeKernels = true;
+    try {
+      for (let i = 0; i < 40; i++) {
+        one.axpby(x1, y1, 0.5, 1.25);
+        two.axpby(x2, y2, 0.5, 1.25);
+        one.mul(y1, y1, x1);
+        two.mul(y2, y2, x2);
+      }
+      same(x1, x2);
+      same(y1, y2);
+      const t1 = one.kernelTimes(), t2 = two.kernelTimes();
+      // one thread: every call on the calling thread, counted and timed
+      expect(t1.get('axpby')).toMatchObject({ localCalls: 40, workerMs: 0 });
+      expect(t1.get('axpby')!.callerMs).toBeGreaterThan(0);
+      // two threads: split calls, the worker's chunks timed on the worker
+      for (const op of ['axpby', 'mul']) {
+        const t = t2.get(op)!;
+        expect(t.localCalls).toBe(0);
+        expect(t.callerMs).toBeGreaterThan(0);
+        expect(t.workerMs).toBeGreaterThan(0);
+      }
+      expect(two.timeKernels).toBe(true);
+    } finally {
+      one.timeKernels = two.timeKernels = false;
+    }
+    expect(two.kernelTimes().size).toBe(0);
+    two.axpby(x2, y2, 0.5, 1.25);
+    one.timeKernels = two.timeKernels = true; // on again: the times start from zero
+    expect(two.kernelTimes().get('axpby')).toBeUndefined();
+    one.timeKernels = two.timeKernels = false;
+  });
+
   it('a small kernel goes to the worker as one chunk the caller does not wait for; what reads its output waits', () => {
     const x = rng.fillNormal(new Float32Array(10 * 1000)), y = rng.fillNormal(new Float32Array(10 * 1000));
     expect(x.length).toBeLessThan(PARALLEL_THRESHOLDS.elements);

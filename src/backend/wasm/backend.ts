@@ -233,6 +233,25 @@ function sameChunks(x: RecordedCall['chunks'], y: RecordedCall['chunks']): boole
     x.cuts.length === y.cuts.length && x.cuts.every((c, i) => c === y.cuts[i]);
 }
 
+/** `kernels` with every call timed (performance.now() around it) into `times` by name. */
+function timed(kernels: WasmKernels, times: Map<string, { calls: number; ms: number }>): WasmKernels {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(kernels)) {
+    out[name] = typeof fn === 'function'
+      ? function (this: unknown, ...a: unknown[]) {
+        const t0 = performance.now();
+        const r = (fn as (...x: unknown[]) => unknown)(...a);
+        let t = times.get(name);
+        if (!t) times.set(name, (t = { calls: 0, ms: 0 }));
+        t.calls++;
+        t.ms += performance.now() - t0;
+        return r;
+      }
+      : fn;
+  }
+  return out as unknown as WasmKernels;
+}
+
 /** `kernels` with every call preceded by pool.settle(): a kernel on the calling thread never meets a worker's chunk still running. */
 function settling(kernels: WasmKernels, pool: ThreadPool): WasmKernels {
   const out: Record<string, unknown> = {};
@@ -284,7 +303,9 @@ export class WasmBackend implements Backend {
    * a worker may still run of the split calls in flight (ThreadPool.settle: split calls of kernels
    * in LAZY_OPS return before their last chunks complete).
    */
-  private readonly ks: WasmKernels;
+  private ks: WasmKernels;
+  /** Per kernel, the calls run on the calling thread and their milliseconds, while timeKernels is on (else null). */
+  private localTimes: Map<string, { calls: number; ms: number }> | null = null;
   get k(): WasmKernels {
     // a kernel called outside ranged() is not recorded: a block that calls one is not replayed
     if (this.capture) this.capture.broken = true;
@@ -350,7 +371,7 @@ export class WasmBackend implements Backend {
     private readonly pool: ThreadPool | null,
   ) {
     this.raw = kernels;
-    this.ks = pool ? settling(kernels, pool) : kernels;
+    this.ks = this.calling(null);
     this.heap = new WasmHeap(memory, kernels.heapBase());
     // the host touches memory (a tensor's data, a freed block): not in a block that replays
     this.heap.settle = () => {
@@ -390,6 +411,53 @@ export class WasmBackend implements Backend {
    */
   threadStats(): ReadonlyMap<ThreadedOp, { readonly calls: number; readonly chunks: number; readonly workerChunks: number; readonly waitMs: number }> {
     return this.pool?.opStats ?? new Map();
+  }
+
+  /**
+   * Time every kernel call on every thread (off by default): kernelTimes() then tells, per kernel,
+   * the milliseconds it ran on the calling thread and on the workers. Unlike the profiler
+   * (src/backend/profile.ts), which settles after every call so that each call's wall time is its
+   * own, this leaves the threads overlapping calls as in training: on two threads the sum over
+   * both threads is the kernel's thread time, to compare with one thread's time for the same work
+   * (experiments/bench-phases.ts). Switching it on or off forgets the times so far.
+   */
+  get timeKernels(): boolean {
+    return this.localTimes !== null;
+  }
+  set timeKernels(on: boolean) {
+    this.pool?.settle();
+    this.localTimes = on ? new Map() : null;
+    this.ks = this.calling(this.localTimes);
+    if (this.pool) {
+      this.pool.threadMs.clear();
+      this.pool.timeChunks = on;
+    }
+  }
+
+  /**
+   * With timeKernels, per kernel since it was switched on: calls run on the calling thread alone
+   * (`localCalls`: one thread's every call, or an unsplit call), and the milliseconds the kernel
+   * ran on the calling thread (`callerMs`: its unsplit calls and its chunks of split ones) and on
+   * the worker threads (`workerMs`). Settles first. Empty while timeKernels is off.
+   */
+  kernelTimes(): Map<string, { localCalls: number; callerMs: number; workerMs: number }> {
+    this.pool?.settle();
+    const out = new Map<string, { localCalls: number; callerMs: number; workerMs: number }>();
+    if (!this.localTimes) return out;
+    for (const [op, t] of this.localTimes) out.set(op, { localCalls: t.calls, callerMs: t.ms, workerMs: 0 });
+    for (const [op, t] of this.pool?.threadMs ?? []) {
+      const o = out.get(op) ?? { localCalls: 0, callerMs: 0, workerMs: 0 };
+      o.callerMs += t.callerMs;
+      o.workerMs += t.workerMs;
+      out.set(op, o);
+    }
+    return out;
+  }
+
+  /** The kernels this thread calls directly: settling first where there is a pool, timed with `times`. */
+  private calling(times: Map<string, { calls: number; ms: number }> | null): WasmKernels {
+    const k = times ? timed(this.raw, times) : this.raw;
+    return this.pool ? settling(k, this.pool) : k;
   }
 
   /**

@@ -53,9 +53,9 @@ const SLOTS = 8;
 // Per slot, a head written by the caller (HEAD_INTS ints, a cache line): [0] version (odd while the
 // caller writes the slot), [1] call number, [2] op (-1 = exit), [3] argc, [4] lo arg position,
 // [5] hi arg position, [6] guide (0: one chunk per claim; g: a claim takes ⌈left ÷ g⌉ chunks),
-// [7] scratch arg position (-1: none), [8] chunks.
+// [7] scratch arg position (-1: none), [8] chunks, [9] 1: time the chunks (ThreadPool.timeChunks).
 const HEAD_INTS = 16;
-const H_VERSION = 0, H_CALL = 1, H_OP = 2, H_ARGC = 3, H_LO = 4, H_HI = 5, H_GUIDE = 6, H_SCRATCH = 7, H_CHUNKS = 8;
+const H_VERSION = 0, H_CALL = 1, H_OP = 2, H_ARGC = 3, H_LO = 4, H_HI = 5, H_GUIDE = 6, H_SCRATCH = 7, H_CHUNKS = 8, H_TIMING = 9;
 // Per slot, the words every thread writes (WORK_INTS ints, their own cache line): [0] (call id << 18)
 // | (front << 9) | back, the unclaimed chunks being [front, back); [1] chunks completed.
 const WORK_INTS = 16;
@@ -99,7 +99,7 @@ const ID_MASK = 0x1fff;
 // and compiled JavaScript without a loader. Call numbers are int32 and wrap: compared by (a − b) | 0.
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, names, ctrlBuf, headBuf, workBuf, poolBuf, argBuf, scratchBuf, cutsBuf, resBuf, index, threads } = workerData;
+const { module, memory, names, ctrlBuf, headBuf, workBuf, poolBuf, argBuf, scratchBuf, cutsBuf, resBuf, timeBuf, index, threads } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const fns = names.map((n) => instance.exports[n]);
 const ctrl = new Int32Array(ctrlBuf, index * ${CTRL_INTS * 4}, ${CTRL_INTS});
@@ -110,6 +110,7 @@ const args = new Float64Array(argBuf);
 const scratch = new Float64Array(scratchBuf);
 const cuts = new Float64Array(cutsBuf);
 const res = new Float64Array(resBuf);
+const times = new Float64Array(timeBuf);
 const a = new Float64Array(${MAX_ARGS});
 parentPort.postMessage('ready');
 let next = 1;
@@ -133,7 +134,7 @@ for (;;) {
   }
   // A consistent copy of call \`next\` (a seqlock: the version is odd while the caller writes the slot)
   const s = next & ${SLOTS - 1}, h = s * ${HEAD_INTS}, wb = s * ${WORK_INTS};
-  let call = 0, op = 0, lo = 0, hi = 0, guide = 0, n = 0;
+  let call = 0, op = 0, lo = 0, hi = 0, guide = 0, n = 0, timing = false;
   for (;;) {
     const version = Atomics.load(head, h + ${H_VERSION});
     if ((version & 1) === 0) {
@@ -141,6 +142,7 @@ for (;;) {
       op = Atomics.load(head, h + ${H_OP});
       guide = Atomics.load(head, h + ${H_GUIDE});
       n = Atomics.load(head, h + ${H_CHUNKS});
+      timing = Atomics.load(head, h + ${H_TIMING}) !== 0;
       lo = Atomics.load(head, h + ${H_LO});
       hi = Atomics.load(head, h + ${H_HI});
       const argc = Atomics.load(head, h + ${H_ARGC}), at = Atomics.load(head, h + ${H_SCRATCH});
@@ -166,7 +168,10 @@ for (;;) {
     a[lo] = cuts[cb + c];
     a[hi] = cuts[cb + back];
     try {
+      const t0 = timing ? performance.now() : 0;
       const r = fn(${ARG_LIST});
+      // a worker's chunk time is stored negative (the calling thread's positive)
+      if (timing) times[rb + c] = t0 - performance.now();
       res[rb + c] = typeof r === 'number' ? r : 0;
     } catch (err) {
       Atomics.store(pool, ${P_FAILED_CALL}, next);
@@ -209,6 +214,7 @@ export function availableCores(): number {
 
 type LocalKernel = (...args: number[]) => number | void;
 
+
 /** The calling thread plus `threads − 1` workers sharing one memory. */
 export class ThreadPool {
   readonly size: number;
@@ -221,6 +227,8 @@ export class ThreadPool {
   private readonly scratchPtrs: Float64Array;
   private readonly cuts = new Float64Array(new SharedArrayBuffer(SLOTS * (MAX_CHUNKS + 1) * 8));
   private readonly chunkRes = new Float64Array(new SharedArrayBuffer(SLOTS * MAX_CHUNKS * 8));
+  /** With timeChunks, the milliseconds each claim's kernel call took, at its first chunk (the workers' negative). */
+  private readonly chunkMs = new Float64Array(new SharedArrayBuffer(SLOTS * MAX_CHUNKS * 8));
   private readonly opIds = new Map<string, number>();
   /** Numbers (int32, wrapping) of the last call published, the last the calling thread has claimed all it could of, and the last known complete (its statistics recorded): retired ≤ helped ≤ published. */
   private published = 0;
@@ -270,6 +278,12 @@ export class ThreadPool {
    * it could claim chunks of the next call, or in settle()); recorded once the call is complete.
    */
   readonly opStats = new Map<ThreadedOp, { calls: number; chunks: number; workerChunks: number; waitMs: number }>();
+  /**
+   * With timeChunks, per kernel: the milliseconds its chunks ran on the calling thread and on the
+   * workers, over every call handed to the pool (split or one chunk). Their sum is the kernel's
+   * thread time; a split that cost nothing would keep it at one thread's time for the same calls.
+   */
+  readonly threadMs = new Map<ThreadedOp, { callerMs: number; workerMs: number }>();
   /** Chunks run by worker threads so far. */
   get workerChunks(): number {
     return Atomics.load(this.words, P_WORKER_CHUNKS);
@@ -292,6 +306,21 @@ export class ThreadPool {
     for (let w = 0; w < Math.max(this.size - 1, 1); w++) Atomics.store(this.ctrl, w * CTRL_INTS + C_SPIN, Math.max(0, Math.round(us)));
   }
 
+  /**
+   * Time every chunk's kernel call (performance.now() around it, on each thread) into threadMs:
+   * where a split call's thread time goes, without the profiler's settle after every call (which
+   * keeps the threads from overlapping calls). Settles before it changes.
+   */
+  get timeChunks(): boolean {
+    return this.timing;
+  }
+  set timeChunks(on: boolean) {
+    this.settle();
+    this.timing = on;
+  }
+  /** timeChunks (each call carries it to the workers in its slot's head). */
+  private timing = false;
+
   /** Start `threads − 1` workers over `memory` and wait until each has instantiated the kernels. */
   static async start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<ThreadPool> {
     const pool = new ThreadPool(threads);
@@ -303,6 +332,7 @@ export class ThreadPool {
           module, memory, names: [...THREADED_OPS], index, threads,
           ctrlBuf: pool.ctrl.buffer, headBuf: pool.head.buffer, workBuf: pool.work.buffer, poolBuf: pool.words.buffer,
           argBuf: pool.args.buffer, scratchBuf: pool.scratchPtrs.buffer, cutsBuf: pool.cuts.buffer, resBuf: pool.chunkRes.buffer,
+          timeBuf: pool.chunkMs.buffer,
         },
       });
       pool.workers.push(worker);
@@ -414,11 +444,14 @@ export class ThreadPool {
     Atomics.store(this.head, h + H_GUIDE, guide);
     Atomics.store(this.head, h + H_SCRATCH, scratchAt);
     Atomics.store(this.head, h + H_CHUNKS, n);
+    Atomics.store(this.head, h + H_TIMING, this.timing ? 1 : 0);
     const ab = s * MAX_ARGS;
     for (let i = 0; i < args.length; i++) this.args[ab + i] = args[i];
     if (scratchAt >= 0) for (let t = 0; t < this.size; t++) this.scratchPtrs[s * this.size + t] = scratch![t];
     const cb = s * (MAX_CHUNKS + 1);
     for (let i = 0; i <= n; i++) this.cuts[cb + i] = cuts[i];
+    // a guided claim times its first chunk only: the others must read 0
+    if (this.timing) this.chunkMs.fill(0, s * MAX_CHUNKS, s * MAX_CHUNKS + n);
     Atomics.store(this.work, wb + W_DONE, 0);
     Atomics.store(this.work, wb + W_CLAIM, ((call & ID_MASK) << 18) | n);
     Atomics.add(this.head, h + H_VERSION, 1);
@@ -453,13 +486,16 @@ export class ThreadPool {
     const s = call & (SLOTS - 1);
     const local = this.slotLocal[s]!, argv = this.slotArgv[s], lo = this.slotLo[s], hi = this.slotHi[s];
     const wb = s * WORK_INTS, cb = s * (MAX_CHUNKS + 1), rb = s * MAX_CHUNKS;
+    const timing = this.timing;
     let mine = 0;
     for (let c = this.claim(s); c >= 0; c = this.claim(s)) {
       const m = this.claimed;
       argv[lo] = this.cuts[cb + c];
       argv[hi] = this.cuts[cb + c + m];
       try {
+        const t0 = timing ? performance.now() : 0;
         this.chunkRes[rb + c] = Number(callKernel(local, argv) ?? 0);
+        if (timing) this.chunkMs[rb + c] = performance.now() - t0;
       } catch (err) {
         // the chunk failed on this thread: count it, take the chunks left of every pending call
         // (counted, not run) and wait for the worker's, so that no chunk still runs when the error
@@ -515,6 +551,7 @@ export class ThreadPool {
       }
       const op = this.slotOp[s]!, n = this.slotChunks[s];
       this.slotLocal[s] = null;
+      if (this.timing) this.addTimes(op, s, n);
       if (n <= 1) continue;
       let stat = this.opStats.get(op);
       if (!stat) this.opStats.set(op, (stat = { calls: 0, chunks: 0, workerChunks: 0, waitMs: 0 }));
@@ -522,6 +559,17 @@ export class ThreadPool {
       stat.waitMs += waited;
       stat.chunks += n;
       stat.workerChunks += n - this.slotMine[s];
+    }
+  }
+
+  /** Add the chunk times of slot s's call (n chunks, complete) to threadMs (timeChunks). */
+  private addTimes(op: ThreadedOp, s: number, n: number): void {
+    let t = this.threadMs.get(op);
+    if (!t) this.threadMs.set(op, (t = { callerMs: 0, workerMs: 0 }));
+    for (let i = s * MAX_CHUNKS, end = i + n; i < end; i++) {
+      const ms = this.chunkMs[i];
+      if (ms > 0) t.callerMs += ms;
+      else t.workerMs -= ms;
     }
   }
 
