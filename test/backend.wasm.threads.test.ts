@@ -85,6 +85,43 @@ describe('wasm threads = 2 equals threads = 1', () => {
     same(w1, w2);
   });
 
+  it('spikeOuterPair: a readout\'s narrow update beside a wide sparse one in one split call, the same numbers as the two spikeOuter calls on one thread; dense rows, one thread and a shared weight tensor take the two calls', () => {
+    // mnist-lif's end of window: the readout's update (138 rows of 1000 hidden spikes, 10 classes) beside layer 0's (784 inputs, x − r at ~5%, 1000 units)
+    const [B, K1, N1, K2, N2] = [138, 1000, 10, 784, 1000];
+    const spikes = (n: number, p: number) => new Float32Array(n).map(() => (rng.uniform() < p ? (rng.uniform() < 0.8 ? 1 : -1) : 0));
+    const [s1a, s1b] = both([B, K1], spikes(B * K1, 0.12)), [g1a, g1b] = both([B, N1], randn(B * N1));
+    const [s2a, s2b] = both([B, K2], spikes(B * K2, 0.05)), [g2a, g2b] = both([B, N2], randn(B * N2));
+    const [w1a, w1b] = both([K1, N1], randn(K1 * N1)), [w2a, w2b] = both([K2, N2], randn(K2 * N2));
+    const pairs = () => two.threadStats().get('spikeOuterPair')?.calls ?? 0;
+    const before = pairs();
+    for (const narrowFirst of [true, false]) {
+      // one thread: the two calls; two threads: the pair, in either order of its arguments
+      one.spikeOuter(w1a, s1a, g1a, 0.03);
+      one.spikeOuter(w2a, s2a, g2a, -0.02);
+      const n = { w: w1b, s: s1b, g: g1b, alpha: 0.03 }, wide = { w: w2b, s: s2b, g: g2b, alpha: -0.02 };
+      if (narrowFirst) two.spikeOuterPair(n, wide);
+      else two.spikeOuterPair(wide, n);
+      same(w1a, w1b);
+      same(w2a, w2b);
+    }
+    expect(pairs()).toBe(before + 2);
+    // dense rows in the wide update (an eligibility trace: GEMM) and a pair on one thread: the two calls, same numbers
+    const E = randn(B * K2);
+    const [ea, eb] = both([B, K2], E);
+    one.spikeOuterPair({ w: w1a, s: s1a, g: g1a, alpha: 0.5 }, { w: w2a, s: ea, g: g2a, alpha: 0.01 });
+    two.spikeOuterPair({ w: w1b, s: s1b, g: g1b, alpha: 0.5 }, { w: w2b, s: eb, g: g2b, alpha: 0.01 });
+    same(w1a, w1b);
+    same(w2a, w2b);
+    expect(pairs()).toBe(before + 2);
+    // the same weight tensor twice: one update after the other
+    const [wa, wb] = both([K2, N2], randn(K2 * N2));
+    one.spikeOuter(wa, s2a, g2a, 0.1);
+    one.spikeOuter(wa, s2a, g2a, 0.2);
+    two.spikeOuterPair({ w: wb, s: s2b, g: g2b, alpha: 0.1 }, { w: wb, s: s2b, g: g2b, alpha: 0.2 });
+    same(wa, wb);
+    expect(pairs()).toBe(before + 2);
+  });
+
   it('spikeMatmul and spikeOuter at a width that takes the padded copy (N = 1024): split copy, same numbers', () => {
     const pads = two.threadStats().get('padRows')?.calls ?? 0;
     spikeKernelsAgree(70, 200, 1024, 0.15); // both copies (W 200 rows, g 70 rows) above the elementwise threshold

@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { ReferenceBackend } from '../src/backend/reference.js';
 import { createBackend } from '../src/backend/registry.js';
-import { gradChunkLength } from '../src/engine/layer.js';
+import { Layer, gradChunkLength } from '../src/engine/layer.js';
 import { Network } from '../src/engine/network.js';
 import { createRule } from '../src/learning/index.js';
 import type { SpikingSigprop } from '../src/learning/sigprop-spiking.js';
+import type { WasmBackend } from '../src/backend/wasm/backend.js';
 import { Rng } from '../src/rng.js';
 
 let wasm: Backend & { dispose?: () => Promise<void> };
@@ -151,5 +152,64 @@ describe('gathered eligibility updates', () => {
     net.step(be.tensor([2, 4]));
     expect(net.layers[0].trace?.rows).toBe(2);
     expect(net.layers[0].gradSlot()).not.toBeNull();
+  });
+});
+
+/**
+ * Gradients of a hidden layer (K inputs at 5% spikes → N) and a readout (N → C, 'li') after a window
+ * of T steps gathered in one chunk each, applied by finishGrad on each layer or by Layer.finishGrads.
+ */
+function twoLayerWindow(be: Backend, together: boolean, T = 5): Float32Array[] {
+  const [B, K, N, C] = [138, 784, 1000, 10];
+  const net = new Network(be, {
+    inputSize: K, dtMs: 1,
+    layers: [{ size: N, model: 'lif', params: { beta: 0.95 }, propagation: 'event' }, { size: C, model: 'li', params: { beta: 0.9 }, propagation: 'event' }],
+  }, new Rng(3));
+  net.enableTraces('trace');
+  for (const l of net.layers) l.enableGradChunks(T, T);
+  net.reset(B);
+  const grads = net.layers.map((l) => ({ w: be.tensor([l.inSize, l.size]) }));
+  const rng = new Rng(7);
+  const x = be.tensor([B, K]);
+  const gs = net.layers.map((l) => be.tensor([B, l.size]));
+  for (let t = 0; t < T; t++) {
+    be.write(x, Float32Array.from({ length: B * K }, () => (rng.uniform() < 0.05 ? 1 : 0)));
+    net.step(x);
+    net.layers.forEach((l, i) => {
+      be.write(gs[i], rng.fillNormal(new Float32Array(B * l.size)));
+      l.accumulateGrad(gs[i], 0.3, { ...grads[i] });
+    });
+  }
+  if (together) Layer.finishGrads(net.layers.map((layer, i) => ({ layer, grads: grads[i] })));
+  else net.layers.forEach((l, i) => l.finishGrad(grads[i]));
+  const out = grads.map((g) => be.read(g.w));
+  net.free();
+  return out;
+}
+
+describe('Layer.finishGrads', () => {
+  it('applies several layers\' gathered updates with the values of finishGrad on each (reference; wasm on one and two threads, where the readout\'s update runs beside the hidden layer\'s)', async () => {
+    const ref = new ReferenceBackend();
+    const want = twoLayerWindow(ref, false);
+    const got = twoLayerWindow(ref, true);
+    got.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(want[i])));
+    const two = (await createBackend('wasm', { threads: 2 })) as WasmBackend;
+    try {
+      const one = twoLayerWindow(wasm, false);
+      const pairs = () => two.threadStats().get('spikeOuterPair')?.calls ?? 0;
+      const before = pairs();
+      const split = twoLayerWindow(two, true);
+      expect(pairs() - before).toBe(5); // the chunk's first trace and its 4 inputs, each beside the readout's
+      const oneTogether = twoLayerWindow(wasm, true);
+      one.forEach((g, i) => {
+        expect(Array.from(oneTogether[i])).toEqual(Array.from(g));
+        let diff = 0;
+        for (let k = 0; k < g.length; k++) if (!Object.is(g[k], split[i][k])) diff++;
+        expect(diff).toBe(0);
+        expectClose(g, want[i]);
+      });
+    } finally {
+      await two.dispose();
+    }
   });
 });

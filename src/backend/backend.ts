@@ -105,6 +105,14 @@ export interface FusedStepOutputs {
   trace?: { e: Tensor; x: Tensor; decay: number };
 }
 
+/** One sparse outer-product update W += alpha·sᵀ·g (Backend.spikeOuter's arguments). */
+export interface OuterUpdate {
+  w: Tensor;
+  s: Tensor;
+  g: Tensor;
+  alpha: number;
+}
+
 export interface MatmulOptions {
   /** Use aᵀ (a is stored [K, M]). */
   transA?: boolean;
@@ -182,6 +190,12 @@ export interface Backend {
    * s: [B, K], g: [B, N], W: [K, N].
    */
   spikeOuter(w: Tensor, s: Tensor, g: Tensor, alpha: number): void;
+  /**
+   * OPTIONAL: two spikeOuter updates whose weights are different tensors, the same values as
+   * spikeOuter(a) then spikeOuter(b) (Layer.finishGrads pairs a readout's update with a hidden
+   * layer's: a backend on several threads may run them side by side).
+   */
+  spikeOuterPair?(a: OuterUpdate, b: OuterUpdate): void;
   /**
    * OPTIONAL: run `fn`, a block of kernel calls whose JavaScript takes the same path every time it
    * runs under `key` (a layer's loss at every step of a window), or issue again the kernel calls it

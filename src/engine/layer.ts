@@ -409,22 +409,61 @@ export class Layer {
 
   /** Apply the open chunk of gathered updates (see enableGradChunks). */
   private flushChunk(): void {
+    const u = this.closeChunk();
+    if (u) for (const [s, g] of u.terms) this.backend.spikeOuter(u.w, s, g, u.alpha);
+  }
+
+  /**
+   * Close the open chunk of gathered updates: the backward recursion h[s] = g[s] + β·h[s+1] over its
+   * gradients (and with an input reference Σ_{s≥1} h[s]), then the outer products that apply it, in
+   * order, for the caller to make: W += alpha·sᵀ·g for each [s, g] of `terms`. null when no chunk is open.
+   */
+  private closeChunk(): { w: Tensor; alpha: number; terms: [Tensor, Tensor][] } | null {
     const c = this.chunk;
-    if (!c || c.n === 0) return;
+    if (!c || c.n === 0) return null;
     const be = this.backend, gs = c.gs, grads = c.grads as LayerGrads;
     for (let s = c.n - 2; s >= 0; s--) be.axpby(gs[s], gs[s + 1], c.decay, 1); // h[s] = g[s] + β·h[s+1]
-    be.spikeOuter(grads.w, c.e0, gs[0], c.a);
-    for (let s = 1; s < c.n; s++) be.spikeOuter(grads.w, c.xs[s - 1], gs[s], c.a);
+    const terms: [Tensor, Tensor][] = [[c.e0, gs[0]]];
+    for (let s = 1; s < c.n; s++) terms.push([c.xs[s - 1], gs[s]]);
     const ref = this.ref;
     if (ref && c.n > 1) {
       // the gathered inputs were x − r: add rᵀ·Σ_{s≥1} h[s] (the same sum, regrouped)
       const sum = (ref.sum ??= be.tensor([this.batch, this.size]));
       be.copy(sum, gs[1]);
       for (let s = 2; s < c.n; s++) be.axpby(sum, gs[s], 1, 1);
-      be.spikeOuter(grads.w, ref.r, sum, c.a);
+      terms.push([ref.r, sum]);
     }
+    const out = { w: grads.w, alpha: c.a, terms };
     c.n = 0;
     c.grads = null;
+    return out;
+  }
+
+  /**
+   * finishGrad of several layers at once (each with its grads, as finishGrad takes them): their
+   * open chunks closed, then their outer products made — the first and the last layer's two at a
+   * time, the i-th of one beside the i-th of the other, where the backend has
+   * Backend.spikeOuterPair (on several threads a readout's narrow update then runs whole on one
+   * thread while the others share a wide one), the others' one after another. The same values as
+   * finishGrad on each layer.
+   */
+  static finishGrads(items: readonly { layer: Layer; grads: LayerGrads }[]): void {
+    const ups = items.map(({ layer }) => layer.closeChunk());
+    const be = items[0]?.layer.backend;
+    const open = ups.filter((u) => u !== null);
+    // the first and the last (a readout) side by side; any others before them, one by one
+    const a = open[0], b = open[open.length - 1];
+    if (be?.spikeOuterPair && open.length >= 2 && a.w !== b.w) {
+      for (const u of open.slice(1, -1)) for (const [s, g] of u.terms) be.spikeOuter(u.w, s, g, u.alpha);
+      const n = Math.max(a.terms.length, b.terms.length);
+      for (let i = 0; i < n; i++) {
+        const x = a.terms[i], y = b.terms[i];
+        if (x && y) be.spikeOuterPair({ w: a.w, s: x[0], g: x[1], alpha: a.alpha }, { w: b.w, s: y[0], g: y[1], alpha: b.alpha });
+        else if (x) be.spikeOuter(a.w, x[0], x[1], a.alpha);
+        else if (y) be.spikeOuter(b.w, y[0], y[1], b.alpha);
+      }
+    } else for (const u of open) for (const [s, g] of u.terms) be.spikeOuter(u.w, s, g, u.alpha);
+    for (const { layer, grads } of items) layer.finishGrad(grads);
   }
 
   private freeTraces(): void {
@@ -450,6 +489,7 @@ export class Layer {
       );
     }
     this.gatherInput = x;
+    this.lastStep = t;
     if (this.tracing && !this.trace) this.allocTraces();
     const direct = this.direct;
     if (direct) {
@@ -492,7 +532,6 @@ export class Layer {
     }
     this.current = cur;
     this.presynaptic = x;
-    this.lastStep = t;
     if (this.tracing && this.trace) {
       if (this.traceRing) {
         // per-connection delays: keep the last D traces; the gradient picks e[t − d] per connection
@@ -559,7 +598,7 @@ export class Layer {
     const c = this.chunk;
     if (c) {
       // gather (enableGradChunks): the trace at the chunk's first step, the inputs of the later steps, every g
-      if (c.n > 0 && (c.grads?.w !== grads.w || c.a !== a)) this.flushChunk();
+      if (c.n > 0 && (c.n === this.chunkSteps || c.grads?.w !== grads.w || c.a !== a)) this.flushChunk();
       const be = this.backend;
       if (c.n === 0) {
         be.copy(c.e0, tr.value());
@@ -567,7 +606,8 @@ export class Layer {
         c.a = a;
       } else if (this.gatherInput !== c.xs[c.n - 1]) be.copy(c.xs[c.n - 1], (this.gatherInput ?? this.presynaptic) as Tensor);
       if (g !== c.gs[c.n]) be.copy(c.gs[c.n], g);
-      if (++c.n === this.chunkSteps) this.flushChunk();
+      // a chunk full at the window's last step is left to finishGrad (Layer.finishGrads: beside another layer's)
+      if (++c.n === this.chunkSteps && !(this.chunkWindow > 0 && this.lastStep + 1 === this.chunkWindow)) this.flushChunk();
     } else if (this.traceRing) this.backend.delayedOuter(grads.w, this.traceRing, g, (this.delayLine as DelayLine).delayTensor() as Tensor, this.lastStep, a);
     else this.backend.spikeOuter(grads.w, tr.value(), g, a);
     if (grads.bias) this.backend.sumRows(grads.bias, g, a * tr.biasValue(), 1);
@@ -581,7 +621,7 @@ export class Layer {
    */
   gradSlot(): Tensor | null {
     const c = this.chunk;
-    return c ? c.gs[c.n] : null;
+    return c && c.n < this.chunkSteps ? c.gs[c.n] : null;
   }
 
   /**
@@ -591,7 +631,7 @@ export class Layer {
    */
   inputSlot(): Tensor | null {
     const c = this.chunk;
-    return c && c.n > 0 && !this.ref ? c.xs[c.n - 1] : null;
+    return c && c.n > 0 && c.n < this.chunkSteps && !this.ref ? c.xs[c.n - 1] : null;
   }
 
   /** End of a window: apply gathered updates (enableGradChunks); keep only the diagonal of a one-to-one recurrent gradient. */

@@ -27,7 +27,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import { makeStepSource, type Encoder } from '../encoders.js';
 import { ParameterError } from '../errors.js';
 import { Network } from '../engine/network.js';
-import { gradChunkLength, initRecurrent, type LayerSpec, type Recurrence } from '../engine/layer.js';
+import { Layer, gradChunkLength, initRecurrent, type LayerSpec, type Recurrence } from '../engine/layer.js';
 import type { Tensor } from '../tensor.js';
 import { DenseParams } from './dense.js';
 import { argmaxRows, countCorrect, lossAccumulator, readLoss } from './losses.js';
@@ -373,12 +373,9 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
     } finally {
       for (const l of net.layers) l.setStepOutputs(null);
     }
-    this.layers.forEach((layer, i) => {
-      this.net.layers[i].finishGrad(layer.grads());
-      layer.scaleGrad(1 / T);
-    });
-    this.net.layers[L].finishGrad(this.readout.grads());
-    this.readout.scaleGrad(1 / T);
+    // every layer's gathered updates applied (the readout's beside the first layer's where the backend can)
+    Layer.finishGrads([...this.layers, this.readout].map((d, i) => ({ layer: this.net.layers[i], grads: d.grads() })));
+    for (const d of [...this.layers, this.readout]) d.scaleGrad(1 / T);
     return { losses: lossAcc, counts: st.map((q) => q.count), zsum, targetRows: nt };
   }
 

@@ -21,7 +21,7 @@ import { checkShape, shapeSize } from '../../tensor.js';
 import { hostActivation } from '../host-kernels.js';
 import { spikeMatmulDiffFallback } from '../reference.js';
 import type {
-  AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FfGoodnessParams, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, SurrogateKernelSpec, SynapticKernelParams,
+  AdamStepParams, AdexKernelParams, Backend, ElementwiseKernel, FfGoodnessParams, FusedStepOutputs, IzhikevichKernelParams, SoftmaxCEScales, LifKernelParams, MatmulOptions, OuterUpdate, SurrogateKernelSpec, SynapticKernelParams,
 } from '../backend.js';
 import {
   copySliceDims, delayedDims, dropoutMaskDims, elementwiseSize, ffGoodnessDims, ffPeerNormDims, expect2d, expectRowRange, expectSameSize, expectShape, l2PairDims, matmulDims, normalizeDims,
@@ -167,7 +167,7 @@ export const GRAD_CHUNK_STEPS = 32;
 const LAZY_OPS: ReadonlySet<ThreadedOp> = new Set<ThreadedOp>([
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'lifStep', 'synapticStep',
   'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
-  'spikeOuterNarrow', 'rowDots', 'padRows', 'simLogitsRange', 'simBackwardRange', 'softmaxCERange', 'lossAddRows', 'rateSpikes',
+  'spikeOuterNarrow', 'spikeOuterPair', 'rowDots', 'padRows', 'simLogitsRange', 'simBackwardRange', 'softmaxCERange', 'lossAddRows', 'rateSpikes',
 ]);
 
 /** A kernel call recorded by WasmBackend.replayable: ranged()'s arguments; chunks null where it ran on the calling thread. */
@@ -834,11 +834,59 @@ export class WasmBackend implements Backend {
       this.ranged('spikeOuterNarrow', [B, K, N, ps, pg, pw, alpha, 0, 0, 0], 9, 7, 8, K, 4, T, 4, undefined, NARROW_OUTER_PIECES_PER_THREAD);
       return;
     }
-    for (const [r0, r1, dense] of this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN)) {
+    this.outerRuns(this.densityRuns(ps, B, K, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN), K, N, ps, pg, pw, alpha);
+  }
+
+  /** spikeOuter's wide form over the row runs of s (dense runs by GEMM, sparse ones by the event kernel). */
+  private outerRuns(runs: [number, number, boolean][], K: number, N: number, ps: number, pg: number, pw: number, alpha: number): void {
+    for (const [r0, r1, dense] of runs) {
       const sr = ps + r0 * K * 4, gr = pg + r0 * N * 4, m = r1 - r0;
       if (dense) this.gemmRaw(K, N, m, sr, gr, pw, true, false, alpha, 1);
       else this.spikeOuterRaw(m, K, N, sr, gr, pw, alpha);
     }
+  }
+
+  /**
+   * Backend.spikeOuterPair. On several threads, a narrow update (N ≤ NARROW_N: a readout's) beside
+   * a wide one whose rows of s are all sparse go in one split call (assembly/spike.ts
+   * spikeOuterPair): the thread that claims the front runs the narrow update whole (split by weight
+   * rows it cost 2.0-2.3x its one-thread time in thread time, every piece scanning every row of s)
+   * while the others share the wide one's weight rows. Otherwise the two spikeOuter calls. The
+   * same values either way.
+   */
+  spikeOuterPair(a: OuterUpdate, b: OuterUpdate): void {
+    const narrowFirst = a.g.shape[1] <= NARROW_N;
+    const [nu, wu] = narrowFirst ? [a, b] : [b, a];
+    const [B, K1] = expect2d('spikeOuterPair', 's', nu.s), [, N1] = expect2d('spikeOuterPair', 'g', nu.g);
+    const [B2, K2] = expect2d('spikeOuterPair', 's', wu.s), [, N2] = expect2d('spikeOuterPair', 'g', wu.g);
+    const separate = (): void => {
+      this.spikeOuter(a.w, a.s, a.g, a.alpha);
+      this.spikeOuter(b.w, b.s, b.g, b.alpha);
+    };
+    const T = this.fanout(B2 * K2 * N2, PARALLEL_THRESHOLDS.spikeWork);
+    if (T < 2 || N1 > NARROW_N || N2 <= NARROW_N || B !== B2 || B * K1 * N1 === 0 || K2 * N2 === 0 || padsOuterGradient(N2) || nu.w === wu.w) return separate();
+    expectShape('spikeOuterPair', 'g', nu.g, [B, N1]);
+    expectShape('spikeOuterPair', 'w', nu.w, [K1, N1]);
+    expectShape('spikeOuterPair', 'g', wu.g, [B, N2]);
+    expectShape('spikeOuterPair', 'w', wu.w, [K2, N2]);
+    const p1 = [this.own(nu.s, 'spikeOuterPair', 's'), this.own(nu.g, 'spikeOuterPair', 'g'), this.own(nu.w, 'spikeOuterPair', 'w')];
+    const p2 = [this.own(wu.s, 'spikeOuterPair', 's'), this.own(wu.g, 'spikeOuterPair', 'g'), this.own(wu.w, 'spikeOuterPair', 'w')];
+    const runs = this.densityRuns(p2[0], B, K2, DENSE_OUTER_FRACTION, OUTER_MIN_DENSE_RUN);
+    if (runs.length !== 1 || runs[0][2]) {
+      // dense rows in the wide update (GEMM): the two updates one after the other, in the given order
+      if (narrowFirst) this.spikeOuter(nu.w, nu.s, nu.g, nu.alpha);
+      this.outerRuns(runs, K2, N2, p2[0], p2[1], p2[2], wu.alpha);
+      if (!narrowFirst) this.spikeOuter(nu.w, nu.s, nu.g, nu.alpha);
+      return;
+    }
+    this.ensureScratch(Math.max(this.raw.narrowScratchBytes(K1), this.raw.outerScratchBytes(B)));
+    // index 0: the narrow update whole; 1 + k: the wide update's weight row k (spikeOuter's pieces, shifted)
+    const wide = this.cutsFor(K2, T, OUTER_PIECES_PER_THREAD, 1, this.guidedClaims);
+    const cuts = [0, ...wide.map((c) => c + 1)];
+    this.ranged(
+      'spikeOuterPair', [B, K1, N1, p1[0], p1[1], p1[2], nu.alpha, K2, N2, p2[0], p2[1], N2, p2[2], wu.alpha, 0, 0, 0],
+      16, 14, 15, K2 + 1, 1, T, 4, cuts,
+    );
   }
 
   private spikeOuterRaw(B: number, K: number, N: number, ps: number, pg: number, pw: number, alpha: number): void {

@@ -28,6 +28,10 @@ export interface WasmKernels {
   spikeOuter(B: number, K: number, N: number, s: number, g: number, ldg: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
   spikeMatmulNarrow(B: number, K: number, N: number, s: number, w: number, out: number, beta: number, b0: number, b1: number, scratch: number): void;
   narrowScratchBytes(K: number): number;
+  spikeOuterPair(
+    B: number, K1: number, N1: number, s1: number, g1: number, w1: number, a1: number,
+    K2: number, N2: number, s2: number, g2: number, ldg2: number, w2: number, a2: number, lo: number, hi: number, scratch: number,
+  ): void;
   spikeOuterNarrow(B: number, K: number, N: number, s: number, g: number, w: number, alpha: number, k0: number, k1: number, scratch: number): void;
   delayedSpikeMatmul(ring: number, s: number, w: number, d: number, B: number, K: number, N: number, D: number, t: number): void;
   delayedOuter(
@@ -102,7 +106,7 @@ export const THREADED_OPS = [
   'gemm', 'spikeMatmulRows', 'spikeOuter', 'axpby', 'mul', 'addRow', 'sumRows', 'fill', 'copy', 'sum', 'sumSquares',
   'lifStep', 'synapticStep', 'surrogate', 'neuronFused', 'spikeMatmulNarrow', 'adamStep', 'gradTail', 'normalizeRowsRange', 'normalizeRowsBackwardRange',
   'spikeOuterNarrow', 'rowDots', 'rateSpikes', 'dropMask', 'padRows', 'simLogitsRange', 'simBackwardRange', 'rowNonZero', 'softmaxCERange',
-  'lossAddRows', 'rowDiffNonZero',
+  'lossAddRows', 'rowDiffNonZero', 'spikeOuterPair',
 ] as const;
 export type ThreadedOp = (typeof THREADED_OPS)[number];
 

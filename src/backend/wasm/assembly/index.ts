@@ -4,7 +4,7 @@
 
 export { gemm, gemmScratchBytes, rowDots } from './gemm';
 export {
-  spikeMatmul, spikeMatmulRows, rowDiffNonZero, padRows, spikeScratchBytes, spikeOuter, outerScratchBytes, spikeMatmulNarrow, spikeOuterNarrow, narrowScratchBytes,
+  spikeMatmul, spikeMatmulRows, rowDiffNonZero, padRows, spikeScratchBytes, spikeOuter, outerScratchBytes, spikeMatmulNarrow, spikeOuterNarrow, narrowScratchBytes, spikeOuterPair,
 } from './spike';
 export { axpby, mul, addRow, sumRows, fill, copy, sum, sumSquares, lifStep, synapticStep, countNonZero, rowNonZero } from './elementwise';
 export { surrogate, surrogateHasPrimitive } from './surrogate';

@@ -566,3 +566,20 @@ export function spikeOuterNarrow(B: i32, K: i32, N: i32, s: usize, g: usize, w: 
     }
   }
 }
+
+/**
+ * Two independent outer-product updates in one call over the range [lo, hi) of [0, 1 + K2) (see
+ * Backend.spikeOuterPair): index 0 stands for the whole narrow update W1 += a1·s1ᵀ·g1 (N1 ≤ 16,
+ * spikeOuterNarrow over every k), indices 1 + k for weight row k of the wide update W2 += a2·s2ᵀ·g2
+ * (spikeOuter). A thread that claims the front of the range runs the narrow update whole while the
+ * others share the wide one, so neither is split finer than it pays. The same values as the two
+ * kernels, each element of W1 and W2 computed by one of them with their arithmetic.
+ */
+export function spikeOuterPair(
+  B: i32, K1: i32, N1: i32, s1: usize, g1: usize, w1: usize, a1: f32,
+  K2: i32, N2: i32, s2: usize, g2: usize, ldg2: i32, w2: usize, a2: f32, lo: i32, hi: i32, scratch: usize,
+): void {
+  if (lo == 0 && hi > 0) spikeOuterNarrow(B, K1, N1, s1, g1, w1, a1, 0, K1, scratch);
+  const k0 = max(lo, 1) - 1, k1 = hi - 1;
+  if (k1 > k0) spikeOuter(B, K2, N2, s2, g2, ldg2, w2, a2, k0, k1, scratch);
+}
