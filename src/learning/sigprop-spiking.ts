@@ -374,8 +374,9 @@ export class SpikingSigprop extends SigpropBlocks implements TrainingRule {
       for (const l of net.layers) l.setStepOutputs(null);
     }
     // every layer's gathered updates applied (the readout's beside the first layer's where the backend can)
-    Layer.finishGrads([...this.layers, this.readout].map((d, i) => ({ layer: this.net.layers[i], grads: d.grads() })));
-    for (const d of [...this.layers, this.readout]) d.scaleGrad(1 / T);
+    const blocks = [...this.layers, this.readout];
+    Layer.finishGrads(blocks.map((d, i) => ({ layer: this.net.layers[i], grads: d.grads() })));
+    for (const d of blocks) d.scaleGrad(1 / T);
     return { losses: lossAcc, counts: st.map((q) => q.count), zsum, targetRows: nt };
   }
 

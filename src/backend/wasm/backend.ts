@@ -233,37 +233,34 @@ function sameChunks(x: RecordedCall['chunks'], y: RecordedCall['chunks']): boole
     x.cuts.length === y.cuts.length && x.cuts.every((c, i) => c === y.cuts[i]);
 }
 
+type AnyKernel = (...x: unknown[]) => unknown;
+
+/** `kernels` with every function replaced by `wrap(name, fn)` (the other exports as they are). */
+function wrapKernels(kernels: WasmKernels, wrap: (name: string, fn: AnyKernel) => AnyKernel): WasmKernels {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(kernels)) out[name] = typeof fn === 'function' ? wrap(name, fn as AnyKernel) : fn;
+  return out as unknown as WasmKernels;
+}
+
 /** `kernels` with every call timed (performance.now() around it) into `times` by name. */
 function timed(kernels: WasmKernels, times: Map<string, { calls: number; ms: number }>): WasmKernels {
-  const out: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(kernels)) {
-    out[name] = typeof fn === 'function'
-      ? function (this: unknown, ...a: unknown[]) {
-        const t0 = performance.now();
-        const r = (fn as (...x: unknown[]) => unknown)(...a);
-        let t = times.get(name);
-        if (!t) times.set(name, (t = { calls: 0, ms: 0 }));
-        t.calls++;
-        t.ms += performance.now() - t0;
-        return r;
-      }
-      : fn;
-  }
-  return out as unknown as WasmKernels;
+  return wrapKernels(kernels, (name, fn) => function (this: unknown, ...a: unknown[]) {
+    const t0 = performance.now();
+    const r = fn(...a);
+    let t = times.get(name);
+    if (!t) times.set(name, (t = { calls: 0, ms: 0 }));
+    t.calls++;
+    t.ms += performance.now() - t0;
+    return r;
+  });
 }
 
 /** `kernels` with every call preceded by pool.settle(): a kernel on the calling thread never meets a worker's chunk still running. */
 function settling(kernels: WasmKernels, pool: ThreadPool): WasmKernels {
-  const out: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(kernels)) {
-    out[name] = typeof fn === 'function'
-      ? function (this: unknown, ...a: unknown[]) {
-        pool.settle();
-        return (fn as (...x: unknown[]) => unknown)(...a);
-      }
-      : fn;
-  }
-  return out as unknown as WasmKernels;
+  return wrapKernels(kernels, (_, fn) => function (this: unknown, ...a: unknown[]) {
+    pool.settle();
+    return fn(...a);
+  });
 }
 
 const RESET_CODES: Readonly<Record<string, number>> = { subtract: 0, zero: 1, none: 2 };

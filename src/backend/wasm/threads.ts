@@ -214,7 +214,6 @@ export function availableCores(): number {
 
 type LocalKernel = (...args: number[]) => number | void;
 
-
 /** The calling thread plus `threads − 1` workers sharing one memory. */
 export class ThreadPool {
   readonly size: number;
