@@ -109,6 +109,14 @@ const OUTER_PIECES_PER_THREAD = 128;
  */
 const FEW_PIECES_PER_THREAD = 8;
 /**
+ * A guided claim takes ⌈left ÷ (GUIDE_PER_THREAD · threads)⌉ of the unclaimed pieces (ThreadPool.run
+ * `guide`): with 1 a thread's first claim is its fair share of the call, then a fair share of what
+ * is left, and so on. Each claim is a compare-and-swap on a line both threads write (~0.1-0.2 µs
+ * on the 2-core virtual machine): against 2 (the first claim half a fair share: about twice as many
+ * claims), mnist-lif on two threads toggled per batch 0.987-0.997x the batch time (experiments/RESULTS.md).
+ */
+const GUIDE_PER_THREAD = 1;
+/**
  * Fewer still for spikeOuterNarrow (a readout's update), whose pieces are ranges of weight rows k:
  * each piece lists the active inputs of its columns in every batch row, a cost per row and piece.
  * [138, 1000] spikes at 15% against [138, 10], one thread: 64 pieces in a row took 1.7x the time of
@@ -571,7 +579,7 @@ export class WasmBackend implements Backend {
       if (scratchAt >= 0) args[scratchAt] = this.scratch[0];
       return this.issue(op, args, lazy, null);
     }
-    return this.issue(op, args, lazy, { lo, hi, cuts, guide: guided ? 2 * T : 0, scratchAt, scratch: this.scratch });
+    return this.issue(op, args, lazy, { lo, hi, cuts, guide: guided ? GUIDE_PER_THREAD * T : 0, scratchAt, scratch: this.scratch });
   }
 
   /**

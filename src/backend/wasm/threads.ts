@@ -60,11 +60,16 @@ const H_VERSION = 0, H_CALL = 1, H_OP = 2, H_ARGC = 3, H_LO = 4, H_HI = 5, H_GUI
 // | (front << 9) | back, the unclaimed chunks being [front, back); [1] chunks completed.
 const WORK_INTS = 16;
 const W_CLAIM = 0, W_DONE = 1;
-// Pool words: [0] chunks run by workers (statistics), [1] the caller sleeps in Atomics.wait on a
-// slot's W_DONE (the workers notify only then), [2] a worker's chunk failed, [3] in which call,
-// [4] workers asleep in Atomics.wait on a slot's W_DONE at the barrier (whoever completes chunks
-// notifies only then).
-const P_WORKER_CHUNKS = 0, P_CALLER_ASLEEP = 1, P_FAILED = 2, P_FAILED_CALL = 3, P_BARRIER_ASLEEP = 4;
+// Pool words, each group on a cache line of its own (POOL_LINE ints apart): [0] chunks run by workers
+// (statistics), [16] the caller sleeps in Atomics.wait on a slot's W_DONE (the workers notify only
+// then), [32] a worker's chunk failed, [33] in which call, [48] workers asleep in Atomics.wait on a
+// slot's W_DONE at the barrier (whoever completes chunks notifies only then). On one line, every
+// chunk a worker completed (its add to the statistics word) took the line from the calling thread,
+// which reads the asleep and failure words after each of its own chunks and calls: an empty split
+// call of 64 guided chunks cost 2.7-3.4 µs on two threads against 2.4-2.8 apart, 16 chunks 1.9-2.3
+// against 1.6-1.8 (experiments/RESULTS.md).
+const POOL_LINE = 16;
+const P_WORKER_CHUNKS = 0, P_CALLER_ASLEEP = POOL_LINE, P_FAILED = 2 * POOL_LINE, P_FAILED_CALL = 2 * POOL_LINE + 1, P_BARRIER_ASLEEP = 3 * POOL_LINE;
 const MAX_ARGS = 32;
 /** `a[0], ..., a[KERNEL_ARGS − 1]`: the argument list of a chunk call, in the worker and on the calling thread. */
 const ARG_LIST = Array.from({ length: KERNEL_ARGS }, (_, i) => `a[${i}]`).join(', ');
@@ -221,7 +226,7 @@ export class ThreadPool {
   private readonly ctrl: Int32Array;
   private readonly head = new Int32Array(new SharedArrayBuffer(SLOTS * HEAD_INTS * 4));
   private readonly work = new Int32Array(new SharedArrayBuffer(SLOTS * WORK_INTS * 4));
-  private readonly words = new Int32Array(new SharedArrayBuffer(64));
+  private readonly words = new Int32Array(new SharedArrayBuffer(4 * POOL_LINE * 4));
   private readonly args = new Float64Array(new SharedArrayBuffer(SLOTS * MAX_ARGS * 8));
   private readonly scratchPtrs: Float64Array;
   private readonly cuts = new Float64Array(new SharedArrayBuffer(SLOTS * (MAX_CHUNKS + 1) * 8));
@@ -377,8 +382,8 @@ export class ThreadPool {
    * `guide` (guided claims, for kernels whose return value nobody reads): a thread that finds k
    * chunks unclaimed takes the next ⌈k ÷ guide⌉ of them as one range (one kernel call) instead of
    * one, so that the cuts can be fine (a small last piece: little waiting for the thread that runs
-   * it) without as many kernel calls and claims; with guide = 2 × threads each claim takes about half
-   * of a fair share of what is left. Returns 0.
+   * it) without as many kernel calls and claims; with guide = threads each claim takes a fair share
+   * of what is left (the wasm backend's GUIDE_PER_THREAD). Returns 0.
    */
   run(
     op: ThreadedOp, args: readonly number[], local: LocalKernel,
