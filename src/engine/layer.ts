@@ -116,6 +116,9 @@ export function outputVarOf(model: AnyNeuronModel): string {
   return model.spikeVar ?? model.outputVar ?? model.stateVars[model.stateVars.length - 1] ?? model.voltageVar;
 }
 
+/** A closed chunk of gathered updates (Layer.closeChunk): W += alpha·sᵀ·g for each [s, g] of `terms`, in order. */
+type ClosedChunk = { w: Tensor; alpha: number; terms: [Tensor, Tensor][] };
+
 export class Layer {
   readonly name: string;
   readonly model: AnyNeuronModel;
@@ -410,7 +413,12 @@ export class Layer {
   /** Apply the open chunk of gathered updates (see enableGradChunks). */
   private flushChunk(): void {
     const u = this.closeChunk();
-    if (u) for (const [s, g] of u.terms) this.backend.spikeOuter(u.w, s, g, u.alpha);
+    if (u) Layer.applyTerms(this.backend, u);
+  }
+
+  /** W += alpha·sᵀ·g for each term of a closed chunk (closeChunk), one spikeOuter call each, in order. */
+  private static applyTerms(be: Backend, u: ClosedChunk): void {
+    for (const [s, g] of u.terms) be.spikeOuter(u.w, s, g, u.alpha);
   }
 
   /**
@@ -418,7 +426,7 @@ export class Layer {
    * gradients (and with an input reference Σ_{s≥1} h[s]), then the outer products that apply it, in
    * order, for the caller to make: W += alpha·sᵀ·g for each [s, g] of `terms`. null when no chunk is open.
    */
-  private closeChunk(): { w: Tensor; alpha: number; terms: [Tensor, Tensor][] } | null {
+  private closeChunk(): ClosedChunk | null {
     const c = this.chunk;
     if (!c || c.n === 0) return null;
     const be = this.backend, gs = c.gs, grads = c.grads as LayerGrads;
@@ -454,7 +462,7 @@ export class Layer {
     // the first and the last (a readout) side by side; any others before them, one by one
     const a = open[0], b = open[open.length - 1];
     if (be?.spikeOuterPair && open.length >= 2 && a.w !== b.w) {
-      for (const u of open.slice(1, -1)) for (const [s, g] of u.terms) be.spikeOuter(u.w, s, g, u.alpha);
+      for (const u of open.slice(1, -1)) Layer.applyTerms(be, u);
       const n = Math.max(a.terms.length, b.terms.length);
       for (let i = 0; i < n; i++) {
         const x = a.terms[i], y = b.terms[i];
@@ -462,7 +470,7 @@ export class Layer {
         else if (x) be.spikeOuter(a.w, x[0], x[1], a.alpha);
         else if (y) be.spikeOuter(b.w, y[0], y[1], b.alpha);
       }
-    } else for (const u of open) for (const [s, g] of u.terms) be.spikeOuter(u.w, s, g, u.alpha);
+    } else for (const u of open) Layer.applyTerms(be, u);
     for (const { layer, grads } of items) layer.finishGrad(grads);
   }
 
