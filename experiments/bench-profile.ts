@@ -29,6 +29,14 @@ export interface ProfileResult {
     batches: number; batchSize: number; steps: number; msPerBatch: number; samplesPerSecond: number; profile: ProfileReport;
     /** threads > 1: per threaded kernel, calls split per batch and the share of their chunks the worker threads ran. */
     threadShare: { kernel: string; callsPerBatch: number; chunksPerCall: number; workerShare: number; waitMsPerBatch: number }[];
+    /**
+     * threads > 1: the same training run without the profiler's wait after each call (calls
+     * overlapping as in training): the batch's wall time, then with every kernel timed on the thread
+     * that ran it (WasmBackend.timeKernels), per kernel, milliseconds a batch on the calling thread
+     * and on the workers. The sum over both is a kernel's thread time, to compare
+     * with the one-thread profile's time for it; null on one thread.
+     */
+    threadTime: { batches: number; msPerBatch: number; samplesPerSecond: number; kernels: { kernel: string; callerMs: number; workerMs: number }[] } | null;
   };
   simulation: { steps: number; seconds: number; secondsPer10000Steps: number; profile: ProfileReport };
 }
@@ -67,6 +75,7 @@ export async function profileRun(threads = 1, batches = 8, simSteps = 5000, cloc
     const statsBefore = new Map([...inner.threadStats()].map(([k, v]) => [k, { ...v }]));
     const t0 = clockMs(clock);
     for (let i = 1; i <= batches; i++) rule.trainBatch(...batch(i));
+    let seen = 0;
     const trainWall = clockMs(clock) - t0;
     const training = prof.report(trainWall);
     const threadShare = [...inner.threadStats()].map(([kernel, v]) => {
@@ -77,6 +86,7 @@ export async function profileRun(threads = 1, batches = 8, simSteps = 5000, cloc
         waitMsPerBatch: (v.waitMs - b.waitMs) / batches,
       };
     }).filter((r) => r.callsPerBatch > 0);
+    const threadTime = threads > 1 ? timeOnThreads(inner, prof, () => rule.trainBatch(...batch(1 + (seen++ % batches))), batches, B) : null;
     rule.dispose?.();
 
     const N = 1000;
@@ -96,11 +106,37 @@ export async function profileRun(threads = 1, batches = 8, simSteps = 5000, cloc
     return {
       threads,
       clock,
-      training: { batches, batchSize: B, steps: T, msPerBatch: trainWall / batches, samplesPerSecond: (B * batches) / (trainWall / 1000), profile: training, threadShare },
+      training: { batches, batchSize: B, steps: T, msPerBatch: trainWall / batches, samplesPerSecond: (B * batches) / (trainWall / 1000), profile: training, threadShare, threadTime },
       simulation: { steps: simSteps, seconds: simWall / 1000, secondsPer10000Steps: (simWall / 1000) * (10000 / simSteps), profile: simulation },
     };
   } finally {
     restore();
+  }
+}
+
+/**
+ * Batches of the profiled training run plainly (the profiler paused: no wait after each call, the
+ * replayed blocks back): 30 batches first (V8 compiles the paths the profiler did not take), then
+ * `batches` batches for the wall time, then `batches` more with every kernel timed on the thread
+ * that ran it.
+ */
+function timeOnThreads(inner: WasmBackend, prof: { paused: boolean }, train: () => void, batches: number, B: number): NonNullable<ProfileResult['training']['threadTime']> {
+  prof.paused = true;
+  try {
+    for (let i = 0; i < 30; i++) train();
+    // the wall time without the kernels' timing (a clock read around every chunk), then the kernels' times
+    const t0 = performance.now();
+    for (let i = 0; i < batches; i++) train();
+    const ms = (performance.now() - t0) / batches;
+    inner.timeKernels = true;
+    for (let i = 0; i < batches; i++) train();
+    const kernels = [...inner.kernelTimes()]
+      .map(([kernel, t]) => ({ kernel, callerMs: t.callerMs / batches, workerMs: t.workerMs / batches }))
+      .sort((a, b) => b.callerMs + b.workerMs - (a.callerMs + a.workerMs));
+    return { batches, msPerBatch: ms, samplesPerSecond: (B * 1000) / ms, kernels };
+  } finally {
+    inner.timeKernels = false;
+    prof.paused = false;
   }
 }
 
@@ -119,6 +155,20 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
         }
         const wait = r.training.threadShare.reduce((a, t) => a + t.waitMsPerBatch, 0);
         process.stderr.write(`${'all split kernels'.padEnd(28)} wait ${wait.toFixed(2)} ms/batch (${((100 * wait) / r.training.msPerBatch).toFixed(1)}% of the batch)\n`);
+      }
+      const tt = r.training.threadTime;
+      if (tt) {
+        // the profiled figures above include a wait after every call; these are the training's own
+        const sum = tt.kernels.reduce((a, k) => a + k.callerMs + k.workerMs, 0);
+        process.stderr.write(
+          `\nthe same training unprofiled (calls overlapping as in training): ${tt.samplesPerSecond.toFixed(0)} samples/s, ${tt.msPerBatch.toFixed(2)} ms a batch; ` +
+            `each kernel timed on the thread that ran it, ms a batch (compare "both" with the one-thread profile):\n`,
+        );
+        process.stderr.write(`${'kernel'.padEnd(28)} ${'caller'.padStart(8)} ${'workers'.padStart(8)} ${'both'.padStart(8)}\n`);
+        for (const k of tt.kernels) {
+          process.stderr.write(`${k.kernel.padEnd(28)} ${k.callerMs.toFixed(2).padStart(8)} ${k.workerMs.toFixed(2).padStart(8)} ${(k.callerMs + k.workerMs).toFixed(2).padStart(8)}\n`);
+        }
+        process.stderr.write(`${'all kernels'.padEnd(28)} ${''.padStart(8)} ${''.padStart(8)} ${sum.toFixed(2).padStart(8)} of ${(r.threads * tt.msPerBatch).toFixed(2)} thread-ms (${r.threads} threads × the batch)\n`);
       }
       process.stderr.write(`\nsimulation (1000 Poisson → 1000 LIF, batch 1): ${r.simulation.secondsPer10000Steps.toFixed(3)} s per 10 s simulated, per 1000 steps:\n`);
       process.stderr.write(`${formatProfile(r.simulation.profile, r.simulation.steps / 1000, '1k steps')}\n`);

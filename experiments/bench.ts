@@ -9,7 +9,11 @@
  * --profile runs only the per-kernel profile (experiments/bench-profile.ts): where the time of a
  * mnist-lif training batch and of the simulation goes, per kernel and per group (propagation,
  * neuron step, surrogate, eligibility update, loss, optimiser, input encoding, JS glue), on wasm
- * with 1 and 2 threads; tables on stderr, JSON on stdout and in the output file.
+ * with 1 and 2 threads; tables on stderr, JSON on stdout and in the output file. The profiler waits
+ * for every call before the next (each call's time its own), which on two threads keeps the calling
+ * thread's JavaScript from overlapping the worker; the two-thread run therefore also times the same
+ * training unprofiled, with each kernel's milliseconds on the calling thread and on the worker
+ * (WasmBackend.timeKernels): the thread time a split kernel costs.
  *
  * Kernels (reference, wasm with 1 thread, wasm with 2 threads; every wasm figure also as a ratio
  * to reference measured in the same run):
@@ -310,7 +314,10 @@ function profileMain(args: Args, started: Date): void {
     benchmark: 'sigprop per-kernel profile',
     date: started.toISOString(),
     machine: { cores: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage1minBefore: round(loadBefore[0], 3), loadAverage1minAfter: round(loadavg()[0], 3) },
-    units: { ms: 'wall milliseconds inside each kernel, summed over the profiled batches (training) or steps (simulation)', glueMs: 'wall time outside any kernel' },
+    units: {
+      ms: 'wall milliseconds inside each kernel, summed over the profiled batches (training) or steps (simulation)', glueMs: 'wall time outside any kernel',
+      threadTime: 'two threads: the same training without the profiler, ms a batch, and per kernel ms a batch on the calling thread (callerMs) and the workers (workerMs)',
+    },
     runs,
   };
   console.log(JSON.stringify(result, null, 2));

@@ -28,6 +28,31 @@ describe('profileBackend', () => {
     expect(text).toMatch(/total/);
   });
 
+  it('paused: calls go to the wrapped backend untimed, replayed blocks available; timing resumes after', async () => {
+    const inner = await createBackend('wasm', { threads: 2 });
+    try {
+      const prof = profileBackend(inner);
+      const be = prof.backend;
+      const x = be.fromArray([4], [1, 2, 3, 4]), y = be.fromArray([4], [0, 0, 0, 0]);
+      expect(be.replayable).toBeUndefined(); // profiled: every call made, timed by kernel
+      prof.reset();
+      be.axpby(y, x, 1, 1);
+      prof.paused = true;
+      expect(prof.paused).toBe(true);
+      expect(typeof be.replayable).toBe('function');
+      be.axpby(y, x, 2, 1);
+      expect(prof.section('host loop', () => be.sum(y))).toBe(30); // y = x + 2x
+      prof.paused = false;
+      be.axpby(y, x, 1, 1);
+      const calls = Object.fromEntries(prof.report(1).kernels.map((k) => [k.kernel, k.calls]));
+      expect(calls).toEqual({ axpby: 2 }); // the paused axpby, sum and section not counted
+      expect(be.replayable).toBeUndefined();
+      expect(Array.from(be.read(y))).toEqual([4, 8, 12, 16]);
+    } finally {
+      await (inner as { dispose?: () => Promise<void> }).dispose?.();
+    }
+  });
+
   it('times a call of a backend whose calls return before their work (wasm, two threads) as its own, not the next call\'s', async () => {
     const inner = await createBackend('wasm', { threads: 2 });
     try {

@@ -67,6 +67,13 @@ export interface ProfiledBackend {
   readonly inner: Backend;
   /** Forget the times and counts so far. */
   reset(): void;
+  /**
+   * While true, every call goes straight to the wrapped backend: not timed, no wait after it, and
+   * the backend's replayed blocks available (as in a run without the profiler), so that batches of
+   * one training can be profiled and run plainly in turn (experiments/bench-profile.ts times a
+   * two-thread backend's kernels on its own threads that way). False by default.
+   */
+  paused: boolean;
   /** The profile of the calls since the last reset, against `wallMs` measured around them (with the same clock). */
   report(wallMs: number): ProfileReport;
   /**
@@ -96,8 +103,18 @@ export function profileBackend(inner: Backend, clock: ProfileClock = 'wall'): Pr
   const times = new Map<string, { calls: number; ms: number }>();
   let depth = 0;
   const wrapped = new Map<PropertyKey, unknown>();
+  const plain = new Map<PropertyKey, unknown>();
+  let paused = false;
   const backend = new Proxy(inner, {
     get(target, prop, receiver) {
+      if (paused) {
+        // the wrapped backend's own method, called on it (not through this proxy)
+        const v = Reflect.get(target, prop) as unknown;
+        if (typeof v !== 'function' || prop === 'constructor') return v;
+        let b = plain.get(prop);
+        if (!b) plain.set(prop, (b = (v as (...a: unknown[]) => unknown).bind(target)));
+        return b;
+      }
       // no replayed blocks (Backend.replayable): a profiled run makes every call, timed by kernel
       if (prop === 'replayable') return undefined;
       const v = Reflect.get(target, prop, receiver) as unknown;
@@ -135,8 +152,14 @@ export function profileBackend(inner: Backend, clock: ProfileClock = 'wall'): Pr
     backend,
     inner,
     reset: () => times.clear(),
+    get paused() {
+      return paused;
+    },
+    set paused(on: boolean) {
+      paused = on;
+    },
     section<T>(name: string, fn: () => T): T {
-      if (depth > 0) return fn();
+      if (depth > 0 || paused) return fn();
       depth++;
       const t0 = now();
       try {
