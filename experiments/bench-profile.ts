@@ -75,7 +75,6 @@ export async function profileRun(threads = 1, batches = 8, simSteps = 5000, cloc
     const statsBefore = new Map([...inner.threadStats()].map(([k, v]) => [k, { ...v }]));
     const t0 = clockMs(clock);
     for (let i = 1; i <= batches; i++) rule.trainBatch(...batch(i));
-    let seen = 0;
     const trainWall = clockMs(clock) - t0;
     const training = prof.report(trainWall);
     const threadShare = [...inner.threadStats()].map(([kernel, v]) => {
@@ -86,7 +85,7 @@ export async function profileRun(threads = 1, batches = 8, simSteps = 5000, cloc
         waitMsPerBatch: (v.waitMs - b.waitMs) / batches,
       };
     }).filter((r) => r.callsPerBatch > 0);
-    const threadTime = threads > 1 ? timeOnThreads(inner, prof, () => rule.trainBatch(...batch(1 + (seen++ % batches))), batches, B) : null;
+    const threadTime = threads > 1 ? timeOnThreads(inner, prof, (i) => rule.trainBatch(...batch(1 + (i % batches))), batches, B) : null;
     rule.dispose?.();
 
     const N = 1000;
@@ -120,16 +119,17 @@ export async function profileRun(threads = 1, batches = 8, simSteps = 5000, cloc
  * `batches` batches for the wall time, then `batches` more with every kernel timed on the thread
  * that ran it.
  */
-function timeOnThreads(inner: WasmBackend, prof: { paused: boolean }, train: () => void, batches: number, B: number): NonNullable<ProfileResult['training']['threadTime']> {
+function timeOnThreads(inner: WasmBackend, prof: { paused: boolean }, train: (i: number) => void, batches: number, B: number): NonNullable<ProfileResult['training']['threadTime']> {
   prof.paused = true;
   try {
-    for (let i = 0; i < 30; i++) train();
+    let i = 0;
+    while (i < 30) train(i++);
     // the wall time without the kernels' timing (a clock read around every chunk), then the kernels' times
     const t0 = performance.now();
-    for (let i = 0; i < batches; i++) train();
+    while (i < 30 + batches) train(i++);
     const ms = (performance.now() - t0) / batches;
     inner.timeKernels = true;
-    for (let i = 0; i < batches; i++) train();
+    while (i < 30 + 2 * batches) train(i++);
     const kernels = [...inner.kernelTimes()]
       .map(([kernel, t]) => ({ kernel, callerMs: t.callerMs / batches, workerMs: t.workerMs / batches }))
       .sort((a, b) => b.callerMs + b.workerMs - (a.callerMs + a.workerMs));
