@@ -15,7 +15,8 @@
  * On the project's 2-vCPU VM (2026-12-03, 2 MiB) a line A wrote cost B 2.3 ns to read or write (the
  * local passes 0.9-1.0), and a line B had read cost A 10.7 ns to write again: split kernels that
  * read all rows of a tensor the next call writes by halves pay that on every line. At 512 KiB the
- * last figure varied from run to run (1.1 to 13 ns), at 2 MiB and above it did not.
+ * last figure varied from run to run (1.1 to 13 ns), at 2 MiB and above it did not. Then the round
+ * trip of one line between the two cores (roundTripNs below), which tells where the host put them.
  * Prints one JSON line.
  */
 import { Worker } from 'node:worker_threads';
@@ -35,6 +36,8 @@ export interface CoherenceResult {
   reps: number;
   /** Per pattern: ns per 64-byte line and GB/s of lines (median pass). */
   patterns: Record<(typeof PATTERNS)[number], { nsPerLine: number; gbPerS: number }>;
+  /** ns for one line to reach the other core and come back (roundTripNs), after the patterns. */
+  roundTripNs: number;
 }
 
 // The worker: reads (op 1) or writes (op 2) one float per line on request and reports the pass's time.
@@ -118,7 +121,55 @@ export async function runCoherence(o: CoherenceOptions = {}): Promise<CoherenceR
     patterns[p] = { nsPerLine: Number(((ms * 1e6) / lines).toFixed(2)), gbPerS: Number(((lines * 64) / (ms * 1e6)).toFixed(1)) };
   }
   if (Number.isNaN(sink)) throw new Error('unreachable: keeps the reads');
-  return { kb, reps, patterns };
+  return { kb, reps, patterns, roundTripNs: await roundTripNs() };
+}
+
+// The ping-pong worker: answers each number the other thread stores in word 0 by storing it in word 16 (another line).
+const PING_WORKER = `
+const { workerData: [ctl, n] } = require('node:worker_threads');
+const c = new Int32Array(ctl);
+Atomics.store(c, 32, 1);
+for (let i = 1; i <= n; i++) { while (Atomics.load(c, 0) !== i); Atomics.store(c, 16, i); }
+`;
+
+/**
+ * Nanoseconds for one cache line to go to the other core and an answer to come back: this thread
+ * stores a number into one line, a worker spinning on it stores it into another, this thread spins
+ * until it sees it (Atomics, one int per line), `trips` times in 5 passes; the median pass.
+ *
+ * It tells where the host put the two vCPUs, which decides what every split kernel call pays to
+ * hand work and data across. The project's 2-vCPU VM showed two values, switching between them
+ * within a session as the host moved the vCPUs: ~0.3 µs (apparently two cores sharing a last-level
+ * cache) and ~1.05 µs (apparently apart); mnist-lif on two threads read 1.71-1.75x one thread at
+ * the first and 1.56-1.58x at the second, minutes apart (experiments/RESULTS.md, eighteenth pass).
+ */
+export async function roundTripNs(trips = 20_000): Promise<number> {
+  if (!(trips >= 5) || !Number.isInteger(trips)) throw new RangeError(`trips: an integer ≥ 5, got ${trips}`);
+  const per = Math.floor(trips / 5), n = per * 5;
+  const ctl = new SharedArrayBuffer(256), c = new Int32Array(ctl);
+  const worker = new Worker(PING_WORKER, { eval: true, workerData: [ctl, n] });
+  const passes: number[] = [];
+  try {
+    // the worker is spinning once it has stored its start flag
+    const started = performance.now();
+    while (Atomics.load(c, 32) === 0) {
+      if (performance.now() - started > 10_000) throw new Error('roundTripNs: the worker did not start within 10 s');
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    for (let p = 0, i = 0; p < 5; p++) {
+      const t0 = performance.now();
+      for (let k = 0; k < per; k++) {
+        i++;
+        Atomics.store(c, 0, i);
+        while (Atomics.load(c, 16) !== i);
+      }
+      passes.push(((performance.now() - t0) * 1e6) / per);
+    }
+  } finally {
+    await worker.terminate();
+  }
+  passes.sort((a, b) => a - b);
+  return Number(passes[2].toFixed(1));
 }
 
 childEntry(import.meta.url, runCoherence);

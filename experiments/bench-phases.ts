@@ -20,10 +20,12 @@
  * two threads' ÷ one thread's). Kernel names are the wasm exports; one thread runs some of them
  * under another name than two (spikeMatmul / spikeMatmulRows). Prints one JSON line: per phase
  * the median ms of each thread count and the median over adjacent batch pairs of one thread's
- * time ÷ two threads'; the kernels' table, largest first.
+ * time ÷ two threads'; the kernels' table, largest first; the round trip of a cache line between
+ * the two cores before and after the phases' pairs (where the host put them: see bench-coherence.ts).
  */
 import { Layer } from '../src/engine/layer.js';
 import { Network } from '../src/engine/network.js';
+import { roundTripNs } from './bench-coherence.js';
 import { childEntry, setUpTrainer } from './bench-train.js';
 
 export interface PhasesOptions {
@@ -47,6 +49,8 @@ export interface PhasesResult {
   phases: Record<Phase, { ms1: number; ms2: number; ratio: number }>;
   /** Per kernel, ms per batch: one thread; two threads' calling thread and worker; (caller + worker) ÷ one thread. */
   kernels: { kernel: string; ms1: number; caller: number; worker: number; inflation: number | null }[];
+  /** ns for a cache line to reach the other core and come back, before the timed pairs and after the phases' pairs (bench-coherence.ts roundTripNs). */
+  roundTripNs: number[];
 }
 
 type Timed = { timeKernels: boolean; kernelTimes(): Map<string, { callerMs: number; workerMs: number }> };
@@ -96,8 +100,10 @@ export async function runPhases(o: PhasesOptions = {}): Promise<PhasesResult> {
     cut('flush');
   };
   const rows: Record<1 | 2, Partial<Record<Phase, number>>[]> = { 1: [], 2: [] };
+  const trips: number[] = [];
   try {
     for (let i = 0; i < warmup + pairs; i++) {
+      if (i === warmup) trips.push(await roundTripNs());
       // alternate which thread count goes first
       const order = i % 2 === 0 ? ([[1, one], [2, two]] as const) : ([[2, two], [1, one]] as const);
       for (const [threads, t] of order) {
@@ -114,6 +120,7 @@ export async function runPhases(o: PhasesOptions = {}): Promise<PhasesResult> {
     Network.prototype.run = run;
     (Layer.prototype as unknown as { flushChunk(): void }).flushChunk = flush;
   }
+  trips.push(await roundTripNs());
   // the kernels' thread time, every call timed (a few hundred ns more per call: not in the phases above)
   const kernels: PhasesResult['kernels'] = [];
   const kernelPairs = o.kernelPairs ?? 20;
@@ -152,7 +159,7 @@ export async function runPhases(o: PhasesOptions = {}): Promise<PhasesResult> {
       ratio: Number(median(a.map((x, j) => x / Math.max(b[j], 1e-9))).toFixed(3)),
     };
   }
-  return { pairs, steps, phases, kernels };
+  return { pairs, steps, phases, kernels, roundTripNs: trips };
 }
 
 function round2(x: number): number {

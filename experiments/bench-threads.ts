@@ -21,6 +21,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { roundTripNs } from './bench-coherence.js';
 import { childEntry, setUpTrainer, type TrainConfig } from './bench-train.js';
 
 export interface ThreadScaling {
@@ -48,6 +49,13 @@ export interface ThreadScaling {
   ofIndependent?: number;
   /** Why independentSpeedup is missing (no companion process on this platform, or it failed). */
   independentReason?: string;
+  /**
+   * Nanoseconds for a cache line to go to the other core and back (bench-coherence.ts roundTripNs),
+   * measured before and after the timed pairs: where the host put the two cores. On the project's
+   * 2-vCPU VM it read either ~300 or ~1,050 ns, and the speed-up followed it (1.71-1.75 against
+   * 1.56-1.58): a figure whose two readings differ by much straddles a move.
+   */
+  roundTripNs?: number[];
 }
 
 /**
@@ -123,6 +131,8 @@ async function run(o: { preset?: string; steps?: number; pairs?: number; warmup?
     await time(two, i);
   }
   const comp = await compReady;
+  // the companion is stopped: the two threads of the ping-pong have the cores
+  const tripsBefore = await roundTripNs();
   const t1: number[] = [], t2: { wall: number; cpu: number }[] = [], tc: number[] = [];
   // a one-thread batch beside the running companion
   const beside = async (i: number) => {
@@ -146,6 +156,7 @@ async function run(o: { preset?: string; steps?: number; pairs?: number; warmup?
   } finally {
     if (typeof comp !== 'string') comp.kill('SIGKILL');
   }
+  const tripsAfter = await roundTripNs();
   await one.dispose();
   await two.dispose();
   const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
@@ -163,6 +174,7 @@ async function run(o: { preset?: string; steps?: number; pairs?: number; warmup?
     speedup: r3(q(ratios, 0.5)),
     speedupQuartiles: [0.25, 0.5, 0.75].map((f) => r3(q(ratios, f))),
     twoThreadCpuPerWall: r3(at2.cpu / at2.wall),
+    roundTripNs: [tripsBefore, tripsAfter],
     ...(tc.length === pairs
       ? (() => {
           const independent = q(t1.map((v, i) => (2 * v) / tc[i]), 0.5);

@@ -46,7 +46,8 @@
  * batches interleaved, the median ratio of adjacent batches (the thread target's figure), and on
  * Linux what two independent one-thread trainings get together on the same machine
  * (independentSpeedup: a companion process trains beside timed one-thread batches), the bound that
- * figure is read against.
+ * figure is read against, and the round trip of a cache line between the two cores (roundTripNs), which
+ * tells where the host put them: on the project's 2-vCPU VM the speed-up followed it.
  */
 import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
@@ -437,7 +438,8 @@ async function main(): Promise<void> {
             'sigprop training >= 65 samples/s at T = 400 (mnist-lif config, one thread)': (t400?.samplesPerSecond ?? 0) >= 65,
             'peak RSS at T = 400 <= 1.15x T = 25 (mnist-lif config)': !!(t400?.peakRssMiB && t25?.peakRssMiB && t400.peakRssMiB <= 1.15 * t25.peakRssMiB),
             // interleaved in one process (threadScaling); only meaningful when both cores were free
-            // (threadScaling.twoThreadCpuPerWall and machine.twoThreadCpuPerWall near 2)
+            // (threadScaling.twoThreadCpuPerWall and machine.twoThreadCpuPerWall near 2); read it
+            // with threadScaling.roundTripNs, which tells where the host put the two cores
             'two threads >= 1.7x one thread (mnist-lif config)': typeof threadScaling === 'object' && (threadScaling.speedup ?? 0) >= 1.7,
           };
         })()
@@ -461,7 +463,7 @@ async function main(): Promise<void> {
       twoThreadCpuPerWall: [capacityBefore, capacityAfter],
     },
     statistic: `best of ${args.reps} timed repetitions after warm-up (reference: best of ${Math.min(args.reps, 3)}); median alongside`,
-    units: { simulation: 'wall seconds for the run (10 s of simulated time at dt 1 ms unless --quick: 2 s)', matmul: 'GFLOP/s (2·M·K·N)', spike: 'synaptic events/s', spikeOuter: 'weight updates/s (non-zero inputs × outputs)', lif: 'neuron-steps/s' },
+    units: { simulation: 'wall seconds for the run (10 s of simulated time at dt 1 ms unless --quick: 2 s)', matmul: 'GFLOP/s (2·M·K·N)', spike: 'synaptic events/s', spikeOuter: 'weight updates/s (non-zero inputs × outputs)', lif: 'neuron-steps/s', roundTripNs: 'threadScaling: ns for a cache line to reach the other core and come back, before and after the timed pairs (where the host put the two cores)' },
     matmul,
     spike,
     spikeOuter,

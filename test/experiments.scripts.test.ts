@@ -2,7 +2,8 @@
  * The experiment scripts (experiments/sigprop-mnist.ts, ct-hebbian.ts, surrogate-compare.ts,
  * memory-vs-T.ts) run end to end on tiny settings: the training scripts through the run loop of
  * `sigprop run` (a run folder per run), each writing its results JSON; `--help` works and an
- * unknown flag exits 2 with a message. The benchmark's thread-scaling child runs in its quick form.
+ * unknown flag exits 2 with a message. The benchmark's thread-scaling child runs in its quick form
+ * (with the round trip of a cache line between the two cores it reports).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -146,6 +147,12 @@ describe('experiment scripts run through the run loop', () => {
     expect(q1).toBeLessThanOrEqual(q2);
     expect(q2).toBeLessThanOrEqual(q3);
     expect(res.speedup).toBe(q2);
+    // where the host put the two cores: a cache line's round trip before and after the timed pairs
+    expect(res.roundTripNs).toHaveLength(2);
+    for (const ns of res.roundTripNs) {
+      expect(Number.isFinite(ns)).toBe(true);
+      expect(ns).toBeGreaterThan(0);
+    }
   }, 60000);
 
   it.each(['sigprop-mnist', 'ct-hebbian', 'surrogate-compare', 'memory-vs-T'])('%s: --help prints the flags; an unknown flag exits 2 with a message', (name) => {
