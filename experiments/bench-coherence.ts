@@ -139,9 +139,10 @@ for (let i = 1; i <= n; i++) { while (Atomics.load(c, 0) !== i); Atomics.store(c
  *
  * It tells where the host put the two vCPUs, which decides what every split kernel call pays to
  * hand work and data across. The project's 2-vCPU VM showed two values, switching between them
- * within a session as the host moved the vCPUs: ~0.3 µs (apparently two cores sharing a last-level
- * cache) and ~1.05 µs (apparently apart); mnist-lif on two threads read 1.71-1.75x one thread at
- * the first and 1.56-1.58x at the second, minutes apart (experiments/RESULTS.md, eighteenth pass).
+ * within a session as the host moved the vCPUs: 0.23-0.32 µs (apparently two cores sharing a
+ * last-level cache) and 0.9-2.0 µs (apparently apart); mnist-lif on two threads (bench-threads.ts)
+ * read a median 1.711x one thread at the first (6 runs) and 1.543x at the second (41 runs), minutes
+ * apart (experiments/RESULTS.md, eighteenth pass).
  */
 export async function roundTripNs(trips = 20_000): Promise<number> {
   if (!(trips >= 5) || !Number.isInteger(trips)) throw new RangeError(`trips: an integer ≥ 5, got ${trips}`);

@@ -50,10 +50,10 @@ export interface ThreadScaling {
   /** Why independentSpeedup is missing (no companion process on this platform, or it failed). */
   independentReason?: string;
   /**
-   * Nanoseconds for a cache line to go to the other core and back (bench-coherence.ts roundTripNs),
-   * measured before and after the timed pairs: where the host put the two cores. On the project's
-   * 2-vCPU VM it read either ~300 or ~1,050 ns, and the speed-up followed it (1.71-1.75 against
-   * 1.56-1.58): a figure whose two readings differ by much straddles a move.
+   * Nanoseconds for a cache line to go to the other core and back (bench-coherence.ts roundTripNs,
+   * which has what it read on the project's VM and how the speed-up followed it), measured before
+   * and after the timed pairs: where the host put the two cores. Two readings far apart mean the
+   * host moved them during the pairs.
    */
   roundTripNs?: number[];
 }
