@@ -3,7 +3,8 @@
  * memory-vs-T.ts) run end to end on tiny settings: the training scripts through the run loop of
  * `sigprop run` (a run folder per run), each writing its results JSON; `--help` works and an
  * unknown flag exits 2 with a message. The benchmark's thread-scaling child runs in its quick form
- * (with the round trip of a cache line between the two cores it reports).
+ * (with the round trip of a cache line between the two cores it reports), and gpu-check.ts (the gpu
+ * backend's parity cases, for a GPU machine) in gpu.js's CPU mode.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -153,6 +154,25 @@ describe('experiment scripts run through the run loop', () => {
       expect(Number.isFinite(ns)).toBe(true);
       expect(ns).toBeGreaterThan(0);
     }
+  }, 60000);
+
+  it("gpu-check (cpu mode): the browser test's gpu cases in Node, every kernel and rule against reference, one JSON line; a bad mode exits 2", () => {
+    const r = script('gpu-check', ['cpu'], repo);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const res = JSON.parse(lines[0]);
+    expect(res.mode).toBe('cpu');
+    expect(res.ok).toBe(true);
+    expect(res.report.describe).toMatch(/gpu\.js cpu/);
+    expect(res.report.cases.length).toBeGreaterThanOrEqual(51);
+    for (const c of res.report.cases) expect(c.ok, `${c.name}: ${c.detail}`).toBe(true);
+    expect(res.report.liveAfter).toBe(res.report.liveBefore);
+    expect(res.engine.map((e: { name: string }) => e.name)).toEqual(['spiking sigprop (rate encoder, adam)', 'rate sigprop (tanh, sgd)', 'dfa (rate MLP, relu, sgd)']);
+    for (const e of res.engine) expect(e.relDiff).toBeLessThanOrEqual(1e-3);
+    const bad = script('gpu-check', ['webgl9'], repo);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/mode "webgl9" is not one of webgpu, headlessgl, cpu/);
   }, 60000);
 
   it.each(['sigprop-mnist', 'ct-hebbian', 'surrogate-compare', 'memory-vs-T'])('%s: --help prints the flags; an unknown flag exits 2 with a message', (name) => {
