@@ -18,7 +18,8 @@
 import { pathToFileURL } from 'node:url';
 import type { EngineCaseResult, GpuPageReport } from '../test/fixtures/gpu-browser-entry.js';
 
-type Mode = 'webgpu' | 'headlessgl' | 'cpu';
+const MODES = ['webgpu', 'headlessgl', 'cpu'] as const;
+type Mode = (typeof MODES)[number];
 type Checks = {
   runGpuChecks(mode: string): Promise<GpuPageReport>;
   runEngineChecks(mode: string): Promise<EngineCaseResult[]>;
@@ -64,8 +65,8 @@ export async function gpuCheck(mode: Mode = 'webgpu'): Promise<{ mode: Mode; ok:
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const mode = (process.argv[2] ?? 'webgpu') as Mode;
-  if (!['webgpu', 'headlessgl', 'cpu'].includes(mode)) {
-    console.error(`gpu-check: mode "${mode}" is not one of webgpu, headlessgl, cpu`);
+  if (!MODES.includes(mode)) {
+    console.error(`gpu-check: mode "${mode}" is not one of ${MODES.join(', ')}`);
     process.exit(2);
   }
   gpuCheck(mode).then(

@@ -6,9 +6,10 @@
 #   device run: bash experiments/gpu-device.sh run
 #     with carry [".devgpu", ".gl", "src/backend/wasm/build"], timeout ~570 s
 #
-# `run` unpacks them, asks Dawn (the `webgpu` package) for an adapter on the machine's Vulkan
-# driver, runs the parity cases (experiments/gpu-check.ts: every kernel against `reference`, the
-# live buffers, three rules trained against `reference`) and `npm run bench -- --gpu` (sigprop on
+# `run` unpacks them and runs the parity cases on Dawn's WebGPU (the `webgpu` package) over the
+# machine's Vulkan driver (experiments/gpu-check.ts: the adapter in its `describe`, or why none
+# answered with Dawn's diagnostics in gpu-check.err; every kernel against `reference`, the live
+# buffers, three rules trained against `reference`) and `npm run bench -- --gpu` (sigprop on
 # mnist-lif and on 784-4096-4096-10 at batch 1024, the 10^5-neuron simulation, each on gpu and on
 # wasm in the same run). Everything lands in $OUT: steps.log (what each step said), gpu-check.json,
 # bench-gpu.json and bench-gpu.log. Measured on an H200 on 2026-12-04: experiments/RESULTS.md,
@@ -53,7 +54,6 @@ run() {
   log "node $(node --version); $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1); $(nproc) cpus; $(grep -m1 'model name' /proc/cpuinfo)"
   local icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
   [ -f $icd ] && export VK_DRIVER_FILES=$icd
-  timeout 60 node --input-type=module -e "import('webgpu').then(async (m) => { const a = await m.create([]).requestAdapter(); console.log('adapter', JSON.stringify(a ? { vendor: a.info.vendor, device: a.info.device, description: a.info.description, fallback: a.isFallbackAdapter } : null)); process.exit(0); })" 2>&1 | tail -4 | tee -a "$OUT/steps.log"
   timeout 180 node --import tsx experiments/gpu-check.ts webgpu > "$OUT/gpu-check.json" 2> "$OUT/gpu-check.err"
   log "gpu-check exit $? ($(head -c 300 "$OUT/gpu-check.err" | tr '\n' ' '))"
   timeout "${BENCH_S:-400}" node --import tsx experiments/bench.ts --gpu --out "$OUT/bench-gpu.json" > "$OUT/bench-gpu.log" 2>&1
